@@ -1,0 +1,132 @@
+# mm386 — every entry point of the project.
+#
+#   make            build build/mm386.elf and build/mm386.iso
+#   make run        boot the ISO in QEMU, COM1 on this terminal (ARGS="/3GB" adds switches)
+#   make test       boot every test configuration and report "N passed, N failed"
+#   make bench      boot under -icount and print guest instructions per operation
+#   make debug      QEMU stopped at the kernel entry, gdb attached with symbols
+#   make diagrams   redraw docs/layout-*.svg from the kernel's boot layout table
+#   make deps       install the Debian packages the build needs (run by run/test/bench/debug)
+#   make clean      remove build/
+
+CROSS    ?= i686-linux-gnu-
+CC       := $(CROSS)gcc
+NM       := $(CROSS)nm
+OBJCOPY  := $(CROSS)objcopy
+NASM     ?= nasm
+PYTHON   ?= python3
+QEMU     ?= qemu-system-i386
+GDB      ?= gdb
+BUILD    := build
+ARGS     ?=
+MEM      ?= 128M
+
+# The kernel never touches FPU/SIMD state: -mgeneral-regs-only keeps gcc off
+# those registers, so traps need not save them. Debian's gcc builds PIE,
+# stack-protected, CET-instrumented code by default; all three are switched off.
+CFLAGS := -std=gnu11 -m32 -march=i686 -O2 -g \
+          -Wall -Wextra -Werror -Wno-unused-parameter \
+          -ffreestanding -nostdlib -fno-pie -fno-pic -fno-stack-protector \
+          -fcf-protection=none -mgeneral-regs-only -fno-omit-frame-pointer \
+          -fno-strict-aliasing -fno-delete-null-pointer-checks \
+          -fno-asynchronous-unwind-tables -fno-common \
+          -Iinclude -I.
+NASMFLAGS := -f elf32 -g -F dwarf -I$(BUILD)/gen/ -I./
+LDFLAGS  := -m32 -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,linker.ld \
+            -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
+LIBGCC   := $(shell $(CC) -m32 -print-libgcc-file-name 2>/dev/null)
+
+SRC_C    := $(sort $(wildcard boot/*.c hal/*.c drivers/*.c kernel/*.c mm/*.c tests/*/*.c))
+SRC_ASM  := $(sort $(wildcard boot/*.asm hal/*.asm kernel/*.asm))
+OBJS     := $(patsubst %,$(BUILD)/obj/%.o,$(SRC_C) $(SRC_ASM))
+
+KERNEL   := $(BUILD)/mm386.elf
+ISO      := $(BUILD)/mm386.iso
+
+DEBIAN_PACKAGES := gcc-i686-linux-gnu binutils-i686-linux-gnu nasm grub-pc-bin \
+                   grub-common xorriso mtools qemu-system-x86 gdb python3
+DEP_TOOLS := $(CC) $(NM) nasm grub-mkrescue xorriso mformat $(QEMU) $(GDB) python3
+
+.PHONY: all iso run test bench debug diagrams deps clean
+all: $(KERNEL) $(ISO)
+iso: $(ISO)
+
+$(BUILD)/obj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/gen/kernel.inc: include/x86.h include/layout.h tools/h2inc.py
+	@mkdir -p $(dir $@)
+	@$(PYTHON) tools/h2inc.py include/x86.h include/layout.h -o $@
+
+$(BUILD)/obj/%.asm.o: %.asm $(BUILD)/gen/kernel.inc
+	@mkdir -p $(dir $@)
+	@echo "  NASM    $<"
+	@$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) -MP $< -o $@
+
+# The symbol table for backtraces is embedded in the image: pass 1 links with
+# an empty table, the table is generated from pass 1's text symbols, pass 2
+# links with it. .ksyms sits after .text and .rodata, so pass 2's code lands
+# where pass 1's did; tools/gensyms.py --check proves it on every build.
+$(BUILD)/ksyms-empty.c: tools/gensyms.py
+	@mkdir -p $(BUILD)
+	@$(PYTHON) tools/gensyms.py --empty -o $@
+
+$(BUILD)/ksyms.c: $(BUILD)/mm386-pass1.elf tools/gensyms.py
+	@$(PYTHON) tools/gensyms.py --nm $(NM) $< -o $@
+
+$(BUILD)/%.o: $(BUILD)/%.c
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/mm386-pass1.elf: $(OBJS) $(BUILD)/ksyms-empty.o linker.ld
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $(OBJS) $(BUILD)/ksyms-empty.o $(LIBGCC)
+
+$(KERNEL): $(OBJS) $(BUILD)/ksyms.o linker.ld tools/check_image.py
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@.tmp $(OBJS) $(BUILD)/ksyms.o $(LIBGCC)
+	@$(PYTHON) tools/gensyms.py --nm $(NM) --check $(BUILD)/mm386-pass1.elf $@.tmp
+	@$(PYTHON) tools/check_image.py $@.tmp
+	@mv $@.tmp $@
+
+$(ISO): $(KERNEL) iso/grub.cfg tools/mkiso.py
+	@echo "  ISO     $@"
+	@$(PYTHON) tools/mkiso.py --kernel $(KERNEL) --cfg iso/grub.cfg -o $@
+
+deps:
+	@missing=""; for t in $(DEP_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: missing:$$missing — installing Debian packages"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends $(DEBIAN_PACKAGES); \
+	fi
+
+run: deps
+	$(MAKE) all
+	$(PYTHON) tools/mkiso.py --kernel $(KERNEL) --cfg iso/grub.cfg --args "$(ARGS)" -o $(BUILD)/mm386-run.iso
+	$(QEMU) -cdrom $(BUILD)/mm386-run.iso -m $(MEM) -display none -serial mon:stdio \
+	        -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 || true
+
+test: deps
+	$(MAKE) all
+	$(PYTHON) tools/runtests.py --kernel $(KERNEL) --iso $(ISO)
+
+bench: deps
+	$(MAKE) all
+	$(PYTHON) tools/bench.py --kernel $(KERNEL)
+
+debug: deps
+	$(MAKE) all
+	$(PYTHON) tools/debug.py --kernel $(KERNEL) --mem $(MEM) --args "$(ARGS)" --gdb $(GDB)
+
+diagrams: deps
+	$(MAKE) all
+	$(PYTHON) tools/layoutsvg.py --kernel $(KERNEL) --write docs
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(OBJS:.o=.d)

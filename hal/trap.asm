@@ -1,0 +1,76 @@
+; hal/trap.asm — the entry stubs for all 256 interrupt vectors.
+;
+; Each stub pushes a zero error code when the CPU does not push one, then its
+; vector, and jumps to KiTrapCommon, which saves the rest of a KTRAP_FRAME
+; (include/ke.h), loads the kernel data segments and calls
+; KiDispatchTrap(KTRAP_FRAME *). When that returns, the frame — possibly
+; edited, for example EAX for int 0x2A — is restored and IRETD resumes the
+; interrupted code. Vector 8 is normally reached through its task gate
+; (KiDoubleFaultEntry below), never through its stub.
+
+%include "kernel.inc"
+
+extern KiDispatchTrap, KiDoubleFault
+
+section .text
+
+%macro TRAP_STUB 1
+align 8
+KiTrapStub%1:
+%if (%1 == 8) || (%1 >= 10 && %1 <= 14) || (%1 == 17) || (%1 == 21) || (%1 == 29) || (%1 == 30)
+    push dword %1
+%else
+    push dword 0
+    push dword %1
+%endif
+    jmp KiTrapCommon
+%endmacro
+
+%assign v 0
+%rep 256
+    TRAP_STUB v
+%assign v v + 1
+%endrep
+
+KiTrapCommon:
+    pushad
+    push ds
+    push es
+    push fs
+    push gs
+    mov ax, KGDT_R0_DATA
+    mov ds, ax
+    mov es, ax
+    cld
+    push esp                        ; KTRAP_FRAME *
+    call KiDispatchTrap
+    add esp, 4
+    pop gs
+    pop fs
+    pop es
+    pop ds
+    popad
+    add esp, 8                      ; vector and error code
+    iretd
+
+; The double fault arrives by task switch on its own TSS and stack (hal/gdt.c),
+; so it works even when the faulting stack is exhausted. It never returns.
+global KiDoubleFaultEntry
+KiDoubleFaultEntry:
+    xor ebp, ebp
+    call KiDoubleFault
+.hang:
+    cli
+    hlt
+    jmp .hang
+
+section .rodata
+global KiTrapStubs
+KiTrapStubs:
+%assign v 0
+%rep 256
+    dd KiTrapStub %+ v
+%assign v v + 1
+%endrep
+
+section .note.GNU-stack noalloc noexec nowrite progbits

@@ -1,0 +1,153 @@
+/*
+ * include/hal.h — the hardware abstraction layer: the CPU and the board.
+ *
+ * Everything that touches a processor register, an I/O port or a descriptor
+ * table goes through here. The HAL knows nothing of the memory manager: mm/
+ * calls HalInvalidatePage or HalWriteCr3 and decides itself when to.
+ * Inline helpers are single instructions; the rest lives in the hal/ files.
+ */
+#ifndef MM386_HAL_H
+#define MM386_HAL_H
+
+#include <ntdef.h>
+#include <x86.h>
+
+/* Port I/O. */
+static inline void HalWritePortUchar(uint16_t Port, uint8_t Value)
+{
+    __asm__ volatile("outb %0, %1" : : "a"(Value), "Nd"(Port));
+}
+static inline uint8_t HalReadPortUchar(uint16_t Port)
+{
+    uint8_t Value;
+    __asm__ volatile("inb %1, %0" : "=a"(Value) : "Nd"(Port));
+    return Value;
+}
+static inline void HalWritePortUlong(uint16_t Port, uint32_t Value)
+{
+    __asm__ volatile("outl %0, %1" : : "a"(Value), "Nd"(Port));
+}
+
+/* Control registers. */
+#define HAL_CR_ACCESSORS(n)                                                   \
+    static inline uint32_t HalReadCr##n(void)                                 \
+    {                                                                         \
+        uint32_t Value;                                                       \
+        __asm__ volatile("mov %%cr" #n ", %0" : "=r"(Value));                 \
+        return Value;                                                         \
+    }                                                                         \
+    static inline void HalWriteCr##n(uint32_t Value)                          \
+    {                                                                         \
+        __asm__ volatile("mov %0, %%cr" #n : : "r"(Value) : "memory");        \
+    }
+HAL_CR_ACCESSORS(0)
+HAL_CR_ACCESSORS(2)
+HAL_CR_ACCESSORS(3)
+HAL_CR_ACCESSORS(4)
+#undef HAL_CR_ACCESSORS
+
+/* Drop one translation from the TLB. */
+static inline void HalInvalidatePage(const volatile void *Va)
+{
+    __asm__ volatile("invlpg (%0)" : : "r"(Va) : "memory");
+}
+
+/* Drop every non-global translation (reload CR3). */
+static inline void HalFlushTlb(void)
+{
+    HalWriteCr3(HalReadCr3());
+}
+
+static inline uint64_t HalReadTsc(void)
+{
+    uint32_t Lo, Hi;
+    __asm__ volatile("rdtsc" : "=a"(Lo), "=d"(Hi));
+    return ((uint64_t)Hi << 32) | Lo;
+}
+
+static inline void HalCpuid(uint32_t Leaf, uint32_t Regs[4])
+{
+    __asm__ volatile("cpuid"
+                     : "=a"(Regs[0]), "=b"(Regs[1]), "=c"(Regs[2]), "=d"(Regs[3])
+                     : "a"(Leaf), "c"(0));
+}
+
+static inline uint32_t HalReadEflags(void)
+{
+    uint32_t Flags;
+    __asm__ volatile("pushfl; popl %0" : "=r"(Flags));
+    return Flags;
+}
+
+static inline void HalDisableInterrupts(void) { __asm__ volatile("cli" ::: "memory"); }
+static inline void HalEnableInterrupts(void)  { __asm__ volatile("sti" ::: "memory"); }
+static inline void HalHalt(void)              { __asm__ volatile("hlt" ::: "memory"); }
+static inline void HalPause(void)             { __asm__ volatile("pause" ::: "memory"); }
+
+/* Returns the previous interrupt flag and disables interrupts. */
+static inline bool HalSaveAndDisableInterrupts(void)
+{
+    bool Enabled = (HalReadEflags() & EFLAGS_IF) != 0;
+    HalDisableInterrupts();
+    return Enabled;
+}
+static inline void HalRestoreInterrupts(bool Enabled)
+{
+    if (Enabled)
+        HalEnableInterrupts();
+}
+
+/* The 32-bit task-state segment (Intel SDM vol. 3, 8.2.1). */
+typedef struct _KTSS {
+    uint16_t Backlink, Reserved0;
+    uint32_t Esp0;
+    uint16_t Ss0, Reserved1;
+    uint32_t Esp1;
+    uint16_t Ss1, Reserved2;
+    uint32_t Esp2;
+    uint16_t Ss2, Reserved3;
+    uint32_t Cr3, Eip, EFlags;
+    uint32_t Eax, Ecx, Edx, Ebx, Esp, Ebp, Esi, Edi;
+    uint16_t Es, Reserved4, Cs, Reserved5, Ss, Reserved6;
+    uint16_t Ds, Reserved7, Fs, Reserved8, Gs, Reserved9;
+    uint16_t LdtSelector, Reserved10;
+    uint16_t Flags, IoMapBase;
+} __attribute__((packed)) KTSS;
+
+/* hal/gdt.c: GDT, the main TSS and the double-fault TSS behind a task gate. */
+void HalInitializeGdt(uint32_t KernelCr3);
+void HalSetKernelStack(uint32_t Esp0);
+KTSS *HalGetMainTss(void);
+void HalGetDoubleFaultStack(uint32_t *Limit, uint32_t *Base);
+
+/* hal/idt.c: the IDT; every vector enters KiDispatchTrap. */
+void HalInitializeIdt(void);
+
+/* hal/pic.c: the two 8259s, remapped to PRIMARY_VECTOR_BASE. */
+void HalInitializePic(void);
+void HalPicSetMask(uint16_t Mask);
+void HalPicEndOfInterrupt(uint32_t Irq);
+bool HalPicIsSpurious(uint32_t Irq);
+
+/* hal/irql.c: IRQL bookkeeping on the PIC masks (KeRaiseIrql and friends are in ke.h). */
+void HalInitializeIrql(void);
+
+/* hal/pit.c: the 8254 timer on IRQ 0. */
+#define HAL_CLOCK_HZ 100
+void HalInitializeClock(void);
+uint32_t HalGetTickCount(void);
+
+/* hal/interrupt.c: device interrupt routing by IRQ. */
+struct _KTRAP_FRAME;
+typedef void (*PHAL_INTERRUPT_ROUTINE)(struct _KTRAP_FRAME *TrapFrame, PVOID Context);
+void HalConnectInterrupt(uint32_t Irq, PHAL_INTERRUPT_ROUTINE Routine, PVOID Context);
+void HalDisconnectInterrupt(uint32_t Irq);
+void HalDispatchInterrupt(uint32_t Irq, struct _KTRAP_FRAME *TrapFrame);
+
+/* hal/reboot.c */
+NORETURN void HalReboot(void);
+/* Exit QEMU through isa-debug-exit (iobase 0xf4); QEMU's status is (Code << 1) | 1. */
+NORETURN void HalQemuExit(uint32_t Code);
+NORETURN void HalHaltSystem(void);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * kernel/init.c — KiSystemStartup: from the boot stub to a running system.
+ *
+ * boot/boot.asm enters here on the boot stack, paging on, identity map gone,
+ * KeLoaderBlock filled. Startup runs in NT's phases:
+ *
+ *   phase 0   at HIGH_LEVEL, interrupts off: consoles, the banner, GDT/TSS,
+ *             IDT, PICs, IRQL, the boot options, then MmInitSystem(0) (the
+ *             address-space layout, the PFN database, system PTEs, pools).
+ *   phase 1   the clock; the IRQL drops to PASSIVE_LEVEL and interrupts are
+ *             enabled; MmInitSystem(1) and the drivers that need the memory
+ *             manager (the VGA console moves onto MmMapIoSpace).
+ *
+ * Then the boot options decide: `ktest` runs the self-tests, `/BENCH` the
+ * benchmarks (both end the boot through QEMU's debug-exit device), otherwise
+ * the kd> prompt takes COM1.
+ */
+#include <drivers.h>
+#include <hal.h>
+#include <ke.h>
+#include <kd.h>
+#include <ktest.h>
+#include <layout.h>
+#include <loader.h>
+#include <mm.h>
+#include <rtl.h>
+#include "ki.h"
+
+const char KiVersion[] = "0.1.0";
+uint64_t KiTscAtKernelEntry;
+
+extern uint32_t KiBootPageDirectory[];
+extern char __boot_stack_base[];
+void KiInitializeTestGuards(void);
+
+static uint64_t KiUsableMemoryBytes(void)
+{
+    uint64_t Total = 0;
+    for (uint32_t i = 0; i < KeLoaderBlock.MemoryDescriptorCount; i++) {
+        if (KeLoaderBlock.MemoryDescriptors[i].Type == LOADER_MEMORY_AVAILABLE)
+            Total += KeLoaderBlock.MemoryDescriptors[i].Length;
+    }
+    return Total;
+}
+
+static void KiPrintBanner(void)
+{
+    uint64_t Usable = KiUsableMemoryBytes();
+    DbgPrint("mm386 %s - an NT-style memory manager for 32-bit x86\n", KiVersion);
+    DbgPrint("RAM: %llu MB usable (%llu KB) in %u memory-map ranges; loader: %s\n",
+             Usable >> 20, Usable >> 10, KeLoaderBlock.MemoryDescriptorCount,
+             KeLoaderBlock.LoaderName[0] ? KeLoaderBlock.LoaderName : "unnamed");
+    DbgPrint("image: %s  command line: \"%s\"\n", KeLoaderBlock.ImageName, KeLoaderBlock.CommandLine);
+    for (uint32_t i = 0; i < KeLoaderBlock.ModuleCount; i++) {
+        const LOADER_MODULE *m = &KeLoaderBlock.Modules[i];
+        DbgPrint("module %u: %08x..%08x %s\n", i, m->PhysicalStart, m->PhysicalEnd, m->Name);
+    }
+}
+
+static void KiInitializePhase0(void)
+{
+    HalInitializeGdt((uint32_t)KiBootPageDirectory - KERNEL_VA_OFFSET);
+    HalSetKernelStack((uint32_t)__boot_stack_base);
+    HalInitializeIdt();
+    HalInitializePic();
+    HalInitializeIrql();
+    KiParseBootOptions(KeLoaderBlock.CommandLine, &KeBootOptions, true);
+    MmInitSystem(0);
+}
+
+static void KiInitializePhase1(void)
+{
+    HalInitializeClock();
+    KeLowerIrql(PASSIVE_LEVEL);
+    HalEnableInterrupts();
+    MmInitSystem(1);
+    KiInitializeTestGuards();
+}
+
+NORETURN void KiSystemStartup(bool LoaderBlockCaptured)
+{
+    KiTscAtKernelEntry = HalReadTsc();
+    SerialInitialize();
+    KeRegisterOutput(SerialWrite);
+    VgaInitialize((void *)HAL_EARLY_VGA_VA);
+    KeRegisterOutput(VgaWrite);
+
+    if (!LoaderBlockCaptured) {
+        DbgPrint("mm386: not started by a multiboot loader, or its information is out of reach\n");
+        KeBugCheckEx(PHASE0_INITIALIZATION_FAILED, KeLoaderBlock.InformationPhysical, 0, 0, 0);
+    }
+    KiPrintBanner();
+    KiInitializePhase0();
+    KiInitializePhase1();
+
+    if (KeBootOptions.KTest)
+        KtestRunFromBoot();
+    if (KeBootOptions.Bench)
+        KbenchRunFromBoot();
+    KdRunPrompt();
+}

@@ -1,0 +1,289 @@
+/*
+ * kernel/ktest.c — the in-kernel test harness (see include/ktest.h).
+ *
+ * Tests live in the .ktest section in link order; consecutive entries with
+ * the same suite (one suite per file) form a KTAP subtest block, run in
+ * source-line order. Each test runs at PASSIVE_LEVEL
+ * between two readings of the leak guards. ASSERT_* failures resume the
+ * harness through a saved context (the same mechanism as fault catchers), so
+ * a failed test never takes the run down; a bugcheck does, and the bugcheck
+ * hook then reports which test caused it before QEMU exits.
+ *
+ * Death tests run one per boot: the bugcheck hook compares the code with the
+ * expected one and exits QEMU with the verdict.
+ */
+#include <hal.h>
+#include <ktest.h>
+#include <loader.h>
+#include <rtl.h>
+#include "ki.h"
+
+#define MAX_GUARDS 12
+
+extern const KTEST __ktest_start[], __ktest_end[];
+
+static const KTEST_GUARD *KiGuards[MAX_GUARDS];
+static long long KiGuardBefore[MAX_GUARDS];
+static ULONG KiGuardCount;
+
+static KTEST_CONTEXT *KiCurrentTest;
+static ULONG KiCurrentIndex;
+static const KTEST *KiDeathTest;
+static KFAULT_CATCHER KiLastFault;
+
+void KtestRegisterGuard(const KTEST_GUARD *Guard)
+{
+    ASSERT(KiGuardCount < MAX_GUARDS);
+    KiGuards[KiGuardCount++] = Guard;
+}
+
+void KtestFail(KTEST_CONTEXT *t, const char *File, int Line, const char *Format, ...)
+{
+    va_list Args;
+    t->Failed = true;
+    DbgPrint("    # %s:%d: ", File, Line);
+    va_start(Args, Format);
+    vDbgPrint(Format, Args);
+    va_end(Args);
+    DbgPrint("\n");
+}
+
+void KtestFailCompare(KTEST_CONTEXT *t, const char *File, int Line, const char *Expression,
+                      const char *A, long long ValueA, const char *B, long long ValueB)
+{
+    KtestFail(t, File, Line, "expected %s, but %s == %lld (0x%llx), %s == %lld (0x%llx)",
+              Expression, A, ValueA, (unsigned long long)ValueA, B, ValueB, (unsigned long long)ValueB);
+}
+
+void KtestCompareStrings(KTEST_CONTEXT *t, bool Fatal, const char *File, int Line,
+                         const char *ExpressionA, const char *A,
+                         const char *ExpressionB, const char *B)
+{
+    t->Checks++;
+    if (A && B && strcmp(A, B) == 0)
+        return;
+    KtestFail(t, File, Line, "expected %s == %s, but \"%s\" != \"%s\"", ExpressionA, ExpressionB,
+              A ? A : "(null)", B ? B : "(null)");
+    if (Fatal)
+        KtestAbort(t);
+}
+
+NORETURN void KtestAbort(KTEST_CONTEXT *t)
+{
+    KiResumeFaultContext(&t->AbortContext);
+}
+
+void KtestRecordFault(KTEST_CONTEXT *t, const KFAULT_CATCHER *Catcher)
+{
+    KiLastFault = *Catcher;
+}
+
+const KFAULT_CATCHER *KtestLastFault(KTEST_CONTEXT *t)
+{
+    return &KiLastFault;
+}
+
+static void QuiesceGuards(void)
+{
+    for (ULONG i = 0; i < KiGuardCount; i++) {
+        if (KiGuards[i]->Quiesce)
+            KiGuards[i]->Quiesce();
+    }
+}
+
+static void SnapshotGuards(void)
+{
+    QuiesceGuards();
+    for (ULONG i = 0; i < KiGuardCount; i++) {
+        if (KiGuards[i]->Read)
+            KiGuardBefore[i] = KiGuards[i]->Read();
+        if (KiGuards[i]->Snapshot)
+            KiGuards[i]->Snapshot();
+    }
+}
+
+static void CheckGuards(KTEST_CONTEXT *t)
+{
+    QuiesceGuards();
+    for (ULONG i = 0; i < KiGuardCount; i++) {
+        const KTEST_GUARD *g = KiGuards[i];
+        if (g->Read) {
+            long long After = g->Read();
+            if (After != KiGuardBefore[i])
+                KtestFail(t, t->Test->File, t->Test->Line,
+                          "leak guard: %s was %lld before the test and %lld after (%+lld)",
+                          g->Name, KiGuardBefore[i], After, After - KiGuardBefore[i]);
+        }
+        if (g->Check && !g->Check(t))
+            t->Failed = true;
+    }
+}
+
+/* Runs one test under the leak guard; returns true if it passed. */
+static bool RunOne(const KTEST *Test)
+{
+    KTEST_CONTEXT t = { .Test = Test };
+    PKFAULT_CATCHER Catchers = KiGetFaultCatcher();
+
+    SnapshotGuards();
+    KiCurrentTest = &t;
+    t.AbortContext.Irql = KeGetCurrentIrql();
+    if (KiSaveFaultContext(&t.AbortContext) == 0) {
+        Test->Routine(&t);
+    } else {
+        /* An ASSERT ended the test: undo what it left half done. */
+        KiSetFaultCatcher(Catchers);
+        if (KeGetCurrentIrql() > t.AbortContext.Irql)
+            KeLowerIrql(t.AbortContext.Irql);
+    }
+    KiCurrentTest = NULL;
+    if (t.Checks == 0)
+        KtestFail(&t, Test->File, Test->Line, "the test checked nothing");
+    CheckGuards(&t);
+    return !t.Failed;
+}
+
+static bool Selected(const KTEST *Test, const char *Glob)
+{
+    char Name[128];
+    snprintf(Name, sizeof(Name), "%s.%s", Test->Suite, Test->Name);
+    return !Glob || !*Glob || RtlMatchGlob(Glob, Name);
+}
+
+static void OnBugCheckDuringRun(ULONG Code, const ULONG_PTR Parameters[4])
+{
+    if (KiCurrentTest) {
+        const KTEST *Test = KiCurrentTest->Test;
+        DbgPrint("    # bugcheck 0x%08X (%s) during %s.%s\n", Code, KiBugCheckName(Code),
+                 Test->Suite, Test->Name);
+        DbgPrint("    not ok %u %s\n", KiCurrentIndex, Test->Name);
+    }
+    DbgPrint("# ktest: the run ended with bugcheck 0x%08X\n", Code);
+    HalQemuExit(KTEST_EXIT_FAILURE);
+}
+
+ULONG KtestRun(const char *Glob)
+{
+    ULONG Passed = 0, Failed = 0, Suites = 0, SuiteNumber = 0;
+    const KTEST *Test;
+
+    for (Test = __ktest_start; Test < __ktest_end; Test++) {
+        if (Test->ExpectedBugCheck)
+            DbgPrint("# death: %s.%s 0x%08X\n", Test->Suite, Test->Name, Test->ExpectedBugCheck);
+    }
+    for (Test = __ktest_start; Test < __ktest_end;) {
+        const KTEST *End = Test;
+        bool Any = false;
+        while (End < __ktest_end && strcmp(End->Suite, Test->Suite) == 0) {
+            Any |= !End->ExpectedBugCheck && Selected(End, Glob);
+            End++;
+        }
+        Suites += Any;
+        Test = End;
+    }
+    DbgPrint("1..%u\n", Suites);
+
+    for (Test = __ktest_start; Test < __ktest_end;) {
+        const KTEST *First = Test, *End = Test;
+        ULONG Count = 0;
+        while (End < __ktest_end && strcmp(End->Suite, First->Suite) == 0) {
+            Count += !End->ExpectedBugCheck && Selected(End, Glob);
+            End++;
+        }
+        Test = End;
+        if (!Count)
+            continue;
+
+        DbgPrint("    KTAP version 1\n    # Subtest: %s\n    1..%u\n", First->Suite, Count);
+        bool SuiteOk = true;
+        KiCurrentIndex = 0;
+        /* The compiler emits a file's entries in no promised order: run them in source order. */
+        for (int Line = -1;;) {
+            const KTEST *Next = NULL;
+            for (const KTEST *t = First; t < End; t++) {
+                if (t->Line > Line && (!Next || t->Line < Next->Line))
+                    Next = t;
+            }
+            if (!Next)
+                break;
+            Line = Next->Line;
+            if (Next->ExpectedBugCheck || !Selected(Next, Glob))
+                continue;
+            KiCurrentIndex++;
+            bool Ok = RunOne(Next);
+            DbgPrint("    %s %u %s\n", Ok ? "ok" : "not ok", KiCurrentIndex, Next->Name);
+            Ok ? Passed++ : Failed++;
+            SuiteOk &= Ok;
+        }
+        DbgPrint("%s %u %s\n", SuiteOk ? "ok" : "not ok", ++SuiteNumber, First->Suite);
+    }
+    DbgPrint("# ktest: %u passed, %u failed\n", Passed, Failed);
+    return Failed;
+}
+
+static void OnBugCheckDuringDeathTest(ULONG Code, const ULONG_PTR Parameters[4])
+{
+    const KTEST *Test = KiDeathTest;
+    bool Ok = Code == Test->ExpectedBugCheck &&
+              (!Test->CheckParameter1 || Parameters[0] == Test->ExpectedParameter1);
+    if (Test->CheckParameter1)
+        DbgPrint("# ktest: bugcheck 0x%08X (parameter 1 0x%08X), expected 0x%08X (parameter 1 0x%08X)\n",
+                 Code, Parameters[0], Test->ExpectedBugCheck, Test->ExpectedParameter1);
+    else
+        DbgPrint("# ktest: bugcheck 0x%08X, expected 0x%08X\n", Code, Test->ExpectedBugCheck);
+    DbgPrint("%s 1 %s.%s\n", Ok ? "ok" : "not ok", KiDeathTest->Suite, KiDeathTest->Name);
+    HalQemuExit(Ok ? KTEST_EXIT_SUCCESS : KTEST_EXIT_FAILURE);
+}
+
+static NORETURN void RunDeathTest(const char *Name)
+{
+    for (const KTEST *Test = __ktest_start; Test < __ktest_end; Test++) {
+        char Full[128];
+        snprintf(Full, sizeof(Full), "%s.%s", Test->Suite, Test->Name);
+        if (!Test->ExpectedBugCheck || strcmp(Full, Name) != 0)
+            continue;
+        KiDeathTest = Test;
+        DbgPrint("1..1\n# death test %s expects bugcheck 0x%08X (%s)\n", Full,
+                 Test->ExpectedBugCheck, KiBugCheckName(Test->ExpectedBugCheck));
+        KeSetBugCheckHook(OnBugCheckDuringDeathTest);
+        KTEST_CONTEXT t = { .Test = Test };
+        Test->Routine(&t);
+        DbgPrint("# ktest: %s returned without a bugcheck\nnot ok 1 %s\n", Full, Full);
+        HalQemuExit(KTEST_EXIT_FAILURE);
+    }
+    DbgPrint("1..0\n# ktest: no death test named %s\n", Name);
+    HalQemuExit(KTEST_EXIT_FAILURE);
+}
+
+NORETURN void KtestRunFromBoot(void)
+{
+    uint64_t Now = HalReadTsc();
+    DbgPrint("KTAP version 1\n");
+    DbgPrint("# ktest: %llu instructions from kernel entry to the first test (%llu from reset)\n",
+             Now - KiTscAtKernelEntry, Now);
+    if (KeBootOptions.KTestDeath[0])
+        RunDeathTest(KeBootOptions.KTestDeath);
+
+    KeSetBugCheckHook(OnBugCheckDuringRun);
+    ULONG Failed = KtestRun(KeBootOptions.KTestGlob);
+    HalQemuExit(Failed ? KTEST_EXIT_FAILURE : KTEST_EXIT_SUCCESS);
+}
+
+static long long ReadIrql(void)
+{
+    return KeGetCurrentIrql();
+}
+
+static long long ReadCatcher(void)
+{
+    return (long long)(uintptr_t)KiGetFaultCatcher();
+}
+
+static const KTEST_GUARD KiIrqlGuard = { .Name = "IRQL", .Read = ReadIrql };
+static const KTEST_GUARD KiCatcherGuard = { .Name = "innermost fault catcher", .Read = ReadCatcher };
+
+void KiInitializeTestGuards(void)
+{
+    KtestRegisterGuard(&KiIrqlGuard);
+    KtestRegisterGuard(&KiCatcherGuard);
+}

@@ -1,0 +1,105 @@
+/*
+ * kernel/symbols.c — symbolised backtraces from the table in the image.
+ *
+ * The build embeds KiSymbolTable (tools/gensyms.py): every function's start
+ * address, sorted, with its name. KiSymbolize finds the function containing an
+ * address by binary search. Backtraces follow the EBP chain (the kernel is
+ * built with -fno-omit-frame-pointer): [ebp] is the caller's EBP, [ebp+4] the
+ * return address. Each frame is checked with MmIsAddressValid before it is
+ * read, so a corrupt chain ends the trace instead of faulting again.
+ */
+#include <ke.h>
+#include <mm.h>
+#include <rtl.h>
+
+struct ksym {
+    uint32_t address;
+    uint32_t name;
+};
+
+extern const struct ksym KiSymbolTable[];
+extern const uint32_t KiSymbolCount;
+extern const char KiSymbolNames[];
+extern const char __kernel_start[], __text_end[];
+
+const char *KiSymbolize(ULONG Address, ULONG *Offset)
+{
+    if (Address < (ULONG)__kernel_start || Address >= (ULONG)__text_end || KiSymbolCount == 0)
+        return NULL;
+
+    uint32_t Low = 0, High = KiSymbolCount;
+    while (High - Low > 1) {
+        uint32_t Mid = (Low + High) / 2;
+        if (KiSymbolTable[Mid].address <= Address)
+            Low = Mid;
+        else
+            High = Mid;
+    }
+    if (KiSymbolTable[Low].address > Address)
+        return NULL;
+    if (Offset)
+        *Offset = Address - KiSymbolTable[Low].address;
+    return KiSymbolNames + KiSymbolTable[Low].name;
+}
+
+ULONG KiLookupSymbol(const char *Name)
+{
+    for (uint32_t i = 0; i < KiSymbolCount; i++) {
+        if (strcmp(KiSymbolNames + KiSymbolTable[i].name, Name) == 0)
+            return KiSymbolTable[i].address;
+    }
+    return 0;
+}
+
+static bool FrameReadable(ULONG Ebp)
+{
+    return Ebp != 0 && (Ebp & 3) == 0 &&
+           MmIsAddressValid((PVOID)Ebp) && MmIsAddressValid((PVOID)(Ebp + 7));
+}
+
+/*
+ * Follows the EBP chain from Ebp and stores up to MaxFrames return addresses.
+ * Returns how many it stored. Stops at a zero or unreadable frame pointer, or
+ * one that does not move up the stack.
+ */
+ULONG KeCaptureBacktrace(ULONG Ebp, ULONG *Frames, ULONG MaxFrames)
+{
+    ULONG Count = 0;
+    while (Count < MaxFrames && FrameReadable(Ebp)) {
+        ULONG Next = ((ULONG *)Ebp)[0];
+        ULONG Return = ((ULONG *)Ebp)[1];
+        if (Return == 0)
+            break;
+        Frames[Count++] = Return;
+        if (Next <= Ebp)
+            break;
+        Ebp = Next;
+    }
+    return Count;
+}
+
+/*
+ * A return address may sit just past the end of its function (a call to a
+ * noreturn routine is often the last instruction), so it is looked up one
+ * byte earlier.
+ */
+static void PrintFrame(int Index, ULONG Address, bool IsReturnAddress)
+{
+    ULONG Offset;
+    ULONG Bias = IsReturnAddress ? 1 : 0;
+    const char *Name = KiSymbolize(Address - Bias, &Offset);
+    if (Name)
+        DbgPrint("  #%-2d %08x %s+0x%x\n", Index, Address, Name, Offset + Bias);
+    else
+        DbgPrint("  #%-2d %08x ?\n", Index, Address);
+}
+
+/* Prints Eip, then the return addresses found by walking the chain from Ebp. */
+void KeDumpBacktrace(ULONG Eip, ULONG Ebp, int MaxFrames)
+{
+    ULONG Frames[32];
+    ULONG Count = KeCaptureBacktrace(Ebp, Frames, MIN((ULONG)MaxFrames, ARRAY_SIZE(Frames)));
+    PrintFrame(0, Eip, false);
+    for (ULONG i = 0; i < Count; i++)
+        PrintFrame((int)i + 1, Frames[i], true);
+}

@@ -1,0 +1,181 @@
+/*
+ * kernel/trap.c — what happens on every interrupt and exception.
+ *
+ * hal/trap.asm hands each vector to KiDispatchTrap with a KTRAP_FRAME:
+ *
+ *   page fault (14)     MmAccessFault resolves it or decides: it bugchecks
+ *                       for system addresses as NT does (0x50, 0xBE, 0x0A),
+ *                       and returns STATUS_ACCESS_VIOLATION for the rest,
+ *                       which here — kernel mode, no handler — becomes
+ *                       KMODE_EXCEPTION_NOT_HANDLED (0x1E), NT's verdict on
+ *                       an unhandled kernel exception such as a NULL
+ *                       dereference.
+ *   breakpoint (3)      reported, and execution continues after the int3.
+ *   NMI (2)             NMI_HARDWARE_FAILURE (0x80).
+ *   other exceptions    UNEXPECTED_KERNEL_MODE_TRAP (0x7F) with the trap
+ *                       number, as NT raises for traps the kernel never
+ *                       expects (divide error, invalid opcode, #GP ...).
+ *   0x2A                KiGetTickCount: the tick count in EAX.
+ *   0x30..0x3F          device interrupts, routed by the HAL.
+ *   anything else       TRAP_CAUSE_UNKNOWN (0x12).
+ *
+ * Before any of those verdicts, an armed fault catcher (include/ke.h) takes
+ * the exception: the innermost catcher gets the vector and addresses and
+ * resumes where it was armed. The double fault arrives on its own task
+ * (hal/gdt.c) at KiDoubleFault.
+ */
+#include <hal.h>
+#include <ke.h>
+#include <mm.h>
+#include <rtl.h>
+#include "ki.h"
+
+static PKFAULT_CATCHER KiFaultCatcher;
+ULONG KiBreakpointCount;
+
+void KePushFaultCatcher(PKFAULT_CATCHER Catcher)
+{
+    Catcher->Previous = KiFaultCatcher;
+    Catcher->Irql = KeGetCurrentIrql();
+    Catcher->Vector = 0xFFFFFFFF;
+    Catcher->ErrorCode = Catcher->FaultAddress = Catcher->FaultEip = 0;
+    KiFaultCatcher = Catcher;
+}
+
+void KePopFaultCatcher(PKFAULT_CATCHER Catcher)
+{
+    ASSERT(KiFaultCatcher == Catcher);
+    KiFaultCatcher = Catcher->Previous;
+}
+
+bool KeFaultCatcherActive(void)
+{
+    return KiFaultCatcher != NULL;
+}
+
+PKFAULT_CATCHER KiGetFaultCatcher(void)
+{
+    return KiFaultCatcher;
+}
+
+void KiSetFaultCatcher(PKFAULT_CATCHER Catcher)
+{
+    KiFaultCatcher = Catcher;
+}
+
+/* Abandons the trap frame and resumes the innermost catcher. */
+static NORETURN void KiResumeCatcher(const KTRAP_FRAME *TrapFrame, ULONG FaultAddress)
+{
+    PKFAULT_CATCHER Catcher = KiFaultCatcher;
+    KiFaultCatcher = Catcher->Previous;
+    Catcher->Vector = TrapFrame->Vector;
+    Catcher->ErrorCode = TrapFrame->ErrCode;
+    Catcher->FaultAddress = FaultAddress;
+    Catcher->FaultEip = TrapFrame->Eip;
+    if (KeGetCurrentIrql() > Catcher->Irql)
+        KeLowerIrql(Catcher->Irql);
+    KiResumeFaultContext(Catcher);
+}
+
+static void KiPageFault(KTRAP_FRAME *TrapFrame)
+{
+    ULONG Address = HalReadCr2();
+    KPROCESSOR_MODE Mode = KiTrapFromUserMode(TrapFrame) ? UserMode : KernelMode;
+    NTSTATUS Status = MmAccessFault(TrapFrame->ErrCode, (PVOID)Address, Mode, TrapFrame);
+
+    if (NT_SUCCESS(Status))
+        return;
+    if (KiFaultCatcher)
+        KiResumeCatcher(TrapFrame, Address);
+    KiBugCheckWithTrapFrame(KMODE_EXCEPTION_NOT_HANDLED, (ULONG_PTR)Status, TrapFrame->Eip,
+                            (TrapFrame->ErrCode & PF_WRITE) ? 1 : 0, Address, TrapFrame);
+}
+
+static void KiBreakpoint(KTRAP_FRAME *TrapFrame)
+{
+    ULONG Offset = 0;
+    ULONG At = TrapFrame->Eip - 1;      /* the int3 itself */
+    const char *Name = KiSymbolize(At, &Offset);
+    KiBreakpointCount++;
+    DbgPrint("*** Breakpoint (int3) at %08x %s+0x%x, continuing\n", At, Name ? Name : "?", Offset);
+}
+
+void KiDispatchTrap(KTRAP_FRAME *TrapFrame)
+{
+    ULONG Vector = TrapFrame->Vector;
+
+    if (Vector >= PRIMARY_VECTOR_BASE && Vector < PRIMARY_VECTOR_BASE + PIC_IRQ_COUNT) {
+        HalDispatchInterrupt(Vector - PRIMARY_VECTOR_BASE, TrapFrame);
+        return;
+    }
+    switch (Vector) {
+    case TRAP_PAGE_FAULT:
+        KiPageFault(TrapFrame);
+        return;
+    case TRAP_BREAKPOINT:
+        KiBreakpoint(TrapFrame);
+        return;
+    case VECTOR_GET_TICK_COUNT:
+        TrapFrame->Eax = KeGetTickCount();
+        return;
+    case TRAP_NMI:
+        KiBugCheckWithTrapFrame(NMI_HARDWARE_FAILURE, 0, 0, 0, 0, TrapFrame);
+    default:
+        break;
+    }
+    if (Vector < TRAP_EXCEPTION_COUNT) {
+        if (KiFaultCatcher)
+            KiResumeCatcher(TrapFrame, 0);
+        KiBugCheckWithTrapFrame(UNEXPECTED_KERNEL_MODE_TRAP, Vector, TrapFrame->ErrCode,
+                                TrapFrame->Eip, 0, TrapFrame);
+    }
+    KiBugCheckWithTrapFrame(TRAP_CAUSE_UNKNOWN, Vector, TrapFrame->Eip, 0, 0, TrapFrame);
+}
+
+ULONG KeGetTickCount(void)
+{
+    return HalGetTickCount();
+}
+
+extern char __boot_stack_guard[], __boot_stack_limit[], __boot_stack_base[];
+
+bool KeIdentifyStack(ULONG Address, KE_STACK_INFO *Info)
+{
+    if (Address >= (ULONG)__boot_stack_guard && Address < (ULONG)__boot_stack_base) {
+        Info->Name = "the boot stack";
+        Info->Limit = (ULONG)__boot_stack_limit;
+        Info->Base = (ULONG)__boot_stack_base;
+        return true;
+    }
+    return MmIdentifyKernelStack(Address, Info);
+}
+
+/*
+ * The double fault, on the double-fault task. The CPU saved the faulting
+ * context into the main TSS when it switched tasks; that context becomes the
+ * trap frame of the bugcheck. UNEXPECTED_KERNEL_MODE_TRAP with parameter 1 =
+ * 8 as in NT; mm386 adds the faulting ESP (2), EIP (3) and the base of the
+ * overflowed stack when it knows it (4), and names that stack.
+ */
+void KiDoubleFault(void)
+{
+    const KTSS *Tss = HalGetMainTss();
+    KTRAP_FRAME Tf = { 0 };
+    KE_STACK_INFO Stack;
+
+    Tf.Eax = Tss->Eax; Tf.Ebx = Tss->Ebx; Tf.Ecx = Tss->Ecx; Tf.Edx = Tss->Edx;
+    Tf.Esi = Tss->Esi; Tf.Edi = Tss->Edi; Tf.Ebp = Tss->Ebp;
+    Tf.Eip = Tss->Eip; Tf.EFlags = Tss->EFlags;
+    Tf.SegCs = Tss->Cs; Tf.SegDs = Tss->Ds; Tf.SegEs = Tss->Es;
+    Tf.TempEsp = Tss->Esp - KTRAP_FRAME_ESP_BIAS;
+    Tf.Vector = TRAP_DOUBLE_FAULT;
+
+    bool Known = KeIdentifyStack(Tss->Esp, &Stack);
+    if (Known)
+        DbgPrint("\n*** Double fault: kernel stack overflow on %s (stack %08x..%08x, esp=%08x)\n",
+                 Stack.Name, Stack.Limit, Stack.Base, Tss->Esp);
+    else
+        DbgPrint("\n*** Double fault: esp=%08x is on no known kernel stack\n", Tss->Esp);
+    KiBugCheckWithTrapFrame(UNEXPECTED_KERNEL_MODE_TRAP, TRAP_DOUBLE_FAULT, Tss->Esp, Tss->Eip,
+                            Known ? Stack.Base : 0, &Tf);
+}

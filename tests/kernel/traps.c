@@ -1,0 +1,201 @@
+/*
+ * tests/kernel/traps.c — exceptions, fault catchers, IRQL and backtraces.
+ */
+#include <hal.h>
+#include <ktest.h>
+#include <layout.h>
+#include <rtl.h>
+#include "../../kernel/ki.h"
+
+/* int3 is reported and execution continues with the next instruction. */
+KTEST(traps, int3_continues)
+{
+    ULONG Before = KiBreakpointCount;
+    volatile int After = 0;
+    __asm__ volatile("int3");
+    After = 1;
+    EXPECT_EQ(KiBreakpointCount, Before + 1);
+    EXPECT_EQ(After, 1);
+}
+
+static volatile int Zero;
+
+/* A divide error inside a catcher comes back as vector 0 instead of a bugcheck. */
+KTEST(traps, divide_error_caught)
+{
+    volatile int Result = 0;
+    EXPECT_FAULT(TRAP_DIVIDE_ERROR, Result = 100 / Zero);
+    EXPECT_EQ(Result, 0);
+    EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+}
+
+/* Loading a selector past the GDT's limit raises #GP with that selector as the error code. */
+KTEST(traps, general_protection_caught)
+{
+    EXPECT_FAULT(TRAP_GENERAL_PROTECTION,
+                 __asm__ volatile("movw $0x1230, %%ax\n\tmovw %%ax, %%fs" ::: "eax"));
+    EXPECT_EQ(KtestLastFault(t)->ErrorCode, 0x1230);
+}
+
+/* ud2 raises #UD. */
+KTEST(traps, invalid_opcode_caught)
+{
+    EXPECT_FAULT(TRAP_INVALID_OPCODE, __asm__ volatile("ud2"));
+}
+
+/* A read of an unmapped system address faults with CR2 = the address. */
+KTEST(traps, page_fault_caught_with_address)
+{
+    volatile ULONG *Unmapped = (volatile ULONG *)(BOOT_IMAGE_END - PAGE_SIZE);
+    volatile ULONG Value = 0;
+    EXPECT_FAULT(TRAP_PAGE_FAULT, Value = *Unmapped);
+    EXPECT_EQ(KtestLastFault(t)->FaultAddress, (ULONG)Unmapped);
+    EXPECT_EQ(KtestLastFault(t)->ErrorCode & PF_PRESENT, 0);
+    EXPECT_EQ(Value, 0);
+}
+
+/* The identity map is gone: NULL is not mapped in the kernel. */
+KTEST(traps, null_is_unmapped)
+{
+    volatile ULONG *Null = NULL;
+    volatile ULONG Value;
+    EXPECT_FAULT(TRAP_PAGE_FAULT, Value = *Null);
+    (void)Value;
+    EXPECT_EQ(KtestLastFault(t)->FaultAddress, 0);
+}
+
+/* A catcher armed at DISPATCH_LEVEL comes back at DISPATCH_LEVEL; nested catchers unwind in order. */
+KTEST(traps, nested_catchers_restore_irql)
+{
+    KIRQL Old;
+    KFAULT_CATCHER Outer, Inner;
+    volatile int Path = 0;
+
+    KeRaiseIrql(DISPATCH_LEVEL, &Old);
+    if (KeTryFault(&Outer)) {
+        if (KeTryFault(&Inner)) {
+            __asm__ volatile("ud2");
+            KePopFaultCatcher(&Inner);
+        } else {
+            Path = 1;
+        }
+        EXPECT_EQ(Inner.Vector, TRAP_INVALID_OPCODE);
+        EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+        KePopFaultCatcher(&Outer);
+    } else {
+        Path = 2;
+    }
+    KeLowerIrql(Old);
+    EXPECT_EQ(Path, 1);
+    EXPECT_FALSE(KeFaultCatcherActive());
+}
+
+/* Raising and lowering IRQL nests, and spin locks run at DISPATCH_LEVEL. */
+KTEST(traps, irql_and_spinlocks)
+{
+    KIRQL a, b, c;
+    KSPIN_LOCK Lock;
+
+    EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    KeRaiseIrql(APC_LEVEL, &a);
+    KeRaiseIrql(DEVICE_IRQL(4), &b);
+    EXPECT_EQ(KeGetCurrentIrql(), DEVICE_IRQL(4));
+    KeLowerIrql(b);
+    EXPECT_EQ(KeGetCurrentIrql(), APC_LEVEL);
+    KeLowerIrql(a);
+    EXPECT_EQ(a, PASSIVE_LEVEL);
+
+    KeInitializeSpinLock(&Lock);
+    KeAcquireSpinLock(&Lock, &c);
+    EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    EXPECT_EQ(Lock, 1);
+    KeReleaseSpinLock(&Lock, c);
+    EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    EXPECT_EQ(Lock, 0);
+}
+
+/* The clock interrupt runs: the tick count moves while interrupts are on. */
+KTEST(traps, clock_ticks)
+{
+    ULONG Start = KeGetTickCount();
+    for (int i = 0; i < 1000 && KeGetTickCount() == Start; i++)
+        HalHalt();
+    EXPECT_GT(KeGetTickCount(), Start);
+}
+
+/* int 0x2A (KiGetTickCount) returns the tick count in EAX. */
+KTEST(traps, int2a_returns_tick_count)
+{
+    ULONG Ticks;
+    __asm__ volatile("int $0x2a" : "=a"(Ticks) : : "memory");
+    EXPECT_LE(Ticks, KeGetTickCount());
+    EXPECT_GE(Ticks + 1, KeGetTickCount());
+}
+
+static ULONG __attribute__((noinline)) BacktraceLeaf(ULONG *Frames, ULONG Max)
+{
+    ULONG n = KeCaptureBacktrace((ULONG)__builtin_frame_address(0), Frames, Max);
+    __asm__ volatile("" ::: "memory");
+    return n;
+}
+
+static ULONG __attribute__((noinline)) BacktraceMiddle(ULONG *Frames, ULONG Max)
+{
+    ULONG n = BacktraceLeaf(Frames, Max);
+    __asm__ volatile("" ::: "memory");
+    return n;
+}
+
+/* The backtrace walks the frame chain and the symbol table names each function. */
+KTEST(traps, backtrace_resolves_names)
+{
+    ULONG Frames[8];
+    ULONG n = BacktraceMiddle(Frames, ARRAY_SIZE(Frames));
+    ASSERT_GE(n, 2);
+    ULONG Offset;
+    EXPECT_STREQ(KiSymbolize(Frames[0] - 1, &Offset), "BacktraceMiddle");
+    EXPECT_STREQ(KiSymbolize(Frames[1] - 1, &Offset), "ktest_traps_backtrace_resolves_names");
+    ULONG Address = KiLookupSymbol("KeBugCheckEx");
+    EXPECT_NE(Address, 0);
+    EXPECT_STREQ(KiSymbolize(Address + 3, &Offset), "KeBugCheckEx");
+    EXPECT_EQ(Offset, 3);
+    EXPECT_NULL(KiSymbolize(0x1000, &Offset));
+}
+
+/* Writing to the kernel's own code is ATTEMPTED_WRITE_TO_READONLY_MEMORY (.text is mapped read-only, CR0.WP is on). */
+KTEST_DEATH(traps, write_to_kernel_text, ATTEMPTED_WRITE_TO_READONLY_MEMORY)
+{
+    volatile uint8_t *Code = (volatile uint8_t *)(uintptr_t)&KeBugCheckEx;
+    *Code = 0xCC;
+}
+
+/* A read of an unmapped system address is PAGE_FAULT_IN_NONPAGED_AREA. */
+KTEST_DEATH(traps, read_unmapped_system_address, PAGE_FAULT_IN_NONPAGED_AREA)
+{
+    volatile ULONG *Unmapped = (volatile ULONG *)(BOOT_IMAGE_END - PAGE_SIZE);
+    (void)*Unmapped;
+}
+
+/* A NULL dereference is an unhandled kernel access violation: KMODE_EXCEPTION_NOT_HANDLED. */
+KTEST_DEATH(traps, null_dereference, KMODE_EXCEPTION_NOT_HANDLED)
+{
+    volatile ULONG *Null = NULL;
+    (void)*Null;
+}
+
+static volatile int StopRecursion;
+
+static int __attribute__((noinline)) Recurse(int Depth)
+{
+    volatile char Frame[256];
+    Frame[0] = (char)Depth;
+    if (StopRecursion)
+        return 0;
+    return Recurse(Depth + 1) + Frame[0];
+}
+
+/* Unbounded recursion hits the boot stack's guard page; the double fault task reports it (0x7F, 8). */
+KTEST_DEATH_P1(traps, kernel_stack_overflow, UNEXPECTED_KERNEL_MODE_TRAP, TRAP_DOUBLE_FAULT)
+{
+    Recurse(0);
+}

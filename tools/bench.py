@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""make bench: guest instructions per operation, deterministically.
+
+Boots the kernel under `qemu -icount shift=0,sleep=off` with /BENCH. In that
+mode the guest's TSC advances by exactly one per executed instruction, so
+every figure the kernel prints (`bench NAME ins_per_op=N`) is an instruction
+count, the same on every host and every run. Extra boots at other RAM sizes
+measure the boot path (instructions from kernel entry to the first test),
+which must grow no faster than linearly with RAM.
+
+Prints a table with each figure and its target from the issues (OVER marks
+a miss; targets are reported, never asserted), and with --update rewrites
+the table in docs/PERFORMANCE.md.
+"""
+import argparse
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import qemu  # noqa: E402
+
+LOG_DIR = os.path.join('build', 'bench')
+
+# Targets the issues set (guest instructions per operation, "at most").
+TARGETS = {
+    'trap_roundtrip': 150,
+    'boot_to_first_test@128M': 5_000_000,
+    'hyperspace_map_unmap': 40,
+    'pfn_remove_insert': 60,
+    'zero_page': 1150,
+    'syspte_reserve_release_1': 150,
+    'syspte_reserve_release_16': 250,
+    'syspte_fragmented_reserve_release': 600,
+    'map_io_space_1page': 400,
+    'pool_np_alloc_free_64': 100,
+    'pool_np_alloc_free_mixed': 400,
+    'pool_paged_alloc_free_64': 120,
+    'pool_big_alloc_free_3pages': 1500,
+}
+
+# Boots: name, RAM, switches. The first runs every benchmark; the others
+# only measure the boot path (/BENCH=- selects no benchmark).
+BOOTS = [
+    ('main', '128M', '/BENCH'),
+    ('boot-16M', '16M', '/BENCH=-'),
+    ('boot-3G', '3G', '/BENCH=-'),
+]
+
+FIGURE = re.compile(r'^bench (\S+) ins_per_op=(\d+) ops=(\d+) ins=(\d+)$', re.M)
+
+
+def run_boot(kernel, name, memory, switches, timeout):
+    log = os.path.join(LOG_DIR, name + '.log')
+    with qemu.Boot(log, memory=memory, kernel=kernel, append=switches, icount=True) as boot:
+        status = boot.wait_exit(timeout)
+        text = boot.text()
+    if status != qemu.EXIT_SUCCESS:
+        raise SystemExit(f'bench: boot {name} failed: {qemu.describe_exit(status)} (log: {log})')
+    return {m.group(1): (int(m.group(2)), int(m.group(3))) for m in FIGURE.finditer(text)}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--kernel', default='build/mm386.elf')
+    ap.add_argument('--timeout', type=float, default=600)
+    ap.add_argument('--update', metavar='FILE', help='rewrite the table in this markdown file')
+    a = ap.parse_args()
+
+    figures = {}
+    boot_sizes = {}
+    for name, memory, switches in BOOTS:
+        got = run_boot(a.kernel, name, memory, switches, a.timeout)
+        for k, v in got.items():
+            if k == 'boot_to_first_test':
+                boot_sizes[memory] = v[0]
+                figures[f'{k}@{memory}'] = v
+            else:
+                figures[k] = v
+
+    rows = ['| figure | guest instructions per op | operations | target | |',
+            '|---|---:|---:|---:|---|']
+    over = 0
+    for k, (per_op, ops) in figures.items():
+        target = TARGETS.get(k)
+        verdict = '' if target is None else ('ok' if per_op <= target else 'OVER')
+        over += verdict == 'OVER'
+        rows.append(f'| {k} | {per_op:,} | {ops:,} | {"" if target is None else f"≤ {target:,}"} | {verdict} |')
+    table = '\n'.join(rows)
+    print(table)
+
+    sizes = sorted(boot_sizes.items(), key=lambda kv: qemu_mb(kv[0]))
+    if len(sizes) >= 2:
+        (m0, i0), (m1, i1) = sizes[0], sizes[-1]
+        per_mb = (i1 - i0) / (qemu_mb(m1) - qemu_mb(m0))
+        print(f'\nboot path: {i0:,} instructions at {m0}, {i1:,} at {m1}: '
+              f'{per_mb:,.0f} more per extra MB of RAM')
+        for m, i in sizes[1:-1]:
+            predicted = i0 + per_mb * (qemu_mb(m) - qemu_mb(m0))
+            print(f'  at {m}: {i:,} (a straight line through the ends predicts {predicted:,.0f})')
+
+    if a.update:
+        with open(a.update) as f:
+            doc = f.read()
+        begin, end = '<!-- bench:begin -->', '<!-- bench:end -->'
+        if begin not in doc or end not in doc:
+            raise SystemExit(f'bench: {a.update} has no {begin} ... {end} markers')
+        head, rest = doc.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        with open(a.update, 'w') as f:
+            f.write(head + begin + '\n' + table + '\n' + end + tail)
+    if over:
+        print(f'\n{over} figure(s) over target')
+    return 0
+
+
+def qemu_mb(size):
+    n = int(size[:-1])
+    return n * 1024 if size.endswith('G') else n
+
+
+if __name__ == '__main__':
+    sys.exit(main())

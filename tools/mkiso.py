@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""Build a bootable GRUB ISO holding the mm386 kernel.
+
+The ISO's grub.cfg is iso/grub.cfg with @ARGS@ replaced by extra boot
+switches (make run ARGS="/MAXMEM=64"); grub-mkrescue (grub-pc-bin, xorriso,
+mtools) turns the staging folder into a BIOS-bootable image.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument('--kernel', required=True)
+    ap.add_argument('--cfg', required=True)
+    ap.add_argument('--args', default='')
+    ap.add_argument('-o', '--output', required=True)
+    a = ap.parse_args()
+
+    with open(a.cfg) as f:
+        cfg = f.read().replace('@ARGS@', a.args.strip())
+    stage = tempfile.mkdtemp(prefix='mm386-iso-', dir=os.path.dirname(os.path.abspath(a.output)))
+    try:
+        os.makedirs(os.path.join(stage, 'boot', 'grub'))
+        shutil.copy(a.kernel, os.path.join(stage, 'boot', 'mm386.elf'))
+        with open(os.path.join(stage, 'boot', 'grub', 'grub.cfg'), 'w') as f:
+            f.write(cfg)
+        r = subprocess.run(['grub-mkrescue', '-o', a.output, stage],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if r.returncode != 0:
+            sys.stderr.write(r.stdout)
+            sys.stderr.write('mkiso: grub-mkrescue failed\n')
+            return r.returncode
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
