@@ -1,7 +1,9 @@
 /*
  * hal/irql.c — NT's interrupt request levels on the 8259 PICs.
  *
- * The current IRQL is one byte of processor state. Each IRQL has a PIC mask
+ * The current IRQL is one byte of processor state (KiCurrentIrql; the
+ * PASSIVE..DISPATCH path of KeRaiseIrql/KeLowerIrql is inline in ke.h and
+ * never reaches this file). Each IRQL has a PIC mask
  * that closes every IRQ whose device IRQL (DEVICE_IRQL in include/ke.h) is
  * at or below it; raising or lowering reprograms the PICs only when the mask
  * actually changes, so moving between PASSIVE, APC and DISPATCH — the common
@@ -16,7 +18,7 @@
 #include <hal.h>
 #include <ke.h>
 
-static KIRQL HalpCurrentIrql = HIGH_LEVEL;
+volatile KIRQL KiCurrentIrql = HIGH_LEVEL;
 static uint16_t HalpIrqlMask[HIGH_LEVEL + 1];
 static uint16_t HalpConnectedIrqs;
 static uint16_t HalpProgrammedMask = 0xFFFF;
@@ -39,7 +41,7 @@ void HalInitializeIrql(void)
             HalpIrqlMask[Level] |= (uint16_t)(1u << Irq);
     }
     HalpIrqlMask[HIGH_LEVEL] = 0xFFFF;
-    HalpProgramMask(HalpCurrentIrql);
+    HalpProgramMask(KiCurrentIrql);
 }
 
 /* Opens or closes an IRQ line at every level; hal/interrupt.c calls it. */
@@ -49,38 +51,28 @@ void HalpSetIrqConnected(uint32_t Irq, bool Connected)
         HalpConnectedIrqs |= (uint16_t)(1u << Irq);
     else
         HalpConnectedIrqs &= (uint16_t)~(1u << Irq);
-    HalpProgramMask(HalpCurrentIrql);
+    HalpProgramMask(KiCurrentIrql);
 }
 
-KIRQL KeGetCurrentIrql(void)
+/* The out-of-line half of KeRaiseIrql: levels above DISPATCH, and misuse. */
+void HalRaiseDeviceIrql(KIRQL NewIrql, PKIRQL OldIrql)
 {
-    return HalpCurrentIrql;
-}
-
-void KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql)
-{
-    KIRQL Current = HalpCurrentIrql;
+    KIRQL Current = KiCurrentIrql;
     if (NewIrql < Current || NewIrql > HIGH_LEVEL)
         KeBugCheckEx(IRQL_NOT_GREATER_OR_EQUAL, Current, NewIrql, 0, 0);
     *OldIrql = Current;
     if (HalpIrqlMask[NewIrql] != HalpIrqlMask[Current])
         HalpProgramMask(NewIrql);
-    HalpCurrentIrql = NewIrql;
+    KiCurrentIrql = NewIrql;
 }
 
-void KeLowerIrql(KIRQL NewIrql)
+/* The out-of-line half of KeLowerIrql: lowering from above DISPATCH, and misuse. */
+void HalLowerDeviceIrql(KIRQL NewIrql)
 {
-    KIRQL Current = HalpCurrentIrql;
+    KIRQL Current = KiCurrentIrql;
     if (NewIrql > Current)
         KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, 0, Current, NewIrql, 0);
-    HalpCurrentIrql = NewIrql;
+    KiCurrentIrql = NewIrql;
     if (HalpIrqlMask[NewIrql] != HalpIrqlMask[Current])
         HalpProgramMask(NewIrql);
-}
-
-KIRQL KeRaiseIrqlToDpcLevel(void)
-{
-    KIRQL Old;
-    KeRaiseIrql(DISPATCH_LEVEL, &Old);
-    return Old;
 }

@@ -31,12 +31,53 @@ typedef uint8_t KIRQL, *PKIRQL;
 /* The IRQL a PIC interrupt runs at: NT's PIC HAL mapping. */
 #define DEVICE_IRQL(Irq) ((Irq) == 0 ? CLOCK2_LEVEL : (Irq) == 8 ? PROFILE_LEVEL : PROFILE_LEVEL - (Irq))
 
-KIRQL KeGetCurrentIrql(void);
+/*
+ * The current IRQL, one byte of processor state (NT keeps it in the KPCR).
+ * Raising or lowering among PASSIVE, APC and DISPATCH changes no PIC mask,
+ * so that path is inline; levels above DISPATCH go through the HAL.
+ */
+extern volatile KIRQL KiCurrentIrql;
+void HalRaiseDeviceIrql(KIRQL NewIrql, PKIRQL OldIrql);
+void HalLowerDeviceIrql(KIRQL NewIrql);
+
+static inline KIRQL KeGetCurrentIrql(void)
+{
+    return KiCurrentIrql;
+}
+
 /* Raises the IRQL to NewIrql (which must not be lower) and returns the old one in *OldIrql. */
-void KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql);
+static inline void KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql)
+{
+    KIRQL Current = KiCurrentIrql;
+    if (NewIrql > DISPATCH_LEVEL || NewIrql < Current) {
+        HalRaiseDeviceIrql(NewIrql, OldIrql);
+        return;
+    }
+    *OldIrql = Current;
+    __asm__ volatile("" ::: "memory");
+    KiCurrentIrql = NewIrql;
+    __asm__ volatile("" ::: "memory");
+}
+
 /* Lowers the IRQL back to NewIrql (which must not be higher than the current IRQL). */
-void KeLowerIrql(KIRQL NewIrql);
-KIRQL KeRaiseIrqlToDpcLevel(void);
+static inline void KeLowerIrql(KIRQL NewIrql)
+{
+    KIRQL Current = KiCurrentIrql;
+    if (Current > DISPATCH_LEVEL || NewIrql > Current) {
+        HalLowerDeviceIrql(NewIrql);
+        return;
+    }
+    __asm__ volatile("" ::: "memory");
+    KiCurrentIrql = NewIrql;
+    __asm__ volatile("" ::: "memory");
+}
+
+static inline KIRQL KeRaiseIrqlToDpcLevel(void)
+{
+    KIRQL Old;
+    KeRaiseIrql(DISPATCH_LEVEL, &Old);
+    return Old;
+}
 
 /*
  * Spin locks. mm386 runs on one processor, but the lock is real: acquiring
@@ -45,11 +86,36 @@ KIRQL KeRaiseIrqlToDpcLevel(void);
  * one processor is caught (it would spin forever) with a bugcheck.
  */
 typedef volatile ULONG_PTR KSPIN_LOCK, *PKSPIN_LOCK;
-void KeInitializeSpinLock(PKSPIN_LOCK SpinLock);
-void KeAcquireSpinLock(PKSPIN_LOCK SpinLock, PKIRQL OldIrql);
-void KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql);
-void KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
-void KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock);
+NORETURN void KiSpinLockMisuse(PKSPIN_LOCK SpinLock, ULONG Reason);
+
+static inline void KeInitializeSpinLock(PKSPIN_LOCK SpinLock)
+{
+    *SpinLock = 0;
+}
+
+static inline void KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
+{
+    if (__atomic_exchange_n(SpinLock, 1, __ATOMIC_ACQUIRE) != 0)
+        KiSpinLockMisuse(SpinLock, 1);      /* one processor: the holder is us */
+}
+
+static inline void KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock)
+{
+    if (__atomic_exchange_n(SpinLock, 0, __ATOMIC_RELEASE) != 1)
+        KiSpinLockMisuse(SpinLock, 2);      /* released a lock nobody held */
+}
+
+static inline void KeAcquireSpinLock(PKSPIN_LOCK SpinLock, PKIRQL OldIrql)
+{
+    KeRaiseIrql(DISPATCH_LEVEL, OldIrql);
+    KeAcquireSpinLockAtDpcLevel(SpinLock);
+}
+
+static inline void KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql)
+{
+    KeReleaseSpinLockFromDpcLevel(SpinLock);
+    KeLowerIrql(NewIrql);
+}
 
 /*
  * The trap frame every interrupt stub builds (hal/trap.asm), lowest address

@@ -7,8 +7,7 @@
  * and reading its PTE through the self-map would fault), then the PTE, unless
  * the PDE maps a 4 MB page.
  */
-#include <mm.h>
-#include "pte.h"
+#include "mi.h"
 
 BOOLEAN MmIsAddressValid(PVOID VirtualAddress)
 {
@@ -31,4 +30,10 @@ PHYSICAL_ADDRESS MmGetPhysicalAddress(PVOID BaseAddress)
     if (!Pte.u.Hard.Valid)
         return 0;
     return ((PHYSICAL_ADDRESS)Pte.u.Hard.PageFrameNumber << PAGE_SHIFT) | BYTE_OFFSET(BaseAddress);
+}
+
+/* No kernel stack comes from the memory manager yet; the boot stack is the kernel's own. */
+bool MmIdentifyKernelStack(ULONG Address, KE_STACK_INFO *Info)
+{
+    return false;
 }

@@ -2,11 +2,18 @@
  * mm/pagfault.c — MmAccessFault: the memory manager's page-fault handler.
  *
  * Every #PF comes here from kernel/trap.c with the CPU's error code and the
- * faulting address (CR2). For now mm386 has no pageable memory to bring in,
- * so the handler decides only what NT would decide about the fault:
+ * faulting address (CR2). First the faults the memory manager resolves:
+ *
+ *   a system address whose page table exists in the master copy of the
+ *   system PDEs but not yet in this address space's directory — including a
+ *   read of such a page table through the self-map: the PDE is copied
+ *   (lazy synchronisation, mm/pagetab.c) and the access retried. This works
+ *   at any IRQL: no page is brought in.
+ *
+ * Then, for what remains, the verdict NT gives:
  *
  *   write to a present read-only system page  ATTEMPTED_WRITE_TO_READONLY_MEMORY (0xBE)
- *   any unresolvable fault at IRQL > APC_LEVEL IRQL_NOT_LESS_OR_EQUAL (0x0A)
+ *   any unresolved fault at IRQL > APC_LEVEL   IRQL_NOT_LESS_OR_EQUAL (0x0A)
  *   not-present system address                 PAGE_FAULT_IN_NONPAGED_AREA (0x50)
  *   user address (no process owns one yet)     STATUS_ACCESS_VIOLATION, which the
  *                                              trap handler raises as an exception
@@ -15,9 +22,15 @@
  * handler returns STATUS_ACCESS_VIOLATION instead of bugchecking, and the
  * trap handler resumes the catcher.
  */
-#include <hal.h>
-#include <mm.h>
-#include "pte.h"
+#include "mi.h"
+
+/* The system address whose PDE a fault at Address needs, or 0 if none. */
+static ULONG SystemAddressNeedingPde(ULONG Address)
+{
+    if (Address >= PTE_BASE && Address <= PTE_TOP)
+        Address = (ULONG)MiPteToAddress(Address);
+    return Address >= (ULONG)MmSystemRangeStart ? Address : 0;
+}
 
 NTSTATUS MmAccessFault(ULONG FaultStatus, PVOID VirtualAddress, KPROCESSOR_MODE PreviousMode,
                        PVOID TrapInformation)
@@ -27,9 +40,14 @@ NTSTATUS MmAccessFault(ULONG FaultStatus, PVOID VirtualAddress, KPROCESSOR_MODE 
     bool Write = (FaultStatus & PF_WRITE) != 0;
     KIRQL Irql = KeGetCurrentIrql();
 
+    if (!(FaultStatus & PF_PRESENT)) {
+        ULONG Needs = SystemAddressNeedingPde(Address);
+        if (Needs && !MiReadPte(MiAddressToPde(Needs)).u.Hard.Valid && MiSyncSystemPde((PVOID)Needs))
+            return STATUS_SUCCESS;
+    }
+
     if (KeFaultCatcherActive())
         return STATUS_ACCESS_VIOLATION;
-
     if ((FaultStatus & PF_PRESENT) && Write && Address >= (ULONG)MmSystemRangeStart)
         KiBugCheckWithTrapFrame(ATTEMPTED_WRITE_TO_READONLY_MEMORY, Address,
                                 MiReadPte(MiAddressToPte(Address)).u.Long, 0, 0, TrapFrame);

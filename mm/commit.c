@@ -1,0 +1,45 @@
+/*
+ * mm/commit.c — commit charge: the promise of backing store.
+ *
+ * NT counts every page it has promised to back — committed private memory,
+ * paged pool, pagefile-backed sections — in MmTotalCommittedPages, and
+ * refuses a new promise (STATUS_COMMITMENT_LIMIT) that would pass
+ * MmTotalCommitLimit: the pages of RAM it can give out plus the paging
+ * files. mm386 has no paging file yet, so the limit is computed at boot from
+ * the RAM left available after the kernel's own structures, minus a reserve
+ * NT also keeps for itself; it is computed, never a constant. Nonpaged pool
+ * is not charged: it is resident by definition and comes out of available
+ * pages directly.
+ */
+#include "mi.h"
+
+volatile ULONG MmTotalCommittedPages;
+ULONG MmTotalCommitLimit;
+
+/* Pages kept out of the commit limit so the kernel can still run when it is reached. */
+#define MI_COMMIT_RESERVE_PAGES 256
+
+void MiInitializeCommitment(void)
+{
+    ULONG Available = MmAvailablePages;
+    MmTotalCommitLimit = Available > 2 * MI_COMMIT_RESERVE_PAGES ? Available - MI_COMMIT_RESERVE_PAGES
+                                                                  : Available / 2;
+}
+
+bool MiChargeCommitment(ULONG Pages)
+{
+    ULONG Old = MmTotalCommittedPages;
+    do {
+        if (Pages > MmTotalCommitLimit || Old > MmTotalCommitLimit - Pages)
+            return false;
+    } while (!__atomic_compare_exchange_n(&MmTotalCommittedPages, &Old, Old + Pages, false,
+                                          __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+    return true;
+}
+
+void MiReturnCommitment(ULONG Pages)
+{
+    ULONG Old = __atomic_fetch_sub(&MmTotalCommittedPages, Pages, __ATOMIC_SEQ_CST);
+    if (Old < Pages)
+        KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_COMMIT_UNDERFLOW, Pages, Old, 0);
+}

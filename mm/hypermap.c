@@ -1,0 +1,72 @@
+/*
+ * mm/hypermap.c — hyperspace: mapping any physical page for a moment.
+ *
+ * mm386, like NT, has no permanent map of physical memory. To touch a page
+ * that is not mapped — to zero it, to build a new page directory — the
+ * kernel maps it briefly in hyperspace: 4 MB at HYPER_SPACE (0xC0400000)
+ * whose page table (PDE 0x301) belongs to each address space, so a mapping
+ * made there is private to the current address space.
+ *
+ * The mapping PTEs use NT's flush-counter scheme. PTE 0 of the hyperspace
+ * page table is never valid; its frame-number field counts the slots still
+ * unused. A map takes slot N (N counting down from MI_HYPERSPACE_PTES) and
+ * an unmap does nothing to the PTE: a slot is never reused while it might
+ * still be in the TLB. When the slots run out, the next map zeroes all of
+ * them and flushes the TLB once (MiHyperSpaceFlushes counts these) — one
+ * flush per 255 mappings instead of an invlpg per unmap.
+ *
+ * The rule: a hyperspace mapping lives only at DISPATCH_LEVEL. The map
+ * raises the IRQL (so no thread switch or address-space switch can happen
+ * while the mapping is used) and the unmap lowers it back; callers must be
+ * at DISPATCH_LEVEL or below. Mappings may nest MI_HYPERSPACE_MAX_NESTING
+ * deep (copying a page maps two): the flush happens at an outermost map as
+ * soon as fewer slots remain than a full nest needs, so an inner map always
+ * finds a slot and never flushes a mapping still in use. Breaking the rule
+ * is MEMORY_MANAGEMENT (0x1A).
+ */
+#include "mi.h"
+
+#define HYPERSPACE_COUNTER_PTE  ((PMMPTE)MiAddressToPte(HYPER_SPACE))
+
+ULONG MiHyperSpaceFlushes;
+static ULONG MiHyperSpaceDepth;
+
+void MiInitializeHyperSpacePage(PMMPTE HyperPte)
+{
+    RtlFillMemoryUlong(HyperPte, PAGE_SIZE, 0);
+    HyperPte[0].u.Long = (ULONG)MI_HYPERSPACE_PTES << PAGE_SHIFT;
+}
+
+PVOID MiMapPageInHyperSpace(PFN_NUMBER Pfn, PKIRQL OldIrql)
+{
+    PMMPTE Counter = HYPERSPACE_COUNTER_PTE;
+
+    if (KeGetCurrentIrql() > DISPATCH_LEVEL || MiHyperSpaceDepth >= MI_HYPERSPACE_MAX_NESTING)
+        KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_HYPERSPACE, Pfn, MiHyperSpaceDepth,
+                     KeGetCurrentIrql());
+    KeRaiseIrql(DISPATCH_LEVEL, OldIrql);
+
+    ULONG Free = Counter->u.Hard.PageFrameNumber;
+    if (Free < MI_HYPERSPACE_MAX_NESTING && MiHyperSpaceDepth == 0) {
+        RtlFillMemoryUlong(Counter + 1, MI_HYPERSPACE_PTES * sizeof(MMPTE), 0);
+        HalFlushTlb();
+        MiHyperSpaceFlushes++;
+        Free = MI_HYPERSPACE_PTES;
+    }
+    Counter->u.Long = (Free - 1) << PAGE_SHIFT;
+    MiHyperSpaceDepth++;
+    Counter[Free].u.Long = (Pfn << PAGE_SHIFT) | MI_PTE_KERNEL_READWRITE;
+    return (PVOID)(HYPER_SPACE + (Free << PAGE_SHIFT));
+}
+
+void MiUnmapPageInHyperSpace(PVOID Va, KIRQL OldIrql)
+{
+    ULONG Slot = ((ULONG)Va - HYPER_SPACE) >> PAGE_SHIFT;
+
+    if (Slot == 0 || Slot > MI_HYPERSPACE_PTES || MiHyperSpaceDepth == 0 ||
+        KeGetCurrentIrql() != DISPATCH_LEVEL)
+        KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_HYPERSPACE, (ULONG_PTR)Va, MiHyperSpaceDepth,
+                     KeGetCurrentIrql());
+    MiHyperSpaceDepth--;
+    KeLowerIrql(OldIrql);
+}

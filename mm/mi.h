@@ -1,0 +1,275 @@
+/*
+ * mm/mi.h — the memory manager's internal interface (Mi* routines).
+ *
+ * Everything one mm/ file offers another: the layout variables, the PFN
+ * database and its lists, page allocation, kernel page tables, hyperspace,
+ * address spaces and commit charge. Grouped by the file that implements it,
+ * in the order the system brings them up. Public routines are in
+ * include/mm.h.
+ */
+#ifndef MM386_MM_MI_H
+#define MM386_MM_MI_H
+
+#include <hal.h>
+#include <mm.h>
+#include <rtl.h>
+#include <loader.h>
+#include "pte.h"
+
+/* ------------------------------------------------------------------ mminit.c */
+
+/*
+ * NT's layout variables for the running split. "End" variables follow NT:
+ * MmSystemCacheEnd and MmPagedPoolEnd are the last byte of their region;
+ * MiSystemCacheEndExtra and MmNonPagedPoolEnd are one past it.
+ */
+extern PVOID MmSystemCacheWorkingSetList;
+extern PVOID MmSystemCacheStart, MmSystemCacheEnd;
+extern PVOID MiSystemCacheStartExtra, MiSystemCacheEndExtra;
+extern PVOID MiSystemViewStart;
+extern ULONG MmSystemViewSize;
+extern PVOID MmSessionBase;
+extern ULONG MmSessionSize;
+extern PVOID MmPagedPoolStart, MmPagedPoolEnd;
+extern PVOID MmNonPagedSystemStart;
+extern PVOID MmNonPagedPoolStart, MmNonPagedPoolExpansionStart, MmNonPagedPoolEnd;
+extern ULONG MmSizeOfPagedPoolInBytes;          /* the paged pool region */
+extern ULONG MmSizeOfNonPagedPoolInBytes;       /* the initial nonpaged pool */
+extern ULONG MmMaximumNonPagedPoolInBytes;      /* initial + expansion may not exceed this */
+extern ULONG MmNumberOfSystemPtes;              /* in the base region at MmNonPagedSystemStart */
+extern ULONG MmNumberOfExtraSystemPtes;         /* in the extension (MiSystemCacheStartExtra) */
+
+/* One row of the layout table the boot log prints and !address shows. */
+typedef struct _MI_REGION {
+    const char *Variable;       /* NT's (or mm386's) name for its start */
+    const char *Description;    /* what lives there */
+    ULONG Start;
+    ULONG Size;                 /* bytes; a region never wraps past 4 GB */
+} MI_REGION;
+
+#define MI_MAX_REGIONS 24
+/* Fills Regions (sorted by address, gaps omitted) and returns how many. */
+ULONG MiGetLayout(MI_REGION *Regions, ULONG Max);
+void MiPrintLayout(void);
+
+/* ----------------------------------------------------------------- pfninit.c */
+
+/* Physical memory as runs of pages (NT's PHYSICAL_MEMORY_DESCRIPTOR). */
+#define MI_MAX_PHYSICAL_RUNS 32
+typedef struct _PHYSICAL_MEMORY_RUN {
+    PFN_NUMBER BasePage;
+    PFN_NUMBER PageCount;
+} PHYSICAL_MEMORY_RUN;
+typedef struct _PHYSICAL_MEMORY_DESCRIPTOR {
+    ULONG NumberOfRuns;
+    PFN_NUMBER NumberOfPages;
+    PHYSICAL_MEMORY_RUN Run[MI_MAX_PHYSICAL_RUNS];
+} PHYSICAL_MEMORY_DESCRIPTOR;
+
+extern PHYSICAL_MEMORY_DESCRIPTOR MmPhysicalMemoryBlock;
+extern PFN_NUMBER MmLowestPhysicalPage, MmHighestPhysicalPage;
+
+/* The smallest amount of RAM mm386 runs in; less stops with INSTALL_MORE_MEMORY. */
+#define MM_MINIMUM_PHYSICAL_PAGES   2048    /* 8 MB */
+
+/* Reads the loader's memory map into MmPhysicalMemoryBlock (honours /MAXMEM). */
+void MiBuildPhysicalMemoryBlock(void);
+/* A page taken during phase 0, before the PFN database exists (NT's MxGetNextPage). */
+PFN_NUMBER MxGetNextPage(void);
+/* Builds and fills the PFN database; afterwards page allocation works. */
+void MiInitializePfnDatabase(void);
+bool MiIsPhysicalPage(PFN_NUMBER Pfn);
+/* False until MiInitializePfnDatabase has run: until then pages come from MxGetNextPage. */
+extern bool MmPfnDatabaseReady;
+/* The pure part of MiBuildPhysicalMemoryBlock, for tests: a map in, runs out. */
+void MiComputePhysicalRuns(const LOADER_MEMORY_DESCRIPTOR *Map, ULONG Count,
+                           PFN_NUMBER MaxMemPages, PHYSICAL_MEMORY_DESCRIPTOR *Block);
+
+/* --------------------------------------------------------------------- pfn.c */
+
+typedef enum _MMLISTS {
+    ZeroedPageList = 0,
+    FreePageList = 1,
+    StandbyPageList = 2,
+    ModifiedPageList = 3,
+    ModifiedNoWritePageList = 4,
+    BadPageList = 5,
+    ActiveAndValid = 6,
+    TransitionPage = 7,         /* reserved for paging */
+} MMLISTS;
+
+typedef struct _MMPFNENTRY {
+    USHORT PageLocation : 3;    /* an MMLISTS value */
+    USHORT WriteInProgress : 1;
+    USHORT Modified : 1;
+    USHORT ReadInProgress : 1;
+    USHORT CacheAttribute : 2;
+    USHORT PrototypePte : 1;
+    USHORT RemovalRequested : 1;
+    USHORT InPageError : 1;
+    USHORT Reserved : 5;
+} MMPFNENTRY;
+
+/*
+ * One entry per physical page (NT's MMPFN, 24 bytes). On a list, u1/u2 are
+ * the links (PFN indices). Active, u2 is the share count (how many PTEs map
+ * the page) and u3 the reference count (share count plus I/O and locks);
+ * PteAddress is the PTE that maps it and u4 the page-table page holding
+ * that PTE.
+ */
+typedef struct _MMPFN {
+    union {
+        PFN_NUMBER Flink;
+        ULONG WsIndex;
+    } u1;
+    PMMPTE PteAddress;
+    union {
+        PFN_NUMBER Blink;
+        ULONG ShareCount;
+    } u2;
+    union {
+        struct {
+            USHORT ReferenceCount;
+            MMPFNENTRY e1;
+        } e2;
+        ULONG Long;
+    } u3;
+    MMPTE OriginalPte;
+    union {
+        PFN_NUMBER PteFrame;
+        ULONG Long;
+    } u4;
+} MMPFN, *PMMPFN;
+
+_Static_assert(sizeof(MMPFN) == 24, "NT's x86 MMPFN is 24 bytes");
+
+typedef struct _MMPFNLIST {
+    PFN_NUMBER Total;
+    MMLISTS ListName;
+    PFN_NUMBER Flink;
+    PFN_NUMBER Blink;
+} MMPFNLIST, *PMMPFNLIST;
+
+#define MM_EMPTY_LIST   ((PFN_NUMBER)0xFFFFFFFF)
+/* What MiRemoveAnyPage and MiRemoveZeroPage return when memory is exhausted. */
+#define MI_NO_PAGE      ((PFN_NUMBER)0xFFFFFFFF)
+
+extern PMMPFN MmPfnDatabase;
+extern MMPFNLIST MmZeroedPageListHead, MmFreePageListHead, MmStandbyPageListHead;
+extern MMPFNLIST MmModifiedPageListHead, MmModifiedNoWritePageListHead, MmBadPageListHead;
+extern PMMPFNLIST MmPageLocationList[BadPageList + 1];
+extern volatile PFN_NUMBER MmAvailablePages;   /* zeroed + free + standby */
+extern KSPIN_LOCK MmPfnLock;
+
+#define MI_PFN_ELEMENT(Pfn) (&MmPfnDatabase[(Pfn)])
+
+/* The PFN lock guards the database and the lists; it is a spin lock (DISPATCH_LEVEL). */
+#define LOCK_PFN(OldIrql)   KeAcquireSpinLock(&MmPfnLock, &(OldIrql))
+#define UNLOCK_PFN(OldIrql) KeReleaseSpinLock(&MmPfnLock, (OldIrql))
+
+/* PFN_LIST_CORRUPT (0x4E) first parameters mm386 uses (NT's where NT has one). */
+#define PFN_CORRUPT_LIST_HEAD       0x01    /* p2 = list head, p3 = its count */
+#define PFN_CORRUPT_PAGE_STATE      0x99    /* p2 = PFN, p3 = its state, p4 = expected */
+/* MEMORY_MANAGEMENT (0x1A) first parameters mm386 uses. */
+#define MM_BUGCHECK_NOT_A_PAGE      0x4150  /* p2 = PFN that is not RAM */
+#define MM_BUGCHECK_NO_PAGE_TABLE   0x4151  /* p2 = VA whose page table could not be made */
+#define MM_BUGCHECK_HYPERSPACE      0x4152  /* p2 = PFN or VA, p3 = mappings outstanding, p4 = IRQL */
+#define MM_BUGCHECK_COMMIT_UNDERFLOW 0x41287 /* p2 = pages returned, p3 = pages charged */
+
+/*
+ * Page allocation. All take the PFN lock themselves unless the name says
+ * "Locked", in which case the caller holds it. A page handed out is
+ * ActiveAndValid with ReferenceCount 1 and ShareCount 0, no PTE yet;
+ * MiInitializePfn records the PTE that maps it.
+ */
+PFN_NUMBER MiRemoveAnyPage(void);
+PFN_NUMBER MiRemoveZeroPage(void);
+PFN_NUMBER MiRemoveAnyPageLocked(void);
+/* Gives back an active page (any reference); it goes on the free list. */
+void MiInsertPageInFreeList(PFN_NUMBER Pfn);
+void MiInsertPageInFreeListLocked(PFN_NUMBER Pfn);
+/* PFN lock held: puts an active page onto the head (Zeroed, Free) or tail of a list. */
+void MiInsertPageInList(PMMPFNLIST ListHead, PFN_NUMBER Pfn);
+/* PFN lock held: takes a page off whatever list it is on; it becomes ActiveAndValid, unreferenced. */
+void MiUnlinkPageFromList(PFN_NUMBER Pfn);
+/* Records that PointerPte now maps Pfn (share count 1, reference count 1, its page-table frame). */
+void MiInitializePfn(PFN_NUMBER Pfn, PMMPTE PointerPte, bool Modified);
+/* Zeroes a physical page through hyperspace. */
+void MiZeroPhysicalPage(PFN_NUMBER Pfn);
+
+/* ---------------------------------------------------------------- pagetab.c */
+
+/*
+ * The master copy of the system PDEs: the boot page directory (the system
+ * process's), mapped in every address space as part of the kernel image.
+ */
+extern PMMPTE MmSystemPagePtes;
+extern PFN_NUMBER MmSystemPageDirectoryPfn;
+extern volatile ULONG MmSystemPageTablePages;   /* system page tables made since boot */
+
+/*
+ * Makes sure the page table for system address Va exists: from the master
+ * copy if another address space made it, else a new zeroed page, entered in
+ * the master and the current directory. Returns false if no page was free.
+ * Any IRQL up to DISPATCH_LEVEL.
+ */
+bool MiEnsureSystemPageTable(PVOID Va);
+/* Copies the master PDE for Va into the current directory if it is missing there (lazy sync). */
+bool MiSyncSystemPde(PVOID Va);
+/* Maps Pfn at system address Va with Bits (page table made if needed); false if none could be. */
+bool MiMapSystemPage(PVOID Va, PFN_NUMBER Pfn, ULONG Bits);
+/* Clears the valid PTE for system address Va, flushes it from the TLB, returns the frame. */
+PFN_NUMBER MiUnmapSystemPage(PVOID Va);
+
+/* --------------------------------------------------------------- hypermap.c */
+
+/*
+ * Hyperspace mapping slots, NT's scheme. PTE 0 of the hyperspace page table
+ * holds the countdown of free slots (in its frame-number field; it is never
+ * valid); slots 1..MI_HYPERSPACE_PTES are used in turn and left valid on
+ * unmap. When fewer than MI_HYPERSPACE_MAX_NESTING slots remain, the next
+ * outermost map zeroes them all and flushes the TLB once.
+ */
+#define MI_HYPERSPACE_PTES          255
+#define MI_HYPERSPACE_MAX_NESTING   2
+/*
+ * Maps Pfn at a hyperspace address and raises to DISPATCH_LEVEL (the
+ * mapping belongs to this processor and this address space, so nothing may
+ * switch either while it is held). Callable at IRQL <= DISPATCH_LEVEL; at
+ * most MI_HYPERSPACE_MAX_NESTING mappings at once.
+ */
+PVOID MiMapPageInHyperSpace(PFN_NUMBER Pfn, PKIRQL OldIrql);
+void MiUnmapPageInHyperSpace(PVOID Va, KIRQL OldIrql);
+/* Prepares a fresh hyperspace page table (the countdown in PTE 0) at a mapped address. */
+void MiInitializeHyperSpacePage(PMMPTE HyperPte);
+/* Slot bookkeeping for tests and !vm: how many TLB flushes the scheme has needed. */
+extern ULONG MiHyperSpaceFlushes;
+
+/* --------------------------------------------------------------- procsup.c */
+
+/* What a process's EPROCESS will hold of its address space. */
+typedef struct _MMADDRESS_SPACE {
+    PFN_NUMBER PageDirectoryPfn;
+    PFN_NUMBER HyperSpacePfn;
+} MMADDRESS_SPACE, *PMMADDRESS_SPACE;
+
+extern MMADDRESS_SPACE MmSystemAddressSpace;
+/* A new page directory: system PDEs from the master copy, its own self-map and hyperspace. */
+NTSTATUS MmCreateAddressSpace(PMMADDRESS_SPACE AddressSpace);
+/* Frees an address space that is not current. */
+void MmDeleteAddressSpace(PMMADDRESS_SPACE AddressSpace);
+/* Loads AddressSpace into CR3 and returns the one that was current. */
+PMMADDRESS_SPACE MmSwitchAddressSpace(PMMADDRESS_SPACE AddressSpace);
+PMMADDRESS_SPACE MmGetCurrentAddressSpace(void);
+
+/* ----------------------------------------------------------------- commit.c */
+
+extern volatile ULONG MmTotalCommittedPages;
+extern ULONG MmTotalCommitLimit;
+/* Sets the limit from the pages available once phase 0 has built its structures. */
+void MiInitializeCommitment(void);
+/* Charges Pages of commit; false (nothing charged) if that would pass the limit. */
+bool MiChargeCommitment(ULONG Pages);
+void MiReturnCommitment(ULONG Pages);
+
+#endif

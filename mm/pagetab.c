@@ -1,0 +1,102 @@
+/*
+ * mm/pagetab.c — kernel page tables: made on demand, kept in a master copy,
+ * synchronised lazily.
+ *
+ * System space is the same in every address space, but each address space
+ * has its own page directory, so the PDEs that cover system space must agree
+ * everywhere. NT's x86 solution, and mm386's: the system process's page
+ * directory (the boot page directory, MmSystemPagePtes) is the master copy.
+ * A new address space copies the master's system PDEs when it is created
+ * (procsup.c). A page table made later — paged pool growing, a new system
+ * PTE region being touched — is entered in the master and in the current
+ * directory only. Another address space that reaches that region faults on
+ * the missing PDE; MmAccessFault sees the master has it, copies it
+ * (MiSyncSystemPde) and the access is retried. System page tables are never
+ * freed, so a copied PDE can never go stale.
+ *
+ * Before the PFN database exists, page-table pages come from MxGetNextPage
+ * and are zeroed through the self-map; afterwards they are zeroed pages from
+ * MiRemoveZeroPage, so a page table is never live with garbage in it.
+ */
+#include "mi.h"
+
+extern MMPTE KiBootPageDirectory[];
+
+PMMPTE MmSystemPagePtes = KiBootPageDirectory;
+PFN_NUMBER MmSystemPageDirectoryPfn;
+volatile ULONG MmSystemPageTablePages;
+static KSPIN_LOCK MiSystemPageTableLock;
+
+bool MiSyncSystemPde(PVOID Va)
+{
+    PMMPTE Pde = MiAddressToPde(Va);
+    MMPTE Master = MiReadPte(&MmSystemPagePtes[MiGetPdeIndex(Va)]);
+
+    if (MiReadPte(Pde).u.Hard.Valid)
+        return true;
+    if (!Master.u.Hard.Valid)
+        return false;
+    MiWritePte(Pde, Master);
+    return true;
+}
+
+bool MiEnsureSystemPageTable(PVOID Va)
+{
+    KIRQL OldIrql;
+    PMMPTE Pde = MiAddressToPde(Va);
+    PMMPTE Master = &MmSystemPagePtes[MiGetPdeIndex(Va)];
+
+    ASSERT((ULONG)Va >= (ULONG)MmSystemRangeStart);
+    if (MiReadPte(Pde).u.Hard.Valid || MiSyncSystemPde(Va))
+        return true;
+
+    if (!MmPfnDatabaseReady) {
+        /* Phase 0: one processor, no interrupts, no PFN database yet. */
+        PFN_NUMBER Pfn = MxGetNextPage();
+        MiWritePte(Master, MiMakeValidPte(Pfn, MI_PDE_KERNEL));
+        MiWritePte(Pde, MiMakeValidPte(Pfn, MI_PDE_KERNEL));
+        RtlFillMemoryUlong(MiPdeToPte(Pde), PAGE_SIZE, 0);
+        HalFlushTlb();
+        MmSystemPageTablePages++;
+        return true;
+    }
+
+    PFN_NUMBER Pfn = MiRemoveZeroPage();
+    if (Pfn == MI_NO_PAGE)
+        return false;
+    KeAcquireSpinLock(&MiSystemPageTableLock, &OldIrql);
+    if (MiReadPte(Master).u.Hard.Valid) {
+        /* Someone made it while we were getting the page. */
+        KeReleaseSpinLock(&MiSystemPageTableLock, OldIrql);
+        MiInsertPageInFreeList(Pfn);
+        return MiSyncSystemPde(Va);
+    }
+    MMPTE NewPde = MiMakeValidPte(Pfn, MI_PDE_KERNEL);
+    MiWritePte(Master, NewPde);
+    MiWritePte(Pde, NewPde);
+    MiInitializePfn(Pfn, Pde, true);
+    MI_PFN_ELEMENT(Pfn)->u4.PteFrame = MmSystemPageDirectoryPfn;
+    MmSystemPageTablePages++;
+    KeReleaseSpinLock(&MiSystemPageTableLock, OldIrql);
+    return true;
+}
+
+bool MiMapSystemPage(PVOID Va, PFN_NUMBER Pfn, ULONG Bits)
+{
+    if (!MiEnsureSystemPageTable(Va))
+        return false;
+    PMMPTE Pte = MiAddressToPte(Va);
+    ASSERT(!MiReadPte(Pte).u.Hard.Valid);
+    MiWritePte(Pte, MiMakeValidPte(Pfn, Bits));
+    return true;
+}
+
+PFN_NUMBER MiUnmapSystemPage(PVOID Va)
+{
+    PMMPTE Pte = MiAddressToPte(Va);
+    MMPTE Old = MiReadPte(Pte);
+    ASSERT(Old.u.Hard.Valid);
+    MiWritePte(Pte, (MMPTE){ .u.Long = 0 });
+    HalInvalidatePage(Va);
+    return Old.u.Hard.PageFrameNumber;
+}

@@ -1,0 +1,302 @@
+/*
+ * mm/pfninit.c — building the PFN database at boot.
+ *
+ * NT learns physical memory from the loader's memory descriptors and keeps it
+ * as runs of pages (MmPhysicalMemoryBlock). mm386 reads the multiboot map
+ * the same way: "available" ranges are shrunk inward to whole pages, merged
+ * where they overlap or touch, and then every page that any other range
+ * (reserved, ACPI, bad) even partly covers is cut out, as is page 0 (the
+ * real-mode interrupt table and BIOS data), everything above 4 GB (mm386 is
+ * not PAE yet) and everything at or above /MAXMEM.
+ *
+ * Before the PFN database exists, pages for boot-time structures come from
+ * one free run, bottom up (MxGetNextPage, as in NT): the largest stretch of
+ * RAM above the kernel image and the boot modules. The database itself is a
+ * virtual array at MmPfnDatabase with one MMPFN per page up to the highest
+ * page; only the parts that describe real pages are backed by memory, so a
+ * machine with a hole of 1 GB does not spend 6 MB describing it.
+ *
+ * Filling it: every page of a run starts on the free list, in ascending
+ * order, except pages already in use — the kernel image, boot modules and
+ * everything MxGetNextPage handed out — which become ActiveAndValid. A walk
+ * of the system page tables then records, for every page mapped in system
+ * space, the PTE that maps it (PteAddress) and the page table holding that
+ * PTE (PteFrame).
+ */
+#include <loader.h>
+#include "mi.h"
+
+PHYSICAL_MEMORY_DESCRIPTOR MmPhysicalMemoryBlock;
+PFN_NUMBER MmLowestPhysicalPage, MmHighestPhysicalPage;
+
+/* The run MxGetNextPage allocates from: [MxFreeBase, MxFreeBase + MxFreeCount). */
+static PFN_NUMBER MxFreeBase, MxFreeCount, MxFirstBootPage;
+bool MmPfnDatabaseReady;
+
+#define PFN_LIMIT_4GB   0x100000
+
+typedef struct {
+    PFN_NUMBER Start, End;      /* [Start, End) */
+} PAGE_RANGE;
+
+static void SortRanges(PAGE_RANGE *r, ULONG n)
+{
+    for (ULONG i = 1; i < n; i++) {
+        PAGE_RANGE x = r[i];
+        ULONG j = i;
+        while (j > 0 && r[j - 1].Start > x.Start) {
+            r[j] = r[j - 1];
+            j--;
+        }
+        r[j] = x;
+    }
+}
+
+/* Removes [Start, End) from the sorted, disjoint ranges r[0..*n). */
+static void SubtractRange(PAGE_RANGE *r, ULONG *n, ULONG Max, PFN_NUMBER Start, PFN_NUMBER End)
+{
+    for (ULONG i = 0; i < *n; i++) {
+        if (End <= r[i].Start || Start >= r[i].End)
+            continue;
+        if (Start > r[i].Start && End < r[i].End && *n < Max) {
+            /* Splits the range in two. */
+            memmove(&r[i + 2], &r[i + 1], (*n - i - 1) * sizeof(*r));
+            r[i + 1].Start = End;
+            r[i + 1].End = r[i].End;
+            r[i].End = Start;
+            (*n)++;
+            i++;
+            continue;
+        }
+        if (Start <= r[i].Start)
+            r[i].Start = MIN(End, r[i].End);
+        else
+            r[i].End = Start;
+    }
+    ULONG k = 0;
+    for (ULONG i = 0; i < *n; i++) {
+        if (r[i].Start < r[i].End)
+            r[k++] = r[i];
+    }
+    *n = k;
+}
+
+/*
+ * Turns a loader memory map into runs of usable pages. Pure: the tests feed
+ * it odd maps. MaxMemPages of 0 means no limit.
+ */
+void MiComputePhysicalRuns(const LOADER_MEMORY_DESCRIPTOR *Map, ULONG Count,
+                           PFN_NUMBER MaxMemPages, PHYSICAL_MEMORY_DESCRIPTOR *Block)
+{
+    PAGE_RANGE r[MI_MAX_PHYSICAL_RUNS * 2];
+    ULONG n = 0;
+
+    for (ULONG i = 0; i < Count && n < ARRAY_SIZE(r); i++) {
+        if (Map[i].Type != LOADER_MEMORY_AVAILABLE || Map[i].Length == 0)
+            continue;
+        uint64_t First = (Map[i].Base + PAGE_SIZE - 1) >> PAGE_SHIFT;
+        uint64_t Last = (Map[i].Base + Map[i].Length) >> PAGE_SHIFT;
+        if (Last > PFN_LIMIT_4GB)
+            Last = PFN_LIMIT_4GB;
+        if (First < Last)
+            r[n++] = (PAGE_RANGE){ (PFN_NUMBER)First, (PFN_NUMBER)Last };
+    }
+    SortRanges(r, n);
+    ULONG k = 0;
+    for (ULONG i = 0; i < n; i++) {
+        if (k && r[i].Start <= r[k - 1].End)
+            r[k - 1].End = MAX(r[k - 1].End, r[i].End);
+        else
+            r[k++] = r[i];
+    }
+    n = k;
+
+    for (ULONG i = 0; i < Count; i++) {
+        if (Map[i].Type == LOADER_MEMORY_AVAILABLE || Map[i].Length == 0)
+            continue;
+        uint64_t First = Map[i].Base >> PAGE_SHIFT;
+        uint64_t Last = (Map[i].Base + Map[i].Length + PAGE_SIZE - 1) >> PAGE_SHIFT;
+        if (First >= PFN_LIMIT_4GB)
+            continue;
+        SubtractRange(r, &n, ARRAY_SIZE(r), (PFN_NUMBER)First, (PFN_NUMBER)MIN(Last, (uint64_t)PFN_LIMIT_4GB));
+    }
+    SubtractRange(r, &n, ARRAY_SIZE(r), 0, 1);
+    if (MaxMemPages)
+        SubtractRange(r, &n, ARRAY_SIZE(r), MaxMemPages, PFN_LIMIT_4GB);
+
+    memset(Block, 0, sizeof(*Block));
+    for (ULONG i = 0; i < n && Block->NumberOfRuns < MI_MAX_PHYSICAL_RUNS; i++) {
+        Block->Run[Block->NumberOfRuns].BasePage = r[i].Start;
+        Block->Run[Block->NumberOfRuns].PageCount = r[i].End - r[i].Start;
+        Block->NumberOfRuns++;
+        Block->NumberOfPages += r[i].End - r[i].Start;
+    }
+}
+
+static PFN_NUMBER LoaderHighWaterPage(void)
+{
+    PFN_NUMBER High = ROUND_UP(KeLoaderBlock.KernelPhysicalEnd, PAGE_SIZE) >> PAGE_SHIFT;
+    for (ULONG i = 0; i < KeLoaderBlock.ModuleCount; i++) {
+        PFN_NUMBER End = ROUND_UP(KeLoaderBlock.Modules[i].PhysicalEnd, PAGE_SIZE) >> PAGE_SHIFT;
+        High = MAX(High, End);
+    }
+    return High;
+}
+
+void MiBuildPhysicalMemoryBlock(void)
+{
+    PHYSICAL_MEMORY_DESCRIPTOR *Block = &MmPhysicalMemoryBlock;
+
+    MiComputePhysicalRuns(KeLoaderBlock.MemoryDescriptors, KeLoaderBlock.MemoryDescriptorCount,
+                          (PFN_NUMBER)KeBootOptions.MaxMemMb * (0x100000 / PAGE_SIZE), Block);
+    if (Block->NumberOfRuns) {
+        MmLowestPhysicalPage = Block->Run[0].BasePage;
+        MmHighestPhysicalPage = Block->Run[Block->NumberOfRuns - 1].BasePage +
+                                Block->Run[Block->NumberOfRuns - 1].PageCount - 1;
+    }
+    if (Block->NumberOfPages < MM_MINIMUM_PHYSICAL_PAGES) {
+        DbgPrint("mm: %u pages (%u KB) of usable RAM%s; mm386 needs at least %u pages (%u MB)\n",
+                 Block->NumberOfPages, Block->NumberOfPages * 4,
+                 KeBootOptions.MaxMemMb ? " after /MAXMEM" : "",
+                 MM_MINIMUM_PHYSICAL_PAGES, MM_MINIMUM_PHYSICAL_PAGES / 256);
+        KeBugCheckEx(INSTALL_MORE_MEMORY, Block->NumberOfPages, MmLowestPhysicalPage,
+                     MmHighestPhysicalPage, MM_MINIMUM_PHYSICAL_PAGES);
+    }
+
+    /* The boot allocator's run: the largest stretch above the loader's last byte. */
+    PFN_NUMBER HighWater = LoaderHighWaterPage();
+    for (ULONG i = 0; i < Block->NumberOfRuns; i++) {
+        PFN_NUMBER Base = MAX(Block->Run[i].BasePage, HighWater);
+        PFN_NUMBER End = Block->Run[i].BasePage + Block->Run[i].PageCount;
+        if (End > Base && End - Base > MxFreeCount) {
+            MxFreeBase = Base;
+            MxFreeCount = End - Base;
+        }
+    }
+    MxFirstBootPage = MxFreeBase;
+}
+
+PFN_NUMBER MxGetNextPage(void)
+{
+    ASSERT(!MmPfnDatabaseReady);
+    if (MxFreeCount == 0)
+        KeBugCheckEx(INSTALL_MORE_MEMORY, MmPhysicalMemoryBlock.NumberOfPages,
+                     MmLowestPhysicalPage, MmHighestPhysicalPage, 0x100);
+    MxFreeCount--;
+    return MxFreeBase++;
+}
+
+bool MiIsPhysicalPage(PFN_NUMBER Pfn)
+{
+    const PHYSICAL_MEMORY_DESCRIPTOR *Block = &MmPhysicalMemoryBlock;
+    for (ULONG i = 0; i < Block->NumberOfRuns; i++) {
+        if (Pfn >= Block->Run[i].BasePage && Pfn - Block->Run[i].BasePage < Block->Run[i].PageCount)
+            return true;
+    }
+    return false;
+}
+
+/* Backs the part of the database that describes [Base, Base + Count). */
+static void MapDatabaseRange(PFN_NUMBER Base, PFN_NUMBER Count)
+{
+    ULONG First = ROUND_DOWN((ULONG)&MmPfnDatabase[Base], PAGE_SIZE);
+    ULONG Last = (ULONG)&MmPfnDatabase[Base + Count] - 1;
+
+    for (ULONG Va = First; Va <= Last; Va += PAGE_SIZE) {
+        if (MmIsAddressValid((PVOID)Va))
+            continue;                   /* shared with the previous run */
+        if (!MiMapSystemPage((PVOID)Va, MxGetNextPage(), MI_PTE_KERNEL_READWRITE))
+            KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_NO_PAGE_TABLE, Va, 0, 0);
+        memset((PVOID)Va, 0, PAGE_SIZE);
+    }
+}
+
+static bool InLoaderImage(PFN_NUMBER Pfn)
+{
+    ULONG Address = Pfn << PAGE_SHIFT;
+    if (Address >= ROUND_DOWN(KeLoaderBlock.KernelPhysicalStart, PAGE_SIZE) &&
+        Address < KeLoaderBlock.KernelPhysicalEnd)
+        return true;
+    for (ULONG i = 0; i < KeLoaderBlock.ModuleCount; i++) {
+        const LOADER_MODULE *m = &KeLoaderBlock.Modules[i];
+        if (Address >= ROUND_DOWN(m->PhysicalStart, PAGE_SIZE) && Address < m->PhysicalEnd)
+            return true;
+    }
+    return false;
+}
+
+static void MarkActive(PFN_NUMBER Pfn)
+{
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
+    Pfn1->u3.e2.e1.PageLocation = ActiveAndValid;
+    Pfn1->u3.e2.ReferenceCount = 1;
+    Pfn1->u2.ShareCount = 1;
+}
+
+/* Records the PTE and page table of every page mapped in system space. */
+static void RecordSystemMappings(void)
+{
+    ULONG FirstPde = MiGetPdeIndex(MmSystemRangeStart);
+
+    for (ULONG PdeIndex = FirstPde; PdeIndex < PTE_PER_PAGE; PdeIndex++) {
+        PMMPTE Pde = (PMMPTE)PDE_BASE + PdeIndex;
+        MMPTE PdeValue = MiReadPte(Pde);
+        if (!PdeValue.u.Hard.Valid || PdeValue.u.Hard.LargePage || PdeIndex == SELF_MAP_PDE)
+            continue;
+        PFN_NUMBER TablePfn = PdeValue.u.Hard.PageFrameNumber;
+        if (MiIsPhysicalPage(TablePfn)) {
+            MI_PFN_ELEMENT(TablePfn)->PteAddress = Pde;
+            MI_PFN_ELEMENT(TablePfn)->u4.PteFrame = MmSystemPageDirectoryPfn;
+        }
+        PMMPTE Pte = MiPdeToPte(Pde);
+        for (ULONG i = 0; i < PTE_PER_PAGE; i++, Pte++) {
+            MMPTE Value = MiReadPte(Pte);
+            if (!Value.u.Hard.Valid || !MiIsPhysicalPage(Value.u.Hard.PageFrameNumber))
+                continue;
+            PMMPFN Pfn1 = MI_PFN_ELEMENT(Value.u.Hard.PageFrameNumber);
+            Pfn1->PteAddress = Pte;
+            Pfn1->u4.PteFrame = TablePfn;
+        }
+    }
+}
+
+/*
+ * Builds the database at MmPfnDatabase and puts every free page on the free
+ * list. Phase 0, after the layout, the system address space's hyperspace and
+ * the boot modules' mappings exist.
+ */
+void MiInitializePfnDatabase(void)
+{
+    const PHYSICAL_MEMORY_DESCRIPTOR *Block = &MmPhysicalMemoryBlock;
+
+    for (ULONG i = 0; i < Block->NumberOfRuns; i++)
+        MapDatabaseRange(Block->Run[i].BasePage, Block->Run[i].PageCount);
+
+    /* From here no page is taken at boot: [MxFirstBootPage, MxFreeBase) are in use. */
+    MmPfnDatabaseReady = true;
+
+    PFN_NUMBER PreviousFree = MM_EMPTY_LIST;
+    for (ULONG i = 0; i < Block->NumberOfRuns; i++) {
+        PFN_NUMBER End = Block->Run[i].BasePage + Block->Run[i].PageCount;
+        for (PFN_NUMBER Pfn = Block->Run[i].BasePage; Pfn < End; Pfn++) {
+            if ((Pfn >= MxFirstBootPage && Pfn < MxFreeBase) || InLoaderImage(Pfn)) {
+                MarkActive(Pfn);
+                continue;
+            }
+            /* Appended to the free list in ascending order, without the general insert. */
+            PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
+            Pfn1->u3.e2.e1.PageLocation = FreePageList;
+            Pfn1->u2.Blink = PreviousFree;
+            Pfn1->u1.Flink = MM_EMPTY_LIST;
+            if (PreviousFree == MM_EMPTY_LIST)
+                MmFreePageListHead.Flink = Pfn;
+            else
+                MI_PFN_ELEMENT(PreviousFree)->u1.Flink = Pfn;
+            PreviousFree = Pfn;
+            MmFreePageListHead.Total++;
+        }
+    }
+    MmFreePageListHead.Blink = PreviousFree;
+    MmAvailablePages = MmFreePageListHead.Total;
+    RecordSystemMappings();
+}

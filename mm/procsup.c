@@ -1,0 +1,88 @@
+/*
+ * mm/procsup.c — address spaces: a page directory and a hyperspace page each.
+ *
+ * An address space is what a process's page directory makes of the 4 GB:
+ * its own user range, the shared system range, its own page tables (the
+ * self-map at PDE 0x300 points at its own directory) and its own hyperspace
+ * (PDE 0x301). NT builds one in MmCreateProcessAddressSpace; mm386 does it
+ * the same way: take a page for the directory and one for the hyperspace
+ * page table, reach both through hyperspace (they are mapped nowhere else
+ * yet), copy the master's system PDEs into the directory, point 0x300 at the
+ * directory and 0x301 at the hyperspace page, and zero the user range.
+ *
+ * The system address space is the boot page directory. Processes come
+ * later; for now address spaces exist so that per-address-space behaviour
+ * (hyperspace, lazy PDE synchronisation) can be exercised by switching CR3.
+ */
+#include "mi.h"
+
+MMADDRESS_SPACE MmSystemAddressSpace;
+static PMMADDRESS_SPACE MiCurrentAddressSpace = &MmSystemAddressSpace;
+
+NTSTATUS MmCreateAddressSpace(PMMADDRESS_SPACE AddressSpace)
+{
+    KIRQL OldIrql;
+    PFN_NUMBER Directory = MiRemoveAnyPage();
+    if (Directory == MI_NO_PAGE)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    PFN_NUMBER Hyper = MiRemoveAnyPage();
+    if (Hyper == MI_NO_PAGE) {
+        MiInsertPageInFreeList(Directory);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+
+    PMMPTE HyperPte = MiMapPageInHyperSpace(Hyper, &OldIrql);
+    MiInitializeHyperSpacePage(HyperPte);
+    MiUnmapPageInHyperSpace(HyperPte, OldIrql);
+
+    ULONG FirstSystemPde = MiGetPdeIndex(MmSystemRangeStart);
+    PMMPTE Pd = MiMapPageInHyperSpace(Directory, &OldIrql);
+    RtlFillMemoryUlong(Pd, FirstSystemPde * sizeof(MMPTE), 0);
+    memcpy(&Pd[FirstSystemPde], &MmSystemPagePtes[FirstSystemPde],
+           (PTE_PER_PAGE - FirstSystemPde) * sizeof(MMPTE));
+    Pd[SELF_MAP_PDE] = MiMakeValidPte(Directory, MI_PDE_KERNEL);
+    Pd[HYPER_SPACE_PDE] = MiMakeValidPte(Hyper, MI_PDE_KERNEL);
+    MiUnmapPageInHyperSpace(Pd, OldIrql);
+
+    /* Each page is mapped by the new directory's own self-map entries. */
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(Directory);
+    Pfn1->PteAddress = MiAddressToPde(PTE_BASE);
+    Pfn1->u2.ShareCount = 1;
+    Pfn1->u4.PteFrame = Directory;
+    Pfn1 = MI_PFN_ELEMENT(Hyper);
+    Pfn1->PteAddress = MiAddressToPde(HYPER_SPACE);
+    Pfn1->u2.ShareCount = 1;
+    Pfn1->u4.PteFrame = Directory;
+
+    AddressSpace->PageDirectoryPfn = Directory;
+    AddressSpace->HyperSpacePfn = Hyper;
+    return STATUS_SUCCESS;
+}
+
+void MmDeleteAddressSpace(PMMADDRESS_SPACE AddressSpace)
+{
+    ASSERT(AddressSpace != MiCurrentAddressSpace && AddressSpace != &MmSystemAddressSpace);
+    MiInsertPageInFreeList(AddressSpace->HyperSpacePfn);
+    MiInsertPageInFreeList(AddressSpace->PageDirectoryPfn);
+    AddressSpace->PageDirectoryPfn = AddressSpace->HyperSpacePfn = 0;
+}
+
+/*
+ * Loading CR3 also flushes every (non-global) translation, which is what
+ * keeps hyperspace slots and stale user mappings of the old address space
+ * out of the new one. Interrupts stay as they were.
+ */
+PMMADDRESS_SPACE MmSwitchAddressSpace(PMMADDRESS_SPACE AddressSpace)
+{
+    PMMADDRESS_SPACE Previous = MiCurrentAddressSpace;
+    bool Enabled = HalSaveAndDisableInterrupts();
+    MiCurrentAddressSpace = AddressSpace;
+    HalWriteCr3(AddressSpace->PageDirectoryPfn << PAGE_SHIFT);
+    HalRestoreInterrupts(Enabled);
+    return Previous;
+}
+
+PMMADDRESS_SPACE MmGetCurrentAddressSpace(void)
+{
+    return MiCurrentAddressSpace;
+}
