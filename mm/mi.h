@@ -51,6 +51,11 @@ typedef struct _MI_REGION {
 /* Fills Regions (sorted by address, gaps omitted) and returns how many. */
 ULONG MiGetLayout(MI_REGION *Regions, ULONG Max);
 void MiPrintLayout(void);
+/* Writes Bytes as the layout table shows sizes: "64 KB", "4 MB", "2047.9 MB". */
+void MiFormatSize(char *Buffer, size_t Length, ULONG Bytes);
+/* The table as computed at boot, kept for !address and for gdb (tools/gdb/), which cannot call MiGetLayout. */
+extern MI_REGION MiLayout[MI_MAX_REGIONS];
+extern ULONG MiLayoutCount;
 
 /* ----------------------------------------------------------------- pfninit.c */
 

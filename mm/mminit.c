@@ -155,6 +155,9 @@ static ULONG AddRegion(MI_REGION *Regions, ULONG n, ULONG Max, const char *Varia
     return n + 1;
 }
 
+MI_REGION MiLayout[MI_MAX_REGIONS];
+ULONG MiLayoutCount;
+
 ULONG MiGetLayout(MI_REGION *r, ULONG Max)
 {
     ULONG n = 0;
@@ -202,7 +205,7 @@ ULONG MiGetLayout(MI_REGION *r, ULONG Max)
     return n;
 }
 
-static void PrintSize(char *Buffer, size_t Length, ULONG Bytes)
+void MiFormatSize(char *Buffer, size_t Length, ULONG Bytes)
 {
     if (Bytes % MB == 0)
         snprintf(Buffer, Length, "%u MB", Bytes / MB);
@@ -224,7 +227,7 @@ void MiPrintLayout(void)
              (ULONG)MmSystemRangeStart == MM_SYSTEM_RANGE_START_3GB ? "/3GB" : "/3GB /USERVA");
     DbgPrint("  %-8s  %-8s  %9s  %-29s %s\n", "start", "end", "size", "variable", "what lives there");
     for (ULONG i = 0; i < n; i++) {
-        PrintSize(Size, sizeof(Size), Regions[i].Size);
+        MiFormatSize(Size, sizeof(Size), Regions[i].Size);
         DbgPrint("  %08x  %08x  %9s  %-29s %s\n", Regions[i].Start,
                  Regions[i].Start + Regions[i].Size - 1, Size, Regions[i].Variable,
                  Regions[i].Description);
@@ -290,6 +293,7 @@ void MmInitSystem(ULONG Phase)
     if (Phase == 0) {
         MiBuildPhysicalMemoryBlock();
         MiComputeLayout();
+        MiLayoutCount = MiGetLayout(MiLayout, ARRAY_SIZE(MiLayout));
         MiPrintLayout();
         MiInitializeSystemAddressSpace();
         MiMapBootModules();

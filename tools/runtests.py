@@ -22,6 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
+import kdsession  # noqa: E402
 
 LOG_DIR = os.path.join('build', 'test')
 
@@ -38,6 +39,7 @@ BOOT_TIMEOUT = 90
 
 # Host-side checks: name -> function(args) returning a list of (test name, ok, details).
 CHECKS = {}
+CHECKS['kd-session'] = kdsession.run            # the kd> prompt driven over COM1
 
 
 class Result:
