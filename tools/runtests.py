@@ -23,6 +23,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
 import kdsession  # noqa: E402
+import layoutsvg  # noqa: E402
 
 LOG_DIR = os.path.join('build', 'test')
 
@@ -40,6 +41,7 @@ BOOT_TIMEOUT = 90
 # Host-side checks: name -> function(args) returning a list of (test name, ok, details).
 CHECKS = {}
 CHECKS['kd-session'] = kdsession.run            # the kd> prompt driven over COM1
+CHECKS['layout-diagrams'] = layoutsvg.check     # docs/layout-*.svg still match the boot table
 
 
 class Result:
