@@ -31,6 +31,7 @@ typedef struct _KDDEBUGGER_DATA {
     ULONG PageSize, PageShift, PdeShift, PtesPerPage;
     ULONG EmptyList;
     ULONG KernelVaOffset;
+    ULONG ProtectNoCache, ProtectGuardPage, ProtectDecommit, ProtectNoAccess;
 } KDDEBUGGER_DATA;
 
 __attribute__((used)) const KDDEBUGGER_DATA KdDebuggerDataBlock = {
@@ -39,6 +40,8 @@ __attribute__((used)) const KDDEBUGGER_DATA KdDebuggerDataBlock = {
     .PageSize = PAGE_SIZE, .PageShift = PAGE_SHIFT, .PdeShift = PDE_SHIFT, .PtesPerPage = PTE_PER_PAGE,
     .EmptyList = MM_EMPTY_LIST,
     .KernelVaOffset = KERNEL_VA_OFFSET,
+    .ProtectNoCache = MM_NOCACHE, .ProtectGuardPage = MM_GUARD_PAGE,
+    .ProtectDecommit = MM_DECOMMIT, .ProtectNoAccess = MM_NOACCESS,
 };
 
 /* A page's state as !pfn prints it, indexed by MMLISTS. */
@@ -84,26 +87,22 @@ static void KdFormatHardwareFlags(char Flags[12], MMPTE Pte)
     Flags[11] = '\0';
 }
 
-/*
- * The lines !pte prints under "contains" for an entry: the frame and the
- * hardware flags when it is valid, else its software format. Returns how
- * many lines it wrote (at most 4).
- */
-static ULONG KdDescribePte(char Lines[4][48], PMMPTE PointerPte, MMPTE Pte)
+ULONG MiDescribePte(char Lines[MI_PTE_DESCRIPTION_LINES][MI_PTE_DESCRIPTION_LENGTH], PMMPTE PointerPte,
+                    MMPTE Pte)
 {
     char Flags[12];
     ULONG n = 0;
 
     if (Pte.u.Hard.Valid) {
         KdFormatHardwareFlags(Flags, Pte);
-        snprintf(Lines[n++], 48, "pfn %-9x %s", Pte.u.Hard.PageFrameNumber, Flags);
+        snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "pfn %-9x %s", Pte.u.Hard.PageFrameNumber, Flags);
         return n;
     }
-    snprintf(Lines[n++], 48, "not valid");
+    snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "not valid");
     if (PointerPte == MiAddressToPte(HYPER_SPACE)) {
         /* hypermap.c: PTE 0 of hyperspace counts the mapping slots still unused. */
-        snprintf(Lines[n++], 48, "HyperSpace counter: %u", Pte.u.Hard.PageFrameNumber);
-        snprintf(Lines[n++], 48, "free mapping PTEs");
+        snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "HyperSpace counter: %u", Pte.u.Hard.PageFrameNumber);
+        snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "free mapping PTEs");
         return n;
     }
     if (Pte.u.Long == 0)
@@ -112,24 +111,25 @@ static ULONG KdDescribePte(char Lines[4][48], PMMPTE PointerPte, MMPTE Pte)
         /* NT's x86 rule: prototype PTEs live in paged pool; the fields give the offset. */
         ULONG Proto = (ULONG)MmPagedPoolStart + (Pte.u.Proto.ProtoAddressHigh << 9) +
                       (Pte.u.Proto.ProtoAddressLow << 2);
-        snprintf(Lines[n++], 48, "Proto: %08X%s", Proto, Pte.u.Proto.ReadOnly ? " ReadOnly" : "");
+        snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "Proto: %08X%s", Proto, Pte.u.Proto.ReadOnly ? " ReadOnly" : "");
         return n;
     }
     if (Pte.u.Soft.Transition)
-        snprintf(Lines[n++], 48, "Transition: %x", Pte.u.Trans.PageFrameNumber);
+        snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "Transition: %x", Pte.u.Trans.PageFrameNumber);
     else if (Pte.u.Soft.PageFileHigh != 0 || Pte.u.Soft.PageFileLow != 0) {
-        snprintf(Lines[n++], 48, "PageFile: %2x", Pte.u.Soft.PageFileLow);
-        snprintf(Lines[n++], 48, "Offset: %x", Pte.u.Soft.PageFileHigh);
+        snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "PageFile: %2x", Pte.u.Soft.PageFileLow);
+        snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "Offset: %x", Pte.u.Soft.PageFileHigh);
     } else if (MiIsDemandZeroPte(Pte))
-        snprintf(Lines[n++], 48, "DemandZero");
-    KdFormatProtection(Lines[n++], 48, Pte.u.Soft.Protection);
+        snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "DemandZero");
+    KdFormatProtection(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, Pte.u.Soft.Protection);
     return n;
 }
 
 KD_COMMAND(pte, "!pte", "VA", "the PDE and PTE that map VA, decoded (a VA in the page tables is taken as a PTE)")
 {
     ULONG Va;
-    char Left[4][48], Right[4][48];
+    char Left[MI_PTE_DESCRIPTION_LINES][MI_PTE_DESCRIPTION_LENGTH];
+    char Right[MI_PTE_DESCRIPTION_LINES][MI_PTE_DESCRIPTION_LENGTH];
     ULONG nLeft, nRight = 0;
 
     if (Argc != 2 || !KdParseAddress(Argv[1], &Va)) {
@@ -143,7 +143,7 @@ KD_COMMAND(pte, "!pte", "VA", "the PDE and PTE that map VA, decoded (a VA in the
     PMMPTE PointerPde = MiAddressToPde(Va), PointerPte = MiAddressToPte(Va);
     MMPTE Pde = MiReadPte(PointerPde);
 
-    nLeft = KdDescribePte(Left, PointerPde, Pde);
+    nLeft = MiDescribePte(Left, PointerPde, Pde);
     DbgPrint("%*sVA %08x\n", KD_COLUMN - 7, "", Va);
     DbgPrint("PDE at %08X%*sPTE at %08X\n", (ULONG)PointerPde, KD_COLUMN - 15, "", (ULONG)PointerPte);
     if (!Pde.u.Hard.Valid) {
@@ -151,12 +151,12 @@ KD_COMMAND(pte, "!pte", "VA", "the PDE and PTE that map VA, decoded (a VA in the
         DbgPrint("contains %08X\n", Pde.u.Long);
     } else if (Pde.u.Hard.LargePage) {
         DbgPrint("contains %08X\n", Pde.u.Long);
-        snprintf(Right[nRight++], 48, "LARGE PAGE pfn %x",
+        snprintf(Right[nRight++], MI_PTE_DESCRIPTION_LENGTH, "LARGE PAGE pfn %x",
                  Pde.u.Hard.PageFrameNumber + MiGetPteOffset(Va));
     } else {
         MMPTE Pte = MiReadPte(PointerPte);
         DbgPrint("contains %08X%*scontains %08X\n", Pde.u.Long, KD_COLUMN - 17, "", Pte.u.Long);
-        nRight = KdDescribePte(Right, PointerPte, Pte);
+        nRight = MiDescribePte(Right, PointerPte, Pte);
     }
     for (ULONG i = 0; i < MAX(nLeft, nRight); i++) {
         if (i < nRight)

@@ -277,4 +277,16 @@ void MiInitializeCommitment(void);
 bool MiChargeCommitment(ULONG Pages);
 void MiReturnCommitment(ULONG Pages);
 
+/* ----------------------------------------------------------------- kdexts.c */
+
+#define MI_PTE_DESCRIPTION_LINES    4
+#define MI_PTE_DESCRIPTION_LENGTH   48
+/*
+ * The lines !pte prints under "contains" for the entry at PointerPte that
+ * holds Pte: the frame and WinDbg's flags when it is valid, else "not valid"
+ * and its software format. Returns how many lines it wrote.
+ */
+ULONG MiDescribePte(char Lines[MI_PTE_DESCRIPTION_LINES][MI_PTE_DESCRIPTION_LENGTH], PMMPTE PointerPte,
+                    MMPTE Pte);
+
 #endif

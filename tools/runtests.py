@@ -22,6 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
+import gdbsession  # noqa: E402
 import kdsession  # noqa: E402
 import layoutsvg  # noqa: E402
 
@@ -42,6 +43,7 @@ BOOT_TIMEOUT = 90
 CHECKS = {}
 CHECKS['kd-session'] = kdsession.run            # the kd> prompt driven over COM1
 CHECKS['layout-diagrams'] = layoutsvg.check     # docs/layout-*.svg still match the boot table
+CHECKS['gdb-session'] = gdbsession.run          # the gdb extension against QEMU's stub
 
 
 class Result:
