@@ -179,7 +179,8 @@ KD_COMMAND(lm, "lm", "", "the kernel image and the boot modules, with their rang
 {
     DbgPrint("start    end        module     name\n");
     DbgPrint("%08x %08x   %-10s %s (kernel image, physical %08x)\n",
-             (ULONG)__kernel_start, (ULONG)__kernel_end, "mm386", KeLoaderBlock.ImageName,
+             (ULONG)__kernel_start, (ULONG)__kernel_end, "mm386",
+             KeLoaderBlock.ImageName[0] ? KeLoaderBlock.ImageName : "-",
              (ULONG)__kernel_start - KERNEL_VA_OFFSET);
     for (ULONG i = 0; i < KeLoaderBlock.ModuleCount; i++) {
         const LOADER_MODULE *m = &KeLoaderBlock.Modules[i];
