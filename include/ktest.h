@@ -66,7 +66,7 @@ struct _KTEST_CONTEXT {
 static inline long long KtestSigned(long long v) { return v; }
 static inline long long KtestUnsigned(unsigned long long v) { return (long long)v; }
 static inline long long KtestPointer(const volatile void *v) { return (long long)(uintptr_t)v; }
-#define KTEST_VALUE(x) _Generic((x),                                            \
+#define KTEST_VALUE(x) _Generic((x) + 0,                                         \
     _Bool: KtestSigned, char: KtestSigned, signed char: KtestSigned,            \
     unsigned char: KtestSigned, short: KtestSigned, unsigned short: KtestSigned,\
     int: KtestSigned, unsigned int: KtestUnsigned, long: KtestSigned,           \
@@ -176,6 +176,12 @@ typedef struct _KTEST_GUARD {
 } KTEST_GUARD;
 void KtestRegisterGuard(const KTEST_GUARD *Guard);
 
+/*
+ * For ktest and /BENCH boots: a bugcheck during initialisation reports itself
+ * and exits QEMU with KTEST_EXIT_FAILURE instead of halting (the host would
+ * only see a timeout).
+ */
+void KtestInstallBootHook(void);
 /* Runs the tests the boot options select, prints KTAP, exits QEMU with the verdict. */
 NORETURN void KtestRunFromBoot(void);
 /* Runs tests matching Glob (from the kd> prompt); returns the number that failed. */

@@ -150,6 +150,18 @@ static bool Selected(const KTEST *Test, const char *Glob)
     return !Glob || !*Glob || RtlMatchGlob(Glob, Name);
 }
 
+/* A bugcheck before the first test: the boot itself failed. */
+static void OnBugCheckDuringBoot(ULONG Code, const ULONG_PTR Parameters[4])
+{
+    DbgPrint("# ktest: bugcheck 0x%08X (%s) during boot, before any test\n", Code, KiBugCheckName(Code));
+    HalQemuExit(KTEST_EXIT_FAILURE);
+}
+
+void KtestInstallBootHook(void)
+{
+    KeSetBugCheckHook(OnBugCheckDuringBoot);
+}
+
 static void OnBugCheckDuringRun(ULONG Code, const ULONG_PTR Parameters[4])
 {
     if (KiCurrentTest) {

@@ -5,7 +5,8 @@ Each configuration is one QEMU boot of the kernel with `ktest` on its
 command line; the kernel prints KTAP version 1 on COM1 and reports its
 verdict through isa-debug-exit. Death tests (a bugcheck is the expected
 result) are listed by the first configuration's run and then booted one by
-one. Further host-side checks (the kd> session, gdb, the layout diagrams)
+one. BOOT_FAILURES are boots whose switches must stop the kernel during
+initialisation with a given bugcheck (bad input such as /MAXMEM=4). Further host-side checks (the kd> session, gdb, the layout diagrams)
 register in CHECKS. Every serial log is kept under build/test/.
 
 The last line printed is always `N passed, N failed` (with `, N skipped`
@@ -31,7 +32,15 @@ CONFIGS = [
     ('3gb-128m', '128M', '/3GB', False),
     ('2gb-16m', '16M', '', False),
     ('3gb-3g', '3G', '/3GB', False),
+    ('userva2560-64m', '64M', '/3GB /USERVA=2560', False),
+    ('2gb-17m', '17M', '', False),
     ('grub-iso-2gb-128m', '128M', '', True),
+]
+
+# Boots whose expected outcome is a bugcheck during initialisation:
+# name, RAM, switches, bugcheck code, text the console must show.
+BOOT_FAILURES = [
+    ('maxmem-too-small', '128M', '/MAXMEM=4', 0x7D, r'mm386 needs at least \d+ pages'),
 ]
 DEATH_CONFIG = CONFIGS[0]
 BOOT_TIMEOUT = 90
@@ -167,6 +176,28 @@ def boot_death_test(args, name, code):
     return result
 
 
+def boot_expecting_failure(args, name, memory, switches, code, message):
+    result = Result('boot ' + name)
+    result.log = os.path.join(LOG_DIR, 'boot-' + name + '.log')
+    with qemu.Boot(result.log, memory=memory, kernel=args.kernel,
+                   append=('ktest ' + switches).strip()) as boot:
+        status = boot.wait_exit(args.timeout)
+        result.seconds = boot.elapsed()
+        text = boot.text()
+    problems = []
+    if status != qemu.EXIT_FAILURE:
+        problems.append(qemu.describe_exit(status))
+    if not re.search(rf'^\*\*\* STOP: 0x{code:08X} ', text, re.M):
+        problems.append(f'no STOP 0x{code:08X} screen')
+    if not re.search(message, text):
+        problems.append(f'the console does not say /{message}/')
+    if problems:
+        result.fail(f'not ok {name} ({switches}): ' + '; '.join(problems))
+    else:
+        result.passed = 1
+    return result
+
+
 def run_check(args, name, function):
     result = Result(name)
     start = time.monotonic()
@@ -215,6 +246,8 @@ def main():
     with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as pool:
         boots = {pool.submit(boot_config, a, c): c for c in configs}
         checks = [pool.submit(run_check, a, n, f) for n, f in CHECKS.items()] if not a.only else []
+        if not a.only:
+            checks += [pool.submit(boot_expecting_failure, a, *b) for b in BOOT_FAILURES]
         death = []
         for future in concurrent.futures.as_completed(boots):
             r = future.result()
