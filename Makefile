@@ -91,9 +91,11 @@ $(KERNEL): $(OBJS) $(BUILD)/ksyms.o linker.ld tools/check_image.py
 	@$(PYTHON) tools/check_image.py $@.tmp
 	@mv $@.tmp $@
 
-$(ISO): $(KERNEL) iso/grub.cfg tools/mkiso.py
+BOOT_MODULE := tests/data/bootmod.txt
+
+$(ISO): $(KERNEL) iso/grub.cfg tools/mkiso.py $(BOOT_MODULE)
 	@echo "  ISO     $@"
-	@$(PYTHON) tools/mkiso.py --kernel $(KERNEL) --cfg iso/grub.cfg -o $@
+	@$(PYTHON) tools/mkiso.py --kernel $(KERNEL) --cfg iso/grub.cfg --module $(BOOT_MODULE) -o $@
 
 deps:
 	@missing=""; for t in $(DEP_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
@@ -106,7 +108,8 @@ deps:
 
 run: deps
 	$(MAKE) all
-	$(PYTHON) tools/mkiso.py --kernel $(KERNEL) --cfg iso/grub.cfg --args "$(ARGS)" -o $(BUILD)/mm386-run.iso
+	$(PYTHON) tools/mkiso.py --kernel $(KERNEL) --cfg iso/grub.cfg --module $(BOOT_MODULE) \
+	        --args "$(ARGS)" -o $(BUILD)/mm386-run.iso
 	$(QEMU) -cdrom $(BUILD)/mm386-run.iso -m $(MEM) -display none -serial mon:stdio \
 	        -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 || true
 

@@ -45,6 +45,7 @@ typedef struct _KTEST {
 struct _KTEST_CONTEXT {
     const KTEST *Test;
     bool Failed;
+    const char *SkipReason;         /* set by KTEST_SKIP: the test does not apply here */
     ULONG Checks;                   /* expectations evaluated */
     KFAULT_CATCHER AbortContext;    /* where ASSERT_* resumes the harness */
 };
@@ -72,6 +73,13 @@ static inline long long KtestPointer(const volatile void *v) { return (long long
     int: KtestSigned, unsigned int: KtestUnsigned, long: KtestSigned,           \
     unsigned long: KtestUnsigned, long long: KtestSigned,                       \
     unsigned long long: KtestUnsigned, default: KtestPointer)(x)
+
+/*
+ * Ends the test as skipped: it does not apply to this boot (a boot with no
+ * module, for a test of modules). KTAP reports "ok N name # SKIP reason".
+ */
+NORETURN void KtestSkip(KTEST_CONTEXT *t, const char *Reason);
+#define KTEST_SKIP(reason)  KtestSkip(t, (reason))
 
 void KtestFailCompare(KTEST_CONTEXT *t, const char *File, int Line, const char *Expression,
                       const char *A, long long ValueA, const char *B, long long ValueB);

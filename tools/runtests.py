@@ -26,6 +26,10 @@ import qemu  # noqa: E402
 
 LOG_DIR = os.path.join('build', 'test')
 
+# A boot module: the 2gb-128m configuration loads it with -initrd, the GRUB
+# ISO's self-test entry with `module`; tests/kernel/boot.c checks it arrived.
+BOOT_MODULE = os.path.join('tests', 'data', 'bootmod.txt')
+
 # name, RAM, boot switches, boot through the GRUB ISO instead of -kernel
 CONFIGS = [
     ('2gb-128m', '128M', '', False),
@@ -72,7 +76,7 @@ RESULT = re.compile(r'^(    )?(ok|not ok) (\d+) (\S+)(?:\s+#\s*(SKIP)\b.*)?$')
 PLAN = re.compile(r'^(    )?1\.\.(\d+)$')
 SUBTEST = re.compile(r'^    # Subtest: (\S+)$')
 DIAG = re.compile(r'^    # (.*)$')
-SUMMARY = re.compile(r'^# ktest: (\d+) passed, (\d+) failed$')
+SUMMARY = re.compile(r'^# ktest: (\d+) passed, (\d+) failed, (\d+) skipped$')
 
 
 def parse_ktap(text, result):
@@ -111,7 +115,7 @@ def parse_ktap(text, result):
             continue
         m = SUMMARY.match(line)
         if m:
-            summary = (int(m.group(1)), int(m.group(2)))
+            summary = (int(m.group(1)), int(m.group(2)), int(m.group(3)))
     for s, n in planned.items():
         if seen.get(s, 0) < n:
             result.fail(f'suite {s}: planned {n} results, got {seen.get(s, 0)} (the run stopped in it)')
@@ -124,6 +128,7 @@ def boot_config(args, config):
     result.log = os.path.join(LOG_DIR, name + '.log')
     with qemu.Boot(result.log, memory=memory, kernel=args.kernel,
                    iso=args.iso if use_iso else None,
+                   initrd=BOOT_MODULE if config == DEATH_CONFIG else None,
                    append=('ktest ' + switches).strip()) as boot:
         if use_iso:
             # GRUB shows its menu on COM1; pick the self-test entry by its hotkey.
@@ -141,9 +146,10 @@ def boot_config(args, config):
         if stop:
             result.problems.append('      ' + stop.group(0).replace('\n', ' '))
     elif summary is None:
-        result.fail('no "# ktest: N passed, N failed" line')
-    elif summary != (result.passed, result.failed):
-        result.fail(f'kernel counted {summary}, runner counted {(result.passed, result.failed)}')
+        result.fail('no "# ktest: N passed, N failed, N skipped" line')
+    elif summary != (result.passed, result.failed, result.skipped):
+        result.fail(f'kernel counted {summary}, runner counted '
+                    f'{(result.passed, result.failed, result.skipped)}')
     if result.passed + result.failed == 0:
         result.fail('no test ran')
     result.death_tests = re.findall(r'^# death: (\S+) 0x([0-9A-Fa-f]+)$', text, re.M)
