@@ -31,7 +31,7 @@ CFLAGS := -std=gnu11 -m32 -march=i686 -O2 -g \
           -fno-strict-aliasing -fno-delete-null-pointer-checks \
           -fno-asynchronous-unwind-tables -fno-common \
           -Iinclude -I.
-NASMFLAGS := -f elf32 -g -F dwarf -I$(BUILD)/gen/ -I./
+NASMFLAGS := -f elf32 -I$(BUILD)/gen/ -I./
 LDFLAGS  := -m32 -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,linker.ld \
             -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 LIBGCC   := $(shell $(CC) -m32 -print-libgcc-file-name 2>/dev/null)
@@ -50,6 +50,9 @@ DEP_TOOLS := $(CC) $(NM) nasm grub-mkrescue xorriso mformat $(QEMU) $(GDB) pytho
 .PHONY: all iso run test bench debug diagrams deps clean
 all: $(KERNEL) $(ISO)
 iso: $(ISO)
+
+# Objects depend on the Makefile so that a change of flags rebuilds them.
+$(OBJS): Makefile
 
 $(BUILD)/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)

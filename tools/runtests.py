@@ -38,6 +38,7 @@ CONFIGS = [
     ('3gb-3g', '3G', '/3GB', False),
     ('userva2560-64m', '64M', '/3GB /USERVA=2560', False),
     ('2gb-17m', '17M', '', False),
+    ('2gb-maxmem48', '128M', '/MAXMEM=48', False),
     ('grub-iso-2gb-128m', '128M', '', True),
 ]
 

@@ -267,6 +267,18 @@ KTEST(pfn, physical_runs_from_odd_maps)
     }
 }
 
+/* /MAXMEM=N: no page at or above N MB is RAM to the memory manager. */
+KTEST(pfn, maxmem_is_honoured)
+{
+    if (!KeBootOptions.MaxMemMb)
+        KTEST_SKIP("no /MAXMEM in this configuration");
+    PFN_NUMBER Limit = KeBootOptions.MaxMemMb * (0x100000 / PAGE_SIZE);
+    EXPECT_LT(MmHighestPhysicalPage, Limit);
+    EXPECT_LE(MmPhysicalMemoryBlock.NumberOfPages, Limit);
+    EXPECT_FALSE(MiIsPhysicalPage(Limit));
+    EXPECT_GT(MmHighestPhysicalPage, Limit - 256);
+}
+
 /* Firmware pages are not RAM to mm386; the kernel image, modules and the PFN database are in use. */
 KTEST(pfn, firmware_and_boot_pages_never_free)
 {
