@@ -65,6 +65,8 @@ static void KiInitializePhase0(void)
     HalInitializePic();
     HalInitializeIrql();
     KiParseBootOptions(KeLoaderBlock.CommandLine, &KeBootOptions, true);
+    if (KeBootOptions.KTest || KeBootOptions.Bench)
+        KtestInstallBootHook();
     MmInitSystem(0);
 }
 

@@ -47,6 +47,13 @@ typedef struct _MI_REGION {
     ULONG Size;                 /* bytes; a region never wraps past 4 GB */
 } MI_REGION;
 
+/*
+ * The system range start a set of boot options asks for: 2 GB without /3GB,
+ * /USERVA=N rounded down to 4 MB when 2048 <= N <= 3072, else 3 GB. Reports
+ * ignored values when Report is true.
+ */
+ULONG MiSystemRangeStartForOptions(const KE_BOOT_OPTIONS *Options, bool Report);
+
 #define MI_MAX_REGIONS 24
 /* Fills Regions (sorted by address, gaps omitted) and returns how many. */
 ULONG MiGetLayout(MI_REGION *Regions, ULONG Max);
@@ -163,7 +170,7 @@ extern PMMPFN MmPfnDatabase;
 extern MMPFNLIST MmZeroedPageListHead, MmFreePageListHead, MmStandbyPageListHead;
 extern MMPFNLIST MmModifiedPageListHead, MmModifiedNoWritePageListHead, MmBadPageListHead;
 extern PMMPFNLIST MmPageLocationList[BadPageList + 1];
-extern volatile PFN_NUMBER MmAvailablePages;   /* zeroed + free + standby */
+extern PFN_NUMBER MmAvailablePages;   /* zeroed + free + standby; changed under the PFN lock */
 extern KSPIN_LOCK MmPfnLock;
 
 #define MI_PFN_ELEMENT(Pfn) (&MmPfnDatabase[(Pfn)])
@@ -182,21 +189,83 @@ extern KSPIN_LOCK MmPfnLock;
 #define MM_BUGCHECK_COMMIT_UNDERFLOW 0x41287 /* p2 = pages returned, p3 = pages charged */
 
 /*
- * Page allocation. All take the PFN lock themselves unless the name says
- * "Locked", in which case the caller holds it. A page handed out is
+ * Page allocation. MiRemoveAnyPage, MiRemoveZeroPage and MiInsertPageInFreeList
+ * take the PFN lock themselves; the "Locked" forms (NT's own routines, which
+ * run under the caller's PFN lock) expect it held. A page handed out is
  * ActiveAndValid with ReferenceCount 1 and ShareCount 0, no PTE yet;
  * MiInitializePfn records the PTE that maps it.
  */
 PFN_NUMBER MiRemoveAnyPage(void);
 PFN_NUMBER MiRemoveZeroPage(void);
-PFN_NUMBER MiRemoveAnyPageLocked(void);
-/* Gives back an active page (any reference); it goes on the free list. */
 void MiInsertPageInFreeList(PFN_NUMBER Pfn);
-void MiInsertPageInFreeListLocked(PFN_NUMBER Pfn);
 /* PFN lock held: puts an active page onto the head (Zeroed, Free) or tail of a list. */
 void MiInsertPageInList(PMMPFNLIST ListHead, PFN_NUMBER Pfn);
 /* PFN lock held: takes a page off whatever list it is on; it becomes ActiveAndValid, unreferenced. */
 void MiUnlinkPageFromList(PFN_NUMBER Pfn);
+
+/* u3 as one word: ReferenceCount in the low half, the MMPFNENTRY flags (PageLocation first) above. */
+#define MI_PFN_U3(Location, References) (((ULONG)(Location) << 16) | (References))
+
+/* The out-of-line halves of the two inline routines below. */
+PFN_NUMBER MiRemovePageFromOtherLists(void);
+void MiInsertPageInFreeListChecked(PFN_NUMBER Pfn);
+
+/*
+ * PFN lock held: the page at the head of the free list (else zeroed, else
+ * standby), or MI_NO_PAGE. Inline: it is the hottest path of the memory
+ * manager. The head has no predecessor; only its successor's link changes.
+ */
+static inline PFN_NUMBER MiRemoveAnyPageLocked(void)
+{
+    PMMPFN Database = MmPfnDatabase;
+    PFN_NUMBER Pfn = MmFreePageListHead.Flink;
+    if (Pfn == MM_EMPTY_LIST)
+        return MiRemovePageFromOtherLists();
+    PMMPFN Pfn1 = &Database[Pfn];
+    PFN_NUMBER Next = Pfn1->u1.Flink;
+    MmFreePageListHead.Flink = Next;
+    if (Next == MM_EMPTY_LIST)
+        MmFreePageListHead.Blink = MM_EMPTY_LIST;
+    else
+        Database[Next].u2.Blink = MM_EMPTY_LIST;
+    MmFreePageListHead.Total--;
+    MmAvailablePages--;
+    Pfn1->u3.Long = MI_PFN_U3(ActiveAndValid, 1);
+    Pfn1->u2.ShareCount = 0;
+    Pfn1->PteAddress = NULL;
+    return Pfn;
+}
+
+/*
+ * PFN lock held: gives back an active page to the head of the free list.
+ * Pages outside the last (largest) run of RAM, and pages that fail the
+ * check, take the out-of-line path, which bugchecks for a frame that is not
+ * RAM or a page that is not active (already free: a double free).
+ */
+static inline void MiInsertPageInFreeListLocked(PFN_NUMBER Pfn)
+{
+    const PHYSICAL_MEMORY_RUN *Last = &MmPhysicalMemoryBlock.Run[MmPhysicalMemoryBlock.NumberOfRuns - 1];
+    PMMPFN Database = MmPfnDatabase;
+    if (Pfn - Last->BasePage >= Last->PageCount ||
+        (Database[Pfn].u3.Long >> 16 & 7) != ActiveAndValid) {
+        MiInsertPageInFreeListChecked(Pfn);
+        return;
+    }
+    PMMPFN Pfn1 = &Database[Pfn];
+    PFN_NUMBER First = MmFreePageListHead.Flink;
+    Pfn1->u3.Long = MI_PFN_U3(FreePageList, 0);
+    Pfn1->PteAddress = NULL;
+    Pfn1->u1.Flink = First;
+    Pfn1->u2.Blink = MM_EMPTY_LIST;
+    if (First == MM_EMPTY_LIST)
+        MmFreePageListHead.Blink = Pfn;
+    else
+        Database[First].u2.Blink = Pfn;
+    MmFreePageListHead.Flink = Pfn;
+    MmFreePageListHead.Total++;
+    MmAvailablePages++;
+}
+
 /* Records that PointerPte now maps Pfn (share count 1, reference count 1, its page-table frame). */
 void MiInitializePfn(PFN_NUMBER Pfn, PMMPTE PointerPte, bool Modified);
 /* Zeroes a physical page through hyperspace. */
@@ -243,12 +312,47 @@ PFN_NUMBER MiUnmapSystemPage(PVOID Va);
  * switch either while it is held). Callable at IRQL <= DISPATCH_LEVEL; at
  * most MI_HYPERSPACE_MAX_NESTING mappings at once.
  */
-PVOID MiMapPageInHyperSpace(PFN_NUMBER Pfn, PKIRQL OldIrql);
-void MiUnmapPageInHyperSpace(PVOID Va, KIRQL OldIrql);
+static inline PVOID MiMapPageInHyperSpace(PFN_NUMBER Pfn, PKIRQL OldIrql);
+static inline void MiUnmapPageInHyperSpace(PVOID Va, KIRQL OldIrql);
 /* Prepares a fresh hyperspace page table (the countdown in PTE 0) at a mapped address. */
 void MiInitializeHyperSpacePage(PMMPTE HyperPte);
 /* Slot bookkeeping for tests and !vm: how many TLB flushes the scheme has needed. */
 extern ULONG MiHyperSpaceFlushes;
+extern ULONG MiHyperSpaceDepth;
+NORETURN void MiHyperSpaceMisuse(ULONG_PTR What);
+ULONG MiFlushHyperSpace(PMMPTE Counter);
+
+/* The map and unmap are inline: they are on the path of every page zeroed or copied. */
+static inline PVOID MiMapPageInHyperSpace(PFN_NUMBER Pfn, PKIRQL OldIrql)
+{
+    PMMPTE Counter = MiAddressToPte(HYPER_SPACE);
+    KIRQL Irql = KeGetCurrentIrql();
+    ULONG Depth = MiHyperSpaceDepth;
+
+    if (Irql > DISPATCH_LEVEL || Depth >= MI_HYPERSPACE_MAX_NESTING)
+        MiHyperSpaceMisuse(Pfn);
+    *OldIrql = Irql;
+    KiCurrentIrql = DISPATCH_LEVEL;     /* KeRaiseIrql's inline path: Irql is known <= DISPATCH */
+
+    ULONG Free = Counter->u.Long >> PAGE_SHIFT;
+    if (Free < MI_HYPERSPACE_MAX_NESTING && Depth == 0)
+        Free = MiFlushHyperSpace(Counter);
+    Counter->u.Long = (Free - 1) << PAGE_SHIFT;
+    MiHyperSpaceDepth = Depth + 1;
+    Counter[Free].u.Long = (Pfn << PAGE_SHIFT) | MI_PTE_KERNEL_READWRITE;
+    return (PVOID)(HYPER_SPACE + (Free << PAGE_SHIFT));
+}
+
+static inline void MiUnmapPageInHyperSpace(PVOID Va, KIRQL OldIrql)
+{
+    ULONG Slot = ((ULONG)Va - HYPER_SPACE) >> PAGE_SHIFT;
+
+    if (Slot - 1 >= MI_HYPERSPACE_PTES || MiHyperSpaceDepth == 0 ||
+        KeGetCurrentIrql() != DISPATCH_LEVEL || OldIrql > DISPATCH_LEVEL)
+        MiHyperSpaceMisuse((ULONG_PTR)Va);
+    MiHyperSpaceDepth--;
+    KiCurrentIrql = OldIrql;
+}
 
 /* --------------------------------------------------------------- procsup.c */
 

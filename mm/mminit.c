@@ -59,21 +59,21 @@ ULONG MmNumberOfExtraSystemPtes;
 extern MMPTE KiBootPageDirectory[];
 extern char __kernel_end[];
 
-/* The system range start the switches ask for. */
-static ULONG MiChooseSystemRangeStart(void)
+ULONG MiSystemRangeStartForOptions(const KE_BOOT_OPTIONS *Options, bool Report)
 {
-    if (!KeBootOptions.ThreeGb) {
-        if (KeBootOptions.UserVaMb)
-            DbgPrint("mm: /USERVA=%u ignored: it only applies with /3GB\n", KeBootOptions.UserVaMb);
+    if (!Options->ThreeGb) {
+        if (Options->UserVaMb && Report)
+            DbgPrint("mm: /USERVA=%u ignored: it only applies with /3GB\n", Options->UserVaMb);
         return MM_SYSTEM_RANGE_START_2GB;
     }
-    if (!KeBootOptions.UserVaMb)
+    if (!Options->UserVaMb)
         return MM_SYSTEM_RANGE_START_3GB;
-    if (KeBootOptions.UserVaMb < 2048 || KeBootOptions.UserVaMb > 3072) {
-        DbgPrint("mm: /USERVA=%u ignored: the user space must be 2048..3072 MB\n", KeBootOptions.UserVaMb);
+    if (Options->UserVaMb < 2048 || Options->UserVaMb > 3072) {
+        if (Report)
+            DbgPrint("mm: /USERVA=%u ignored: the user space must be 2048..3072 MB\n", Options->UserVaMb);
         return MM_SYSTEM_RANGE_START_3GB;
     }
-    return ROUND_DOWN(KeBootOptions.UserVaMb * MB, 1u << PDE_SHIFT);
+    return ROUND_DOWN(Options->UserVaMb * MB, 1u << PDE_SHIFT);
 }
 
 static ULONG MiInitialNonPagedPoolSize(ULONG RamMb)
@@ -89,7 +89,7 @@ static ULONG MiInitialNonPagedPoolSize(ULONG RamMb)
 /* Fills NT's layout variables for the split and the RAM found. */
 static void MiComputeLayout(void)
 {
-    ULONG Start = MiChooseSystemRangeStart();
+    ULONG Start = MiSystemRangeStartForOptions(&KeBootOptions, true);
     ULONG RamPages = MmPhysicalMemoryBlock.NumberOfPages;
     ULONG RamMb = RamPages / (MB / PAGE_SIZE);
 

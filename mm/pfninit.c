@@ -16,8 +16,9 @@
  * page; only the parts that describe real pages are backed by memory, so a
  * machine with a hole of 1 GB does not spend 6 MB describing it.
  *
- * Filling it: every page of a run starts on the free list, in ascending
- * order, except pages already in use — the kernel image, boot modules and
+ * Filling it: every page of a run starts on the free list, highest first
+ * (low memory, which old devices need, is handed out last), except pages
+ * already in use — the kernel image, boot modules and
  * everything MxGetNextPage handed out — which become ActiveAndValid. A walk
  * of the system page tables then records, for every page mapped in system
  * space, the PTE that maps it (PteAddress) and the page table holding that
@@ -276,14 +277,14 @@ void MiInitializePfnDatabase(void)
     MmPfnDatabaseReady = true;
 
     PFN_NUMBER PreviousFree = MM_EMPTY_LIST;
-    for (ULONG i = 0; i < Block->NumberOfRuns; i++) {
-        PFN_NUMBER End = Block->Run[i].BasePage + Block->Run[i].PageCount;
-        for (PFN_NUMBER Pfn = Block->Run[i].BasePage; Pfn < End; Pfn++) {
+    for (ULONG i = Block->NumberOfRuns; i-- > 0;) {
+        PFN_NUMBER First = Block->Run[i].BasePage;
+        for (PFN_NUMBER Pfn = First + Block->Run[i].PageCount; Pfn-- > First;) {
             if ((Pfn >= MxFirstBootPage && Pfn < MxFreeBase) || InLoaderImage(Pfn)) {
                 MarkActive(Pfn);
                 continue;
             }
-            /* Appended to the free list in ascending order, without the general insert. */
+            /* Appended in descending order, without the general insert: low memory goes out last. */
             PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
             Pfn1->u3.e2.e1.PageLocation = FreePageList;
             Pfn1->u2.Blink = PreviousFree;
