@@ -217,8 +217,10 @@ static void KdPrintRow(ULONG Address, ULONG Elements, ULONG Width)
     const volatile UCHAR *Bytes = (const volatile UCHAR *)Address;
 
     for (ULONG i = 0; i < 16 / Width; i++) {
+        if (i >= Elements && Width != 1)
+            break;                  /* dd: a short row just ends */
         if (i >= Elements)
-            n += (size_t)snprintf(Text + n, sizeof(Text) - n, "%*s", (int)(Width * 2 + 1), "");
+            n += (size_t)snprintf(Text + n, sizeof(Text) - n, "%*s", 3, "");
         else if (Width == 1)
             n += (size_t)snprintf(Text + n, sizeof(Text) - n, "%c%02x", i == 8 ? '-' : ' ', Bytes[i]);
         else

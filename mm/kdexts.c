@@ -202,8 +202,12 @@ KD_COMMAND(pfn, "!pfn", "PFN", "a physical page's PFN entry: state or list, coun
         return;
     }
     if (Pfn > MmHighestPhysicalPage || !MiIsPhysicalPage(Pfn)) {
-        DbgPrint("%x is not a page of RAM: the PFN database covers pages %x..%x (!vm shows the runs)\n",
-                 Pfn, MmLowestPhysicalPage, MmHighestPhysicalPage);
+        DbgPrint("%x is not a page of RAM; RAM is pages", Pfn);
+        for (ULONG i = 0; i < MmPhysicalMemoryBlock.NumberOfRuns; i++) {
+            const PHYSICAL_MEMORY_RUN *Run = &MmPhysicalMemoryBlock.Run[i];
+            DbgPrint(" %x-%x", Run->BasePage, Run->BasePage + Run->PageCount - 1);
+        }
+        DbgPrint("\n");
         return;
     }
     PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);

@@ -76,7 +76,8 @@ def run(args):
     syms = elf.symbols(args.kernel)
     va = syms['KiSystemStartup']
     pfn = (va - syms['KERNEL_VA_OFFSET']) >> 12
-    commands = [f'mm-pte {va:#x}', f'mm-pfn {pfn:#x}', 'mm-vm', 'mm-address', f'source {EXAMPLES_SCRIPT}']
+    commands = [f'mm-pte {va:#x}', f'mm-pfn {pfn:#x}', 'mm-vm', 'mm-address', f'source {EXAMPLES_SCRIPT}',
+                'mm-pfn 0']
     out = kdsession.Outcomes()
     os.makedirs(LOG_DIR, exist_ok=True)
     with open(EXAMPLES_SCRIPT, 'w') as f:
@@ -118,9 +119,13 @@ def run(args):
         ram = re.search(r'^mm: (\d+) pages of RAM', boot.text(), re.M)
         out.check('mm-vm: physical memory is what the boot found',
                   ram and vm.get('Physical Memory') == int(ram.group(1)), views.get('mm-vm', '').strip())
-        for gdb_command, kd_command in zip(commands, [f'!pte {va:x}', f'!pfn {pfn:x}', '!vm', '!address']):
+        pairs = [(commands[0], f'!pte {va:x}', 'mm-pte (kernel text)'),
+                 (commands[1], f'!pfn {pfn:x}', 'mm-pfn (an active page)'),
+                 ('mm-pfn 0', '!pfn 0', 'mm-pfn (not RAM)'),
+                 ('mm-vm', '!vm', 'mm-vm'), ('mm-address', '!address', 'mm-address')]
+        for gdb_command, kd_command, label in pairs:
             mine, theirs = views.get(gdb_command, '').strip('\n'), kd.command(kd_command).strip('\n')
-            out.check(f'{gdb_command.split()[0]} shows what {kd_command.split()[0]} shows', mine == theirs,
+            out.check(f'{label} shows what kd> shows', mine == theirs,
                       f'gdb:\n{mine}\nkd>:\n{theirs}')
         boot.send('quit\r')
         boot.wait_exit(10)

@@ -14,9 +14,8 @@ FLAG_NAMES = ['Modified', 'PrototypePte', 'ReadInProgress', 'WriteInProgress', '
 
 def pfn_view(pfn):
     if pfn > target.integer('MmHighestPhysicalPage') or not target.is_physical_page(pfn):
-        return [f'{pfn:x} is not a page of RAM: the PFN database covers pages '
-                f'{target.integer("MmLowestPhysicalPage"):x}..{target.integer("MmHighestPhysicalPage"):x} '
-                '(!vm shows the runs)']
+        runs = ''.join(f' {base:x}-{base + count - 1:x}' for base, count in target.physical_runs())
+        return [f'{pfn:x} is not a page of RAM; RAM is pages{runs}']
     entry = target.value(f'MmPfnDatabase[{pfn}]')
     e1 = entry['u3']['e2']['e1']
     flags = [name for name in FLAG_NAMES if int(e1[name])]

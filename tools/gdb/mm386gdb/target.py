@@ -81,14 +81,16 @@ def parse_address(argument, command):
         raise KernelError(f'{command}: {e}')
 
 
-def is_physical_page(pfn):
-    """MiIsPhysicalPage, read from MmPhysicalMemoryBlock."""
+def physical_runs():
+    """[(first page, page count)] of RAM, from MmPhysicalMemoryBlock."""
     block = value('MmPhysicalMemoryBlock')
-    for i in range(int(block['NumberOfRuns'])):
-        run = block['Run'][i]
-        if 0 <= pfn - int(run['BasePage']) < int(run['PageCount']):
-            return True
-    return False
+    return [(int(block['Run'][i]['BasePage']), int(block['Run'][i]['PageCount']))
+            for i in range(int(block['NumberOfRuns']))]
+
+
+def is_physical_page(pfn):
+    """MiIsPhysicalPage."""
+    return any(0 <= pfn - base < count for base, count in physical_runs())
 
 
 def pte_address(va):
