@@ -8,7 +8,8 @@ one edit with backspace) and reads each command's output up to the next
 prompt. Every expectation comes from somewhere other than the command
 under test: addresses from the ELF's symbol table, the layout and the page
 count from the boot log, the physical address from a second command
-(!vtop, which calls MmGetPhysicalAddress). Three boots: the 2 GB split for
+(!vtop, which calls MmGetPhysicalAddress), the boot module's bytes from the
+file the script wrote. Three boots: the 2 GB split (with a boot module) for
 the bulk, /3GB for !address and `bugcheck`, and one for `reboot`.
 
 Registered in tools/runtests.py as the `kd-session` check; run alone with
@@ -26,6 +27,7 @@ import qemu  # noqa: E402
 LOG_DIR = os.path.join('build', 'test')
 PROMPT = re.compile(r'\nkd> ')
 COMMAND_TIMEOUT = 10
+MODULE_TEXT = 'mm386 kd-session boot module\n'
 
 PTE_LINE = re.compile(r'^pfn (\w+)\s+([-A-Z]{11})\s+pfn (\w+)\s+([-A-Z]{11})$', re.M)
 LAYOUT_ROW = re.compile(r'^  ([0-9a-f]{8})  ([0-9a-f]{8})  .*?  (\w+)\s+\S.*$', re.M)
@@ -67,7 +69,10 @@ def session_2gb(args, syms, out):
     text_va = syms['KiSystemStartup']
     guard_va = syms['__boot_stack_guard']
     version_va = syms['KiVersion']
-    with qemu.Boot(log, memory='128M', kernel=args.kernel) as boot:
+    module = os.path.join(LOG_DIR, 'kd-session-module.txt')
+    with open(module, 'w') as f:
+        f.write(MODULE_TEXT)
+    with qemu.Boot(log, memory='128M', kernel=args.kernel, initrd=module) as boot:
         kd = Session(boot)
         if not out.check('kd> prompt after boot', kd.ready, f'no prompt; see {log}'):
             return
@@ -125,6 +130,12 @@ def session_2gb(args, syms, out):
         out.check('lm shows the kernel image at its link address',
                   re.search(rf'^{syms["__kernel_start"]:08x} {syms["__kernel_end"]:08x}\s+mm386\b', lm, re.M),
                   lm.strip())
+        m = re.search(rf'^([0-9a-f]{{8}}) ([0-9a-f]{{8}})\s+module0\s+{re.escape(module)} ', lm, re.M)
+        if out.check('lm shows the boot module with its range', m and int(m.group(2), 16) - int(m.group(1), 16)
+                     == len(MODULE_TEXT), lm.strip()):
+            dump = kd.command(f'db {m.group(1)} 10')
+            out.check('db reads the boot module where lm says it is',
+                      MODULE_TEXT[:16] in dump, dump.strip())
         k = kd.command('k')
         out.check('k walks back to KiSystemStartup',
                   re.search(r'KdRunPrompt\+0x', k) and re.search(r'KiSystemStartup\+0x', k), k.strip())
