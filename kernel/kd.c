@@ -220,7 +220,7 @@ static void KdPrintRow(ULONG Address, ULONG Elements, ULONG Width)
         if (i >= Elements && Width != 1)
             break;                  /* dd: a short row just ends */
         if (i >= Elements)
-            n += (size_t)snprintf(Text + n, sizeof(Text) - n, "%*s", 3, "");
+            n += (size_t)snprintf(Text + n, sizeof(Text) - n, "   ");
         else if (Width == 1)
             n += (size_t)snprintf(Text + n, sizeof(Text) - n, "%c%02x", i == 8 ? '-' : ' ', Bytes[i]);
         else
@@ -242,9 +242,14 @@ static void KdPrintRow(ULONG Address, ULONG Elements, ULONG Width)
  */
 static void KdDumpMemory(int Argc, char **Argv, ULONG Width, ULONG DefaultCount)
 {
-    ULONG Address, Count = DefaultCount, CheckedPage = 1;
+    ULONG Address, Count = DefaultCount;
+    ULONG CheckedPage = 1;          /* no page checked yet: 1 is never a page address */
 
-    if (Argc < 2 || !KdParseAddress(Argv[1], &Address))
+    if (Argc < 2 || Argc > 3) {
+        DbgPrint("usage: %s ADDRESS [COUNT]\n", Argv[0]);
+        return;
+    }
+    if (!KdParseAddress(Argv[1], &Address))
         return;
     if (Argc > 2) {
         const char *Text = (Argv[2][0] == 'L' || Argv[2][0] == 'l') ? Argv[2] + 1 : Argv[2];

@@ -111,7 +111,8 @@ ULONG MiDescribePte(char Lines[MI_PTE_DESCRIPTION_LINES][MI_PTE_DESCRIPTION_LENG
         /* NT's x86 rule: prototype PTEs live in paged pool; the fields give the offset. */
         ULONG Proto = (ULONG)MmPagedPoolStart + (Pte.u.Proto.ProtoAddressHigh << 9) +
                       (Pte.u.Proto.ProtoAddressLow << 2);
-        snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "Proto: %08X%s", Proto, Pte.u.Proto.ReadOnly ? " ReadOnly" : "");
+        snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "Proto: %08X%s", Proto,
+                 Pte.u.Proto.ReadOnly ? " ReadOnly" : "");
         return n;
     }
     if (Pte.u.Soft.Transition)
