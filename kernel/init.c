@@ -50,7 +50,9 @@ static void KiPrintBanner(void)
     DbgPrint("RAM: %llu MB usable (%llu KB) in %u memory-map ranges; loader: %s\n",
              Usable >> 20, Usable >> 10, KeLoaderBlock.MemoryDescriptorCount,
              KeLoaderBlock.LoaderName[0] ? KeLoaderBlock.LoaderName : "unnamed");
-    DbgPrint("image: %s  command line: \"%s\"\n", KeLoaderBlock.ImageName, KeLoaderBlock.CommandLine);
+    DbgPrint("image: %s  command line: \"%s\"\n",
+             KeLoaderBlock.ImageName[0] ? KeLoaderBlock.ImageName : "(not named by the loader)",
+             KeLoaderBlock.CommandLine);
     for (uint32_t i = 0; i < KeLoaderBlock.ModuleCount; i++) {
         const LOADER_MODULE *m = &KeLoaderBlock.Modules[i];
         DbgPrint("module %u: %08x..%08x %s\n", i, m->PhysicalStart, m->PhysicalEnd, m->Name);

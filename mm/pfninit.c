@@ -255,6 +255,12 @@ static void RecordSystemMappings(void)
             if (!Value.u.Hard.Valid || !MiIsPhysicalPage(Value.u.Hard.PageFrameNumber))
                 continue;
             PMMPFN Pfn1 = MI_PFN_ELEMENT(Value.u.Hard.PageFrameNumber);
+            /*
+             * The boot page tables live in the kernel image, so they are also
+             * mapped as image pages: a page table is described by its PDE.
+             */
+            if ((ULONG)Pfn1->PteAddress >= PDE_BASE && (ULONG)Pfn1->PteAddress < PDE_BASE + PAGE_SIZE)
+                continue;
             Pfn1->PteAddress = Pte;
             Pfn1->u4.PteFrame = TablePfn;
         }

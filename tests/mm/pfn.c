@@ -311,6 +311,11 @@ KTEST(pfn, active_pages_know_their_pte)
     PFN_NUMBER TablePfn = MiReadPte(MiAddressToPde(MmPfnDatabase)).u.Hard.PageFrameNumber;
     EXPECT_EQ(MI_PFN_ELEMENT(TablePfn)->PteAddress, MiAddressToPde(MmPfnDatabase));
     EXPECT_EQ(MI_PFN_ELEMENT(TablePfn)->u4.PteFrame, MmSystemPageDirectoryPfn);
+
+    /* A boot page table lives in the kernel image yet is described by its PDE. */
+    TablePfn = MiReadPte(MiAddressToPde(Va)).u.Hard.PageFrameNumber;
+    EXPECT_EQ(MI_PFN_ELEMENT(TablePfn)->PteAddress, MiAddressToPde(Va));
+    EXPECT_EQ(MI_PFN_ELEMENT(TablePfn)->u4.PteFrame, MmSystemPageDirectoryPfn);
 }
 
 /* Giving back a page that is already free is PFN_LIST_CORRUPT with the PFN in the parameters. */
