@@ -70,12 +70,23 @@ static void KiInitializePhase0(void)
     MmInitSystem(0);
 }
 
+/* The console's frame buffer as I/O space, then the HAL's early mapping of it is dropped. */
+static void KiMoveConsoleToIoSpace(void)
+{
+    PVOID Buffer = MmMapIoSpace(VGA_TEXT_PHYS, VGA_BUFFER_SIZE, MmNonCached);
+    if (!Buffer)
+        KeBugCheckEx(PHASE1_INITIALIZATION_FAILED, VGA_TEXT_PHYS, VGA_BUFFER_SIZE, 0, 0);
+    VgaSetBuffer(Buffer);
+    HalReleaseEarlyVgaMapping();
+}
+
 static void KiInitializePhase1(void)
 {
     HalInitializeClock();
     KeLowerIrql(PASSIVE_LEVEL);
     HalEnableInterrupts();
     MmInitSystem(1);
+    KiMoveConsoleToIoSpace();
     KiInitializeTestGuards();
 }
 

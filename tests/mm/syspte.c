@@ -2,6 +2,7 @@
  * tests/mm/syspte.c — the system PTE pool (mm/syspte.c): every size, the TLB
  * rule, fragmentation against an oracle, exhaustion and recovery, misuse.
  */
+#include <drivers.h>
 #include <hal.h>
 #include <ktest.h>
 #include <layout.h>
@@ -300,6 +301,67 @@ KTEST(syspte, fragmentation_against_oracle)
     EXPECT_EQ(Refused, 0);
     EXPECT_EQ(Miscounted, 0);
     ReleaseAllLive();
+    ExpectFullyMerged(t);
+}
+
+typedef struct {
+    PMMPTE Pte;
+    ULONG Count;
+} HELD_RUN;
+
+/*
+ * Reserving until nothing is left — the base region, then the whole
+ * extension where the split has one — makes every path return NULL without
+ * crashing, and after releasing everything the pool works and is whole
+ * again; else exhaustion corrupts the pool or a public routine crashes on it.
+ */
+KTEST(syspte, exhaust_and_recover)
+{
+    static HELD_RUN Held[1200];
+    static const ULONG Sizes[] = { 1024, 256, 64, 16, 4, 1 };
+    static ULONG Buffer[64];
+    MI_SYSTEM_PTE_INFO Info;
+    ULONG Count = 0;
+
+    /* An MDL built before the pool runs dry, to try mapping it after. */
+    PMDL Mdl = IoAllocateMdl(Buffer, sizeof(Buffer), FALSE, FALSE, NULL);
+    ASSERT_NOT_NULL(Mdl);
+    MmBuildMdlForNonPagedPool(Mdl);
+
+    for (ULONG s = 0; s < ARRAY_SIZE(Sizes); s++) {
+        PMMPTE Pte;
+        while (Count < ARRAY_SIZE(Held) && (Pte = MiReserveSystemPtes(Sizes[s], SystemPteSpace)))
+            Held[Count++] = (HELD_RUN){ Pte, Sizes[s] };
+    }
+    ASSERT_LT(Count, ARRAY_SIZE(Held));
+    MiQuerySystemPtes(&Info);
+    EXPECT_EQ(Info.Free, 0);
+    EXPECT_EQ(Info.ExtraAdded, MmNumberOfExtraSystemPtes);
+    EXPECT_EQ(Info.Total, MmNumberOfSystemPtes + MmNumberOfExtraSystemPtes);
+
+    EXPECT_NULL(MiReserveSystemPtes(1, SystemPteSpace));
+    EXPECT_NULL(MiReserveSystemPtes(17, SystemPteSpace));
+    EXPECT_NULL(MmMapIoSpace(VGA_TEXT_PHYS, PAGE_SIZE, MmNonCached));
+    EXPECT_NULL(MmAllocateMappingAddress(PAGE_SIZE, MAKE_TAG('T', 'e', 's', 't')));
+    EXPECT_NULL(MmMapLockedPagesSpecifyCache(Mdl, KernelMode, MmCached, NULL, FALSE, NormalPagePriority));
+    EXPECT_EQ(Mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA, 0);
+    EXPECT_NULL(MmCreateKernelStack(FALSE, 0));
+    EXPECT_NULL(IoAllocateMdl(Buffer, sizeof(Buffer), FALSE, FALSE, NULL));
+    EXPECT_NULL(MmAllocatePagesForMdl(0, ~0ull, 0, PAGE_SIZE));
+
+    while (Count) {
+        Count--;
+        MiReleaseSystemPtes(Held[Count].Pte, Held[Count].Count, SystemPteSpace);
+    }
+    PMMPTE Big = MiReserveSystemPtes(1024, SystemPteSpace);
+    EXPECT_NOT_NULL(Big);
+    PVOID Io = MmMapIoSpace(VGA_TEXT_PHYS, PAGE_SIZE, MmNonCached);
+    EXPECT_NOT_NULL(Io);
+    if (Io)
+        MmUnmapIoSpace(Io, PAGE_SIZE);
+    if (Big)
+        MiReleaseSystemPtes(Big, 1024, SystemPteSpace);
+    IoFreeMdl(Mdl);
     ExpectFullyMerged(t);
 }
 
