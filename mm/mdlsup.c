@@ -30,30 +30,15 @@
 /* The most pages one MDL can describe: its size must fit the 16-bit Size field. */
 #define MI_MAXIMUM_MDL_PAGES    ((0xFFFF - sizeof(MDL)) / sizeof(PFN_NUMBER))
 
-/* Bytes for an MDL, from system PTEs and fresh pages; NULL if either ran out. */
+/* Bytes for an MDL; NULL if memory or system PTEs ran out. */
 static PMDL MiAllocateMdlStorage(ULONG Bytes)
 {
-    ULONG Pages = BYTES_TO_PAGES(Bytes);
-    PMMPTE Pte = MiReserveSystemPtes(Pages, SystemPteSpace);
-    if (!Pte)
-        return NULL;
-    if (!MiFillSystemPtesWithPages(Pte, Pages)) {
-        MiReleaseSystemPtes(Pte, Pages, SystemPteSpace);
-        return NULL;
-    }
-    return MiPteToAddress(Pte);
+    return MiAllocateSystemPteMemory(BYTES_TO_PAGES(Bytes));
 }
 
-/* Frees what MiAllocateMdlStorage returned; the reservation says how large it was. */
 static void MiFreeMdlStorage(PMDL Mdl)
 {
-    PMMPTE Pte = MiAddressToPte(Mdl), Start;
-    ULONG Pages = BYTE_OFFSET(Mdl) == 0 ? MiQuerySystemPteAllocation(Pte, &Start) : 0;
-
-    if (Pages == 0 || Start != Pte)
-        KeBugCheckEx(SYSTEM_PTE_MISUSE, PTE_RELEASE_NOT_PERMITTED, (ULONG_PTR)Mdl, 0, 0);
-    MiFreeSystemPtePages(Pte, Pages);
-    MiReleaseSystemPtes(Pte, Pages, SystemPteSpace);
+    MiFreeSystemPteMemory(Mdl);
 }
 
 SIZE_T MmSizeOfMdl(PVOID Base, SIZE_T Length)

@@ -22,7 +22,8 @@
  * mm386 commits a large stack whole.
  *
  * The helpers that back reserved PTEs with fresh pages, and free them, are
- * here too; MDL storage uses them as well.
+ * here too, with the resident memory built from them that MDLs are kept in
+ * until the executive pool exists.
  */
 #include "mi.h"
 
@@ -65,6 +66,29 @@ void MiFreeSystemPtePages(PMMPTE FirstPte, ULONG Count)
         MiWritePte(FirstPte + i, (MMPTE){ .u.Long = 0 });
         MiInsertPageInFreeList(Pte.u.Hard.PageFrameNumber);
     }
+}
+
+PVOID MiAllocateSystemPteMemory(ULONG Pages)
+{
+    PMMPTE Pte = MiReserveSystemPtes(Pages, SystemPteSpace);
+    if (!Pte)
+        return NULL;
+    if (!MiFillSystemPtesWithPages(Pte, Pages)) {
+        MiReleaseSystemPtes(Pte, Pages, SystemPteSpace);
+        return NULL;
+    }
+    return MiPteToAddress(Pte);
+}
+
+void MiFreeSystemPteMemory(PVOID Va)
+{
+    PMMPTE Pte = MiAddressToPte(Va), Start;
+    ULONG Pages = BYTE_OFFSET(Va) == 0 ? MiQuerySystemPteAllocation(Pte, &Start) : 0;
+
+    if (Pages == 0 || Start != Pte)
+        KeBugCheckEx(SYSTEM_PTE_MISUSE, PTE_RELEASE_NOT_PERMITTED, (ULONG_PTR)Va, 0, 0);
+    MiFreeSystemPtePages(Pte, Pages);
+    MiReleaseSystemPtes(Pte, Pages, SystemPteSpace);
 }
 
 PVOID MmCreateKernelStack(BOOLEAN LargeStack, UCHAR Node)

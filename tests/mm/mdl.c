@@ -7,25 +7,6 @@
 #include <rtl.h>
 #include "mm/mi.h"
 
-/* Pages of resident memory the test maps itself (there is no pool yet): a stand-in for a nonpaged buffer. */
-static PVOID MapTestBuffer(ULONG Pages)
-{
-    PMMPTE Pte = MiReserveSystemPtes(Pages, SystemPteSpace);
-    if (!Pte)
-        return NULL;
-    if (!MiFillSystemPtesWithPages(Pte, Pages)) {
-        MiReleaseSystemPtes(Pte, Pages, SystemPteSpace);
-        return NULL;
-    }
-    return MiPteToAddress(Pte);
-}
-
-static void FreeTestBuffer(PVOID Buffer, ULONG Pages)
-{
-    MiFreeSystemPtePages(MiAddressToPte(Buffer), Pages);
-    MiReleaseSystemPtes(MiAddressToPte(Buffer), Pages, SystemPteSpace);
-}
-
 /*
  * An unaligned buffer over three pages: the MDL records its offset and
  * frames, a second mapping shows the same bytes both ways, and unmapping
@@ -34,7 +15,7 @@ static void FreeTestBuffer(PVOID Buffer, ULONG Pages)
 KTEST(mdl, build_map_read_write_unmap)
 {
     const ULONG Offset = 0x234, Length = 2 * PAGE_SIZE + 100;
-    char *Base = MapTestBuffer(3);
+    char *Base = MiAllocateSystemPteMemory(3);      /* a stand-in for a nonpaged pool buffer */
     ASSERT_NOT_NULL(Base);
     char *Buffer = Base + Offset;
 
@@ -80,7 +61,7 @@ KTEST(mdl, build_map_read_write_unmap)
     EXPECT_FALSE(Mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);
     EXPECT_EQ(Mdl->MappedSystemVa, Buffer);
     IoFreeMdl(Mdl);
-    FreeTestBuffer(Base, 3);
+    MiFreeSystemPteMemory(Base);
 }
 
 /*

@@ -387,26 +387,27 @@ KTEST_DEATH_P1(syspte, release_middle_of_reservation, SYSTEM_PTE_MISUSE, PTE_REL
     MiReleaseSystemPtes(Pte + 1, 19, SystemPteSpace);
 }
 
+/* Reserves and releases Count PTEs 20,000 times (after one warm-up) and reports the cost of each pair. */
+static void BenchReserveRelease(KBENCH_CONTEXT *b, const char *Figure, ULONG Count)
+{
+    const ULONG Rounds = 20000;
+    MiReleaseSystemPtes(MiReserveSystemPtes(Count, SystemPteSpace), Count, SystemPteSpace);
+    uint64_t Start = HalReadTsc();
+    for (ULONG i = 0; i < Rounds; i++)
+        MiReleaseSystemPtes(MiReserveSystemPtes(Count, SystemPteSpace), Count, SystemPteSpace);
+    KbenchReport(b, Figure, HalReadTsc() - Start, Rounds);
+}
+
 /* One reserve and release of a single PTE: the cache's fast path. */
 KBENCH(syspte_reserve_release_1)
 {
-    const ULONG Count = 20000;
-    MiReleaseSystemPtes(MiReserveSystemPtes(1, SystemPteSpace), 1, SystemPteSpace);
-    uint64_t Start = HalReadTsc();
-    for (ULONG i = 0; i < Count; i++)
-        MiReleaseSystemPtes(MiReserveSystemPtes(1, SystemPteSpace), 1, SystemPteSpace);
-    KbenchReport(b, "syspte_reserve_release_1", HalReadTsc() - Start, Count);
+    BenchReserveRelease(b, "syspte_reserve_release_1", 1);
 }
 
 /* One reserve and release of 16 PTEs (a large kernel stack's worth). */
 KBENCH(syspte_reserve_release_16)
 {
-    const ULONG Count = 20000;
-    MiReleaseSystemPtes(MiReserveSystemPtes(16, SystemPteSpace), 16, SystemPteSpace);
-    uint64_t Start = HalReadTsc();
-    for (ULONG i = 0; i < Count; i++)
-        MiReleaseSystemPtes(MiReserveSystemPtes(16, SystemPteSpace), 16, SystemPteSpace);
-    KbenchReport(b, "syspte_reserve_release_16", HalReadTsc() - Start, Count);
+    BenchReserveRelease(b, "syspte_reserve_release_16", 16);
 }
 
 /* Ops operations of the random mix, unchecked: the benchmark's loop. */
