@@ -11,9 +11,11 @@
  *             enabled; MmInitSystem(1) and the drivers that need the memory
  *             manager (the VGA console moves onto MmMapIoSpace).
  *
- * Then the boot options decide: `ktest` runs the self-tests, `/BENCH` the
- * benchmarks (both end the boot through QEMU's debug-exit device), otherwise
- * the kd> prompt takes COM1.
+ * Then startup leaves the boot stack (linker.ld's .bootstack) for a large
+ * kernel stack from MmCreateKernelStack, with a guard page below it, the
+ * stack the initial thread keeps, and the boot options decide: `ktest` runs
+ * the self-tests, `/BENCH` the benchmarks (both end the boot through QEMU's
+ * debug-exit device), otherwise the kd> prompt takes COM1.
  */
 #include <drivers.h>
 #include <hal.h>
@@ -72,13 +74,34 @@ static void KiInitializePhase0(void)
     MmInitSystem(0);
 }
 
+/* The console's frame buffer as I/O space, then the HAL's early mapping of it is dropped. */
+static void KiMoveConsoleToIoSpace(void)
+{
+    PVOID Buffer = MmMapIoSpace(VGA_TEXT_PHYS, VGA_BUFFER_SIZE, MmNonCached);
+    if (!Buffer)
+        KeBugCheckEx(PHASE1_INITIALIZATION_FAILED, VGA_TEXT_PHYS, VGA_BUFFER_SIZE, 0, 0);
+    VgaSetBuffer(Buffer);
+    HalReleaseEarlyVgaMapping();
+}
+
 static void KiInitializePhase1(void)
 {
     HalInitializeClock();
     KeLowerIrql(PASSIVE_LEVEL);
     HalEnableInterrupts();
     MmInitSystem(1);
+    KiMoveConsoleToIoSpace();
     KiInitializeTestGuards();
+}
+
+/* What the initial thread does, on its own kernel stack: run the tests, the benchmarks or kd>. */
+static ULONG KiRunSystem(PVOID Context)
+{
+    if (KeBootOptions.KTest)
+        KtestRunFromBoot();
+    if (KeBootOptions.Bench)
+        KbenchRunFromBoot();
+    KdRunPrompt();
 }
 
 NORETURN void KiSystemStartup(bool LoaderBlockCaptured)
@@ -97,9 +120,11 @@ NORETURN void KiSystemStartup(bool LoaderBlockCaptured)
     KiInitializePhase0();
     KiInitializePhase1();
 
-    if (KeBootOptions.KTest)
-        KtestRunFromBoot();
-    if (KeBootOptions.Bench)
-        KbenchRunFromBoot();
-    KdRunPrompt();
+    PVOID Stack = MmCreateKernelStack(TRUE, 0);
+    if (!Stack)
+        KeBugCheckEx(PHASE1_INITIALIZATION_FAILED, 0, 0, 0, 0);
+    HalSetKernelStack((uint32_t)Stack);
+    KiCallOnStack(Stack, KiRunSystem, NULL);
+    /* KiRunSystem never returns; coming back here would mean the stack switch went wrong. */
+    KeBugCheckEx(PHASE1_INITIALIZATION_FAILED, (ULONG_PTR)Stack, 0, 0, 0);
 }

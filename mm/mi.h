@@ -371,6 +371,118 @@ void MmDeleteAddressSpace(PMMADDRESS_SPACE AddressSpace);
 PMMADDRESS_SPACE MmSwitchAddressSpace(PMMADDRESS_SPACE AddressSpace);
 PMMADDRESS_SPACE MmGetCurrentAddressSpace(void);
 
+/* ---------------------------------------------------------------- syspte.c */
+
+/*
+ * The system PTE pool (see mm/syspte.c). NT has a second pool type for
+ * nonpaged pool expansion; mm386's nonpaged pool manages its own expansion
+ * region, so every caller passes SystemPteSpace.
+ */
+typedef enum _MMSYSTEM_PTE_POOL_TYPE {
+    SystemPteSpace,
+    NonPagedPoolExpansion,
+    MaximumPtePoolTypes
+} MMSYSTEM_PTE_POOL_TYPE;
+
+/* SYSTEM_PTE_MISUSE (0xDA) parameter 1 values, NT's (bug check 0xDA reference). */
+#define PTE_MAPPING_NONE                0x100   /* reserved mapping of 0 pages: p2 pages, p3 tag, p4 caller */
+#define PTE_MAPPING_NOT_OWNED           0x101   /* free with another tag: p2 VA, p3 tag, p4 owner's tag */
+#define PTE_MAPPING_EMPTY               0x102   /* free of a VA that is no reservation: p2 VA, p3 tag */
+#define PTE_MAPPING_RESERVED            0x103   /* free while still mapped: p2 mapped VA, p3 tag, p4 pages */
+#define PTE_MAPPING_ADDRESS_NOT_OWNED   0x104   /* map with another tag: p2 VA, p3 tag, p4 owner's tag */
+#define PTE_MAPPING_ADDRESS_INVALID     0x105   /* map into a VA that is no reservation: p2 VA, p3 tag */
+#define PTE_MAPPING_ADDRESS_IN_USE      0x107   /* map over a mapping: p2 VA, p3 mapped VA, p4 last VA */
+#define PTE_UNMAPPING_ADDRESS_NOT_OWNED 0x108   /* unmap with another tag: p2 VA, p3 tag, p4 owner's tag */
+#define PTE_MAPPING_ADDRESS_EMPTY       0x109   /* unmap a VA that is no reservation: p2 VA, p3 tag */
+#define PTE_UNMAPPING_TOO_MANY          0x10A   /* p2 VA, p3 pages reserved, p4 pages to unmap */
+#define PTE_UNMAPPING_NOT_MAPPED        0x10B   /* p2 VA, p3 tag, p4 pages to unmap */
+#define PTE_UNMAPPING_PARTIAL           0x10C   /* pages beyond the MDL still mapped: p2 VA, p3 tag, p4 pages */
+#define PTE_RESERVE_NONE                0x200   /* MiReserveSystemPtes of 0 PTEs */
+#define PTE_RELEASE_NONE                0x300   /* MiReleaseSystemPtes of 0 PTEs: p2 VA */
+#define PTE_RELEASE_NOT_PERMITTED       0x301   /* not system PTEs (or not a kernel stack): p2 VA, p3 count */
+#define PTE_RELEASE_MIDDLE              0x304   /* starts inside another allocation: p2 VA, p3 count */
+#define PTE_RELEASE_WRONG_COUNT         0x305   /* p2 VA, p3 count released, p4 count reserved */
+#define PTE_RELEASE_ALREADY_FREE        0x306   /* not reserved (freed twice): p2 VA, p3 free VA, p4 count */
+#define PTE_UNMAP_IO_SPACE_UNKNOWN      0x400   /* MmUnmapIoSpace of no mapping: p2 VA, p3 pages */
+/* MEMORY_MANAGEMENT (0x1A) parameter 1 values NT defines for MDLs. */
+#define MM_BUGCHECK_MAP_UNLOCKED_PAGE   0x1233  /* p2 PFN, p3 MDL */
+#define MM_BUGCHECK_MDL_NOT_RESIDENT    0x1240  /* p2 MDL, p3 VA that is not resident */
+/* mm386's own: freeing the pages of an MDL that is still mapped. p2 MDL, p3 its system VA. */
+#define MM_BUGCHECK_MDL_STILL_MAPPED    0x4153
+
+/* Builds the pool over MmNonPagedSystemStart's region. Phase 0, before the PFN database (its page tables come from MxGetNextPage). */
+void MiInitializeSystemPtes(void);
+/* Registers the pool's leak guard (PTEs in use) with the test harness. Phase 1. */
+void MiRegisterSystemPteGuard(void);
+
+/*
+ * Reserves NumberOfPtes contiguous system PTEs, all zero, and returns the
+ * first; NULL when the pool (and its extension) cannot supply them. Counts
+ * up to 16 are rounded up to 1, 2, 4, 8 or 16 and served from per-size
+ * caches; MiReleaseSystemPtes rounds the same way. IRQL <= DISPATCH_LEVEL;
+ * takes the system PTE lock, and may take the page-table and PFN locks to
+ * add an extension piece. 0 PTEs is SYSTEM_PTE_MISUSE (0xDA, 0x200).
+ */
+PMMPTE MiReserveSystemPtes(ULONG NumberOfPtes, MMSYSTEM_PTE_POOL_TYPE SystemPtePoolType);
+/*
+ * Gives back PTEs from MiReserveSystemPtes: the same first PTE and count.
+ * The PTEs are zeroed here; their old translations are flushed from the TLB
+ * lazily, before the addresses are handed out again (mm/syspte.c). Releasing
+ * PTEs that are not reserved, twice, from the middle of a reservation or
+ * with the wrong count is SYSTEM_PTE_MISUSE (0xDA, 0x300..0x306).
+ * IRQL <= DISPATCH_LEVEL.
+ */
+void MiReleaseSystemPtes(PMMPTE StartingPte, ULONG NumberOfPtes, MMSYSTEM_PTE_POOL_TYPE SystemPtePoolType);
+/* How many PTEs a reservation of NumberOfPtes really takes (the per-size rounding). */
+ULONG MiSystemPteAllocationSize(ULONG NumberOfPtes);
+/*
+ * The reservation Pte lies in: stores its first PTE in *Start and returns
+ * its length (rounded), or returns 0 if Pte is free or not a system PTE.
+ * Reads the pool's bitmaps without its lock and touches no PTE, so the
+ * double-fault handler may call it; a caller asking about a reservation it
+ * does not own gets an answer that may already be stale.
+ */
+ULONG MiQuerySystemPteAllocation(PMMPTE Pte, PMMPTE *Start);
+/* Flushes the TLB and returns every cached and waiting PTE to the free list. For tests and !sysptes. */
+void MiDrainSystemPteCaches(void);
+
+/* A snapshot of the pool, for tests and the debugger. */
+typedef struct _MI_SYSTEM_PTE_INFO {
+    ULONG Total;                /* PTEs in the pool: the base region plus extension pieces added */
+    ULONG Free;                 /* not reserved: on the free list, in the caches, or waiting for a flush */
+    ULONG InUse;                /* reserved by callers */
+    ULONG FreeRuns;             /* runs on the address-ordered free list */
+    ULONG LargestFreeRun;
+    ULONG FreeStretches;        /* gaps between reservations: FreeRuns once all is merged and drained */
+    ULONG LargestFreeStretch;
+    ULONG Cached;               /* PTEs held by the per-size caches */
+    ULONG WaitingForFlush;      /* released since the last TLB flush, not yet reusable */
+    ULONG ExtraAdded;           /* PTEs of the extension added so far */
+    ULONG Flushes;              /* whole-TLB flushes the pool has done */
+    ULONG Failures;             /* reservations that returned NULL */
+} MI_SYSTEM_PTE_INFO;
+void MiQuerySystemPtes(MI_SYSTEM_PTE_INFO *Info);
+
+extern ULONG MmTotalSystemPtes, MmTotalFreeSystemPtes;
+
+/* ----------------------------------------------------------------- stack.c */
+
+/*
+ * Backs Count reserved system PTEs with fresh pages (MiRemoveAnyPage), mapped
+ * read/write. False, with nothing backed, if memory ran out.
+ */
+bool MiFillSystemPtesWithPages(PMMPTE FirstPte, ULONG Count);
+/* Unmaps the valid PTEs among Count and frees their pages; the PTEs stay reserved. */
+void MiFreeSystemPtePages(PMMPTE FirstPte, ULONG Count);
+/*
+ * Pages fresh pages, resident and writable, at new system PTEs: their VA,
+ * or NULL if PTEs or pages ran out. MiFreeSystemPteMemory(VA) gives them
+ * back (the reservation says how many); any other VA is SYSTEM_PTE_MISUSE
+ * (0xDA, 0x301). IRQL <= DISPATCH_LEVEL.
+ */
+PVOID MiAllocateSystemPteMemory(ULONG Pages);
+void MiFreeSystemPteMemory(PVOID Va);
+
 /* ----------------------------------------------------------------- commit.c */
 
 extern volatile ULONG MmTotalCommittedPages;

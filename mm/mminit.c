@@ -297,6 +297,7 @@ void MmInitSystem(ULONG Phase)
         MiPrintLayout();
         MiInitializeSystemAddressSpace();
         MiMapBootModules();
+        MiInitializeSystemPtes();
         MiInitializePfnDatabase();
         MiInitializeCommitment();
         DbgPrint("mm: %u pages of RAM in %u runs (highest page %05x), %u available\n",
@@ -306,4 +307,5 @@ void MmInitSystem(ULONG Phase)
     }
     KtestRegisterGuard(&MiPagesGuard);
     KtestRegisterGuard(&MiCommitGuard);
+    MiRegisterSystemPteGuard();
 }

@@ -37,9 +37,3 @@ PHYSICAL_ADDRESS MmGetPhysicalAddress(PVOID BaseAddress)
         return 0;
     return ((PHYSICAL_ADDRESS)Pte.u.Hard.PageFrameNumber << PAGE_SHIFT) | BYTE_OFFSET(BaseAddress);
 }
-
-/* No kernel stack comes from the memory manager yet; the boot stack is the kernel's own. */
-bool MmIdentifyKernelStack(ULONG Address, KE_STACK_INFO *Info)
-{
-    return false;
-}
