@@ -68,6 +68,28 @@ void MmDeleteAddressSpace(PMMADDRESS_SPACE AddressSpace)
 }
 
 /*
+ * The stack this code runs on must stay reachable after the switch. System
+ * page tables reach other address spaces lazily, on a fault; but a fault on
+ * the very stack the fault would be delivered on is a double fault. So
+ * before loading CR3, the PDEs covering the current kernel stack are copied
+ * from the master into the new directory (through hyperspace: it is not
+ * mapped anywhere else).
+ */
+static void MiSyncStackPdes(PMMADDRESS_SPACE AddressSpace)
+{
+    KE_STACK_INFO Stack;
+    KIRQL OldIrql;
+    ULONG Esp = (ULONG)__builtin_frame_address(0);
+
+    if (!KeIdentifyStack(Esp, &Stack))
+        return;
+    PMMPTE Pd = MiMapPageInHyperSpace(AddressSpace->PageDirectoryPfn, &OldIrql);
+    for (ULONG Index = MiGetPdeIndex(Stack.Limit - PAGE_SIZE); Index <= MiGetPdeIndex(Stack.Base - 1); Index++)
+        Pd[Index] = MmSystemPagePtes[Index];
+    MiUnmapPageInHyperSpace(Pd, OldIrql);
+}
+
+/*
  * Loading CR3 also flushes every (non-global) translation, which is what
  * keeps hyperspace slots and stale user mappings of the old address space
  * out of the new one. Interrupts stay as they were.
@@ -75,6 +97,7 @@ void MmDeleteAddressSpace(PMMADDRESS_SPACE AddressSpace)
 PMMADDRESS_SPACE MmSwitchAddressSpace(PMMADDRESS_SPACE AddressSpace)
 {
     PMMADDRESS_SPACE Previous = MiCurrentAddressSpace;
+    MiSyncStackPdes(AddressSpace);
     bool Enabled = HalSaveAndDisableInterrupts();
     MiCurrentAddressSpace = AddressSpace;
     HalWriteCr3(AddressSpace->PageDirectoryPfn << PAGE_SHIFT);

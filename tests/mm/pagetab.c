@@ -143,3 +143,28 @@ KTEST(pagetab, address_space_creation_fails_cleanly_without_memory)
         Chain = Next;
     }
 }
+
+/*
+ * Switching to an address space whose directory lacks the PDE of the stack
+ * we run on must copy it first: a fault on the current stack could not be
+ * delivered (double fault). The test removes that PDE from B as if B
+ * predated the stack's page table, then switches to B and back.
+ */
+KTEST(pagetab, switch_keeps_current_stack_reachable)
+{
+    MMADDRESS_SPACE B;
+    KE_STACK_INFO Stack;
+    KIRQL OldIrql;
+    ULONG Esp = (ULONG)__builtin_frame_address(0);
+
+    ASSERT_TRUE(KeIdentifyStack(Esp, &Stack));
+    ASSERT_EQ(MmCreateAddressSpace(&B), STATUS_SUCCESS);
+    PMMPTE Pd = MiMapPageInHyperSpace(B.PageDirectoryPfn, &OldIrql);
+    Pd[MiGetPdeIndex(Esp)].u.Long = 0;
+    MiUnmapPageInHyperSpace(Pd, OldIrql);
+
+    PMMADDRESS_SPACE System = MmSwitchAddressSpace(&B);
+    EXPECT_TRUE(MiReadPte(MiAddressToPde(Esp)).u.Hard.Valid);
+    MmSwitchAddressSpace(System);
+    MmDeleteAddressSpace(&B);
+}
