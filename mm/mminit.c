@@ -192,9 +192,11 @@ ULONG MiGetLayout(MI_REGION *r, ULONG Max)
     n = AddRegion(r, n, Max, "MmPfnDatabase", "PFN database", Pfn, (ULONG)MmNonPagedPoolStart - Pfn);
     n = AddRegion(r, n, Max, "MmNonPagedPoolStart", "nonpaged pool (initial)",
                   (ULONG)MmNonPagedPoolStart, MmSizeOfNonPagedPoolInBytes);
+    ULONG ExpansionEnd = MmSpecialPoolStart ? (ULONG)MmSpecialPoolStart : (ULONG)MmNonPagedPoolEnd;
     n = AddRegion(r, n, Max, "MmNonPagedPoolExpansionStart", "nonpaged pool (expansion)",
-                  (ULONG)MmNonPagedPoolExpansionStart,
-                  (ULONG)MmNonPagedPoolEnd - (ULONG)MmNonPagedPoolExpansionStart);
+                  (ULONG)MmNonPagedPoolExpansionStart, ExpansionEnd - (ULONG)MmNonPagedPoolExpansionStart);
+    n = AddRegion(r, n, Max, "MmSpecialPoolStart", "special pool (/SPECIALPOOL)", (ULONG)MmSpecialPoolStart,
+                  (ULONG)MmSpecialPoolEnd - (ULONG)MmSpecialPoolStart);
     n = AddRegion(r, n, Max, "MmNonPagedPoolEnd", "crash dump", MM_CRASH_DUMP_BASE,
                   MM_CRASH_DUMP_END + 1 - MM_CRASH_DUMP_BASE);
     n = AddRegion(r, n, Max, "MM_HAL_VA_START", "HAL", MM_HAL_VA_START,
@@ -290,11 +292,14 @@ void MmInitSystem(ULONG Phase)
     if (Phase == 0) {
         MiBuildPhysicalMemoryBlock();
         MiComputeLayout();
+        MiInitializeSpecialPool();
         MiPrintLayout();
         MiInitializeSystemAddressSpace();
         MiMapBootModules();
+        MiMapInitialNonPagedPool();
         MiInitializePfnDatabase();
         MiInitializeCommitment();
+        MiInitializePool();
         DbgPrint("mm: %u pages of RAM in %u runs (highest page %05x), %u available\n",
                  MmPhysicalMemoryBlock.NumberOfPages, MmPhysicalMemoryBlock.NumberOfRuns,
                  MmHighestPhysicalPage, MmAvailablePages);
@@ -302,4 +307,5 @@ void MmInitSystem(ULONG Phase)
     }
     KtestRegisterGuard(&MiPagesGuard);
     KtestRegisterGuard(&MiCommitGuard);
+    MiInitializePoolPhase1();
 }

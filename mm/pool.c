@@ -1,0 +1,569 @@
+/*
+ * mm/pool.c — the executive pools: ExAllocatePoolWithTag and ExFreePoolWithTag.
+ *
+ * NT's kernel heap. A request of up to 4080 bytes (POOL_BUDDY_MAX) is a
+ * small block cut out of a pool page: an 8-byte POOL_HEADER followed by the
+ * caller's bytes, everything measured in 8-byte units. The headers chain
+ * through the page — BlockSize leads to the next block, PreviousSize back
+ * to the one before — so the blocks of a page always add up to exactly 512
+ * units. Each pool (nonpaged, paged) has a POOL_DESCRIPTOR with a free list
+ * per block size; a free block keeps its list links in its body.
+ *
+ * Allocating takes the first free block at least as large as the request
+ * (mm386 keeps a bitmap of the non-empty lists, so that is one bit scan,
+ * not a walk of 512 list heads), and splits it: a block that starts its
+ * page gives its front, any other its back, and the remainder goes back on
+ * its list. With no free block, a fresh page comes from poolpage.c.
+ * Freeing marks the block free and merges it with a free neighbour on
+ * either side, so two free blocks are never adjacent; when the merged block
+ * is the whole page, the page goes back to poolpage.c. A leftover of one
+ * unit (8 bytes, too small for list links) stays in the page unlisted until
+ * a neighbour's free absorbs it.
+ *
+ * In front of the lists sit per-size lookaside lists (lookasid.c) for
+ * blocks of up to 32 units: a free pushes the block there, an allocation of
+ * that size pops it, and neither takes the pool's lock. Requests above 4080
+ * bytes are big allocations: whole pages from poolpage.c, recorded with
+ * their tag and size in the big-page table (pooltag.c). Every allocation
+ * and free is counted against its tag (pooltag.c, poolmon's data).
+ *
+ * Verification, always on: a free checks the block's header against its
+ * neighbours' (BAD_POOL_HEADER 0x19), catches a second free (BAD_POOL_CALLER
+ * 0xC2 parameter 7; a block waiting in a lookaside list is marked so a
+ * double free is seen there too), a wrong tag (0xC2, 0x0A), an address
+ * outside every pool (0xC2, 0x40/0x42) and the wrong IRQL (0xC2, 0x08 on
+ * allocation, 0x09 on free). Nonpaged pool is locked by a spin lock and
+ * usable up to DISPATCH_LEVEL; paged pool by a fast mutex, at APC_LEVEL
+ * at most, because its pages fault in on first touch.
+ */
+#include "mi.h"
+
+POOL_DESCRIPTOR NonPagedPoolDescriptor, PagedPoolDescriptor;
+static KSPIN_LOCK ExpNonPagedPoolLock;
+static FAST_MUTEX ExpPagedPoolMutex;
+
+#define UNITS_PER_PAGE  (POOL_PAGE_SIZE >> POOL_BLOCK_SHIFT)
+/* Extra units a cache-aligned request needs so an aligned body fits somewhere in its block. */
+#define CACHE_ALIGN_UNITS ((POOL_CACHE_ALIGNMENT - POOL_SMALLEST_BLOCK) >> POOL_BLOCK_SHIFT)
+
+static inline PPOOL_HEADER BlockAt(PPOOL_HEADER Entry, LONG Units)
+{
+    return (PPOOL_HEADER)((char *)Entry + Units * POOL_SMALLEST_BLOCK);
+}
+
+/* Where a block starts within its page, in units. */
+static inline ULONG PageOffset(const POOL_HEADER *Entry)
+{
+    return BYTE_OFFSET(Entry) >> POOL_BLOCK_SHIFT;
+}
+
+static inline PLIST_ENTRY FreeLinks(PPOOL_HEADER Entry)
+{
+    return (PLIST_ENTRY)(Entry + 1);
+}
+
+static inline PPOOL_DESCRIPTOR DescriptorOf(POOL_TYPE BasePoolType)
+{
+    return BasePoolType == NonPagedPool ? &NonPagedPoolDescriptor : &PagedPoolDescriptor;
+}
+
+static inline PGENERAL_LOOKASIDE SmallLookaside(POOL_TYPE BasePoolType, ULONG BlockSize)
+{
+    return BasePoolType == NonPagedPool ? &ExpSmallNPagedPoolLookasideLists[BlockSize - 1]
+                                        : &ExpSmallPagedPoolLookasideLists[BlockSize - 1];
+}
+
+/* The highest IRQL a pool may be used at: DISPATCH_LEVEL for nonpaged, APC_LEVEL for paged. */
+static inline KIRQL MaximumIrql(POOL_TYPE BasePoolType)
+{
+    return BasePoolType == NonPagedPool ? DISPATCH_LEVEL : APC_LEVEL;
+}
+
+static KIRQL LockPool(PPOOL_DESCRIPTOR Descriptor)
+{
+    KIRQL OldIrql = PASSIVE_LEVEL;
+    if (Descriptor->PoolType == NonPagedPool)
+        KeAcquireSpinLock(&ExpNonPagedPoolLock, &OldIrql);
+    else
+        ExAcquireFastMutex(&ExpPagedPoolMutex);
+    return OldIrql;
+}
+
+static void UnlockPool(PPOOL_DESCRIPTOR Descriptor, KIRQL OldIrql)
+{
+    if (Descriptor->PoolType == NonPagedPool)
+        KeReleaseSpinLock(&ExpNonPagedPoolLock, OldIrql);
+    else
+        ExReleaseFastMutex(&ExpPagedPoolMutex);
+}
+
+/* Free lists. Only blocks of two units or more are listed. Pool locked. */
+static void InsertFreeBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry)
+{
+    ULONG n = Entry->BlockSize;
+    InsertHeadList(&Descriptor->ListHeads[n], FreeLinks(Entry));
+    Descriptor->ListsInUse[n / 32] |= 1u << (n % 32);
+}
+
+static void RemoveFreeBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry)
+{
+    PLIST_ENTRY Links = FreeLinks(Entry);
+    ULONG n = Entry->BlockSize;
+
+    if (Links->Flink->Blink != Links || Links->Blink->Flink != Links)
+        KeBugCheckEx(BAD_POOL_HEADER, 3, (ULONG_PTR)Links, (ULONG_PTR)Links->Flink->Blink,
+                     (ULONG_PTR)Links->Blink->Flink);
+    RemoveEntryList(Links);
+    if (IsListEmpty(&Descriptor->ListHeads[n]))
+        Descriptor->ListsInUse[n / 32] &= ~(1u << (n % 32));
+}
+
+/* The smallest non-empty list of blocks of at least Units units, or 0 if there is none. */
+static ULONG FindFreeList(PPOOL_DESCRIPTOR Descriptor, ULONG Units)
+{
+    ULONG Word = Units / 32;
+    ULONG Bits = Descriptor->ListsInUse[Word] & (0xFFFFFFFFu << (Units % 32));
+    while (Bits == 0) {
+        if (++Word == POOL_LIST_HEADS / 32)
+            return 0;
+        Bits = Descriptor->ListsInUse[Word];
+    }
+    return Word * 32 + __builtin_ctz(Bits);
+}
+
+/*
+ * Checks that Entry's size agrees with its page and its neighbours' headers.
+ * Everything a merge or a split relies on is verified here, so a corrupt
+ * header stops the machine instead of handing out overlapping blocks.
+ */
+static void CheckBlockNeighbours(PPOOL_HEADER Entry)
+{
+    ULONG Offset = PageOffset(Entry);
+    ULONG Size = Entry->BlockSize;
+    ULONG Previous = Entry->PreviousSize;
+
+    if (Size == 0)
+        KeBugCheckEx(BAD_POOL_HEADER, 8, 0, 0, (ULONG_PTR)Entry);
+    if (Offset + Size > UNITS_PER_PAGE)
+        KeBugCheckEx(BAD_POOL_HEADER, 9, (ULONG_PTR)Entry, 0, (ULONG_PTR)Entry);
+    if (Offset + Size < UNITS_PER_PAGE && BlockAt(Entry, Size)->PreviousSize != Size)
+        KeBugCheckEx(BAD_POOL_HEADER, 5, (ULONG_PTR)Entry, 0, (ULONG_PTR)BlockAt(Entry, Size));
+    if ((Previous == 0) != (Offset == 0) || Previous > Offset)
+        KeBugCheckEx(BAD_POOL_HEADER, 6, (ULONG_PTR)Entry, 0, (ULONG_PTR)Entry);
+    if (Previous && BlockAt(Entry, -(LONG)Previous)->BlockSize != Previous)
+        KeBugCheckEx(BAD_POOL_HEADER, 5, (ULONG_PTR)BlockAt(Entry, -(LONG)Previous), 0, (ULONG_PTR)Entry);
+}
+
+/*
+ * Puts a block that has just become free (PoolType already POOL_FREE_BLOCK,
+ * on no list) back into its pool: merged with free neighbours, listed, or
+ * its page returned when the merge covers the whole page. Pool locked.
+ */
+static void ReleaseFreeBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry)
+{
+    CheckBlockNeighbours(Entry);
+    ULONG Size = Entry->BlockSize;
+
+    if (PageOffset(Entry) + Size < UNITS_PER_PAGE) {
+        PPOOL_HEADER Next = BlockAt(Entry, Size);
+        if (Next->PoolType == POOL_FREE_BLOCK) {
+            CheckBlockNeighbours(Next);
+            if (Next->BlockSize > 1)
+                RemoveFreeBlock(Descriptor, Next);
+            Size += Next->BlockSize;
+        }
+    }
+    if (Entry->PreviousSize) {
+        PPOOL_HEADER Previous = BlockAt(Entry, -(LONG)Entry->PreviousSize);
+        if (Previous->PoolType == POOL_FREE_BLOCK) {
+            CheckBlockNeighbours(Previous);
+            if (Previous->BlockSize > 1)
+                RemoveFreeBlock(Descriptor, Previous);
+            Size += Previous->BlockSize;
+            Entry = Previous;
+        }
+    }
+    if (Size == UNITS_PER_PAGE) {
+        Descriptor->TotalPages--;
+        MiFreePoolPages(Entry);
+        return;
+    }
+    Entry->BlockSize = Size;
+    if (PageOffset(Entry) + Size < UNITS_PER_PAGE)
+        BlockAt(Entry, Size)->PreviousSize = Size;
+    if (Size > 1)
+        InsertFreeBlock(Descriptor, Entry);
+}
+
+/* Cuts Units off the free block Entry (on no list) and returns the allocated part; the rest goes back. Pool locked. */
+static PPOOL_HEADER SplitBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry, ULONG Units)
+{
+    ULONG Size = Entry->BlockSize;
+    ULONG RestUnits = Size - Units;
+    PPOOL_HEADER Allocated, Rest;
+
+    if (RestUnits == 0)
+        return Entry;
+    bool Last = PageOffset(Entry) + Size == UNITS_PER_PAGE;
+    PPOOL_HEADER Next = BlockAt(Entry, Size);
+    if (Entry->PreviousSize == 0) {
+        Allocated = Entry;
+        Rest = BlockAt(Entry, Units);
+        Rest->PreviousSize = Units;
+    } else {
+        Rest = Entry;
+        Allocated = BlockAt(Entry, RestUnits);
+        Allocated->PreviousSize = RestUnits;
+    }
+    Allocated->BlockSize = Units;
+    Rest->BlockSize = RestUnits;
+    Rest->PoolType = POOL_FREE_BLOCK;
+    Rest->PoolIndex = 0;
+    if (!Last)
+        Next->PreviousSize = Allocated == Entry ? RestUnits : Units;
+    if (RestUnits > 1)
+        InsertFreeBlock(Descriptor, Rest);
+    return Allocated;
+}
+
+/*
+ * Moves the body of the allocated block Entry up to the next cache line,
+ * freeing the units skipped in front and the units beyond Units at the end.
+ * Returns the aligned block. Pool locked.
+ */
+static PPOOL_HEADER AlignBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry, ULONG Units)
+{
+    ULONG Body = (ULONG)(Entry + 1);
+    ULONG Front = (ROUND_UP(Body, POOL_CACHE_ALIGNMENT) - Body) >> POOL_BLOCK_SHIFT;
+    ULONG Size = Entry->BlockSize;
+
+    if (Front) {
+        PPOOL_HEADER Aligned = BlockAt(Entry, Front);
+        *Aligned = *Entry;
+        Aligned->PreviousSize = Front;
+        Aligned->BlockSize = Size - Front;
+        if (PageOffset(Entry) + Size < UNITS_PER_PAGE)
+            BlockAt(Entry, Size)->PreviousSize = Size - Front;
+        Entry->BlockSize = Front;
+        Entry->PoolType = POOL_FREE_BLOCK;
+        ReleaseFreeBlock(Descriptor, Entry);
+        Entry = Aligned;
+        Size -= Front;
+    }
+    if (Size > Units) {
+        PPOOL_HEADER Tail = BlockAt(Entry, Units);
+        Tail->PreviousSize = Units;
+        Tail->BlockSize = Size - Units;
+        Tail->PoolType = POOL_FREE_BLOCK;
+        Tail->PoolIndex = 0;
+        if (PageOffset(Entry) + Size < UNITS_PER_PAGE)
+            BlockAt(Entry, Size)->PreviousSize = Size - Units;
+        Entry->BlockSize = Units;
+        ReleaseFreeBlock(Descriptor, Tail);
+    }
+    return Entry;
+}
+
+/* A small block of Units units from the free lists or a new page; NULL when the pool is exhausted. */
+static PPOOL_HEADER AllocateSmallBlock(PPOOL_DESCRIPTOR Descriptor, ULONG Units, ULONG Tag, bool CacheAligned)
+{
+    ULONG Needed = Units + (CacheAligned ? CACHE_ALIGN_UNITS : 0);
+    KIRQL OldIrql = LockPool(Descriptor);
+    PPOOL_HEADER Entry;
+    ULONG List = FindFreeList(Descriptor, Needed);
+
+    if (List) {
+        Entry = (PPOOL_HEADER)Descriptor->ListHeads[List].Flink - 1;
+        if (Entry->PoolType != POOL_FREE_BLOCK || Entry->BlockSize != List)
+            KeBugCheckEx(BAD_POOL_HEADER, 3, (ULONG_PTR)Entry, Entry->Ulong1, List);
+        RemoveFreeBlock(Descriptor, Entry);
+        Entry = SplitBlock(Descriptor, Entry, Needed);
+    } else {
+        Entry = MiAllocatePoolPages(Descriptor->PoolType, PAGE_SIZE);
+        if (!Entry) {
+            UnlockPool(Descriptor, OldIrql);
+            return NULL;
+        }
+        Descriptor->TotalPages++;
+        Entry->Ulong1 = 0;
+        Entry->BlockSize = Needed;
+        PPOOL_HEADER Rest = BlockAt(Entry, Needed);
+        Rest->Ulong1 = 0;
+        Rest->PreviousSize = Needed;
+        Rest->BlockSize = UNITS_PER_PAGE - Needed;
+        Rest->PoolTag = 0;
+        if (Rest->BlockSize > 1)
+            InsertFreeBlock(Descriptor, Rest);
+    }
+    Entry->PoolType = Descriptor->PoolType + 1;
+    Entry->PoolIndex = 0;
+    Entry->PoolTag = Tag;
+    if (CacheAligned)
+        Entry = AlignBlock(Descriptor, Entry, Units);
+    Descriptor->RunningAllocs++;
+    UnlockPool(Descriptor, OldIrql);
+    return Entry;
+}
+
+static void FreeSmallBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry)
+{
+    KIRQL OldIrql = LockPool(Descriptor);
+    Descriptor->RunningDeAllocs++;
+    Entry->PoolType = POOL_FREE_BLOCK;
+    ReleaseFreeBlock(Descriptor, Entry);
+    UnlockPool(Descriptor, OldIrql);
+}
+
+void ExpFreeCachedPoolBlock(PPOOL_HEADER Entry)
+{
+    POOL_TYPE BasePoolType = (Entry->PoolType & ~POOL_IN_LOOKASIDE) - 1;
+    FreeSmallBlock(DescriptorOf(BasePoolType & BASE_POOL_TYPE_MASK), Entry);
+}
+
+static PVOID AllocateBigPages(POOL_TYPE BasePoolType, SIZE_T NumberOfBytes, ULONG Tag)
+{
+    PVOID Va = MiAllocatePoolPages(BasePoolType, NumberOfBytes);
+    if (!Va)
+        return NULL;
+    ULONG Pages = BYTES_TO_PAGES(NumberOfBytes);
+    if (!ExpAddTagForBigPages(Va, Tag, Pages)) {
+        MiFreePoolPages(Va);
+        return NULL;
+    }
+    ExpInsertPoolTracker(Tag, Pages << PAGE_SHIFT, BasePoolType);
+    __atomic_fetch_add(&DescriptorOf(BasePoolType)->TotalBigPages, Pages, __ATOMIC_RELAXED);
+    return Va;
+}
+
+/* The pool an address belongs to, or a bugcheck for an address outside both pools. */
+static POOL_TYPE PoolOfAddress(PVOID P)
+{
+    if (MiIsNonPagedPoolAddress(P))
+        return NonPagedPool;
+    if (MiIsPagedPoolAddress(P))
+        return PagedPool;
+    if ((ULONG)P < (ULONG)MmSystemRangeStart)
+        KeBugCheckEx(BAD_POOL_CALLER, 0x40, (ULONG_PTR)P, (ULONG_PTR)MmSystemRangeStart, 0);
+    KeBugCheckEx(BAD_POOL_CALLER, 0x42, (ULONG_PTR)P, 0, 0);
+}
+
+static void CheckFreeIrql(POOL_TYPE BasePoolType, PVOID P)
+{
+    if (KeGetCurrentIrql() > MaximumIrql(BasePoolType))
+        KeBugCheckEx(BAD_POOL_CALLER, 0x09, KeGetCurrentIrql(), BasePoolType, (ULONG_PTR)P);
+}
+
+static void FreeBigPages(PVOID P, ULONG Tag)
+{
+    POOL_TYPE BasePoolType = PoolOfAddress(P);
+    ULONG Key;
+
+    CheckFreeIrql(BasePoolType, P);
+    ULONG Pages = ExpFindAndRemoveTagBigPages(P, Tag, &Key);
+    if (Pages == 0)
+        MiBadPoolPagesFree(P);
+    ULONG Freed = MiFreePoolPages(P);
+    if (Freed != Pages)
+        KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_BIG_PAGES_MISMATCH, (ULONG_PTR)P, Pages, Freed);
+    ExpRemovePoolTracker(Key, Pages << PAGE_SHIFT, BasePoolType);
+    __atomic_fetch_sub(&DescriptorOf(BasePoolType)->TotalBigPages, Pages, __ATOMIC_RELAXED);
+}
+
+/*
+ * Validates the header of a small block being freed: that it is allocated
+ * (a free or lookaside-cached block is a double free), that its type and
+ * index are ones this pool writes, and that its size fits its page and its
+ * neighbours.
+ */
+static void CheckFreedHeader(POOL_TYPE BasePoolType, PPOOL_HEADER Entry)
+{
+    ULONG Type = Entry->PoolType;
+    if (UNLIKELY(Type != BasePoolType + 1u || Entry->PoolIndex != 0)) {
+        if (Type == POOL_FREE_BLOCK || Type == ((BasePoolType + 1u) | POOL_IN_LOOKASIDE))
+            KeBugCheckEx(BAD_POOL_CALLER, 0x07, 0, Entry->Ulong1, (ULONG_PTR)(Entry + 1));
+        KeBugCheckEx(BAD_POOL_CALLER, 0x01, (ULONG_PTR)Entry, Entry->Ulong1, 0);
+    }
+    CheckBlockNeighbours(Entry);
+}
+
+PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
+{
+    /*
+     * The fast path: a plain NonPagedPool (0) or PagedPool (1) request small
+     * enough for a lookaside list, at an IRQL the pool allows (DISPATCH_LEVEL
+     * is 2, APC_LEVEL 1: the pool type is exactly what it costs).
+     */
+    if (LIKELY(PoolType <= PagedPool && NumberOfBytes - 1 < POOL_SMALL_LISTS * POOL_SMALLEST_BLOCK - POOL_OVERHEAD &&
+               Tag != 0 && Tag != MmSpecialPoolTag && KeGetCurrentIrql() + PoolType <= DISPATCH_LEVEL)) {
+        ULONG BlockSize = (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) >> POOL_BLOCK_SHIFT;
+        PGENERAL_LOOKASIDE Lookaside = SmallLookaside(PoolType, BlockSize);
+        Lookaside->TotalAllocates++;
+        PSINGLE_LIST_ENTRY Body = InterlockedPopEntrySList(&Lookaside->ListHead);
+        if (Body) {
+            PPOOL_HEADER Entry = (PPOOL_HEADER)Body - 1;
+            Entry->PoolType = PoolType + 1;
+            Entry->PoolTag = Tag;
+            ExpInsertPoolTracker(Tag, BlockSize << POOL_BLOCK_SHIFT, PoolType);
+            return Body;
+        }
+        Lookaside->AllocateMisses++;
+    }
+
+    if (PoolType >= MaxPoolType || PoolType == DontUseThisType)
+        return NULL;
+    if (PoolType & MUST_SUCCEED_POOL_TYPE_MASK)
+        KeBugCheckEx(BAD_POOL_CALLER, 0x9A, PoolType, NumberOfBytes, Tag);
+    if (Tag == 0)
+        KeBugCheckEx(BAD_POOL_CALLER, 0x9B, PoolType, NumberOfBytes, (ULONG_PTR)__builtin_return_address(0));
+    POOL_TYPE BasePoolType = PoolType & BASE_POOL_TYPE_MASK;
+    if (KeGetCurrentIrql() > MaximumIrql(BasePoolType))
+        KeBugCheckEx(BAD_POOL_CALLER, 0x08, KeGetCurrentIrql(), PoolType, NumberOfBytes);
+    if (NumberOfBytes == 0)
+        return NULL;
+
+    bool CacheAligned = (PoolType & CACHE_ALIGNED_POOL_TYPE_MASK) != 0;
+    if (Tag == MmSpecialPoolTag && !CacheAligned) {
+        PVOID Special = MmAllocateSpecialPool(NumberOfBytes, Tag, BasePoolType);
+        if (Special)
+            return Special;
+    }
+    SIZE_T Limit = CacheAligned ? POOL_BUDDY_MAX - CACHE_ALIGN_UNITS * POOL_SMALLEST_BLOCK : POOL_BUDDY_MAX;
+    if (NumberOfBytes > Limit)
+        return AllocateBigPages(BasePoolType, NumberOfBytes, Tag);
+
+    ULONG Units = (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) >> POOL_BLOCK_SHIFT;
+    PPOOL_HEADER Entry = AllocateSmallBlock(DescriptorOf(BasePoolType), Units, Tag, CacheAligned);
+    if (!Entry)
+        return NULL;
+    ExpInsertPoolTracker(Tag, Units << POOL_BLOCK_SHIFT, BasePoolType);
+    return Entry + 1;
+}
+
+PVOID ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes)
+{
+    return ExAllocatePoolWithTag(PoolType, NumberOfBytes, POOL_DEFAULT_TAG);
+}
+
+void ExFreePoolWithTag(PVOID P, ULONG Tag)
+{
+    if (UNLIKELY(MiIsSpecialPoolAddress(P))) {
+        MmFreeSpecialPool(P, Tag);
+        return;
+    }
+    if (UNLIKELY(BYTE_OFFSET(P) == 0)) {
+        FreeBigPages(P, Tag);
+        return;
+    }
+    POOL_TYPE BasePoolType = PoolOfAddress(P);
+    CheckFreeIrql(BasePoolType, P);
+    PPOOL_HEADER Entry = (PPOOL_HEADER)P - 1;
+    CheckFreedHeader(BasePoolType, Entry);
+    if (Tag != 0 && Tag != Entry->PoolTag)
+        KeBugCheckEx(BAD_POOL_CALLER, 0x0A, (ULONG_PTR)P, Entry->PoolTag, Tag);
+
+    ULONG BlockSize = Entry->BlockSize;
+    ExpRemovePoolTracker(Entry->PoolTag, BlockSize << POOL_BLOCK_SHIFT, BasePoolType);
+    if (BlockSize <= POOL_SMALL_LISTS) {
+        PGENERAL_LOOKASIDE Lookaside = SmallLookaside(BasePoolType, BlockSize);
+        Lookaside->TotalFrees++;
+        if (ExQueryDepthSList(&Lookaside->ListHead) < Lookaside->Depth) {
+            Entry->PoolType |= POOL_IN_LOOKASIDE;
+            InterlockedPushEntrySList(&Lookaside->ListHead, P);
+            return;
+        }
+        Lookaside->FreeMisses++;
+    }
+    FreeSmallBlock(DescriptorOf(BasePoolType), Entry);
+}
+
+void ExFreePool(PVOID P)
+{
+    ExFreePoolWithTag(P, 0);
+}
+
+SIZE_T ExQueryPoolBlockSize(PVOID PoolBlock, PBOOLEAN QuotaCharged)
+{
+    PVOID Start;
+    ULONG Key, Pages;
+
+    *QuotaCharged = FALSE;
+    if (MiIsSpecialPoolAddress(PoolBlock))
+        return MmQuerySpecialPoolBlockSize(PoolBlock);
+    if (BYTE_OFFSET(PoolBlock) == 0)
+        return ExpFindBigPages(PoolBlock, &Start, &Key, &Pages) && Start == PoolBlock ? Pages << PAGE_SHIFT : 0;
+    if (!MiIsNonPagedPoolAddress(PoolBlock) && !MiIsPagedPoolAddress(PoolBlock))
+        return 0;
+    PPOOL_HEADER Entry = (PPOOL_HEADER)PoolBlock - 1;
+    if (Entry->PoolType == POOL_FREE_BLOCK || (Entry->PoolType & POOL_IN_LOOKASIDE))
+        return 0;
+    return ((SIZE_T)Entry->BlockSize << POOL_BLOCK_SHIFT) - POOL_OVERHEAD;
+}
+
+NTSTATUS ExpWalkPoolPage(PVOID Va, PPOOL_BLOCK_ROUTINE Routine, PVOID Context)
+{
+    POOL_BLOCK_INFORMATION Block = { 0 };
+    PVOID Start;
+    ULONG Key, Pages;
+
+    if (MiIsSpecialPoolAddress(Va))
+        return MiQuerySpecialPoolBlock(Va, &Block) ? (Routine(&Block, Context), STATUS_SUCCESS)
+                                                   : STATUS_INVALID_PARAMETER;
+    if (!MiIsNonPagedPoolAddress(Va) && !MiIsPagedPoolAddress(Va))
+        return STATUS_INVALID_PARAMETER;
+    Block.PoolType = MiIsPagedPoolAddress(Va) ? PagedPool : NonPagedPool;
+    if (ExpFindBigPages(Va, &Start, &Key, &Pages)) {
+        Block.Header = Start;
+        Block.Size = Pages << PAGE_SHIFT;
+        Block.Tag = Key;
+        Block.BigAllocation = TRUE;
+        Routine(&Block, Context);
+        return STATUS_SUCCESS;
+    }
+    if (!MiIsSinglePagePoolAllocation(Va))
+        return STATUS_INVALID_PARAMETER;
+
+    PPOOL_DESCRIPTOR Descriptor = DescriptorOf(Block.PoolType);
+    NTSTATUS Status = STATUS_SUCCESS;
+    KIRQL OldIrql = LockPool(Descriptor);
+    PPOOL_HEADER Entry = PAGE_ALIGN(Va);
+    ULONG Previous = 0;
+    for (ULONG Offset = 0; Offset < UNITS_PER_PAGE; Offset += Entry->BlockSize, Entry = BlockAt(Entry, Entry->BlockSize)) {
+        if (Entry->BlockSize == 0 || Offset + Entry->BlockSize > UNITS_PER_PAGE || Entry->PreviousSize != Previous) {
+            Status = STATUS_DATA_ERROR;
+            break;
+        }
+        Block.Header = Entry;
+        Block.Size = Entry->BlockSize << POOL_BLOCK_SHIFT;
+        Block.Tag = Entry->PoolTag;
+        Block.Free = Entry->PoolType == POOL_FREE_BLOCK;
+        Block.Cached = (Entry->PoolType & POOL_IN_LOOKASIDE) != 0;
+        Routine(&Block, Context);
+        Previous = Entry->BlockSize;
+    }
+    UnlockPool(Descriptor, OldIrql);
+    return Status;
+}
+
+static void InitializePoolDescriptor(PPOOL_DESCRIPTOR Descriptor, POOL_TYPE PoolType)
+{
+    memset(Descriptor, 0, sizeof(*Descriptor));
+    Descriptor->PoolType = PoolType;
+    for (ULONG i = 0; i < POOL_LIST_HEADS; i++)
+        InitializeListHead(&Descriptor->ListHeads[i]);
+}
+
+void MiInitializePool(void)
+{
+    MiInitializePoolPages();
+    KeInitializeSpinLock(&ExpNonPagedPoolLock);
+    ExInitializeFastMutex(&ExpPagedPoolMutex);
+    InitializePoolDescriptor(&NonPagedPoolDescriptor, NonPagedPool);
+    InitializePoolDescriptor(&PagedPoolDescriptor, PagedPool);
+    ExpInitializePoolLookasideLists();
+    ExpInitializePoolTracking();
+}
+
+void MiInitializePoolPhase1(void)
+{
+    ExpRegisterPoolTagGuard();
+}
