@@ -5,7 +5,8 @@ Each configuration is one QEMU boot of the kernel with `ktest` on its
 command line; the kernel prints KTAP version 1 on COM1 and reports its
 verdict through isa-debug-exit. Death tests (a bugcheck is the expected
 result) are listed by the first configuration's run and then booted one by
-one. Further host-side checks (the kd> session, gdb, the layout diagrams)
+one, with that configuration's switches plus any the test declares
+(KTEST_DEATH_SWITCHES: `# death: NAME CODE SWITCHES...`). Further host-side checks (the kd> session, gdb, the layout diagrams)
 register in CHECKS. Every serial log is kept under build/test/.
 
 The last line printed is always `N passed, N failed` (with `, N skipped`
@@ -137,16 +138,16 @@ def boot_config(args, config):
         result.fail(f'kernel counted {summary}, runner counted {(result.passed, result.failed)}')
     if result.passed + result.failed == 0:
         result.fail('no test ran')
-    result.death_tests = re.findall(r'^# death: (\S+) 0x([0-9A-Fa-f]+)$', text, re.M)
+    result.death_tests = re.findall(r'^# death: (\S+) 0x([0-9A-Fa-f]+)(?: (.+))?$', text, re.M)
     return result
 
 
-def boot_death_test(args, name, code):
+def boot_death_test(args, name, code, test_switches):
     result = Result('death ' + name)
     result.log = os.path.join(LOG_DIR, 'death-' + name + '.log')
     _, memory, switches, _ = DEATH_CONFIG
     with qemu.Boot(result.log, memory=memory, kernel=args.kernel,
-                   append=(f'ktest.death={name} ' + switches).strip()) as boot:
+                   append=f'ktest.death={name} {switches} {test_switches}'.strip()) as boot:
         status = boot.wait_exit(args.timeout)
         result.seconds = boot.elapsed()
         text = boot.text()
@@ -221,7 +222,7 @@ def main():
             results.append(r)
             report(r)
             if boots[future] == DEATH_CONFIG or (a.only and not death):
-                death = [pool.submit(boot_death_test, a, n, c) for n, c in r.death_tests]
+                death = [pool.submit(boot_death_test, a, n, c, sw) for n, c, sw in r.death_tests]
         for future in concurrent.futures.as_completed(death + checks):
             r = future.result()
             results.append(r)
