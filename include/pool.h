@@ -158,19 +158,29 @@ static inline bool RtlpSwapSListHead(PSLIST_HEADER ListHead, SLIST_HEADER Old, S
                                         New.Alignment);
 }
 
+/*
+ * Push and pop are on the pool's fast path, so they are written as NT
+ * writes them, in a few instructions of assembly around cmpxchg8b: EDX:EAX
+ * holds the head as last seen (first entry; depth in the low and sequence
+ * in the high half of EDX), ECX:EBX the head to install. A failed exchange
+ * reloads EDX:EAX with the current head and the loop tries again.
+ */
+
 /* Pushes ListEntry and returns the entry that was first before (NULL if the list was empty). */
 static inline PSINGLE_LIST_ENTRY InterlockedPushEntrySList(PSLIST_HEADER ListHead,
                                                            PSINGLE_LIST_ENTRY ListEntry)
 {
-    SLIST_HEADER Old, New;
-    do {
-        Old = RtlpReadSListHead(ListHead);
-        ListEntry->Next = Old.Next.Next;
-        New.Next.Next = ListEntry;
-        New.Depth = Old.Depth + 1;
-        New.Sequence = Old.Sequence + 1;
-    } while (!RtlpSwapSListHead(ListHead, Old, New));
-    return Old.Next.Next;
+    SLIST_HEADER Head = RtlpReadSListHead(ListHead);
+    ULONG First = (ULONG)Head.Next.Next, DepthSequence = ((PULONG)&Head)[1], Scratch;
+    __asm__ volatile("1:\n\t"
+                     "movl %%eax, (%%ebx)\n\t"            /* ListEntry->Next = first */
+                     "leal 0x10001(%%edx), %%ecx\n\t"     /* depth + 1, sequence + 1 */
+                     "lock cmpxchg8b %0\n\t"
+                     "jnz 1b"
+                     : "+m"(*ListHead), "+a"(First), "+d"(DepthSequence), "=&c"(Scratch)
+                     : "b"(ListEntry)
+                     : "memory", "cc");
+    return (PSINGLE_LIST_ENTRY)First;
 }
 
 /*
@@ -182,16 +192,20 @@ static inline PSINGLE_LIST_ENTRY InterlockedPushEntrySList(PSLIST_HEADER ListHea
  */
 static inline PSINGLE_LIST_ENTRY InterlockedPopEntrySList(PSLIST_HEADER ListHead)
 {
-    SLIST_HEADER Old, New;
-    do {
-        Old = RtlpReadSListHead(ListHead);
-        if (Old.Next.Next == NULL)
-            return NULL;
-        New.Next.Next = Old.Next.Next->Next;
-        New.Depth = Old.Depth - 1;
-        New.Sequence = Old.Sequence;
-    } while (!RtlpSwapSListHead(ListHead, Old, New));
-    return Old.Next.Next;
+    SLIST_HEADER Head = RtlpReadSListHead(ListHead);
+    ULONG First = (ULONG)Head.Next.Next, DepthSequence = ((PULONG)&Head)[1], Next, Scratch;
+    __asm__ volatile("1:\n\t"
+                     "testl %%eax, %%eax\n\t"
+                     "jz 2f\n\t"
+                     "movl (%%eax), %%ebx\n\t"            /* the new first: first->Next */
+                     "leal -1(%%edx), %%ecx\n\t"          /* depth - 1 (not 0 here), same sequence */
+                     "lock cmpxchg8b %0\n\t"
+                     "jnz 1b\n"
+                     "2:"
+                     : "+m"(*ListHead), "+a"(First), "+d"(DepthSequence), "=&b"(Next), "=&c"(Scratch)
+                     :
+                     : "memory", "cc");
+    return (PSINGLE_LIST_ENTRY)First;
 }
 
 /* Empties the list in one exchange and returns the former first entry (a NULL-terminated chain). */
@@ -238,7 +252,10 @@ typedef struct _GENERAL_LOOKASIDE {
     PALLOCATE_FUNCTION Allocate;
     PFREE_FUNCTION Free;
     LIST_ENTRY ListEntry;       /* on the list of all lookaside lists of its pool */
+    ULONG Reserved[2];          /* to 64 bytes: arrays of lists are indexed with one shift */
 } GENERAL_LOOKASIDE, *PGENERAL_LOOKASIDE;
+
+_Static_assert(sizeof(GENERAL_LOOKASIDE) == 64, "a lookaside list is 64 bytes");
 
 typedef struct _NPAGED_LOOKASIDE_LIST {
     GENERAL_LOOKASIDE L;

@@ -24,8 +24,7 @@
  */
 #include "mi.h"
 
-GENERAL_LOOKASIDE ExpSmallNPagedPoolLookasideLists[POOL_SMALL_LISTS];
-GENERAL_LOOKASIDE ExpSmallPagedPoolLookasideLists[POOL_SMALL_LISTS];
+GENERAL_LOOKASIDE ExpSmallPoolLookasideLists[PagedPool + 1][POOL_SMALL_LISTS];
 
 static LIST_ENTRY ExNPagedLookasideListHead;
 static LIST_ENTRY ExPagedLookasideListHead;
@@ -144,8 +143,8 @@ static void DrainSmallLists(PGENERAL_LOOKASIDE Lists)
 
 void ExpDrainPoolLookasideLists(void)
 {
-    DrainSmallLists(ExpSmallNPagedPoolLookasideLists);
-    DrainSmallLists(ExpSmallPagedPoolLookasideLists);
+    DrainSmallLists(ExpSmallPoolLookasideLists[NonPagedPool]);
+    DrainSmallLists(ExpSmallPoolLookasideLists[PagedPool]);
 }
 
 /* Phase 0: the pool's own lists (no locks taken: the list of all lists is not yet in use). */
@@ -155,9 +154,9 @@ void ExpInitializePoolLookasideLists(void)
     InitializeListHead(&ExPagedLookasideListHead);
     KeInitializeSpinLock(&ExpLookasideListLock);
     for (ULONG i = 0; i < POOL_SMALL_LISTS; i++) {
-        PGENERAL_LOOKASIDE Lists[2] = { &ExpSmallNPagedPoolLookasideLists[i], &ExpSmallPagedPoolLookasideLists[i] };
         for (ULONG Type = NonPagedPool; Type <= PagedPool; Type++) {
-            PGENERAL_LOOKASIDE Lookaside = Lists[Type];
+            /* No Allocate or Free routine: a miss or an overflow goes to the pool's free lists. */
+            PGENERAL_LOOKASIDE Lookaside = &ExpSmallPoolLookasideLists[Type][i];
             InitializeSListHead(&Lookaside->ListHead);
             Lookaside->Depth = Lookaside->MaximumDepth = POOL_SMALL_LOOKASIDE_DEPTH;
             Lookaside->Type = Type;

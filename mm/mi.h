@@ -412,10 +412,64 @@ void ExpFreeCachedPoolBlock(PPOOL_HEADER Entry);
 
 /* ---------------------------------------------------------------- pooltag.c */
 
-/* Pool tracking: per-tag counters (poolmon) and the big-page table (VA -> tag, size). */
+/*
+ * Pool tracking: per-tag counters (poolmon) and the big-page table (VA ->
+ * tag, size). A tag's row is NT's POOL_TRACKER_TABLE: the tag and its
+ * allocations, frees and bytes for each pool type (indexed by pool type
+ * here). Counting is on every allocation and free, so the common case — the
+ * tag sits in its home slot — is inline; the rest of the probe, and
+ * claiming a row for a new tag, are in pooltag.c. Any IRQL <= DISPATCH_LEVEL.
+ */
+typedef struct _POOL_TRACKER_COUNTS {
+    volatile ULONG Allocs;
+    volatile ULONG Frees;
+    volatile SIZE_T Bytes;
+} POOL_TRACKER_COUNTS;
+
+typedef struct _POOL_TRACKER_TABLE {
+    volatile ULONG Key;                         /* 0: the row is unused */
+    POOL_TRACKER_COUNTS Pool[2];                /* [NonPagedPool], [PagedPool] */
+    ULONG Reserved;                             /* to 32 bytes: a row is found with one shift */
+} POOL_TRACKER_TABLE, *PPOOL_TRACKER_TABLE;
+
+_Static_assert(sizeof(POOL_TRACKER_TABLE) == 32, "a tag row is 32 bytes");
+
+#define POOL_TRACK_TABLE_SHIFT  10
+#define POOL_TRACK_TABLE_SIZE   (1u << POOL_TRACK_TABLE_SHIFT)
+/* One more row at the end: 'Ovfl', for tags that find the table full. */
+extern POOL_TRACKER_TABLE PoolTrackTable[POOL_TRACK_TABLE_SIZE + 1];
+
+static inline ULONG ExpTagHash(ULONG Key)
+{
+    return (Key * 0x9E3779B1u) >> (32 - POOL_TRACK_TABLE_SHIFT);
+}
+
+/* Key's row, found past its home slot or claimed now. */
+PPOOL_TRACKER_TABLE ExpFindPoolTracker(ULONG Key);
+
+static inline POOL_TRACKER_COUNTS *ExpPoolTrackerCounts(ULONG Key, POOL_TYPE PoolType)
+{
+    PPOOL_TRACKER_TABLE Row = &PoolTrackTable[ExpTagHash(Key)];
+    if (UNLIKELY(Row->Key != Key))
+        Row = ExpFindPoolTracker(Key);
+    return &Row->Pool[PoolType];
+}
+
+static inline void ExpInsertPoolTracker(ULONG Key, SIZE_T NumberOfBytes, POOL_TYPE PoolType)
+{
+    POOL_TRACKER_COUNTS *Counts = ExpPoolTrackerCounts(Key, PoolType);
+    __atomic_fetch_add(&Counts->Allocs, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&Counts->Bytes, NumberOfBytes, __ATOMIC_RELAXED);
+}
+
+static inline void ExpRemovePoolTracker(ULONG Key, SIZE_T NumberOfBytes, POOL_TYPE PoolType)
+{
+    POOL_TRACKER_COUNTS *Counts = ExpPoolTrackerCounts(Key, PoolType);
+    __atomic_fetch_add(&Counts->Frees, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&Counts->Bytes, NumberOfBytes, __ATOMIC_RELAXED);
+}
+
 void ExpInitializePoolTracking(void);
-void ExpInsertPoolTracker(ULONG Key, SIZE_T NumberOfBytes, POOL_TYPE PoolType);
-void ExpRemovePoolTracker(ULONG Key, SIZE_T NumberOfBytes, POOL_TYPE PoolType);
 /* Records a big allocation; false if the table is full and cannot grow. */
 bool ExpAddTagForBigPages(PVOID Va, ULONG Key, ULONG NumberOfPages);
 /*
@@ -433,9 +487,12 @@ void ExpQueryBigPageTable(PULONG Used, PULONG Size);
 
 /* ---------------------------------------------------------------- lookasid.c */
 
-/* The pool's own per-size lookaside lists (NT's per-processor PPNPagedLookasideList ...). */
-extern GENERAL_LOOKASIDE ExpSmallNPagedPoolLookasideLists[POOL_SMALL_LISTS];
-extern GENERAL_LOOKASIDE ExpSmallPagedPoolLookasideLists[POOL_SMALL_LISTS];
+/*
+ * The pool's own per-size lookaside lists (NT's per-processor
+ * PPNPagedLookasideList and PPPagedLookasideList), indexed by pool type and
+ * block size - 1.
+ */
+extern GENERAL_LOOKASIDE ExpSmallPoolLookasideLists[PagedPool + 1][POOL_SMALL_LISTS];
 #define POOL_SMALL_LOOKASIDE_DEPTH  32
 void ExpInitializePoolLookasideLists(void);
 /* Empties the pool's own lookaside lists back into the pool. IRQL <= APC_LEVEL. */

@@ -38,7 +38,7 @@
  */
 #include "mi.h"
 
-POOL_DESCRIPTOR NonPagedPoolDescriptor, PagedPoolDescriptor;
+POOL_DESCRIPTOR NonPagedPoolDescriptor, PagedPoolDescriptor; ULONG DbgPageAllocs;
 static KSPIN_LOCK ExpNonPagedPoolLock;
 static FAST_MUTEX ExpPagedPoolMutex;
 
@@ -69,8 +69,7 @@ static inline PPOOL_DESCRIPTOR DescriptorOf(POOL_TYPE BasePoolType)
 
 static inline PGENERAL_LOOKASIDE SmallLookaside(POOL_TYPE BasePoolType, ULONG BlockSize)
 {
-    return BasePoolType == NonPagedPool ? &ExpSmallNPagedPoolLookasideLists[BlockSize - 1]
-                                        : &ExpSmallPagedPoolLookasideLists[BlockSize - 1];
+    return &ExpSmallPoolLookasideLists[BasePoolType][BlockSize - 1];
 }
 
 /* The highest IRQL a pool may be used at: DISPATCH_LEVEL for nonpaged, APC_LEVEL for paged. */
@@ -79,7 +78,7 @@ static inline KIRQL MaximumIrql(POOL_TYPE BasePoolType)
     return BasePoolType == NonPagedPool ? DISPATCH_LEVEL : APC_LEVEL;
 }
 
-static KIRQL LockPool(PPOOL_DESCRIPTOR Descriptor)
+static inline KIRQL LockPool(PPOOL_DESCRIPTOR Descriptor)
 {
     KIRQL OldIrql = PASSIVE_LEVEL;
     if (Descriptor->PoolType == NonPagedPool)
@@ -89,7 +88,7 @@ static KIRQL LockPool(PPOOL_DESCRIPTOR Descriptor)
     return OldIrql;
 }
 
-static void UnlockPool(PPOOL_DESCRIPTOR Descriptor, KIRQL OldIrql)
+static inline void UnlockPool(PPOOL_DESCRIPTOR Descriptor, KIRQL OldIrql)
 {
     if (Descriptor->PoolType == NonPagedPool)
         KeReleaseSpinLock(&ExpNonPagedPoolLock, OldIrql);
@@ -98,14 +97,14 @@ static void UnlockPool(PPOOL_DESCRIPTOR Descriptor, KIRQL OldIrql)
 }
 
 /* Free lists. Only blocks of two units or more are listed. Pool locked. */
-static void InsertFreeBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry)
+static inline void InsertFreeBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry)
 {
     ULONG n = Entry->BlockSize;
     InsertHeadList(&Descriptor->ListHeads[n], FreeLinks(Entry));
     Descriptor->ListsInUse[n / 32] |= 1u << (n % 32);
 }
 
-static void RemoveFreeBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry)
+static inline void RemoveFreeBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry)
 {
     PLIST_ENTRY Links = FreeLinks(Entry);
     ULONG n = Entry->BlockSize;
@@ -131,6 +130,11 @@ static ULONG FindFreeList(PPOOL_DESCRIPTOR Descriptor, ULONG Units)
     return Word * 32 + __builtin_ctz(Bits);
 }
 
+static NORETURN __attribute__((noinline, cold)) void BadPoolHeader(ULONG Code, PVOID Entry, PVOID Other)
+{
+    KeBugCheckEx(BAD_POOL_HEADER, Code, (ULONG_PTR)Entry, 0, (ULONG_PTR)Other);
+}
+
 /*
  * Checks that Entry's size agrees with its page and its neighbours' headers.
  * Everything a merge or a split relies on is verified here, so a corrupt
@@ -138,36 +142,38 @@ static ULONG FindFreeList(PPOOL_DESCRIPTOR Descriptor, ULONG Units)
  */
 static void CheckBlockNeighbours(PPOOL_HEADER Entry)
 {
+    POOL_HEADER Header = *Entry;
     ULONG Offset = PageOffset(Entry);
-    ULONG Size = Entry->BlockSize;
-    ULONG Previous = Entry->PreviousSize;
 
-    if (Size == 0)
-        KeBugCheckEx(BAD_POOL_HEADER, 8, 0, 0, (ULONG_PTR)Entry);
-    if (Offset + Size > UNITS_PER_PAGE)
-        KeBugCheckEx(BAD_POOL_HEADER, 9, (ULONG_PTR)Entry, 0, (ULONG_PTR)Entry);
-    if (Offset + Size < UNITS_PER_PAGE && BlockAt(Entry, Size)->PreviousSize != Size)
-        KeBugCheckEx(BAD_POOL_HEADER, 5, (ULONG_PTR)Entry, 0, (ULONG_PTR)BlockAt(Entry, Size));
-    if ((Previous == 0) != (Offset == 0) || Previous > Offset)
-        KeBugCheckEx(BAD_POOL_HEADER, 6, (ULONG_PTR)Entry, 0, (ULONG_PTR)Entry);
-    if (Previous && BlockAt(Entry, -(LONG)Previous)->BlockSize != Previous)
-        KeBugCheckEx(BAD_POOL_HEADER, 5, (ULONG_PTR)BlockAt(Entry, -(LONG)Previous), 0, (ULONG_PTR)Entry);
+    if (Header.BlockSize == 0)
+        BadPoolHeader(8, NULL, Entry);
+    if (Offset + Header.BlockSize > UNITS_PER_PAGE)
+        BadPoolHeader(9, Entry, Entry);
+    if (Offset + Header.BlockSize < UNITS_PER_PAGE && BlockAt(Entry, Header.BlockSize)->PreviousSize != Header.BlockSize)
+        BadPoolHeader(5, Entry, BlockAt(Entry, Header.BlockSize));
+    if ((Header.PreviousSize == 0) != (Offset == 0) || Header.PreviousSize > Offset)
+        BadPoolHeader(6, Entry, Entry);
+    if (Header.PreviousSize && BlockAt(Entry, -(LONG)Header.PreviousSize)->BlockSize != Header.PreviousSize)
+        BadPoolHeader(5, BlockAt(Entry, -(LONG)Header.PreviousSize), Entry);
 }
 
 /*
  * Puts a block that has just become free (PoolType already POOL_FREE_BLOCK,
- * on no list) back into its pool: merged with free neighbours, listed, or
- * its page returned when the merge covers the whole page. Pool locked.
+ * on no list, its header checked) back into its pool: merged with free
+ * neighbours, listed, or its page returned when the merge covers the whole
+ * page. A free neighbour whose size would run past the page was changed
+ * after it was freed: BAD_POOL_HEADER 0x0D (the next block) or 0x0E (the
+ * previous one). Pool locked.
  */
 static void ReleaseFreeBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry)
 {
-    CheckBlockNeighbours(Entry);
     ULONG Size = Entry->BlockSize;
 
     if (PageOffset(Entry) + Size < UNITS_PER_PAGE) {
         PPOOL_HEADER Next = BlockAt(Entry, Size);
         if (Next->PoolType == POOL_FREE_BLOCK) {
-            CheckBlockNeighbours(Next);
+            if (PageOffset(Next) + Next->BlockSize > UNITS_PER_PAGE || Next->BlockSize == 0)
+                BadPoolHeader(0x0D, Next, Entry);
             if (Next->BlockSize > 1)
                 RemoveFreeBlock(Descriptor, Next);
             Size += Next->BlockSize;
@@ -176,7 +182,8 @@ static void ReleaseFreeBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry)
     if (Entry->PreviousSize) {
         PPOOL_HEADER Previous = BlockAt(Entry, -(LONG)Entry->PreviousSize);
         if (Previous->PoolType == POOL_FREE_BLOCK) {
-            CheckBlockNeighbours(Previous);
+            if (Previous->PreviousSize > PageOffset(Previous))
+                BadPoolHeader(0x0E, Previous, Entry);
             if (Previous->BlockSize > 1)
                 RemoveFreeBlock(Descriptor, Previous);
             Size += Previous->BlockSize;
@@ -284,7 +291,7 @@ static PPOOL_HEADER AllocateSmallBlock(PPOOL_DESCRIPTOR Descriptor, ULONG Units,
             UnlockPool(Descriptor, OldIrql);
             return NULL;
         }
-        Descriptor->TotalPages++;
+        Descriptor->TotalPages++; DbgPageAllocs++;
         Entry->Ulong1 = 0;
         Entry->BlockSize = Needed;
         PPOOL_HEADER Rest = BlockAt(Entry, Needed);
@@ -305,9 +312,10 @@ static PPOOL_HEADER AllocateSmallBlock(PPOOL_DESCRIPTOR Descriptor, ULONG Units,
     return Entry;
 }
 
-static void FreeSmallBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry)
+static __attribute__((noinline)) void FreeSmallBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry)
 {
     KIRQL OldIrql = LockPool(Descriptor);
+    CheckBlockNeighbours(Entry);
     Descriptor->RunningDeAllocs++;
     Entry->PoolType = POOL_FREE_BLOCK;
     ReleaseFreeBlock(Descriptor, Entry);
@@ -347,9 +355,9 @@ static POOL_TYPE PoolOfAddress(PVOID P)
     KeBugCheckEx(BAD_POOL_CALLER, 0x42, (ULONG_PTR)P, 0, 0);
 }
 
-static void CheckFreeIrql(POOL_TYPE BasePoolType, PVOID P)
+static inline void CheckFreeIrql(POOL_TYPE BasePoolType, PVOID P)
 {
-    if (KeGetCurrentIrql() > MaximumIrql(BasePoolType))
+    if (UNLIKELY(KeGetCurrentIrql() > MaximumIrql(BasePoolType)))
         KeBugCheckEx(BAD_POOL_CALLER, 0x09, KeGetCurrentIrql(), BasePoolType, (ULONG_PTR)P);
 }
 
@@ -375,46 +383,48 @@ static void FreeBigPages(PVOID P, ULONG Tag)
  * index are ones this pool writes, and that its size fits its page and its
  * neighbours.
  */
-static void CheckFreedHeader(POOL_TYPE BasePoolType, PPOOL_HEADER Entry)
+static NORETURN __attribute__((noinline, cold)) void BadFreedHeader(POOL_TYPE BasePoolType, PPOOL_HEADER Entry)
 {
     ULONG Type = Entry->PoolType;
-    if (UNLIKELY(Type != BasePoolType + 1u || Entry->PoolIndex != 0)) {
-        if (Type == POOL_FREE_BLOCK || Type == ((BasePoolType + 1u) | POOL_IN_LOOKASIDE))
-            KeBugCheckEx(BAD_POOL_CALLER, 0x07, 0, Entry->Ulong1, (ULONG_PTR)(Entry + 1));
-        KeBugCheckEx(BAD_POOL_CALLER, 0x01, (ULONG_PTR)Entry, Entry->Ulong1, 0);
-    }
-    CheckBlockNeighbours(Entry);
+    if (Type == POOL_FREE_BLOCK || Type == ((BasePoolType + 1u) | POOL_IN_LOOKASIDE))
+        KeBugCheckEx(BAD_POOL_CALLER, 0x07, 0, Entry->Ulong1, (ULONG_PTR)(Entry + 1));
+    KeBugCheckEx(BAD_POOL_CALLER, 0x01, (ULONG_PTR)Entry, Entry->Ulong1, 0);
 }
 
-PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
+/* What every free checks first: the block is allocated, and allocated in this pool. */
+static inline void CheckFreedType(POOL_TYPE BasePoolType, PPOOL_HEADER Entry)
 {
-    /*
-     * The fast path: a plain NonPagedPool (0) or PagedPool (1) request small
-     * enough for a lookaside list, at an IRQL the pool allows (DISPATCH_LEVEL
-     * is 2, APC_LEVEL 1: the pool type is exactly what it costs).
-     */
-    if (LIKELY(PoolType <= PagedPool && NumberOfBytes - 1 < POOL_SMALL_LISTS * POOL_SMALLEST_BLOCK - POOL_OVERHEAD &&
-               Tag != 0 && Tag != MmSpecialPoolTag && KeGetCurrentIrql() + PoolType <= DISPATCH_LEVEL)) {
-        ULONG BlockSize = (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) >> POOL_BLOCK_SHIFT;
-        PGENERAL_LOOKASIDE Lookaside = SmallLookaside(PoolType, BlockSize);
-        Lookaside->TotalAllocates++;
-        PSINGLE_LIST_ENTRY Body = InterlockedPopEntrySList(&Lookaside->ListHead);
-        if (Body) {
-            PPOOL_HEADER Entry = (PPOOL_HEADER)Body - 1;
-            Entry->PoolType = PoolType + 1;
-            Entry->PoolTag = Tag;
-            ExpInsertPoolTracker(Tag, BlockSize << POOL_BLOCK_SHIFT, PoolType);
-            return Body;
-        }
-        Lookaside->AllocateMisses++;
-    }
+    /* The pool type and index compared in one go: a header with only those fields set, and a mask of them. */
+    const POOL_HEADER TypeAndIndex = { .PoolIndex = 0x7F, .PoolType = 0x7F };
+    const POOL_HEADER Allocated = { .PoolType = BasePoolType + 1 };
+    if (UNLIKELY((Entry->Ulong1 & TypeAndIndex.Ulong1) != Allocated.Ulong1))
+        BadFreedHeader(BasePoolType, Entry);
+}
 
+/*
+ * The check a free into a lookaside list makes: the size fits the page and
+ * the next block's PreviousSize agrees (NT checks the same since Windows 8).
+ * The rest of CheckBlockNeighbours runs when the block is merged.
+ */
+static inline void CheckFreedSize(PPOOL_HEADER Entry)
+{
+    ULONG Size = Entry->BlockSize;
+    ULONG End = PageOffset(Entry) + Size;
+    if (UNLIKELY(Size == 0 || End > UNITS_PER_PAGE ||
+                 (End < UNITS_PER_PAGE && BlockAt(Entry, Size)->PreviousSize != Size)))
+        CheckBlockNeighbours(Entry);
+}
+
+/* Everything but a lookaside hit: checks, special pool, big pages, the free lists. */
+static __attribute__((noinline)) PVOID AllocatePoolSlow(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag,
+                                                       PVOID Caller)
+{
     if (PoolType >= MaxPoolType || PoolType == DontUseThisType)
         return NULL;
     if (PoolType & MUST_SUCCEED_POOL_TYPE_MASK)
         KeBugCheckEx(BAD_POOL_CALLER, 0x9A, PoolType, NumberOfBytes, Tag);
     if (Tag == 0)
-        KeBugCheckEx(BAD_POOL_CALLER, 0x9B, PoolType, NumberOfBytes, (ULONG_PTR)__builtin_return_address(0));
+        KeBugCheckEx(BAD_POOL_CALLER, 0x9B, PoolType, NumberOfBytes, (ULONG_PTR)Caller);
     POOL_TYPE BasePoolType = PoolType & BASE_POOL_TYPE_MASK;
     if (KeGetCurrentIrql() > MaximumIrql(BasePoolType))
         KeBugCheckEx(BAD_POOL_CALLER, 0x08, KeGetCurrentIrql(), PoolType, NumberOfBytes);
@@ -439,31 +449,70 @@ PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
     return Entry + 1;
 }
 
+PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
+{
+    /*
+     * The fast path: a plain NonPagedPool (0) or PagedPool (1) request small
+     * enough for a lookaside list, at an IRQL the pool allows (DISPATCH_LEVEL
+     * is 2, APC_LEVEL 1: the pool type is exactly what it costs).
+     */
+    if (LIKELY(PoolType <= PagedPool && NumberOfBytes - 1 < POOL_SMALL_LISTS * POOL_SMALLEST_BLOCK - POOL_OVERHEAD &&
+               Tag != 0 && Tag != MmSpecialPoolTag && KeGetCurrentIrql() + PoolType <= DISPATCH_LEVEL)) {
+        ULONG BlockSize = (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) >> POOL_BLOCK_SHIFT;
+        PGENERAL_LOOKASIDE Lookaside = SmallLookaside(PoolType, BlockSize);
+        Lookaside->TotalAllocates++;
+        PSINGLE_LIST_ENTRY Body = InterlockedPopEntrySList(&Lookaside->ListHead);
+        if (Body) {
+            PPOOL_HEADER Entry = (PPOOL_HEADER)Body - 1;
+            Entry->PoolType = PoolType + 1;
+            Entry->PoolTag = Tag;
+            ExpInsertPoolTracker(Tag, BlockSize << POOL_BLOCK_SHIFT, PoolType);
+            return Body;
+        }
+        Lookaside->AllocateMisses++;
+    }
+    return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, __builtin_return_address(0));
+}
+
 PVOID ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes)
 {
     return ExAllocatePoolWithTag(PoolType, NumberOfBytes, POOL_DEFAULT_TAG);
 }
 
+/* Frees what is not a small block: special pool, a big allocation, or an address in no pool. */
+static __attribute__((noinline)) void FreeNonSmallBlock(PVOID P, ULONG Tag)
+{
+    if (MiIsSpecialPoolAddress(P))
+        MmFreeSpecialPool(P, Tag);
+    else if (BYTE_OFFSET(P) == 0)
+        FreeBigPages(P, Tag);
+    else
+        PoolOfAddress(P);
+}
+
 void ExFreePoolWithTag(PVOID P, ULONG Tag)
 {
-    if (UNLIKELY(MiIsSpecialPoolAddress(P))) {
-        MmFreeSpecialPool(P, Tag);
+    POOL_TYPE BasePoolType;
+
+    if (MiIsNonPagedPoolAddress(P) && !MiIsSpecialPoolAddress(P) && BYTE_OFFSET(P) != 0) {
+        BasePoolType = NonPagedPool;
+    } else if (MiIsPagedPoolAddress(P) && BYTE_OFFSET(P) != 0) {
+        BasePoolType = PagedPool;
+    } else {
+        FreeNonSmallBlock(P, Tag);
         return;
     }
-    if (UNLIKELY(BYTE_OFFSET(P) == 0)) {
-        FreeBigPages(P, Tag);
-        return;
-    }
-    POOL_TYPE BasePoolType = PoolOfAddress(P);
     CheckFreeIrql(BasePoolType, P);
     PPOOL_HEADER Entry = (PPOOL_HEADER)P - 1;
-    CheckFreedHeader(BasePoolType, Entry);
-    if (Tag != 0 && Tag != Entry->PoolTag)
-        KeBugCheckEx(BAD_POOL_CALLER, 0x0A, (ULONG_PTR)P, Entry->PoolTag, Tag);
+    CheckFreedType(BasePoolType, Entry);
+    ULONG BlockTag = Entry->PoolTag;
+    if (Tag != 0 && Tag != BlockTag)
+        KeBugCheckEx(BAD_POOL_CALLER, 0x0A, (ULONG_PTR)P, BlockTag, Tag);
 
     ULONG BlockSize = Entry->BlockSize;
-    ExpRemovePoolTracker(Entry->PoolTag, BlockSize << POOL_BLOCK_SHIFT, BasePoolType);
     if (BlockSize <= POOL_SMALL_LISTS) {
+        CheckFreedSize(Entry);
+        ExpRemovePoolTracker(BlockTag, BlockSize << POOL_BLOCK_SHIFT, BasePoolType);
         PGENERAL_LOOKASIDE Lookaside = SmallLookaside(BasePoolType, BlockSize);
         Lookaside->TotalFrees++;
         if (ExQueryDepthSList(&Lookaside->ListHead) < Lookaside->Depth) {
@@ -472,8 +521,12 @@ void ExFreePoolWithTag(PVOID P, ULONG Tag)
             return;
         }
         Lookaside->FreeMisses++;
+        FreeSmallBlock(DescriptorOf(BasePoolType), Entry);
+        return;
     }
+    /* FreeSmallBlock checks the header against both neighbours before anything is changed. */
     FreeSmallBlock(DescriptorOf(BasePoolType), Entry);
+    ExpRemovePoolTracker(BlockTag, BlockSize << POOL_BLOCK_SHIFT, BasePoolType);
 }
 
 void ExFreePool(PVOID P)

@@ -70,7 +70,8 @@ static inline PVOID PageAt(PVOID Va, LONG Pages)
 /* True if the nonpaged page at Va is mapped, after copying its PDE into this address space if need be. */
 static inline bool PoolPageMapped(PVOID Va)
 {
-    return MiSyncSystemPde(Va) && MiReadPte(MiAddressToPte(Va)).u.Hard.Valid;
+    return (MiReadPte(MiAddressToPde(Va)).u.Hard.Valid || MiSyncSystemPde(Va)) &&
+           MiReadPte(MiAddressToPte(Va)).u.Hard.Valid;
 }
 
 static inline bool InInitialRegion(PVOID Va)

@@ -24,22 +24,9 @@
 #include <ktest.h>
 #include "mi.h"
 
-#define POOL_TRACK_TABLE_SIZE       1024        /* a power of two */
 #define POOL_TRACK_OVERFLOW         POOL_TRACK_TABLE_SIZE
 #define POOL_TRACK_OVERFLOW_TAG     MAKE_TAG('O', 'v', 'f', 'l')
 #define POOL_BIG_TABLE_INITIAL_SIZE 1024        /* entries, a power of two: 12 KB */
-
-typedef struct _POOL_TRACKER_COUNTS {
-    volatile ULONG Allocs;
-    volatile ULONG Frees;
-    volatile SIZE_T Bytes;
-} POOL_TRACKER_COUNTS;
-
-/* NT's POOL_TRACKER_TABLE: the tag and its six counters, indexed here by pool type. */
-typedef struct _POOL_TRACKER_TABLE {
-    volatile ULONG Key;                         /* 0: the row is unused */
-    POOL_TRACKER_COUNTS Pool[2];                /* [NonPagedPool], [PagedPool] */
-} POOL_TRACKER_TABLE, *PPOOL_TRACKER_TABLE;
 
 typedef struct _POOL_TRACKER_BIG_PAGES {
     PVOID Va;                                   /* NULL: the slot is empty */
@@ -47,20 +34,13 @@ typedef struct _POOL_TRACKER_BIG_PAGES {
     ULONG NumberOfPages;
 } POOL_TRACKER_BIG_PAGES, *PPOOL_TRACKER_BIG_PAGES;
 
-static POOL_TRACKER_TABLE PoolTrackTable[POOL_TRACK_TABLE_SIZE + 1];
+POOL_TRACKER_TABLE PoolTrackTable[POOL_TRACK_TABLE_SIZE + 1];
 static KSPIN_LOCK ExpTaggedPoolLock;
 
 static PPOOL_TRACKER_BIG_PAGES PoolBigPageTable;
 static ULONG PoolBigPageTableSize;              /* entries, a power of two */
 static ULONG PoolBigPageTableUsed;
 static KSPIN_LOCK ExpLargePoolTableLock;
-
-static inline ULONG TagHash(ULONG Key)
-{
-    return (Key * 0x9E3779B1u) >> (32 - 10);    /* 10 = log2(POOL_TRACK_TABLE_SIZE) */
-}
-
-_Static_assert(POOL_TRACK_TABLE_SIZE == 1 << 10, "TagHash yields 10 bits");
 
 /* Claims a row for Key (or finds the one another path claimed first). */
 static PPOOL_TRACKER_TABLE InsertTag(ULONG Key)
@@ -69,7 +49,7 @@ static PPOOL_TRACKER_TABLE InsertTag(ULONG Key)
     PPOOL_TRACKER_TABLE Row = &PoolTrackTable[POOL_TRACK_OVERFLOW];
 
     KeAcquireSpinLock(&ExpTaggedPoolLock, &OldIrql);
-    for (ULONG n = 0, i = TagHash(Key); n < POOL_TRACK_TABLE_SIZE; n++, i = (i + 1) % POOL_TRACK_TABLE_SIZE) {
+    for (ULONG n = 0, i = ExpTagHash(Key); n < POOL_TRACK_TABLE_SIZE; n++, i = (i + 1) % POOL_TRACK_TABLE_SIZE) {
         if (PoolTrackTable[i].Key == Key) {
             Row = &PoolTrackTable[i];
             break;
@@ -84,9 +64,9 @@ static PPOOL_TRACKER_TABLE InsertTag(ULONG Key)
     return Row;
 }
 
-static inline PPOOL_TRACKER_TABLE FindTag(ULONG Key)
+PPOOL_TRACKER_TABLE ExpFindPoolTracker(ULONG Key)
 {
-    for (ULONG n = 0, i = TagHash(Key); n < POOL_TRACK_TABLE_SIZE; n++, i = (i + 1) % POOL_TRACK_TABLE_SIZE) {
+    for (ULONG n = 0, i = ExpTagHash(Key); n < POOL_TRACK_TABLE_SIZE; n++, i = (i + 1) % POOL_TRACK_TABLE_SIZE) {
         ULONG Found = __atomic_load_n(&PoolTrackTable[i].Key, __ATOMIC_ACQUIRE);
         if (Found == Key)
             return &PoolTrackTable[i];
@@ -96,23 +76,9 @@ static inline PPOOL_TRACKER_TABLE FindTag(ULONG Key)
     return &PoolTrackTable[POOL_TRACK_OVERFLOW];
 }
 
-void ExpInsertPoolTracker(ULONG Key, SIZE_T NumberOfBytes, POOL_TYPE PoolType)
-{
-    POOL_TRACKER_COUNTS *Counts = &FindTag(Key)->Pool[PoolType];
-    __atomic_fetch_add(&Counts->Allocs, 1, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&Counts->Bytes, NumberOfBytes, __ATOMIC_RELAXED);
-}
-
-void ExpRemovePoolTracker(ULONG Key, SIZE_T NumberOfBytes, POOL_TYPE PoolType)
-{
-    POOL_TRACKER_COUNTS *Counts = &FindTag(Key)->Pool[PoolType];
-    __atomic_fetch_add(&Counts->Frees, 1, __ATOMIC_RELAXED);
-    __atomic_fetch_sub(&Counts->Bytes, NumberOfBytes, __ATOMIC_RELAXED);
-}
-
 NTSTATUS ExQueryPoolTagInformation(ULONG Tag, PSYSTEM_POOLTAG Info)
 {
-    for (ULONG n = 0, i = TagHash(Tag); n < POOL_TRACK_TABLE_SIZE; n++, i = (i + 1) % POOL_TRACK_TABLE_SIZE) {
+    for (ULONG n = 0, i = ExpTagHash(Tag); n < POOL_TRACK_TABLE_SIZE; n++, i = (i + 1) % POOL_TRACK_TABLE_SIZE) {
         PPOOL_TRACKER_TABLE Row = &PoolTrackTable[i];
         if (Row->Key == 0)
             break;

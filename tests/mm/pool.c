@@ -325,8 +325,7 @@ KTEST(pool, pool_lookaside_hits_and_respects_depth)
 {
     for (ULONG Type = NonPagedPool; Type <= PagedPool; Type++) {
         ExpDrainPoolLookasideLists();
-        PGENERAL_LOOKASIDE List = Type == NonPagedPool ? &ExpSmallNPagedPoolLookasideLists[(64 + 8) / 8 - 1]
-                                                       : &ExpSmallPagedPoolLookasideLists[(64 + 8) / 8 - 1];
+        PGENERAL_LOOKASIDE List = &ExpSmallPoolLookasideLists[Type][(64 + 8) / 8 - 1];
         PVOID First = ExAllocatePoolWithTag(Type, 64, TAG_TEST);
         ASSERT_NOT_NULL(First);
         ExFreePoolWithTag(First, TAG_TEST);
