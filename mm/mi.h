@@ -480,7 +480,12 @@ bool ExpAddTagForBigPages(PVOID Va, ULONG Key, ULONG NumberOfPages);
 ULONG ExpFindAndRemoveTagBigPages(PVOID Va, ULONG CheckTag, PULONG Key);
 /* Finds the big allocation containing Va: its start, tag and pages; false if none. */
 bool ExpFindBigPages(PVOID Va, PVOID *Start, PULONG Key, PULONG NumberOfPages);
-/* The leak guard's view: registers the tag-table guard (Quiesce drains lookaside lists). */
+/*
+ * The leak guard on the tag table (Snapshot before a test, Check after,
+ * naming every tag whose live allocations or bytes changed; Quiesce drains
+ * the pool's lookaside lists), and its registration with the harness.
+ */
+extern const struct _KTEST_GUARD ExpPoolTagGuard;
 void ExpRegisterPoolTagGuard(void);
 /* Entries in the big-page table now, and its capacity (for tests and !vm). */
 void ExpQueryBigPageTable(PULONG Used, PULONG Size);

@@ -38,7 +38,7 @@
  */
 #include "mi.h"
 
-POOL_DESCRIPTOR NonPagedPoolDescriptor, PagedPoolDescriptor; ULONG DbgPageAllocs;
+POOL_DESCRIPTOR NonPagedPoolDescriptor, PagedPoolDescriptor;
 static KSPIN_LOCK ExpNonPagedPoolLock;
 static FAST_MUTEX ExpPagedPoolMutex;
 
@@ -161,7 +161,7 @@ static void CheckBlockNeighbours(PPOOL_HEADER Entry)
  * Puts a block that has just become free (PoolType already POOL_FREE_BLOCK,
  * on no list, its header checked) back into its pool: merged with free
  * neighbours, listed, or its page returned when the merge covers the whole
- * page. A free neighbour whose size would run past the page was changed
+ * page. A free neighbour whose header no longer fits its page was changed
  * after it was freed: BAD_POOL_HEADER 0x0D (the next block) or 0x0E (the
  * previous one). Pool locked.
  */
@@ -282,7 +282,7 @@ static PPOOL_HEADER AllocateSmallBlock(PPOOL_DESCRIPTOR Descriptor, ULONG Units,
     if (List) {
         Entry = (PPOOL_HEADER)Descriptor->ListHeads[List].Flink - 1;
         if (Entry->PoolType != POOL_FREE_BLOCK || Entry->BlockSize != List)
-            KeBugCheckEx(BAD_POOL_HEADER, 3, (ULONG_PTR)Entry, Entry->Ulong1, List);
+            BadPoolHeader(0x0F, Entry, &Descriptor->ListHeads[List]);
         RemoveFreeBlock(Descriptor, Entry);
         Entry = SplitBlock(Descriptor, Entry, Needed);
     } else {
@@ -291,7 +291,7 @@ static PPOOL_HEADER AllocateSmallBlock(PPOOL_DESCRIPTOR Descriptor, ULONG Units,
             UnlockPool(Descriptor, OldIrql);
             return NULL;
         }
-        Descriptor->TotalPages++; DbgPageAllocs++;
+        Descriptor->TotalPages++;
         Entry->Ulong1 = 0;
         Entry->BlockSize = Needed;
         PPOOL_HEADER Rest = BlockAt(Entry, Needed);
@@ -378,10 +378,9 @@ static void FreeBigPages(PVOID P, ULONG Tag)
 }
 
 /*
- * Validates the header of a small block being freed: that it is allocated
- * (a free or lookaside-cached block is a double free), that its type and
- * index are ones this pool writes, and that its size fits its page and its
- * neighbours.
+ * The verdict on a freed block whose header does not say "allocated in this
+ * pool": a free or lookaside-cached block is being freed a second time
+ * (0xC2, 7); any other type or index is a corrupt header (0xC2, 1).
  */
 static NORETURN __attribute__((noinline, cold)) void BadFreedHeader(POOL_TYPE BasePoolType, PPOOL_HEADER Entry)
 {
@@ -572,12 +571,15 @@ NTSTATUS ExpWalkPoolPage(PVOID Va, PPOOL_BLOCK_ROUTINE Routine, PVOID Context)
         Routine(&Block, Context);
         return STATUS_SUCCESS;
     }
-    if (!MiIsSinglePagePoolAllocation(Va))
-        return STATUS_INVALID_PARAMETER;
 
+    /* A page of small blocks is a one-page allocation of its pool; the lock keeps it one while it is walked. */
     PPOOL_DESCRIPTOR Descriptor = DescriptorOf(Block.PoolType);
-    NTSTATUS Status = STATUS_SUCCESS;
     KIRQL OldIrql = LockPool(Descriptor);
+    if (!MiIsSinglePagePoolAllocation(Va)) {
+        UnlockPool(Descriptor, OldIrql);
+        return STATUS_INVALID_PARAMETER;
+    }
+    NTSTATUS Status = STATUS_SUCCESS;
     PPOOL_HEADER Entry = PAGE_ALIGN(Va);
     ULONG Previous = 0;
     for (ULONG Offset = 0; Offset < UNITS_PER_PAGE; Offset += Entry->BlockSize, Entry = BlockAt(Entry, Entry->BlockSize)) {

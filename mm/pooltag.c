@@ -303,7 +303,7 @@ static bool CheckTags(KTEST_CONTEXT *t)
     return Same;
 }
 
-static const KTEST_GUARD ExpPoolTagGuard = {
+const KTEST_GUARD ExpPoolTagGuard = {
     .Name = "pool bytes by tag",
     .Snapshot = SnapshotTags,
     .Check = CheckTags,

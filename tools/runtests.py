@@ -32,6 +32,7 @@ CONFIGS = [
     ('3gb-128m', '128M', '/3GB', False),
     ('2gb-16m', '16M', '', False),
     ('3gb-3g', '3G', '/3GB', False),
+    ('2gb-128m-specialpool', '128M', '/SPECIALPOOL=Spcl', False),
     ('grub-iso-2gb-128m', '128M', '', True),
 ]
 DEATH_CONFIG = CONFIGS[0]

@@ -488,3 +488,120 @@ KTEST(pool, big_page_table_grows_and_shrinks)
     ExpQueryBigPageTable(&Used, &Size);
     EXPECT_EQ(Size, BootSize);
 }
+
+#define TAG_SPECIAL MAKE_TAG('S', 'p', 'c', 'l')
+
+/*
+ * With /SPECIALPOOL=Spcl (the specialpool configuration), an allocation
+ * with that tag ends exactly at the end of its own page, the next page is
+ * never mapped, and a freed allocation's page is unmapped at once; without
+ * the switch the same call is an ordinary small block. Breaks if special
+ * pool placement, its guard page or its bookkeeping is wrong.
+ */
+KTEST(pool, special_pool_places_allocations_before_a_guard_page)
+{
+    SIZE_T Before = TagBytes(TAG_SPECIAL, NonPagedPool);
+    PUCHAR P = ExAllocatePoolWithTag(NonPagedPool, 100, TAG_SPECIAL);
+    ASSERT_NOT_NULL(P);
+    BOOLEAN Quota;
+    if (MmSpecialPoolTag != TAG_SPECIAL) {
+        EXPECT_EQ(((PPOOL_HEADER)P - 1)->PoolTag, TAG_SPECIAL);
+        EXPECT_EQ(ExQueryPoolBlockSize(P, &Quota), 104);
+        ExFreePoolWithTag(P, TAG_SPECIAL);
+        return;
+    }
+    EXPECT_TRUE(MiIsSpecialPoolAddress(P));
+    EXPECT_EQ(BYTE_OFFSET(P + 104), 0);                 /* 100 rounded to 8 ends the page */
+    EXPECT_TRUE(MmIsAddressValid(P));
+    EXPECT_FALSE(MmIsAddressValid(P + 104));            /* the guard page */
+    EXPECT_EQ(ExQueryPoolBlockSize(P, &Quota), 100);
+    EXPECT_EQ(TagBytes(TAG_SPECIAL, NonPagedPool) - Before, PAGE_SIZE);
+    memset(P, 0x33, 100);
+    ExFreePoolWithTag(P, TAG_SPECIAL);
+    EXPECT_FALSE(MmIsAddressValid(P));                  /* freed: no access */
+    EXPECT_EQ(TagBytes(TAG_SPECIAL, NonPagedPool), Before);
+
+    /* A freed slot waits behind every other free one: the next allocation is elsewhere. */
+    PUCHAR Q = ExAllocatePoolWithTag(PagedPool, 100, TAG_SPECIAL);
+    ASSERT_NOT_NULL(Q);
+    EXPECT_NE(PAGE_ALIGN(Q), PAGE_ALIGN(P));
+    ExFreePoolWithTag(Q, TAG_SPECIAL);
+}
+
+static char PrintBuffer[16384];
+static size_t PrintLength;
+
+static void CaptureOutput(const char *Text, size_t Length)
+{
+    size_t n = MIN(Length, sizeof(PrintBuffer) - 1 - PrintLength);
+    memcpy(PrintBuffer + PrintLength, Text, n);
+    PrintLength += n;
+    PrintBuffer[PrintLength] = '\0';
+}
+
+/* The n-th field (0-based, blank-separated) of a line, as a number. */
+static ULONG Field(const char *Line, ULONG n)
+{
+    while (*Line == ' ')
+        Line++;
+    for (ULONG i = 0; i < n; i++) {
+        while (*Line && *Line != ' ')
+            Line++;
+        while (*Line == ' ')
+            Line++;
+    }
+    const char *End;
+    ULONG Value = 0;
+    RtlParseUlong(Line, &End, &Value);
+    return Value;
+}
+
+/*
+ * The kd> table of tags lists each tag and pool type in use with its
+ * counters, largest users first. Breaks if the printout leaves out a tag,
+ * shows the wrong numbers or is not sorted.
+ */
+KTEST(pool, tag_table_printout_is_sorted_by_bytes)
+{
+    PVOID Big = ExAllocatePoolWithTag(PagedPool, 5 * PAGE_SIZE, MAKE_TAG('P', 'r', 'n', 't'));
+    ASSERT_NOT_NULL(Big);
+    PrintLength = 0;
+    KeRegisterOutput(CaptureOutput);
+    ExpPrintPoolTagTable();
+    KeUnregisterOutput(CaptureOutput);
+    ExFreePoolWithTag(Big, MAKE_TAG('P', 'r', 'n', 't'));
+
+    ULONG Lines = 0, Unsorted = 0, Found = 0, PreviousBytes = 0xFFFFFFFF;
+    for (char *Line = strchr(PrintBuffer, '\n'); Line && Line[1]; Line = strchr(Line + 1, '\n')) {
+        ULONG Bytes = Field(Line + 1, 5);
+        Unsorted += Bytes > PreviousBytes;
+        PreviousBytes = Bytes;
+        Lines++;
+        if (strncmp(Line + 1, " Prnt Paged", 11) == 0)
+            Found += Field(Line + 1, 2) == 1 && Field(Line + 1, 4) == 1 && Bytes == 5 * PAGE_SIZE;
+    }
+    EXPECT_GT(Lines, 2);
+    EXPECT_EQ(Unsorted, 0);
+    EXPECT_EQ(Found, 1);
+}
+
+/*
+ * The leak guard the harness runs around every test sees an allocation a
+ * test did not free and names it, and is satisfied once it is freed. Breaks
+ * if leaks slip past the harness.
+ */
+KTEST(pool, leak_guard_names_the_leaking_tag)
+{
+    KTEST Fake = { .Suite = "pool", .Name = "fake", .File = __FILE__, .Line = __LINE__ };
+    KTEST_CONTEXT Probe = { .Test = &Fake };
+    ExpPoolTagGuard.Snapshot();
+    PVOID Leak = ExAllocatePoolWithTag(NonPagedPool, 500, MAKE_TAG('L', 'e', 'a', 'k'));
+    ASSERT_NOT_NULL(Leak);
+    DbgPrint("    # expect one leak guard line for tag 'Leak' below\n");
+    EXPECT_FALSE(ExpPoolTagGuard.Check(&Probe));
+    EXPECT_TRUE(Probe.Failed);
+    ExFreePoolWithTag(Leak, MAKE_TAG('L', 'e', 'a', 'k'));
+    Probe.Failed = false;
+    EXPECT_TRUE(ExpPoolTagGuard.Check(&Probe));
+    EXPECT_FALSE(Probe.Failed);
+}
