@@ -140,21 +140,22 @@ static NORETURN __attribute__((noinline, cold)) void BadPoolHeader(ULONG Code, P
  * Everything a merge or a split relies on is verified here, so a corrupt
  * header stops the machine instead of handing out overlapping blocks.
  */
-static void CheckBlockNeighbours(PPOOL_HEADER Entry)
+static inline __attribute__((always_inline)) void CheckBlockNeighbours(PPOOL_HEADER Entry)
 {
-    POOL_HEADER Header = *Entry;
     ULONG Offset = PageOffset(Entry);
+    ULONG Size = Entry->BlockSize;
+    ULONG Previous = Entry->PreviousSize;
 
-    if (Header.BlockSize == 0)
+    if (Size == 0)
         BadPoolHeader(8, NULL, Entry);
-    if (Offset + Header.BlockSize > UNITS_PER_PAGE)
+    if (Offset + Size > UNITS_PER_PAGE)
         BadPoolHeader(9, Entry, Entry);
-    if (Offset + Header.BlockSize < UNITS_PER_PAGE && BlockAt(Entry, Header.BlockSize)->PreviousSize != Header.BlockSize)
-        BadPoolHeader(5, Entry, BlockAt(Entry, Header.BlockSize));
-    if ((Header.PreviousSize == 0) != (Offset == 0) || Header.PreviousSize > Offset)
+    if (Offset + Size < UNITS_PER_PAGE && BlockAt(Entry, Size)->PreviousSize != Size)
+        BadPoolHeader(5, Entry, BlockAt(Entry, Size));
+    if (Previous > Offset || (Previous == 0 && Offset != 0))
         BadPoolHeader(6, Entry, Entry);
-    if (Header.PreviousSize && BlockAt(Entry, -(LONG)Header.PreviousSize)->BlockSize != Header.PreviousSize)
-        BadPoolHeader(5, BlockAt(Entry, -(LONG)Header.PreviousSize), Entry);
+    if (Previous && BlockAt(Entry, -(LONG)Previous)->BlockSize != Previous)
+        BadPoolHeader(5, BlockAt(Entry, -(LONG)Previous), Entry);
 }
 
 /*
@@ -165,7 +166,7 @@ static void CheckBlockNeighbours(PPOOL_HEADER Entry)
  * after it was freed: BAD_POOL_HEADER 0x0D (the next block) or 0x0E (the
  * previous one). Pool locked.
  */
-static void ReleaseFreeBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry)
+static inline __attribute__((always_inline)) void ReleaseFreeBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry)
 {
     ULONG Size = Entry->BlockSize;
 
