@@ -31,7 +31,7 @@ CFLAGS := -std=gnu11 -m32 -march=i686 -O2 -g \
           -fno-strict-aliasing -fno-delete-null-pointer-checks \
           -fno-asynchronous-unwind-tables -fno-common \
           -Iinclude -I.
-NASMFLAGS := -f elf32 -g -F dwarf -I$(BUILD)/gen/ -I./
+NASMFLAGS := -f elf32 -I$(BUILD)/gen/ -I./
 LDFLAGS  := -m32 -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,linker.ld \
             -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 LIBGCC   := $(shell $(CC) -m32 -print-libgcc-file-name 2>/dev/null)
@@ -50,6 +50,9 @@ DEP_TOOLS := $(CC) $(NM) nasm grub-mkrescue xorriso mformat $(QEMU) $(GDB) pytho
 .PHONY: all iso run test bench debug diagrams deps clean
 all: $(KERNEL) $(ISO)
 iso: $(ISO)
+
+# Objects depend on the Makefile so that a change of flags rebuilds them.
+$(OBJS): Makefile
 
 $(BUILD)/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -91,9 +94,11 @@ $(KERNEL): $(OBJS) $(BUILD)/ksyms.o linker.ld tools/check_image.py
 	@$(PYTHON) tools/check_image.py $@.tmp
 	@mv $@.tmp $@
 
-$(ISO): $(KERNEL) iso/grub.cfg tools/mkiso.py
+BOOT_MODULE := tests/data/bootmod.txt
+
+$(ISO): $(KERNEL) iso/grub.cfg tools/mkiso.py $(BOOT_MODULE)
 	@echo "  ISO     $@"
-	@$(PYTHON) tools/mkiso.py --kernel $(KERNEL) --cfg iso/grub.cfg -o $@
+	@$(PYTHON) tools/mkiso.py --kernel $(KERNEL) --cfg iso/grub.cfg --module $(BOOT_MODULE) -o $@
 
 deps:
 	@missing=""; for t in $(DEP_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
@@ -106,7 +111,8 @@ deps:
 
 run: deps
 	$(MAKE) all
-	$(PYTHON) tools/mkiso.py --kernel $(KERNEL) --cfg iso/grub.cfg --args "$(ARGS)" -o $(BUILD)/mm386-run.iso
+	$(PYTHON) tools/mkiso.py --kernel $(KERNEL) --cfg iso/grub.cfg --module $(BOOT_MODULE) \
+	        --args "$(ARGS)" -o $(BUILD)/mm386-run.iso
 	$(QEMU) -cdrom $(BUILD)/mm386-run.iso -m $(MEM) -display none -serial mon:stdio \
 	        -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 || true
 

@@ -144,6 +144,9 @@ void HalConnectInterrupt(uint32_t Irq, PHAL_INTERRUPT_ROUTINE Routine, PVOID Con
 void HalDisconnectInterrupt(uint32_t Irq);
 void HalDispatchInterrupt(uint32_t Irq, struct _KTRAP_FRAME *TrapFrame);
 
+/* hal/halmap.c: drops the boot-time VGA mapping at HAL_EARLY_VGA_VA once the console has moved. */
+void HalReleaseEarlyVgaMapping(void);
+
 /* hal/reboot.c */
 NORETURN void HalReboot(void);
 /* Exit QEMU through isa-debug-exit (iobase 0xf4); QEMU's status is (Code << 1) | 1. */

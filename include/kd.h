@@ -4,6 +4,7 @@
  * Commands register themselves with KD_COMMAND in the .kdcmd section, the
  * same way tests do, so a subsystem adds its own extension command (!pte,
  * !pool ...) in its own file. A command gets its arguments split on blanks.
+ * docs/KD.md describes every command with example output.
  */
 #ifndef MM386_KD_H
 #define MM386_KD_H
@@ -33,5 +34,11 @@ NORETURN void KdRunPrompt(void);
 void KdExecute(char *Line);
 /* Parses a number argument (hex with or without 0x, as WinDbg reads it); false if malformed. */
 bool KdParseHex(const char *Text, ULONG *Value);
+/*
+ * Parses an address argument: a hex number, or the name of a kernel function
+ * from the embedded symbol table with an optional +hex offset
+ * (KiSystemStartup+0x10). False, after saying why, if it is neither.
+ */
+bool KdParseAddress(const char *Text, ULONG *Value);
 
 #endif

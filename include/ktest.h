@@ -49,6 +49,7 @@ typedef struct _KTEST {
 struct _KTEST_CONTEXT {
     const KTEST *Test;
     bool Failed;
+    const char *SkipReason;         /* set by KTEST_SKIP: the test does not apply here */
     ULONG Checks;                   /* expectations evaluated */
     KFAULT_CATCHER AbortContext;    /* where ASSERT_* resumes the harness */
 };
@@ -72,12 +73,19 @@ struct _KTEST_CONTEXT {
 static inline long long KtestSigned(long long v) { return v; }
 static inline long long KtestUnsigned(unsigned long long v) { return (long long)v; }
 static inline long long KtestPointer(const volatile void *v) { return (long long)(uintptr_t)v; }
-#define KTEST_VALUE(x) _Generic((x),                                            \
+#define KTEST_VALUE(x) _Generic((x) + 0,                                         \
     _Bool: KtestSigned, char: KtestSigned, signed char: KtestSigned,            \
     unsigned char: KtestSigned, short: KtestSigned, unsigned short: KtestSigned,\
     int: KtestSigned, unsigned int: KtestUnsigned, long: KtestSigned,           \
     unsigned long: KtestUnsigned, long long: KtestSigned,                       \
     unsigned long long: KtestUnsigned, default: KtestPointer)(x)
+
+/*
+ * Ends the test as skipped: it does not apply to this boot (a boot with no
+ * module, for a test of modules). KTAP reports "ok N name # SKIP reason".
+ */
+NORETURN void KtestSkip(KTEST_CONTEXT *t, const char *Reason);
+#define KTEST_SKIP(reason)  KtestSkip(t, (reason))
 
 void KtestFailCompare(KTEST_CONTEXT *t, const char *File, int Line, const char *Expression,
                       const char *A, long long ValueA, const char *B, long long ValueB);
@@ -182,6 +190,12 @@ typedef struct _KTEST_GUARD {
 } KTEST_GUARD;
 void KtestRegisterGuard(const KTEST_GUARD *Guard);
 
+/*
+ * For ktest and /BENCH boots: a bugcheck during initialisation reports itself
+ * and exits QEMU with KTEST_EXIT_FAILURE instead of halting (the host would
+ * only see a timeout).
+ */
+void KtestInstallBootHook(void);
 /* Runs the tests the boot options select, prints KTAP, exits QEMU with the verdict. */
 NORETURN void KtestRunFromBoot(void);
 /* Runs tests matching Glob (from the kd> prompt); returns the number that failed. */

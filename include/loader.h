@@ -73,9 +73,9 @@ typedef struct _KE_BOOT_OPTIONS {
     bool KTest;                         /* ktest or ktest=GLOB */
     char KTestGlob[BOOT_OPTION_GLOB_LENGTH];
     char KTestDeath[BOOT_OPTION_GLOB_LENGTH];   /* ktest.death=NAME: one death test */
-    uint32_t UnknownCount;
+    uint32_t UnknownCount;              /* switches rejected: unknown or malformed */
     char Unknown[BOOT_OPTION_MAX_UNKNOWN][BOOT_OPTION_TOKEN_LENGTH];
-    uint32_t MalformedCount;            /* a known switch with a bad value */
+    uint32_t MalformedCount;            /* of those, known switches with a bad value */
 } KE_BOOT_OPTIONS;
 
 extern KE_BOOT_OPTIONS KeBootOptions;

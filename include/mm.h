@@ -10,6 +10,7 @@
 
 #include <ke.h>
 #include <layout.h>
+#include <x86.h>
 
 /* The layout of the running split (mm/mminit.c computes it at boot). */
 extern PVOID MmSystemRangeStart;
@@ -32,7 +33,206 @@ PHYSICAL_ADDRESS MmGetPhysicalAddress(PVOID BaseAddress);
 NTSTATUS MmAccessFault(ULONG FaultStatus, PVOID VirtualAddress, KPROCESSOR_MODE PreviousMode,
                        PVOID TrapInformation);
 
-/* Names the kernel stack (from MmCreateKernelStack) that Address, or its guard page, lies on. */
+/* ------------------------------------------------------------------------
+ * System PTEs at work: I/O space, MDLs, reserved mappings, kernel stacks.
+ * mm/iosup.c, mm/mdlsup.c and mm/stack.c; docs/SYSPTES.md explains them.
+ */
+
+/* How a mapping is cached. The PTE bits each type becomes are in mm/iosup.c. */
+typedef enum _MEMORY_CACHING_TYPE {
+    MmNonCached = 0,
+    MmCached = 1,
+    MmWriteCombined = 2,
+    MmHardwareCoherentCached,
+    MmNonCachedUnordered,
+    MmUSWCCached,
+    MmMaximumCacheType
+} MEMORY_CACHING_TYPE;
+
+/* How badly a caller needs a mapping when system PTEs run short. */
+typedef enum _MM_PAGE_PRIORITY {
+    LowPagePriority,
+    NormalPagePriority = 16,
+    HighPagePriority = 32
+} MM_PAGE_PRIORITY;
+
+/*
+ * Maps NumberOfBytes of device memory at PhysicalAddress into system PTEs
+ * and returns the address of PhysicalAddress itself (its byte offset kept).
+ * NULL if NumberOfBytes is 0, CacheType is not one of the types above, the
+ * range passes 4 GB, or no system PTEs are left. IRQL <= DISPATCH_LEVEL.
+ * MmUnmapIoSpace with the same address and size gives it back; an address
+ * that is not a mapping is SYSTEM_PTE_MISUSE (0xDA, 0x400).
+ */
+PVOID MmMapIoSpace(PHYSICAL_ADDRESS PhysicalAddress, SIZE_T NumberOfBytes,
+                   MEMORY_CACHING_TYPE CacheType);
+VOID MmUnmapIoSpace(PVOID BaseAddress, SIZE_T NumberOfBytes);
+
+/*
+ * The memory descriptor list, NT's x86 layout: a buffer described as the
+ * virtual address it starts at (StartVa, page aligned, plus ByteOffset), its
+ * length, and right after the structure one PFN_NUMBER per page it spans.
+ * Process is the address space of a user buffer (MmProbeAndLockPages, which
+ * comes with processes, fills it); MappedSystemVa is the buffer's system
+ * address once it has one (MDL_MAPPED_TO_SYSTEM_VA or
+ * MDL_SOURCE_IS_NONPAGED_POOL).
+ */
+struct _EPROCESS;
+struct _IRP;
+typedef struct _MDL {
+    struct _MDL *Next;
+    CSHORT Size;                /* bytes: the structure and its PFN array */
+    CSHORT MdlFlags;
+    struct _EPROCESS *Process;
+    PVOID MappedSystemVa;
+    PVOID StartVa;
+    ULONG ByteCount;
+    ULONG ByteOffset;
+} MDL, *PMDL;
+
+_Static_assert(sizeof(MDL) == 28, "NT's x86 MDL is 28 bytes");
+
+#define MDL_MAPPED_TO_SYSTEM_VA         0x0001
+#define MDL_PAGES_LOCKED                0x0002
+#define MDL_SOURCE_IS_NONPAGED_POOL     0x0004
+#define MDL_ALLOCATED_FIXED_SIZE        0x0008
+#define MDL_PARTIAL                     0x0010
+#define MDL_PARTIAL_HAS_BEEN_MAPPED     0x0020
+#define MDL_IO_PAGE_READ                0x0040
+#define MDL_WRITE_OPERATION             0x0080
+#define MDL_PARENT_MAPPED_SYSTEM_VA     0x0100
+#define MDL_FREE_EXTRA_PTES             0x0200
+#define MDL_DESCRIBES_AWE               0x0400
+#define MDL_IO_SPACE                    0x0800
+#define MDL_NETWORK_HEADER              0x1000
+#define MDL_MAPPING_CAN_FAIL            0x2000
+#define MDL_ALLOCATED_MUST_SUCCEED      0x4000
+
+/*
+ * The largest buffer IoAllocateMdl describes: Windows Server 2003's limit,
+ * as many pages as PFN entries fit in an MDL whose 16-bit Size field holds
+ * at most 65535 bytes, (65535 - sizeof(MDL)) / sizeof(ULONG_PTR) = 16376
+ * pages. (The WDK writes it PAGE_SIZE * (65535 - sizeof(MDL)) /
+ * sizeof(ULONG_PTR), which, multiplied first, is 3 KB more than fits.)
+ */
+#define MM_MAXIMUM_MDL_BUFFER_SIZE  (PAGE_SIZE * ((65535 - sizeof(MDL)) / sizeof(ULONG_PTR)))
+
+#define MmGetMdlPfnArray(Mdl)       ((PPFN_NUMBER)((PMDL)(Mdl) + 1))
+#define MmGetMdlVirtualAddress(Mdl) ((PVOID)((char *)(Mdl)->StartVa + (Mdl)->ByteOffset))
+#define MmGetMdlByteCount(Mdl)      ((Mdl)->ByteCount)
+#define MmGetMdlByteOffset(Mdl)     ((Mdl)->ByteOffset)
+
+/* Bytes an MDL for Length bytes at Base needs, PFN array included. */
+SIZE_T MmSizeOfMdl(PVOID Base, SIZE_T Length);
+
+/* Fills in a caller-allocated MDL for Length bytes at BaseVa; its PFN array is left for the builder. */
+static inline void MmInitializeMdl(PMDL Mdl, PVOID BaseVa, SIZE_T Length)
+{
+    Mdl->Next = NULL;
+    Mdl->Size = (CSHORT)MmSizeOfMdl(BaseVa, Length);
+    Mdl->MdlFlags = 0;
+    Mdl->Process = NULL;
+    Mdl->MappedSystemVa = NULL;
+    Mdl->StartVa = (PVOID)((ULONG)BaseVa & ~(PAGE_SIZE - 1));
+    Mdl->ByteOffset = (ULONG)BaseVa & (PAGE_SIZE - 1);
+    Mdl->ByteCount = Length;
+}
+
+/*
+ * Allocates an MDL for Length bytes at VirtualAddress (its PFN array not
+ * filled in yet). NULL if Length is 0 or above MM_MAXIMUM_MDL_BUFFER_SIZE,
+ * if memory ran out, or if Irp is not NULL (mm386 has no I/O manager yet).
+ * ChargeQuota is reserved, as in NT. Free it with IoFreeMdl.
+ * IRQL <= DISPATCH_LEVEL.
+ */
+PMDL IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer,
+                   BOOLEAN ChargeQuota, struct _IRP *Irp);
+VOID IoFreeMdl(PMDL Mdl);
+
+/*
+ * Fills in the PFN array of an MDL that describes resident system memory
+ * (NT: nonpaged pool) and marks it MDL_SOURCE_IS_NONPAGED_POOL, with
+ * MappedSystemVa the buffer itself. A page that is not resident is
+ * MEMORY_MANAGEMENT (0x1A, 0x1240).
+ */
+VOID MmBuildMdlForNonPagedPool(PMDL MemoryDescriptorList);
+
+/*
+ * Allocates zeroed physical pages between LowAddress and HighAddress (then,
+ * if SkipBytes is not 0, in that range moved up by SkipBytes, and so on) and
+ * returns an MDL describing them, locked. The MDL may describe fewer bytes
+ * than TotalBytes: callers check MmGetMdlByteCount. NULL if no page could be
+ * had. MmFreePagesFromMdl gives the pages back (unmap first); the MDL itself
+ * is then freed with IoFreeMdl (NT says ExFreePool: the same thing once the
+ * pool exists). IRQL <= APC_LEVEL in NT; mm386 allows DISPATCH_LEVEL.
+ */
+PMDL MmAllocatePagesForMdl(PHYSICAL_ADDRESS LowAddress, PHYSICAL_ADDRESS HighAddress,
+                           PHYSICAL_ADDRESS SkipBytes, SIZE_T TotalBytes);
+VOID MmFreePagesFromMdl(PMDL MemoryDescriptorList);
+
+/*
+ * Maps the locked pages an MDL describes at new system PTEs and returns the
+ * buffer's address (the MDL's byte offset kept); sets MappedSystemVa and
+ * MDL_MAPPED_TO_SYSTEM_VA. KernelMode only: UserMode needs processes and is
+ * refused (NULL). NULL also for an invalid CacheType or when system PTEs run
+ * out, unless BugCheckOnFailure is set (and MDL_MAPPING_CAN_FAIL is not):
+ * then NO_MORE_SYSTEM_PTES (0x3F). RequestedAddress must be NULL; Priority
+ * is accepted but does not ration PTEs yet. A page in the MDL that is not in
+ * use (free, or on a page list) is MEMORY_MANAGEMENT (0x1A, 0x1233).
+ * IRQL <= DISPATCH_LEVEL. MmUnmapLockedPages(address, MDL) undoes it.
+ */
+PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode,
+                                   MEMORY_CACHING_TYPE CacheType, PVOID RequestedAddress,
+                                   ULONG BugCheckOnFailure, ULONG Priority);
+VOID MmUnmapLockedPages(PVOID BaseAddress, PMDL MemoryDescriptorList);
+
+/* The MDL's system address, mapping it (cached) if it has none yet; NULL if that fails. */
+static inline PVOID MmGetSystemAddressForMdlSafe(PMDL Mdl, ULONG Priority)
+{
+    if (Mdl->MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL))
+        return Mdl->MappedSystemVa;
+    return MmMapLockedPagesSpecifyCache(Mdl, KernelMode, MmCached, NULL, FALSE, Priority);
+}
+
+/*
+ * Reserved mappings: a driver reserves system address space up front
+ * (MmAllocateMappingAddress: NULL for a zero PoolTag or when system PTEs run
+ * out) and later maps MDLs into it without any allocation that could fail
+ * (MmMapLockedPagesWithReservedMapping: NULL only when the MDL does not fit
+ * the reservation). The reservation's PTEs stay zero until mapped. Freeing
+ * or mapping with another tag, or at an address that is not a reservation,
+ * is SYSTEM_PTE_MISUSE (0xDA) with NT's parameter 1 (0x101..0x10C).
+ * IRQL <= DISPATCH_LEVEL.
+ */
+PVOID MmAllocateMappingAddress(SIZE_T NumberOfBytes, ULONG PoolTag);
+VOID MmFreeMappingAddress(PVOID BaseAddress, ULONG PoolTag);
+PVOID MmMapLockedPagesWithReservedMapping(PVOID MappingAddress, ULONG PoolTag,
+                                          PMDL MemoryDescriptorList, MEMORY_CACHING_TYPE CacheType);
+VOID MmUnmapReservedMapping(PVOID BaseAddress, ULONG PoolTag, PMDL MemoryDescriptorList);
+
+/*
+ * Kernel stacks: NT's x86 sizes. mm386 commits a large stack whole (NT
+ * commits KERNEL_LARGE_STACK_COMMIT and grows it on demand).
+ */
+#define KERNEL_STACK_SIZE           0x3000      /* 12 KB */
+#define KERNEL_LARGE_STACK_SIZE     0xF000      /* 60 KB */
+#define KERNEL_LARGE_STACK_COMMIT   KERNEL_STACK_SIZE
+
+/*
+ * Makes a kernel stack in system PTEs, with a no-access guard page below it,
+ * and returns its base (one past its highest byte; the stack grows down from
+ * there). Charges commit for its pages. NULL if commit, pages or system PTEs
+ * run out. Node is accepted for NT's signature (one node). IRQL <= APC_LEVEL.
+ */
+PVOID MmCreateKernelStack(BOOLEAN LargeStack, UCHAR Node);
+/* Frees a stack from MmCreateKernelStack; a pointer that is not one is SYSTEM_PTE_MISUSE (0xDA, 0x301). */
+VOID MmDeleteKernelStack(PVOID PointerKernelStack, BOOLEAN LargeStack);
+
+/*
+ * Names the kernel stack (from MmCreateKernelStack) that Address, or its
+ * guard page, lies on. Takes no lock and never faults: the double-fault
+ * handler calls it.
+ */
 bool MmIdentifyKernelStack(ULONG Address, KE_STACK_INFO *Info);
 
 #endif

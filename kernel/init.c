@@ -11,9 +11,11 @@
  *             enabled; MmInitSystem(1) and the drivers that need the memory
  *             manager (the VGA console moves onto MmMapIoSpace).
  *
- * Then the boot options decide: `ktest` runs the self-tests, `/BENCH` the
- * benchmarks (both end the boot through QEMU's debug-exit device), otherwise
- * the kd> prompt takes COM1.
+ * Then startup leaves the boot stack (linker.ld's .bootstack) for a large
+ * kernel stack from MmCreateKernelStack, with a guard page below it, the
+ * stack the initial thread keeps, and the boot options decide: `ktest` runs
+ * the self-tests, `/BENCH` the benchmarks (both end the boot through QEMU's
+ * debug-exit device), otherwise the kd> prompt takes COM1.
  */
 #include <drivers.h>
 #include <hal.h>
@@ -50,7 +52,9 @@ static void KiPrintBanner(void)
     DbgPrint("RAM: %llu MB usable (%llu KB) in %u memory-map ranges; loader: %s\n",
              Usable >> 20, Usable >> 10, KeLoaderBlock.MemoryDescriptorCount,
              KeLoaderBlock.LoaderName[0] ? KeLoaderBlock.LoaderName : "unnamed");
-    DbgPrint("image: %s  command line: \"%s\"\n", KeLoaderBlock.ImageName, KeLoaderBlock.CommandLine);
+    DbgPrint("image: %s  command line: \"%s\"\n",
+             KeLoaderBlock.ImageName[0] ? KeLoaderBlock.ImageName : "(not named by the loader)",
+             KeLoaderBlock.CommandLine);
     for (uint32_t i = 0; i < KeLoaderBlock.ModuleCount; i++) {
         const LOADER_MODULE *m = &KeLoaderBlock.Modules[i];
         DbgPrint("module %u: %08x..%08x %s\n", i, m->PhysicalStart, m->PhysicalEnd, m->Name);
@@ -65,7 +69,19 @@ static void KiInitializePhase0(void)
     HalInitializePic();
     HalInitializeIrql();
     KiParseBootOptions(KeLoaderBlock.CommandLine, &KeBootOptions, true);
+    if (KeBootOptions.KTest || KeBootOptions.Bench)
+        KtestInstallBootHook();
     MmInitSystem(0);
+}
+
+/* The console's frame buffer as I/O space, then the HAL's early mapping of it is dropped. */
+static void KiMoveConsoleToIoSpace(void)
+{
+    PVOID Buffer = MmMapIoSpace(VGA_TEXT_PHYS, VGA_BUFFER_SIZE, MmNonCached);
+    if (!Buffer)
+        KeBugCheckEx(PHASE1_INITIALIZATION_FAILED, VGA_TEXT_PHYS, VGA_BUFFER_SIZE, 0, 0);
+    VgaSetBuffer(Buffer);
+    HalReleaseEarlyVgaMapping();
 }
 
 static void KiInitializePhase1(void)
@@ -74,7 +90,18 @@ static void KiInitializePhase1(void)
     KeLowerIrql(PASSIVE_LEVEL);
     HalEnableInterrupts();
     MmInitSystem(1);
+    KiMoveConsoleToIoSpace();
     KiInitializeTestGuards();
+}
+
+/* What the initial thread does, on its own kernel stack: run the tests, the benchmarks or kd>. */
+static ULONG KiRunSystem(PVOID Context)
+{
+    if (KeBootOptions.KTest)
+        KtestRunFromBoot();
+    if (KeBootOptions.Bench)
+        KbenchRunFromBoot();
+    KdRunPrompt();
 }
 
 NORETURN void KiSystemStartup(bool LoaderBlockCaptured)
@@ -93,9 +120,11 @@ NORETURN void KiSystemStartup(bool LoaderBlockCaptured)
     KiInitializePhase0();
     KiInitializePhase1();
 
-    if (KeBootOptions.KTest)
-        KtestRunFromBoot();
-    if (KeBootOptions.Bench)
-        KbenchRunFromBoot();
-    KdRunPrompt();
+    PVOID Stack = MmCreateKernelStack(TRUE, 0);
+    if (!Stack)
+        KeBugCheckEx(PHASE1_INITIALIZATION_FAILED, 0, 0, 0, 0);
+    HalSetKernelStack((uint32_t)Stack);
+    KiCallOnStack(Stack, KiRunSystem, NULL);
+    /* KiRunSystem never returns; coming back here would mean the stack switch went wrong. */
+    KeBugCheckEx(PHASE1_INITIALIZATION_FAILED, (ULONG_PTR)Stack, 0, 0, 0);
 }

@@ -15,4 +15,7 @@ PKFAULT_CATCHER KiGetFaultCatcher(void);
 void KiSetFaultCatcher(PKFAULT_CATCHER Catcher);
 extern ULONG KiBreakpointCount;
 
+/* kernel/stack.asm: runs Routine(Context) on the stack whose base is StackBase and returns its value. */
+ULONG KiCallOnStack(PVOID StackBase, ULONG (*Routine)(PVOID Context), PVOID Context);
+
 #endif

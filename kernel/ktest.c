@@ -68,6 +68,12 @@ void KtestCompareStrings(KTEST_CONTEXT *t, bool Fatal, const char *File, int Lin
         KtestAbort(t);
 }
 
+NORETURN void KtestSkip(KTEST_CONTEXT *t, const char *Reason)
+{
+    t->SkipReason = Reason;
+    KiResumeFaultContext(&t->AbortContext);
+}
+
 NORETURN void KtestAbort(KTEST_CONTEXT *t)
 {
     KiResumeFaultContext(&t->AbortContext);
@@ -119,8 +125,10 @@ static void CheckGuards(KTEST_CONTEXT *t)
     }
 }
 
-/* Runs one test under the leak guard; returns true if it passed. */
-static bool RunOne(const KTEST *Test)
+typedef enum { TEST_PASSED, TEST_FAILED, TEST_SKIPPED } TEST_OUTCOME;
+
+/* Runs one test under the leak guard. */
+static TEST_OUTCOME RunOne(const KTEST *Test, const char **SkipReason)
 {
     KTEST_CONTEXT t = { .Test = Test };
     PKFAULT_CATCHER Catchers = KiGetFaultCatcher();
@@ -137,10 +145,13 @@ static bool RunOne(const KTEST *Test)
             KeLowerIrql(t.AbortContext.Irql);
     }
     KiCurrentTest = NULL;
-    if (t.Checks == 0)
+    if (t.Checks == 0 && !t.SkipReason)
         KtestFail(&t, Test->File, Test->Line, "the test checked nothing");
     CheckGuards(&t);
-    return !t.Failed;
+    *SkipReason = t.SkipReason;
+    if (t.Failed)
+        return TEST_FAILED;
+    return t.SkipReason ? TEST_SKIPPED : TEST_PASSED;
 }
 
 static bool Selected(const KTEST *Test, const char *Glob)
@@ -148,6 +159,18 @@ static bool Selected(const KTEST *Test, const char *Glob)
     char Name[128];
     snprintf(Name, sizeof(Name), "%s.%s", Test->Suite, Test->Name);
     return !Glob || !*Glob || RtlMatchGlob(Glob, Name);
+}
+
+/* A bugcheck before the first test: the boot itself failed. */
+static void OnBugCheckDuringBoot(ULONG Code, const ULONG_PTR Parameters[4])
+{
+    DbgPrint("# ktest: bugcheck 0x%08X (%s) during boot, before any test\n", Code, KiBugCheckName(Code));
+    HalQemuExit(KTEST_EXIT_FAILURE);
+}
+
+void KtestInstallBootHook(void)
+{
+    KeSetBugCheckHook(OnBugCheckDuringBoot);
 }
 
 static void OnBugCheckDuringRun(ULONG Code, const ULONG_PTR Parameters[4])
@@ -164,7 +187,7 @@ static void OnBugCheckDuringRun(ULONG Code, const ULONG_PTR Parameters[4])
 
 ULONG KtestRun(const char *Glob)
 {
-    ULONG Passed = 0, Failed = 0, Suites = 0, SuiteNumber = 0;
+    ULONG Passed = 0, Failed = 0, Skipped = 0, Suites = 0, SuiteNumber = 0;
     const KTEST *Test;
 
     for (Test = __ktest_start; Test < __ktest_end; Test++) {
@@ -211,14 +234,20 @@ ULONG KtestRun(const char *Glob)
             if (Next->ExpectedBugCheck || !Selected(Next, Glob))
                 continue;
             KiCurrentIndex++;
-            bool Ok = RunOne(Next);
-            DbgPrint("    %s %u %s\n", Ok ? "ok" : "not ok", KiCurrentIndex, Next->Name);
-            Ok ? Passed++ : Failed++;
-            SuiteOk &= Ok;
+            const char *SkipReason;
+            TEST_OUTCOME Outcome = RunOne(Next, &SkipReason);
+            if (Outcome == TEST_SKIPPED) {
+                DbgPrint("    ok %u %s # SKIP %s\n", KiCurrentIndex, Next->Name, SkipReason);
+                Skipped++;
+                continue;
+            }
+            DbgPrint("    %s %u %s\n", Outcome == TEST_PASSED ? "ok" : "not ok", KiCurrentIndex, Next->Name);
+            Outcome == TEST_PASSED ? Passed++ : Failed++;
+            SuiteOk &= Outcome == TEST_PASSED;
         }
         DbgPrint("%s %u %s\n", SuiteOk ? "ok" : "not ok", ++SuiteNumber, First->Suite);
     }
-    DbgPrint("# ktest: %u passed, %u failed\n", Passed, Failed);
+    DbgPrint("# ktest: %u passed, %u failed, %u skipped\n", Passed, Failed, Skipped);
     return Failed;
 }
 

@@ -57,10 +57,18 @@ static bool FrameReadable(ULONG Ebp)
            MmIsAddressValid((PVOID)Ebp) && MmIsAddressValid((PVOID)(Ebp + 7));
 }
 
+/* True if the chain steps from the stack holding Ebp onto a different known stack (KiCallOnStack). */
+static bool OntoAnotherStack(ULONG Ebp, ULONG Next)
+{
+    KE_STACK_INFO From, To;
+    return KeIdentifyStack(Ebp, &From) && KeIdentifyStack(Next, &To) && From.Base != To.Base;
+}
+
 /*
  * Follows the EBP chain from Ebp and stores up to MaxFrames return addresses.
  * Returns how many it stored. Stops at a zero or unreadable frame pointer, or
- * one that does not move up the stack.
+ * one that does not move up the stack — unless it moves to another kernel
+ * stack, as it does where startup switched stacks.
  */
 ULONG KeCaptureBacktrace(ULONG Ebp, ULONG *Frames, ULONG MaxFrames)
 {
@@ -71,7 +79,7 @@ ULONG KeCaptureBacktrace(ULONG Ebp, ULONG *Frames, ULONG MaxFrames)
         if (Return == 0)
             break;
         Frames[Count++] = Return;
-        if (Next <= Ebp)
+        if (Next <= Ebp && !OntoAnotherStack(Ebp, Next))
             break;
         Ebp = Next;
     }

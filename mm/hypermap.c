@@ -22,14 +22,13 @@
  * deep (copying a page maps two): the flush happens at an outermost map as
  * soon as fewer slots remain than a full nest needs, so an inner map always
  * finds a slot and never flushes a mapping still in use. Breaking the rule
- * is MEMORY_MANAGEMENT (0x1A).
+ * is MEMORY_MANAGEMENT (0x1A). The map and unmap themselves are inline
+ * (mm/mi.h): this file holds the slot page's setup and the cold paths.
  */
 #include "mi.h"
 
-#define HYPERSPACE_COUNTER_PTE  ((PMMPTE)MiAddressToPte(HYPER_SPACE))
-
 ULONG MiHyperSpaceFlushes;
-static ULONG MiHyperSpaceDepth;
+ULONG MiHyperSpaceDepth;
 
 void MiInitializeHyperSpacePage(PMMPTE HyperPte)
 {
@@ -37,36 +36,19 @@ void MiInitializeHyperSpacePage(PMMPTE HyperPte)
     HyperPte[0].u.Long = (ULONG)MI_HYPERSPACE_PTES << PAGE_SHIFT;
 }
 
-PVOID MiMapPageInHyperSpace(PFN_NUMBER Pfn, PKIRQL OldIrql)
+NORETURN __attribute__((cold)) void MiHyperSpaceMisuse(ULONG_PTR What)
 {
-    PMMPTE Counter = HYPERSPACE_COUNTER_PTE;
-
-    if (KeGetCurrentIrql() > DISPATCH_LEVEL || MiHyperSpaceDepth >= MI_HYPERSPACE_MAX_NESTING)
-        KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_HYPERSPACE, Pfn, MiHyperSpaceDepth,
-                     KeGetCurrentIrql());
-    KeRaiseIrql(DISPATCH_LEVEL, OldIrql);
-
-    ULONG Free = Counter->u.Hard.PageFrameNumber;
-    if (Free < MI_HYPERSPACE_MAX_NESTING && MiHyperSpaceDepth == 0) {
-        RtlFillMemoryUlong(Counter + 1, MI_HYPERSPACE_PTES * sizeof(MMPTE), 0);
-        HalFlushTlb();
-        MiHyperSpaceFlushes++;
-        Free = MI_HYPERSPACE_PTES;
-    }
-    Counter->u.Long = (Free - 1) << PAGE_SHIFT;
-    MiHyperSpaceDepth++;
-    Counter[Free].u.Long = (Pfn << PAGE_SHIFT) | MI_PTE_KERNEL_READWRITE;
-    return (PVOID)(HYPER_SPACE + (Free << PAGE_SHIFT));
+    KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_HYPERSPACE, What, MiHyperSpaceDepth, KeGetCurrentIrql());
 }
 
-void MiUnmapPageInHyperSpace(PVOID Va, KIRQL OldIrql)
+/*
+ * The wrap: clears every slot and flushes the TLB once; returns the new count
+ * of free slots. Runs at DISPATCH_LEVEL from an outermost map.
+ */
+__attribute__((cold)) ULONG MiFlushHyperSpace(PMMPTE Counter)
 {
-    ULONG Slot = ((ULONG)Va - HYPER_SPACE) >> PAGE_SHIFT;
-
-    if (Slot == 0 || Slot > MI_HYPERSPACE_PTES || MiHyperSpaceDepth == 0 ||
-        KeGetCurrentIrql() != DISPATCH_LEVEL)
-        KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_HYPERSPACE, (ULONG_PTR)Va, MiHyperSpaceDepth,
-                     KeGetCurrentIrql());
-    MiHyperSpaceDepth--;
-    KeLowerIrql(OldIrql);
+    RtlFillMemoryUlong(Counter + 1, MI_HYPERSPACE_PTES * sizeof(MMPTE), 0);
+    HalFlushTlb();
+    MiHyperSpaceFlushes++;
+    return MI_HYPERSPACE_PTES;
 }

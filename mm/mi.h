@@ -48,10 +48,22 @@ typedef struct _MI_REGION {
     ULONG Size;                 /* bytes; a region never wraps past 4 GB */
 } MI_REGION;
 
+/*
+ * The system range start a set of boot options asks for: 2 GB without /3GB,
+ * /USERVA=N rounded down to 4 MB when 2048 <= N <= 3072, else 3 GB. Reports
+ * ignored values when Report is true.
+ */
+ULONG MiSystemRangeStartForOptions(const KE_BOOT_OPTIONS *Options, bool Report);
+
 #define MI_MAX_REGIONS 24
 /* Fills Regions (sorted by address, gaps omitted) and returns how many. */
 ULONG MiGetLayout(MI_REGION *Regions, ULONG Max);
 void MiPrintLayout(void);
+/* Writes Bytes as the layout table shows sizes: "64 KB", "4 MB", "2047.9 MB". */
+void MiFormatSize(char *Buffer, size_t Length, ULONG Bytes);
+/* The table as computed at boot, kept for !address and for gdb (tools/gdb/), which cannot call MiGetLayout. */
+extern MI_REGION MiLayout[MI_MAX_REGIONS];
+extern ULONG MiLayoutCount;
 
 /* ----------------------------------------------------------------- pfninit.c */
 
@@ -161,7 +173,7 @@ extern PMMPFN MmPfnDatabase;
 extern MMPFNLIST MmZeroedPageListHead, MmFreePageListHead, MmStandbyPageListHead;
 extern MMPFNLIST MmModifiedPageListHead, MmModifiedNoWritePageListHead, MmBadPageListHead;
 extern PMMPFNLIST MmPageLocationList[BadPageList + 1];
-extern volatile PFN_NUMBER MmAvailablePages;   /* zeroed + free + standby */
+extern PFN_NUMBER MmAvailablePages;   /* zeroed + free + standby; changed under the PFN lock */
 extern KSPIN_LOCK MmPfnLock;
 
 #define MI_PFN_ELEMENT(Pfn) (&MmPfnDatabase[(Pfn)])
@@ -178,26 +190,88 @@ extern KSPIN_LOCK MmPfnLock;
 #define MM_BUGCHECK_NO_PAGE_TABLE   0x4151  /* p2 = VA whose page table could not be made */
 #define MM_BUGCHECK_HYPERSPACE      0x4152  /* p2 = PFN or VA, p3 = mappings outstanding, p4 = IRQL */
 #define MM_BUGCHECK_COMMIT_UNDERFLOW 0x41287 /* p2 = pages returned, p3 = pages charged */
-#define MM_BUGCHECK_POOL_FREE_RUN   0x4153  /* p2 = free nonpaged run, p3 = its signature, p4 = expected */
-#define MM_BUGCHECK_PAGED_POOL_MAP  0x4154  /* p2 = VA, p3 = first page index, p4 = end bit found */
-#define MM_BUGCHECK_BIG_PAGES_MISMATCH 0x4155 /* p2 = VA, p3 = pages recorded, p4 = pages freed */
+#define MM_BUGCHECK_POOL_FREE_RUN   0x4160  /* p2 = free nonpaged run, p3 = its signature, p4 = expected */
+#define MM_BUGCHECK_PAGED_POOL_MAP  0x4161  /* p2 = VA, p3 = first page index, p4 = end bit found */
+#define MM_BUGCHECK_BIG_PAGES_MISMATCH 0x4162 /* p2 = VA, p3 = pages recorded, p4 = pages freed */
 
 /*
- * Page allocation. All take the PFN lock themselves unless the name says
- * "Locked", in which case the caller holds it. A page handed out is
+ * Page allocation. MiRemoveAnyPage, MiRemoveZeroPage and MiInsertPageInFreeList
+ * take the PFN lock themselves; the "Locked" forms (NT's own routines, which
+ * run under the caller's PFN lock) expect it held. A page handed out is
  * ActiveAndValid with ReferenceCount 1 and ShareCount 0, no PTE yet;
  * MiInitializePfn records the PTE that maps it.
  */
 PFN_NUMBER MiRemoveAnyPage(void);
 PFN_NUMBER MiRemoveZeroPage(void);
-PFN_NUMBER MiRemoveAnyPageLocked(void);
-/* Gives back an active page (any reference); it goes on the free list. */
 void MiInsertPageInFreeList(PFN_NUMBER Pfn);
-void MiInsertPageInFreeListLocked(PFN_NUMBER Pfn);
 /* PFN lock held: puts an active page onto the head (Zeroed, Free) or tail of a list. */
 void MiInsertPageInList(PMMPFNLIST ListHead, PFN_NUMBER Pfn);
 /* PFN lock held: takes a page off whatever list it is on; it becomes ActiveAndValid, unreferenced. */
 void MiUnlinkPageFromList(PFN_NUMBER Pfn);
+
+/* u3 as one word: ReferenceCount in the low half, the MMPFNENTRY flags (PageLocation first) above. */
+#define MI_PFN_U3(Location, References) (((ULONG)(Location) << 16) | (References))
+
+/* The out-of-line halves of the two inline routines below. */
+PFN_NUMBER MiRemovePageFromOtherLists(void);
+void MiInsertPageInFreeListChecked(PFN_NUMBER Pfn);
+
+/*
+ * PFN lock held: the page at the head of the free list (else zeroed, else
+ * standby), or MI_NO_PAGE. Inline: it is the hottest path of the memory
+ * manager. The head has no predecessor; only its successor's link changes.
+ */
+static inline PFN_NUMBER MiRemoveAnyPageLocked(void)
+{
+    PMMPFN Database = MmPfnDatabase;
+    PFN_NUMBER Pfn = MmFreePageListHead.Flink;
+    if (Pfn == MM_EMPTY_LIST)
+        return MiRemovePageFromOtherLists();
+    PMMPFN Pfn1 = &Database[Pfn];
+    PFN_NUMBER Next = Pfn1->u1.Flink;
+    MmFreePageListHead.Flink = Next;
+    if (Next == MM_EMPTY_LIST)
+        MmFreePageListHead.Blink = MM_EMPTY_LIST;
+    else
+        Database[Next].u2.Blink = MM_EMPTY_LIST;
+    MmFreePageListHead.Total--;
+    MmAvailablePages--;
+    Pfn1->u3.Long = MI_PFN_U3(ActiveAndValid, 1);
+    Pfn1->u2.ShareCount = 0;
+    Pfn1->PteAddress = NULL;
+    return Pfn;
+}
+
+/*
+ * PFN lock held: gives back an active page to the head of the free list.
+ * Pages outside the last (largest) run of RAM, and pages that fail the
+ * check, take the out-of-line path, which bugchecks for a frame that is not
+ * RAM or a page that is not active (already free: a double free).
+ */
+static inline void MiInsertPageInFreeListLocked(PFN_NUMBER Pfn)
+{
+    const PHYSICAL_MEMORY_RUN *Last = &MmPhysicalMemoryBlock.Run[MmPhysicalMemoryBlock.NumberOfRuns - 1];
+    PMMPFN Database = MmPfnDatabase;
+    if (Pfn - Last->BasePage >= Last->PageCount ||
+        (Database[Pfn].u3.Long >> 16 & 7) != ActiveAndValid) {
+        MiInsertPageInFreeListChecked(Pfn);
+        return;
+    }
+    PMMPFN Pfn1 = &Database[Pfn];
+    PFN_NUMBER First = MmFreePageListHead.Flink;
+    Pfn1->u3.Long = MI_PFN_U3(FreePageList, 0);
+    Pfn1->PteAddress = NULL;
+    Pfn1->u1.Flink = First;
+    Pfn1->u2.Blink = MM_EMPTY_LIST;
+    if (First == MM_EMPTY_LIST)
+        MmFreePageListHead.Blink = Pfn;
+    else
+        Database[First].u2.Blink = Pfn;
+    MmFreePageListHead.Flink = Pfn;
+    MmFreePageListHead.Total++;
+    MmAvailablePages++;
+}
+
 /* Records that PointerPte now maps Pfn (share count 1, reference count 1, its page-table frame). */
 void MiInitializePfn(PFN_NUMBER Pfn, PMMPTE PointerPte, bool Modified);
 /* Zeroes a physical page through hyperspace. */
@@ -244,12 +318,47 @@ PFN_NUMBER MiUnmapSystemPage(PVOID Va);
  * switch either while it is held). Callable at IRQL <= DISPATCH_LEVEL; at
  * most MI_HYPERSPACE_MAX_NESTING mappings at once.
  */
-PVOID MiMapPageInHyperSpace(PFN_NUMBER Pfn, PKIRQL OldIrql);
-void MiUnmapPageInHyperSpace(PVOID Va, KIRQL OldIrql);
+static inline PVOID MiMapPageInHyperSpace(PFN_NUMBER Pfn, PKIRQL OldIrql);
+static inline void MiUnmapPageInHyperSpace(PVOID Va, KIRQL OldIrql);
 /* Prepares a fresh hyperspace page table (the countdown in PTE 0) at a mapped address. */
 void MiInitializeHyperSpacePage(PMMPTE HyperPte);
 /* Slot bookkeeping for tests and !vm: how many TLB flushes the scheme has needed. */
 extern ULONG MiHyperSpaceFlushes;
+extern ULONG MiHyperSpaceDepth;
+NORETURN void MiHyperSpaceMisuse(ULONG_PTR What);
+ULONG MiFlushHyperSpace(PMMPTE Counter);
+
+/* The map and unmap are inline: they are on the path of every page zeroed or copied. */
+static inline PVOID MiMapPageInHyperSpace(PFN_NUMBER Pfn, PKIRQL OldIrql)
+{
+    PMMPTE Counter = MiAddressToPte(HYPER_SPACE);
+    KIRQL Irql = KeGetCurrentIrql();
+    ULONG Depth = MiHyperSpaceDepth;
+
+    if (Irql > DISPATCH_LEVEL || Depth >= MI_HYPERSPACE_MAX_NESTING)
+        MiHyperSpaceMisuse(Pfn);
+    *OldIrql = Irql;
+    KiCurrentIrql = DISPATCH_LEVEL;     /* KeRaiseIrql's inline path: Irql is known <= DISPATCH */
+
+    ULONG Free = Counter->u.Long >> PAGE_SHIFT;
+    if (Free < MI_HYPERSPACE_MAX_NESTING && Depth == 0)
+        Free = MiFlushHyperSpace(Counter);
+    Counter->u.Long = (Free - 1) << PAGE_SHIFT;
+    MiHyperSpaceDepth = Depth + 1;
+    Counter[Free].u.Long = (Pfn << PAGE_SHIFT) | MI_PTE_KERNEL_READWRITE;
+    return (PVOID)(HYPER_SPACE + (Free << PAGE_SHIFT));
+}
+
+static inline void MiUnmapPageInHyperSpace(PVOID Va, KIRQL OldIrql)
+{
+    ULONG Slot = ((ULONG)Va - HYPER_SPACE) >> PAGE_SHIFT;
+
+    if (Slot - 1 >= MI_HYPERSPACE_PTES || MiHyperSpaceDepth == 0 ||
+        KeGetCurrentIrql() != DISPATCH_LEVEL || OldIrql > DISPATCH_LEVEL)
+        MiHyperSpaceMisuse((ULONG_PTR)Va);
+    MiHyperSpaceDepth--;
+    KiCurrentIrql = OldIrql;
+}
 
 /* --------------------------------------------------------------- procsup.c */
 
@@ -267,6 +376,118 @@ void MmDeleteAddressSpace(PMMADDRESS_SPACE AddressSpace);
 /* Loads AddressSpace into CR3 and returns the one that was current. */
 PMMADDRESS_SPACE MmSwitchAddressSpace(PMMADDRESS_SPACE AddressSpace);
 PMMADDRESS_SPACE MmGetCurrentAddressSpace(void);
+
+/* ---------------------------------------------------------------- syspte.c */
+
+/*
+ * The system PTE pool (see mm/syspte.c). NT has a second pool type for
+ * nonpaged pool expansion; mm386's nonpaged pool manages its own expansion
+ * region, so every caller passes SystemPteSpace.
+ */
+typedef enum _MMSYSTEM_PTE_POOL_TYPE {
+    SystemPteSpace,
+    NonPagedPoolExpansion,
+    MaximumPtePoolTypes
+} MMSYSTEM_PTE_POOL_TYPE;
+
+/* SYSTEM_PTE_MISUSE (0xDA) parameter 1 values, NT's (bug check 0xDA reference). */
+#define PTE_MAPPING_NONE                0x100   /* reserved mapping of 0 pages: p2 pages, p3 tag, p4 caller */
+#define PTE_MAPPING_NOT_OWNED           0x101   /* free with another tag: p2 VA, p3 tag, p4 owner's tag */
+#define PTE_MAPPING_EMPTY               0x102   /* free of a VA that is no reservation: p2 VA, p3 tag */
+#define PTE_MAPPING_RESERVED            0x103   /* free while still mapped: p2 mapped VA, p3 tag, p4 pages */
+#define PTE_MAPPING_ADDRESS_NOT_OWNED   0x104   /* map with another tag: p2 VA, p3 tag, p4 owner's tag */
+#define PTE_MAPPING_ADDRESS_INVALID     0x105   /* map into a VA that is no reservation: p2 VA, p3 tag */
+#define PTE_MAPPING_ADDRESS_IN_USE      0x107   /* map over a mapping: p2 VA, p3 mapped VA, p4 last VA */
+#define PTE_UNMAPPING_ADDRESS_NOT_OWNED 0x108   /* unmap with another tag: p2 VA, p3 tag, p4 owner's tag */
+#define PTE_MAPPING_ADDRESS_EMPTY       0x109   /* unmap a VA that is no reservation: p2 VA, p3 tag */
+#define PTE_UNMAPPING_TOO_MANY          0x10A   /* p2 VA, p3 pages reserved, p4 pages to unmap */
+#define PTE_UNMAPPING_NOT_MAPPED        0x10B   /* p2 VA, p3 tag, p4 pages to unmap */
+#define PTE_UNMAPPING_PARTIAL           0x10C   /* pages beyond the MDL still mapped: p2 VA, p3 tag, p4 pages */
+#define PTE_RESERVE_NONE                0x200   /* MiReserveSystemPtes of 0 PTEs */
+#define PTE_RELEASE_NONE                0x300   /* MiReleaseSystemPtes of 0 PTEs: p2 VA */
+#define PTE_RELEASE_NOT_PERMITTED       0x301   /* not system PTEs (or not a kernel stack): p2 VA, p3 count */
+#define PTE_RELEASE_MIDDLE              0x304   /* starts inside another allocation: p2 VA, p3 count */
+#define PTE_RELEASE_WRONG_COUNT         0x305   /* p2 VA, p3 count released, p4 count reserved */
+#define PTE_RELEASE_ALREADY_FREE        0x306   /* not reserved (freed twice): p2 VA, p3 free VA, p4 count */
+#define PTE_UNMAP_IO_SPACE_UNKNOWN      0x400   /* MmUnmapIoSpace of no mapping: p2 VA, p3 pages */
+/* MEMORY_MANAGEMENT (0x1A) parameter 1 values NT defines for MDLs. */
+#define MM_BUGCHECK_MAP_UNLOCKED_PAGE   0x1233  /* p2 PFN, p3 MDL */
+#define MM_BUGCHECK_MDL_NOT_RESIDENT    0x1240  /* p2 MDL, p3 VA that is not resident */
+/* mm386's own: freeing the pages of an MDL that is still mapped. p2 MDL, p3 its system VA. */
+#define MM_BUGCHECK_MDL_STILL_MAPPED    0x4153
+
+/* Builds the pool over MmNonPagedSystemStart's region. Phase 0, before the PFN database (its page tables come from MxGetNextPage). */
+void MiInitializeSystemPtes(void);
+/* Registers the pool's leak guard (PTEs in use) with the test harness. Phase 1. */
+void MiRegisterSystemPteGuard(void);
+
+/*
+ * Reserves NumberOfPtes contiguous system PTEs, all zero, and returns the
+ * first; NULL when the pool (and its extension) cannot supply them. Counts
+ * up to 16 are rounded up to 1, 2, 4, 8 or 16 and served from per-size
+ * caches; MiReleaseSystemPtes rounds the same way. IRQL <= DISPATCH_LEVEL;
+ * takes the system PTE lock, and may take the page-table and PFN locks to
+ * add an extension piece. 0 PTEs is SYSTEM_PTE_MISUSE (0xDA, 0x200).
+ */
+PMMPTE MiReserveSystemPtes(ULONG NumberOfPtes, MMSYSTEM_PTE_POOL_TYPE SystemPtePoolType);
+/*
+ * Gives back PTEs from MiReserveSystemPtes: the same first PTE and count.
+ * The PTEs are zeroed here; their old translations are flushed from the TLB
+ * lazily, before the addresses are handed out again (mm/syspte.c). Releasing
+ * PTEs that are not reserved, twice, from the middle of a reservation or
+ * with the wrong count is SYSTEM_PTE_MISUSE (0xDA, 0x300..0x306).
+ * IRQL <= DISPATCH_LEVEL.
+ */
+void MiReleaseSystemPtes(PMMPTE StartingPte, ULONG NumberOfPtes, MMSYSTEM_PTE_POOL_TYPE SystemPtePoolType);
+/* How many PTEs a reservation of NumberOfPtes really takes (the per-size rounding). */
+ULONG MiSystemPteAllocationSize(ULONG NumberOfPtes);
+/*
+ * The reservation Pte lies in: stores its first PTE in *Start and returns
+ * its length (rounded), or returns 0 if Pte is free or not a system PTE.
+ * Reads the pool's bitmaps without its lock and touches no PTE, so the
+ * double-fault handler may call it; a caller asking about a reservation it
+ * does not own gets an answer that may already be stale.
+ */
+ULONG MiQuerySystemPteAllocation(PMMPTE Pte, PMMPTE *Start);
+/* Flushes the TLB and returns every cached and waiting PTE to the free list. For tests and !sysptes. */
+void MiDrainSystemPteCaches(void);
+
+/* A snapshot of the pool, for tests and the debugger. */
+typedef struct _MI_SYSTEM_PTE_INFO {
+    ULONG Total;                /* PTEs in the pool: the base region plus extension pieces added */
+    ULONG Free;                 /* not reserved: on the free list, in the caches, or waiting for a flush */
+    ULONG InUse;                /* reserved by callers */
+    ULONG FreeRuns;             /* runs on the address-ordered free list */
+    ULONG LargestFreeRun;
+    ULONG FreeStretches;        /* gaps between reservations: FreeRuns once all is merged and drained */
+    ULONG LargestFreeStretch;
+    ULONG Cached;               /* PTEs held by the per-size caches */
+    ULONG WaitingForFlush;      /* released since the last TLB flush, not yet reusable */
+    ULONG ExtraAdded;           /* PTEs of the extension added so far */
+    ULONG Flushes;              /* whole-TLB flushes the pool has done */
+    ULONG Failures;             /* reservations that returned NULL */
+} MI_SYSTEM_PTE_INFO;
+void MiQuerySystemPtes(MI_SYSTEM_PTE_INFO *Info);
+
+extern ULONG MmTotalSystemPtes, MmTotalFreeSystemPtes;
+
+/* ----------------------------------------------------------------- stack.c */
+
+/*
+ * Backs Count reserved system PTEs with fresh pages (MiRemoveAnyPage), mapped
+ * read/write. False, with nothing backed, if memory ran out.
+ */
+bool MiFillSystemPtesWithPages(PMMPTE FirstPte, ULONG Count);
+/* Unmaps the valid PTEs among Count and frees their pages; the PTEs stay reserved. */
+void MiFreeSystemPtePages(PMMPTE FirstPte, ULONG Count);
+/*
+ * Pages fresh pages, resident and writable, at new system PTEs: their VA,
+ * or NULL if PTEs or pages ran out. MiFreeSystemPteMemory(VA) gives them
+ * back (the reservation says how many); any other VA is SYSTEM_PTE_MISUSE
+ * (0xDA, 0x301). IRQL <= DISPATCH_LEVEL.
+ */
+PVOID MiAllocateSystemPteMemory(ULONG Pages);
+void MiFreeSystemPteMemory(PVOID Va);
 
 /* ----------------------------------------------------------------- commit.c */
 
@@ -402,7 +623,7 @@ extern POOL_DESCRIPTOR NonPagedPoolDescriptor, PagedPoolDescriptor;
 
 /* Phase 0 (after MiInitializeCommitment): every pool structure; no locks taken. */
 void MiInitializePool(void);
-/* Phase 1: registers the pool's leak guard with the test harness. */
+/* Phase 1: special pool (it needs system PTEs, which need locks), the pool's leak guard. */
 void MiInitializePoolPhase1(void);
 /*
  * Frees a small block that sits in a lookaside list (POOL_IN_LOOKASIDE set)
@@ -517,7 +738,7 @@ static inline bool MiIsSpecialPoolAddress(const void *Va)
     return (ULONG)Va >= (ULONG)MmSpecialPoolStart && (ULONG)Va < (ULONG)MmSpecialPoolEnd;
 }
 
-/* Phase 0, right after the layout: reserves special pool's address space when enabled. */
+/* Phase 1: reserves special pool's system PTEs when /SPECIALPOOL is given. */
 void MiInitializeSpecialPool(void);
 /* An allocation with the special tag, or NULL (the caller falls back to the normal pool). */
 PVOID MmAllocateSpecialPool(SIZE_T NumberOfBytes, ULONG Tag, POOL_TYPE PoolType);
@@ -528,5 +749,17 @@ SIZE_T MmQuerySpecialPoolBlockSize(PVOID P);
 bool MiQuerySpecialPoolBlock(PVOID Va, PPOOL_BLOCK_INFORMATION Block);
 /* The verdict on a fault in special pool: 0xCD on a guard page, 0xCC on a freed page. */
 NORETURN void MiSpecialPoolFault(PVOID Va, bool Write, const KTRAP_FRAME *TrapFrame);
+
+/* ----------------------------------------------------------------- kdexts.c */
+
+#define MI_PTE_DESCRIPTION_LINES    4
+#define MI_PTE_DESCRIPTION_LENGTH   48
+/*
+ * The lines !pte prints under "contains" for the entry at PointerPte that
+ * holds Pte: the frame and WinDbg's flags when it is valid, else "not valid"
+ * and its software format. Returns how many lines it wrote.
+ */
+ULONG MiDescribePte(char Lines[MI_PTE_DESCRIPTION_LINES][MI_PTE_DESCRIPTION_LENGTH], PMMPTE PointerPte,
+                    MMPTE Pte);
 
 #endif

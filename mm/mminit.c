@@ -59,21 +59,21 @@ ULONG MmNumberOfExtraSystemPtes;
 extern MMPTE KiBootPageDirectory[];
 extern char __kernel_end[];
 
-/* The system range start the switches ask for. */
-static ULONG MiChooseSystemRangeStart(void)
+ULONG MiSystemRangeStartForOptions(const KE_BOOT_OPTIONS *Options, bool Report)
 {
-    if (!KeBootOptions.ThreeGb) {
-        if (KeBootOptions.UserVaMb)
-            DbgPrint("mm: /USERVA=%u ignored: it only applies with /3GB\n", KeBootOptions.UserVaMb);
+    if (!Options->ThreeGb) {
+        if (Options->UserVaMb && Report)
+            DbgPrint("mm: /USERVA=%u ignored: it only applies with /3GB\n", Options->UserVaMb);
         return MM_SYSTEM_RANGE_START_2GB;
     }
-    if (!KeBootOptions.UserVaMb)
+    if (!Options->UserVaMb)
         return MM_SYSTEM_RANGE_START_3GB;
-    if (KeBootOptions.UserVaMb < 2048 || KeBootOptions.UserVaMb > 3072) {
-        DbgPrint("mm: /USERVA=%u ignored: the user space must be 2048..3072 MB\n", KeBootOptions.UserVaMb);
+    if (Options->UserVaMb < 2048 || Options->UserVaMb > 3072) {
+        if (Report)
+            DbgPrint("mm: /USERVA=%u ignored: the user space must be 2048..3072 MB\n", Options->UserVaMb);
         return MM_SYSTEM_RANGE_START_3GB;
     }
-    return ROUND_DOWN(KeBootOptions.UserVaMb * MB, 1u << PDE_SHIFT);
+    return ROUND_DOWN(Options->UserVaMb * MB, 1u << PDE_SHIFT);
 }
 
 static ULONG MiInitialNonPagedPoolSize(ULONG RamMb)
@@ -89,7 +89,7 @@ static ULONG MiInitialNonPagedPoolSize(ULONG RamMb)
 /* Fills NT's layout variables for the split and the RAM found. */
 static void MiComputeLayout(void)
 {
-    ULONG Start = MiChooseSystemRangeStart();
+    ULONG Start = MiSystemRangeStartForOptions(&KeBootOptions, true);
     ULONG RamPages = MmPhysicalMemoryBlock.NumberOfPages;
     ULONG RamMb = RamPages / (MB / PAGE_SIZE);
 
@@ -155,6 +155,9 @@ static ULONG AddRegion(MI_REGION *Regions, ULONG n, ULONG Max, const char *Varia
     return n + 1;
 }
 
+MI_REGION MiLayout[MI_MAX_REGIONS];
+ULONG MiLayoutCount;
+
 ULONG MiGetLayout(MI_REGION *r, ULONG Max)
 {
     ULONG n = 0;
@@ -192,11 +195,9 @@ ULONG MiGetLayout(MI_REGION *r, ULONG Max)
     n = AddRegion(r, n, Max, "MmPfnDatabase", "PFN database", Pfn, (ULONG)MmNonPagedPoolStart - Pfn);
     n = AddRegion(r, n, Max, "MmNonPagedPoolStart", "nonpaged pool (initial)",
                   (ULONG)MmNonPagedPoolStart, MmSizeOfNonPagedPoolInBytes);
-    ULONG ExpansionEnd = MmSpecialPoolStart ? (ULONG)MmSpecialPoolStart : (ULONG)MmNonPagedPoolEnd;
     n = AddRegion(r, n, Max, "MmNonPagedPoolExpansionStart", "nonpaged pool (expansion)",
-                  (ULONG)MmNonPagedPoolExpansionStart, ExpansionEnd - (ULONG)MmNonPagedPoolExpansionStart);
-    n = AddRegion(r, n, Max, "MmSpecialPoolStart", "special pool (/SPECIALPOOL)", (ULONG)MmSpecialPoolStart,
-                  (ULONG)MmSpecialPoolEnd - (ULONG)MmSpecialPoolStart);
+                  (ULONG)MmNonPagedPoolExpansionStart,
+                  (ULONG)MmNonPagedPoolEnd - (ULONG)MmNonPagedPoolExpansionStart);
     n = AddRegion(r, n, Max, "MmNonPagedPoolEnd", "crash dump", MM_CRASH_DUMP_BASE,
                   MM_CRASH_DUMP_END + 1 - MM_CRASH_DUMP_BASE);
     n = AddRegion(r, n, Max, "MM_HAL_VA_START", "HAL", MM_HAL_VA_START,
@@ -204,7 +205,7 @@ ULONG MiGetLayout(MI_REGION *r, ULONG Max)
     return n;
 }
 
-static void PrintSize(char *Buffer, size_t Length, ULONG Bytes)
+void MiFormatSize(char *Buffer, size_t Length, ULONG Bytes)
 {
     if (Bytes % MB == 0)
         snprintf(Buffer, Length, "%u MB", Bytes / MB);
@@ -226,7 +227,7 @@ void MiPrintLayout(void)
              (ULONG)MmSystemRangeStart == MM_SYSTEM_RANGE_START_3GB ? "/3GB" : "/3GB /USERVA");
     DbgPrint("  %-8s  %-8s  %9s  %-29s %s\n", "start", "end", "size", "variable", "what lives there");
     for (ULONG i = 0; i < n; i++) {
-        PrintSize(Size, sizeof(Size), Regions[i].Size);
+        MiFormatSize(Size, sizeof(Size), Regions[i].Size);
         DbgPrint("  %08x  %08x  %9s  %-29s %s\n", Regions[i].Start,
                  Regions[i].Start + Regions[i].Size - 1, Size, Regions[i].Variable,
                  Regions[i].Description);
@@ -292,10 +293,11 @@ void MmInitSystem(ULONG Phase)
     if (Phase == 0) {
         MiBuildPhysicalMemoryBlock();
         MiComputeLayout();
-        MiInitializeSpecialPool();
+        MiLayoutCount = MiGetLayout(MiLayout, ARRAY_SIZE(MiLayout));
         MiPrintLayout();
         MiInitializeSystemAddressSpace();
         MiMapBootModules();
+        MiInitializeSystemPtes();
         MiMapInitialNonPagedPool();
         MiInitializePfnDatabase();
         MiInitializeCommitment();
@@ -307,5 +309,6 @@ void MmInitSystem(ULONG Phase)
     }
     KtestRegisterGuard(&MiPagesGuard);
     KtestRegisterGuard(&MiCommitGuard);
+    MiRegisterSystemPteGuard();
     MiInitializePoolPhase1();
 }

@@ -5,12 +5,18 @@
  * Both read the current address space's tables through the self-map: the
  * PDE first (a PDE that is not present means the page table does not exist,
  * and reading its PTE through the self-map would fault), then the PTE, unless
- * the PDE maps a 4 MB page.
+ * the PDE maps a 4 MB page. For a system address whose page table another
+ * address space made, MmIsAddressValid first copies the PDE from the master
+ * (what the fault handler would do on an access), so the answer is the same
+ * in every address space.
  */
 #include "mi.h"
 
 BOOLEAN MmIsAddressValid(PVOID VirtualAddress)
 {
+    /* A system page table made in another address space counts: sync it now. */
+    if ((ULONG)VirtualAddress >= (ULONG)MmSystemRangeStart)
+        MiSyncSystemPde(VirtualAddress);
     MMPTE Pde = MiReadPte(MiAddressToPde(VirtualAddress));
     if (!Pde.u.Hard.Valid)
         return FALSE;
@@ -30,10 +36,4 @@ PHYSICAL_ADDRESS MmGetPhysicalAddress(PVOID BaseAddress)
     if (!Pte.u.Hard.Valid)
         return 0;
     return ((PHYSICAL_ADDRESS)Pte.u.Hard.PageFrameNumber << PAGE_SHIFT) | BYTE_OFFSET(BaseAddress);
-}
-
-/* No kernel stack comes from the memory manager yet; the boot stack is the kernel's own. */
-bool MmIdentifyKernelStack(ULONG Address, KE_STACK_INFO *Info)
-{
-    return false;
 }

@@ -23,7 +23,7 @@
 
 PMMPFN MmPfnDatabase;
 KSPIN_LOCK MmPfnLock;
-volatile PFN_NUMBER MmAvailablePages;
+PFN_NUMBER MmAvailablePages;
 
 MMPFNLIST MmZeroedPageListHead = { 0, ZeroedPageList, MM_EMPTY_LIST, MM_EMPTY_LIST };
 MMPFNLIST MmFreePageListHead = { 0, FreePageList, MM_EMPTY_LIST, MM_EMPTY_LIST };
@@ -37,61 +37,94 @@ PMMPFNLIST MmPageLocationList[BadPageList + 1] = {
     &MmModifiedPageListHead, &MmModifiedNoWritePageListHead, &MmBadPageListHead,
 };
 
+#define PFN_U3 MI_PFN_U3
+
 static inline bool CountsAsAvailable(MMLISTS List)
 {
     return List <= StandbyPageList;
 }
 
-static void CheckFrame(PFN_NUMBER Pfn)
+static NORETURN void NotAPage(PFN_NUMBER Pfn)
 {
-    if (Pfn > MmHighestPhysicalPage || !MiIsPhysicalPage(Pfn))
-        KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_NOT_A_PAGE, Pfn, MmHighestPhysicalPage, 0);
+    KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_NOT_A_PAGE, Pfn, MmHighestPhysicalPage, 0);
 }
 
-/* Unlinks Pfn from the list it is on. PFN lock held. */
-static void Unlink(PMMPFNLIST ListHead, PFN_NUMBER Pfn)
+/* Bugchecks unless Pfn is a page of RAM. Most pages are in the last run: it is tried first. */
+static inline void CheckFrame(PFN_NUMBER Pfn)
 {
-    PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
+    const PHYSICAL_MEMORY_RUN *Last = &MmPhysicalMemoryBlock.Run[MmPhysicalMemoryBlock.NumberOfRuns - 1];
+    if (Pfn - Last->BasePage < Last->PageCount)
+        return;
+    if (!MiIsPhysicalPage(Pfn))
+        NotAPage(Pfn);
+}
+
+/* Unlinks Pfn from the list it is on; it becomes active with References references. PFN lock held. */
+static inline void Unlink(PMMPFNLIST ListHead, MMLISTS List, PFN_NUMBER Pfn, USHORT References)
+{
+    PMMPFN Database = MmPfnDatabase;
+    PMMPFN Pfn1 = &Database[Pfn];
     PFN_NUMBER Next = Pfn1->u1.Flink, Previous = Pfn1->u2.Blink;
 
-    if (ListHead->Total == 0)
-        KeBugCheckEx(PFN_LIST_CORRUPT, PFN_CORRUPT_LIST_HEAD, (ULONG_PTR)ListHead, ListHead->Total, Pfn);
     if (Previous == MM_EMPTY_LIST)
         ListHead->Flink = Next;
     else
-        MI_PFN_ELEMENT(Previous)->u1.Flink = Next;
+        Database[Previous].u1.Flink = Next;
     if (Next == MM_EMPTY_LIST)
         ListHead->Blink = Previous;
     else
-        MI_PFN_ELEMENT(Next)->u2.Blink = Previous;
+        Database[Next].u2.Blink = Previous;
     ListHead->Total--;
-    if (CountsAsAvailable(ListHead->ListName))
+    if (CountsAsAvailable(List))
         MmAvailablePages--;
 
-    Pfn1->u3.e2.e1.PageLocation = ActiveAndValid;
-    Pfn1->u3.e2.ReferenceCount = 0;
+    Pfn1->u3.Long = PFN_U3(ActiveAndValid, References);
     Pfn1->u2.ShareCount = 0;
-    Pfn1->u1.Flink = 0;
     Pfn1->PteAddress = NULL;
 }
 
-/* Takes the first page off ListHead and returns it referenced once. PFN lock held. */
-static PFN_NUMBER RemoveHead(PMMPFNLIST ListHead)
+static NORETURN __attribute__((cold, noinline)) void CorruptListHead(PMMPFNLIST ListHead)
 {
+    KeBugCheckEx(PFN_LIST_CORRUPT, PFN_CORRUPT_LIST_HEAD, (ULONG_PTR)ListHead, ListHead->Total,
+                 ListHead->Flink);
+}
+
+/*
+ * Takes the first page off a list and returns it referenced once. The head
+ * has no predecessor, so only its successor's back link changes. List is a
+ * constant at every call, so the bookkeeping folds away.
+ */
+static inline PFN_NUMBER RemoveHead(PMMPFNLIST ListHead, MMLISTS List)
+{
+    PMMPFN Database = MmPfnDatabase;
     PFN_NUMBER Pfn = ListHead->Flink;
-    Unlink(ListHead, Pfn);
-    MI_PFN_ELEMENT(Pfn)->u3.e2.ReferenceCount = 1;
+    if (Pfn == MM_EMPTY_LIST)
+        CorruptListHead(ListHead);
+    PMMPFN Pfn1 = &Database[Pfn];
+    PFN_NUMBER Next = Pfn1->u1.Flink;
+
+    ListHead->Flink = Next;
+    if (Next == MM_EMPTY_LIST)
+        ListHead->Blink = MM_EMPTY_LIST;
+    else
+        Database[Next].u2.Blink = MM_EMPTY_LIST;
+    ListHead->Total--;
+    if (CountsAsAvailable(List))
+        MmAvailablePages--;
+
+    Pfn1->u3.Long = PFN_U3(ActiveAndValid, 1);
+    Pfn1->u2.ShareCount = 0;
+    Pfn1->PteAddress = NULL;
     return Pfn;
 }
 
-PFN_NUMBER MiRemoveAnyPageLocked(void)
+/* MiRemoveAnyPageLocked's path when the free list is empty: zeroed, then standby. */
+PFN_NUMBER MiRemovePageFromOtherLists(void)
 {
-    if (MmFreePageListHead.Total)
-        return RemoveHead(&MmFreePageListHead);
     if (MmZeroedPageListHead.Total)
-        return RemoveHead(&MmZeroedPageListHead);
+        return RemoveHead(&MmZeroedPageListHead, ZeroedPageList);
     if (MmStandbyPageListHead.Total)
-        return RemoveHead(&MmStandbyPageListHead);
+        return RemoveHead(&MmStandbyPageListHead, StandbyPageList);
     return MI_NO_PAGE;
 }
 
@@ -111,7 +144,7 @@ PFN_NUMBER MiRemoveZeroPage(void)
 
     LOCK_PFN(OldIrql);
     if (MmZeroedPageListHead.Total) {
-        Pfn = RemoveHead(&MmZeroedPageListHead);
+        Pfn = RemoveHead(&MmZeroedPageListHead, ZeroedPageList);
         UNLOCK_PFN(OldIrql);
         return Pfn;
     }
@@ -122,50 +155,59 @@ PFN_NUMBER MiRemoveZeroPage(void)
     return Pfn;
 }
 
-void MiInsertPageInList(PMMPFNLIST ListHead, PFN_NUMBER Pfn)
+/* Links an active page into a list. PFN lock held; List is ListHead's name. */
+static inline void InsertPage(PMMPFNLIST ListHead, MMLISTS List, PFN_NUMBER Pfn)
 {
     CheckFrame(Pfn);
-    PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
+    PMMPFN Database = MmPfnDatabase;
+    PMMPFN Pfn1 = &Database[Pfn];
     if (Pfn1->u3.e2.e1.PageLocation != ActiveAndValid)
         KeBugCheckEx(PFN_LIST_CORRUPT, PFN_CORRUPT_PAGE_STATE, Pfn,
                      Pfn1->u3.e2.e1.PageLocation, ActiveAndValid);
 
-    Pfn1->u3.e2.e1.PageLocation = ListHead->ListName;
-    Pfn1->u3.e2.ReferenceCount = 0;
+    Pfn1->u3.Long = PFN_U3(List, 0);
     Pfn1->PteAddress = NULL;
-    if (ListHead->ListName <= FreePageList) {
+    if (List <= FreePageList) {
         /* Zeroed and free pages go to the head: the most recently freed is the warmest. */
-        Pfn1->u1.Flink = ListHead->Flink;
+        PFN_NUMBER First = ListHead->Flink;
+        Pfn1->u1.Flink = First;
         Pfn1->u2.Blink = MM_EMPTY_LIST;
-        if (ListHead->Flink == MM_EMPTY_LIST)
+        if (First == MM_EMPTY_LIST)
             ListHead->Blink = Pfn;
         else
-            MI_PFN_ELEMENT(ListHead->Flink)->u2.Blink = Pfn;
+            Database[First].u2.Blink = Pfn;
         ListHead->Flink = Pfn;
     } else {
+        PFN_NUMBER Last = ListHead->Blink;
         Pfn1->u1.Flink = MM_EMPTY_LIST;
-        Pfn1->u2.Blink = ListHead->Blink;
-        if (ListHead->Blink == MM_EMPTY_LIST)
+        Pfn1->u2.Blink = Last;
+        if (Last == MM_EMPTY_LIST)
             ListHead->Flink = Pfn;
         else
-            MI_PFN_ELEMENT(ListHead->Blink)->u1.Flink = Pfn;
+            Database[Last].u1.Flink = Pfn;
         ListHead->Blink = Pfn;
     }
     ListHead->Total++;
-    if (CountsAsAvailable(ListHead->ListName))
+    if (CountsAsAvailable(List))
         MmAvailablePages++;
 }
 
-void MiInsertPageInFreeListLocked(PFN_NUMBER Pfn)
+void MiInsertPageInList(PMMPFNLIST ListHead, PFN_NUMBER Pfn)
 {
-    MiInsertPageInList(&MmFreePageListHead, Pfn);
+    InsertPage(ListHead, ListHead->ListName, Pfn);
+}
+
+/* MiInsertPageInFreeListLocked for pages its fast check does not cover: every check, then the insert. */
+void MiInsertPageInFreeListChecked(PFN_NUMBER Pfn)
+{
+    InsertPage(&MmFreePageListHead, FreePageList, Pfn);
 }
 
 void MiInsertPageInFreeList(PFN_NUMBER Pfn)
 {
     KIRQL OldIrql;
     LOCK_PFN(OldIrql);
-    MiInsertPageInList(&MmFreePageListHead, Pfn);
+    MiInsertPageInFreeListLocked(Pfn);
     UNLOCK_PFN(OldIrql);
 }
 
@@ -175,7 +217,7 @@ void MiUnlinkPageFromList(PFN_NUMBER Pfn)
     MMLISTS List = MI_PFN_ELEMENT(Pfn)->u3.e2.e1.PageLocation;
     if (List > BadPageList)
         KeBugCheckEx(PFN_LIST_CORRUPT, PFN_CORRUPT_PAGE_STATE, Pfn, List, FreePageList);
-    Unlink(MmPageLocationList[List], Pfn);
+    Unlink(MmPageLocationList[List], List, Pfn, 0);
 }
 
 void MiInitializePfn(PFN_NUMBER Pfn, PMMPTE PointerPte, bool Modified)

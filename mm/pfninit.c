@@ -16,8 +16,9 @@
  * page; only the parts that describe real pages are backed by memory, so a
  * machine with a hole of 1 GB does not spend 6 MB describing it.
  *
- * Filling it: every page of a run starts on the free list, in ascending
- * order, except pages already in use — the kernel image, boot modules and
+ * Filling it: every page of a run starts on the free list — the pages above
+ * 16 MB in ascending order, then those below (the memory ISA-era devices can
+ * reach goes out last) — except pages already in use — the kernel image, boot modules and
  * everything MxGetNextPage handed out — which become ActiveAndValid. A walk
  * of the system page tables then records, for every page mapped in system
  * space, the PTE that maps it (PteAddress) and the page table holding that
@@ -34,6 +35,7 @@ static PFN_NUMBER MxFreeBase, MxFreeCount, MxFirstBootPage;
 bool MmPfnDatabaseReady;
 
 #define PFN_LIMIT_4GB   0x100000
+#define MI_LOW_MEMORY_PAGES (0x1000000 >> PAGE_SHIFT)   /* 16 MB */
 
 typedef struct {
     PFN_NUMBER Start, End;      /* [Start, End) */
@@ -254,6 +256,12 @@ static void RecordSystemMappings(void)
             if (!Value.u.Hard.Valid || !MiIsPhysicalPage(Value.u.Hard.PageFrameNumber))
                 continue;
             PMMPFN Pfn1 = MI_PFN_ELEMENT(Value.u.Hard.PageFrameNumber);
+            /*
+             * The boot page tables live in the kernel image, so they are also
+             * mapped as image pages: a page table is described by its PDE.
+             */
+            if ((ULONG)Pfn1->PteAddress >= PDE_BASE && (ULONG)Pfn1->PteAddress < PDE_BASE + PAGE_SIZE)
+                continue;
             Pfn1->PteAddress = Pte;
             Pfn1->u4.PteFrame = TablePfn;
         }
@@ -276,24 +284,30 @@ void MiInitializePfnDatabase(void)
     MmPfnDatabaseReady = true;
 
     PFN_NUMBER PreviousFree = MM_EMPTY_LIST;
-    for (ULONG i = 0; i < Block->NumberOfRuns; i++) {
-        PFN_NUMBER End = Block->Run[i].BasePage + Block->Run[i].PageCount;
-        for (PFN_NUMBER Pfn = Block->Run[i].BasePage; Pfn < End; Pfn++) {
-            if ((Pfn >= MxFirstBootPage && Pfn < MxFreeBase) || InLoaderImage(Pfn)) {
-                MarkActive(Pfn);
-                continue;
+    for (int Pass = 0; Pass < 2; Pass++) {
+        for (ULONG i = 0; i < Block->NumberOfRuns; i++) {
+            PFN_NUMBER First = Block->Run[i].BasePage;
+            PFN_NUMBER End = First + Block->Run[i].PageCount;
+            /* Pass 0: the pages above 16 MB; pass 1: the ones below. */
+            First = Pass == 0 ? MAX(First, MI_LOW_MEMORY_PAGES) : First;
+            End = Pass == 0 ? End : MIN(End, MI_LOW_MEMORY_PAGES);
+            for (PFN_NUMBER Pfn = First; Pfn < End; Pfn++) {
+                if ((Pfn >= MxFirstBootPage && Pfn < MxFreeBase) || InLoaderImage(Pfn)) {
+                    MarkActive(Pfn);
+                    continue;
+                }
+                /* Appended to the tail without the general insert. */
+                PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
+                Pfn1->u3.e2.e1.PageLocation = FreePageList;
+                Pfn1->u2.Blink = PreviousFree;
+                Pfn1->u1.Flink = MM_EMPTY_LIST;
+                if (PreviousFree == MM_EMPTY_LIST)
+                    MmFreePageListHead.Flink = Pfn;
+                else
+                    MI_PFN_ELEMENT(PreviousFree)->u1.Flink = Pfn;
+                PreviousFree = Pfn;
+                MmFreePageListHead.Total++;
             }
-            /* Appended to the free list in ascending order, without the general insert. */
-            PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
-            Pfn1->u3.e2.e1.PageLocation = FreePageList;
-            Pfn1->u2.Blink = PreviousFree;
-            Pfn1->u1.Flink = MM_EMPTY_LIST;
-            if (PreviousFree == MM_EMPTY_LIST)
-                MmFreePageListHead.Flink = Pfn;
-            else
-                MI_PFN_ELEMENT(PreviousFree)->u1.Flink = Pfn;
-            PreviousFree = Pfn;
-            MmFreePageListHead.Total++;
         }
     }
     MmFreePageListHead.Blink = PreviousFree;

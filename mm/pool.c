@@ -494,7 +494,7 @@ void ExFreePoolWithTag(PVOID P, ULONG Tag)
 {
     POOL_TYPE BasePoolType;
 
-    if (MiIsNonPagedPoolAddress(P) && !MiIsSpecialPoolAddress(P) && BYTE_OFFSET(P) != 0) {
+    if (MiIsNonPagedPoolAddress(P) && BYTE_OFFSET(P) != 0) {
         BasePoolType = NonPagedPool;
     } else if (MiIsPagedPoolAddress(P) && BYTE_OFFSET(P) != 0) {
         BasePoolType = PagedPool;
@@ -621,5 +621,6 @@ void MiInitializePool(void)
 
 void MiInitializePoolPhase1(void)
 {
+    MiInitializeSpecialPool();
     ExpRegisterPoolTagGuard();
 }

@@ -20,11 +20,8 @@
  * free: SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION (0xC1) if they changed.
  *
  * The special pool region MmSpecialPoolStart..MmSpecialPoolEnd is pairs of
- * pages, data then guard. NT takes it from system PTEs; until mm386's
- * system PTE allocator is merged, MiReserveSpecialPoolVa carves it from the
- * top of the nonpaged pool expansion area (lowering the nonpaged maximum if
- * the two would meet). That function is the only place that knows where
- * the region comes from. NT uses 0xCC/0xCD when the kernel is the caller
+ * pages, data then guard, reserved from system PTEs once at boot, as NT
+ * reserves it. NT uses 0xCC/0xCD when the kernel is the caller
  * and DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL (0xD5) and
  * DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION (0xD6) when it can name a
  * driver; mm386 has no drivers, so it is always the kernel's codes.
@@ -52,28 +49,17 @@ static KSPIN_LOCK MiSpecialPoolLock;
 static USHORT MiSpecialPoolFreeSlots[MI_SPECIAL_POOL_SLOTS];   /* FIFO ring of free slot numbers */
 static ULONG MiSpecialPoolFreeHead, MiSpecialPoolFreeCount;
 
-/*
- * The address space of special pool: Pages pages, at a fixed place for the
- * whole boot. This is the one function to switch to MiReserveSystemPtes.
- */
-static PVOID MiReserveSpecialPoolVa(ULONG Pages)
-{
-    ULONG Start = (ULONG)MmNonPagedPoolEnd - Pages * PAGE_SIZE;
-    ULONG Room = Start - (ULONG)MmNonPagedPoolExpansionStart;
-    if (MmMaximumNonPagedPoolInBytes - MmSizeOfNonPagedPoolInBytes > Room) {
-        MmMaximumNonPagedPoolInBytes = MmSizeOfNonPagedPoolInBytes + Room;
-        DbgPrint("specpool: nonpaged pool maximum lowered to %u KB to make room for special pool\n",
-                 MmMaximumNonPagedPoolInBytes / 1024);
-    }
-    return (PVOID)Start;
-}
-
 void MiInitializeSpecialPool(void)
 {
     if (!KeBootOptions.SpecialPool)
         return;
+    PMMPTE First = MiReserveSystemPtes(2 * MI_SPECIAL_POOL_SLOTS, SystemPteSpace);
+    if (!First) {
+        DbgPrint("specpool: no %u system PTEs for special pool; /SPECIALPOOL ignored\n", 2 * MI_SPECIAL_POOL_SLOTS);
+        return;
+    }
     KeInitializeSpinLock(&MiSpecialPoolLock);
-    MmSpecialPoolStart = MiReserveSpecialPoolVa(2 * MI_SPECIAL_POOL_SLOTS);
+    MmSpecialPoolStart = MiPteToAddress(First);
     MmSpecialPoolEnd = (PVOID)((ULONG)MmSpecialPoolStart + 2 * MI_SPECIAL_POOL_SLOTS * PAGE_SIZE);
     for (ULONG i = 0; i < MI_SPECIAL_POOL_SLOTS; i++)
         MiSpecialPoolFreeSlots[i] = (USHORT)i;

@@ -18,6 +18,8 @@ def main():
     ap.add_argument('--kernel', required=True)
     ap.add_argument('--cfg', required=True)
     ap.add_argument('--args', default='')
+    ap.add_argument('--module', action='append', default=[],
+                    help='a file to put in /boot/ for grub.cfg to load as a multiboot module')
     ap.add_argument('-o', '--output', required=True)
     a = ap.parse_args()
 
@@ -27,6 +29,8 @@ def main():
     try:
         os.makedirs(os.path.join(stage, 'boot', 'grub'))
         shutil.copy(a.kernel, os.path.join(stage, 'boot', 'mm386.elf'))
+        for module in a.module:
+            shutil.copy(module, os.path.join(stage, 'boot', os.path.basename(module)))
         with open(os.path.join(stage, 'boot', 'grub', 'grub.cfg'), 'w') as f:
             f.write(cfg)
         r = subprocess.run(['grub-mkrescue', '-o', a.output, stage],

@@ -83,17 +83,17 @@ class Boot:
         self.log.flush()
         return True
 
-    def wait_for(self, pattern, timeout):
-        """Waits until the output (from `since`) matches pattern; returns the match or None."""
+    def wait_for(self, pattern, timeout, since=0):
+        """Waits until the output (from offset `since` of text()) matches pattern; returns the match or None."""
         regex = re.compile(pattern)
         deadline = time.monotonic() + timeout
         while True:
-            m = regex.search(self.text())
+            m = regex.search(self.text(), since)
             if m:
                 return m
             left = deadline - time.monotonic()
             if left <= 0 or not self._pump(min(left, 0.5)):
-                m = regex.search(self.text())
+                m = regex.search(self.text(), since)
                 return m
 
     def send(self, text):

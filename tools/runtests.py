@@ -6,8 +6,10 @@ command line; the kernel prints KTAP version 1 on COM1 and reports its
 verdict through isa-debug-exit. Death tests (a bugcheck is the expected
 result) are listed by the first configuration's run and then booted one by
 one, with that configuration's switches plus any the test declares
-(KTEST_DEATH_SWITCHES: `# death: NAME CODE SWITCHES...`). Further host-side checks (the kd> session, gdb, the layout diagrams)
-register in CHECKS. Every serial log is kept under build/test/.
+(KTEST_DEATH_SWITCHES: `# death: NAME CODE SWITCHES...`). BOOT_FAILURES are
+boots whose switches must stop the kernel during initialisation with a given
+bugcheck (bad input such as /MAXMEM=4). Further host-side checks (the kd>
+session, gdb, the layout diagrams) register in CHECKS. Every serial log is kept under build/test/.
 
 The last line printed is always `N passed, N failed` (with `, N skipped`
 when some were), and the exit status is non-zero on any failure, missing
@@ -23,8 +25,15 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
+import gdbsession  # noqa: E402
+import kdsession  # noqa: E402
+import layoutsvg  # noqa: E402
 
 LOG_DIR = os.path.join('build', 'test')
+
+# A boot module: the 2gb-128m configuration loads it with -initrd, the GRUB
+# ISO's self-test entry with `module`; tests/kernel/boot.c checks it arrived.
+BOOT_MODULE = os.path.join('tests', 'data', 'bootmod.txt')
 
 # name, RAM, boot switches, boot through the GRUB ISO instead of -kernel
 CONFIGS = [
@@ -32,14 +41,26 @@ CONFIGS = [
     ('3gb-128m', '128M', '/3GB', False),
     ('2gb-16m', '16M', '', False),
     ('3gb-3g', '3G', '/3GB', False),
+    ('userva2560-64m', '64M', '/3GB /USERVA=2560', False),
+    ('2gb-17m', '17M', '', False),
+    ('2gb-maxmem48', '128M', '/MAXMEM=48', False),
     ('2gb-128m-specialpool', '128M', '/SPECIALPOOL=Spcl', False),
     ('grub-iso-2gb-128m', '128M', '', True),
+]
+
+# Boots whose expected outcome is a bugcheck during initialisation:
+# name, RAM, switches, bugcheck code, text the console must show.
+BOOT_FAILURES = [
+    ('maxmem-too-small', '128M', '/MAXMEM=4', 0x7D, r'mm386 needs at least \d+ pages'),
 ]
 DEATH_CONFIG = CONFIGS[0]
 BOOT_TIMEOUT = 90
 
 # Host-side checks: name -> function(args) returning a list of (test name, ok, details).
 CHECKS = {}
+CHECKS['kd-session'] = kdsession.run            # the kd> prompt driven over COM1
+CHECKS['layout-diagrams'] = layoutsvg.check     # docs/layout-*.svg still match the boot table
+CHECKS['gdb-session'] = gdbsession.run          # the gdb extension against QEMU's stub
 
 
 class Result:
@@ -65,7 +86,7 @@ RESULT = re.compile(r'^(    )?(ok|not ok) (\d+) (\S+)(?:\s+#\s*(SKIP)\b.*)?$')
 PLAN = re.compile(r'^(    )?1\.\.(\d+)$')
 SUBTEST = re.compile(r'^    # Subtest: (\S+)$')
 DIAG = re.compile(r'^    # (.*)$')
-SUMMARY = re.compile(r'^# ktest: (\d+) passed, (\d+) failed$')
+SUMMARY = re.compile(r'^# ktest: (\d+) passed, (\d+) failed, (\d+) skipped$')
 
 
 def parse_ktap(text, result):
@@ -104,7 +125,7 @@ def parse_ktap(text, result):
             continue
         m = SUMMARY.match(line)
         if m:
-            summary = (int(m.group(1)), int(m.group(2)))
+            summary = (int(m.group(1)), int(m.group(2)), int(m.group(3)))
     for s, n in planned.items():
         if seen.get(s, 0) < n:
             result.fail(f'suite {s}: planned {n} results, got {seen.get(s, 0)} (the run stopped in it)')
@@ -117,6 +138,7 @@ def boot_config(args, config):
     result.log = os.path.join(LOG_DIR, name + '.log')
     with qemu.Boot(result.log, memory=memory, kernel=args.kernel,
                    iso=args.iso if use_iso else None,
+                   initrd=BOOT_MODULE if config == DEATH_CONFIG else None,
                    append=('ktest ' + switches).strip()) as boot:
         if use_iso:
             # GRUB shows its menu on COM1; pick the self-test entry by its hotkey.
@@ -134,9 +156,10 @@ def boot_config(args, config):
         if stop:
             result.problems.append('      ' + stop.group(0).replace('\n', ' '))
     elif summary is None:
-        result.fail('no "# ktest: N passed, N failed" line')
-    elif summary != (result.passed, result.failed):
-        result.fail(f'kernel counted {summary}, runner counted {(result.passed, result.failed)}')
+        result.fail('no "# ktest: N passed, N failed, N skipped" line')
+    elif summary != (result.passed, result.failed, result.skipped):
+        result.fail(f'kernel counted {summary}, runner counted '
+                    f'{(result.passed, result.failed, result.skipped)}')
     if result.passed + result.failed == 0:
         result.fail('no test ran')
     result.death_tests = re.findall(r'^# death: (\S+) 0x([0-9A-Fa-f]+)(?: (.+))?$', text, re.M)
@@ -164,6 +187,28 @@ def boot_death_test(args, name, code, test_switches):
         problems.append('the kernel did not report "ok"')
     if problems:
         result.fail(f'not ok {name}: ' + '; '.join(problems))
+    else:
+        result.passed = 1
+    return result
+
+
+def boot_expecting_failure(args, name, memory, switches, code, message):
+    result = Result('boot ' + name)
+    result.log = os.path.join(LOG_DIR, 'boot-' + name + '.log')
+    with qemu.Boot(result.log, memory=memory, kernel=args.kernel,
+                   append=('ktest ' + switches).strip()) as boot:
+        status = boot.wait_exit(args.timeout)
+        result.seconds = boot.elapsed()
+        text = boot.text()
+    problems = []
+    if status != qemu.EXIT_FAILURE:
+        problems.append(qemu.describe_exit(status))
+    if not re.search(rf'^\*\*\* STOP: 0x{code:08X} ', text, re.M):
+        problems.append(f'no STOP 0x{code:08X} screen')
+    if not re.search(message, text):
+        problems.append(f'the console does not say /{message}/')
+    if problems:
+        result.fail(f'not ok {name} ({switches}): ' + '; '.join(problems))
     else:
         result.passed = 1
     return result
@@ -217,6 +262,8 @@ def main():
     with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as pool:
         boots = {pool.submit(boot_config, a, c): c for c in configs}
         checks = [pool.submit(run_check, a, n, f) for n, f in CHECKS.items()] if not a.only else []
+        if not a.only:
+            checks += [pool.submit(boot_expecting_failure, a, *b) for b in BOOT_FAILURES]
         death = []
         for future in concurrent.futures.as_completed(boots):
             r = future.result()

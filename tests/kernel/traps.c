@@ -194,7 +194,7 @@ static int __attribute__((noinline)) Recurse(int Depth)
     return Recurse(Depth + 1) + Frame[0];
 }
 
-/* Unbounded recursion hits the boot stack's guard page; the double fault task reports it (0x7F, 8). */
+/* Unbounded recursion on the initial thread's stack (MmCreateKernelStack) hits its guard page; the double fault task reports it (0x7F, 8). */
 KTEST_DEATH_P1(traps, kernel_stack_overflow, UNEXPECTED_KERNEL_MODE_TRAP, TRAP_DOUBLE_FAULT)
 {
     Recurse(0);

@@ -1,0 +1,329 @@
+/*
+ * mm/kdexts.c — the memory manager seen from the kd> prompt: !address,
+ * !pte, !vtop, !pfn and !vm.
+ *
+ * NT's debugger looks at the memory manager from outside, through the
+ * extension commands of kdexts.dll that Windows Internals uses on every
+ * page. mm386's commands have the same names and print the same shapes, but
+ * they run inside the kernel, at the prompt, and read the structures
+ * directly: a PDE and a PTE through the self-map, the PFN database, the list
+ * heads, the layout table computed at boot. They only read, without taking
+ * locks, as a debugger does, and a PTE is read only after the PDE above it
+ * was found valid, so no command here can fault.
+ *
+ * The gdb extension (tools/gdb/) shows the same views from outside, for a
+ * kernel stopped at a breakpoint or hung. It cannot call into the kernel,
+ * so the constants it needs beyond symbols and structure layouts are kept in
+ * memory: KdDebuggerDataBlock, as NT's debugger finds what it needs through
+ * the kernel's KDDEBUGGER_DATA block, and the name tables below. The two
+ * views must agree; docs/KD.md shows both.
+ */
+#include <kd.h>
+#include "mi.h"
+
+/*
+ * What the gdb extension reads to learn the build's constants (it has the
+ * symbols and the types from the ELF, but not the #defines). Never written.
+ */
+typedef struct _KDDEBUGGER_DATA {
+    ULONG PteBase, PteTop, PdeBase, SelfMapPde;
+    ULONG HyperSpace, HyperSpaceEnd, HyperSpacePtes;
+    ULONG PageSize, PageShift, PdeShift, PtesPerPage;
+    ULONG EmptyList;
+    ULONG KernelVaOffset;
+    ULONG ProtectNoCache, ProtectGuardPage, ProtectDecommit, ProtectNoAccess;
+} KDDEBUGGER_DATA;
+
+__attribute__((used)) const KDDEBUGGER_DATA KdDebuggerDataBlock = {
+    .PteBase = PTE_BASE, .PteTop = PTE_TOP, .PdeBase = PDE_BASE, .SelfMapPde = SELF_MAP_PDE,
+    .HyperSpace = HYPER_SPACE, .HyperSpaceEnd = HYPER_SPACE_END, .HyperSpacePtes = MI_HYPERSPACE_PTES,
+    .PageSize = PAGE_SIZE, .PageShift = PAGE_SHIFT, .PdeShift = PDE_SHIFT, .PtesPerPage = PTE_PER_PAGE,
+    .EmptyList = MM_EMPTY_LIST,
+    .KernelVaOffset = KERNEL_VA_OFFSET,
+    .ProtectNoCache = MM_NOCACHE, .ProtectGuardPage = MM_GUARD_PAGE,
+    .ProtectDecommit = MM_DECOMMIT, .ProtectNoAccess = MM_NOACCESS,
+};
+
+/* A page's state as !pfn prints it, indexed by MMLISTS. */
+const char *const MiPageLocationNames[TransitionPage + 1] = {
+    "Zeroed", "Free", "Standby", "Modified", "ModifiedNoWrite", "Bad", "Active", "Transition",
+};
+
+/* The access part (low three bits) of a software PTE's protection. */
+const char *const MiProtectionNames[8] = {
+    "ZeroAccess", "ReadOnly", "Execute", "ExecuteRead",
+    "ReadWrite", "WriteCopy", "ExecuteReadWrite", "ExecuteWriteCopy",
+};
+
+#define KD_COLUMN 27        /* !pte prints the PDE, then the PTE from this column */
+
+/* "4 - ReadWrite", "c - NoCache ReadWrite", "18 - NoAccess": NT's 5-bit protection. */
+static void KdFormatProtection(char *Out, size_t Size, ULONG Protection)
+{
+    if (Protection == MM_NOACCESS)
+        snprintf(Out, Size, "Protect: %x - NoAccess", Protection);
+    else if (Protection == MM_DECOMMIT)
+        snprintf(Out, Size, "Protect: %x - Decommitted", Protection);
+    else
+        snprintf(Out, Size, "Protect: %x - %s%s%s", Protection,
+                 (Protection & MM_GUARD_PAGE) ? "Guard " : "",
+                 (Protection & MM_NOCACHE) ? "NoCache " : "", MiProtectionNames[Protection & 7]);
+}
+
+/* WinDbg's flags of a valid PTE or PDE: C G L D A N T, K or U, W or R, E, V; '-' where clear. */
+static void KdFormatHardwareFlags(char Flags[12], MMPTE Pte)
+{
+    Flags[0] = Pte.u.Hard.CopyOnWrite ? 'C' : '-';
+    Flags[1] = Pte.u.Hard.Global ? 'G' : '-';
+    Flags[2] = Pte.u.Hard.LargePage ? 'L' : '-';
+    Flags[3] = Pte.u.Hard.Dirty ? 'D' : '-';
+    Flags[4] = Pte.u.Hard.Accessed ? 'A' : '-';
+    Flags[5] = Pte.u.Hard.CacheDisable ? 'N' : '-';
+    Flags[6] = Pte.u.Hard.WriteThrough ? 'T' : '-';
+    Flags[7] = Pte.u.Hard.Owner ? 'U' : 'K';
+    Flags[8] = Pte.u.Hard.Write ? 'W' : 'R';
+    Flags[9] = 'E';             /* without PAE's NX bit every mapped page is executable */
+    Flags[10] = 'V';
+    Flags[11] = '\0';
+}
+
+ULONG MiDescribePte(char Lines[MI_PTE_DESCRIPTION_LINES][MI_PTE_DESCRIPTION_LENGTH], PMMPTE PointerPte,
+                    MMPTE Pte)
+{
+    char Flags[12];
+    ULONG n = 0;
+
+    if (Pte.u.Hard.Valid) {
+        KdFormatHardwareFlags(Flags, Pte);
+        snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "pfn %-9x %s", Pte.u.Hard.PageFrameNumber, Flags);
+        return n;
+    }
+    snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "not valid");
+    if (PointerPte == MiAddressToPte(HYPER_SPACE)) {
+        /* hypermap.c: PTE 0 of hyperspace counts the mapping slots still unused. */
+        snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "HyperSpace counter: %u", Pte.u.Hard.PageFrameNumber);
+        snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "free mapping PTEs");
+        return n;
+    }
+    if (Pte.u.Long == 0)
+        return n;
+    if (Pte.u.Soft.Prototype) {
+        /* NT's x86 rule: prototype PTEs live in paged pool; the fields give the offset. */
+        ULONG Proto = (ULONG)MmPagedPoolStart + (Pte.u.Proto.ProtoAddressHigh << 9) +
+                      (Pte.u.Proto.ProtoAddressLow << 2);
+        snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "Proto: %08X%s", Proto,
+                 Pte.u.Proto.ReadOnly ? " ReadOnly" : "");
+        return n;
+    }
+    if (Pte.u.Soft.Transition)
+        snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "Transition: %x", Pte.u.Trans.PageFrameNumber);
+    else if (Pte.u.Soft.PageFileHigh != 0 || Pte.u.Soft.PageFileLow != 0) {
+        snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "PageFile: %2x", Pte.u.Soft.PageFileLow);
+        snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "Offset: %x", Pte.u.Soft.PageFileHigh);
+    } else if (MiIsDemandZeroPte(Pte))
+        snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "DemandZero");
+    KdFormatProtection(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, Pte.u.Soft.Protection);
+    return n;
+}
+
+KD_COMMAND(pte, "!pte", "VA", "the PDE and PTE that map VA, decoded (a VA in the page tables is taken as a PTE)")
+{
+    ULONG Va;
+    char Left[MI_PTE_DESCRIPTION_LINES][MI_PTE_DESCRIPTION_LENGTH];
+    char Right[MI_PTE_DESCRIPTION_LINES][MI_PTE_DESCRIPTION_LENGTH];
+    ULONG nLeft, nRight = 0;
+
+    if (Argc != 2 || !KdParseAddress(Argv[1], &Va)) {
+        DbgPrint("usage: !pte VA\n");
+        return;
+    }
+    if (Va >= PTE_BASE && Va <= PTE_TOP) {
+        /* WinDbg's rule: an address in the page tables names a PTE; show what it maps. */
+        Va = (ULONG)MiPteToAddress(Va & ~(sizeof(MMPTE) - 1));
+    }
+    PMMPTE PointerPde = MiAddressToPde(Va), PointerPte = MiAddressToPte(Va);
+    MMPTE Pde = MiReadPte(PointerPde);
+
+    nLeft = MiDescribePte(Left, PointerPde, Pde);
+    DbgPrint("%*sVA %08x\n", KD_COLUMN - 7, "", Va);
+    DbgPrint("PDE at %08X%*sPTE at %08X\n", (ULONG)PointerPde, KD_COLUMN - 15, "", (ULONG)PointerPte);
+    if (!Pde.u.Hard.Valid) {
+        /* No page table: the PTE itself must not be read (the self-map would fault). */
+        DbgPrint("contains %08X\n", Pde.u.Long);
+    } else if (Pde.u.Hard.LargePage) {
+        DbgPrint("contains %08X\n", Pde.u.Long);
+        snprintf(Right[nRight++], MI_PTE_DESCRIPTION_LENGTH, "LARGE PAGE pfn %x",
+                 Pde.u.Hard.PageFrameNumber + MiGetPteOffset(Va));
+    } else {
+        MMPTE Pte = MiReadPte(PointerPte);
+        DbgPrint("contains %08X%*scontains %08X\n", Pde.u.Long, KD_COLUMN - 17, "", Pte.u.Long);
+        nRight = MiDescribePte(Right, PointerPte, Pte);
+    }
+    for (ULONG i = 0; i < MAX(nLeft, nRight); i++) {
+        if (i < nRight)
+            DbgPrint("%-*s%s\n", KD_COLUMN, i < nLeft ? Left[i] : "", Right[i]);
+        else
+            DbgPrint("%s\n", Left[i]);
+    }
+}
+
+KD_COMMAND(vtop, "!vtop", "[0] VA", "the physical address VA translates to now (MmGetPhysicalAddress)")
+{
+    ULONG Va;
+
+    /* WinDbg's form is "!vtop DirBase VA"; only the current directory (0) is supported. */
+    if (Argc == 3 && strcmp(Argv[1], "0") == 0) {
+        Argc--;
+        Argv++;
+    }
+    if (Argc != 2 || !KdParseAddress(Argv[1], &Va)) {
+        DbgPrint("usage: !vtop [0] VA\n");
+        return;
+    }
+    PHYSICAL_ADDRESS Physical = MmGetPhysicalAddress((PVOID)Va);
+    if (Physical == 0)
+        DbgPrint("Virtual address %08x is not mapped\n", Va);
+    else
+        DbgPrint("Virtual address %08x translates to physical address %llx\n", Va, Physical);
+}
+
+KD_COMMAND(pfn, "!pfn", "PFN", "a physical page's PFN entry: state or list, counts, the PTE that maps it")
+{
+    static const struct {
+        ULONG Bit;
+        const char *Name;
+    } FlagNames[] = {
+        { 1, "Modified" }, { 2, "PrototypePte" }, { 4, "ReadInProgress" },
+        { 8, "WriteInProgress" }, { 16, "InPageError" }, { 32, "RemovalRequested" },
+    };
+    ULONG Pfn;
+
+    if (Argc != 2 || !KdParseHex(Argv[1], &Pfn)) {
+        DbgPrint("usage: !pfn PFN (hex page frame number; !pte VA shows the one mapping VA)\n");
+        return;
+    }
+    if (Pfn > MmHighestPhysicalPage || !MiIsPhysicalPage(Pfn)) {
+        DbgPrint("%x is not a page of RAM; RAM is pages", Pfn);
+        for (ULONG i = 0; i < MmPhysicalMemoryBlock.NumberOfRuns; i++) {
+            const PHYSICAL_MEMORY_RUN *Run = &MmPhysicalMemoryBlock.Run[i];
+            DbgPrint(" %x-%x", Run->BasePage, Run->BasePage + Run->PageCount - 1);
+        }
+        DbgPrint("\n");
+        return;
+    }
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
+    MMPFN Entry = *Pfn1;
+    MMPFNENTRY e1 = Entry.u3.e2.e1;
+    ULONG Set = (e1.Modified ? 1 : 0) | (e1.PrototypePte ? 2 : 0) | (e1.ReadInProgress ? 4 : 0) |
+                (e1.WriteInProgress ? 8 : 0) | (e1.InPageError ? 16 : 0) | (e1.RemovalRequested ? 32 : 0);
+    char Letters[8] = "", Words[96] = "";
+    size_t nWords = 0;
+
+    for (ULONG i = 0, nLetters = 0; i < ARRAY_SIZE(FlagNames); i++) {
+        if (Set & FlagNames[i].Bit) {
+            Letters[nLetters++] = FlagNames[i].Name[0];
+            Letters[nLetters] = '\0';
+            nWords += (size_t)snprintf(Words + nWords, sizeof(Words) - nWords, "%s ", FlagNames[i].Name);
+        }
+    }
+    DbgPrint("    PFN %08X at address %08X\n", Pfn, (ULONG)Pfn1);
+    DbgPrint("    flink       %08X  blink / share count %08X  pteaddress %08X\n",
+             Entry.u1.Flink, Entry.u2.Blink, (ULONG)Entry.PteAddress);
+    DbgPrint("    reference count %04X\n", Entry.u3.e2.ReferenceCount);
+    DbgPrint("    restore pte %08X  containing page        %06X  %-*s%s\n", Entry.OriginalPte.u.Long,
+             Entry.u4.PteFrame, Letters[0] ? 11 : 0, MiPageLocationNames[e1.PageLocation], Letters);
+    if (nWords)
+        DbgPrint("    %s\n", Words);
+    if ((ULONG)Entry.PteAddress >= PTE_BASE && (ULONG)Entry.PteAddress <= PTE_TOP)
+        DbgPrint("    pteaddress is the PTE of VA %08X\n", (ULONG)MiPteToAddress(Entry.PteAddress));
+}
+
+/* Pages of [Start, Start + Size) that a valid PTE or a large PDE maps now, in this address space. */
+static ULONG KdCountMappedPages(ULONG Start, ULONG Size)
+{
+    ULONG Last = Start + (Size - 1), Count = 0;
+
+    for (ULONG PdeIndex = Start >> PDE_SHIFT; PdeIndex <= Last >> PDE_SHIFT; PdeIndex++) {
+        MMPTE Pde = MiReadPte((PMMPTE)PDE_BASE + PdeIndex);
+        ULONG From = MAX(Start, PdeIndex << PDE_SHIFT);
+        ULONG To = MIN(Last, (PdeIndex << PDE_SHIFT) | ((1u << PDE_SHIFT) - 1));
+        if (!Pde.u.Hard.Valid)
+            continue;
+        if (Pde.u.Hard.LargePage) {
+            Count += ((To - From) >> PAGE_SHIFT) + 1;
+            continue;
+        }
+        for (PMMPTE Pte = MiAddressToPte(From); Pte <= MiAddressToPte(To); Pte++)
+            Count += MiReadPte(Pte).u.Hard.Valid;
+    }
+    return Count;
+}
+
+KD_COMMAND(address, "!address", "", "the running split's layout: every region, its bounds, size and what is mapped now")
+{
+    ULONG UserMb = (ULONG)MmSystemRangeStart >> 20;
+    char Size[16], Mapped[16];
+
+    DbgPrint("Virtual address space: %u MB user / %u MB system\n", UserMb, 4096 - UserMb);
+    DbgPrint("MmSystemRangeStart %08x  MmHighestUserAddress %08x  MmUserProbeAddress %08x\n",
+             (ULONG)MmSystemRangeStart, (ULONG)MmHighestUserAddress, (ULONG)MmUserProbeAddress);
+    DbgPrint("  %-8s  %-8s  %9s  %9s  %-29s %s\n", "start", "end", "size", "mapped", "variable",
+             "what lives there");
+    for (ULONG i = 0; i < MiLayoutCount; i++) {
+        const MI_REGION *r = &MiLayout[i];
+        MiFormatSize(Size, sizeof(Size), r->Size);
+        ULONG MappedPages = KdCountMappedPages(r->Start, r->Size);
+        if (MappedPages)
+            MiFormatSize(Mapped, sizeof(Mapped), MappedPages << PAGE_SHIFT);
+        else
+            strlcpy(Mapped, "-", sizeof(Mapped));
+        DbgPrint("  %08x  %08x  %9s  %9s  %-29s %s\n", r->Start, r->Start + (r->Size - 1), Size, Mapped,
+                 r->Variable, r->Description);
+    }
+}
+
+/* One line of !vm: a page count and the same in KB, WinDbg's way. */
+static void KdVmLine(const char *Name, ULONG Pages)
+{
+    DbgPrint("      %-22s%8u   (%9u Kb)\n", Name, Pages, Pages * (PAGE_SIZE / 1024));
+}
+
+static void KdVmPhysicalMemory(void)
+{
+    ULONG Listed = 0;
+
+    KdVmLine("Physical Memory:", MmPhysicalMemoryBlock.NumberOfPages);
+    KdVmLine("Available Pages:", MmAvailablePages);
+    for (ULONG List = ZeroedPageList; List <= BadPageList; List++) {
+        char Name[24];
+        snprintf(Name, sizeof(Name), "  %s:", MiPageLocationNames[List]);
+        KdVmLine(Name, MmPageLocationList[List]->Total);
+        Listed += MmPageLocationList[List]->Total;
+    }
+    KdVmLine("  Active:", MmPhysicalMemoryBlock.NumberOfPages - Listed);
+    KdVmLine("System page tables:", MmSystemPageTablePages);
+    DbgPrint("      %-22s%8u\n", "HyperSpace flushes:", MiHyperSpaceFlushes);
+}
+
+static void KdVmCommit(void)
+{
+    KdVmLine("Committed pages:", MmTotalCommittedPages);
+    KdVmLine("Commit limit:", MmTotalCommitLimit);
+}
+
+/*
+ * !vm prints these in order, NT's order: physical memory and its lists,
+ * then (as those subsystems arrive) free system PTEs and pool usage against
+ * the pool limits, then commit.
+ */
+static void (*const KdVmSections[])(void) = {
+    KdVmPhysicalMemory,
+    KdVmCommit,
+};
+
+KD_COMMAND(vm, "!vm", "", "physical memory by list, and commit")
+{
+    DbgPrint("*** Virtual Memory Usage ***\n");
+    for (ULONG i = 0; i < ARRAY_SIZE(KdVmSections); i++)
+        KdVmSections[i]();
+}

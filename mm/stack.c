@@ -1,0 +1,152 @@
+/*
+ * mm/stack.c — kernel stacks: pages in system PTEs above a guard page.
+ *
+ * Every thread runs kernel code on a kernel stack of its own. NT takes them
+ * from system PTEs: MmCreateKernelStack reserves the stack's pages plus one
+ * PTE below them, backs the pages with fresh physical pages, and leaves the
+ * lowest PTE not valid — the guard page. A stack grows down; code that
+ * overflows it touches the guard page, and the page fault cannot even be
+ * delivered (it needs the stack), so the CPU raises a double fault, which
+ * arrives on its own task (hal/gdt.c) and bugchecks UNEXPECTED_KERNEL_MODE_TRAP
+ * (0x7F, parameter 1 = 8). A small stack is 3 pages (12 KB), a large one 15
+ * (60 KB); with the guard that is 4 or 16 PTEs, two of the system PTE
+ * cache's sizes, so stacks come and go without walking the free list.
+ *
+ * The guard PTE holds a software PTE with the no-access protection
+ * (MM_NOACCESS): not valid for the MMU, recognisable to a reader. That, and
+ * the system PTE pool's record of where each reservation starts and ends,
+ * is how MmIdentifyKernelStack names the stack an address (or a fault in a
+ * guard page) belongs to — without a lock, since the double-fault handler
+ * asks. NT charges commit for a stack's pages, and so does mm386. NT commits
+ * only 12 KB of a large stack and grows it on demand (MmGrowKernelStack);
+ * mm386 commits a large stack whole.
+ *
+ * The helpers that back reserved PTEs with fresh pages, and free them, are
+ * here too, with the resident memory built from them that MDLs are kept in
+ * until the executive pool exists.
+ */
+#include "mi.h"
+
+/* What the guard PTE below every kernel stack holds. */
+static inline MMPTE MiKernelStackGuardPte(void)
+{
+    return MiMakeDemandZeroPte(MM_NOACCESS);
+}
+
+static inline ULONG MiKernelStackPages(BOOLEAN LargeStack)
+{
+    return (LargeStack ? KERNEL_LARGE_STACK_SIZE : KERNEL_STACK_SIZE) >> PAGE_SHIFT;
+}
+
+bool MiFillSystemPtesWithPages(PMMPTE FirstPte, ULONG Count)
+{
+    for (ULONG i = 0; i < Count; i++) {
+        PFN_NUMBER Pfn = MiRemoveAnyPage();
+        if (Pfn == MI_NO_PAGE) {
+            MiFreeSystemPtePages(FirstPte, i);
+            return false;
+        }
+        MiWritePte(FirstPte + i, MiMakeValidPte(Pfn, MI_PTE_KERNEL_READWRITE));
+        MiInitializePfn(Pfn, FirstPte + i, true);
+    }
+    return true;
+}
+
+/*
+ * The TLB may still translate these addresses to the freed pages until the
+ * system PTE pool's next flush; the addresses are not handed out before it,
+ * and the caller, like NT's, must not touch what it freed.
+ */
+void MiFreeSystemPtePages(PMMPTE FirstPte, ULONG Count)
+{
+    for (ULONG i = 0; i < Count; i++) {
+        MMPTE Pte = MiReadPte(FirstPte + i);
+        if (!Pte.u.Hard.Valid)
+            continue;
+        MiWritePte(FirstPte + i, (MMPTE){ .u.Long = 0 });
+        MiInsertPageInFreeList(Pte.u.Hard.PageFrameNumber);
+    }
+}
+
+PVOID MiAllocateSystemPteMemory(ULONG Pages)
+{
+    PMMPTE Pte = MiReserveSystemPtes(Pages, SystemPteSpace);
+    if (!Pte)
+        return NULL;
+    if (!MiFillSystemPtesWithPages(Pte, Pages)) {
+        MiReleaseSystemPtes(Pte, Pages, SystemPteSpace);
+        return NULL;
+    }
+    return MiPteToAddress(Pte);
+}
+
+void MiFreeSystemPteMemory(PVOID Va)
+{
+    PMMPTE Pte = MiAddressToPte(Va), Start;
+    ULONG Pages = BYTE_OFFSET(Va) == 0 ? MiQuerySystemPteAllocation(Pte, &Start) : 0;
+
+    if (Pages == 0 || Start != Pte)
+        KeBugCheckEx(SYSTEM_PTE_MISUSE, PTE_RELEASE_NOT_PERMITTED, (ULONG_PTR)Va, 0, 0);
+    MiFreeSystemPtePages(Pte, Pages);
+    MiReleaseSystemPtes(Pte, Pages, SystemPteSpace);
+}
+
+PVOID MmCreateKernelStack(BOOLEAN LargeStack, UCHAR Node)
+{
+    ULONG Pages = MiKernelStackPages(LargeStack);
+
+    if (!MiChargeCommitment(Pages))
+        return NULL;
+    PMMPTE Guard = MiReserveSystemPtes(Pages + 1, SystemPteSpace);
+    if (!Guard) {
+        MiReturnCommitment(Pages);
+        return NULL;
+    }
+    if (!MiFillSystemPtesWithPages(Guard + 1, Pages)) {
+        MiReleaseSystemPtes(Guard, Pages + 1, SystemPteSpace);
+        MiReturnCommitment(Pages);
+        return NULL;
+    }
+    MiWritePte(Guard, MiKernelStackGuardPte());
+    return MiPteToAddress(Guard + 1 + Pages);
+}
+
+/* The guard PTE of the kernel stack whose base is Stack, or NULL if Stack is not one's base. */
+static PMMPTE MiKernelStackGuard(PVOID Stack, ULONG Pages)
+{
+    PMMPTE Guard = MiAddressToPte(Stack) - Pages - 1;
+    PMMPTE Start;
+
+    if (BYTE_OFFSET(Stack) != 0 || MiQuerySystemPteAllocation(Guard, &Start) != Pages + 1 ||
+        Start != Guard || MiReadPte(Guard).u.Long != MiKernelStackGuardPte().u.Long)
+        return NULL;
+    return Guard;
+}
+
+VOID MmDeleteKernelStack(PVOID PointerKernelStack, BOOLEAN LargeStack)
+{
+    ULONG Pages = MiKernelStackPages(LargeStack);
+    PMMPTE Guard = MiKernelStackGuard(PointerKernelStack, Pages);
+
+    if (!Guard)
+        KeBugCheckEx(SYSTEM_PTE_MISUSE, PTE_RELEASE_NOT_PERMITTED, (ULONG_PTR)PointerKernelStack,
+                     Pages + 1, 0);
+    MiFreeSystemPtePages(Guard + 1, Pages);
+    MiReleaseSystemPtes(Guard, Pages + 1, SystemPteSpace);
+    MiReturnCommitment(Pages);
+}
+
+bool MmIdentifyKernelStack(ULONG Address, KE_STACK_INFO *Info)
+{
+    PMMPTE Start;
+    ULONG Count = MiQuerySystemPteAllocation(MiAddressToPte(Address), &Start);
+
+    if (Count != MiKernelStackPages(FALSE) + 1 && Count != MiKernelStackPages(TRUE) + 1)
+        return false;
+    if (MiReadPte(Start).u.Long != MiKernelStackGuardPte().u.Long)
+        return false;
+    Info->Name = Count == MiKernelStackPages(TRUE) + 1 ? "a large kernel stack" : "a kernel stack";
+    Info->Limit = (ULONG)MiPteToAddress(Start + 1);
+    Info->Base = (ULONG)MiPteToAddress(Start + Count);
+    return true;
+}

@@ -1,0 +1,164 @@
+/*
+ * tests/mm/layout.c — the address-space layout of the running split.
+ *
+ * Every configuration the runner boots runs these, so each split (2 GB,
+ * /3GB, /3GB /USERVA=2560) and each RAM size is checked against NT's rules.
+ */
+#include <ktest.h>
+#include <loader.h>
+#include "../../mm/mi.h"
+
+#define MB 0x100000u
+
+static ULONG RegionEnd(const MI_REGION *r)
+{
+    return r->Start + r->Size - 1;
+}
+
+static const MI_REGION *FindRegion(const MI_REGION *r, ULONG n, const char *Variable)
+{
+    for (ULONG i = 0; i < n; i++) {
+        if (strcmp(r[i].Variable, Variable) == 0)
+            return &r[i];
+    }
+    return NULL;
+}
+
+/* Regions are page-aligned, sorted, disjoint, and everything past the user range is system space. */
+KTEST(layout, regions_disjoint_aligned_in_system_range)
+{
+    MI_REGION r[MI_MAX_REGIONS];
+    ULONG n = MiGetLayout(r, ARRAY_SIZE(r));
+    ASSERT_GE(n, 12);
+    for (ULONG i = 0; i < n; i++) {
+        EXPECT_EQ(r[i].Start % PAGE_SIZE, 0);
+        EXPECT_EQ(r[i].Size % PAGE_SIZE, 0);
+        EXPECT_GT(r[i].Size, 0);
+        EXPECT_UGE(RegionEnd(&r[i]), r[i].Start);
+        if (i > 0)
+            EXPECT_ULT(RegionEnd(&r[i - 1]), r[i].Start);
+        if (i >= 2)
+            EXPECT_UGE(r[i].Start, (ULONG)MmSystemRangeStart);
+    }
+    EXPECT_EQ(r[0].Start, 0);
+    EXPECT_EQ(RegionEnd(&r[n - 1]), 0xFFFFFFFFu);
+}
+
+/* The user range ends where the split says, with NT's 64 KB no-access gap. */
+KTEST(layout, user_range_matches_split)
+{
+    ULONG Expected = MiSystemRangeStartForOptions(&KeBootOptions, false);
+    EXPECT_EQ((ULONG)MmSystemRangeStart, Expected);
+    EXPECT_EQ((ULONG)MmUserProbeAddress, Expected - 0x10000);
+    EXPECT_EQ((ULONG)MmHighestUserAddress, Expected - 0x10000 - 1);
+    if (!KeBootOptions.ThreeGb)
+        EXPECT_EQ((ULONG)MmSystemRangeStart, 0x80000000u);
+    else if (!KeBootOptions.UserVaMb)
+        EXPECT_EQ((ULONG)MmSystemRangeStart, 0xC0000000u);
+    else
+        EXPECT_EQ((ULONG)MmSystemRangeStart, KeBootOptions.UserVaMb * MB);
+}
+
+/* NT's fixed addresses are where NT fixes them, in every split. */
+KTEST(layout, nt_fixed_values)
+{
+    MI_REGION r[MI_MAX_REGIONS];
+    ULONG n = MiGetLayout(r, ARRAY_SIZE(r));
+    const MI_REGION *Pte = FindRegion(r, n, "PTE_BASE");
+    const MI_REGION *Hyper = FindRegion(r, n, "HYPER_SPACE");
+    const MI_REGION *Dump = FindRegion(r, n, "MmNonPagedPoolEnd");
+    const MI_REGION *Hal = FindRegion(r, n, "MM_HAL_VA_START");
+    ASSERT_NOT_NULL(Pte);
+    ASSERT_NOT_NULL(Hyper);
+    ASSERT_NOT_NULL(Dump);
+    ASSERT_NOT_NULL(Hal);
+    EXPECT_EQ(Pte->Start, 0xC0000000u);
+    EXPECT_EQ(Hyper->Start, 0xC0400000u);
+    EXPECT_EQ((ULONG)MmNonPagedPoolEnd, 0xFFBE0000u);
+    EXPECT_EQ(Dump->Start, 0xFFBE0000u);
+    EXPECT_EQ(Hal->Start, 0xFFC00000u);
+    EXPECT_EQ((ULONG)MmSystemCacheWorkingSetList, 0xC0C00000u);
+    EXPECT_EQ((ULONG)MiAddressToPte(0), 0xC0000000u);
+    EXPECT_EQ((ULONG)MiAddressToPde(0), 0xC0300000u);
+    EXPECT_EQ((ULONG)MiAddressToPte(PTE_BASE), 0xC0300000u);
+}
+
+/* The extension below 0xC0000000 exists exactly when the split leaves room; 0 with /3GB. */
+KTEST(layout, system_cache_extra_follows_split)
+{
+    if ((ULONG)MmSystemRangeStart == 0xC0000000u) {
+        EXPECT_NULL(MiSystemCacheStartExtra);
+        EXPECT_NULL(MiSystemCacheEndExtra);
+        EXPECT_EQ(MmNumberOfExtraSystemPtes, 0);
+        EXPECT_UGE((ULONG)MiSystemViewStart, 0xC0000000u);
+    } else {
+        EXPECT_EQ((ULONG)MiSystemCacheEndExtra, 0xC0000000u);
+        EXPECT_UGE((ULONG)MiSystemCacheStartExtra, (ULONG)MmSystemRangeStart);
+        EXPECT_EQ(MmNumberOfExtraSystemPtes,
+                  ((ULONG)MiSystemCacheEndExtra - (ULONG)MiSystemCacheStartExtra) / PAGE_SIZE);
+    }
+    if (!KeBootOptions.ThreeGb)
+        EXPECT_UGE((ULONG)MmNonPagedSystemStart, 0xEB000000u);
+}
+
+/* Paged pool stays within the reference's bounds: at most 650 MB (2 GB split), at least 160 MB (/3GB). */
+KTEST(layout, paged_pool_within_reference_bounds)
+{
+    ULONG Size = (ULONG)MmPagedPoolEnd + 1 - (ULONG)MmPagedPoolStart;
+    EXPECT_EQ(Size, MmSizeOfPagedPoolInBytes);
+    if (!KeBootOptions.ThreeGb)
+        EXPECT_LE(Size, 650 * MB);
+    else
+        EXPECT_GE(Size, 160 * MB);
+    EXPECT_UGE((ULONG)MmPagedPoolStart, (ULONG)MmSystemRangeStart);
+}
+
+/* Nonpaged pool's maximum is NT's: 75% of RAM or the region, whichever is smaller. */
+KTEST(layout, nonpaged_pool_maximum_is_ntlike)
+{
+    uint64_t ThreeQuarters = (uint64_t)MmPhysicalMemoryBlock.NumberOfPages * PAGE_SIZE * 3 / 4;
+    ULONG Region = (ULONG)MmNonPagedPoolEnd - (ULONG)MmNonPagedPoolStart;
+    EXPECT_EQ(MmMaximumNonPagedPoolInBytes, ROUND_DOWN((ULONG)MIN((uint64_t)Region, ThreeQuarters), PAGE_SIZE));
+    EXPECT_LE(MmSizeOfNonPagedPoolInBytes, MmMaximumNonPagedPoolInBytes);
+    EXPECT_EQ((ULONG)MmNonPagedPoolExpansionStart,
+              (ULONG)MmNonPagedPoolStart + MmSizeOfNonPagedPoolInBytes);
+}
+
+/* The PFN database has room for one MMPFN per page up to the highest. */
+KTEST(layout, pfn_database_sized_for_highest_page)
+{
+    ULONG Needed = (MmHighestPhysicalPage + 1) * sizeof(MMPFN);
+    EXPECT_GE((ULONG)MmNonPagedPoolStart - (ULONG)MmPfnDatabase, Needed);
+    EXPECT_LT((ULONG)MmNonPagedPoolStart - (ULONG)MmPfnDatabase, Needed + PAGE_SIZE);
+}
+
+/* /USERVA: rounded down to 4 MB, ignored out of range or without /3GB (NT ignores both). */
+KTEST(layout, userva_rounding_and_range)
+{
+    KE_BOOT_OPTIONS o;
+    memset(&o, 0, sizeof(o));
+    EXPECT_EQ(MiSystemRangeStartForOptions(&o, false), 0x80000000u);
+    o.UserVaMb = 2560;
+    EXPECT_EQ(MiSystemRangeStartForOptions(&o, false), 0x80000000u);
+    o.ThreeGb = true;
+    EXPECT_EQ(MiSystemRangeStartForOptions(&o, false), 0xA0000000u);
+    o.UserVaMb = 2901;
+    EXPECT_EQ(MiSystemRangeStartForOptions(&o, false), 0xB5400000u);
+    o.UserVaMb = 3072;
+    EXPECT_EQ(MiSystemRangeStartForOptions(&o, false), 0xC0000000u);
+    o.UserVaMb = 2047;
+    EXPECT_EQ(MiSystemRangeStartForOptions(&o, false), 0xC0000000u);
+    o.UserVaMb = 4000;
+    EXPECT_EQ(MiSystemRangeStartForOptions(&o, false), 0xC0000000u);
+    o.UserVaMb = 0;
+    EXPECT_EQ(MiSystemRangeStartForOptions(&o, false), 0xC0000000u);
+}
+
+/* The kernel image lives in the boot-image block, in every split. */
+KTEST(layout, kernel_in_boot_image_block)
+{
+    extern char __kernel_start[], __kernel_end[];
+    EXPECT_UGE((ULONG)__kernel_start, BOOT_IMAGE_BASE);
+    EXPECT_ULT((ULONG)__kernel_end, BOOT_IMAGE_END);
+    EXPECT_UGE((ULONG)__kernel_start, (ULONG)MmSystemRangeStart);
+}

@@ -1,0 +1,104 @@
+/*
+ * tests/mm/mapping.c — reserved mappings (mm/iosup.c): MmAllocateMappingAddress,
+ * MmMapLockedPagesWithReservedMapping, MmUnmapReservedMapping, MmFreeMappingAddress.
+ */
+#include <ktest.h>
+#include "mm/mi.h"
+
+#define TAG_TEST    MAKE_TAG('R', 's', 'v', 'M')
+#define TAG_OTHER   MAKE_TAG('O', 't', 'h', 'r')
+
+static bool PtesZero(PVOID Va, ULONG Pages)
+{
+    for (ULONG i = 0; i < Pages; i++) {
+        if (MiReadPte(MiAddressToPte((char *)Va + i * PAGE_SIZE)).u.Long != 0)
+            return false;
+    }
+    return true;
+}
+
+/* A zero tag is refused; else a reservation could not be told from its owner. */
+KTEST(mapping, zero_tag_refused)
+{
+    EXPECT_NULL(MmAllocateMappingAddress(PAGE_SIZE, 0));
+}
+
+/* A reservation is address space only: its PTEs stay zero and nothing is mapped; else reserving would consume or expose memory. */
+KTEST(mapping, ptes_stay_zero_until_mapped)
+{
+    ULONG AvailableBefore = MmAvailablePages;
+    PVOID Va = MmAllocateMappingAddress(4 * PAGE_SIZE, TAG_TEST);
+    ASSERT_NOT_NULL(Va);
+    EXPECT_EQ(BYTE_OFFSET(Va), 0);
+    EXPECT_TRUE(PtesZero(Va, 4));
+    EXPECT_FALSE(MmIsAddressValid(Va));
+    EXPECT_EQ(MmAvailablePages, AvailableBefore);
+    MmFreeMappingAddress(Va, TAG_TEST);
+}
+
+/*
+ * Mapping an unaligned three-page MDL into a reservation returns the
+ * reservation plus the MDL's byte offset and shows the buffer; unmapping
+ * zeroes the PTEs and flushes them (the address faults again), and the
+ * reservation can be mapped again. An MDL larger than the reservation gets
+ * NULL. Else drivers relying on forward progress would map garbage.
+ */
+KTEST(mapping, map_unmap_keeps_offset)
+{
+    const ULONG Offset = 0x10, Length = 2 * PAGE_SIZE + 0x20;
+    PMDL Pages = MmAllocatePagesForMdl(0, ~0ull, 0, 3 * PAGE_SIZE);
+    ASSERT_NOT_NULL(Pages);
+    ASSERT_EQ(MmGetMdlByteCount(Pages), 3 * PAGE_SIZE);
+    char *Buffer = MmGetSystemAddressForMdlSafe(Pages, NormalPagePriority);
+    ASSERT_NOT_NULL(Buffer);
+    PMDL Mdl = IoAllocateMdl(Buffer + Offset, Length, FALSE, FALSE, NULL);
+    ASSERT_NOT_NULL(Mdl);
+    MmBuildMdlForNonPagedPool(Mdl);
+    Mdl->MdlFlags &= ~MDL_SOURCE_IS_NONPAGED_POOL;      /* as if locked by a driver, without a system VA */
+
+    char *Va = MmAllocateMappingAddress(3 * PAGE_SIZE, TAG_TEST);
+    ASSERT_NOT_NULL(Va);
+    for (int Round = 0; Round < 2; Round++) {
+        char *Mapped = MmMapLockedPagesWithReservedMapping(Va, TAG_TEST, Mdl, MmCached);
+        ASSERT_EQ(Mapped, Va + Offset);
+        EXPECT_EQ(Mdl->MappedSystemVa, Va);             /* NT: without the byte offset */
+        EXPECT_TRUE(Mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);
+        Buffer[Offset + 5] = (char)(0x40 + Round);
+        EXPECT_EQ(Mapped[5], (char)(0x40 + Round));
+        Mapped[Length - 1] = (char)(0x60 + Round);
+        EXPECT_EQ(Buffer[Offset + Length - 1], (char)(0x60 + Round));
+
+        MmUnmapReservedMapping(Va, TAG_TEST, Mdl);
+        EXPECT_FALSE(Mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);
+        EXPECT_TRUE(PtesZero(Va, 3));
+        volatile char Value = 0;
+        EXPECT_FAULT(TRAP_PAGE_FAULT, Value = *(volatile char *)Mapped);
+        (void)Value;
+    }
+
+    char *Small = MmAllocateMappingAddress(2 * PAGE_SIZE, TAG_TEST);
+    ASSERT_NOT_NULL(Small);
+    EXPECT_NULL(MmMapLockedPagesWithReservedMapping(Small, TAG_TEST, Mdl, MmCached));
+    EXPECT_TRUE(PtesZero(Small, 2));
+    MmFreeMappingAddress(Small, TAG_TEST);
+
+    MmFreeMappingAddress(Va, TAG_TEST);
+    IoFreeMdl(Mdl);
+    MmUnmapLockedPages(Buffer, Pages);
+    MmFreePagesFromMdl(Pages);
+    IoFreeMdl(Pages);
+}
+
+/* Freeing a reservation with another tag is SYSTEM_PTE_MISUSE 0x101; else one driver could free another's addresses. */
+KTEST_DEATH_P1(mapping, free_with_wrong_tag, SYSTEM_PTE_MISUSE, PTE_MAPPING_NOT_OWNED)
+{
+    PVOID Va = MmAllocateMappingAddress(PAGE_SIZE, TAG_TEST);
+    MmFreeMappingAddress(Va, TAG_OTHER);
+}
+
+/* Freeing an address that is no reservation (an I/O mapping) is SYSTEM_PTE_MISUSE 0x102; else any mapping could be freed as one. */
+KTEST_DEATH_P1(mapping, free_not_a_reservation, SYSTEM_PTE_MISUSE, PTE_MAPPING_EMPTY)
+{
+    PVOID Va = MmMapIoSpace(VGA_TEXT_PHYS, 3 * PAGE_SIZE, MmNonCached);
+    MmFreeMappingAddress((char *)Va + 2 * PAGE_SIZE, TAG_TEST);
+}

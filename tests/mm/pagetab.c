@@ -1,0 +1,145 @@
+/*
+ * tests/mm/pagetab.c — kernel page tables on demand, the master copy and lazy
+ * synchronisation; address spaces; MmIsAddressValid and MmGetPhysicalAddress.
+ */
+#include <ktest.h>
+#include "../../mm/mi.h"
+
+/*
+ * A system address in a region nothing else uses yet (the system cache) and
+ * whose page table does not exist in the master copy. Page tables are never
+ * freed, so each test that needs a fresh one moves on to the next PDE.
+ */
+static PVOID FreshSystemPde(void)
+{
+    for (ULONG Va = (ULONG)MmSystemCacheStart; Va < (ULONG)MmSystemCacheEnd; Va += 1u << PDE_SHIFT) {
+        if (!MiReadPte(&MmSystemPagePtes[MiGetPdeIndex(Va)]).u.Hard.Valid)
+            return (PVOID)Va;
+    }
+    return NULL;
+}
+
+/*
+ * A kernel page table made while address space A is current is usable from
+ * B, which was created before it existed: B faults on the missing PDE and
+ * MmAccessFault copies it from the master. Fails if the PDE is not synced
+ * (the read would bugcheck 0x50) or if it is synced wrongly.
+ */
+KTEST(pagetab, lazy_pde_sync_between_address_spaces)
+{
+    MMADDRESS_SPACE A, B;
+    PVOID Va = FreshSystemPde();
+    ASSERT_NOT_NULL(Va);
+    ASSERT_EQ(MmCreateAddressSpace(&A), STATUS_SUCCESS);
+    ASSERT_EQ(MmCreateAddressSpace(&B), STATUS_SUCCESS);
+    PFN_NUMBER Page = MiRemoveAnyPage();
+    ASSERT_NE(Page, MI_NO_PAGE);
+    ULONG Tables = MmSystemPageTablePages;
+
+    PMMADDRESS_SPACE System = MmSwitchAddressSpace(&A);
+    ASSERT_TRUE(MiMapSystemPage(Va, Page, MI_PTE_KERNEL_READWRITE));
+    EXPECT_EQ(MmSystemPageTablePages, Tables + 1);
+    *(volatile ULONG *)Va = 0x5EED5EED;
+
+    MmSwitchAddressSpace(&B);
+    EXPECT_FALSE(MiReadPte(MiAddressToPde(Va)).u.Hard.Valid);
+    EXPECT_EQ(*(volatile ULONG *)Va, 0x5EED5EED);      /* faults, syncs, retries */
+    EXPECT_TRUE(MiReadPte(MiAddressToPde(Va)).u.Hard.Valid);
+    EXPECT_EQ(MiReadPte(MiAddressToPde(Va)).u.Long, MiReadPte(&MmSystemPagePtes[MiGetPdeIndex(Va)]).u.Long);
+
+    MmSwitchAddressSpace(System);
+    EXPECT_EQ(*(volatile ULONG *)Va, 0x5EED5EED);
+    EXPECT_EQ(MiUnmapSystemPage(Va), Page);
+    MiInsertPageInFreeList(Page);
+    MmDeleteAddressSpace(&A);
+    MmDeleteAddressSpace(&B);
+}
+
+/* Reading a PTE through the self-map also syncs a missing system PDE (NT's fault on a page-table address). */
+KTEST(pagetab, self_map_read_syncs_pde)
+{
+    MMADDRESS_SPACE B;
+    PVOID Va = FreshSystemPde();
+    ASSERT_NOT_NULL(Va);
+    ASSERT_EQ(MmCreateAddressSpace(&B), STATUS_SUCCESS);
+    PFN_NUMBER Page = MiRemoveAnyPage();
+    ASSERT_NE(Page, MI_NO_PAGE);
+    ASSERT_TRUE(MiMapSystemPage(Va, Page, MI_PTE_KERNEL_READWRITE));
+
+    PMMADDRESS_SPACE System = MmSwitchAddressSpace(&B);
+    EXPECT_FALSE(MiReadPte(MiAddressToPde(Va)).u.Hard.Valid);
+    MMPTE Pte = MiReadPte(MiAddressToPte(Va));              /* faults in the PTE region */
+    EXPECT_TRUE(Pte.u.Hard.Valid);
+    EXPECT_EQ(Pte.u.Hard.PageFrameNumber, Page);
+    MmSwitchAddressSpace(System);
+
+    MiUnmapSystemPage(Va);
+    MiInsertPageInFreeList(Page);
+    MmDeleteAddressSpace(&B);
+}
+
+/* A new address space: user PDEs empty, system PDEs from the master, its own self-map and hyperspace. */
+KTEST(pagetab, new_address_space_layout)
+{
+    MMADDRESS_SPACE B;
+    ASSERT_EQ(MmCreateAddressSpace(&B), STATUS_SUCCESS);
+    PMMADDRESS_SPACE System = MmSwitchAddressSpace(&B);
+    ULONG FirstSystem = MiGetPdeIndex(MmSystemRangeStart);
+    ULONG UserMapped = 0, SystemDifferent = 0;
+    PMMPTE Pd = (PMMPTE)PDE_BASE;
+    for (ULONG i = 0; i < FirstSystem; i++)
+        UserMapped += Pd[i].u.Long != 0;
+    for (ULONG i = FirstSystem; i < PTE_PER_PAGE; i++) {
+        if (i != SELF_MAP_PDE && i != HYPER_SPACE_PDE && MmSystemPagePtes[i].u.Long &&
+            Pd[i].u.Long != MmSystemPagePtes[i].u.Long)
+            SystemDifferent++;
+    }
+    EXPECT_EQ(UserMapped, 0);
+    EXPECT_EQ(SystemDifferent, 0);
+    EXPECT_EQ(Pd[SELF_MAP_PDE].u.Hard.PageFrameNumber, B.PageDirectoryPfn);
+    EXPECT_EQ(Pd[HYPER_SPACE_PDE].u.Hard.PageFrameNumber, B.HyperSpacePfn);
+    EXPECT_EQ(HalReadCr3() >> PAGE_SHIFT, B.PageDirectoryPfn);
+    EXPECT_EQ(MmGetCurrentAddressSpace(), &B);
+    MmSwitchAddressSpace(System);
+    EXPECT_EQ(MI_PFN_ELEMENT(B.PageDirectoryPfn)->u3.e2.e1.PageLocation, ActiveAndValid);
+    MmDeleteAddressSpace(&B);
+}
+
+/* MmIsAddressValid and MmGetPhysicalAddress agree with the page tables. */
+KTEST(pagetab, address_queries)
+{
+    extern char __kernel_start[];
+    EXPECT_TRUE(MmIsAddressValid(__kernel_start));
+    EXPECT_EQ(MmGetPhysicalAddress(__kernel_start + 0x123), (ULONG)__kernel_start + 0x123 - KERNEL_VA_OFFSET);
+    EXPECT_FALSE(MmIsAddressValid(NULL));
+    EXPECT_EQ(MmGetPhysicalAddress(NULL), 0);
+    EXPECT_FALSE(MmIsAddressValid((PVOID)(BOOT_IMAGE_END - PAGE_SIZE)));
+    EXPECT_TRUE(MmIsAddressValid((PVOID)PDE_BASE));
+    EXPECT_EQ(MmGetPhysicalAddress((PVOID)PDE_BASE) >> PAGE_SHIFT, MmSystemPageDirectoryPfn);
+}
+
+/* Creating address spaces until memory runs out fails cleanly with STATUS_INSUFFICIENT_RESOURCES. */
+KTEST(pagetab, address_space_creation_fails_cleanly_without_memory)
+{
+    PFN_NUMBER Chain = MM_EMPTY_LIST;
+    MMADDRESS_SPACE B;
+    for (;;) {
+        PFN_NUMBER Pfn = MiRemoveAnyPage();
+        if (Pfn == MI_NO_PAGE)
+            break;
+        MI_PFN_ELEMENT(Pfn)->u1.Flink = Chain;
+        Chain = Pfn;
+    }
+    EXPECT_EQ(MmCreateAddressSpace(&B), STATUS_INSUFFICIENT_RESOURCES);
+    /* With one page left, the second allocation fails and the first is given back. */
+    PFN_NUMBER One = Chain;
+    Chain = MI_PFN_ELEMENT(One)->u1.Flink;
+    MiInsertPageInFreeList(One);
+    EXPECT_EQ(MmCreateAddressSpace(&B), STATUS_INSUFFICIENT_RESOURCES);
+    EXPECT_EQ(MmAvailablePages, 1);
+    while (Chain != MM_EMPTY_LIST) {
+        PFN_NUMBER Next = MI_PFN_ELEMENT(Chain)->u1.Flink;
+        MiInsertPageInFreeList(Chain);
+        Chain = Next;
+    }
+}

@@ -1,0 +1,440 @@
+/*
+ * tests/mm/syspte.c — the system PTE pool (mm/syspte.c): every size, the TLB
+ * rule, fragmentation against an oracle, exhaustion and recovery, misuse.
+ */
+#include <drivers.h>
+#include <hal.h>
+#include <ktest.h>
+#include <layout.h>
+#include <rtl.h>
+#include "mm/mi.h"
+
+static PMMPTE BaseFirst(void)
+{
+    return MiAddressToPte(MmNonPagedSystemStart);
+}
+
+static PMMPTE BaseEnd(void)
+{
+    return BaseFirst() + MmNumberOfSystemPtes;
+}
+
+/* True if Count PTEs from Pte lie inside the base region or the part of the extension in the pool. */
+static bool InPool(PMMPTE Pte, ULONG Count)
+{
+    MI_SYSTEM_PTE_INFO Info;
+    MiQuerySystemPtes(&Info);
+    PMMPTE Extra = MiAddressToPte(MiSystemCacheStartExtra);
+    return (Pte >= BaseFirst() && Pte + Count <= BaseEnd()) ||
+           (Info.ExtraAdded && Pte >= Extra && Pte + Count <= Extra + Info.ExtraAdded);
+}
+
+static bool AllZero(PMMPTE Pte, ULONG Count)
+{
+    for (ULONG i = 0; i < Count; i++) {
+        if (MiReadPte(Pte + i).u.Long != 0)
+            return false;
+    }
+    return true;
+}
+
+/*
+ * After draining, every free PTE must be back on the free list and merged
+ * with its free neighbours: one run per region, except where the system's
+ * own reservations (the initial thread's stack, the console's mapping) cut
+ * it — exactly as many runs as the reservation bitmaps leave gaps.
+ */
+static void ExpectFullyMerged(KTEST_CONTEXT *t)
+{
+    MI_SYSTEM_PTE_INFO Info;
+    MiDrainSystemPteCaches();
+    MiQuerySystemPtes(&Info);
+    EXPECT_EQ(Info.Free + Info.InUse, Info.Total);
+    EXPECT_EQ(Info.Cached, 0);
+    EXPECT_EQ(Info.WaitingForFlush, 0);
+    EXPECT_EQ(Info.FreeRuns, Info.FreeStretches);
+    EXPECT_EQ(Info.LargestFreeRun, Info.LargestFreeStretch);
+}
+
+/* Reserving and releasing 1..64 PTEs gives zeroed, usable PTEs in the pool and restores the free count; else callers get garbage or the pool leaks. */
+KTEST(syspte, reserve_release_every_size)
+{
+    PFN_NUMBER Page = MiRemoveZeroPage();
+    ASSERT_NE(Page, MI_NO_PAGE);
+    ULONG FreeBefore = MmTotalFreeSystemPtes;
+
+    for (ULONG n = 1; n <= 64; n++) {
+        PMMPTE Pte = MiReserveSystemPtes(n, SystemPteSpace);
+        ASSERT_NOT_NULL(Pte);
+        ULONG Size = MiSystemPteAllocationSize(n);
+        EXPECT_GE(Size, n);
+        EXPECT_TRUE(InPool(Pte, Size));
+        EXPECT_TRUE(AllZero(Pte, Size));
+        EXPECT_EQ(MmTotalFreeSystemPtes, FreeBefore - Size);
+
+        PMMPTE Start = NULL;
+        EXPECT_EQ(MiQuerySystemPteAllocation(Pte + Size - 1, &Start), Size);
+        EXPECT_EQ(Start, Pte);
+
+        /* Each PTE maps: write through every one, read the sum back. */
+        for (ULONG i = 0; i < n; i++) {
+            MiWritePte(Pte + i, MiMakeValidPte(Page, MI_PTE_KERNEL_READWRITE));
+            volatile ULONG *Word = (volatile ULONG *)MiPteToAddress(Pte + i) + i;
+            *Word = n * 1000 + i;
+        }
+        volatile ULONG *Last = (volatile ULONG *)MiPteToAddress(Pte) + (n - 1);
+        EXPECT_EQ(*Last, n * 1000 + (n - 1));
+
+        MiReleaseSystemPtes(Pte, n, SystemPteSpace);
+        EXPECT_EQ(MmTotalFreeSystemPtes, FreeBefore);
+        EXPECT_EQ(MiQuerySystemPteAllocation(Pte, &Start), 0);
+    }
+    MiInsertPageInFreeList(Page);
+}
+
+static void FillPage(PFN_NUMBER Pfn, ULONG Value)
+{
+    KIRQL OldIrql;
+    PVOID Va = MiMapPageInHyperSpace(Pfn, &OldIrql);
+    RtlFillMemoryUlong(Va, PAGE_SIZE, Value);
+    MiUnmapPageInHyperSpace(Va, OldIrql);
+}
+
+/* A released address comes back only after a TLB flush, and then reads its new page; else a stale translation reads the old one. */
+KTEST(syspte, released_va_is_flushed)
+{
+    static PMMPTE Held[256];
+    PFN_NUMBER Old = MiRemoveAnyPage(), New = MiRemoveAnyPage();
+    MI_SYSTEM_PTE_INFO Info;
+    ULONG Count = 0;
+
+    ASSERT_NE(Old, MI_NO_PAGE);
+    ASSERT_NE(New, MI_NO_PAGE);
+    FillPage(Old, 0x01D01D01);
+    FillPage(New, 0x0E110E11);
+
+    PMMPTE Pte = MiReserveSystemPtes(1, SystemPteSpace);
+    ASSERT_NOT_NULL(Pte);
+    volatile ULONG *Va = MiPteToAddress(Pte);
+    MiWritePte(Pte, MiMakeValidPte(Old, MI_PTE_KERNEL_READWRITE));
+    EXPECT_EQ(*Va, 0x01D01D01);             /* the TLB now translates Va to Old */
+    MiQuerySystemPtes(&Info);
+    ULONG FlushesAtRelease = Info.Flushes;
+    MiReleaseSystemPtes(Pte, 1, SystemPteSpace);
+
+    PMMPTE Again = NULL;
+    while (Count < ARRAY_SIZE(Held)) {
+        PMMPTE Next = MiReserveSystemPtes(1, SystemPteSpace);
+        ASSERT_NOT_NULL(Next);
+        if (Next == Pte) {
+            Again = Next;
+            break;
+        }
+        Held[Count++] = Next;
+    }
+    EXPECT_EQ(Again, Pte);
+    if (Again) {
+        MiQuerySystemPtes(&Info);
+        EXPECT_GT(Info.Flushes, FlushesAtRelease);
+        MiWritePte(Pte, MiMakeValidPte(New, MI_PTE_KERNEL_READWRITE));
+        EXPECT_EQ(*Va, 0x0E110E11);
+        MiReleaseSystemPtes(Pte, 1, SystemPteSpace);
+    }
+    while (Count)
+        MiReleaseSystemPtes(Held[--Count], 1, SystemPteSpace);
+    MiInsertPageInFreeList(Old);
+    MiInsertPageInFreeList(New);
+}
+
+/*
+ * The random mix shared by the fragmentation test and its benchmark: mostly
+ * small runs (served by the caches), some up to 64 PTEs (the free list).
+ */
+static ULONG RandomState;
+
+static ULONG Random(void)
+{
+    RandomState ^= RandomState << 13;
+    RandomState ^= RandomState >> 17;
+    RandomState ^= RandomState << 5;
+    return RandomState;
+}
+
+static ULONG RandomSize(void)
+{
+    ULONG r = Random() % 100;
+    if (r < 50)
+        return 1 + Random() % 4;
+    if (r < 80)
+        return 5 + Random() % 12;
+    return 17 + Random() % 48;
+}
+
+#define MIX_LIVE        256         /* reservations held at most */
+#define MIX_PTE_BUDGET  4096        /* PTEs held at most: half the smallest pool, so no extension */
+
+typedef struct {
+    PMMPTE Pte;
+    ULONG Count;                    /* what was asked for */
+    ULONG Size;                     /* what the pool reserved (rounded) */
+} LIVE_RUN;
+
+static LIVE_RUN Live[MIX_LIVE];
+static ULONG LiveCount, LivePtes;
+
+/* The next operation: true and a count to reserve, or false to release a held run. */
+static bool MixWantsReserve(ULONG *Count)
+{
+    if (LiveCount == MIX_LIVE || (LiveCount && (Random() & 1)))
+        return false;
+    *Count = RandomSize();
+    return LivePtes + MiSystemPteAllocationSize(*Count) <= MIX_PTE_BUDGET || LiveCount == 0;
+}
+
+static void MixHold(PMMPTE Pte, ULONG Count)
+{
+    ULONG Size = MiSystemPteAllocationSize(Count);
+    Live[LiveCount++] = (LIVE_RUN){ Pte, Count, Size };
+    LivePtes += Size;
+}
+
+/* Forgets a random held run and returns it, for the caller to release. */
+static LIVE_RUN MixDrop(void)
+{
+    ULONG Victim = Random() % LiveCount;
+    LIVE_RUN Run = Live[Victim];
+    Live[Victim] = Live[--LiveCount];
+    LivePtes -= Run.Size;
+    return Run;
+}
+
+static void ReleaseAllLive(void)
+{
+    while (LiveCount) {
+        LiveCount--;
+        MiReleaseSystemPtes(Live[LiveCount].Pte, Live[LiveCount].Count, SystemPteSpace);
+    }
+    LivePtes = 0;
+}
+
+/* Oracle: which base-region PTEs the test holds. */
+static ULONG Oracle[16384 / 32];
+
+static bool OracleAnySet(ULONG First, ULONG Count)
+{
+    for (ULONG i = First; i < First + Count; i++) {
+        if (Oracle[i >> 5] & (1u << (i & 31)))
+            return true;
+    }
+    return false;
+}
+
+static void OracleFlip(ULONG First, ULONG Count)
+{
+    for (ULONG i = First; i < First + Count; i++)
+        Oracle[i >> 5] ^= 1u << (i & 31);
+}
+
+/* A mark the test writes into every PTE it holds (never valid): the allocator must not touch them. */
+static MMPTE Mark(PMMPTE Pte)
+{
+    return (MMPTE){ .u.Long = (ULONG)MiPteToAddress(Pte) | PTE_WRITE };
+}
+
+static ULONG BaseIndex(PMMPTE Pte)
+{
+    return (ULONG)(Pte - BaseFirst());
+}
+
+/*
+ * 100,000 random reservations and releases against an oracle: no run
+ * overlaps a held one or falls outside the base region, every run comes
+ * zeroed, held PTEs are never written, the in-use count matches, and at the
+ * end the pool is whole again; else the free list or the caches lose PTEs,
+ * hand them out twice, or scribble on them.
+ */
+KTEST(syspte, fragmentation_against_oracle)
+{
+    const ULONG Ops = 100000;
+    ULONG Overlaps = 0, Outside = 0, NotZero = 0, Clobbered = 0, Refused = 0, Miscounted = 0;
+    ULONG InUseBefore = MmTotalSystemPtes - MmTotalFreeSystemPtes;
+
+    ASSERT_LE(MmNumberOfSystemPtes, 16384);
+    memset(Oracle, 0, sizeof(Oracle));
+    RandomState = 0x5EED1234;
+    LiveCount = LivePtes = 0;
+
+    for (ULONG Op = 0; Op < Ops; Op++) {
+        ULONG Count;
+        if (MixWantsReserve(&Count)) {
+            PMMPTE Pte = MiReserveSystemPtes(Count, SystemPteSpace);
+            ULONG Size = MiSystemPteAllocationSize(Count);
+            if (!Pte) {
+                Refused++;
+                continue;
+            }
+            if (Pte < BaseFirst() || Pte + Size > BaseEnd()) {
+                Outside++;
+                MiReleaseSystemPtes(Pte, Count, SystemPteSpace);
+                continue;
+            }
+            ULONG First = BaseIndex(Pte);
+            Overlaps += OracleAnySet(First, Size);
+            NotZero += !AllZero(Pte, Size);
+            OracleFlip(First, Size);
+            for (ULONG i = 0; i < Size; i++)
+                MiWritePte(Pte + i, Mark(Pte + i));
+            MixHold(Pte, Count);
+        } else {
+            LIVE_RUN Run = MixDrop();
+            for (ULONG i = 0; i < Run.Size; i++)
+                Clobbered += MiReadPte(Run.Pte + i).u.Long != Mark(Run.Pte + i).u.Long;
+            OracleFlip(BaseIndex(Run.Pte), Run.Size);
+            MiReleaseSystemPtes(Run.Pte, Run.Count, SystemPteSpace);
+        }
+        Miscounted += MmTotalSystemPtes - MmTotalFreeSystemPtes != InUseBefore + LivePtes;
+    }
+    EXPECT_EQ(Overlaps, 0);
+    EXPECT_EQ(Outside, 0);
+    EXPECT_EQ(NotZero, 0);
+    EXPECT_EQ(Clobbered, 0);
+    EXPECT_EQ(Refused, 0);
+    EXPECT_EQ(Miscounted, 0);
+    ReleaseAllLive();
+    ExpectFullyMerged(t);
+}
+
+typedef struct {
+    PMMPTE Pte;
+    ULONG Count;
+} HELD_RUN;
+
+/*
+ * Reserving until nothing is left — the base region, then the whole
+ * extension where the split has one — makes every path return NULL without
+ * crashing, and after releasing everything the pool works and is whole
+ * again; else exhaustion corrupts the pool or a public routine crashes on it.
+ */
+KTEST(syspte, exhaust_and_recover)
+{
+    static HELD_RUN Held[1200];
+    static const ULONG Sizes[] = { 1024, 256, 64, 16, 4, 1 };
+    static ULONG Buffer[64];
+    MI_SYSTEM_PTE_INFO Info;
+    ULONG Count = 0;
+
+    /* An MDL built before the pool runs dry, to try mapping it after. */
+    PMDL Mdl = IoAllocateMdl(Buffer, sizeof(Buffer), FALSE, FALSE, NULL);
+    ASSERT_NOT_NULL(Mdl);
+    MmBuildMdlForNonPagedPool(Mdl);
+
+    for (ULONG s = 0; s < ARRAY_SIZE(Sizes); s++) {
+        PMMPTE Pte;
+        while (Count < ARRAY_SIZE(Held) && (Pte = MiReserveSystemPtes(Sizes[s], SystemPteSpace)))
+            Held[Count++] = (HELD_RUN){ Pte, Sizes[s] };
+    }
+    ASSERT_LT(Count, ARRAY_SIZE(Held));
+    MiQuerySystemPtes(&Info);
+    EXPECT_EQ(Info.Free, 0);
+    EXPECT_EQ(Info.ExtraAdded, MmNumberOfExtraSystemPtes);
+    EXPECT_EQ(Info.Total, MmNumberOfSystemPtes + MmNumberOfExtraSystemPtes);
+
+    EXPECT_NULL(MiReserveSystemPtes(1, SystemPteSpace));
+    EXPECT_NULL(MiReserveSystemPtes(17, SystemPteSpace));
+    EXPECT_NULL(MmMapIoSpace(VGA_TEXT_PHYS, PAGE_SIZE, MmNonCached));
+    EXPECT_NULL(MmAllocateMappingAddress(PAGE_SIZE, MAKE_TAG('T', 'e', 's', 't')));
+    EXPECT_NULL(MmMapLockedPagesSpecifyCache(Mdl, KernelMode, MmCached, NULL, FALSE, NormalPagePriority));
+    EXPECT_EQ(Mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA, 0);
+    EXPECT_NULL(MmCreateKernelStack(FALSE, 0));
+    EXPECT_NULL(IoAllocateMdl(Buffer, sizeof(Buffer), FALSE, FALSE, NULL));
+    EXPECT_NULL(MmAllocatePagesForMdl(0, ~0ull, 0, PAGE_SIZE));
+
+    while (Count) {
+        Count--;
+        MiReleaseSystemPtes(Held[Count].Pte, Held[Count].Count, SystemPteSpace);
+    }
+    PMMPTE Big = MiReserveSystemPtes(1024, SystemPteSpace);
+    EXPECT_NOT_NULL(Big);
+    PVOID Io = MmMapIoSpace(VGA_TEXT_PHYS, PAGE_SIZE, MmNonCached);
+    EXPECT_NOT_NULL(Io);
+    if (Io)
+        MmUnmapIoSpace(Io, PAGE_SIZE);
+    if (Big)
+        MiReleaseSystemPtes(Big, 1024, SystemPteSpace);
+    IoFreeMdl(Mdl);
+    ExpectFullyMerged(t);
+}
+
+/* Releasing the same PTEs twice is SYSTEM_PTE_MISUSE, "already free"; else a second owner could get them. */
+KTEST_DEATH_P1(syspte, double_release, SYSTEM_PTE_MISUSE, PTE_RELEASE_ALREADY_FREE)
+{
+    PMMPTE Pte = MiReserveSystemPtes(4, SystemPteSpace);
+    MiReleaseSystemPtes(Pte, 4, SystemPteSpace);
+    MiReleaseSystemPtes(Pte, 4, SystemPteSpace);
+}
+
+/* Releasing fewer PTEs than were reserved is SYSTEM_PTE_MISUSE, "wrong count"; else the rest leak or merge under their owner. */
+KTEST_DEATH_P1(syspte, release_wrong_count, SYSTEM_PTE_MISUSE, PTE_RELEASE_WRONG_COUNT)
+{
+    PMMPTE Pte = MiReserveSystemPtes(20, SystemPteSpace);
+    MiReleaseSystemPtes(Pte, 19, SystemPteSpace);
+}
+
+/* Releasing from the middle of a reservation is SYSTEM_PTE_MISUSE; else part of it would be handed to someone else. */
+KTEST_DEATH_P1(syspte, release_middle_of_reservation, SYSTEM_PTE_MISUSE, PTE_RELEASE_MIDDLE)
+{
+    PMMPTE Pte = MiReserveSystemPtes(20, SystemPteSpace);
+    MiReleaseSystemPtes(Pte + 1, 19, SystemPteSpace);
+}
+
+/* Reserves and releases Count PTEs 20,000 times (after one warm-up) and reports the cost of each pair. */
+static void BenchReserveRelease(KBENCH_CONTEXT *b, const char *Figure, ULONG Count)
+{
+    const ULONG Rounds = 20000;
+    MiReleaseSystemPtes(MiReserveSystemPtes(Count, SystemPteSpace), Count, SystemPteSpace);
+    uint64_t Start = HalReadTsc();
+    for (ULONG i = 0; i < Rounds; i++)
+        MiReleaseSystemPtes(MiReserveSystemPtes(Count, SystemPteSpace), Count, SystemPteSpace);
+    KbenchReport(b, Figure, HalReadTsc() - Start, Rounds);
+}
+
+/* One reserve and release of a single PTE: the cache's fast path. */
+KBENCH(syspte_reserve_release_1)
+{
+    BenchReserveRelease(b, "syspte_reserve_release_1", 1);
+}
+
+/* One reserve and release of 16 PTEs (a large kernel stack's worth). */
+KBENCH(syspte_reserve_release_16)
+{
+    BenchReserveRelease(b, "syspte_reserve_release_16", 16);
+}
+
+/* Ops operations of the random mix, unchecked: the benchmark's loop. */
+static void MixRun(ULONG Ops)
+{
+    ULONG Count;
+    for (ULONG i = 0; i < Ops; i++) {
+        if (MixWantsReserve(&Count)) {
+            PMMPTE Pte = MiReserveSystemPtes(Count, SystemPteSpace);
+            if (Pte)
+                MixHold(Pte, Count);
+        } else {
+            LIVE_RUN Run = MixDrop();
+            MiReleaseSystemPtes(Run.Pte, Run.Count, SystemPteSpace);
+        }
+    }
+}
+
+/* The fragmentation test's random mix, after 20,000 operations have fragmented the pool: per operation. */
+KBENCH(syspte_fragmented_reserve_release)
+{
+    const ULONG Count = 50000;
+    RandomState = 0xBE7C4;
+    LiveCount = LivePtes = 0;
+    MixRun(20000);
+    uint64_t Start = HalReadTsc();
+    MixRun(Count);
+    KbenchReport(b, "syspte_fragmented_reserve_release", HalReadTsc() - Start, Count);
+    ReleaseAllLive();
+}

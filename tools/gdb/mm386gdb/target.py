@@ -1,0 +1,108 @@
+"""Reading the mm386 kernel from gdb: memory, symbols, types and the build's constants.
+
+Everything goes through gdb: variables by their symbols, structures by the
+types the ELF's DWARF describes, raw memory through the target (QEMU's stub
+reads virtual memory with the current CR3, so the system range, the PFN
+database and the self-mapped page tables are all reachable). Nothing is
+called in the kernel, so the commands work at a breakpoint or on a hung
+kernel. Constants that are #defines in C (PTE_BASE ...) come from the
+kernel's KdDebuggerDataBlock (mm/kdexts.c), and names from its name tables.
+"""
+import gdb
+
+
+class KernelError(Exception):
+    """The kernel's memory or symbols could not be read; the message says what and why."""
+
+
+def value(expression):
+    """The gdb.Value of a C expression over the kernel's symbols, fetched now."""
+    try:
+        v = gdb.parse_and_eval(expression)
+        v.fetch_lazy()
+        return v
+    except gdb.MemoryError as e:
+        raise KernelError(f'cannot read {expression}: {e} (has the kernel turned paging on yet?)')
+    except gdb.error as e:
+        raise KernelError(f'{expression}: {e} (is build/mm386.elf loaded?)')
+
+
+def integer(expression):
+    return int(value(expression)) & 0xFFFFFFFF
+
+
+def string(expression):
+    try:
+        return value(expression).string()
+    except gdb.MemoryError as e:
+        raise KernelError(f'cannot read the string {expression}: {e}')
+
+
+def constant(name):
+    """A field of KdDebuggerDataBlock: the build's value of a #define."""
+    return integer(f'KdDebuggerDataBlock.{name}')
+
+
+def read_words(address, count):
+    """count 32-bit little-endian words of virtual memory at address."""
+    try:
+        data = gdb.selected_inferior().read_memory(address, count * 4).tobytes()
+    except gdb.MemoryError as e:
+        raise KernelError(f'cannot read memory at {address:08x}: {e}')
+    return [int.from_bytes(data[i:i + 4], 'little') for i in range(0, len(data), 4)]
+
+
+def read_word(address):
+    return read_words(address, 1)[0]
+
+
+class Bitfields:
+    """Decodes a 32-bit word with the bitfield layout of a C struct, taken from DWARF."""
+
+    def __init__(self, type_name):
+        fields = gdb.lookup_type(type_name).strip_typedefs().fields()
+        self.layout = {f.name: (f.bitpos, f.bitsize) for f in fields}
+
+    def __call__(self, word, name):
+        position, size = self.layout[name]
+        return (word >> position) & ((1 << size) - 1)
+
+
+def parse_address(argument, command):
+    """A command's argument as a gdb expression (0xe0103430, KiSystemStartup, $eip)."""
+    if not argument.strip():
+        raise KernelError(f'usage: {command} EXPRESSION')
+    try:
+        v = gdb.parse_and_eval(argument)
+        if v.type.strip_typedefs().code == gdb.TYPE_CODE_FUNC:
+            v = v.address
+        return int(v) & 0xFFFFFFFF
+    except gdb.error as e:
+        raise KernelError(f'{command}: {e}')
+
+
+def physical_runs():
+    """[(first page, page count)] of RAM, from MmPhysicalMemoryBlock."""
+    block = value('MmPhysicalMemoryBlock')
+    return [(int(block['Run'][i]['BasePage']), int(block['Run'][i]['PageCount']))
+            for i in range(int(block['NumberOfRuns']))]
+
+
+def is_physical_page(pfn):
+    """MiIsPhysicalPage."""
+    return any(0 <= pfn - base < count for base, count in physical_runs())
+
+
+def pte_address(va):
+    """MiAddressToPte through the self-map."""
+    return constant('PteBase') + (va >> constant('PageShift')) * 4
+
+
+def pde_address(va):
+    """MiAddressToPde through the self-map."""
+    return constant('PdeBase') + (va >> constant('PdeShift')) * 4
+
+
+def pte_to_address(pte):
+    """MiPteToAddress: the virtual address a PTE in the self-map maps."""
+    return ((pte - constant('PteBase')) << (constant('PageShift') - 2)) & 0xFFFFFFFF

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""A gdb batch session against QEMU's gdb stub: the mm-* commands checked.
+
+QEMU starts halted with its stub on a free local port; gdb (batch mode)
+loads build/mm386.elf and tools/gdb/mm386.py, puts a hardware breakpoint on
+KdRunPrompt, continues to it and runs mm-pte, mm-pfn, mm-vm and mm-address
+on the stopped kernel, then detaches. The kernel runs on to its kd>
+prompt, where the same views are asked for again (!pte, !pfn, !vm,
+!address) over COM1. The checks: gdb stopped where it should; mm-pte of a
+kernel function shows a valid read-only PTE whose frame is the function's
+load address; mm-vm's page count is the boot log's; mm-pte's decoder gives
+the lines the kernel's table of PTE formats (tests/mm/kdexts.c) expects;
+and every gdb view is identical, line for line, to the kernel's own.
+
+Registered in tools/runtests.py as the `gdb-session` check; run alone with
+`python3 tools/gdbsession.py`.
+"""
+import argparse
+import os
+import re
+import socket
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import elf  # noqa: E402
+import kdsession  # noqa: E402
+import qemu  # noqa: E402
+
+GDB = os.environ.get('GDB', 'gdb')
+LOG_DIR = os.path.join('build', 'test')
+MARK = '@@mm386 '
+
+# Sourced in gdb: mm-pte's decoder over the kernel's own table of PTE formats (tests/mm/kdexts.c).
+EXAMPLES_SCRIPT = os.path.join(LOG_DIR, 'gdb-pte-examples.py')
+EXAMPLES = '''
+import gdb
+from mm386gdb import pte
+table = gdb.parse_and_eval('MiPteFormatExamples')
+for i in range(table.type.range()[1] + 1):
+    e = table[i]
+    lines = e['Lines']
+    expected = [lines[j].string() for j in range(lines.type.range()[1] + 1) if int(lines[j])]
+    got = pte.describe(int(e['PointerPte']), int(e['Pte']))
+    gdb.write('example %08x: %s\\n' % (int(e['Pte']), 'same' if got == expected else '%r != %r' % (got, expected)))
+'''
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def gdb_views(kernel, port, commands):
+    """Runs gdb in batch mode to KdRunPrompt, then each command; returns (all output, {command: output})."""
+    script = ['set pagination off', 'set confirm off', 'set architecture i386', 'set tcp connect-timeout 20',
+              f'target remote 127.0.0.1:{port}', 'source tools/gdb/mm386.py', 'hbreak KdRunPrompt', 'continue']
+    for c in commands:
+        script += [f'echo {MARK}{c}\\n', c]
+    script += [f'echo {MARK}end\\n', 'delete', 'detach']
+    argv = [GDB, '-nx', '-batch', '-q', kernel]
+    for line in script:
+        argv += ['-ex', line]
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    output = r.stdout
+    views = {}
+    parts = output.split(MARK)
+    for part in parts[1:]:
+        name, _, body = part.partition('\n')
+        views[name] = body
+    return output, views
+
+
+def run(args):
+    syms = elf.symbols(args.kernel)
+    va = syms['KiSystemStartup']
+    pfn = (va - syms['KERNEL_VA_OFFSET']) >> 12
+    commands = [f'mm-pte {va:#x}', f'mm-pfn {pfn:#x}', 'mm-vm', 'mm-address', f'source {EXAMPLES_SCRIPT}',
+                'mm-pfn 0']
+    out = kdsession.Outcomes()
+    os.makedirs(LOG_DIR, exist_ok=True)
+    with open(EXAMPLES_SCRIPT, 'w') as f:
+        f.write(EXAMPLES)
+    port = free_port()
+    log = os.path.join(LOG_DIR, 'gdb-session.log')
+    with qemu.Boot(log, memory='128M', kernel=args.kernel,
+                   extra=['-gdb', f'tcp:127.0.0.1:{port}', '-S']) as boot:
+        try:
+            output, views = gdb_views(args.kernel, port, commands)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            out.check('gdb runs against QEMU\'s stub', False, f'{GDB}: {e}')
+            return out
+        with open(os.path.join(LOG_DIR, 'gdb-session-gdb.log'), 'w') as f:
+            f.write(output)
+        if not out.check('gdb stops at a hardware breakpoint on KdRunPrompt',
+                         re.search(r'Breakpoint 1, KdRunPrompt', output), output[-400:]):
+            return out
+
+        pte = views.get(commands[0], '')
+        m = kdsession.PTE_LINE.search(pte)
+        out.check('mm-pte of kernel text: a valid, read-only PTE',
+                  m and m.group(4)[10] == 'V' and m.group(4)[8] == 'R', pte.strip())
+        out.check('mm-pte of kernel text: the frame is the load address',
+                  m and int(m.group(3), 16) == pfn, f'expected pfn {pfn:x}: {pte.strip()}')
+        out.check('mm-pfn of that page says Active',
+                  re.search(r'containing page\s+\w+\s+Active', views.get(commands[1], '')),
+                  views.get(commands[1], '').strip())
+        examples = re.findall(r'^example (\w+): (.*)$', views.get(commands[4], ''), re.M)
+        out.check("mm-pte decodes the kernel's table of PTE formats as !pte does",
+                  len(examples) >= 10 and all(r == 'same' for _, r in examples),
+                  views.get(commands[4], '').strip() or 'no example decoded')
+
+        # The kernel runs on to its prompt; its own views must be gdb's, line for line.
+        kd = kdsession.Session(boot)
+        if not out.check('the kernel reaches kd> after gdb detaches', kd.ready, f'see {log}'):
+            return out
+        vm = dict((k.strip(), int(v)) for k, v in kdsession.VM_LINE.findall(views.get('mm-vm', '')))
+        ram = re.search(r'^mm: (\d+) pages of RAM', boot.text(), re.M)
+        out.check('mm-vm: physical memory is what the boot found',
+                  ram and vm.get('Physical Memory') == int(ram.group(1)), views.get('mm-vm', '').strip())
+        pairs = [(commands[0], f'!pte {va:x}', 'mm-pte (kernel text)'),
+                 (commands[1], f'!pfn {pfn:x}', 'mm-pfn (an active page)'),
+                 ('mm-pfn 0', '!pfn 0', 'mm-pfn (not RAM)'),
+                 ('mm-vm', '!vm', 'mm-vm'), ('mm-address', '!address', 'mm-address')]
+        for gdb_command, kd_command, label in pairs:
+            mine, theirs = views.get(gdb_command, '').strip('\n'), kd.command(kd_command).strip('\n')
+            out.check(f'{label} shows what kd> shows', mine == theirs,
+                      f'gdb:\n{mine}\nkd>:\n{theirs}')
+        boot.send('quit\r')
+        boot.wait_exit(10)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--kernel', default='build/mm386.elf')
+    a = ap.parse_args()
+    failed = 0
+    for name, ok, details in run(a):
+        print(f'{"ok" if ok else "not ok"} {name}' + ('' if ok else f'\n    {details}'))
+        failed += not ok
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
