@@ -203,7 +203,10 @@ static inline __attribute__((always_inline)) void ReleaseFreeBlock(PPOOL_DESCRIP
         InsertFreeBlock(Descriptor, Entry);
 }
 
-/* Cuts Units off the free block Entry (on no list) and returns the allocated part; the rest goes back. Pool locked. */
+/*
+ * Cuts Units off the free block Entry (on no list) and returns the allocated
+ * part; the rest goes back on its list. Pool locked.
+ */
 static PPOOL_HEADER SplitBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry, ULONG Units)
 {
     ULONG Size = Entry->BlockSize;
@@ -583,8 +586,9 @@ NTSTATUS ExpWalkPoolPage(PVOID Va, PPOOL_BLOCK_ROUTINE Routine, PVOID Context)
     NTSTATUS Status = STATUS_SUCCESS;
     PPOOL_HEADER Entry = PAGE_ALIGN(Va);
     ULONG Previous = 0;
-    for (ULONG Offset = 0; Offset < UNITS_PER_PAGE; Offset += Entry->BlockSize, Entry = BlockAt(Entry, Entry->BlockSize)) {
-        if (Entry->BlockSize == 0 || Offset + Entry->BlockSize > UNITS_PER_PAGE || Entry->PreviousSize != Previous) {
+    for (ULONG Offset = 0; Offset < UNITS_PER_PAGE; Offset += Previous, Entry = BlockAt(Entry, Previous)) {
+        if (Entry->BlockSize == 0 || Offset + Entry->BlockSize > UNITS_PER_PAGE ||
+            Entry->PreviousSize != Previous) {
             Status = STATUS_DATA_ERROR;
             break;
         }

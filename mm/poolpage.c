@@ -221,7 +221,7 @@ static PVOID AllocatePagedPoolPages(ULONG SizeInPages)
         goto Fail;
     PVOID Va = PageAt(MmPagedPoolStart, Index);
     PVOID End = PageAt(Va, SizeInPages);
-    for (ULONG Table = (ULONG)Va; Table < (ULONG)End; Table = ROUND_DOWN(Table, 1u << PDE_SHIFT) + (1u << PDE_SHIFT)) {
+    for (ULONG Table = (ULONG)Va; Table < (ULONG)End; Table = ROUND_DOWN(Table + (1u << PDE_SHIFT), 1u << PDE_SHIFT)) {
         if (!MiEnsureSystemPageTable((PVOID)Table)) {
             RtlClearBits(&Info->PagedPoolAllocationMap, Index, SizeInPages);
             goto Fail;

@@ -254,7 +254,8 @@ void ExpInitializePoolTracking(void)
     KeInitializeSpinLock(&ExpLargePoolTableLock);
     PoolTrackTable[POOL_TRACK_OVERFLOW].Key = POOL_TRACK_OVERFLOW_TAG;
     PoolBigPageTableSize = POOL_BIG_TABLE_INITIAL_SIZE;
-    PoolBigPageTable = MiAllocatePoolPagesAtBoot(BYTES_TO_PAGES(PoolBigPageTableSize * sizeof(POOL_TRACKER_BIG_PAGES)));
+    ULONG Bytes = PoolBigPageTableSize * sizeof(POOL_TRACKER_BIG_PAGES);
+    PoolBigPageTable = MiAllocatePoolPagesAtBoot(BYTES_TO_PAGES(Bytes));
     memset(PoolBigPageTable, 0, PoolBigPageTableSize * sizeof(POOL_TRACKER_BIG_PAGES));
 }
 

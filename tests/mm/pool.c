@@ -105,7 +105,10 @@ KTEST(pool, sizes_1_to_4080_carry_header_and_tag)
     EXPECT_EQ(TagLive(TAG_TEST, NonPagedPool), 0);
 }
 
-/* 4081 bytes, one page and three pages come back page-aligned with whole pages. Breaks if big requests are cut from small-block pages. */
+/*
+ * 4081 bytes, one page and three pages come back page-aligned, as whole
+ * pages. Breaks if big requests are cut from small-block pages.
+ */
 KTEST(pool, big_requests_are_page_aligned)
 {
     static const SIZE_T Sizes[] = { POOL_BUDDY_MAX + 1, PAGE_SIZE, 3 * PAGE_SIZE, 3 * PAGE_SIZE - 1 };

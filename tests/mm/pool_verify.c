@@ -63,7 +63,7 @@ KTEST_DEATH_P1(pool_verify, free_of_non_pool_address, BAD_POOL_CALLER, 0x42)
     ExFreePool(&NotPool);
 }
 
-/* Freeing a page-aligned address inside a big allocation is BAD_POOL_CALLER (0x41286: middle of paged pool allocation). */
+/* Freeing a page-aligned address inside a big allocation is BAD_POOL_CALLER 0x41286 (the middle of one). */
 KTEST_DEATH_P1(pool_verify, free_inside_big_allocation, BAD_POOL_CALLER, 0x41286)
 {
     PUCHAR P = ExAllocatePoolWithTag(PagedPool, 3 * PAGE_SIZE, TAG_TEST);
