@@ -27,8 +27,9 @@
  * their tag and size in the big-page table (pooltag.c). Every allocation
  * and free is counted against its tag (pooltag.c, poolmon's data).
  *
- * Verification, always on: a free checks the block's header against its
- * neighbours' (BAD_POOL_HEADER 0x19), catches a second free (BAD_POOL_CALLER
+ * Verification, always on: a free checks the block's size against its page
+ * and the next block's header, and against both neighbours before it is
+ * merged (BAD_POOL_HEADER 0x19), catches a second free (BAD_POOL_CALLER
  * 0xC2 parameter 7; a block waiting in a lookaside list is marked so a
  * double free is seen there too), a wrong tag (0xC2, 0x0A), an address
  * outside every pool (0xC2, 0x40/0x42) and the wrong IRQL (0xC2, 0x08 on
@@ -316,6 +317,7 @@ static PPOOL_HEADER AllocateSmallBlock(PPOOL_DESCRIPTOR Descriptor, ULONG Units,
     return Entry;
 }
 
+/* Returns an allocated (or lookaside-cached) small block to its pool's lists, checking its neighbours first. */
 static __attribute__((noinline)) void FreeSmallBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry)
 {
     KIRQL OldIrql = LockPool(Descriptor);
@@ -332,6 +334,7 @@ void ExpFreeCachedPoolBlock(PPOOL_HEADER Entry)
     FreeSmallBlock(DescriptorOf(BasePoolType & BASE_POOL_TYPE_MASK), Entry);
 }
 
+/* Whole pages for a big request, entered in the big-page table and counted; NULL if either fails. */
 static PVOID AllocateBigPages(POOL_TYPE BasePoolType, SIZE_T NumberOfBytes, ULONG Tag)
 {
     PVOID Va = MiAllocatePoolPages(BasePoolType, NumberOfBytes);
@@ -365,6 +368,10 @@ static inline void CheckFreeIrql(POOL_TYPE BasePoolType, PVOID P)
         KeBugCheckEx(BAD_POOL_CALLER, 0x09, KeGetCurrentIrql(), BasePoolType, (ULONG_PTR)P);
 }
 
+/*
+ * Frees the big allocation at the page-aligned address P. An address the
+ * big-page table does not know gets MiBadPoolPagesFree's verdict.
+ */
 static void FreeBigPages(PVOID P, ULONG Tag)
 {
     POOL_TYPE BasePoolType = PoolOfAddress(P);

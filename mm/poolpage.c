@@ -199,6 +199,7 @@ static PVOID AllocateExpansionPages(ULONG SizeInPages)
     return Va;
 }
 
+/* Gives an expansion allocation's pages, address space and commit back. Nonpaged lock held. */
 static void FreeExpansionPages(PVOID Va, ULONG Pages)
 {
     ULONG Index = ((ULONG)Va - (ULONG)MmNonPagedPoolExpansionStart) >> PAGE_SHIFT;
@@ -209,6 +210,7 @@ static void FreeExpansionPages(PVOID Va, ULONG Pages)
     MiReturnCommitment(Pages);
 }
 
+/* SizeInPages of paged pool: commit, bitmap, page tables, demand-zero PTEs; NULL if any is missing. */
 static PVOID AllocatePagedPoolPages(ULONG SizeInPages)
 {
     MM_PAGED_POOL_INFO *Info = &MmPagedPoolInfo;
@@ -257,6 +259,7 @@ static bool PagedPoolAllocationStarts(ULONG Index)
             RtlCheckBit(&Info->EndOfPagedPoolBitmap, Index - 1));
 }
 
+/* Frees the paged allocation starting at Va: its touched pages and its commit go back. */
 static ULONG FreePagedPoolPages(PVOID Va)
 {
     MM_PAGED_POOL_INFO *Info = &MmPagedPoolInfo;
