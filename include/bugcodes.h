@@ -18,6 +18,7 @@
 #define PHASE1_INITIALIZATION_FAILED            0x00000032
 #define NO_MORE_SYSTEM_PTES                     0x0000003F
 #define MUST_SUCCEED_POOL_EMPTY                 0x00000041
+#define NO_PAGES_AVAILABLE                      0x0000004D
 #define PFN_LIST_CORRUPT                        0x0000004E
 #define PAGE_FAULT_IN_NONPAGED_AREA             0x00000050
 #define INSTALL_MORE_MEMORY                     0x0000007D

@@ -118,6 +118,41 @@ static inline void KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql)
 }
 
 /*
+ * Fast mutexes (NT's FAST_MUTEX): the lock for code that may take page
+ * faults while holding it, such as paged pool. The holder runs at
+ * APC_LEVEL, where a page fault can still be resolved. There are no threads
+ * yet, so nobody can wait for a fast mutex: finding it held means the one
+ * running path is acquiring it again, which would deadlock; it is caught
+ * like a recursive spin lock. Callable at IRQL <= APC_LEVEL.
+ */
+typedef struct _FAST_MUTEX {
+    volatile ULONG_PTR Owned;
+    KIRQL OldIrql;
+} FAST_MUTEX, *PFAST_MUTEX;
+
+static inline void ExInitializeFastMutex(PFAST_MUTEX FastMutex)
+{
+    FastMutex->Owned = 0;
+}
+
+static inline void ExAcquireFastMutex(PFAST_MUTEX FastMutex)
+{
+    KIRQL OldIrql;
+    KeRaiseIrql(APC_LEVEL, &OldIrql);
+    if (__atomic_exchange_n(&FastMutex->Owned, 1, __ATOMIC_ACQUIRE) != 0)
+        KiSpinLockMisuse(&FastMutex->Owned, 1);
+    FastMutex->OldIrql = OldIrql;
+}
+
+static inline void ExReleaseFastMutex(PFAST_MUTEX FastMutex)
+{
+    KIRQL OldIrql = FastMutex->OldIrql;
+    if (__atomic_exchange_n(&FastMutex->Owned, 0, __ATOMIC_RELEASE) != 1)
+        KiSpinLockMisuse(&FastMutex->Owned, 2);
+    KeLowerIrql(OldIrql);
+}
+
+/*
  * The trap frame every interrupt stub builds (hal/trap.asm), lowest address
  * first. HardwareEsp/HardwareSegSs exist only for a trap from ring 3. For a
  * ring-0 trap the CPU pushes no stack pointer; TempEsp, the ESP that pushad

@@ -19,6 +19,9 @@
  * KTEST_DEATH(suite, name, CODE) declares a test whose expected outcome is a
  * bugcheck with CODE. It runs in a boot of its own (`ktest.death=suite.name`,
  * driven by tools/runtests.py); a normal run only lists it.
+ * KTEST_DEATH_SWITCHES(suite, name, CODE, "/SWITCH ...") is a death test
+ * whose boot needs switches of its own (special pool, say): the listing
+ * carries them and the runner adds them to that test's command line.
  *
  * KBENCH(name) registers a benchmark for `/BENCH` boots; it reports guest
  * instructions per operation with KbenchReport.
@@ -38,6 +41,7 @@ typedef struct _KTEST {
     ULONG ExpectedBugCheck;         /* nonzero: a death test */
     bool CheckParameter1;           /* a death test that also pins parameter 1 */
     ULONG_PTR ExpectedParameter1;
+    const char *BootSwitches;       /* a death test's own boot switches, or NULL */
     const char *File;
     int Line;
 } KTEST;
@@ -50,18 +54,20 @@ struct _KTEST_CONTEXT {
     KFAULT_CATCHER AbortContext;    /* where ASSERT_* resumes the harness */
 };
 
-#define KTEST_REGISTER(suite, name, code, checkp1, p1)                          \
+#define KTEST_REGISTER(suite, name, code, checkp1, p1, switches)                \
     static void ktest_##suite##_##name(KTEST_CONTEXT *t);                      \
     static const KTEST ktest_entry_##suite##_##name                            \
         __attribute__((section(".ktest"), used, aligned(4))) = {               \
             #suite, #name, ktest_##suite##_##name, (code), (checkp1), (p1),    \
-            __FILE__, __LINE__                                                 \
+            (switches), __FILE__, __LINE__                                     \
         };                                                                     \
     static void ktest_##suite##_##name(KTEST_CONTEXT *t UNUSED)
 
-#define KTEST(suite, name)                      KTEST_REGISTER(suite, name, 0, false, 0)
-#define KTEST_DEATH(suite, name, code)          KTEST_REGISTER(suite, name, code, false, 0)
-#define KTEST_DEATH_P1(suite, name, code, p1)   KTEST_REGISTER(suite, name, code, true, p1)
+#define KTEST(suite, name)                      KTEST_REGISTER(suite, name, 0, false, 0, NULL)
+#define KTEST_DEATH(suite, name, code)          KTEST_REGISTER(suite, name, code, false, 0, NULL)
+#define KTEST_DEATH_P1(suite, name, code, p1)   KTEST_REGISTER(suite, name, code, true, p1, NULL)
+#define KTEST_DEATH_SWITCHES(suite, name, code, switches) \
+    KTEST_REGISTER(suite, name, code, false, 0, switches)
 
 /* Converts any integer or pointer to long long for reporting, without warnings. */
 static inline long long KtestSigned(long long v) { return v; }

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 typedef void VOID, *PVOID;
-typedef uint8_t UCHAR, BOOLEAN, *PUCHAR;
+typedef uint8_t UCHAR, BOOLEAN, *PUCHAR, *PBOOLEAN;
 typedef uint16_t USHORT, CSHORT;
 typedef int32_t LONG;
 typedef uint32_t ULONG, *PULONG;

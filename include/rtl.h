@@ -47,4 +47,31 @@ bool RtlMatchGlob(const char *Pattern, const char *Text);
 /* A pool or mapping tag printed as four characters (non-printables as '.'). */
 void RtlTagToString(ULONG Tag, char Out[5]);
 
+/*
+ * NT's bitmaps (kernel/bitmap.c): SizeOfBitMap bits in Buffer, bit n in
+ * word n / 32. The Find routines search from HintIndex to the end, then
+ * from the start, and return RTL_BITMAP_NOT_FOUND when no run fits. No
+ * locking: the bitmap's owner serialises.
+ */
+typedef struct _RTL_BITMAP {
+    ULONG SizeOfBitMap;
+    PULONG Buffer;
+} RTL_BITMAP, *PRTL_BITMAP;
+
+#define RTL_BITMAP_NOT_FOUND 0xFFFFFFFF
+
+void RtlInitializeBitMap(PRTL_BITMAP BitMapHeader, PULONG BitMapBuffer, ULONG SizeOfBitMap);
+void RtlClearAllBits(PRTL_BITMAP BitMapHeader);
+void RtlSetBits(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG NumberToSet);
+void RtlClearBits(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG NumberToClear);
+ULONG RtlFindClearBits(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG HintIndex);
+ULONG RtlFindSetBits(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG HintIndex);
+ULONG RtlFindClearBitsAndSet(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG HintIndex);
+ULONG RtlNumberOfSetBits(PRTL_BITMAP BitMapHeader);
+
+static inline bool RtlCheckBit(const RTL_BITMAP *BitMapHeader, ULONG BitPosition)
+{
+    return (BitMapHeader->Buffer[BitPosition / 32] >> (BitPosition % 32)) & 1;
+}
+
 #endif

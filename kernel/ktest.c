@@ -192,7 +192,8 @@ ULONG KtestRun(const char *Glob)
 
     for (Test = __ktest_start; Test < __ktest_end; Test++) {
         if (Test->ExpectedBugCheck)
-            DbgPrint("# death: %s.%s 0x%08X\n", Test->Suite, Test->Name, Test->ExpectedBugCheck);
+            DbgPrint("# death: %s.%s 0x%08X%s%s\n", Test->Suite, Test->Name, Test->ExpectedBugCheck,
+                     Test->BootSwitches ? " " : "", Test->BootSwitches ? Test->BootSwitches : "");
     }
     for (Test = __ktest_start; Test < __ktest_end;) {
         const KTEST *End = Test;

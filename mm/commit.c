@@ -7,9 +7,11 @@
  * MmTotalCommitLimit: the pages of RAM it can give out plus the paging
  * files. mm386 has no paging file yet, so the limit is computed at boot from
  * the RAM left available after the kernel's own structures, minus a reserve
- * NT also keeps for itself; it is computed, never a constant. Nonpaged pool
- * is not charged: it is resident by definition and comes out of available
- * pages directly.
+ * NT also keeps for itself; it is computed, never a constant. Paged pool is
+ * charged when it is allocated; nonpaged pool is charged as it expands, as
+ * NT charges it (its pages can never be paged, so they use up what the
+ * limit promises); the initial nonpaged pool was taken before the limit was
+ * computed and stays outside it.
  */
 #include "mi.h"
 

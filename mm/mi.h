@@ -14,6 +14,7 @@
 #include <mm.h>
 #include <rtl.h>
 #include <loader.h>
+#include <pool.h>
 #include "pte.h"
 
 /* ------------------------------------------------------------------ mminit.c */
@@ -119,7 +120,9 @@ typedef struct _MMPFNENTRY {
     USHORT PrototypePte : 1;
     USHORT RemovalRequested : 1;
     USHORT InPageError : 1;
-    USHORT Reserved : 5;
+    USHORT StartOfAllocation : 1;   /* nonpaged pool: first page of an allocation */
+    USHORT EndOfAllocation : 1;     /* nonpaged pool: last page of an allocation */
+    USHORT Reserved : 3;
 } MMPFNENTRY;
 
 /*
@@ -187,6 +190,9 @@ extern KSPIN_LOCK MmPfnLock;
 #define MM_BUGCHECK_NO_PAGE_TABLE   0x4151  /* p2 = VA whose page table could not be made */
 #define MM_BUGCHECK_HYPERSPACE      0x4152  /* p2 = PFN or VA, p3 = mappings outstanding, p4 = IRQL */
 #define MM_BUGCHECK_COMMIT_UNDERFLOW 0x41287 /* p2 = pages returned, p3 = pages charged */
+#define MM_BUGCHECK_POOL_FREE_RUN   0x4160  /* p2 = free nonpaged run, p3 = its signature, p4 = expected */
+#define MM_BUGCHECK_PAGED_POOL_MAP  0x4161  /* p2 = VA, p3 = first page index, p4 = end bit found */
+#define MM_BUGCHECK_BIG_PAGES_MISMATCH 0x4162 /* p2 = VA, p3 = pages recorded, p4 = pages freed */
 
 /*
  * Page allocation. MiRemoveAnyPage, MiRemoveZeroPage and MiInsertPageInFreeList
@@ -492,6 +498,257 @@ void MiInitializeCommitment(void);
 /* Charges Pages of commit; false (nothing charged) if that would pass the limit. */
 bool MiChargeCommitment(ULONG Pages);
 void MiReturnCommitment(ULONG Pages);
+
+/* --------------------------------------------------------------- pagfault.c */
+
+/*
+ * Gives the demand-zero PTE PointerPte (of a system address) a zeroed page.
+ * IRQL <= APC_LEVEL (the caller checks). No page at all, though commit was
+ * charged for it, is NO_PAGES_AVAILABLE (0x4D).
+ */
+NTSTATUS MiResolveDemandZeroFault(PMMPTE PointerPte);
+
+/* ---------------------------------------------------------------- poolpage.c */
+
+/*
+ * Page-granular pool allocation (NT's MiAllocatePoolPages/MiFreePoolPages).
+ * Nonpaged pool: the initial region [MmNonPagedPoolStart,
+ * MmNonPagedPoolExpansionStart), mapped at boot, kept as free runs of pages;
+ * then the expansion region, one page of RAM mapped per page as needed, up
+ * to MiMaximumNonPagedExpansionPages. Paged pool: MmPagedPoolStart..End,
+ * allocated in a bitmap, each page demand-zero until touched.
+ */
+typedef struct _MM_PAGED_POOL_INFO {
+    RTL_BITMAP PagedPoolAllocationMap;      /* a set bit: the page is allocated */
+    RTL_BITMAP EndOfPagedPoolBitmap;        /* a set bit: the last page of an allocation */
+    ULONG PagedPoolHint;                    /* where the next search starts */
+    ULONG AllocatedPagedPool;               /* pages allocated */
+} MM_PAGED_POOL_INFO;
+
+extern MM_PAGED_POOL_INFO MmPagedPoolInfo;
+extern volatile ULONG MmAllocatedNonPagedPool;      /* pages in use, initial + expansion */
+extern volatile ULONG MmNumberOfFreeNonPagedPool;   /* free pages in the initial region */
+extern volatile ULONG MiNonPagedExpansionPagesInUse;
+extern ULONG MiMaximumNonPagedExpansionPages;
+
+static inline bool MiIsNonPagedPoolAddress(const void *Va)
+{
+    return (ULONG)Va >= (ULONG)MmNonPagedPoolStart && (ULONG)Va < (ULONG)MmNonPagedPoolEnd;
+}
+
+static inline bool MiIsPagedPoolAddress(const void *Va)
+{
+    return (ULONG)Va >= (ULONG)MmPagedPoolStart && (ULONG)Va <= (ULONG)MmPagedPoolEnd;
+}
+
+/* Phase 0, before the PFN database: maps the initial nonpaged pool with boot pages. */
+void MiMapInitialNonPagedPool(void);
+/*
+ * Phase 0, after it: builds the initial region's free run and the
+ * allocation bitmaps. Takes no locks (one processor, interrupts off).
+ */
+void MiInitializePoolPages(void);
+/* Phase 0 only, no locks: Pages taken from the initial region for the pool's own tables. */
+PVOID MiAllocatePoolPagesAtBoot(ULONG Pages);
+/*
+ * Whole pages of pool: nonpaged at IRQL <= DISPATCH_LEVEL, paged at
+ * <= APC_LEVEL. Commit is charged for every page except the initial
+ * nonpaged region's. Returns NULL when the region, the maximum, the commit
+ * limit or RAM is exhausted.
+ */
+PVOID MiAllocatePoolPages(POOL_TYPE PoolType, SIZE_T SizeInBytes);
+/*
+ * Frees the allocation that starts at StartingAddress and returns its size
+ * in pages. Freeing what is not the start of an allocation is
+ * BAD_POOL_CALLER (0x41 nonpaged, 0x50 paged, 0x41286 inside an allocation).
+ */
+ULONG MiFreePoolPages(PVOID StartingAddress);
+/* True if Va's page is a whole one-page allocation of either pool (a page of small blocks, say). */
+bool MiIsSinglePagePoolAllocation(PVOID Va);
+/*
+ * The verdict on freeing Va as if it began a pool allocation when it does
+ * not: BAD_POOL_CALLER 0x50/0x41286 (paged), 0x44/0x41 (nonpaged), 0x42
+ * (no pool), 0x99 (an allocation that is not the caller's to free this way).
+ */
+NORETURN void MiBadPoolPagesFree(PVOID Va);
+
+/* ------------------------------------------------------------------- pool.c */
+
+/*
+ * NT's x86 POOL_HEADER: 8 bytes in front of every small block. Sizes are in
+ * 8-byte units: PreviousSize is the size of the block just before this one
+ * in the same page (0 for the first), BlockSize this block's own size with
+ * the header. PoolType is 0 for a free block and the pool type + 1 for an
+ * allocated one; PoolIndex says which descriptor of that type owns it.
+ */
+typedef struct _POOL_HEADER {
+    union {
+        struct {
+            USHORT PreviousSize : 9;
+            USHORT PoolIndex : 7;
+            USHORT BlockSize : 9;
+            USHORT PoolType : 7;
+        };
+        ULONG Ulong1;
+    };
+    ULONG PoolTag;
+} POOL_HEADER, *PPOOL_HEADER;
+
+_Static_assert(sizeof(POOL_HEADER) == 8, "NT's x86 POOL_HEADER is 8 bytes");
+
+#define POOL_BLOCK_SHIFT        3
+#define POOL_SMALLEST_BLOCK     8                                   /* bytes in one unit */
+#define POOL_OVERHEAD           ((ULONG)sizeof(POOL_HEADER))
+#define POOL_PAGE_SIZE          PAGE_SIZE
+#define POOL_LIST_HEADS         (POOL_PAGE_SIZE / POOL_SMALLEST_BLOCK) /* 512: one per block size */
+#define POOL_BUDDY_MAX          (POOL_PAGE_SIZE - (POOL_OVERHEAD + POOL_SMALLEST_BLOCK)) /* 4080 */
+#define POOL_SMALL_LISTS        32      /* lookaside lists for blocks of 1..32 units */
+#define POOL_FREE_BLOCK         0       /* PoolType of a free block */
+/* mm386: a freed block waiting in a pool lookaside list keeps this bit in PoolType. */
+#define POOL_IN_LOOKASIDE       0x40
+
+/* A pool (NT's POOL_DESCRIPTOR): free lists per block size and counters. */
+typedef struct _POOL_DESCRIPTOR {
+    POOL_TYPE PoolType;
+    ULONG PoolIndex;
+    ULONG RunningAllocs;        /* small blocks handed out from the lists (not lookaside hits) */
+    ULONG RunningDeAllocs;
+    ULONG TotalPages;           /* pages split into small blocks */
+    volatile ULONG TotalBigPages;
+    ULONG ListsInUse[POOL_LIST_HEADS / 32];     /* mm386: bit n set when ListHeads[n] is not empty */
+    LIST_ENTRY ListHeads[POOL_LIST_HEADS];      /* free blocks of n units on ListHeads[n] */
+} POOL_DESCRIPTOR, *PPOOL_DESCRIPTOR;
+
+extern POOL_DESCRIPTOR NonPagedPoolDescriptor, PagedPoolDescriptor;
+
+/* Phase 0 (after MiInitializeCommitment): every pool structure; no locks taken. */
+void MiInitializePool(void);
+/* Phase 1: special pool (it needs system PTEs, which need locks), the pool's leak guard. */
+void MiInitializePoolPhase1(void);
+/*
+ * Frees a small block that sits in a lookaside list (POOL_IN_LOOKASIDE set)
+ * to its pool's free lists. For the lookaside code draining a list.
+ */
+void ExpFreeCachedPoolBlock(PPOOL_HEADER Entry);
+
+/* ---------------------------------------------------------------- pooltag.c */
+
+/*
+ * Pool tracking: per-tag counters (poolmon) and the big-page table (VA ->
+ * tag, size). A tag's row is NT's POOL_TRACKER_TABLE: the tag and its
+ * allocations, frees and bytes for each pool type (indexed by pool type
+ * here). Counting is on every allocation and free, so the common case — the
+ * tag sits in its home slot — is inline; the rest of the probe, and
+ * claiming a row for a new tag, are in pooltag.c. Any IRQL <= DISPATCH_LEVEL.
+ */
+typedef struct _POOL_TRACKER_COUNTS {
+    volatile ULONG Allocs;
+    volatile ULONG Frees;
+    volatile SIZE_T Bytes;
+} POOL_TRACKER_COUNTS;
+
+typedef struct _POOL_TRACKER_TABLE {
+    volatile ULONG Key;                         /* 0: the row is unused */
+    POOL_TRACKER_COUNTS Pool[2];                /* [NonPagedPool], [PagedPool] */
+    ULONG Reserved;                             /* to 32 bytes: a row is found with one shift */
+} POOL_TRACKER_TABLE, *PPOOL_TRACKER_TABLE;
+
+_Static_assert(sizeof(POOL_TRACKER_TABLE) == 32, "a tag row is 32 bytes");
+
+#define POOL_TRACK_TABLE_SHIFT  10
+#define POOL_TRACK_TABLE_SIZE   (1u << POOL_TRACK_TABLE_SHIFT)
+/* One more row at the end: 'Ovfl', for tags that find the table full. */
+extern POOL_TRACKER_TABLE PoolTrackTable[POOL_TRACK_TABLE_SIZE + 1];
+
+static inline ULONG ExpTagHash(ULONG Key)
+{
+    return (Key * 0x9E3779B1u) >> (32 - POOL_TRACK_TABLE_SHIFT);
+}
+
+/* Key's row, found past its home slot or claimed now. */
+PPOOL_TRACKER_TABLE ExpFindPoolTracker(ULONG Key);
+
+static inline POOL_TRACKER_COUNTS *ExpPoolTrackerCounts(ULONG Key, POOL_TYPE PoolType)
+{
+    PPOOL_TRACKER_TABLE Row = &PoolTrackTable[ExpTagHash(Key)];
+    if (UNLIKELY(Row->Key != Key))
+        Row = ExpFindPoolTracker(Key);
+    return &Row->Pool[PoolType];
+}
+
+static inline void ExpInsertPoolTracker(ULONG Key, SIZE_T NumberOfBytes, POOL_TYPE PoolType)
+{
+    POOL_TRACKER_COUNTS *Counts = ExpPoolTrackerCounts(Key, PoolType);
+    __atomic_fetch_add(&Counts->Allocs, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&Counts->Bytes, NumberOfBytes, __ATOMIC_RELAXED);
+}
+
+static inline void ExpRemovePoolTracker(ULONG Key, SIZE_T NumberOfBytes, POOL_TYPE PoolType)
+{
+    POOL_TRACKER_COUNTS *Counts = ExpPoolTrackerCounts(Key, PoolType);
+    __atomic_fetch_add(&Counts->Frees, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&Counts->Bytes, NumberOfBytes, __ATOMIC_RELAXED);
+}
+
+void ExpInitializePoolTracking(void);
+/* Records a big allocation; false if the table is full and cannot grow. */
+bool ExpAddTagForBigPages(PVOID Va, ULONG Key, ULONG NumberOfPages);
+/*
+ * Removes the big allocation at Va and returns its page count and tag, or 0
+ * if Va starts none. A nonzero CheckTag that differs from the recorded tag
+ * is BAD_POOL_CALLER (0x0A), and the entry stays.
+ */
+ULONG ExpFindAndRemoveTagBigPages(PVOID Va, ULONG CheckTag, PULONG Key);
+/* Finds the big allocation containing Va: its start, tag and pages; false if none. */
+bool ExpFindBigPages(PVOID Va, PVOID *Start, PULONG Key, PULONG NumberOfPages);
+/*
+ * The leak guard on the tag table (Snapshot before a test, Check after,
+ * naming every tag whose live allocations or bytes changed; Quiesce drains
+ * the pool's lookaside lists), and its registration with the harness.
+ */
+extern const struct _KTEST_GUARD ExpPoolTagGuard;
+void ExpRegisterPoolTagGuard(void);
+/* Entries in the big-page table now, and its capacity (for tests and !vm). */
+void ExpQueryBigPageTable(PULONG Used, PULONG Size);
+
+/* ---------------------------------------------------------------- lookasid.c */
+
+/*
+ * The pool's own per-size lookaside lists (NT's per-processor
+ * PPNPagedLookasideList and PPPagedLookasideList), indexed by pool type and
+ * block size - 1.
+ */
+extern GENERAL_LOOKASIDE ExpSmallPoolLookasideLists[PagedPool + 1][POOL_SMALL_LISTS];
+#define POOL_SMALL_LOOKASIDE_DEPTH  32
+void ExpInitializePoolLookasideLists(void);
+/* Empties the pool's own lookaside lists back into the pool. IRQL <= APC_LEVEL. */
+void ExpDrainPoolLookasideLists(void);
+
+/* ---------------------------------------------------------------- specpool.c */
+
+/*
+ * Special pool (/SPECIALPOOL=TAG): MmSpecialPoolStart..MmSpecialPoolEnd,
+ * pairs of a data page and a no-access guard page. NULL when not enabled.
+ */
+extern PVOID MmSpecialPoolStart, MmSpecialPoolEnd;
+extern ULONG MmSpecialPoolTag;              /* 0 when special pool is off */
+
+static inline bool MiIsSpecialPoolAddress(const void *Va)
+{
+    return (ULONG)Va >= (ULONG)MmSpecialPoolStart && (ULONG)Va < (ULONG)MmSpecialPoolEnd;
+}
+
+/* Phase 1: reserves special pool's system PTEs when /SPECIALPOOL is given. */
+void MiInitializeSpecialPool(void);
+/* An allocation with the special tag, or NULL (the caller falls back to the normal pool). */
+PVOID MmAllocateSpecialPool(SIZE_T NumberOfBytes, ULONG Tag, POOL_TYPE PoolType);
+/* Frees a special pool allocation; checks the bytes around it (0xC1) and the tag (0xC2, 0x0A). */
+void MmFreeSpecialPool(PVOID P, ULONG Tag);
+SIZE_T MmQuerySpecialPoolBlockSize(PVOID P);
+/* Describes the special pool allocation on Va's page for ExpWalkPoolPage; false if there is none. */
+bool MiQuerySpecialPoolBlock(PVOID Va, PPOOL_BLOCK_INFORMATION Block);
+/* The verdict on a fault in special pool: 0xCD on a guard page, 0xCC on a freed page. */
+NORETURN void MiSpecialPoolFault(PVOID Va, bool Write, const KTRAP_FRAME *TrapFrame);
 
 /* ----------------------------------------------------------------- kdexts.c */
 

@@ -298,8 +298,10 @@ void MmInitSystem(ULONG Phase)
         MiInitializeSystemAddressSpace();
         MiMapBootModules();
         MiInitializeSystemPtes();
+        MiMapInitialNonPagedPool();
         MiInitializePfnDatabase();
         MiInitializeCommitment();
+        MiInitializePool();
         DbgPrint("mm: %u pages of RAM in %u runs (highest page %05x), %u available\n",
                  MmPhysicalMemoryBlock.NumberOfPages, MmPhysicalMemoryBlock.NumberOfRuns,
                  MmHighestPhysicalPage, MmAvailablePages);
@@ -308,4 +310,5 @@ void MmInitSystem(ULONG Phase)
     KtestRegisterGuard(&MiPagesGuard);
     KtestRegisterGuard(&MiCommitGuard);
     MiRegisterSystemPteGuard();
+    MiInitializePoolPhase1();
 }

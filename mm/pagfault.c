@@ -10,8 +10,16 @@
  *   (lazy synchronisation, mm/pagetab.c) and the access retried. This works
  *   at any IRQL: no page is brought in.
  *
+ *   a paged pool page whose PTE is demand-zero (allocated, never touched):
+ *   a zeroed page is mapped (MiResolveDemandZeroFault). Only at IRQL <=
+ *   APC_LEVEL: bringing a page in is exactly what DISPATCH_LEVEL code may
+ *   not need, so there the fault falls through to the 0x0A verdict below.
+ *
  * Then, for what remains, the verdict NT gives:
  *
+ *   special pool: a guard page       PAGE_FAULT_BEYOND_END_OF_ALLOCATION (0xCD)
+ *   special pool: a freed page        PAGE_FAULT_IN_FREED_SPECIAL_POOL (0xCC)
+ *                                     (both even under a fault catcher, as in NT)
  *   write to a present read-only system page  ATTEMPTED_WRITE_TO_READONLY_MEMORY (0xBE)
  *   any unresolved fault at IRQL > APC_LEVEL   IRQL_NOT_LESS_OR_EQUAL (0x0A)
  *   not-present system address                 PAGE_FAULT_IN_NONPAGED_AREA (0x50)
@@ -44,6 +52,12 @@ NTSTATUS MmAccessFault(ULONG FaultStatus, PVOID VirtualAddress, KPROCESSOR_MODE 
         ULONG Needs = SystemAddressNeedingPde(Address);
         if (Needs && !MiReadPte(MiAddressToPde(Needs)).u.Hard.Valid && MiSyncSystemPde((PVOID)Needs))
             return STATUS_SUCCESS;
+        if (MiIsPagedPoolAddress(VirtualAddress) && Irql <= APC_LEVEL &&
+            MiReadPte(MiAddressToPde(Address)).u.Hard.Valid &&
+            MiIsDemandZeroPte(MiReadPte(MiAddressToPte(Address))))
+            return MiResolveDemandZeroFault(MiAddressToPte(Address));
+        if (MiIsSpecialPoolAddress(VirtualAddress))
+            MiSpecialPoolFault(VirtualAddress, Write, TrapFrame);
     }
 
     if (KeFaultCatcherActive())
@@ -56,4 +70,25 @@ NTSTATUS MmAccessFault(ULONG FaultStatus, PVOID VirtualAddress, KPROCESSOR_MODE 
     if (Address >= (ULONG)MmSystemRangeStart)
         KiBugCheckWithTrapFrame(PAGE_FAULT_IN_NONPAGED_AREA, Address, Write, TrapFrame->Eip, 0, TrapFrame);
     return STATUS_ACCESS_VIOLATION;
+}
+
+NTSTATUS MiResolveDemandZeroFault(PMMPTE PointerPte)
+{
+    KIRQL OldIrql;
+    PFN_NUMBER Pfn = MiRemoveZeroPage();
+
+    if (Pfn == MI_NO_PAGE)
+        KeBugCheckEx(NO_PAGES_AVAILABLE, MmModifiedPageListHead.Total, 0, MmNumberOfFreeNonPagedPool, 0);
+    LOCK_PFN(OldIrql);
+    if (!MiIsDemandZeroPte(MiReadPte(PointerPte))) {
+        /* Resolved meanwhile (another processor, one day): this page is not needed. */
+        MiInsertPageInFreeListLocked(Pfn);
+        UNLOCK_PFN(OldIrql);
+        return STATUS_SUCCESS;
+    }
+    MiInitializePfn(Pfn, PointerPte, true);
+    MI_PFN_ELEMENT(Pfn)->OriginalPte = MiReadPte(PointerPte);
+    MiWritePte(PointerPte, MiMakeValidPte(Pfn, MI_PTE_KERNEL_READWRITE));
+    UNLOCK_PFN(OldIrql);
+    return STATUS_SUCCESS;
 }

@@ -5,9 +5,11 @@ Each configuration is one QEMU boot of the kernel with `ktest` on its
 command line; the kernel prints KTAP version 1 on COM1 and reports its
 verdict through isa-debug-exit. Death tests (a bugcheck is the expected
 result) are listed by the first configuration's run and then booted one by
-one. BOOT_FAILURES are boots whose switches must stop the kernel during
-initialisation with a given bugcheck (bad input such as /MAXMEM=4). Further host-side checks (the kd> session, gdb, the layout diagrams)
-register in CHECKS. Every serial log is kept under build/test/.
+one, with that configuration's switches plus any the test declares
+(KTEST_DEATH_SWITCHES: `# death: NAME CODE SWITCHES...`). BOOT_FAILURES are
+boots whose switches must stop the kernel during initialisation with a given
+bugcheck (bad input such as /MAXMEM=4). Further host-side checks (the kd>
+session, gdb, the layout diagrams) register in CHECKS. Every serial log is kept under build/test/.
 
 The last line printed is always `N passed, N failed` (with `, N skipped`
 when some were), and the exit status is non-zero on any failure, missing
@@ -42,6 +44,7 @@ CONFIGS = [
     ('userva2560-64m', '64M', '/3GB /USERVA=2560', False),
     ('2gb-17m', '17M', '', False),
     ('2gb-maxmem48', '128M', '/MAXMEM=48', False),
+    ('2gb-128m-specialpool', '128M', '/SPECIALPOOL=Spcl', False),
     ('grub-iso-2gb-128m', '128M', '', True),
 ]
 
@@ -159,16 +162,16 @@ def boot_config(args, config):
                     f'{(result.passed, result.failed, result.skipped)}')
     if result.passed + result.failed == 0:
         result.fail('no test ran')
-    result.death_tests = re.findall(r'^# death: (\S+) 0x([0-9A-Fa-f]+)$', text, re.M)
+    result.death_tests = re.findall(r'^# death: (\S+) 0x([0-9A-Fa-f]+)(?: (.+))?$', text, re.M)
     return result
 
 
-def boot_death_test(args, name, code):
+def boot_death_test(args, name, code, test_switches):
     result = Result('death ' + name)
     result.log = os.path.join(LOG_DIR, 'death-' + name + '.log')
     _, memory, switches, _ = DEATH_CONFIG
     with qemu.Boot(result.log, memory=memory, kernel=args.kernel,
-                   append=(f'ktest.death={name} ' + switches).strip()) as boot:
+                   append=f'ktest.death={name} {switches} {test_switches}'.strip()) as boot:
         status = boot.wait_exit(args.timeout)
         result.seconds = boot.elapsed()
         text = boot.text()
@@ -267,7 +270,7 @@ def main():
             results.append(r)
             report(r)
             if boots[future] == DEATH_CONFIG or (a.only and not death):
-                death = [pool.submit(boot_death_test, a, n, c) for n, c in r.death_tests]
+                death = [pool.submit(boot_death_test, a, n, c, sw) for n, c, sw in r.death_tests]
         for future in concurrent.futures.as_completed(death + checks):
             r = future.result()
             results.append(r)
