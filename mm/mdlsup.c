@@ -19,26 +19,26 @@
  * for fresh physical pages that need no virtual address until someone maps
  * them. Mapping MDLs is mm/iosup.c's.
  *
- * Memory for the MDL itself: NT takes it from nonpaged pool (tag 'Mdl ').
- * Until mm386's pool lands, MiAllocateMdlStorage takes whole pages mapped
- * through system PTEs — correct, but a page per MDL; it and MiFreeMdlStorage
- * are the two functions to switch to ExAllocatePoolWithTag(NonPagedPool,
- * Bytes, 'ldM ') and ExFreePoolWithTag.
+ * Memory for the MDL itself comes from nonpaged pool with NT's tag 'Mdl ',
+ * so an MDL that is never freed shows up in !poolused under that tag.
  */
+#include <pool.h>
 #include "mi.h"
+
+#define MM_MDL_TAG  MAKE_TAG('M', 'd', 'l', ' ')
 
 /* The most pages one MDL can describe: its size must fit the 16-bit Size field. */
 #define MI_MAXIMUM_MDL_PAGES    ((0xFFFF - sizeof(MDL)) / sizeof(PFN_NUMBER))
 
-/* Bytes for an MDL; NULL if memory or system PTEs ran out. */
+/* Bytes for an MDL from nonpaged pool; NULL if the pool is exhausted. */
 static PMDL MiAllocateMdlStorage(ULONG Bytes)
 {
-    return MiAllocateSystemPteMemory(BYTES_TO_PAGES(Bytes));
+    return ExAllocatePoolWithTag(NonPagedPool, Bytes, MM_MDL_TAG);
 }
 
 static void MiFreeMdlStorage(PMDL Mdl)
 {
-    MiFreeSystemPteMemory(Mdl);
+    ExFreePoolWithTag(Mdl, MM_MDL_TAG);
 }
 
 SIZE_T MmSizeOfMdl(PVOID Base, SIZE_T Length)

@@ -480,14 +480,6 @@ extern ULONG MmTotalSystemPtes, MmTotalFreeSystemPtes;
 bool MiFillSystemPtesWithPages(PMMPTE FirstPte, ULONG Count);
 /* Unmaps the valid PTEs among Count and frees their pages; the PTEs stay reserved. */
 void MiFreeSystemPtePages(PMMPTE FirstPte, ULONG Count);
-/*
- * Pages fresh pages, resident and writable, at new system PTEs: their VA,
- * or NULL if PTEs or pages ran out. MiFreeSystemPteMemory(VA) gives them
- * back (the reservation says how many); any other VA is SYSTEM_PTE_MISUSE
- * (0xDA, 0x301). IRQL <= DISPATCH_LEVEL.
- */
-PVOID MiAllocateSystemPteMemory(ULONG Pages);
-void MiFreeSystemPteMemory(PVOID Va);
 
 /* ----------------------------------------------------------------- commit.c */
 

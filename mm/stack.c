@@ -22,8 +22,7 @@
  * mm386 commits a large stack whole.
  *
  * The helpers that back reserved PTEs with fresh pages, and free them, are
- * here too, with the resident memory built from them that MDLs are kept in
- * until the executive pool exists.
+ * here too; reserved mappings and special pool use them as well.
  */
 #include "mi.h"
 
@@ -68,28 +67,6 @@ void MiFreeSystemPtePages(PMMPTE FirstPte, ULONG Count)
     }
 }
 
-PVOID MiAllocateSystemPteMemory(ULONG Pages)
-{
-    PMMPTE Pte = MiReserveSystemPtes(Pages, SystemPteSpace);
-    if (!Pte)
-        return NULL;
-    if (!MiFillSystemPtesWithPages(Pte, Pages)) {
-        MiReleaseSystemPtes(Pte, Pages, SystemPteSpace);
-        return NULL;
-    }
-    return MiPteToAddress(Pte);
-}
-
-void MiFreeSystemPteMemory(PVOID Va)
-{
-    PMMPTE Pte = MiAddressToPte(Va), Start;
-    ULONG Pages = BYTE_OFFSET(Va) == 0 ? MiQuerySystemPteAllocation(Pte, &Start) : 0;
-
-    if (Pages == 0 || Start != Pte)
-        KeBugCheckEx(SYSTEM_PTE_MISUSE, PTE_RELEASE_NOT_PERMITTED, (ULONG_PTR)Va, 0, 0);
-    MiFreeSystemPtePages(Pte, Pages);
-    MiReleaseSystemPtes(Pte, Pages, SystemPteSpace);
-}
 
 PVOID MmCreateKernelStack(BOOLEAN LargeStack, UCHAR Node)
 {

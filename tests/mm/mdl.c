@@ -4,6 +4,7 @@
  * MmAllocatePagesForMdl.
  */
 #include <ktest.h>
+#include <pool.h>
 #include <rtl.h>
 #include "mm/mi.h"
 
@@ -15,7 +16,7 @@
 KTEST(mdl, build_map_read_write_unmap)
 {
     const ULONG Offset = 0x234, Length = 2 * PAGE_SIZE + 100;
-    char *Base = MiAllocateSystemPteMemory(3);      /* a stand-in for a nonpaged pool buffer */
+    char *Base = ExAllocatePoolWithTag(NonPagedPool, 3 * PAGE_SIZE, MAKE_TAG('T', 'm', 'd', 'l'));
     ASSERT_NOT_NULL(Base);
     char *Buffer = Base + Offset;
 
@@ -61,7 +62,7 @@ KTEST(mdl, build_map_read_write_unmap)
     EXPECT_FALSE(Mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);
     EXPECT_EQ(Mdl->MappedSystemVa, Buffer);
     IoFreeMdl(Mdl);
-    MiFreeSystemPteMemory(Base);
+    ExFreePoolWithTag(Base, MAKE_TAG('T', 'm', 'd', 'l'));
 }
 
 /*

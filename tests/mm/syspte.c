@@ -346,8 +346,18 @@ KTEST(syspte, exhaust_and_recover)
     EXPECT_NULL(MmMapLockedPagesSpecifyCache(Mdl, KernelMode, MmCached, NULL, FALSE, NormalPagePriority));
     EXPECT_EQ(Mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA, 0);
     EXPECT_NULL(MmCreateKernelStack(FALSE, 0));
-    EXPECT_NULL(IoAllocateMdl(Buffer, sizeof(Buffer), FALSE, FALSE, NULL));
-    EXPECT_NULL(MmAllocatePagesForMdl(0, ~0ull, 0, PAGE_SIZE));
+    /* MDLs live in nonpaged pool and describe pages without mapping them: they still work. */
+    PMDL Another = IoAllocateMdl(Buffer, sizeof(Buffer), FALSE, FALSE, NULL);
+    EXPECT_NOT_NULL(Another);
+    if (Another)
+        IoFreeMdl(Another);
+    PMDL Pages = MmAllocatePagesForMdl(0, ~0ull, 0, PAGE_SIZE);
+    EXPECT_NOT_NULL(Pages);
+    if (Pages) {
+        EXPECT_NULL(MmGetSystemAddressForMdlSafe(Pages, NormalPagePriority));
+        MmFreePagesFromMdl(Pages);
+        IoFreeMdl(Pages);
+    }
 
     while (Count) {
         Count--;
