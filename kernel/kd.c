@@ -167,8 +167,14 @@ KD_COMMAND(help, "help", "", "list the commands")
     }
 }
 
-KD_COMMAND(k, "k", "", "backtrace of the current thread")
+KD_COMMAND(k, "k", "", "backtrace of the current thread, and the stack it runs on")
 {
+    KE_STACK_INFO Stack;
+    ULONG Esp = (ULONG)__builtin_frame_address(0);
+
+    if (KeIdentifyStack(Esp, &Stack))
+        DbgPrint("Stack: %s, %08x..%08x (guard page %08x)\n", Stack.Name, Stack.Limit, Stack.Base - 1,
+                 Stack.Limit - PAGE_SIZE);
     /* Frame #0 is this command; the EBP chain from its own frame gives its callers. */
     KeDumpBacktrace((ULONG)&&Here, (ULONG)__builtin_frame_address(0), 24);
 Here:

@@ -1,15 +1,17 @@
 /*
  * mm/kdexts.c — the memory manager seen from the kd> prompt: !address,
- * !pte, !vtop, !pfn and !vm.
+ * !pte, !vtop, !pfn, !vm and !sysptes (the pools' commands are in kdpool.c).
  *
  * NT's debugger looks at the memory manager from outside, through the
  * extension commands of kdexts.dll that Windows Internals uses on every
  * page. mm386's commands have the same names and print the same shapes, but
  * they run inside the kernel, at the prompt, and read the structures
  * directly: a PDE and a PTE through the self-map, the PFN database, the list
- * heads, the layout table computed at boot. They only read, without taking
- * locks, as a debugger does, and a PTE is read only after the PDE above it
- * was found valid, so no command here can fault.
+ * heads, the layout table computed at boot. They only read, and a PTE is
+ * read only after the PDE above it was found valid, so no command here can
+ * fault. Most take no lock, as a debugger does; what the system PTE pool
+ * keeps in its free PTEs is read through syspte.c's queries, under its
+ * lock (the prompt runs at PASSIVE_LEVEL, so it may wait for it).
  *
  * The gdb extension (tools/gdb/) shows the same views from outside, for a
  * kernel stopped at a breakpoint or hung. It cannot call into the kernel,
@@ -32,6 +34,8 @@ typedef struct _KDDEBUGGER_DATA {
     ULONG EmptyList;
     ULONG KernelVaOffset;
     ULONG ProtectNoCache, ProtectGuardPage, ProtectDecommit, ProtectNoAccess;
+    ULONG KernelStackPages, KernelLargeStackPages;
+    ULONG PoolBlockShift, PoolFreeBlock, PoolInLookaside;
 } KDDEBUGGER_DATA;
 
 __attribute__((used)) const KDDEBUGGER_DATA KdDebuggerDataBlock = {
@@ -42,6 +46,13 @@ __attribute__((used)) const KDDEBUGGER_DATA KdDebuggerDataBlock = {
     .KernelVaOffset = KERNEL_VA_OFFSET,
     .ProtectNoCache = MM_NOCACHE, .ProtectGuardPage = MM_GUARD_PAGE,
     .ProtectDecommit = MM_DECOMMIT, .ProtectNoAccess = MM_NOACCESS,
+    .KernelStackPages = KERNEL_STACK_SIZE >> PAGE_SHIFT, .KernelLargeStackPages = KERNEL_LARGE_STACK_SIZE >> PAGE_SHIFT,
+    .PoolBlockShift = POOL_BLOCK_SHIFT, .PoolFreeBlock = POOL_FREE_BLOCK, .PoolInLookaside = POOL_IN_LOOKASIDE,
+};
+
+/* Where a free system PTE waits, indexed by MI_FREE_SYSTEM_PTE_LIST. */
+const char *const MiFreeSystemPteListNames[MiPteInCacheWaiting + 1] = {
+    "on the free list", "on the waiting list", "in a cache", "in a cache, waiting",
 };
 
 /* A page's state as !pfn prints it, indexed by MMLISTS. */
@@ -126,6 +137,54 @@ ULONG MiDescribePte(char Lines[MI_PTE_DESCRIPTION_LINES][MI_PTE_DESCRIPTION_LENG
     return n;
 }
 
+/*
+ * What !pte says of a PTE that is not valid where the system PTE pool gives
+ * it a meaning of its own: a free system PTE (the MMPTE_LIST format: a run's
+ * first PTE links to the next run, its second holds the run's size unless
+ * OneEntry says the run is one PTE, the rest are zero), or the guard page
+ * below a kernel stack. Returns 0 for any other PTE.
+ */
+static ULONG KdDescribeSystemPte(char Lines[MI_PTE_DESCRIPTION_LINES][MI_PTE_DESCRIPTION_LENGTH], PMMPTE PointerPte,
+                                 MMPTE Pte, ULONG Va)
+{
+    MI_FREE_SYSTEM_PTE Free;
+    KE_STACK_INFO Stack;
+    ULONG n = 0;
+
+    if (Pte.u.Hard.Valid)
+        return 0;
+    if (MiQueryFreeSystemPte(PointerPte, &Free)) {
+        bool HasSizePte = Free.Size > 1 && (Free.List == MiPteOnFreeList || Free.List == MiPteOnWaitingList);
+        snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "not valid");
+        if (PointerPte == Free.Run) {
+            snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "free system PTE (MMPTE_LIST)");
+            if (Pte.u.List.NextEntry == MM_EMPTY_PTE_LIST)
+                snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "NextEntry %05X: last run%s", MM_EMPTY_PTE_LIST,
+                         Pte.u.List.OneEntry ? ", OneEntry" : "");
+            else
+                snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "NextEntry %05X: run at %08x%s",
+                         Pte.u.List.NextEntry, Pte.u.List.NextEntry << PAGE_SHIFT,
+                         Pte.u.List.OneEntry ? ", OneEntry" : "");
+        } else if (PointerPte == Free.Run + 1 && HasSizePte) {
+            snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "free system PTE (MMPTE_LIST)");
+            snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "NextEntry %05X: the run's size",
+                     Pte.u.List.NextEntry);
+        } else {
+            snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "free system PTE");
+            snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "in the run at %08x", (ULONG)MiPteToAddress(Free.Run));
+        }
+        snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "run of %u PTEs %s", Free.Size,
+                 MiFreeSystemPteListNames[Free.List]);
+        return n;
+    }
+    if (KeIdentifyStack(Va, &Stack) && PAGE_ALIGN(Va) == (PVOID)(Stack.Limit - PAGE_SIZE)) {
+        n = MiDescribePte(Lines, PointerPte, Pte);
+        if (n < MI_PTE_DESCRIPTION_LINES)
+            snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "guard page of %s", Stack.Name);
+    }
+    return n;
+}
+
 KD_COMMAND(pte, "!pte", "VA", "the PDE and PTE that map VA, decoded (a VA in the page tables is taken as a PTE)")
 {
     ULONG Va;
@@ -157,7 +216,9 @@ KD_COMMAND(pte, "!pte", "VA", "the PDE and PTE that map VA, decoded (a VA in the
     } else {
         MMPTE Pte = MiReadPte(PointerPte);
         DbgPrint("contains %08X%*scontains %08X\n", Pde.u.Long, KD_COLUMN - 17, "", Pte.u.Long);
-        nRight = MiDescribePte(Right, PointerPte, Pte);
+        nRight = KdDescribeSystemPte(Right, PointerPte, Pte, Va);
+        if (nRight == 0)
+            nRight = MiDescribePte(Right, PointerPte, Pte);
     }
     for (ULONG i = 0; i < MAX(nLeft, nRight); i++) {
         if (i < nRight)
@@ -305,6 +366,37 @@ static void KdVmPhysicalMemory(void)
     DbgPrint("      %-22s%8u\n", "HyperSpace flushes:", MiHyperSpaceFlushes);
 }
 
+static void KdVmSystemPtes(void)
+{
+    MI_SYSTEM_PTE_INFO Info;
+
+    MiQuerySystemPtes(&Info);
+    KdVmLine("Free System PTEs:", Info.Free);
+    KdVmLine("Used System PTEs:", Info.InUse);
+    KdVmLine("Total System PTEs:", Info.Total);
+}
+
+/*
+ * Nonpaged pool: pages allocated (initial region and expansion) against the
+ * maximum, which is the initial region plus the most expansion allowed.
+ * Paged pool: pages allocated — each charged commit when it was — and
+ * those of them touched, so resident now, against the region's size.
+ */
+static void KdVmPools(void)
+{
+    ULONG Initial = MmSizeOfNonPagedPoolInBytes >> PAGE_SHIFT;
+
+    KdVmLine("NonPagedPool Usage:", MmAllocatedNonPagedPool);
+    KdVmLine("  Initial:", Initial - MmNumberOfFreeNonPagedPool);
+    KdVmLine("  Expansion:", MiNonPagedExpansionPagesInUse);
+    KdVmLine("NonPagedPool Max:", Initial + MiMaximumNonPagedExpansionPages);
+    KdVmLine("  Initial:", Initial);
+    KdVmLine("  Expansion:", MiMaximumNonPagedExpansionPages);
+    KdVmLine("PagedPool Usage:", MmPagedPoolInfo.AllocatedPagedPool);
+    KdVmLine("  Resident:", KdCountMappedPages((ULONG)MmPagedPoolStart, MmSizeOfPagedPoolInBytes));
+    KdVmLine("PagedPool Maximum:", MmSizeOfPagedPoolInBytes >> PAGE_SHIFT);
+}
+
 static void KdVmCommit(void)
 {
     KdVmLine("Committed pages:", MmTotalCommittedPages);
@@ -313,17 +405,65 @@ static void KdVmCommit(void)
 
 /*
  * !vm prints these in order, NT's order: physical memory and its lists,
- * then (as those subsystems arrive) free system PTEs and pool usage against
- * the pool limits, then commit.
+ * system PTEs, pool usage against the pool limits, then commit.
  */
 static void (*const KdVmSections[])(void) = {
     KdVmPhysicalMemory,
+    KdVmSystemPtes,
+    KdVmPools,
     KdVmCommit,
 };
 
-KD_COMMAND(vm, "!vm", "", "physical memory by list, and commit")
+KD_COMMAND(vm, "!vm", "", "physical memory by list, system PTEs, pool usage and limits, commit")
 {
     DbgPrint("*** Virtual Memory Usage ***\n");
     for (ULONG i = 0; i < ARRAY_SIZE(KdVmSections); i++)
         KdVmSections[i]();
+}
+
+/* "1", "2-3", "4-7" ...: the sizes of one class of !sysptes's histogram. */
+static void KdFormatRunClass(char *Out, size_t Size, ULONG Class)
+{
+    if (Class == 0)
+        snprintf(Out, Size, "1");
+    else if (Class == MI_SYSTEM_PTE_RUN_CLASSES - 1)
+        snprintf(Out, Size, "%u+", 1u << Class);
+    else
+        snprintf(Out, Size, "%u-%u", 1u << Class, (2u << Class) - 1);
+}
+
+KD_COMMAND(sysptes, "!sysptes", "", "system PTEs: the per-size caches, free runs by size, in use, flushes")
+{
+    MI_SYSTEM_PTE_INFO Info;
+    MI_SYSTEM_PTE_RUNS Runs;
+    ULONG ListPtes = 0, CachePtes = 0;
+
+    MiQuerySystemPtes(&Info);
+    MiQuerySystemPteRuns(&Runs);
+    DbgPrint("System PTE Information\n");
+    DbgPrint("  Total System Ptes %u\n", Info.Total);
+    for (ULONG i = 0; i < MI_SYSTEM_PTE_CACHES; i++) {
+        DbgPrint("     SysPtes list of size %u has %u free, %u waiting for a TLB flush\n", Runs.CacheSize[i],
+                 Runs.CacheUsable[i], Runs.CacheWaiting[i]);
+        CachePtes += (Runs.CacheUsable[i] + Runs.CacheWaiting[i]) * Runs.CacheSize[i];
+    }
+    DbgPrint("    starting PTE: %08X   (VA %08x)\n", (ULONG)Runs.BaseFirst, (ULONG)MiPteToAddress(Runs.BaseFirst));
+    DbgPrint("    ending PTE:   %08X\n", (ULONG)(Runs.BaseEnd - 1));
+    DbgPrint("    extension:    %08X, %u of %u PTEs added\n", (ULONG)Runs.ExtraFirst,
+             (ULONG)(Runs.ExtraEnd - Runs.ExtraFirst), (ULONG)(Runs.ExtraLimit - Runs.ExtraFirst));
+    DbgPrint("  free runs by size:\n  %12s %8s %8s\n", "size", "runs", "PTEs");
+    for (ULONG Class = 0; Class < MI_SYSTEM_PTE_RUN_CLASSES; Class++) {
+        char Sizes[24];
+        if (Runs.Runs[Class] == 0)
+            continue;
+        KdFormatRunClass(Sizes, sizeof(Sizes), Class);
+        DbgPrint("  %12s %8u %8u\n", Sizes, Runs.Runs[Class], Runs.Ptes[Class]);
+        ListPtes += Runs.Ptes[Class];
+    }
+    DbgPrint("  free blocks: %u   total free: %u   largest free block: %u\n", Info.FreeRuns, ListPtes,
+             Info.LargestFreeRun);
+    DbgPrint("  caches: %u PTEs   waiting list: %u runs, %u PTEs (reusable after the next TLB flush)\n", CachePtes,
+             Runs.WaitingRuns, Runs.WaitingPtes);
+    DbgPrint("  free: %u   in use: %u   TLB flushes: %u   failed reservations: %u\n", Info.Free, Info.InUse,
+             Info.Flushes, Info.Failures);
 }

@@ -469,6 +469,36 @@ typedef struct _MI_SYSTEM_PTE_INFO {
 } MI_SYSTEM_PTE_INFO;
 void MiQuerySystemPtes(MI_SYSTEM_PTE_INFO *Info);
 
+/* The pool's free runs in detail, for !sysptes (mm/kdexts.c). */
+#define MI_SYSTEM_PTE_CACHES        5       /* cached run sizes: 1, 2, 4, 8, 16 */
+#define MI_SYSTEM_PTE_RUN_CLASSES   20      /* free runs of 1, 2-3, 4-7 ... 2^19 PTEs or more */
+typedef struct _MI_SYSTEM_PTE_RUNS {
+    ULONG Runs[MI_SYSTEM_PTE_RUN_CLASSES];      /* free-list runs of 2^i .. 2^(i+1) - 1 PTEs */
+    ULONG Ptes[MI_SYSTEM_PTE_RUN_CLASSES];      /* the PTEs in those runs */
+    ULONG CacheSize[MI_SYSTEM_PTE_CACHES];      /* PTEs in each run of the cache */
+    ULONG CacheUsable[MI_SYSTEM_PTE_CACHES];    /* runs a reservation may take now */
+    ULONG CacheWaiting[MI_SYSTEM_PTE_CACHES];   /* runs released since the last TLB flush */
+    ULONG WaitingRuns, WaitingPtes;             /* the waiting list (sizes the caches do not keep) */
+    PMMPTE BaseFirst, BaseEnd;                  /* the base region */
+    PMMPTE ExtraFirst, ExtraEnd, ExtraLimit;    /* the extension: added so far, and its limit */
+} MI_SYSTEM_PTE_RUNS;
+void MiQuerySystemPteRuns(MI_SYSTEM_PTE_RUNS *Runs);
+
+/* Where a free system PTE waits, as MiQueryFreeSystemPte finds it. */
+typedef enum _MI_FREE_SYSTEM_PTE_LIST {
+    MiPteOnFreeList,            /* the address-ordered free list */
+    MiPteOnWaitingList,         /* released, an uncached size: merges into the free list at the next flush */
+    MiPteInCache,               /* a usable run of a per-size cache */
+    MiPteInCacheWaiting,        /* a cache's run released since the last flush */
+} MI_FREE_SYSTEM_PTE_LIST;
+typedef struct _MI_FREE_SYSTEM_PTE {
+    PMMPTE Run;                 /* the run's first PTE: its list link (MMPTE_LIST) */
+    ULONG Size;                 /* PTEs in the run */
+    MI_FREE_SYSTEM_PTE_LIST List;
+} MI_FREE_SYSTEM_PTE;
+/* Finds the free run that holds Pte; false if Pte is reserved or not a system PTE. Takes the pool's lock. */
+bool MiQueryFreeSystemPte(PMMPTE Pte, MI_FREE_SYSTEM_PTE *Info);
+
 extern ULONG MmTotalSystemPtes, MmTotalFreeSystemPtes;
 
 /* ----------------------------------------------------------------- stack.c */

@@ -96,34 +96,57 @@ NTSTATUS ExQueryPoolTagInformation(ULONG Tag, PSYSTEM_POOLTAG Info)
     return STATUS_NOT_FOUND;
 }
 
+/* A row's live allocations in one pool: allocations not yet freed. */
+static inline ULONG LiveAllocations(const POOL_TRACKER_COUNTS *Counts)
+{
+    return Counts->Allocs - Counts->Frees;
+}
+
+static inline SIZE_T RowBytes(const POOL_TRACKER_TABLE *Row)
+{
+    return Row->Pool[NonPagedPool].Bytes + Row->Pool[PagedPool].Bytes;
+}
+
 void ExpPrintPoolTagTable(void)
 {
-    /* One line per tag and pool type in use, sorted by bytes, largest first (insertion sort). */
-    static USHORT Order[2 * (POOL_TRACK_TABLE_SIZE + 1)];
-    ULONG Lines = 0;
+    /*
+     * WinDbg's !poolused: one line per tag with live allocations in either
+     * pool, sorted by the bytes it holds in both, largest first (an
+     * insertion sort, stable: equal rows keep their table order).
+     */
+    static USHORT Order[POOL_TRACK_TABLE_SIZE + 1];
+    ULONG Lines = 0, Allocs[2] = { 0, 0 };
+    SIZE_T Used[2] = { 0, 0 };
 
     for (ULONG i = 0; i <= POOL_TRACK_TABLE_SIZE; i++) {
-        for (ULONG Type = NonPagedPool; Type <= PagedPool; Type++) {
-            if (PoolTrackTable[i].Key == 0 || PoolTrackTable[i].Pool[Type].Allocs == 0)
-                continue;
-            SIZE_T Bytes = PoolTrackTable[i].Pool[Type].Bytes;
-            ULONG j = Lines++;
-            while (j > 0 && PoolTrackTable[Order[j - 1] / 2].Pool[Order[j - 1] % 2].Bytes < Bytes) {
-                Order[j] = Order[j - 1];
-                j--;
-            }
-            Order[j] = (USHORT)(i * 2 + Type);
+        const POOL_TRACKER_TABLE *Row = &PoolTrackTable[i];
+        if (Row->Key == 0 || (LiveAllocations(&Row->Pool[NonPagedPool]) == 0 &&
+                              LiveAllocations(&Row->Pool[PagedPool]) == 0 && RowBytes(Row) == 0))
+            continue;
+        SIZE_T Bytes = RowBytes(Row);
+        ULONG j = Lines++;
+        while (j > 0 && RowBytes(&PoolTrackTable[Order[j - 1]]) < Bytes) {
+            Order[j] = Order[j - 1];
+            j--;
         }
+        Order[j] = (USHORT)i;
     }
-    DbgPrint(" Tag  Type       Allocs      Frees       Diff        Bytes\n");
+    DbgPrint(" Sorting by Bytes Used (NonPaged + Paged)\n\n");
+    DbgPrint(" %-5s %23s %23s\n", "", "NonPaged", "Paged");
+    DbgPrint(" %-5s %10s %12s %10s %12s\n", "Tag", "Allocs", "Used", "Allocs", "Used");
     for (ULONG j = 0; j < Lines; j++) {
-        const POOL_TRACKER_TABLE *Row = &PoolTrackTable[Order[j] / 2];
-        const POOL_TRACKER_COUNTS *Counts = &Row->Pool[Order[j] % 2];
+        const POOL_TRACKER_TABLE *Row = &PoolTrackTable[Order[j]];
         char Tag[5];
         RtlTagToString(Row->Key, Tag);
-        DbgPrint(" %s %-5s %10u %10u %10u %12u\n", Tag, Order[j] % 2 ? "Paged" : "Nonp",
-                 Counts->Allocs, Counts->Frees, Counts->Allocs - Counts->Frees, Counts->Bytes);
+        for (ULONG Type = NonPagedPool; Type <= PagedPool; Type++) {
+            Allocs[Type] += LiveAllocations(&Row->Pool[Type]);
+            Used[Type] += Row->Pool[Type].Bytes;
+        }
+        DbgPrint(" %-5s %10u %12u %10u %12u\n", Tag, LiveAllocations(&Row->Pool[NonPagedPool]),
+                 Row->Pool[NonPagedPool].Bytes, LiveAllocations(&Row->Pool[PagedPool]), Row->Pool[PagedPool].Bytes);
     }
+    DbgPrint(" %-5s %10u %12u %10u %12u\n", "TOTAL", Allocs[NonPagedPool], Used[NonPagedPool],
+             Allocs[PagedPool], Used[PagedPool]);
 }
 
 /* ------------------------------------------------------------ big pages */

@@ -560,9 +560,10 @@ static ULONG Field(const char *Line, ULONG n)
 }
 
 /*
- * The kd> table of tags lists each tag and pool type in use with its
- * counters, largest users first. Breaks if the printout leaves out a tag,
- * shows the wrong numbers or is not sorted.
+ * The kd> table of tags (!poolused) lists each tag in use with its live
+ * allocations and bytes in each pool, largest users first, and a total.
+ * Breaks if the printout leaves out a tag, shows the wrong numbers, is not
+ * sorted or does not add up.
  */
 KTEST(pool, tag_table_printout_is_sorted_by_bytes)
 {
@@ -574,18 +575,29 @@ KTEST(pool, tag_table_printout_is_sorted_by_bytes)
     KeUnregisterOutput(CaptureOutput);
     ExFreePoolWithTag(Big, MAKE_TAG('P', 'r', 'n', 't'));
 
-    ULONG Lines = 0, Unsorted = 0, Found = 0, PreviousBytes = 0xFFFFFFFF;
-    for (char *Line = strchr(PrintBuffer, '\n'); Line && Line[1]; Line = strchr(Line + 1, '\n')) {
-        ULONG Bytes = Field(Line + 1, 5);
+    ULONG Lines = 0, Unsorted = 0, Found = 0, PreviousBytes = 0xFFFFFFFF, Sum[4] = { 0 }, Total[4] = { 0 };
+    char *Line = strchr(PrintBuffer, '\n');
+    while (Line && strncmp(Line + 1, " Tag ", 5) != 0)
+        Line = strchr(Line + 1, '\n');
+    ASSERT_NOT_NULL(Line);
+    for (Line = strchr(Line + 1, '\n'); Line && Line[1]; Line = strchr(Line + 1, '\n')) {
+        ULONG *Into = strncmp(Line + 1, " TOTAL", 6) == 0 ? Total : Sum;
+        for (ULONG i = 0; i < 4; i++)
+            Into[i] += Field(Line + 1, i + 1);
+        if (Into == Total)
+            continue;
+        ULONG Bytes = Field(Line + 1, 2) + Field(Line + 1, 4);
         Unsorted += Bytes > PreviousBytes;
         PreviousBytes = Bytes;
         Lines++;
-        if (strncmp(Line + 1, " Prnt Paged", 11) == 0)
-            Found += Field(Line + 1, 2) == 1 && Field(Line + 1, 4) == 1 && Bytes == 5 * PAGE_SIZE;
+        if (strncmp(Line + 1, " Prnt ", 6) == 0)
+            Found += Field(Line + 1, 1) == 0 && Field(Line + 1, 3) == 1 && Field(Line + 1, 4) == 5 * PAGE_SIZE;
     }
     EXPECT_GT(Lines, 2);
     EXPECT_EQ(Unsorted, 0);
     EXPECT_EQ(Found, 1);
+    for (ULONG i = 0; i < 4; i++)
+        EXPECT_EQ(Sum[i], Total[i]);
 }
 
 /*
