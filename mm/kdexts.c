@@ -31,23 +31,27 @@ typedef struct _KDDEBUGGER_DATA {
     ULONG PteBase, PteTop, PdeBase, SelfMapPde;
     ULONG HyperSpace, HyperSpaceEnd, HyperSpacePtes;
     ULONG PageSize, PageShift, PdeShift, PtesPerPage;
-    ULONG EmptyList;
+    ULONG EmptyList, EmptyPteList;
     ULONG KernelVaOffset;
     ULONG ProtectNoCache, ProtectGuardPage, ProtectDecommit, ProtectNoAccess;
     ULONG KernelStackPages, KernelLargeStackPages;
     ULONG PoolBlockShift, PoolFreeBlock, PoolInLookaside;
+    ULONG PteDescriptionLines, SystemPteRunClasses, SystemPteListedRuns;
 } KDDEBUGGER_DATA;
 
 __attribute__((used)) const KDDEBUGGER_DATA KdDebuggerDataBlock = {
     .PteBase = PTE_BASE, .PteTop = PTE_TOP, .PdeBase = PDE_BASE, .SelfMapPde = SELF_MAP_PDE,
     .HyperSpace = HYPER_SPACE, .HyperSpaceEnd = HYPER_SPACE_END, .HyperSpacePtes = MI_HYPERSPACE_PTES,
     .PageSize = PAGE_SIZE, .PageShift = PAGE_SHIFT, .PdeShift = PDE_SHIFT, .PtesPerPage = PTE_PER_PAGE,
-    .EmptyList = MM_EMPTY_LIST,
+    .EmptyList = MM_EMPTY_LIST, .EmptyPteList = MM_EMPTY_PTE_LIST,
     .KernelVaOffset = KERNEL_VA_OFFSET,
     .ProtectNoCache = MM_NOCACHE, .ProtectGuardPage = MM_GUARD_PAGE,
     .ProtectDecommit = MM_DECOMMIT, .ProtectNoAccess = MM_NOACCESS,
-    .KernelStackPages = KERNEL_STACK_SIZE >> PAGE_SHIFT, .KernelLargeStackPages = KERNEL_LARGE_STACK_SIZE >> PAGE_SHIFT,
+    .KernelStackPages = KERNEL_STACK_SIZE >> PAGE_SHIFT,
+    .KernelLargeStackPages = KERNEL_LARGE_STACK_SIZE >> PAGE_SHIFT,
     .PoolBlockShift = POOL_BLOCK_SHIFT, .PoolFreeBlock = POOL_FREE_BLOCK, .PoolInLookaside = POOL_IN_LOOKASIDE,
+    .PteDescriptionLines = MI_PTE_DESCRIPTION_LINES, .SystemPteRunClasses = MI_SYSTEM_PTE_RUN_CLASSES,
+    .SystemPteListedRuns = MI_SYSTEM_PTE_LISTED_RUNS,
 };
 
 /* Where a free system PTE waits, indexed by MI_FREE_SYSTEM_PTE_LIST. */
@@ -432,12 +436,16 @@ static void KdFormatRunClass(char *Out, size_t Size, ULONG Class)
         snprintf(Out, Size, "%u-%u", 1u << Class, (2u << Class) - 1);
 }
 
-KD_COMMAND(sysptes, "!sysptes", "", "system PTEs: the per-size caches, free runs by size, in use, flushes")
+KD_COMMAND(sysptes, "!sysptes", "[1]", "system PTEs: the per-size caches, free runs by size, in use; 1 lists free runs")
 {
     MI_SYSTEM_PTE_INFO Info;
     MI_SYSTEM_PTE_RUNS Runs;
-    ULONG ListPtes = 0, CachePtes = 0;
+    ULONG ListPtes = 0, CachePtes = 0, Flags = 0;
 
+    if (Argc > 2 || (Argc == 2 && !KdParseHex(Argv[1], &Flags))) {
+        DbgPrint("usage: !sysptes [1]\n");
+        return;
+    }
     MiQuerySystemPtes(&Info);
     MiQuerySystemPteRuns(&Runs);
     DbgPrint("System PTE Information\n");
@@ -451,6 +459,13 @@ KD_COMMAND(sysptes, "!sysptes", "", "system PTEs: the per-size caches, free runs
     DbgPrint("    ending PTE:   %08X\n", (ULONG)(Runs.BaseEnd - 1));
     DbgPrint("    extension:    %08X, %u of %u PTEs added\n", (ULONG)Runs.ExtraFirst,
              (ULONG)(Runs.ExtraEnd - Runs.ExtraFirst), (ULONG)(Runs.ExtraLimit - Runs.ExtraFirst));
+    if (Flags & 1) {
+        /* WinDbg's !sysptes 1: the free runs, each as its first PTE and its length. */
+        for (ULONG i = 0; i < MIN(Runs.FreeRuns, MI_SYSTEM_PTE_LISTED_RUNS); i++)
+            DbgPrint("      free ptes: %08X   number free: %u.\n", (ULONG)Runs.Listed[i].Run, Runs.Listed[i].Size);
+        if (Runs.FreeRuns > MI_SYSTEM_PTE_LISTED_RUNS)
+            DbgPrint("      ... and %u more\n", Runs.FreeRuns - MI_SYSTEM_PTE_LISTED_RUNS);
+    }
     DbgPrint("  free runs by size:\n  %12s %8s %8s\n", "size", "runs", "PTEs");
     for (ULONG Class = 0; Class < MI_SYSTEM_PTE_RUN_CLASSES; Class++) {
         char Sizes[24];

@@ -472,7 +472,13 @@ void MiQuerySystemPtes(MI_SYSTEM_PTE_INFO *Info);
 /* The pool's free runs in detail, for !sysptes (mm/kdexts.c). */
 #define MI_SYSTEM_PTE_CACHES        5       /* cached run sizes: 1, 2, 4, 8, 16 */
 #define MI_SYSTEM_PTE_RUN_CLASSES   20      /* free runs of 1, 2-3, 4-7 ... 2^19 PTEs or more */
+#define MI_SYSTEM_PTE_LISTED_RUNS   16      /* free runs listed one by one, lowest first */
 typedef struct _MI_SYSTEM_PTE_RUNS {
+    struct {
+        PMMPTE Run;
+        ULONG Size;
+    } Listed[MI_SYSTEM_PTE_LISTED_RUNS];        /* the first runs of the free list */
+    ULONG FreeRuns;                             /* runs on the free list */
     ULONG Runs[MI_SYSTEM_PTE_RUN_CLASSES];      /* free-list runs of 2^i .. 2^(i+1) - 1 PTEs */
     ULONG Ptes[MI_SYSTEM_PTE_RUN_CLASSES];      /* the PTEs in those runs */
     ULONG CacheSize[MI_SYSTEM_PTE_CACHES];      /* PTEs in each run of the cache */

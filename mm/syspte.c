@@ -775,6 +775,11 @@ void MiQuerySystemPteRuns(MI_SYSTEM_PTE_RUNS *Runs)
         PMMPTE Run = MiIndexToPte(Next);
         ULONG Size = MiRunSize(Run);
         ULONG Class = MIN(31 - (ULONG)__builtin_clz(Size), MI_SYSTEM_PTE_RUN_CLASSES - 1);
+        ULONG Number = Runs->FreeRuns++;
+        if (Number < MI_SYSTEM_PTE_LISTED_RUNS) {
+            Runs->Listed[Number].Run = Run;
+            Runs->Listed[Number].Size = Size;
+        }
         Runs->Runs[Class]++;
         Runs->Ptes[Class] += Size;
         Next = Run->u.List.NextEntry;

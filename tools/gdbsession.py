@@ -52,10 +52,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def gdb_views(kernel, port, commands):
-    """Runs gdb in batch mode to KdRunPrompt, then each command; returns (all output, {command: output})."""
+def gdb_views(kernel, port, commands, to_prompt=True):
+    """Runs gdb in batch mode (to KdRunPrompt, or wherever attaching stops the kernel), then each
+    command; returns (all output, {command: output})."""
     script = ['set pagination off', 'set confirm off', 'set architecture i386', 'set tcp connect-timeout 20',
-              f'target remote 127.0.0.1:{port}', 'source tools/gdb/mm386.py', 'hbreak KdRunPrompt', 'continue']
+              f'target remote 127.0.0.1:{port}', 'source tools/gdb/mm386.py']
+    if to_prompt:
+        script += ['hbreak KdRunPrompt', 'continue']
     for c in commands:
         script += [f'echo {MARK}{c}\\n', c]
     script += [f'echo {MARK}end\\n', 'delete', 'detach']
@@ -70,6 +73,40 @@ def gdb_views(kernel, port, commands):
         name, _, body = part.partition('\n')
         views[name] = body
     return output, views
+
+
+def pools_and_sysptes(args, port, kd, out):
+    """The prompt allocates (a small block, one freed into a lookaside list, a big one), and gdb attaches
+    again: its pool and system PTE views, of those blocks, a stack's guard page and a free system PTE, must
+    be the prompt's."""
+    small = kdsession.allocate(kd, 'Gdbs', 0x40)
+    cached = kdsession.allocate(kd, 'Gdbs', 0x40)
+    big = kdsession.allocate(kd, 'Gdbs', 0x5000, paged=True)
+    if not out.check('pool alloc gives blocks to look at', small and cached and big, 'see the session log'):
+        return
+    kd.command(f'pool free {cached:x}')
+    guard = kdsession.stack_guard(kd.command('k'))
+    free_pte = kdsession.first_free_run(kd.command('!sysptes 1'))
+    if not out.check('k names the stack and !sysptes 1 a free run', guard and free_pte, 'see the session log'):
+        return
+    pairs = [('mm-poolused', '!poolused'), (f'mm-pool {small:#x}', f'!pool {small:x}'),
+             (f'mm-pool {cached:#x}', f'!pool {cached:x}'), (f'mm-pool {big + 0x1000:#x}', f'!pool {big + 0x1000:x}'),
+             ('mm-pool 0xe0100000', '!pool e0100000'), ('mm-sysptes 1', '!sysptes 1'), ('mm-vm', '!vm'),
+             (f'mm-pte {guard[0]:#x}', f'!pte {guard[0]:x}'), (f'mm-pte {free_pte[0]:#x}', f'!pte {free_pte[0]:x}'),
+             (f'mm-pte {free_pte[0] + 4:#x}', f'!pte {free_pte[0] + 4:x}'),
+             (f'mm-pte {free_pte[0] + 8:#x}', f'!pte {free_pte[0] + 8:x}')]
+    theirs = {g: kd.command(k).strip('\n') for g, k in pairs}
+    try:
+        output, views = gdb_views(args.kernel, port, [g for g, _ in pairs], to_prompt=False)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        out.check('gdb attaches a second time', False, f'{GDB}: {e}')
+        return
+    with open(os.path.join(LOG_DIR, 'gdb-session-gdb2.log'), 'w') as f:
+        f.write(output)
+    for g, k in pairs:
+        mine = views.get(g, '').strip('\n')
+        out.check(f'{g.split()[0]} ({k}) shows what kd> shows', mine == theirs[g] and mine,
+                  f'gdb:\n{mine}\nkd>:\n{theirs[g]}')
 
 
 def run(args):
@@ -127,6 +164,7 @@ def run(args):
             mine, theirs = views.get(gdb_command, '').strip('\n'), kd.command(kd_command).strip('\n')
             out.check(f'{label} shows what kd> shows', mine == theirs,
                       f'gdb:\n{mine}\nkd>:\n{theirs}')
+        pools_and_sysptes(args, port, kd, out)
         boot.send('quit\r')
         boot.wait_exit(10)
     return out

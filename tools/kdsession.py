@@ -51,6 +51,29 @@ class Session:
         return output.split('\n', 1)[1] if '\n' in output else ''
 
 
+ALLOCATED = re.compile(r"^ExAllocatePoolWithTag\(\w+, 0x[0-9a-f]+, '.{4}'\) = ([0-9a-f]{8})$", re.M)
+STACK = re.compile(r'^Stack: (.+), ([0-9a-f]{8})\.\.([0-9a-f]{8}) \(guard page ([0-9a-f]{8})\)$', re.M)
+FREE_RUN = re.compile(r'^      free ptes: ([0-9A-F]{8})   number free: (\d+)\.$', re.M)
+
+
+def allocate(kd, tag, size, paged=False):
+    """`pool alloc` at the prompt: the block's address, or None."""
+    m = ALLOCATED.search(kd.command(f'pool alloc {tag} {size:x}' + (' paged' if paged else '')))
+    return int(m.group(1), 16) if m else None
+
+
+def stack_guard(k):
+    """(guard page VA, stack name) from `k`'s first line, or None."""
+    m = STACK.search(k)
+    return (int(m.group(4), 16), m.group(1)) if m else None
+
+
+def first_free_run(sysptes):
+    """(first PTE's address, length) of the first free run `!sysptes 1` lists, or None."""
+    m = FREE_RUN.search(sysptes)
+    return (int(m.group(1), 16), int(m.group(2))) if m else None
+
+
 class Outcomes(list):
     def check(self, name, ok, details=''):
         self.append((name, bool(ok), details))
@@ -147,10 +170,125 @@ def session_2gb(args, syms, out):
                   re.search(r'^    ok 1 ', tests, re.M) and re.search(r'^0 test\(s\) failed$', tests, re.M),
                   tests.strip()[-300:])
 
+        session_pool(kd, out)
+
         boot.send('quit\r')
         status = boot.wait_exit(10)
         out.check('quit leaves QEMU with the success status', status == qemu.EXIT_SUCCESS,
                   qemu.describe_exit(status))
+
+
+POOL_BLOCK = re.compile(r'^([ *])([0-9a-f]{8}) size: +([0-9a-f]+) previous size: +([0-9a-f]+)  (\(\w+\)) +([ *])(.{4})$',
+                        re.M)
+TAG_ROW = re.compile(r'^ (.{4})  +(\d+) +(\d+) +(\d+) +(\d+)$', re.M)
+SYSPTES_TOTALS = re.compile(r'Total System Ptes (\d+).*free blocks: (\d+)   total free: (\d+)   largest free block: (\d+)'
+                            r'.*caches: (\d+) PTEs   waiting list: (\d+) runs, (\d+) PTEs.*free: (\d+)   in use: (\d+)',
+                            re.S)
+
+
+def vm_lines(vm):
+    """!vm's (name, pages) pairs in order (the pool sections repeat Initial and Expansion)."""
+    return [(k.strip(), int(v)) for k, v in VM_LINE.findall(vm)]
+
+
+def vm_after(pairs, section, name):
+    """The value of `name` after the line `section` in !vm's pairs."""
+    names = [n for n, _ in pairs]
+    start = names.index(section) if section in names else len(names)
+    return next((v for n, v in pairs[start:] if n == name), None)
+
+
+def tag_row(poolused, tag):
+    """(nonpaged allocs, used, paged allocs, used) of tag's !poolused row, or None."""
+    return next((tuple(map(int, m.groups()[1:])) for m in TAG_ROW.finditer(poolused) if m.group(1) == tag), None)
+
+
+def pool_page_consistent(blocks):
+    """The blocks of a !pool page cover it exactly and each 'previous size' is the block before's size."""
+    at, previous = None, 0
+    for _, address, size, prev, _, _, _ in blocks:
+        address, size, prev = int(address, 16), int(size, 16), int(prev, 16)
+        if at is None:
+            at = address
+        if address != at or prev != previous:
+            return False
+        at, previous = address + size, size
+    return at is not None and at % 0x1000 == 0 and len(blocks) > 0
+
+
+def session_pool(kd, out):
+    """The pool and system PTE commands against each other and against `pool alloc`/`pool free`."""
+    size = 0x40
+    block = allocate(kd, 'Kdse', size)
+    if not out.check('pool alloc returns a block', block, 'no address printed'):
+        return
+    used = (size + 8 + 7) & ~7     # the 8-byte POOL_HEADER, rounded to 8-byte units
+    poolused = kd.command('!poolused')
+    out.check('!poolused shows a tag that a prompt command just allocated',
+              tag_row(poolused, 'Kdse') == (1, used, 0, 0), poolused.strip())
+    page = kd.command(f'!pool {block + 8:x}')
+    blocks = POOL_BLOCK.findall(page)
+    marked = [b for b in blocks if b[0] == '*']
+    out.check('!pool: the page holding the block, in nonpaged pool',
+              page.startswith(f'Pool page {block + 8:08x} region is Nonpaged pool'), page.strip())
+    out.check('!pool marks the block: busy, its tag and size',
+              len(marked) == 1 and int(marked[0][1], 16) + 8 == block and int(marked[0][2], 16) == used
+              and marked[0][4] == '(Allocated)' and marked[0][5] == '*' and marked[0][6] == 'Kdse', page.strip())
+    out.check('!pool: the blocks add up to the page, header by header', pool_page_consistent(blocks), page.strip())
+
+    sysptes = kd.command('!sysptes 1')
+    vm = vm_lines(kd.command('!vm'))
+    m = SYSPTES_TOTALS.search(sysptes)
+    if out.check('!sysptes prints its totals', m, sysptes.strip()):
+        total, runs, list_free, largest, cached, _, waiting, free, in_use = map(int, m.groups())
+        out.check('!sysptes totals agree with !vm',
+                  (free, in_use, total) == (vm_after(vm, 'Free System PTEs', 'Free System PTEs'),
+                                            vm_after(vm, 'Used System PTEs', 'Used System PTEs'),
+                                            vm_after(vm, 'Total System PTEs', 'Total System PTEs')),
+                  f'{sysptes.strip()}\n{vm}')
+        out.check('!sysptes: free list + caches + waiting list = free, and free + in use = total',
+                  list_free + cached + waiting == free and free + in_use == total, sysptes.strip())
+        histogram = re.findall(r'^  +[\d+-]+ +(\d+) +(\d+)$', sysptes, re.M)
+        out.check('!sysptes: the histogram of free runs adds up to the free list',
+                  sum(int(r) for r, _ in histogram) == runs and sum(int(p) for _, p in histogram) == list_free,
+                  sysptes.strip())
+    run = first_free_run(sysptes)
+    if out.check('!sysptes 1 lists the free runs', run, sysptes.strip()):
+        pte = kd.command(f'!pte {run[0]:x}')
+        out.check('!pte of a free system PTE decodes MMPTE_LIST and finds its run',
+                  'free system PTE (MMPTE_LIST)' in pte and f'run of {run[1]} PTEs on the free list' in pte, pte.strip())
+    guard = stack_guard(kd.command('k'))
+    if out.check('k names the stack it runs on', guard, 'no Stack: line'):
+        pte = kd.command(f'!pte {guard[0]:x}')
+        out.check("!pte of a kernel stack's guard page: no-access, and whose guard it is",
+                  'Protect: 18 - NoAccess' in pte and f'guard page of {guard[1]}' in pte, pte.strip())
+    usage = vm_after(vm, 'NonPagedPool Usage', 'NonPagedPool Usage')
+    out.check('!vm: nonpaged pool in use = initial part + expansion',
+              usage is not None and usage == vm_after(vm, 'NonPagedPool Usage', 'Initial')
+              + vm_after(vm, 'NonPagedPool Usage', 'Expansion'), f'{vm}')
+
+    kd.command(f'pool free {block:x}')
+    poolused = kd.command('!poolused')
+    out.check('after pool free, !poolused no longer counts the tag', tag_row(poolused, 'Kdse') is None,
+              poolused.strip())
+    page = kd.command(f'!pool {block:x}')
+    out.check('after pool free, !pool shows the block parked in a lookaside list',
+              any(b[0] == '*' and b[4] == '(Lookaside)' for b in POOL_BLOCK.findall(page)), page.strip())
+
+    paged_before = vm_after(vm, 'PagedPool Usage', 'PagedPool Usage')
+    big = allocate(kd, 'Kdse', 0x5000, paged=True)
+    page = kd.command(f'!pool {big + 0x2345:x}' if big else '!pool 0')
+    out.check('!pool of a big allocation: its start, tag and size',
+              big and f'*{big:08x} : large page allocation, tag is Kdse, size is 0x5000 bytes' in page, page.strip())
+    paged = vm_after(vm_lines(kd.command('!vm')), 'PagedPool Usage', 'PagedPool Usage')
+    out.check('!vm: a 5-page paged allocation adds 5 pages of paged pool', paged == paged_before + 5,
+              f'{paged_before} -> {paged}')
+    if big:
+        kd.command(f'pool free {big:x}')
+    paged = vm_after(vm_lines(kd.command('!vm')), 'PagedPool Usage', 'PagedPool Usage')
+    out.check('!vm: freeing it gives them back', paged == paged_before, f'{paged_before} -> {paged}')
+    outside = kd.command('!pool 0')
+    out.check('!pool of an address in no pool says so', '00000000 is not in any pool' in outside, outside.strip())
 
 
 def session_3gb(args, out):

@@ -1,11 +1,13 @@
 """mm-pfn and mm-vm: the PFN database and the page lists, as kd>'s !pfn and !vm.
 
+mm-vm's system PTE and pool lines come from syspte.py and pool.py.
+
 An entry is read as the kernel's own MMPFN (MmPfnDatabase[pfn], laid out by
 the ELF's debug information); the lists through MmPageLocationList and its
 heads; the state and list names from MiPageLocationNames. The output is the
 same, line for line, as !pfn and !vm in mm/kdexts.c.
 """
-from . import target
+from . import pool, syspte, target
 from .command import MmCommand
 
 FLAG_NAMES = ['Modified', 'PrototypePte', 'ReadInProgress', 'WriteInProgress', 'InPageError',
@@ -63,7 +65,7 @@ def vm_commit():
 
 
 # The sections of !vm, in the order mm/kdexts.c's KdVmSections prints them.
-VM_SECTIONS = [vm_physical_memory, vm_commit]
+VM_SECTIONS = [vm_physical_memory, lambda: syspte.vm_system_ptes(vm_line), lambda: pool.vm_pools(vm_line), vm_commit]
 
 
 class MmPfn(MmCommand):
@@ -80,7 +82,7 @@ Standby, Modified, ModifiedNoWrite, Bad or Active."""
 
 
 class MmVm(MmCommand):
-    """mm-vm: physical memory by list, and commit (kd>'s !vm)."""
+    """mm-vm: physical memory by list, system PTEs, pool usage and limits, commit (kd>'s !vm)."""
     name = 'mm-vm'
 
     def run(self, argument):

@@ -4,9 +4,10 @@ The PDE and the PTE are read through the self-map (PDE_BASE, PTE_BASE from
 KdDebuggerDataBlock) and decoded with the bitfield layouts of MMPTE_HARDWARE,
 MMPTE_SOFTWARE, MMPTE_TRANSITION and MMPTE_PROTOTYPE from the ELF's debug
 information. The output is the same, line for line, as !pte in
-mm/kdexts.c; tools/gdbsession.py checks that it is.
+mm/kdexts.c; tools/gdbsession.py checks that it is. A free system PTE and
+the guard page below a kernel stack are described by syspte.py.
 """
-from . import target
+from . import syspte, target
 from .command import MmCommand
 
 COLUMN = 27
@@ -84,7 +85,7 @@ def pte_view(va):
     else:
         pte = target.read_word(pte_at)
         lines.append(f'contains {pde:08X}{"":{COLUMN - 17}}contains {pte:08X}')
-        right = describe(pte_at, pte)
+        right = syspte.describe_system_pte(pte_at, pte, va, describe) or describe(pte_at, pte)
     for i in range(max(len(left), len(right))):
         l = left[i] if i < len(left) else ''
         lines.append(f'{l:<{COLUMN}}{right[i]}' if i < len(right) else l)

@@ -56,12 +56,21 @@ def read_word(address):
     return read_words(address, 1)[0]
 
 
+def _flatten(gdb_type, base, layout):
+    """Every named member of a struct, anonymous structs and unions opened up: name -> (bit position, bits)."""
+    for f in gdb_type.strip_typedefs().fields():
+        if not f.name:
+            _flatten(f.type, base + f.bitpos, layout)
+        else:
+            layout[f.name] = (base + f.bitpos, f.bitsize or f.type.sizeof * 8)
+
+
 class Bitfields:
-    """Decodes a 32-bit word with the bitfield layout of a C struct, taken from DWARF."""
+    """Decodes a word (any width, little-endian) with the layout of a C struct, taken from DWARF."""
 
     def __init__(self, type_name):
-        fields = gdb.lookup_type(type_name).strip_typedefs().fields()
-        self.layout = {f.name: (f.bitpos, f.bitsize) for f in fields}
+        self.layout = {}
+        _flatten(gdb.lookup_type(type_name), 0, self.layout)
 
     def __call__(self, word, name):
         position, size = self.layout[name]
@@ -106,3 +115,21 @@ def pde_address(va):
 def pte_to_address(pte):
     """MiPteToAddress: the virtual address a PTE in the self-map maps."""
     return ((pte - constant('PteBase')) << (constant('PageShift') - 2)) & 0xFFFFFFFF
+
+
+def read_bytes(address, count):
+    """count bytes of virtual memory at address."""
+    try:
+        return gdb.selected_inferior().read_memory(address, count).tobytes()
+    except gdb.MemoryError as e:
+        raise KernelError(f'cannot read memory at {address:08x}: {e}')
+
+
+def symbol_address(name):
+    """The address of a linker symbol that has no C type (__boot_stack_base ...)."""
+    return integer(f'(unsigned long)&{name}')
+
+
+def tag_string(tag):
+    """RtlTagToString: four characters, '.' for what is not printable."""
+    return ''.join(chr(c) if 0x20 <= c < 0x7F else '.' for c in tag.to_bytes(4, 'little'))
