@@ -85,9 +85,9 @@ NTSTATUS ExQueryPoolTagInformation(ULONG Tag, PSYSTEM_POOLTAG Info);
 void ExpPrintPoolTagTable(void);
 
 /*
- * One block of a pool page, as ExpWalkPoolPage reports it (the future
- * `!pool VA` command): where its header is, its size in bytes with the
- * header, its tag and state.
+ * One block of a pool page, as ExpWalkPoolPage reports it (for kd>'s
+ * `!pool VA`, mm/kdpool.c): where its header is, its size in bytes with
+ * the header, its tag and state.
  */
 typedef struct _POOL_BLOCK_INFORMATION {
     PVOID Header;

@@ -10,7 +10,11 @@ prompt, where the same views are asked for again (!pte, !pfn, !vm,
 kernel function shows a valid read-only PTE whose frame is the function's
 load address; mm-vm's page count is the boot log's; mm-pte's decoder gives
 the lines the kernel's table of PTE formats (tests/mm/kdexts.c) expects;
-and every gdb view is identical, line for line, to the kernel's own.
+and every gdb view is identical, line for line, to the kernel's own. Then
+the prompt allocates pool blocks (one freed into a lookaside list, one of
+whole pages) and gdb attaches a second time, halting the kernel at its
+prompt: mm-poolused, mm-pool, mm-sysptes, mm-vm and mm-pte of a stack's
+guard page and of free system PTEs must show what the prompt just showed.
 
 Registered in tools/runtests.py as the `gdb-session` check; run alone with
 `python3 tools/gdbsession.py`.

@@ -9,7 +9,8 @@ prompt. Every expectation comes from somewhere other than the command
 under test: addresses from the ELF's symbol table, the layout and the page
 count from the boot log, the physical address from a second command
 (!vtop, which calls MmGetPhysicalAddress), the boot module's bytes from the
-file the script wrote. Three boots: the 2 GB split (with a boot module) for
+file the script wrote, a pool block's tag and size from the `pool alloc`
+that made it, the system PTE totals of !sysptes from !vm's. Three boots: the 2 GB split (with a boot module) for
 the bulk, /3GB for !address and `bugcheck`, and one for `reboot`.
 
 Registered in tools/runtests.py as the `kd-session` check; run alone with
@@ -178,10 +179,11 @@ def session_2gb(args, syms, out):
                   qemu.describe_exit(status))
 
 
-POOL_BLOCK = re.compile(r'^([ *])([0-9a-f]{8}) size: +([0-9a-f]+) previous size: +([0-9a-f]+)  (\(\w+\)) +([ *])(.{4})$',
-                        re.M)
+POOL_BLOCK = re.compile(r'^([ *])([0-9a-f]{8}) size: +([0-9a-f]+) previous size: +([0-9a-f]+)  '
+                        r'(\(\w+\)) +([ *])(.{4})$', re.M)
 TAG_ROW = re.compile(r'^ (.{4})  +(\d+) +(\d+) +(\d+) +(\d+)$', re.M)
-SYSPTES_TOTALS = re.compile(r'Total System Ptes (\d+).*free blocks: (\d+)   total free: (\d+)   largest free block: (\d+)'
+SYSPTES_TOTALS = re.compile(r'Total System Ptes (\d+).*free blocks: (\d+)   total free: (\d+)   '
+                            r'largest free block: (\d+)'
                             r'.*caches: (\d+) PTEs   waiting list: (\d+) runs, (\d+) PTEs.*free: (\d+)   in use: (\d+)',
                             re.S)
 
@@ -256,7 +258,8 @@ def session_pool(kd, out):
     if out.check('!sysptes 1 lists the free runs', run, sysptes.strip()):
         pte = kd.command(f'!pte {run[0]:x}')
         out.check('!pte of a free system PTE decodes MMPTE_LIST and finds its run',
-                  'free system PTE (MMPTE_LIST)' in pte and f'run of {run[1]} PTEs on the free list' in pte, pte.strip())
+                  'free system PTE (MMPTE_LIST)' in pte and f'run of {run[1]} PTEs on the free list' in pte,
+                  pte.strip())
     guard = stack_guard(kd.command('k'))
     if out.check('k names the stack it runs on', guard, 'no Stack: line'):
         pte = kd.command(f'!pte {guard[0]:x}')

@@ -190,7 +190,7 @@ def vm_pools(vm_line):
 
 
 class MmPoolused(MmCommand):
-    """mm-poolused: the pool tag table, live allocations and bytes per tag in each pool, largest first (kd>'s !poolused)."""
+    """mm-poolused: the pool tag table, live allocations and bytes per tag and pool, largest first (kd>'s !poolused)."""
     name = 'mm-poolused'
 
     def run(self, argument):

@@ -178,7 +178,8 @@ def sysptes_view(flags):
     base, extra = pool.regions
     lines += [f'    starting PTE: {base[0]:08X}   (VA {target.pte_to_address(base[0]):08x})',
               f'    ending PTE:   {base[1] - 4:08X}',
-              f'    extension:    {extra[0]:08X}, {(extra[1] - extra[0]) // 4} of {(extra[2] - extra[0]) // 4} PTEs added',
+              f'    extension:    {extra[0]:08X}, {(extra[1] - extra[0]) // 4} of '
+              f'{(extra[2] - extra[0]) // 4} PTEs added',
               ]
     free_runs = [(index, pool.run_size(index)) for index in pool.free_list()]
     listed = target.constant('SystemPteListedRuns')
