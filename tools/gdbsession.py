@@ -12,7 +12,8 @@ load address; mm-vm's page count is the boot log's; mm-pte's decoder gives
 the lines the kernel's table of PTE formats (tests/mm/kdexts.c) expects;
 and every gdb view is identical, line for line, to the kernel's own. Then
 the prompt allocates pool blocks (one freed into a lookaside list, one of
-whole pages) and gdb attaches a second time, halting the kernel at its
+whole pages, one in special pool: the boot has /SPECIALPOOL=Spcl) and gdb
+attaches a second time, halting the kernel at its
 prompt: mm-poolused, mm-pool, mm-sysptes, mm-vm and mm-pte of a stack's
 guard page and of free system PTEs must show what the prompt just showed.
 
@@ -86,7 +87,9 @@ def pools_and_sysptes(args, port, kd, out):
     small = kdsession.allocate(kd, 'Gdbs', 0x40)
     cached = kdsession.allocate(kd, 'Gdbs', 0x40)
     big = kdsession.allocate(kd, 'Gdbs', 0x5000, paged=True)
-    if not out.check('pool alloc gives blocks to look at', small and cached and big, 'see the session log'):
+    special = kdsession.allocate(kd, 'Spcl', 0x10)       # the boot's /SPECIALPOOL tag
+    if not out.check('pool alloc gives blocks to look at', small and cached and big and special,
+                     'see the session log'):
         return
     kd.command(f'pool free {cached:x}')
     guard = kdsession.stack_guard(kd.command('k'))
@@ -95,7 +98,9 @@ def pools_and_sysptes(args, port, kd, out):
         return
     pairs = [('mm-poolused', '!poolused'), (f'mm-pool {small:#x}', f'!pool {small:x}'),
              (f'mm-pool {cached:#x}', f'!pool {cached:x}'), (f'mm-pool {big + 0x1000:#x}', f'!pool {big + 0x1000:x}'),
-             ('mm-pool 0xe0100000', '!pool e0100000'), ('mm-sysptes 1', '!sysptes 1'), ('mm-vm', '!vm'),
+             ('mm-pool 0xe0100000', '!pool e0100000'), (f'mm-pool {special:#x}', f'!pool {special:x}'),
+             (f'mm-pool {special + 0x1000:#x}', f'!pool {special + 0x1000:x}'),
+             ('mm-sysptes 1', '!sysptes 1'), ('mm-vm', '!vm'),
              (f'mm-pte {guard[0]:#x}', f'!pte {guard[0]:x}'), (f'mm-pte {free_pte[0]:#x}', f'!pte {free_pte[0]:x}'),
              (f'mm-pte {free_pte[0] + 4:#x}', f'!pte {free_pte[0] + 4:x}'),
              (f'mm-pte {free_pte[0] + 8:#x}', f'!pte {free_pte[0] + 8:x}')]
@@ -125,7 +130,7 @@ def run(args):
         f.write(EXAMPLES)
     port = free_port()
     log = os.path.join(LOG_DIR, 'gdb-session.log')
-    with qemu.Boot(log, memory='128M', kernel=args.kernel,
+    with qemu.Boot(log, memory='128M', kernel=args.kernel, append='/SPECIALPOOL=Spcl',
                    extra=['-gdb', f'tcp:127.0.0.1:{port}', '-S']) as boot:
         try:
             output, views = gdb_views(args.kernel, port, commands)

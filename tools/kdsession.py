@@ -10,8 +10,10 @@ under test: addresses from the ELF's symbol table, the layout and the page
 count from the boot log, the physical address from a second command
 (!vtop, which calls MmGetPhysicalAddress), the boot module's bytes from the
 file the script wrote, a pool block's tag and size from the `pool alloc`
-that made it, the system PTE totals of !sysptes from !vm's. Three boots: the 2 GB split (with a boot module) for
-the bulk, /3GB for !address and `bugcheck`, and one for `reboot`.
+that made it, the system PTE totals of !sysptes from !vm's. Three boots:
+the 2 GB split (with a boot module) for the bulk, /3GB /SPECIALPOOL=Spcl
+for !address, !pool of a special pool block and `bugcheck`, and one for
+`reboot`.
 
 Registered in tools/runtests.py as the `kd-session` check; run alone with
 `python3 tools/kdsession.py` to see the outcomes and the session log.
@@ -296,7 +298,7 @@ def session_pool(kd, out):
 
 def session_3gb(args, out):
     log = os.path.join(LOG_DIR, 'kd-session-3gb.log')
-    with qemu.Boot(log, memory='128M', kernel=args.kernel, append='/3GB') as boot:
+    with qemu.Boot(log, memory='128M', kernel=args.kernel, append='/3GB /SPECIALPOOL=Spcl') as boot:
         kd = Session(boot)
         if not out.check('kd> prompt after a /3GB boot', kd.ready, f'no prompt; see {log}'):
             return
@@ -304,6 +306,11 @@ def session_3gb(args, out):
         out.check('!address: MmSystemRangeStart c0000000 under /3GB',
                   'MmSystemRangeStart c0000000' in address and '3072 MB user / 1024 MB system' in address,
                   address.strip()[:200])
+        block = allocate(kd, 'Spcl', 0x10)
+        page = kd.command(f'!pool {block:x}' if block else '!pool 0')
+        out.check('!pool of a special pool block: its page, tag and guard page',
+                  block and f'*{block & ~0xFFF:08x} : special pool page, tag is Spcl, Nonpaged pool' in page
+                  and f'guard page at {(block & ~0xFFF) + 0x1000:08x}' in page, page.strip())
         boot.send('bugcheck e2 1 2 3 4\r')
         stop = boot.wait_for(r'\*\*\* STOP: 0x000000E2 \(0x00000001,0x00000002,0x00000003,0x00000004\)\n'
                              r'MANUALLY_INITIATED_CRASH', 10)
