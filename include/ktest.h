@@ -63,6 +63,12 @@ struct _KTEST_CONTEXT {
         };                                                                     \
     static void ktest_##suite##_##name(KTEST_CONTEXT *t UNUSED)
 
+/*
+ * Inside a death test: the bugcheck must carry Value as parameter Index
+ * (1..4), for values known only at run time (an address the test allocated).
+ */
+void KtestExpectBugCheckParameter(KTEST_CONTEXT *t, ULONG Index, ULONG_PTR Value);
+
 #define KTEST(suite, name)                      KTEST_REGISTER(suite, name, 0, false, 0, NULL)
 #define KTEST_DEATH(suite, name, code)          KTEST_REGISTER(suite, name, code, false, 0, NULL)
 #define KTEST_DEATH_P1(suite, name, code, p1)   KTEST_REGISTER(suite, name, code, true, p1, NULL)

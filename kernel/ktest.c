@@ -251,37 +251,68 @@ ULONG KtestRun(const char *Glob)
     return Failed;
 }
 
+/* Parameters a death test said, while running, that its bugcheck must carry. */
+static ULONG_PTR KiDeathParameters[4];
+static ULONG KiDeathParameterMask;
+
+void KtestExpectBugCheckParameter(KTEST_CONTEXT *t, ULONG Index, ULONG_PTR Value)
+{
+    ASSERT(Index >= 1 && Index <= 4 && t->Test->ExpectedBugCheck);
+    KiDeathParameters[Index - 1] = Value;
+    KiDeathParameterMask |= 1u << (Index - 1);
+}
+
 static void OnBugCheckDuringDeathTest(ULONG Code, const ULONG_PTR Parameters[4])
 {
     const KTEST *Test = KiDeathTest;
-    bool Ok = Code == Test->ExpectedBugCheck &&
-              (!Test->CheckParameter1 || Parameters[0] == Test->ExpectedParameter1);
+    bool Ok = Code == Test->ExpectedBugCheck;
+
     if (Test->CheckParameter1)
-        DbgPrint("# ktest: bugcheck 0x%08X (parameter 1 0x%08X), expected 0x%08X (parameter 1 0x%08X)\n",
-                 Code, Parameters[0], Test->ExpectedBugCheck, Test->ExpectedParameter1);
-    else
-        DbgPrint("# ktest: bugcheck 0x%08X, expected 0x%08X\n", Code, Test->ExpectedBugCheck);
-    DbgPrint("%s 1 %s.%s\n", Ok ? "ok" : "not ok", KiDeathTest->Suite, KiDeathTest->Name);
+        KiDeathParameters[0] = Test->ExpectedParameter1, KiDeathParameterMask |= 1;
+    DbgPrint("# ktest: bugcheck 0x%08X, expected 0x%08X\n", Code, Test->ExpectedBugCheck);
+    for (ULONG i = 0; i < 4; i++) {
+        if (!(KiDeathParameterMask & (1u << i)))
+            continue;
+        DbgPrint("# ktest: parameter %u 0x%08X, expected 0x%08X\n", i + 1, Parameters[i], KiDeathParameters[i]);
+        Ok &= Parameters[i] == KiDeathParameters[i];
+    }
+    DbgPrint("%s 1 %s.%s\n", Ok ? "ok" : "not ok", Test->Suite, Test->Name);
     HalQemuExit(Ok ? KTEST_EXIT_SUCCESS : KTEST_EXIT_FAILURE);
 }
 
-static NORETURN void RunDeathTest(const char *Name)
+static const KTEST *FindDeathTest(const char *Name)
 {
     for (const KTEST *Test = __ktest_start; Test < __ktest_end; Test++) {
         char Full[128];
         snprintf(Full, sizeof(Full), "%s.%s", Test->Suite, Test->Name);
-        if (!Test->ExpectedBugCheck || strcmp(Full, Name) != 0)
-            continue;
-        KiDeathTest = Test;
-        DbgPrint("1..1\n# death test %s expects bugcheck 0x%08X (%s)\n", Full,
-                 Test->ExpectedBugCheck, KiBugCheckName(Test->ExpectedBugCheck));
-        KeSetBugCheckHook(OnBugCheckDuringDeathTest);
-        KTEST_CONTEXT t = { .Test = Test };
-        Test->Routine(&t);
-        DbgPrint("# ktest: %s returned without a bugcheck\nnot ok 1 %s\n", Full, Full);
+        if (Test->ExpectedBugCheck && strcmp(Full, Name) == 0)
+            return Test;
+    }
+    return NULL;
+}
+
+/*
+ * Runs one death test. The only good ending is the bugcheck hook's; a test
+ * that returns, or that an ASSERT or KTEST_SKIP ends, has failed.
+ */
+static NORETURN void RunDeathTest(const char *Name)
+{
+    static KTEST_CONTEXT t;
+
+    KiDeathTest = FindDeathTest(Name);
+    if (!KiDeathTest) {
+        DbgPrint("1..0\n# ktest: no death test named %s\n", Name);
         HalQemuExit(KTEST_EXIT_FAILURE);
     }
-    DbgPrint("1..0\n# ktest: no death test named %s\n", Name);
+    DbgPrint("1..1\n# death test %s expects bugcheck 0x%08X (%s)\n", Name,
+             KiDeathTest->ExpectedBugCheck, KiBugCheckName(KiDeathTest->ExpectedBugCheck));
+    KeSetBugCheckHook(OnBugCheckDuringDeathTest);
+    t.Test = KiDeathTest;
+    if (KiSaveFaultContext(&t.AbortContext) == 0)
+        KiDeathTest->Routine(&t);
+    else
+        DbgPrint("# ktest: %s ended early (%s)\n", Name, t.SkipReason ? t.SkipReason : "an ASSERT failed");
+    DbgPrint("# ktest: %s did not bugcheck\nnot ok 1 %s\n", Name, Name);
     HalQemuExit(KTEST_EXIT_FAILURE);
 }
 

@@ -6,6 +6,7 @@
 #include <layout.h>
 #include <rtl.h>
 #include "../../kernel/ki.h"
+#include "../testlib.h"
 
 /* int3 is reported and execution continues with the next instruction. */
 KTEST(traps, int3_continues)
@@ -123,13 +124,15 @@ KTEST(traps, clock_ticks)
     EXPECT_GT(KeGetTickCount(), Start);
 }
 
-/* int 0x2A (KiGetTickCount) returns the tick count in EAX. */
+/* int 0x2A (KiGetTickCount) returns the tick count in EAX; with interrupts off the count cannot move in between. */
 KTEST(traps, int2a_returns_tick_count)
 {
     ULONG Ticks;
+    bool Enabled = HalSaveAndDisableInterrupts();
     __asm__ volatile("int $0x2a" : "=a"(Ticks) : : "memory");
-    EXPECT_LE(Ticks, KeGetTickCount());
-    EXPECT_GE(Ticks + 1, KeGetTickCount());
+    ULONG Now = KeGetTickCount();
+    HalRestoreInterrupts(Enabled);
+    EXPECT_EQ(Ticks, Now);
 }
 
 static ULONG __attribute__((noinline)) BacktraceLeaf(ULONG *Frames, ULONG Max)
@@ -183,19 +186,8 @@ KTEST_DEATH(traps, null_dereference, KMODE_EXCEPTION_NOT_HANDLED)
     (void)*Null;
 }
 
-static volatile int StopRecursion;
-
-static int __attribute__((noinline)) Recurse(int Depth)
-{
-    volatile char Frame[256];
-    Frame[0] = (char)Depth;
-    if (StopRecursion)
-        return 0;
-    return Recurse(Depth + 1) + Frame[0];
-}
-
 /* Unbounded recursion on the initial thread's stack (MmCreateKernelStack) hits its guard page; the double fault task reports it (0x7F, 8). */
 KTEST_DEATH_P1(traps, kernel_stack_overflow, UNEXPECTED_KERNEL_MODE_TRAP, TRAP_DOUBLE_FAULT)
 {
-    Recurse(0);
+    TestRecurseForever(0);
 }

@@ -157,8 +157,8 @@ KTEST(hyperspace, private_to_each_address_space)
 
     /* Back in A the slot still maps x (hyperspace leaves PTEs valid until the next wrap). */
     MMPTE Pte = MiReadPte(MiAddressToPte(Vx));
-    if (Pte.u.Hard.Valid)
-        EXPECT_EQ(Pte.u.Hard.PageFrameNumber, x);
+    EXPECT_TRUE(Pte.u.Hard.Valid);
+    EXPECT_EQ(Pte.u.Hard.PageFrameNumber, x);
     MmDeleteAddressSpace(&B);
     MiInsertPageInFreeList(x);
     MiInsertPageInFreeList(y);

@@ -4,6 +4,7 @@
 #include <ktest.h>
 #include <loader.h>
 #include "../../mm/mi.h"
+#include "../testlib.h"
 
 typedef struct {
     ULONG ByState[TransitionPage + 1];
@@ -147,25 +148,6 @@ KTEST(pfn, drain_all_memory_and_give_it_back)
     EXPECT_EQ(After.ByState[ActiveAndValid], Before.ByState[ActiveAndValid]);
 }
 
-static bool PageIsFilledWith(PFN_NUMBER Pfn, ULONG Value)
-{
-    KIRQL OldIrql;
-    const ULONG *Words = MiMapPageInHyperSpace(Pfn, &OldIrql);
-    bool Same = true;
-    for (ULONG i = 0; i < PAGE_SIZE / 4; i++)
-        Same &= Words[i] == Value;
-    MiUnmapPageInHyperSpace((PVOID)Words, OldIrql);
-    return Same;
-}
-
-static void FillPage(PFN_NUMBER Pfn, ULONG Value)
-{
-    KIRQL OldIrql;
-    PVOID Va = MiMapPageInHyperSpace(Pfn, &OldIrql);
-    RtlFillMemoryUlong(Va, PAGE_SIZE, Value);
-    MiUnmapPageInHyperSpace(Va, OldIrql);
-}
-
 /* Pages from the zeroing path are zero even when they were dirty on the free list. */
 KTEST(pfn, zero_page_path_returns_zeroed_pages)
 {
@@ -173,7 +155,7 @@ KTEST(pfn, zero_page_path_returns_zeroed_pages)
     for (int i = 0; i < 8; i++) {
         Dirty[i] = MiRemoveAnyPage();
         ASSERT_NE(Dirty[i], MI_NO_PAGE);
-        FillPage(Dirty[i], 0xA5A5A5A5);
+        TestFillPage(Dirty[i], 0xA5A5A5A5);
     }
     for (int i = 0; i < 8; i++)
         MiInsertPageInFreeList(Dirty[i]);
@@ -181,7 +163,7 @@ KTEST(pfn, zero_page_path_returns_zeroed_pages)
     for (int i = 0; i < 8; i++) {
         Got[i] = MiRemoveZeroPage();
         ASSERT_NE(Got[i], MI_NO_PAGE);
-        EXPECT_TRUE(PageIsFilledWith(Got[i], 0));
+        EXPECT_TRUE(TestPageIsFilledWith(Got[i], 0));
         /* Free pages go to the head of the list, so these are the dirty ones, newest first. */
         EXPECT_EQ(Got[i], Dirty[7 - i]);
     }

@@ -9,6 +9,7 @@
 #include <ktest.h>
 #include <pool.h>
 #include "../../mm/mi.h"
+#include "../testlib.h"
 
 #define TAG_TEST    MAKE_TAG('T', 's', 't', '1')
 #define TAG_OTHER   MAKE_TAG('T', 's', 't', '2')
@@ -28,14 +29,6 @@ static bool PatternIntact(const void *P, SIZE_T Bytes, ULONG Seed)
             return false;
     }
     return true;
-}
-
-static SIZE_T TagBytes(ULONG Tag, POOL_TYPE PoolType)
-{
-    SYSTEM_POOLTAG Info;
-    if (!NT_SUCCESS(ExQueryPoolTagInformation(Tag, &Info)))
-        return 0;
-    return PoolType == PagedPool ? Info.PagedUsed : Info.NonPagedUsed;
 }
 
 static ULONG TagLive(ULONG Tag, POOL_TYPE PoolType)
@@ -114,16 +107,16 @@ KTEST(pool, big_requests_are_page_aligned)
     static const SIZE_T Sizes[] = { POOL_BUDDY_MAX + 1, PAGE_SIZE, 3 * PAGE_SIZE, 3 * PAGE_SIZE - 1 };
     for (ULONG Type = NonPagedPool; Type <= PagedPool; Type++) {
         for (ULONG i = 0; i < ARRAY_SIZE(Sizes); i++) {
-            SIZE_T Before = TagBytes(TAG_TEST, Type);
+            SIZE_T Before = TestTagBytes(TAG_TEST, Type);
             PUCHAR P = ExAllocatePoolWithTag(Type, Sizes[i], TAG_TEST);
             ASSERT_NOT_NULL(P);
             BOOLEAN Quota;
             EXPECT_EQ(BYTE_OFFSET(P), 0);
             EXPECT_EQ(ExQueryPoolBlockSize(P, &Quota), ROUND_TO_PAGES(Sizes[i]));
-            EXPECT_EQ(TagBytes(TAG_TEST, Type) - Before, ROUND_TO_PAGES(Sizes[i]));
+            EXPECT_EQ(TestTagBytes(TAG_TEST, Type) - Before, ROUND_TO_PAGES(Sizes[i]));
             P[0] = P[Sizes[i] - 1] = 1;
             ExFreePoolWithTag(P, TAG_TEST);
-            EXPECT_EQ(TagBytes(TAG_TEST, Type), Before);
+            EXPECT_EQ(TestTagBytes(TAG_TEST, Type), Before);
         }
     }
 }
@@ -169,10 +162,10 @@ KTEST(pool, impossible_requests_return_null)
 /* ExAllocatePool charges NT's default tag, 'None'. */
 KTEST(pool, untagged_allocations_are_charged_to_none)
 {
-    SIZE_T Before = TagBytes(POOL_DEFAULT_TAG, NonPagedPool);
+    SIZE_T Before = TestTagBytes(POOL_DEFAULT_TAG, NonPagedPool);
     PVOID P = ExAllocatePool(NonPagedPool, 100);
     ASSERT_NOT_NULL(P);
-    EXPECT_EQ(TagBytes(POOL_DEFAULT_TAG, NonPagedPool) - Before, 112);
+    EXPECT_EQ(TestTagBytes(POOL_DEFAULT_TAG, NonPagedPool) - Before, 112);
     ExFreePool(P);
 }
 
@@ -301,22 +294,22 @@ KTEST(pool, tag_table_totals_equal_live_allocations)
     }
     for (ULONG Type = NonPagedPool; Type <= PagedPool; Type++) {
         EXPECT_EQ(TagLive(TAG_OTHER, Type), ARRAY_SIZE(Sizes));
-        EXPECT_EQ(TagBytes(TAG_OTHER, Type), Expected[Type]);
+        EXPECT_EQ(TestTagBytes(TAG_OTHER, Type), Expected[Type]);
     }
     for (ULONG i = 0; i < ARRAY_SIZE(Sizes); i += 2) {
         ExFreePoolWithTag(Blocks[NonPagedPool][i], TAG_OTHER);
         Expected[NonPagedPool] -= Sizes[i] > POOL_BUDDY_MAX ? ROUND_TO_PAGES(Sizes[i]) : ROUND_UP(Sizes[i] + 8, 8);
     }
     EXPECT_EQ(TagLive(TAG_OTHER, NonPagedPool), ARRAY_SIZE(Sizes) / 2);
-    EXPECT_EQ(TagBytes(TAG_OTHER, NonPagedPool), Expected[NonPagedPool]);
-    EXPECT_EQ(TagBytes(TAG_OTHER, PagedPool), Expected[PagedPool]);
+    EXPECT_EQ(TestTagBytes(TAG_OTHER, NonPagedPool), Expected[NonPagedPool]);
+    EXPECT_EQ(TestTagBytes(TAG_OTHER, PagedPool), Expected[PagedPool]);
     for (ULONG i = 0; i < ARRAY_SIZE(Sizes); i++) {
         if (i % 2)
             ExFreePoolWithTag(Blocks[NonPagedPool][i], TAG_OTHER);
         ExFreePoolWithTag(Blocks[PagedPool][i], TAG_OTHER);
     }
     EXPECT_EQ(TagLive(TAG_OTHER, NonPagedPool) + TagLive(TAG_OTHER, PagedPool), 0);
-    EXPECT_EQ(TagBytes(TAG_OTHER, NonPagedPool) + TagBytes(TAG_OTHER, PagedPool), 0);
+    EXPECT_EQ(TestTagBytes(TAG_OTHER, NonPagedPool) + TestTagBytes(TAG_OTHER, PagedPool), 0);
 }
 
 /*
@@ -503,7 +496,7 @@ KTEST(pool, big_page_table_grows_and_shrinks)
  */
 KTEST(pool, special_pool_places_allocations_before_a_guard_page)
 {
-    SIZE_T Before = TagBytes(TAG_SPECIAL, NonPagedPool);
+    SIZE_T Before = TestTagBytes(TAG_SPECIAL, NonPagedPool);
     PUCHAR P = ExAllocatePoolWithTag(NonPagedPool, 100, TAG_SPECIAL);
     ASSERT_NOT_NULL(P);
     BOOLEAN Quota;
@@ -518,11 +511,11 @@ KTEST(pool, special_pool_places_allocations_before_a_guard_page)
     EXPECT_TRUE(MmIsAddressValid(P));
     EXPECT_FALSE(MmIsAddressValid(P + 104));            /* the guard page */
     EXPECT_EQ(ExQueryPoolBlockSize(P, &Quota), 100);
-    EXPECT_EQ(TagBytes(TAG_SPECIAL, NonPagedPool) - Before, PAGE_SIZE);
+    EXPECT_EQ(TestTagBytes(TAG_SPECIAL, NonPagedPool) - Before, PAGE_SIZE);
     memset(P, 0x33, 100);
     ExFreePoolWithTag(P, TAG_SPECIAL);
     EXPECT_FALSE(MmIsAddressValid(P));                  /* freed: no access */
-    EXPECT_EQ(TagBytes(TAG_SPECIAL, NonPagedPool), Before);
+    EXPECT_EQ(TestTagBytes(TAG_SPECIAL, NonPagedPool), Before);
 
     /* A freed slot waits behind every other free one: the next allocation is elsewhere. */
     PUCHAR Q = ExAllocatePoolWithTag(PagedPool, 100, TAG_SPECIAL);

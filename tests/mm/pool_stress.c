@@ -5,6 +5,7 @@
 #include <ktest.h>
 #include <pool.h>
 #include "../../mm/mi.h"
+#include "../testlib.h"
 
 #define TAG_MIX     MAKE_TAG('M', 'i', 'x', ' ')
 #define TAG_FLOOD   MAKE_TAG('F', 'l', 'o', 'd')
@@ -67,14 +68,6 @@ static SIZE_T ChargedBytes(ULONG Size)
     return Size > POOL_BUDDY_MAX ? ROUND_TO_PAGES(Size) : ROUND_UP(Size + POOL_OVERHEAD, POOL_SMALLEST_BLOCK);
 }
 
-static SIZE_T TagBytes(ULONG Tag, POOL_TYPE PoolType)
-{
-    SYSTEM_POOLTAG Info;
-    if (!NT_SUCCESS(ExQueryPoolTagInformation(Tag, &Info)))
-        return 0;
-    return PoolType == PagedPool ? Info.PagedUsed : Info.NonPagedUsed;
-}
-
 /* Checks every live block against the oracle, and the tag table's byte count too. */
 static ULONG CheckAllBlocks(KTEST_CONTEXT *t, ULONG Operation)
 {
@@ -90,8 +83,8 @@ static ULONG CheckAllBlocks(KTEST_CONTEXT *t, ULONG Operation)
                           Operation, MixSlots[i].P, MixSlots[i].Size);
         }
     }
-    EXPECT_EQ(TagBytes(TAG_MIX, NonPagedPool), Bytes[NonPagedPool]);
-    EXPECT_EQ(TagBytes(TAG_MIX, PagedPool), Bytes[PagedPool]);
+    EXPECT_EQ(TestTagBytes(TAG_MIX, NonPagedPool), Bytes[NonPagedPool]);
+    EXPECT_EQ(TestTagBytes(TAG_MIX, PagedPool), Bytes[PagedPool]);
     return Broken;
 }
 
@@ -157,7 +150,7 @@ KTEST(pool_stress, hundred_thousand_42_byte_blocks)
         Chain = Block;
     }
     EXPECT_EQ(Made, Count);
-    EXPECT_EQ(TagBytes(TAG_FLOOD, NonPagedPool), Made * 56);
+    EXPECT_EQ(TestTagBytes(TAG_FLOOD, NonPagedPool), Made * 56);
     ULONG Damaged = 0;
     for (ULONG Expect = Made; Chain; ) {
         PULONG Next = (PULONG)Chain[0];
@@ -168,7 +161,7 @@ KTEST(pool_stress, hundred_thousand_42_byte_blocks)
         Chain = Next;
     }
     EXPECT_EQ(Damaged, 0);
-    EXPECT_EQ(TagBytes(TAG_FLOOD, NonPagedPool), 0);
+    EXPECT_EQ(TestTagBytes(TAG_FLOOD, NonPagedPool), 0);
 }
 
 /*
@@ -228,7 +221,7 @@ KTEST(pool_stress, nonpaged_pool_exhausted_and_recovered)
     EXPECT_NULL(ExAllocatePoolWithTag(NonPagedPool, 8, TAG_DRY));
     EXPECT_NULL(ExAllocatePoolWithTag(NonPagedPool, PAGE_SIZE, TAG_DRY));
     EXPECT_GE(Got, Room - Room / 20);       /* page tables and the big-page table take a little */
-    EXPECT_GE(TagBytes(TAG_DRY, NonPagedPool), Bytes);
+    EXPECT_GE(TestTagBytes(TAG_DRY, NonPagedPool), Bytes);
     FreeChain(Chain);
     ExpDrainPoolLookasideLists();
     EXPECT_EQ(MmAllocatedNonPagedPool, Before);
@@ -256,7 +249,7 @@ KTEST(pool_stress, paged_pool_exhausted_and_recovered)
     EXPECT_NULL(ExAllocatePoolWithTag(PagedPool, 8, TAG_DRY));
     EXPECT_NULL(ExAllocatePoolWithTag(PagedPool, PAGE_SIZE, TAG_DRY));
     EXPECT_GE(Got, Room - Room / 20);
-    EXPECT_GE(TagBytes(TAG_DRY, PagedPool), Bytes);
+    EXPECT_GE(TestTagBytes(TAG_DRY, PagedPool), Bytes);
     FreeChain(Chain);
     ExpDrainPoolLookasideLists();
     EXPECT_EQ(MmPagedPoolInfo.AllocatedPagedPool, Before);

@@ -8,6 +8,7 @@
 #include <ktest.h>
 #include <pool.h>
 #include "../../mm/mi.h"
+#include "../testlib.h"
 
 #define TAG_TEST    MAKE_TAG('T', 's', 't', '3')
 #define TAG_SPECIAL MAKE_TAG('S', 'p', 'c', 'l')
@@ -75,6 +76,8 @@ KTEST_DEATH(pool_verify, paged_touch_at_dispatch_level, IRQL_NOT_LESS_OR_EQUAL)
 {
     KIRQL OldIrql;
     volatile ULONG *P = ExAllocatePoolWithTag(PagedPool, PAGE_SIZE, TAG_TEST);
+    TEST_REQUIRE(P != NULL && !MmIsAddressValid((PVOID)P));
+    KtestExpectBugCheckParameter(t, 1, (ULONG_PTR)P);        /* the paged pool address, not NULL */
     KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
     (void)*P;
 }

@@ -6,6 +6,7 @@
 #include <ktest.h>
 #include "kernel/ki.h"
 #include "mm/mi.h"
+#include "../testlib.h"
 
 static ULONG StackPages(BOOLEAN Large)
 {
@@ -106,25 +107,16 @@ KTEST(stack, call_on_new_stack)
     MmDeleteKernelStack(Base, FALSE);
 }
 
-static volatile int StopRecursion;
-
-static int __attribute__((noinline)) Recurse(int Depth)
-{
-    volatile char Frame[256];
-    Frame[0] = (char)Depth;
-    if (StopRecursion)
-        return 0;
-    return Recurse(Depth + 1) + Frame[0];
-}
-
 static ULONG RecurseForever(PVOID Context)
 {
-    return (ULONG)Recurse(0);
+    return (ULONG)TestRecurseForever(0);
 }
 
 /* Overflowing a stack from MmCreateKernelStack hits its guard page: a double fault, 0x7F with parameter 8; else a runaway thread corrupts what lies below. */
 KTEST_DEATH_P1(stack, overflow_created_stack, UNEXPECTED_KERNEL_MODE_TRAP, TRAP_DOUBLE_FAULT)
 {
     PVOID Base = MmCreateKernelStack(FALSE, 0);
+    TEST_REQUIRE(Base != NULL);     /* with no stack, ESP 0 would double-fault too */
+    KtestExpectBugCheckParameter(t, 4, (ULONG_PTR)Base);   /* the overflowed stack, named */
     KiCallOnStack(Base, RecurseForever, NULL);
 }

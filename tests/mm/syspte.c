@@ -8,6 +8,7 @@
 #include <layout.h>
 #include <rtl.h>
 #include "mm/mi.h"
+#include "../testlib.h"
 
 static PMMPTE BaseFirst(void)
 {
@@ -92,14 +93,6 @@ KTEST(syspte, reserve_release_every_size)
     MiInsertPageInFreeList(Page);
 }
 
-static void FillPage(PFN_NUMBER Pfn, ULONG Value)
-{
-    KIRQL OldIrql;
-    PVOID Va = MiMapPageInHyperSpace(Pfn, &OldIrql);
-    RtlFillMemoryUlong(Va, PAGE_SIZE, Value);
-    MiUnmapPageInHyperSpace(Va, OldIrql);
-}
-
 /* A released address comes back only after a TLB flush, and then reads its new page; else a stale translation reads the old one. */
 KTEST(syspte, released_va_is_flushed)
 {
@@ -110,8 +103,8 @@ KTEST(syspte, released_va_is_flushed)
 
     ASSERT_NE(Old, MI_NO_PAGE);
     ASSERT_NE(New, MI_NO_PAGE);
-    FillPage(Old, 0x01D01D01);
-    FillPage(New, 0x0E110E11);
+    TestFillPage(Old, 0x01D01D01);
+    TestFillPage(New, 0x0E110E11);
 
     PMMPTE Pte = MiReserveSystemPtes(1, SystemPteSpace);
     ASSERT_NOT_NULL(Pte);
