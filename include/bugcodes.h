@@ -10,6 +10,8 @@
 
 #define IRQL_NOT_GREATER_OR_EQUAL               0x00000009
 #define IRQL_NOT_LESS_OR_EQUAL                  0x0000000A
+#define SPIN_LOCK_ALREADY_OWNED                 0x0000000F
+#define SPIN_LOCK_NOT_OWNED                     0x00000010
 #define TRAP_CAUSE_UNKNOWN                      0x00000012
 #define BAD_POOL_HEADER                         0x00000019
 #define MEMORY_MANAGEMENT                       0x0000001A

@@ -48,6 +48,8 @@
 #define PTE_PAT                 0x080   /* in a PTE: the PAT index bit */
 #define PTE_GLOBAL              0x100
 #define PTE_FRAME_MASK          0xFFFFF000
+#define LARGE_PAGE_FRAME_MASK   0xFFC00000  /* a 4 MB page's frame in its PDE */
+#define LARGE_PAGE_OFFSET_MASK  0x003FFFFF
 
 /* Page-fault error code bits pushed by the CPU. */
 #define PF_PRESENT              0x01    /* protection violation, page present */

@@ -6,12 +6,17 @@
  * include/ke.h). On SMP the exchange would spin while another processor held
  * the lock; mm386 has one processor, so a lock that is already held when
  * acquired can only be a recursive acquisition, which would spin forever. It
- * is caught at once, and so is releasing a lock nobody holds.
+ * is caught at once (SPIN_LOCK_ALREADY_OWNED, 0x0F), and so is releasing a
+ * lock nobody holds (SPIN_LOCK_NOT_OWNED, 0x10).
  */
 #include <ke.h>
 
-/* Reason 1: acquired while held (recursion). Reason 2: released while free. */
+/*
+ * Reason 1: acquired while held (recursion): SPIN_LOCK_ALREADY_OWNED.
+ * Reason 2: released while free: SPIN_LOCK_NOT_OWNED. The lock is parameter 1.
+ */
 NORETURN void KiSpinLockMisuse(PKSPIN_LOCK SpinLock, ULONG Reason)
 {
-    KeBugCheckEx(IRQL_NOT_GREATER_OR_EQUAL, (ULONG_PTR)SpinLock, KeGetCurrentIrql(), Reason, 0);
+    KeBugCheckEx(Reason == 1 ? SPIN_LOCK_ALREADY_OWNED : SPIN_LOCK_NOT_OWNED, (ULONG_PTR)SpinLock,
+                 KeGetCurrentIrql(), 0, 0);
 }

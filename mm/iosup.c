@@ -127,6 +127,9 @@ PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE Ac
     if (AccessMode != KernelMode || RequestedAddress != NULL || Pages == 0 ||
         !MiCachingBits(CacheType, &Bits))
         return NULL;
+    if (Mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA)
+        KeBugCheckEx(SYSTEM_PTE_MISUSE, PTE_MDL_ALREADY_MAPPED, (ULONG_PTR)Mdl,
+                     (ULONG_PTR)Mdl->MappedSystemVa, Pages);
     MiCheckMdlPages(Mdl, Pages);
     PMMPTE Pte = MiReserveSystemPtes(Pages, SystemPteSpace);
     if (!Pte) {
@@ -154,6 +157,14 @@ VOID MmUnmapLockedPages(PVOID BaseAddress, PMDL MemoryDescriptorList)
     if (BaseAddress != Mdl->MappedSystemVa)
         KeBugCheckEx(SYSTEM_PTE_MISUSE, 0x03, (ULONG_PTR)Mdl, (ULONG_PTR)Mdl->MappedSystemVa,
                      (ULONG_PTR)BaseAddress);
+    /*
+     * The pages may go back to the free list as soon as this returns
+     * (MmFreePagesFromMdl), so no stale translation of them may survive:
+     * the TLB rule of the system PTE pool protects the addresses, not the
+     * frames.
+     */
+    for (ULONG i = 0; i < Pages; i++)
+        HalInvalidatePage((char *)PAGE_ALIGN(BaseAddress) + i * PAGE_SIZE);
     MiReleaseSystemPtes(MiAddressToPte(BaseAddress), Pages, SystemPteSpace);
     Mdl->MdlFlags &= ~(MDL_MAPPED_TO_SYSTEM_VA | MDL_PARTIAL_HAS_BEEN_MAPPED);
     if (Mdl->MdlFlags & MDL_SOURCE_IS_NONPAGED_POOL)
@@ -247,6 +258,9 @@ PVOID MmMapLockedPagesWithReservedMapping(PVOID MappingAddress, ULONG PoolTag,
 
     if (Pages == 0 || Pages > Reserved || !MiCachingBits(CacheType, &Bits))
         return NULL;
+    if (Mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA)
+        KeBugCheckEx(SYSTEM_PTE_MISUSE, PTE_MDL_ALREADY_MAPPED, (ULONG_PTR)Mdl,
+                     (ULONG_PTR)Mdl->MappedSystemVa, Pages);
     PMMPTE Mapped = MiFindNonZeroPte(Pte, Reserved);
     if (Mapped)
         KeBugCheckEx(SYSTEM_PTE_MISUSE, PTE_MAPPING_ADDRESS_IN_USE, (ULONG_PTR)MappingAddress,

@@ -165,6 +165,14 @@ VOID MmFreePagesFromMdl(PMDL MemoryDescriptorList)
     PPFN_NUMBER Pfns = MmGetMdlPfnArray(Mdl);
     ULONG Pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(Mdl), Mdl->ByteCount);
 
+    /*
+     * Only pages MmAllocatePagesForMdl handed out may go back: its MDLs are
+     * locked, have no virtual address and no process. Freeing the pages of
+     * a nonpaged pool buffer or device memory would corrupt the page lists.
+     */
+    if ((Mdl->MdlFlags & (MDL_PAGES_LOCKED | MDL_SOURCE_IS_NONPAGED_POOL | MDL_IO_SPACE)) != MDL_PAGES_LOCKED ||
+        Mdl->StartVa != NULL || Mdl->Process != NULL)
+        KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_MDL_NOT_ALLOCATED, (ULONG_PTR)Mdl, Mdl->MdlFlags, 0);
     if (Mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA)
         KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_MDL_STILL_MAPPED, (ULONG_PTR)Mdl,
                      (ULONG_PTR)Mdl->MappedSystemVa, 0);

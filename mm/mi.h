@@ -189,7 +189,7 @@ extern KSPIN_LOCK MmPfnLock;
 #define MM_BUGCHECK_NOT_A_PAGE      0x4150  /* p2 = PFN that is not RAM */
 #define MM_BUGCHECK_NO_PAGE_TABLE   0x4151  /* p2 = VA whose page table could not be made */
 #define MM_BUGCHECK_HYPERSPACE      0x4152  /* p2 = PFN or VA, p3 = mappings outstanding, p4 = IRQL */
-#define MM_BUGCHECK_COMMIT_UNDERFLOW 0x41287 /* p2 = pages returned, p3 = pages charged */
+#define MM_BUGCHECK_COMMIT_UNDERFLOW 0x4155  /* p2 = pages returned, p3 = pages charged */
 #define MM_BUGCHECK_POOL_FREE_RUN   0x4160  /* p2 = free nonpaged run, p3 = its signature, p4 = expected */
 #define MM_BUGCHECK_PAGED_POOL_MAP  0x4161  /* p2 = VA, p3 = first page index, p4 = end bit found */
 #define MM_BUGCHECK_BIG_PAGES_MISMATCH 0x4162 /* p2 = VA, p3 = pages recorded, p4 = pages freed */
@@ -410,11 +410,14 @@ typedef enum _MMSYSTEM_PTE_POOL_TYPE {
 #define PTE_RELEASE_WRONG_COUNT         0x305   /* p2 VA, p3 count released, p4 count reserved */
 #define PTE_RELEASE_ALREADY_FREE        0x306   /* not reserved (freed twice): p2 VA, p3 free VA, p4 count */
 #define PTE_UNMAP_IO_SPACE_UNKNOWN      0x400   /* MmUnmapIoSpace of no mapping: p2 VA, p3 pages */
+#define PTE_MDL_ALREADY_MAPPED          0x401   /* mm386's: mapping a mapped MDL; p2 MDL, p3 its VA, p4 pages */
 /* MEMORY_MANAGEMENT (0x1A) parameter 1 values NT defines for MDLs. */
 #define MM_BUGCHECK_MAP_UNLOCKED_PAGE   0x1233  /* p2 PFN, p3 MDL */
 #define MM_BUGCHECK_MDL_NOT_RESIDENT    0x1240  /* p2 MDL, p3 VA that is not resident */
 /* mm386's own: freeing the pages of an MDL that is still mapped. p2 MDL, p3 its system VA. */
 #define MM_BUGCHECK_MDL_STILL_MAPPED    0x4153
+/* mm386's own: MmFreePagesFromMdl of an MDL MmAllocatePagesForMdl did not fill. p2 MDL, p3 its flags. */
+#define MM_BUGCHECK_MDL_NOT_ALLOCATED   0x4154
 
 /* Builds the pool over MmNonPagedSystemStart's region. Phase 0, before the PFN database (its page tables come from MxGetNextPage). */
 void MiInitializeSystemPtes(void);

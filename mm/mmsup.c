@@ -6,34 +6,41 @@
  * PDE first (a PDE that is not present means the page table does not exist,
  * and reading its PTE through the self-map would fault), then the PTE, unless
  * the PDE maps a 4 MB page. For a system address whose page table another
- * address space made, MmIsAddressValid first copies the PDE from the master
- * (what the fault handler would do on an access), so the answer is the same
- * in every address space.
+ * address space made, both first copy the PDE from the master (what the
+ * fault handler would do on an access), so the answer is the same in every
+ * address space.
  */
 #include "mi.h"
 
-BOOLEAN MmIsAddressValid(PVOID VirtualAddress)
+/*
+ * The translation of Va in the current address space: the PTE (or, for a
+ * 4 MB page, the PDE) that maps it, as a value; not valid if nothing does.
+ */
+static MMPTE MiTranslate(PVOID Va, bool *LargePage)
 {
     /* A system page table made in another address space counts: sync it now. */
-    if ((ULONG)VirtualAddress >= (ULONG)MmSystemRangeStart)
-        MiSyncSystemPde(VirtualAddress);
-    MMPTE Pde = MiReadPte(MiAddressToPde(VirtualAddress));
-    if (!Pde.u.Hard.Valid)
-        return FALSE;
-    if (Pde.u.Hard.LargePage)
-        return TRUE;
-    return MiReadPte(MiAddressToPte(VirtualAddress)).u.Hard.Valid;
+    if ((ULONG)Va >= (ULONG)MmSystemRangeStart)
+        MiSyncSystemPde(Va);
+    MMPTE Pde = MiReadPte(MiAddressToPde(Va));
+    *LargePage = Pde.u.Hard.Valid && Pde.u.Hard.LargePage;
+    if (!Pde.u.Hard.Valid || *LargePage)
+        return Pde;
+    return MiReadPte(MiAddressToPte(Va));
+}
+
+BOOLEAN MmIsAddressValid(PVOID VirtualAddress)
+{
+    bool Large;
+    return MiTranslate(VirtualAddress, &Large).u.Hard.Valid;
 }
 
 PHYSICAL_ADDRESS MmGetPhysicalAddress(PVOID BaseAddress)
 {
-    MMPTE Pde = MiReadPte(MiAddressToPde(BaseAddress));
-    if (!Pde.u.Hard.Valid)
-        return 0;
-    if (Pde.u.Hard.LargePage)
-        return (Pde.u.Long & 0xFFC00000) | ((ULONG)BaseAddress & 0x003FFFFF);
-    MMPTE Pte = MiReadPte(MiAddressToPte(BaseAddress));
+    bool Large;
+    MMPTE Pte = MiTranslate(BaseAddress, &Large);
     if (!Pte.u.Hard.Valid)
         return 0;
+    if (Large)
+        return (Pte.u.Long & LARGE_PAGE_FRAME_MASK) | ((ULONG)BaseAddress & LARGE_PAGE_OFFSET_MASK);
     return ((PHYSICAL_ADDRESS)Pte.u.Hard.PageFrameNumber << PAGE_SHIFT) | BYTE_OFFSET(BaseAddress);
 }

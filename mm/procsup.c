@@ -97,6 +97,9 @@ static void MiSyncStackPdes(PMMADDRESS_SPACE AddressSpace)
 PMMADDRESS_SPACE MmSwitchAddressSpace(PMMADDRESS_SPACE AddressSpace)
 {
     PMMADDRESS_SPACE Previous = MiCurrentAddressSpace;
+    /* A hyperspace mapping belongs to one address space: it would show the other's slot. */
+    if (MiHyperSpaceDepth != 0)
+        MiHyperSpaceMisuse(AddressSpace->PageDirectoryPfn);
     MiSyncStackPdes(AddressSpace);
     bool Enabled = HalSaveAndDisableInterrupts();
     MiCurrentAddressSpace = AddressSpace;

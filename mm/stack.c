@@ -52,9 +52,11 @@ bool MiFillSystemPtesWithPages(PMMPTE FirstPte, ULONG Count)
 }
 
 /*
- * The TLB may still translate these addresses to the freed pages until the
- * system PTE pool's next flush; the addresses are not handed out before it,
- * and the caller, like NT's, must not touch what it freed.
+ * Each translation is dropped from the TLB before its frame goes back: the
+ * frame may be handed out at once, and a stray access through a stale
+ * translation would then write someone else's page instead of faulting.
+ * (The addresses themselves are protected by the system PTE pool's own
+ * TLB rule.)
  */
 void MiFreeSystemPtePages(PMMPTE FirstPte, ULONG Count)
 {
@@ -63,10 +65,10 @@ void MiFreeSystemPtePages(PMMPTE FirstPte, ULONG Count)
         if (!Pte.u.Hard.Valid)
             continue;
         MiWritePte(FirstPte + i, (MMPTE){ .u.Long = 0 });
+        HalInvalidatePage(MiPteToAddress(FirstPte + i));
         MiInsertPageInFreeList(Pte.u.Hard.PageFrameNumber);
     }
 }
-
 
 PVOID MmCreateKernelStack(BOOLEAN LargeStack, UCHAR Node)
 {

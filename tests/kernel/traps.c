@@ -191,3 +191,21 @@ KTEST_DEATH_P1(traps, kernel_stack_overflow, UNEXPECTED_KERNEL_MODE_TRAP, TRAP_D
 {
     TestRecurseForever(0);
 }
+
+/* Acquiring a spin lock this processor already holds would spin forever: SPIN_LOCK_ALREADY_OWNED. */
+KTEST_DEATH(traps, spin_lock_acquired_twice, SPIN_LOCK_ALREADY_OWNED)
+{
+    static KSPIN_LOCK Lock;
+    KIRQL a, b;
+    KeAcquireSpinLock(&Lock, &a);
+    KeAcquireSpinLock(&Lock, &b);
+}
+
+/* Releasing a spin lock nobody holds: SPIN_LOCK_NOT_OWNED. */
+KTEST_DEATH(traps, spin_lock_released_unowned, SPIN_LOCK_NOT_OWNED)
+{
+    static KSPIN_LOCK Lock;
+    KIRQL Old;
+    KeRaiseIrql(DISPATCH_LEVEL, &Old);
+    KeReleaseSpinLock(&Lock, Old);
+}

@@ -3,6 +3,7 @@
  */
 #include <ktest.h>
 #include "../../mm/mi.h"
+#include "../testlib.h"
 
 static void WriteWord(PFN_NUMBER Pfn, ULONG Offset, ULONG Value)
 {
@@ -194,4 +195,14 @@ KBENCH(hyperspace_map_unmap)
         MiUnmapPageInHyperSpace(Va, OldIrql);
     }
     KbenchReport(b, "hyperspace_map_unmap", HalReadTsc() - Start, Count);
+}
+
+/* Switching address spaces while a hyperspace mapping is held would leave it showing the other's slot: MEMORY_MANAGEMENT. */
+KTEST_DEATH_P1(hyperspace, switch_with_mapping_held, MEMORY_MANAGEMENT, MM_BUGCHECK_HYPERSPACE)
+{
+    static MMADDRESS_SPACE B;
+    KIRQL OldIrql;
+    TEST_REQUIRE(MmCreateAddressSpace(&B) == STATUS_SUCCESS);
+    MiMapPageInHyperSpace(MmSystemAddressSpace.HyperSpacePfn, &OldIrql);
+    MmSwitchAddressSpace(&B);
 }

@@ -7,6 +7,7 @@
 #include <pool.h>
 #include <rtl.h>
 #include "mm/mi.h"
+#include "../testlib.h"
 
 /*
  * An unaligned buffer over three pages: the MDL records its offset and
@@ -162,5 +163,24 @@ KTEST_DEATH_P1(mdl, map_free_page, MEMORY_MANAGEMENT, MM_BUGCHECK_MAP_UNLOCKED_P
 {
     PMDL Mdl = MmAllocatePagesForMdl(0, ~0ull, 0, PAGE_SIZE);
     MmFreePagesFromMdl(Mdl);
+    MmMapLockedPagesSpecifyCache(Mdl, KernelMode, MmCached, NULL, FALSE, NormalPagePriority);
+}
+
+/* MmFreePagesFromMdl of an MDL that describes nonpaged pool would free live pool pages: MEMORY_MANAGEMENT 0x4154. */
+KTEST_DEATH_P1(mdl, free_pages_of_pool_mdl, MEMORY_MANAGEMENT, MM_BUGCHECK_MDL_NOT_ALLOCATED)
+{
+    PVOID Buffer = ExAllocatePoolWithTag(NonPagedPool, PAGE_SIZE, MAKE_TAG('T', 'm', 'd', 'l'));
+    PMDL Mdl = IoAllocateMdl(Buffer, PAGE_SIZE, FALSE, FALSE, NULL);
+    TEST_REQUIRE(Buffer && Mdl);
+    MmBuildMdlForNonPagedPool(Mdl);
+    MmFreePagesFromMdl(Mdl);
+}
+
+/* Mapping an MDL that is already mapped would lose the first mapping's PTEs: SYSTEM_PTE_MISUSE 0x401. */
+KTEST_DEATH_P1(mdl, map_mapped_mdl, SYSTEM_PTE_MISUSE, PTE_MDL_ALREADY_MAPPED)
+{
+    PMDL Mdl = MmAllocatePagesForMdl(0, ~0ull, 0, PAGE_SIZE);
+    TEST_REQUIRE(Mdl != NULL);
+    TEST_REQUIRE(MmMapLockedPagesSpecifyCache(Mdl, KernelMode, MmCached, NULL, FALSE, NormalPagePriority) != NULL);
     MmMapLockedPagesSpecifyCache(Mdl, KernelMode, MmCached, NULL, FALSE, NormalPagePriority);
 }

@@ -43,6 +43,10 @@ KTEST(pagetab, lazy_pde_sync_between_address_spaces)
 
     MmSwitchAddressSpace(&B);
     EXPECT_FALSE(MiReadPte(MiAddressToPde(Va)).u.Hard.Valid);
+    /* The queries see the mapping before any access has synced the PDE. */
+    EXPECT_EQ(MmGetPhysicalAddress(Va), (PHYSICAL_ADDRESS)Page << PAGE_SHIFT);
+    MiWritePte(MiAddressToPde(Va), (MMPTE){ .u.Long = 0 });     /* as B had it */
+    HalFlushTlb();
     EXPECT_EQ(*(volatile ULONG *)Va, 0x5EED5EED);      /* faults, syncs, retries */
     EXPECT_TRUE(MiReadPte(MiAddressToPde(Va)).u.Hard.Valid);
     EXPECT_EQ(MiReadPte(MiAddressToPde(Va)).u.Long, MiReadPte(&MmSystemPagePtes[MiGetPdeIndex(Va)]).u.Long);
