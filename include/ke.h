@@ -188,7 +188,11 @@ static inline ULONG KiTrapFrameEsp(const KTRAP_FRAME *TrapFrame)
  * If it faults, the trap dispatcher records the fault in the catcher, restores
  * the IRQL and the registers saved by KeTryFault and resumes there, so
  * KeTryFault "returns" false. This is mm386's small stand-in for NT's
- * __try/__except around kernel code. Catchers nest; the innermost wins.
+ * __try/__except around kernel code. Catchers nest; the innermost wins. A
+ * catcher only takes faults of the code that armed it: a fault inside an
+ * interrupt handler that arrives meanwhile is that handler's bug and gets
+ * the usual verdict, since resuming the catcher would abandon the handler
+ * without its end-of-interrupt.
  *
  *     KFAULT_CATCHER Catcher;
  *     if (KeTryFault(&Catcher)) {
@@ -201,6 +205,7 @@ static inline ULONG KiTrapFrameEsp(const KTRAP_FRAME *TrapFrame)
 typedef struct _KFAULT_CATCHER {
     ULONG Context[7];               /* ebx esi edi ebp esp eip eflags: hal/catch.asm */
     KIRQL Irql;
+    ULONG Nesting;                  /* interrupts in progress when it was armed */
     struct _KFAULT_CATCHER *Previous;
     ULONG Vector;                   /* what happened, once KeTryFault returns false */
     ULONG ErrorCode;

@@ -21,7 +21,8 @@
  *
  * Before any of those verdicts, an armed fault catcher (include/ke.h) takes
  * the exception: the innermost catcher gets the vector and addresses and
- * resumes where it was armed. The double fault arrives on its own task
+ * resumes where it was armed — if the fault is the arming code's own, not
+ * that of an interrupt handler running meanwhile (KiInterruptNesting). The double fault arrives on its own task
  * (hal/gdt.c) at KiDoubleFault.
  */
 #include <hal.h>
@@ -31,12 +32,14 @@
 #include "ki.h"
 
 static PKFAULT_CATCHER KiFaultCatcher;
+static ULONG KiInterruptNesting;        /* device interrupts being handled */
 ULONG KiBreakpointCount;
 
 void KePushFaultCatcher(PKFAULT_CATCHER Catcher)
 {
     Catcher->Previous = KiFaultCatcher;
     Catcher->Irql = KeGetCurrentIrql();
+    Catcher->Nesting = KiInterruptNesting;
     Catcher->Vector = 0xFFFFFFFF;
     Catcher->ErrorCode = Catcher->FaultAddress = Catcher->FaultEip = 0;
     KiFaultCatcher = Catcher;
@@ -50,7 +53,7 @@ void KePopFaultCatcher(PKFAULT_CATCHER Catcher)
 
 bool KeFaultCatcherActive(void)
 {
-    return KiFaultCatcher != NULL;
+    return KiFaultCatcher != NULL && KiFaultCatcher->Nesting == KiInterruptNesting;
 }
 
 PKFAULT_CATCHER KiGetFaultCatcher(void)
@@ -85,7 +88,7 @@ static void KiPageFault(KTRAP_FRAME *TrapFrame)
 
     if (NT_SUCCESS(Status))
         return;
-    if (KiFaultCatcher)
+    if (KeFaultCatcherActive())
         KiResumeCatcher(TrapFrame, Address);
     KiBugCheckWithTrapFrame(KMODE_EXCEPTION_NOT_HANDLED, (ULONG_PTR)Status, TrapFrame->Eip,
                             (TrapFrame->ErrCode & PF_WRITE) ? 1 : 0, Address, TrapFrame);
@@ -105,7 +108,9 @@ void KiDispatchTrap(KTRAP_FRAME *TrapFrame)
     ULONG Vector = TrapFrame->Vector;
 
     if (Vector >= PRIMARY_VECTOR_BASE && Vector < PRIMARY_VECTOR_BASE + PIC_IRQ_COUNT) {
+        KiInterruptNesting++;
         HalDispatchInterrupt(Vector - PRIMARY_VECTOR_BASE, TrapFrame);
+        KiInterruptNesting--;
         return;
     }
     switch (Vector) {
@@ -124,7 +129,7 @@ void KiDispatchTrap(KTRAP_FRAME *TrapFrame)
         break;
     }
     if (Vector < TRAP_EXCEPTION_COUNT) {
-        if (KiFaultCatcher)
+        if (KeFaultCatcherActive())
             KiResumeCatcher(TrapFrame, 0);
         KiBugCheckWithTrapFrame(UNEXPECTED_KERNEL_MODE_TRAP, Vector, TrapFrame->ErrCode,
                                 TrapFrame->Eip, 0, TrapFrame);

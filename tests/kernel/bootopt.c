@@ -47,9 +47,23 @@ KTEST(bootopt, whole_word_match)
     EXPECT_EQ(KiParseBootOptions("", &o, false), 0);
 }
 
-/* The running kernel parsed its own command line into KeBootOptions. */
-KTEST(bootopt, running_kernel_parsed_ktest)
+/* True if Line has a blank-separated word starting with Prefix (case-insensitive). */
+static bool HasWordStarting(const char *Line, const char *Prefix)
 {
-    EXPECT_TRUE(KeBootOptions.KTest);
-    EXPECT_NE(strlen(KeLoaderBlock.CommandLine), 0);
+    size_t n = strlen(Prefix);
+    for (const char *p = Line; *p; p++) {
+        if ((p == Line || p[-1] == ' ') && RtlCompareStringInsensitive(p, Prefix, n) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The running kernel parsed its own command line into KeBootOptions: parsing it again gives the same table. */
+KTEST(bootopt, running_kernel_parsed_its_command_line)
+{
+    KE_BOOT_OPTIONS Again;
+    KiParseBootOptions(KeLoaderBlock.CommandLine, &Again, false);
+    EXPECT_EQ(memcmp(&Again, &KeBootOptions, sizeof(Again)), 0);
+    EXPECT_EQ(KeBootOptions.ThreeGb, HasWordStarting(KeLoaderBlock.CommandLine, "/3GB"));
+    EXPECT_EQ(KeBootOptions.KTest, HasWordStarting(KeLoaderBlock.CommandLine, "ktest"));
 }

@@ -209,3 +209,33 @@ KTEST_DEATH(traps, spin_lock_released_unowned, SPIN_LOCK_NOT_OWNED)
     KeRaiseIrql(DISPATCH_LEVEL, &Old);
     KeReleaseSpinLock(&Lock, Old);
 }
+
+static volatile int CatcherSeenFromInterrupt = -1;
+
+/* An interrupt routine that records whether a fault here would go to the interrupted code's catcher. */
+static void RecordCatcherState(KTRAP_FRAME *TrapFrame, PVOID Context)
+{
+    CatcherSeenFromInterrupt = KeFaultCatcherActive();
+}
+
+/*
+ * A catcher belongs to the code that armed it: inside an interrupt that
+ * arrives meanwhile (here, IRQ 5 raised in software through its vector),
+ * KeFaultCatcherActive is false, so a fault in the handler gets the usual
+ * verdict instead of abandoning the handler without its end-of-interrupt.
+ */
+KTEST(traps, catcher_belongs_to_the_code_that_armed_it)
+{
+    KFAULT_CATCHER Catcher;
+    const ULONG Irq = 5;
+
+    HalConnectInterrupt(Irq, RecordCatcherState, NULL);
+    if (KeTryFault(&Catcher)) {
+        EXPECT_TRUE(KeFaultCatcherActive());
+        __asm__ volatile("int %0" : : "i"(PRIMARY_VECTOR_BASE + 5) : "memory");
+        KePopFaultCatcher(&Catcher);
+    }
+    HalDisconnectInterrupt(Irq);
+    EXPECT_EQ(CatcherSeenFromInterrupt, 0);
+    EXPECT_FALSE(KeFaultCatcherActive());
+}
