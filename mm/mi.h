@@ -579,6 +579,10 @@ void MiMapInitialNonPagedPool(void);
  * allocation bitmaps. Takes no locks (one processor, interrupts off).
  */
 void MiInitializePoolPages(void);
+/* How many free runs the initial nonpaged pool has, and the largest (pages). Any IRQL <= DISPATCH. */
+void MiQueryInitialNonPagedRuns(ULONG *Runs, ULONG *LargestRun);
+/* Registers nonpaged pool's pages in use with the ktest leak guard (phase 1). */
+void MiRegisterPoolPagesGuard(void);
 /* Phase 0 only, no locks: Pages taken from the initial region for the pool's own tables. */
 PVOID MiAllocatePoolPagesAtBoot(ULONG Pages);
 /*

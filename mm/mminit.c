@@ -310,5 +310,6 @@ void MmInitSystem(ULONG Phase)
     KtestRegisterGuard(&MiPagesGuard);
     KtestRegisterGuard(&MiCommitGuard);
     MiRegisterSystemPteGuard();
+    MiRegisterPoolPagesGuard();
     MiInitializePoolPhase1();
 }

@@ -37,6 +37,7 @@
  * commit of all of them. Paged pool's lock is a fast mutex: code holding it
  * may fault.
  */
+#include <ktest.h>
 #include "mi.h"
 
 #define MM_FREE_POOL_SIGNATURE  0x98764321
@@ -417,4 +418,39 @@ void MiInitializePoolPages(void)
     RtlClearAllBits(&MiNonPagedExpansionMap);
     RtlClearAllBits(&MmPagedPoolInfo.PagedPoolAllocationMap);
     RtlClearAllBits(&MmPagedPoolInfo.EndOfPagedPoolBitmap);
+}
+
+void MiQueryInitialNonPagedRuns(ULONG *Runs, ULONG *LargestRun)
+{
+    KIRQL OldIrql;
+    *Runs = *LargestRun = 0;
+    KeAcquireSpinLock(&MmNonPagedPoolLock, &OldIrql);
+    for (ULONG List = 0; List < MI_MAX_FREE_LIST_HEADS; List++) {
+        PLIST_ENTRY Head = &MmNonPagedPoolFreeListHead[List];
+        for (PLIST_ENTRY Link = Head->Flink; Link != Head; Link = Link->Flink) {
+            PMMFREE_POOL_ENTRY Run = CONTAINING_RECORD(Link, MMFREE_POOL_ENTRY, List);
+            (*Runs)++;
+            *LargestRun = MAX(*LargestRun, Run->Size);
+        }
+    }
+    KeReleaseSpinLock(&MmNonPagedPoolLock, OldIrql);
+}
+
+static long long ReadNonPagedPoolPages(void)
+{
+    return MmAllocatedNonPagedPool;
+}
+
+/*
+ * The leak guard for nonpaged pool's pages: the initial part takes no pages
+ * from the free list and charges no commit, so only this count sees a page
+ * the block allocator forgot to give back. Read after lookasides drain.
+ */
+static const KTEST_GUARD MiNonPagedPoolPagesGuard = {
+    .Name = "nonpaged pool pages in use", .Read = ReadNonPagedPoolPages,
+};
+
+void MiRegisterPoolPagesGuard(void)
+{
+    KtestRegisterGuard(&MiNonPagedPoolPagesGuard);
 }

@@ -206,10 +206,14 @@ static void FreeChain(PVOID *Chain)
 /*
  * Nonpaged pool runs dry: allocations return NULL (nothing crashes), it got
  * as far as its limit — the maximum, the commit limit or RAM, whichever
- * comes first — and after everything is freed it is whole again.
+ * comes first — and after everything is freed it is whole again: the
+ * initial part's free pages coalesce back into the same runs.
  */
 KTEST(pool_stress, nonpaged_pool_exhausted_and_recovered)
 {
+    ULONG RunsBefore, LargestBefore, RunsAfter, LargestAfter;
+    MiQueryInitialNonPagedRuns(&RunsBefore, &LargestBefore);
+    ULONG FreeInitialBefore = MmNumberOfFreeNonPagedPool;
     ULONG Before = MmAllocatedNonPagedPool;
     ULONG Room = MmNumberOfFreeNonPagedPool +
                  MIN(MiMaximumNonPagedExpansionPages - MiNonPagedExpansionPagesInUse,
@@ -225,6 +229,10 @@ KTEST(pool_stress, nonpaged_pool_exhausted_and_recovered)
     FreeChain(Chain);
     ExpDrainPoolLookasideLists();
     EXPECT_EQ(MmAllocatedNonPagedPool, Before);
+    EXPECT_EQ(MmNumberOfFreeNonPagedPool, FreeInitialBefore);
+    MiQueryInitialNonPagedRuns(&RunsAfter, &LargestAfter);
+    EXPECT_EQ(RunsAfter, RunsBefore);
+    EXPECT_EQ(LargestAfter, LargestBefore);
 
     PVOID Again = ExAllocatePoolWithTag(NonPagedPool, 1024 * 1024, TAG_DRY);
     EXPECT_NOT_NULL(Again);
