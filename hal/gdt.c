@@ -114,9 +114,3 @@ KTSS *HalGetMainTss(void)
 {
     return &KiTss;
 }
-
-void HalGetDoubleFaultStack(uint32_t *Limit, uint32_t *Base)
-{
-    *Limit = (uint32_t)KiDoubleFaultStack;
-    *Base = (uint32_t)(KiDoubleFaultStack + DOUBLE_FAULT_STACK_SIZE);
-}

@@ -4,6 +4,7 @@
  * KeBugCheckEx prints the code with its name (KiBugCheckName in
  * kernel/bugcheck.c keeps the table). The values are NT's; a learner can look
  * each one up in Microsoft's bugcheck reference and read the same parameters.
+ * Every code listed here is one mm386 raises somewhere.
  */
 #ifndef MM386_BUGCODES_H
 #define MM386_BUGCODES_H
@@ -19,21 +20,17 @@
 #define PHASE0_INITIALIZATION_FAILED            0x00000031
 #define PHASE1_INITIALIZATION_FAILED            0x00000032
 #define NO_MORE_SYSTEM_PTES                     0x0000003F
-#define MUST_SUCCEED_POOL_EMPTY                 0x00000041
 #define NO_PAGES_AVAILABLE                      0x0000004D
 #define PFN_LIST_CORRUPT                        0x0000004E
 #define PAGE_FAULT_IN_NONPAGED_AREA             0x00000050
 #define INSTALL_MORE_MEMORY                     0x0000007D
 #define UNEXPECTED_KERNEL_MODE_TRAP             0x0000007F
 #define NMI_HARDWARE_FAILURE                    0x00000080
-#define KERNEL_MODE_EXCEPTION_NOT_HANDLED       0x0000008E
 #define ATTEMPTED_WRITE_TO_READONLY_MEMORY      0x000000BE
 #define SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION 0x000000C1
 #define BAD_POOL_CALLER                         0x000000C2
-#define DRIVER_VERIFIER_DETECTED_VIOLATION      0x000000C4
 #define PAGE_FAULT_IN_FREED_SPECIAL_POOL        0x000000CC
 #define PAGE_FAULT_BEYOND_END_OF_ALLOCATION     0x000000CD
-#define DRIVER_IRQL_NOT_LESS_OR_EQUAL           0x000000D1
 #define SYSTEM_PTE_MISUSE                       0x000000DA
 #define MANUALLY_INITIATED_CRASH                0x000000E2
 

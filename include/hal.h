@@ -118,7 +118,6 @@ typedef struct _KTSS {
 void HalInitializeGdt(uint32_t KernelCr3);
 void HalSetKernelStack(uint32_t Esp0);
 KTSS *HalGetMainTss(void);
-void HalGetDoubleFaultStack(uint32_t *Limit, uint32_t *Base);
 
 /* hal/idt.c: the IDT; every vector enters KiDispatchTrap. */
 void HalInitializeIdt(void);

@@ -5,9 +5,9 @@
  * IRQL follows NT's x86 model: PASSIVE (0), APC (1), DISPATCH (2), device
  * levels 3..26 (the PIC's IRQ n runs at PROFILE_LEVEL - n), PROFILE (27),
  * CLOCK (28, the PIT on IRQ 0), IPI (29), POWER (30), HIGH (31). Raising the
- * IRQL masks every interrupt source at or below the new level on the PICs;
- * HIGH_LEVEL also clears EFLAGS.IF. The HAL implements the routines
- * (hal/irql.c), as NT's HAL does.
+ * IRQL masks every interrupt source at or below the new level on the PICs
+ * (HIGH_LEVEL masks them all); EFLAGS.IF is left alone. The HAL implements
+ * the routines (hal/irql.c), as NT's HAL does.
  */
 #ifndef MM386_KE_H
 #define MM386_KE_H
@@ -223,7 +223,6 @@ bool KeFaultCatcherActive(void);
 /* Bugchecks: print NT's screen on serial and VGA, then stop the machine. */
 NORETURN void KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2,
                            ULONG_PTR P3, ULONG_PTR P4);
-NORETURN void KeBugCheck(ULONG BugCheckCode);
 /* As KeBugCheckEx, with the registers of a trap rather than of the caller. */
 NORETURN void KiBugCheckWithTrapFrame(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2,
                                       ULONG_PTR P3, ULONG_PTR P4, const KTRAP_FRAME *TrapFrame);

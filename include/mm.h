@@ -212,11 +212,10 @@ VOID MmUnmapReservedMapping(PVOID BaseAddress, ULONG PoolTag, PMDL MemoryDescrip
 
 /*
  * Kernel stacks: NT's x86 sizes. mm386 commits a large stack whole (NT
- * commits KERNEL_LARGE_STACK_COMMIT and grows it on demand).
+ * commits 12 KB of it and grows it on demand).
  */
 #define KERNEL_STACK_SIZE           0x3000      /* 12 KB */
 #define KERNEL_LARGE_STACK_SIZE     0xF000      /* 60 KB */
-#define KERNEL_LARGE_STACK_COMMIT   KERNEL_STACK_SIZE
 
 /*
  * Makes a kernel stack in system PTEs, with a no-access guard page below it,

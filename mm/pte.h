@@ -119,7 +119,6 @@ _Static_assert(sizeof(MMPTE) == 4, "a non-PAE PTE is 32 bits");
 #define MiAddressToPde(va)      ((PMMPTE)(PDE_BASE + (((ULONG)(va)) >> PDE_SHIFT) * sizeof(MMPTE)))
 #define MiPteToAddress(pte)     ((PVOID)((((ULONG)(pte)) - PTE_BASE) << (PAGE_SHIFT - 2)))
 #define MiPdeToPte(pde)         ((PMMPTE)MiPteToAddress(pde))
-#define MiPdeToAddress(pde)     ((PVOID)((((ULONG)(pde)) - PDE_BASE) << (PDE_SHIFT - 2)))
 #define MiGetPdeIndex(va)       (((ULONG)(va)) >> PDE_SHIFT)
 #define MiGetPteOffset(va)      ((((ULONG)(va)) >> PAGE_SHIFT) & (PTE_PER_PAGE - 1))
 #define MiIsPteOnPdeBoundary(pte) ((((ULONG)(pte)) & (PAGE_SIZE - 1)) == 0)

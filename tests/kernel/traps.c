@@ -106,6 +106,11 @@ KTEST(traps, irql_and_spinlocks)
     KeLowerIrql(a);
     EXPECT_EQ(a, PASSIVE_LEVEL);
 
+    KIRQL d = KeRaiseIrqlToDpcLevel();
+    EXPECT_EQ(d, PASSIVE_LEVEL);
+    EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    KeLowerIrql(d);
+
     KeInitializeSpinLock(&Lock);
     KeAcquireSpinLock(&Lock, &c);
     EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);

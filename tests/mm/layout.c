@@ -162,3 +162,43 @@ KTEST(layout, kernel_in_boot_image_block)
     EXPECT_ULT((ULONG)__kernel_end, BOOT_IMAGE_END);
     EXPECT_UGE((ULONG)__kernel_start, (ULONG)MmSystemRangeStart);
 }
+
+/*
+ * The split's regions, written out as numbers rather than recomputed: a
+ * table per split the runner boots (docs/LAYOUT.md has the same values).
+ * Fails if a layout rule changes without this table and the docs changing
+ * with it.
+ */
+typedef struct {
+    ULONG SystemRangeStart;
+    ULONG SystemViewStart, SessionBase;
+    ULONG CacheStartExtra, CacheEndExtra;
+    ULONG CacheEnd;
+} EXPECTED_SPLIT;
+
+static const EXPECTED_SPLIT ExpectedSplits[] = {
+    /* 2 GB */              { 0x80000000u, 0x80000000u, 0x81000000u, 0x84000000u, 0xC0000000u, 0xDFFFFFFFu },
+    /* /3GB /USERVA=2560 */ { 0xA0000000u, 0xA0000000u, 0xA1000000u, 0xA4000000u, 0xC0000000u, 0xDFFFFFFFu },
+    /* /3GB */              { 0xC0000000u, 0xDC000000u, 0xDD000000u, 0, 0, 0xDBFFFFFFu },
+};
+
+KTEST(layout, split_matches_the_documented_table)
+{
+    const EXPECTED_SPLIT *e = NULL;
+    for (ULONG i = 0; i < ARRAY_SIZE(ExpectedSplits); i++) {
+        if (ExpectedSplits[i].SystemRangeStart == (ULONG)MmSystemRangeStart)
+            e = &ExpectedSplits[i];
+    }
+    if (!e)
+        KTEST_SKIP("a split the table does not list");
+    EXPECT_EQ((ULONG)MiSystemViewStart, e->SystemViewStart);
+    EXPECT_EQ((ULONG)MmSessionBase, e->SessionBase);
+    EXPECT_EQ((ULONG)MiSystemCacheStartExtra, e->CacheStartExtra);
+    EXPECT_EQ((ULONG)MiSystemCacheEndExtra, e->CacheEndExtra);
+    EXPECT_EQ((ULONG)MmSystemCacheStart, 0xC1000000u);
+    EXPECT_EQ((ULONG)MmSystemCacheEnd, e->CacheEnd);
+    EXPECT_EQ((ULONG)MmPagedPoolStart, 0xE1000000u);
+    EXPECT_EQ((ULONG)MmPagedPoolEnd, 0xEAFFFFFFu);
+    EXPECT_EQ((ULONG)MmNonPagedSystemStart, 0xEB000000u);
+    EXPECT_EQ(MmNumberOfSystemPtes, MmPhysicalMemoryBlock.NumberOfPages < 64 * 256 ? 8192u : 16384u);
+}

@@ -264,7 +264,6 @@ KTEST(pfn, maxmem_is_honoured)
 /* Firmware pages are not RAM to mm386; the kernel image, modules and the PFN database are in use. */
 KTEST(pfn, firmware_and_boot_pages_never_free)
 {
-    extern char __kernel_start[];
     EXPECT_FALSE(MiIsPhysicalPage(0));
     EXPECT_FALSE(MiIsPhysicalPage(VGA_TEXT_PHYS >> PAGE_SHIFT));
     for (ULONG Pa = ROUND_DOWN(KeLoaderBlock.KernelPhysicalStart, PAGE_SIZE);
@@ -277,7 +276,6 @@ KTEST(pfn, firmware_and_boot_pages_never_free)
     EXPECT_EQ(MI_PFN_ELEMENT(DatabasePage)->u3.e2.e1.PageLocation, ActiveAndValid);
     EXPECT_EQ(MI_PFN_ELEMENT(MmSystemPageDirectoryPfn)->u3.e2.e1.PageLocation, ActiveAndValid);
     EXPECT_EQ(MI_PFN_ELEMENT(MmSystemAddressSpace.HyperSpacePfn)->u3.e2.e1.PageLocation, ActiveAndValid);
-    (void)__kernel_start;
 }
 
 /* An active page mapped in system space knows the PTE that maps it and the page table holding that PTE. */
