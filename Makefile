@@ -114,7 +114,7 @@ run: deps
 	$(PYTHON) tools/mkiso.py --kernel $(KERNEL) --cfg iso/grub.cfg --module $(BOOT_MODULE) \
 	        --args "$(ARGS)" -o $(BUILD)/mm386-run.iso
 	$(QEMU) -cdrom $(BUILD)/mm386-run.iso -m $(MEM) -display none -serial mon:stdio \
-	        -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 || true
+	        -device isa-debug-exit,iobase=0xf4,iosize=0x04 || true
 
 test: deps
 	$(MAKE) all

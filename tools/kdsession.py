@@ -319,15 +319,20 @@ def session_3gb(args, out):
 
 def session_reboot(args, out):
     log = os.path.join(LOG_DIR, 'kd-session-reboot.log')
-    with qemu.Boot(log, memory='128M', kernel=args.kernel) as boot:
+    # Without -no-reboot: the machine must come back, boot again and answer.
+    with qemu.Boot(log, memory='128M', kernel=args.kernel, reset_exits=False) as boot:
         kd = Session(boot)
         if not out.check('kd> prompt before reboot', kd.ready, f'no prompt; see {log}'):
             return
         boot.send('reboot\r')
-        # -no-reboot turns the reset into QEMU's exit with status 0.
-        status = boot.wait_exit(10)
-        out.check('reboot resets the machine', status == 0 and 'Rebooting' in boot.text(),
-                  qemu.describe_exit(status))
+        again = boot.wait_for(r'Rebooting[\s\S]*mm386 \d+\.\d+\.\d+[\s\S]*kd> ', 30)
+        out.check('reboot restarts the machine, which boots to the prompt again', again,
+                  f'no second boot after "reboot"; see {log}')
+        if again:
+            boot.send('quit\r')
+            status = boot.wait_exit(10)
+            out.check('quit after the reboot leaves QEMU with the success status',
+                      status == qemu.EXIT_SUCCESS, qemu.describe_exit(status))
 
 
 def run(args):
