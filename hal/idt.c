@@ -1,7 +1,7 @@
 /*
  * hal/idt.c — the interrupt descriptor table.
  *
- * All 256 vectors have an entry stub (hal/trap.asm) that builds a
+ * All 256 vectors have an entry routine (hal/trap.asm) that builds a
  * KTRAP_FRAME and calls KiDispatchTrap. Every gate is an interrupt gate
  * (EFLAGS.IF cleared on entry), so a handler runs with interrupts off unless
  * it enables them itself. Exceptions and device interrupts are reachable
@@ -24,7 +24,7 @@ typedef struct _KIDTENTRY {
 #define IDT_INTERRUPT_GATE  0x0E
 #define IDT_TASK_GATE       0x05
 
-extern const uint32_t KiTrapStubs[256];
+extern const uint32_t KiTrapEntries[256];
 static KIDTENTRY KiIdt[256] ALIGNED(8);
 
 static void SetGate(uint32_t Vector, uint32_t Handler, uint16_t Selector, uint8_t Access)
@@ -39,13 +39,13 @@ static void SetGate(uint32_t Vector, uint32_t Handler, uint16_t Selector, uint8_
 void HalInitializeIdt(void)
 {
     for (uint32_t v = 0; v < 256; v++)
-        SetGate(v, KiTrapStubs[v], KGDT_R0_CODE, IDT_PRESENT | IDT_INTERRUPT_GATE);
+        SetGate(v, KiTrapEntries[v], KGDT_R0_CODE, IDT_PRESENT | IDT_INTERRUPT_GATE);
 
-    SetGate(TRAP_BREAKPOINT, KiTrapStubs[TRAP_BREAKPOINT], KGDT_R0_CODE,
+    SetGate(TRAP_BREAKPOINT, KiTrapEntries[TRAP_BREAKPOINT], KGDT_R0_CODE,
             IDT_PRESENT | IDT_DPL3 | IDT_INTERRUPT_GATE);
-    SetGate(VECTOR_GET_TICK_COUNT, KiTrapStubs[VECTOR_GET_TICK_COUNT], KGDT_R0_CODE,
+    SetGate(VECTOR_GET_TICK_COUNT, KiTrapEntries[VECTOR_GET_TICK_COUNT], KGDT_R0_CODE,
             IDT_PRESENT | IDT_DPL3 | IDT_INTERRUPT_GATE);
-    SetGate(VECTOR_SYSTEM_SERVICE, KiTrapStubs[VECTOR_SYSTEM_SERVICE], KGDT_R0_CODE,
+    SetGate(VECTOR_SYSTEM_SERVICE, KiTrapEntries[VECTOR_SYSTEM_SERVICE], KGDT_R0_CODE,
             IDT_PRESENT | IDT_DPL3 | IDT_INTERRUPT_GATE);
     SetGate(TRAP_DOUBLE_FAULT, 0, KGDT_DF_TSS, IDT_PRESENT | IDT_TASK_GATE);
 

@@ -1,12 +1,12 @@
-; hal/trap.asm — the entry stubs for all 256 interrupt vectors.
+; hal/trap.asm — the entry routines for all 256 interrupt vectors.
 ;
-; Each stub pushes a zero error code when the CPU does not push one, then its
+; Each entry pushes a zero error code when the CPU does not push one, then its
 ; vector, and jumps to KiTrapCommon, which saves the rest of a KTRAP_FRAME
 ; (include/ke.h), loads the kernel data segments and calls
 ; KiDispatchTrap(KTRAP_FRAME *). When that returns, the frame — possibly
 ; edited, for example EAX for int 0x2A — is restored and IRETD resumes the
 ; interrupted code. Vector 8 is normally reached through its task gate
-; (KiDoubleFaultEntry below), never through its stub.
+; (KiDoubleFaultEntry below), never through its entry here.
 
 %include "kernel.inc"
 
@@ -14,9 +14,9 @@ extern KiDispatchTrap, KiDoubleFault
 
 section .text
 
-%macro TRAP_STUB 1
+%macro TRAP_ENTRY 1
 align 8
-KiTrapStub%1:
+KiTrapEntry%1:
 %if (%1 == 8) || (%1 >= 10 && %1 <= 14) || (%1 == 17) || (%1 == 21) || (%1 == 29) || (%1 == 30)
     push dword %1
 %else
@@ -28,7 +28,7 @@ KiTrapStub%1:
 
 %assign v 0
 %rep 256
-    TRAP_STUB v
+    TRAP_ENTRY v
 %assign v v + 1
 %endrep
 
@@ -65,11 +65,11 @@ KiDoubleFaultEntry:
     jmp .hang
 
 section .rodata
-global KiTrapStubs
-KiTrapStubs:
+global KiTrapEntries
+KiTrapEntries:
 %assign v 0
 %rep 256
-    dd KiTrapStub %+ v
+    dd KiTrapEntry %+ v
 %assign v v + 1
 %endrep
 

@@ -153,7 +153,7 @@ static inline void ExReleaseFastMutex(PFAST_MUTEX FastMutex)
 }
 
 /*
- * The trap frame every interrupt stub builds (hal/trap.asm), lowest address
+ * The trap frame every interrupt entry builds (hal/trap.asm), lowest address
  * first. HardwareEsp/HardwareSegSs exist only for a trap from ring 3. For a
  * ring-0 trap the CPU pushes no stack pointer; TempEsp, the ESP that pushad
  * saved, points at Vector, and the interrupted ESP is five words above it.

@@ -1,5 +1,5 @@
 /*
- * kernel/init.c — KiSystemStartup: from the boot stub to a running system.
+ * kernel/init.c — KiSystemStartup: from the boot code to a running system.
  *
  * boot/boot.asm enters here on the boot stack, paging on, identity map gone,
  * KeLoaderBlock filled. Startup runs in NT's phases:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """make debug: QEMU stopped at the kernel entry, gdb attached with symbols.
 
-QEMU starts with its gdb stub (-s: port 1234) and halted (-S); COM1 goes to
+QEMU starts with its gdb server (-s: port 1234) and halted (-S); COM1 goes to
 build/debug-serial.log (watch it with `tail -f` in another terminal). gdb
 loads build/mm386.elf, connects, loads the mm386 extension (tools/gdb/) when
 present, sets a hardware breakpoint at the multiboot entry point and

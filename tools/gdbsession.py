@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""A gdb batch session against QEMU's gdb stub: the mm-* commands checked.
+"""A gdb batch session against QEMU's gdb server: the mm-* commands checked.
 
-QEMU starts halted with its stub on a free local port; gdb (batch mode)
+QEMU starts halted with its gdb server on a free local port; gdb (batch mode)
 loads build/mm386.elf and tools/gdb/mm386.py, puts a hardware breakpoint on
 KdRunPrompt, continues to it and runs mm-pte, mm-pfn, mm-vm and mm-address
 on the stopped kernel, then detaches. The kernel runs on to its kd>
@@ -135,7 +135,7 @@ def run(args):
         try:
             output, views = gdb_views(args.kernel, port, commands)
         except (OSError, subprocess.TimeoutExpired) as e:
-            out.check('gdb runs against QEMU\'s stub', False, f'{GDB}: {e}')
+            out.check('gdb runs against QEMU\'s gdb server', False, f'{GDB}: {e}')
             return out
         with open(os.path.join(LOG_DIR, 'gdb-session-gdb.log'), 'w') as f:
             f.write(output)

@@ -60,7 +60,7 @@ BOOT_TIMEOUT = 90
 CHECKS = {}
 CHECKS['kd-session'] = kdsession.run            # the kd> prompt driven over COM1
 CHECKS['layout-diagrams'] = layoutsvg.check     # docs/layout-*.svg still match the boot table
-CHECKS['gdb-session'] = gdbsession.run          # the gdb extension against QEMU's stub
+CHECKS['gdb-session'] = gdbsession.run          # the gdb extension against QEMU's gdb server
 
 
 class Result:

@@ -8,7 +8,7 @@ It adds mm-address, mm-pte, mm-pfn, mm-vm, mm-sysptes, mm-poolused and
 mm-pool: the same views, line for line, as the kd> prompt's !address,
 !pte, !pfn, !vm, !sysptes, !poolused and !pool (docs/KD.md). They
 read the kernel through gdb (symbols, DWARF types, memory through QEMU's
-stub with the current CR3) and never call into it, so they work when the
+gdb server with the current CR3) and never call into it, so they work when the
 kernel is stopped at a breakpoint or hung. The build's constants come from
 the kernel's KdDebuggerDataBlock; `set trust-readonly-sections on` lets gdb
 read that block (and the name tables) from the ELF file itself, so they

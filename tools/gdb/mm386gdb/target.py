@@ -1,7 +1,7 @@
 """Reading the mm386 kernel from gdb: memory, symbols, types and the build's constants.
 
 Everything goes through gdb: variables by their symbols, structures by the
-types the ELF's DWARF describes, raw memory through the target (QEMU's stub
+types the ELF's DWARF describes, raw memory through the target (QEMU's gdb server
 reads virtual memory with the current CR3, so the system range, the PFN
 database and the self-mapped page tables are all reachable). Nothing is
 called in the kernel, so the commands work at a breakpoint or on a hung
