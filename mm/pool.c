@@ -36,6 +36,14 @@
  * allocation, 0x09 on free). Nonpaged pool is locked by a spin lock and
  * usable up to DISPATCH_LEVEL; paged pool by a fast mutex, at APC_LEVEL
  * at most, because its pages fault in on first touch.
+ *
+ * The two entry points are written as a fast path per pool type (the type a
+ * constant in each copy, so list, lock and counter addresses are fixed)
+ * that handles a plain small request — a lookaside hit or miss, a block
+ * from the lists — and leaves everything else, unchanged, to a slow path
+ * that checks again in full: AllocatePoolSlow (special pool, big pages,
+ * cache alignment, bad arguments) and FreePoolSlow (every verdict on a bad
+ * free). docs/POOL.md counts the instructions of each step.
  */
 #include "mi.h"
 
@@ -46,6 +54,10 @@ static FAST_MUTEX ExpPagedPoolMutex;
 #define UNITS_PER_PAGE  (POOL_PAGE_SIZE >> POOL_BLOCK_SHIFT)
 /* Extra units a cache-aligned request needs so an aligned body fits somewhere in its block. */
 #define CACHE_ALIGN_UNITS ((POOL_CACHE_ALIGNMENT - POOL_SMALLEST_BLOCK) >> POOL_BLOCK_SHIFT)
+/* Where PoolType starts in the header's upper half (above the 9 bits of BlockSize). */
+#define POOL_TYPE_SHIFT 9
+/* A lookaside-sized block whose header starts below this page offset ends inside its page. */
+#define LOOKASIDE_HEADER_LIMIT  (PAGE_SIZE - POOL_SMALL_LISTS * POOL_SMALLEST_BLOCK)
 
 static inline PPOOL_HEADER BlockAt(PPOOL_HEADER Entry, LONG Units)
 {
@@ -79,47 +91,93 @@ static inline KIRQL MaximumIrql(POOL_TYPE BasePoolType)
     return BasePoolType == NonPagedPool ? DISPATCH_LEVEL : APC_LEVEL;
 }
 
-static inline KIRQL LockPool(PPOOL_DESCRIPTOR Descriptor)
+/*
+ * The header as two 16-bit halves: PreviousSize | PoolIndex << 9 below,
+ * BlockSize | PoolType << 9 above. mm386 has one descriptor per pool type,
+ * so PoolIndex is always 0 and each half is written with one plain store
+ * (bit-field assignments would read, mask and write back). The pool is
+ * compiled with -fno-strict-aliasing.
+ */
+static inline ULONG PreviousAndIndex(const POOL_HEADER *Entry)
+{
+    return ((const USHORT *)Entry)[0];
+}
+
+static inline ULONG SizeAndType(const POOL_HEADER *Entry)
+{
+    return ((const USHORT *)Entry)[1];
+}
+
+static inline void SetPreviousSize(PPOOL_HEADER Entry, ULONG Units)
+{
+    ((USHORT *)Entry)[0] = (USHORT)Units;
+}
+
+/* Type is a header PoolType: POOL_FREE_BLOCK, or the pool type + 1. */
+static inline void SetSizeAndType(PPOOL_HEADER Entry, ULONG Units, ULONG Type)
+{
+    ((USHORT *)Entry)[1] = (USHORT)(Units | Type << POOL_TYPE_SHIFT);
+}
+
+/* The pool's lock for a pool type known at compile time at every use. Returns the IRQL to go back to. */
+static inline __attribute__((always_inline)) KIRQL LockPool(POOL_TYPE BasePoolType)
 {
     KIRQL OldIrql = PASSIVE_LEVEL;
-    if (Descriptor->PoolType == NonPagedPool)
+    if (BasePoolType == NonPagedPool)
         KeAcquireSpinLock(&ExpNonPagedPoolLock, &OldIrql);
     else
         ExAcquireFastMutex(&ExpPagedPoolMutex);
     return OldIrql;
 }
 
-static inline void UnlockPool(PPOOL_DESCRIPTOR Descriptor, KIRQL OldIrql)
+static inline __attribute__((always_inline)) void UnlockPool(POOL_TYPE BasePoolType, KIRQL OldIrql)
 {
-    if (Descriptor->PoolType == NonPagedPool)
+    if (BasePoolType == NonPagedPool)
         KeReleaseSpinLock(&ExpNonPagedPoolLock, OldIrql);
     else
         ExReleaseFastMutex(&ExpPagedPoolMutex);
 }
 
-/* Free lists. Only blocks of two units or more are listed. Pool locked. */
-static inline void InsertFreeBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry)
+/*
+ * The bitmap of non-empty lists. bts and btr with a register bit number
+ * address the whole array, so setting or clearing a bit is one instruction.
+ * Not locked instructions: the pool lock is held.
+ */
+static inline void MarkListInUse(PPOOL_DESCRIPTOR Descriptor, ULONG List)
 {
-    ULONG n = Entry->BlockSize;
-    InsertHeadList(&Descriptor->ListHeads[n], FreeLinks(Entry));
-    Descriptor->ListsInUse[n / 32] |= 1u << (n % 32);
+    __asm__("btsl %1, %0" : "+m"(Descriptor->ListsInUse) : "r"(List) : "cc");
 }
 
-static inline void RemoveFreeBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry)
+static inline void MarkListEmpty(PPOOL_DESCRIPTOR Descriptor, ULONG List)
 {
-    PLIST_ENTRY Links = FreeLinks(Entry);
-    ULONG n = Entry->BlockSize;
+    __asm__("btrl %1, %0" : "+m"(Descriptor->ListsInUse) : "r"(List) : "cc");
+}
 
-    if (Links->Flink->Blink != Links || Links->Blink->Flink != Links)
-        KeBugCheckEx(BAD_POOL_HEADER, 3, (ULONG_PTR)Links, (ULONG_PTR)Links->Flink->Blink,
-                     (ULONG_PTR)Links->Blink->Flink);
-    RemoveEntryList(Links);
-    if (IsListEmpty(&Descriptor->ListHeads[n]))
-        Descriptor->ListsInUse[n / 32] &= ~(1u << (n % 32));
+/* Free lists. Only blocks of two units or more are listed, on the list of their size. Pool locked. */
+static inline void InsertFreeBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry, ULONG Size)
+{
+    InsertHeadList(&Descriptor->ListHeads[Size], FreeLinks(Entry));
+    MarkListInUse(Descriptor, Size);
+}
+
+/*
+ * Takes a listed block of Size units off its list. Links that do not point
+ * back at the block were overwritten after it was freed: BAD_POOL_HEADER 3.
+ */
+static inline void RemoveFreeBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry, ULONG Size)
+{
+    PLIST_ENTRY Links = FreeLinks(Entry), Flink = Links->Flink, Blink = Links->Blink;
+
+    if (UNLIKELY(Flink->Blink != Links || Blink->Flink != Links))
+        KeBugCheckEx(BAD_POOL_HEADER, 3, (ULONG_PTR)Links, (ULONG_PTR)Flink->Blink, (ULONG_PTR)Blink->Flink);
+    Blink->Flink = Flink;
+    Flink->Blink = Blink;
+    if (Flink == Blink)                     /* both are the list head: the list is empty now */
+        MarkListEmpty(Descriptor, Size);
 }
 
 /* The smallest non-empty list of blocks of at least Units units, or 0 if there is none. */
-static ULONG FindFreeList(PPOOL_DESCRIPTOR Descriptor, ULONG Units)
+static inline ULONG FindFreeList(PPOOL_DESCRIPTOR Descriptor, ULONG Units)
 {
     ULONG Word = Units / 32;
     ULONG Bits = Descriptor->ListsInUse[Word] & (0xFFFFFFFFu << (Units % 32));
@@ -160,8 +218,8 @@ static inline __attribute__((always_inline)) void CheckBlockNeighbours(PPOOL_HEA
 }
 
 /*
- * Puts a block that has just become free (PoolType already POOL_FREE_BLOCK,
- * on no list, its header checked) back into its pool: merged with free
+ * Puts a block that has just become free (on no list, its header checked)
+ * back into its pool: merged with free
  * neighbours, listed, or its page returned when the merge covers the whole
  * page. A free neighbour whose header no longer fits its page was changed
  * after it was freed: BAD_POOL_HEADER 0x0D (the next block) or 0x0E (the
@@ -170,25 +228,33 @@ static inline __attribute__((always_inline)) void CheckBlockNeighbours(PPOOL_HEA
 static inline __attribute__((always_inline)) void ReleaseFreeBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry)
 {
     ULONG Size = Entry->BlockSize;
+    ULONG End = PageOffset(Entry) + Size;   /* in units; the block ends its page at UNITS_PER_PAGE */
 
-    if (PageOffset(Entry) + Size < UNITS_PER_PAGE) {
+    /* Free at once: if a merge swallows this header, a second free of the block still reads "free". */
+    SetSizeAndType(Entry, Size, POOL_FREE_BLOCK);
+    if (End < UNITS_PER_PAGE) {
         PPOOL_HEADER Next = BlockAt(Entry, Size);
-        if (Next->PoolType == POOL_FREE_BLOCK) {
-            if (PageOffset(Next) + Next->BlockSize > UNITS_PER_PAGE || Next->BlockSize == 0)
+        ULONG NextHeader = SizeAndType(Next);
+        if (NextHeader >> POOL_TYPE_SHIFT == POOL_FREE_BLOCK) {
+            /* A free header's upper half is its size alone. */
+            if (End + NextHeader > UNITS_PER_PAGE || NextHeader == 0)
                 BadPoolHeader(0x0D, Next, Entry);
-            if (Next->BlockSize > 1)
-                RemoveFreeBlock(Descriptor, Next);
-            Size += Next->BlockSize;
+            if (NextHeader > 1)
+                RemoveFreeBlock(Descriptor, Next, NextHeader);
+            Size += NextHeader;
+            End += NextHeader;
         }
     }
-    if (Entry->PreviousSize) {
-        PPOOL_HEADER Previous = BlockAt(Entry, -(LONG)Entry->PreviousSize);
-        if (Previous->PoolType == POOL_FREE_BLOCK) {
-            if (Previous->PreviousSize > PageOffset(Previous))
+    ULONG PreviousSize = PreviousAndIndex(Entry);
+    if (PreviousSize) {
+        PPOOL_HEADER Previous = BlockAt(Entry, -(LONG)PreviousSize);
+        ULONG PreviousHeader = SizeAndType(Previous);
+        if (PreviousHeader >> POOL_TYPE_SHIFT == POOL_FREE_BLOCK) {
+            if (PreviousAndIndex(Previous) > PageOffset(Previous))
                 BadPoolHeader(0x0E, Previous, Entry);
-            if (Previous->BlockSize > 1)
-                RemoveFreeBlock(Descriptor, Previous);
-            Size += Previous->BlockSize;
+            if (PreviousHeader > 1)
+                RemoveFreeBlock(Descriptor, Previous, PreviousHeader);
+            Size += PreviousHeader;
             Entry = Previous;
         }
     }
@@ -197,20 +263,21 @@ static inline __attribute__((always_inline)) void ReleaseFreeBlock(PPOOL_DESCRIP
         MiFreePoolPages(Entry);
         return;
     }
-    Entry->BlockSize = Size;
-    if (PageOffset(Entry) + Size < UNITS_PER_PAGE)
-        BlockAt(Entry, Size)->PreviousSize = Size;
+    SetSizeAndType(Entry, Size, POOL_FREE_BLOCK);
+    if (End < UNITS_PER_PAGE)
+        SetPreviousSize(BlockAt(Entry, Size), Size);
     if (Size > 1)
-        InsertFreeBlock(Descriptor, Entry);
+        InsertFreeBlock(Descriptor, Entry, Size);
 }
 
 /*
- * Cuts Units off the free block Entry (on no list) and returns the allocated
- * part; the rest goes back on its list. Pool locked.
+ * Cuts Units off the free block Entry of Size units (on no list) and returns
+ * the allocated part, its upper header half not yet written; the rest goes
+ * back on its list. Pool locked.
  */
-static PPOOL_HEADER SplitBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry, ULONG Units)
+static inline __attribute__((always_inline)) PPOOL_HEADER SplitBlock(PPOOL_DESCRIPTOR Descriptor,
+                                                                     PPOOL_HEADER Entry, ULONG Size, ULONG Units)
 {
-    ULONG Size = Entry->BlockSize;
     ULONG RestUnits = Size - Units;
     PPOOL_HEADER Allocated, Rest;
 
@@ -218,23 +285,23 @@ static PPOOL_HEADER SplitBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry, 
         return Entry;
     bool Last = PageOffset(Entry) + Size == UNITS_PER_PAGE;
     PPOOL_HEADER Next = BlockAt(Entry, Size);
-    if (Entry->PreviousSize == 0) {
+    if (PreviousAndIndex(Entry) == 0) {
+        /* The first block of its page gives its front. */
         Allocated = Entry;
         Rest = BlockAt(Entry, Units);
-        Rest->PreviousSize = Units;
+        SetPreviousSize(Rest, Units);
+        if (!Last)
+            SetPreviousSize(Next, RestUnits);
     } else {
         Rest = Entry;
         Allocated = BlockAt(Entry, RestUnits);
-        Allocated->PreviousSize = RestUnits;
+        SetPreviousSize(Allocated, RestUnits);
+        if (!Last)
+            SetPreviousSize(Next, Units);
     }
-    Allocated->BlockSize = Units;
-    Rest->BlockSize = RestUnits;
-    Rest->PoolType = POOL_FREE_BLOCK;
-    Rest->PoolIndex = 0;
-    if (!Last)
-        Next->PreviousSize = Allocated == Entry ? RestUnits : Units;
+    SetSizeAndType(Rest, RestUnits, POOL_FREE_BLOCK);
     if (RestUnits > 1)
-        InsertFreeBlock(Descriptor, Rest);
+        InsertFreeBlock(Descriptor, Rest, RestUnits);
     return Allocated;
 }
 
@@ -252,86 +319,141 @@ static PPOOL_HEADER AlignBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry, 
     if (Front) {
         PPOOL_HEADER Aligned = BlockAt(Entry, Front);
         *Aligned = *Entry;
-        Aligned->PreviousSize = Front;
-        Aligned->BlockSize = Size - Front;
+        SetPreviousSize(Aligned, Front);
+        SetSizeAndType(Aligned, Size - Front, Entry->PoolType);
         if (PageOffset(Entry) + Size < UNITS_PER_PAGE)
-            BlockAt(Entry, Size)->PreviousSize = Size - Front;
-        Entry->BlockSize = Front;
-        Entry->PoolType = POOL_FREE_BLOCK;
+            SetPreviousSize(BlockAt(Entry, Size), Size - Front);
+        SetSizeAndType(Entry, Front, POOL_FREE_BLOCK);
         ReleaseFreeBlock(Descriptor, Entry);
         Entry = Aligned;
         Size -= Front;
     }
     if (Size > Units) {
         PPOOL_HEADER Tail = BlockAt(Entry, Units);
-        Tail->PreviousSize = Units;
-        Tail->BlockSize = Size - Units;
-        Tail->PoolType = POOL_FREE_BLOCK;
-        Tail->PoolIndex = 0;
+        SetPreviousSize(Tail, Units);
+        SetSizeAndType(Tail, Size - Units, POOL_FREE_BLOCK);
         if (PageOffset(Entry) + Size < UNITS_PER_PAGE)
-            BlockAt(Entry, Size)->PreviousSize = Size - Units;
-        Entry->BlockSize = Units;
+            SetPreviousSize(BlockAt(Entry, Size), Size - Units);
+        SetSizeAndType(Entry, Units, Entry->PoolType);
         ReleaseFreeBlock(Descriptor, Tail);
     }
     return Entry;
 }
 
-/* A small block of Units units from the free lists or a new page; NULL when the pool is exhausted. */
-static PPOOL_HEADER AllocateSmallBlock(PPOOL_DESCRIPTOR Descriptor, ULONG Units, ULONG Tag, bool CacheAligned)
+/*
+ * A block of Units units (plus the slack a cache-aligned body needs) from
+ * the free lists or a fresh page, with its header written for Tag; NULL
+ * when the pool is exhausted. Takes and releases the pool's lock.
+ */
+static inline __attribute__((always_inline)) PPOOL_HEADER AllocateSmallBlock(POOL_TYPE BasePoolType, ULONG Units,
+                                                                             ULONG Tag, bool CacheAligned)
 {
+    PPOOL_DESCRIPTOR Descriptor = DescriptorOf(BasePoolType);
     ULONG Needed = Units + (CacheAligned ? CACHE_ALIGN_UNITS : 0);
-    KIRQL OldIrql = LockPool(Descriptor);
+    KIRQL OldIrql = LockPool(BasePoolType);
     PPOOL_HEADER Entry;
     ULONG List = FindFreeList(Descriptor, Needed);
 
     if (List) {
         Entry = (PPOOL_HEADER)Descriptor->ListHeads[List].Flink - 1;
-        if (Entry->PoolType != POOL_FREE_BLOCK || Entry->BlockSize != List)
+        /* A listed block is free (PoolType 0), so its header's upper half is its size alone. */
+        if (UNLIKELY(SizeAndType(Entry) != List))
             BadPoolHeader(0x0F, Entry, &Descriptor->ListHeads[List]);
-        RemoveFreeBlock(Descriptor, Entry);
-        Entry = SplitBlock(Descriptor, Entry, Needed);
+        RemoveFreeBlock(Descriptor, Entry, List);
+        Entry = SplitBlock(Descriptor, Entry, List, Needed);
     } else {
-        Entry = MiAllocatePoolPages(Descriptor->PoolType, PAGE_SIZE);
+        Entry = MiAllocatePoolPages(BasePoolType, PAGE_SIZE);
         if (!Entry) {
-            UnlockPool(Descriptor, OldIrql);
+            UnlockPool(BasePoolType, OldIrql);
             return NULL;
         }
         Descriptor->TotalPages++;
-        Entry->Ulong1 = 0;
-        Entry->BlockSize = Needed;
+        SetPreviousSize(Entry, 0);
         PPOOL_HEADER Rest = BlockAt(Entry, Needed);
-        Rest->Ulong1 = 0;
-        Rest->PreviousSize = Needed;
-        Rest->BlockSize = UNITS_PER_PAGE - Needed;
+        SetPreviousSize(Rest, Needed);
+        SetSizeAndType(Rest, UNITS_PER_PAGE - Needed, POOL_FREE_BLOCK);
         Rest->PoolTag = 0;
-        if (Rest->BlockSize > 1)
-            InsertFreeBlock(Descriptor, Rest);
+        if (UNITS_PER_PAGE - Needed > 1)
+            InsertFreeBlock(Descriptor, Rest, UNITS_PER_PAGE - Needed);
     }
-    Entry->PoolType = Descriptor->PoolType + 1;
-    Entry->PoolIndex = 0;
+    SetSizeAndType(Entry, Needed, BasePoolType + 1);
     Entry->PoolTag = Tag;
     if (CacheAligned)
         Entry = AlignBlock(Descriptor, Entry, Units);
     Descriptor->RunningAllocs++;
-    UnlockPool(Descriptor, OldIrql);
+    UnlockPool(BasePoolType, OldIrql);
     return Entry;
 }
 
-/* Returns an allocated (or lookaside-cached) small block to its pool's lists, checking its neighbours first. */
-static __attribute__((noinline)) void FreeSmallBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry)
+/*
+ * AllocateSmallBlock for each pool and for cache-aligned requests, with the
+ * tag counted: the allocated body, or NULL when the pool is exhausted.
+ */
+static __attribute__((noinline)) PVOID AllocateNonPagedBlock(ULONG Units, ULONG Tag)
 {
-    KIRQL OldIrql = LockPool(Descriptor);
+    PPOOL_HEADER Entry = AllocateSmallBlock(NonPagedPool, Units, Tag, false);
+    if (!Entry)
+        return NULL;
+    ExpInsertPoolTracker(Tag, Units << POOL_BLOCK_SHIFT, NonPagedPool);
+    return Entry + 1;
+}
+
+static __attribute__((noinline)) PVOID AllocatePagedBlock(ULONG Units, ULONG Tag)
+{
+    PPOOL_HEADER Entry = AllocateSmallBlock(PagedPool, Units, Tag, false);
+    if (!Entry)
+        return NULL;
+    ExpInsertPoolTracker(Tag, Units << POOL_BLOCK_SHIFT, PagedPool);
+    return Entry + 1;
+}
+
+static __attribute__((noinline)) PVOID AllocateAlignedBlock(POOL_TYPE BasePoolType, ULONG Units, ULONG Tag)
+{
+    PPOOL_HEADER Entry = BasePoolType == NonPagedPool ? AllocateSmallBlock(NonPagedPool, Units, Tag, true)
+                                                      : AllocateSmallBlock(PagedPool, Units, Tag, true);
+    if (!Entry)
+        return NULL;
+    ExpInsertPoolTracker(Tag, Units << POOL_BLOCK_SHIFT, BasePoolType);
+    return Entry + 1;
+}
+
+/*
+ * Returns an allocated (or lookaside-cached) small block to its pool's
+ * lists: checks it against its neighbours, then merges and lists it. Takes
+ * and releases the pool's lock. The caller counts the free against the tag.
+ */
+static inline __attribute__((always_inline)) void FreeSmallBlockOf(POOL_TYPE BasePoolType, PPOOL_HEADER Entry)
+{
+    PPOOL_DESCRIPTOR Descriptor = DescriptorOf(BasePoolType);
+    KIRQL OldIrql = LockPool(BasePoolType);
     CheckBlockNeighbours(Entry);
     Descriptor->RunningDeAllocs++;
-    Entry->PoolType = POOL_FREE_BLOCK;
     ReleaseFreeBlock(Descriptor, Entry);
-    UnlockPool(Descriptor, OldIrql);
+    UnlockPool(BasePoolType, OldIrql);
+}
+
+static __attribute__((noinline)) void FreeNonPagedBlock(PPOOL_HEADER Entry)
+{
+    FreeSmallBlockOf(NonPagedPool, Entry);
+}
+
+static __attribute__((noinline)) void FreePagedBlock(PPOOL_HEADER Entry)
+{
+    FreeSmallBlockOf(PagedPool, Entry);
+}
+
+static void FreeSmallBlock(POOL_TYPE BasePoolType, PPOOL_HEADER Entry)
+{
+    if (BasePoolType == NonPagedPool)
+        FreeNonPagedBlock(Entry);
+    else
+        FreePagedBlock(Entry);
 }
 
 void ExpFreeCachedPoolBlock(PPOOL_HEADER Entry)
 {
     POOL_TYPE BasePoolType = (Entry->PoolType & ~POOL_IN_LOOKASIDE) - 1;
-    FreeSmallBlock(DescriptorOf(BasePoolType & BASE_POOL_TYPE_MASK), Entry);
+    FreeSmallBlock(BasePoolType & BASE_POOL_TYPE_MASK, Entry);
 }
 
 /* Whole pages for a big request, entered in the big-page table and counted; NULL if either fails. */
@@ -401,13 +523,14 @@ static NORETURN __attribute__((noinline, cold)) void BadFreedHeader(POOL_TYPE Ba
     KeBugCheckEx(BAD_POOL_CALLER, 0x01, (ULONG_PTR)Entry, Entry->Ulong1, 0);
 }
 
+/* The header bits that say "allocated in pool BasePoolType", and the mask they are read with: type and index. */
+#define TYPE_AND_INDEX_MASK     ((POOL_HEADER){ .PoolIndex = 0x7F, .PoolType = 0x7F }.Ulong1)
+#define ALLOCATED_BITS(Base)    ((POOL_HEADER){ .PoolType = (Base) + 1 }.Ulong1)
+
 /* What every free checks first: the block is allocated, and allocated in this pool. */
 static inline void CheckFreedType(POOL_TYPE BasePoolType, PPOOL_HEADER Entry)
 {
-    /* The pool type and index compared in one go: a header with only those fields set, and a mask of them. */
-    const POOL_HEADER TypeAndIndex = { .PoolIndex = 0x7F, .PoolType = 0x7F };
-    const POOL_HEADER Allocated = { .PoolType = BasePoolType + 1 };
-    if (UNLIKELY((Entry->Ulong1 & TypeAndIndex.Ulong1) != Allocated.Ulong1))
+    if (UNLIKELY((Entry->Ulong1 & TYPE_AND_INDEX_MASK) != ALLOCATED_BITS(BasePoolType)))
         BadFreedHeader(BasePoolType, Entry);
 }
 
@@ -425,7 +548,10 @@ static inline void CheckFreedSize(PPOOL_HEADER Entry)
         CheckBlockNeighbours(Entry);
 }
 
-/* Everything but a lookaside hit: checks, special pool, big pages, the free lists. */
+/*
+ * Every request the fast path does not take: the argument checks and their
+ * bugchecks, special pool, big pages, cache-aligned blocks.
+ */
 static __attribute__((noinline)) PVOID AllocatePoolSlow(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag,
                                                        PVOID Caller)
 {
@@ -452,35 +578,60 @@ static __attribute__((noinline)) PVOID AllocatePoolSlow(POOL_TYPE PoolType, SIZE
         return AllocateBigPages(BasePoolType, NumberOfBytes, Tag);
 
     ULONG Units = (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) >> POOL_BLOCK_SHIFT;
-    PPOOL_HEADER Entry = AllocateSmallBlock(DescriptorOf(BasePoolType), Units, Tag, CacheAligned);
-    if (!Entry)
-        return NULL;
-    ExpInsertPoolTracker(Tag, Units << POOL_BLOCK_SHIFT, BasePoolType);
-    return Entry + 1;
+    if (CacheAligned)
+        return AllocateAlignedBlock(BasePoolType, Units, Tag);
+    return BasePoolType == NonPagedPool ? AllocateNonPagedBlock(Units, Tag) : AllocatePagedBlock(Units, Tag);
 }
 
-PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
+/* Counts an allocation whose tag is not in its home row of the tag table; returns Body. */
+static __attribute__((noinline, cold)) PVOID CountAllocationPastHome(ULONG Tag, ULONG Bytes, POOL_TYPE PoolType,
+                                                                    PVOID Body)
 {
-    /*
-     * The fast path: a plain NonPagedPool (0) or PagedPool (1) request small
-     * enough for a lookaside list, at an IRQL the pool allows (DISPATCH_LEVEL
-     * is 2, APC_LEVEL 1: the pool type is exactly what it costs).
-     */
-    if (LIKELY(PoolType <= PagedPool && NumberOfBytes - 1 < POOL_SMALL_LISTS * POOL_SMALLEST_BLOCK - POOL_OVERHEAD &&
-               Tag != 0 && Tag != MmSpecialPoolTag && KeGetCurrentIrql() + PoolType <= DISPATCH_LEVEL)) {
-        ULONG BlockSize = (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) >> POOL_BLOCK_SHIFT;
-        PGENERAL_LOOKASIDE Lookaside = SmallLookaside(PoolType, BlockSize);
+    ExpInsertPoolTracker(Tag, Bytes, PoolType);
+    return Body;
+}
+
+/*
+ * The fast path of ExAllocatePoolWithTag for one pool type: a request of
+ * 1..4080 bytes with a tag that is neither 0 nor special pool's, at an IRQL
+ * the pool allows. Up to 248 bytes it pops the lookaside list of its size
+ * (NT's fast path: no lock); a miss, or a larger request, takes a block
+ * from the free lists. Everything else goes to AllocatePoolSlow.
+ */
+static inline __attribute__((always_inline)) PVOID AllocateFromPool(POOL_TYPE PoolType, SIZE_T NumberOfBytes,
+                                                                   ULONG Tag)
+{
+    if (UNLIKELY(NumberOfBytes - 1 >= POOL_BUDDY_MAX || Tag == 0 || Tag == MmSpecialPoolTag ||
+                 KeGetCurrentIrql() > MaximumIrql(PoolType)))
+        return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, __builtin_return_address(0));
+    ULONG Bytes = (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) & ~(POOL_SMALLEST_BLOCK - 1);
+    ULONG Units = Bytes >> POOL_BLOCK_SHIFT;
+    if (Units <= POOL_SMALL_LISTS) {
+        PGENERAL_LOOKASIDE Lookaside = SmallLookaside(PoolType, Units);
         Lookaside->TotalAllocates++;
         PSINGLE_LIST_ENTRY Body = InterlockedPopEntrySList(&Lookaside->ListHead);
-        if (Body) {
+        if (LIKELY(Body != NULL)) {
             PPOOL_HEADER Entry = (PPOOL_HEADER)Body - 1;
-            Entry->PoolType = PoolType + 1;
+            Entry->PoolType = PoolType + 1;         /* allocated again: POOL_IN_LOOKASIDE cleared */
             Entry->PoolTag = Tag;
-            ExpInsertPoolTracker(Tag, BlockSize << POOL_BLOCK_SHIFT, PoolType);
+            PPOOL_TRACKER_TABLE Row = &PoolTrackTable[ExpTagHash(Tag)];
+            if (UNLIKELY(Row->Key != Tag))
+                return CountAllocationPastHome(Tag, Bytes, PoolType, Body);
+            __atomic_fetch_add(&Row->Pool[PoolType].Allocs, 1, __ATOMIC_RELAXED);
+            __atomic_fetch_add(&Row->Pool[PoolType].Bytes, Bytes, __ATOMIC_RELAXED);
             return Body;
         }
         Lookaside->AllocateMisses++;
     }
+    return PoolType == NonPagedPool ? AllocateNonPagedBlock(Units, Tag) : AllocatePagedBlock(Units, Tag);
+}
+
+PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
+{
+    if (PoolType == NonPagedPool)
+        return AllocateFromPool(NonPagedPool, NumberOfBytes, Tag);
+    if (PoolType == PagedPool)
+        return AllocateFromPool(PagedPool, NumberOfBytes, Tag);
     return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, __builtin_return_address(0));
 }
 
@@ -500,7 +651,12 @@ static __attribute__((noinline)) void FreeNonSmallBlock(PVOID P, ULONG Tag)
         PoolOfAddress(P);
 }
 
-void ExFreePoolWithTag(PVOID P, ULONG Tag)
+/*
+ * Every free the fast path does not take, and every bad one: each check in
+ * full, in order, and the verdict on the first that fails; a good block
+ * then goes to its lookaside list or the free lists.
+ */
+static __attribute__((noinline)) void FreePoolSlow(PVOID P, ULONG Tag)
 {
     POOL_TYPE BasePoolType;
 
@@ -531,12 +687,77 @@ void ExFreePoolWithTag(PVOID P, ULONG Tag)
             return;
         }
         Lookaside->FreeMisses++;
-        FreeSmallBlock(DescriptorOf(BasePoolType), Entry);
+        FreeSmallBlock(BasePoolType, Entry);
         return;
     }
     /* FreeSmallBlock checks the header against both neighbours before anything is changed. */
-    FreeSmallBlock(DescriptorOf(BasePoolType), Entry);
+    FreeSmallBlock(BasePoolType, Entry);
     ExpRemovePoolTracker(BlockTag, BlockSize << POOL_BLOCK_SHIFT, BasePoolType);
+}
+
+/* Frees a block larger than a lookaside list's to the free lists, and counts the free. */
+static __attribute__((noinline)) void FreeNonPagedListBlock(PPOOL_HEADER Entry, ULONG Tag, ULONG Units)
+{
+    FreeSmallBlockOf(NonPagedPool, Entry);
+    ExpRemovePoolTracker(Tag, Units << POOL_BLOCK_SHIFT, NonPagedPool);
+}
+
+static __attribute__((noinline)) void FreePagedListBlock(PPOOL_HEADER Entry, ULONG Tag, ULONG Units)
+{
+    FreeSmallBlockOf(PagedPool, Entry);
+    ExpRemovePoolTracker(Tag, Units << POOL_BLOCK_SHIFT, PagedPool);
+}
+
+/*
+ * The fast path of ExFreePoolWithTag for one pool type, P already known to
+ * lie in that pool. It takes a block whose checks pass in the plainest way
+ * — allocated in this pool with index 0, the caller's tag — and puts it in
+ * its lookaside list (1..32 units, the next header agreeing, room in the
+ * list) or hands it to the free lists, which check it against both
+ * neighbours. Anything else goes, with nothing changed, to FreePoolSlow,
+ * which checks again in full and names what is wrong. ExFreePool (tag 0)
+ * takes the slow path.
+ */
+static inline __attribute__((always_inline)) void FreeToPool(POOL_TYPE PoolType, PVOID P, ULONG Tag)
+{
+    PPOOL_HEADER Entry = (PPOOL_HEADER)P - 1;
+
+    /*
+     * A header in the first 3,840 bytes of P's page: P is not page-aligned
+     * (not a big allocation), and a lookaside-sized block starting there
+     * ends inside the page, so its next header can be read.
+     */
+    if (UNLIKELY(BYTE_OFFSET(Entry) >= LOOKASIDE_HEADER_LIMIT || KeGetCurrentIrql() > MaximumIrql(PoolType) ||
+                 (Entry->Ulong1 & TYPE_AND_INDEX_MASK) != ALLOCATED_BITS(PoolType) || Entry->PoolTag != Tag))
+        return FreePoolSlow(P, Tag);
+    ULONG Units = Entry->BlockSize;
+    if (Units - 1 >= POOL_SMALL_LISTS)
+        return PoolType == NonPagedPool ? FreeNonPagedListBlock(Entry, Tag, Units)
+                                        : FreePagedListBlock(Entry, Tag, Units);
+    /* The next header's PreviousSize (and its PoolIndex, 0) compared in one go. */
+    PGENERAL_LOOKASIDE Lookaside = SmallLookaside(PoolType, Units);
+    SLIST_HEADER Head = RtlpReadSListHead(&Lookaside->ListHead);
+    if (UNLIKELY(PreviousAndIndex(BlockAt(Entry, Units)) != Units || Head.Depth >= Lookaside->Depth))
+        return FreePoolSlow(P, Tag);
+
+    PPOOL_TRACKER_TABLE Row = &PoolTrackTable[ExpTagHash(Tag)];
+    if (UNLIKELY(Row->Key != Tag))
+        Row = ExpFindPoolTracker(Tag);
+    __atomic_fetch_add(&Row->Pool[PoolType].Frees, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&Row->Pool[PoolType].Bytes, Units << POOL_BLOCK_SHIFT, __ATOMIC_RELAXED);
+    Lookaside->TotalFrees++;
+    /* Marked before the push: once pushed, the block may be another caller's. */
+    Entry->PoolType |= POOL_IN_LOOKASIDE;
+    RtlpPushEntrySList(&Lookaside->ListHead, P, Head);
+}
+
+void ExFreePoolWithTag(PVOID P, ULONG Tag)
+{
+    if (MiIsNonPagedPoolAddress(P))
+        return FreeToPool(NonPagedPool, P, Tag);
+    if (MiIsPagedPoolAddress(P))
+        return FreeToPool(PagedPool, P, Tag);
+    FreePoolSlow(P, Tag);
 }
 
 void ExFreePool(PVOID P)
@@ -584,10 +805,9 @@ NTSTATUS ExpWalkPoolPage(PVOID Va, PPOOL_BLOCK_ROUTINE Routine, PVOID Context)
     }
 
     /* A page of small blocks is a one-page allocation of its pool; the lock keeps it one while it is walked. */
-    PPOOL_DESCRIPTOR Descriptor = DescriptorOf(Block.PoolType);
-    KIRQL OldIrql = LockPool(Descriptor);
+    KIRQL OldIrql = LockPool(Block.PoolType);
     if (!MiIsSinglePagePoolAllocation(Va)) {
-        UnlockPool(Descriptor, OldIrql);
+        UnlockPool(Block.PoolType, OldIrql);
         return STATUS_INVALID_PARAMETER;
     }
     NTSTATUS Status = STATUS_SUCCESS;
@@ -607,7 +827,7 @@ NTSTATUS ExpWalkPoolPage(PVOID Va, PPOOL_BLOCK_ROUTINE Routine, PVOID Context)
         Routine(&Block, Context);
         Previous = Entry->BlockSize;
     }
-    UnlockPool(Descriptor, OldIrql);
+    UnlockPool(Block.PoolType, OldIrql);
     return Status;
 }
 
