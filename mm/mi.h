@@ -652,9 +652,12 @@ _Static_assert(sizeof(POOL_TRACKER_TABLE) == 32, "a tag row is 32 bytes");
 /* One more row at the end: 'Ovfl', for tags that find the table full. */
 extern POOL_TRACKER_TABLE PoolTrackTable[POOL_TRACK_TABLE_SIZE + 1];
 
+/* A tag's home row: the top bits of a multiplicative hash (pool.c's fast paths compute it in assembly). */
+#define POOL_TAG_HASH_MULTIPLIER    0x9E3779B1u
+
 static inline ULONG ExpTagHash(ULONG Key)
 {
-    return (Key * 0x9E3779B1u) >> (32 - POOL_TRACK_TABLE_SHIFT);
+    return (Key * POOL_TAG_HASH_MULTIPLIER) >> (32 - POOL_TRACK_TABLE_SHIFT);
 }
 
 /* Key's row, found past its home slot or claimed now. */

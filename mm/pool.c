@@ -550,7 +550,8 @@ static inline void CheckFreedSize(PPOOL_HEADER Entry)
 
 /*
  * Every request the fast path does not take: the argument checks and their
- * bugchecks, special pool, big pages, cache-aligned blocks.
+ * bugchecks (Caller is the address 0x9B names), special pool, big pages,
+ * cache-aligned blocks.
  */
 static __attribute__((noinline)) PVOID AllocatePoolSlow(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag,
                                                        PVOID Caller)
@@ -583,55 +584,144 @@ static __attribute__((noinline)) PVOID AllocatePoolSlow(POOL_TYPE PoolType, SIZE
     return BasePoolType == NonPagedPool ? AllocateNonPagedBlock(Units, Tag) : AllocatePagedBlock(Units, Tag);
 }
 
-/* Counts an allocation whose tag is not in its home row of the tag table; returns Body. */
-static __attribute__((noinline, cold)) PVOID CountAllocationPastHome(ULONG Tag, ULONG Bytes, POOL_TYPE PoolType,
-                                                                    PVOID Body)
+/*
+ * A small request from PoolType's lookaside list, in C: what the assembly
+ * fast path below hands over when the tag is not in its home row of the
+ * tag table. Arguments already checked.
+ */
+static __attribute__((noinline)) PVOID AllocateFromLookaside(POOL_TYPE PoolType, ULONG Units, ULONG Tag)
 {
-    ExpInsertPoolTracker(Tag, Bytes, PoolType);
+    PGENERAL_LOOKASIDE Lookaside = SmallLookaside(PoolType, Units);
+    Lookaside->TotalAllocates++;
+    PSINGLE_LIST_ENTRY Body = InterlockedPopEntrySList(&Lookaside->ListHead);
+    if (Body == NULL) {
+        Lookaside->AllocateMisses++;
+        return PoolType == NonPagedPool ? AllocateNonPagedBlock(Units, Tag) : AllocatePagedBlock(Units, Tag);
+    }
+    PPOOL_HEADER Entry = (PPOOL_HEADER)Body - 1;
+    Entry->PoolType = PoolType + 1;         /* allocated again: POOL_IN_LOOKASIDE cleared */
+    Entry->PoolTag = Tag;
+    ExpInsertPoolTracker(Tag, Units << POOL_BLOCK_SHIFT, PoolType);
     return Body;
 }
 
 /*
- * The fast path of ExAllocatePoolWithTag for one pool type: a request of
- * 1..4080 bytes with a tag that is neither 0 nor special pool's, at an IRQL
- * the pool allows. Up to 248 bytes it pops the lookaside list of its size
- * (NT's fast path: no lock); a miss, or a larger request, takes a block
- * from the free lists. Everything else goes to AllocatePoolSlow.
+ * The fast path of ExAllocatePoolWithTag for one pool type (a constant): a
+ * request of 1..4080 bytes with a tag that is neither 0 nor special pool's,
+ * at an IRQL the pool allows. Up to 248 bytes it pops the lookaside list of
+ * its size (NT's fast path: no lock); a miss, or a larger request, takes a
+ * block from the free lists. Everything else goes to AllocatePoolSlow.
+ *
+ * The lookaside hit is written in assembly, for the reason FreeToPool's
+ * is; each step is AllocateFromLookaside's C:
+ *
+ *   NumberOfBytes - 1 < 248, Tag != 0, Tag != MmSpecialPoolTag,
+ *   IRQL <= the pool's                 (else the C below decides)
+ *   tag's home row holds Tag           (else AllocateFromLookaside)
+ *   Bytes = (NumberOfBytes + 15) & ~7  (the block with its header; the list
+ *                                       of BlockSize units is at
+ *                                       Lists + (BlockSize - 1) * 64, that
+ *                                       is Lists - 64 + Bytes * 8)
+ *   TotalAllocates++, pop (lock cmpxchg8b); empty: a miss
+ *   PoolType = PoolType + 1 (the header's last byte: BlockSize is below
+ *   256, so its top bit is 0, and POOL_IN_LOOKASIDE is cleared), PoolTag
+ *   Allocs++, Bytes += Bytes           (interlocked)
+ *
+ * esi holds Bytes, edi the home row's offset, across the cmpxchg8b.
  */
-static inline __attribute__((always_inline)) PVOID AllocateFromPool(POOL_TYPE PoolType, SIZE_T NumberOfBytes,
-                                                                   ULONG Tag)
+static inline __attribute__((always_inline)) PVOID AllocateFromPool(POOL_TYPE PoolType,
+                                                                   const SIZE_T *NumberOfBytesArgument,
+                                                                   const ULONG *TagArgument)
 {
+    SIZE_T NumberOfBytes;
+    ULONG Tag;
+    PGENERAL_LOOKASIDE Lists = ExpSmallPoolLookasideLists[PoolType];
+    POOL_TRACKER_COUNTS *Counts = &PoolTrackTable[0].Pool[PoolType];
+    PVOID Body;
+
+    __asm__ goto("movl %[NumberOfBytes], %%esi\n\t"
+                 "decl %%esi\n\t"
+                 "cmpl %[SmallMaximum], %%esi\n\t"
+                 "jae %l[NotLookaside]\n\t"
+                 "movl %[Tag], %%edx\n\t"
+                 "testl %%edx, %%edx\n\t"
+                 "jz %l[NotLookaside]\n\t"
+                 "cmpl %[SpecialTag], %%edx\n\t"
+                 "je %l[NotLookaside]\n\t"
+                 "cmpb %[MaxIrql], %[Irql]\n\t"
+                 "ja %l[NotLookaside]\n\t"
+                 "imull %[HashMultiplier], %%edx, %%edi\n\t"
+                 "shrl %[HashShift], %%edi\n\t"
+                 "shll $5, %%edi\n\t"                           /* edi: the home row's offset */
+                 "cmpl %%edx, %c[Rows](%%edi)\n\t"
+                 "jne %l[NotHome]\n\t"
+                 "addl $16, %%esi\n\t"
+                 "andl $-8, %%esi\n\t"                          /* esi: Bytes */
+                 "incl %c[Lists]-64+%c[TotalAllocatesField](,%%esi,8)\n\t"
+                 "movl %c[Lists]-64(,%%esi,8), %%eax\n\t"
+                 "movl %c[Lists]-60(,%%esi,8), %%edx\n"
+                 "1:\t"
+                 "testl %%eax, %%eax\n\t"
+                 "jz %l[Miss]\n\t"
+                 "movl (%%eax), %%ebx\n\t"                        /* the new first: first->Next */
+                 "leal -1(%%edx), %%ecx\n\t"                      /* depth - 1, same sequence */
+                 "lock cmpxchg8b %c[Lists]-64(,%%esi,8)\n\t"
+                 "jnz 1b\n\t"
+                 "movb %[AllocatedByte], -5(%%eax)\n\t"
+                 "movl %[Tag], %%edx\n\t"
+                 "movl %%edx, -4(%%eax)\n\t"
+                 "lock incl %c[Allocs](%%edi)\n\t"
+                 "lock addl %%esi, %c[Bytes](%%edi)"
+                 : "=a"(Body)
+                 : [NumberOfBytes] "m"(*NumberOfBytesArgument), [Tag] "m"(*TagArgument), [Irql] "m"(KiCurrentIrql),
+                   [SpecialTag] "m"(MmSpecialPoolTag),
+                   [MaxIrql] "i"(MaximumIrql(PoolType)),
+                   [SmallMaximum] "i"(POOL_SMALL_LISTS * POOL_SMALLEST_BLOCK - POOL_OVERHEAD),
+                   [HashMultiplier] "i"(POOL_TAG_HASH_MULTIPLIER),
+                   [HashShift] "i"(32 - POOL_TRACK_TABLE_SHIFT),
+                   [Rows] "i"(&PoolTrackTable[0].Key),
+                   [Allocs] "i"(&Counts->Allocs), [Bytes] "i"(&Counts->Bytes),
+                   [Lists] "i"(Lists),
+                   [TotalAllocatesField] "i"(offsetof(GENERAL_LOOKASIDE, TotalAllocates)),
+                   [AllocatedByte] "i"((PoolType + 1) << 1)   /* PoolType is bits 1-7 of the header's last byte */
+                 : "ebx", "ecx", "edx", "esi", "edi", "memory", "cc"
+                 : NotLookaside, NotHome, Miss);
+    return Body;
+
+    /* The C below reads the arguments again, from where the caller put them. */
+Miss:
+    NumberOfBytes = *NumberOfBytesArgument;
+    Tag = *TagArgument;
+    {
+        ULONG Units = (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) >> POOL_BLOCK_SHIFT;
+        SmallLookaside(PoolType, Units)->AllocateMisses++;
+        return PoolType == NonPagedPool ? AllocateNonPagedBlock(Units, Tag) : AllocatePagedBlock(Units, Tag);
+    }
+NotHome:
+    NumberOfBytes = *NumberOfBytesArgument;
+    Tag = *TagArgument;
+    return AllocateFromLookaside(PoolType, (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) >> POOL_BLOCK_SHIFT,
+                                 Tag);
+NotLookaside:
+    /* Above 248 bytes, or something to look at more closely: a block from the free lists, or the slow path. */
+    NumberOfBytes = *NumberOfBytesArgument;
+    Tag = *TagArgument;
     if (UNLIKELY(NumberOfBytes - 1 >= POOL_BUDDY_MAX || Tag == 0 || Tag == MmSpecialPoolTag ||
                  KeGetCurrentIrql() > MaximumIrql(PoolType)))
         return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, __builtin_return_address(0));
-    ULONG Bytes = (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) & ~(POOL_SMALLEST_BLOCK - 1);
-    ULONG Units = Bytes >> POOL_BLOCK_SHIFT;
-    if (Units <= POOL_SMALL_LISTS) {
-        PGENERAL_LOOKASIDE Lookaside = SmallLookaside(PoolType, Units);
-        Lookaside->TotalAllocates++;
-        PSINGLE_LIST_ENTRY Body = InterlockedPopEntrySList(&Lookaside->ListHead);
-        if (LIKELY(Body != NULL)) {
-            PPOOL_HEADER Entry = (PPOOL_HEADER)Body - 1;
-            Entry->PoolType = PoolType + 1;         /* allocated again: POOL_IN_LOOKASIDE cleared */
-            Entry->PoolTag = Tag;
-            PPOOL_TRACKER_TABLE Row = &PoolTrackTable[ExpTagHash(Tag)];
-            if (UNLIKELY(Row->Key != Tag))
-                return CountAllocationPastHome(Tag, Bytes, PoolType, Body);
-            __atomic_fetch_add(&Row->Pool[PoolType].Allocs, 1, __ATOMIC_RELAXED);
-            __atomic_fetch_add(&Row->Pool[PoolType].Bytes, Bytes, __ATOMIC_RELAXED);
-            return Body;
-        }
-        Lookaside->AllocateMisses++;
+    {
+        ULONG Units = (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) >> POOL_BLOCK_SHIFT;
+        return PoolType == NonPagedPool ? AllocateNonPagedBlock(Units, Tag) : AllocatePagedBlock(Units, Tag);
     }
-    return PoolType == NonPagedPool ? AllocateNonPagedBlock(Units, Tag) : AllocatePagedBlock(Units, Tag);
 }
 
 PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
 {
+    /* The assembly reads the arguments where the caller put them, so it is given their addresses. */
     if (PoolType == NonPagedPool)
-        return AllocateFromPool(NonPagedPool, NumberOfBytes, Tag);
+        return AllocateFromPool(NonPagedPool, &NumberOfBytes, &Tag);
     if (PoolType == PagedPool)
-        return AllocateFromPool(PagedPool, NumberOfBytes, Tag);
+        return AllocateFromPool(PagedPool, &NumberOfBytes, &Tag);
     return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, __builtin_return_address(0));
 }
 
@@ -709,54 +799,119 @@ static __attribute__((noinline)) void FreePagedListBlock(PPOOL_HEADER Entry, ULO
 }
 
 /*
- * The fast path of ExFreePoolWithTag for one pool type, P already known to
- * lie in that pool. It takes a block whose checks pass in the plainest way
- * — allocated in this pool with index 0, the caller's tag — and puts it in
- * its lookaside list (1..32 units, the next header agreeing, room in the
- * list) or hands it to the free lists, which check it against both
- * neighbours. Anything else goes, with nothing changed, to FreePoolSlow,
- * which checks again in full and names what is wrong. ExFreePool (tag 0)
- * takes the slow path.
+ * The fast path of ExFreePoolWithTag for one pool type (a constant), P
+ * already known to lie in that pool. A block whose checks pass in the
+ * plainest way goes to its lookaside list; one larger than a lookaside
+ * list's, to the free lists (which check it against both neighbours);
+ * anything else, with nothing changed, to FreePoolSlow, which checks again
+ * in full and names what is wrong. ExFreePool (tag 0) takes the slow path,
+ * and so does a tag that is not in its home row of the tag table.
+ *
+ * The lookaside free is written in assembly, because it is most of what a
+ * pool allocation costs and the compiler spills registers around the
+ * cmpxchg8b it needs; each step is the C of FreePoolSlow's lookaside branch:
+ *
+ *   header in the first 3,840 bytes of P's page  (not page-aligned: not a
+ *                                                 big allocation; a block of
+ *                                                 up to 32 units ends inside
+ *                                                 the page, so its next
+ *                                                 header can be read)
+ *   IRQL <= the pool's                           (else 0xC2/0x09)
+ *   BlockSize | PoolType << 9 - ((PoolType + 1) << 9 | 1) < 32
+ *                                                (allocated in this pool,
+ *                                                 1..32 units: one compare)
+ *   PoolIndex == 0, PoolTag == Tag
+ *   next header's PreviousSize | PoolIndex << 9 == BlockSize
+ *   tag's home row holds Tag                     (the row is 32 bytes)
+ *   list depth < list Depth                      (the list is 64 bytes)
+ *   Frees++, Bytes -= BlockSize * 8              (interlocked)
+ *   TotalFrees++, PoolType |= POOL_IN_LOOKASIDE, push (lock cmpxchg8b)
+ *
+ * ebx holds P throughout: it is also the new first entry for cmpxchg8b.
  */
-static inline __attribute__((always_inline)) void FreeToPool(POOL_TYPE PoolType, PVOID P, ULONG Tag)
+static inline __attribute__((always_inline)) void FreeToPool(POOL_TYPE PoolType, PVOID P, const ULONG *TagArgument)
 {
-    PPOOL_HEADER Entry = (PPOOL_HEADER)P - 1;
+    ULONG Tag;
+    PGENERAL_LOOKASIDE Lists = ExpSmallPoolLookasideLists[PoolType];
+    POOL_TRACKER_COUNTS *Counts = &PoolTrackTable[0].Pool[PoolType];
 
-    /*
-     * A header in the first 3,840 bytes of P's page: P is not page-aligned
-     * (not a big allocation), and a lookaside-sized block starting there
-     * ends inside the page, so its next header can be read.
-     */
-    if (UNLIKELY(BYTE_OFFSET(Entry) >= LOOKASIDE_HEADER_LIMIT || KeGetCurrentIrql() > MaximumIrql(PoolType) ||
-                 (Entry->Ulong1 & TYPE_AND_INDEX_MASK) != ALLOCATED_BITS(PoolType) || Entry->PoolTag != Tag))
-        return FreePoolSlow(P, Tag);
-    ULONG Units = Entry->BlockSize;
-    if (Units - 1 >= POOL_SMALL_LISTS)
-        return PoolType == NonPagedPool ? FreeNonPagedListBlock(Entry, Tag, Units)
-                                        : FreePagedListBlock(Entry, Tag, Units);
-    /* The next header's PreviousSize (and its PoolIndex, 0) compared in one go. */
-    PGENERAL_LOOKASIDE Lookaside = SmallLookaside(PoolType, Units);
-    SLIST_HEADER Head = RtlpReadSListHead(&Lookaside->ListHead);
-    if (UNLIKELY(PreviousAndIndex(BlockAt(Entry, Units)) != Units || Head.Depth >= Lookaside->Depth))
-        return FreePoolSlow(P, Tag);
+    __asm__ goto("leal -8(%[P]), %%eax\n\t"
+                 "andl $0xfff, %%eax\n\t"
+                 "cmpl %[HeaderLimit], %%eax\n\t"
+                 "jae %l[Slow]\n\t"
+                 "cmpb %[MaxIrql], %[Irql]\n\t"
+                 "ja %l[Slow]\n\t"
+                 "movzwl -6(%[P]), %%esi\n\t"
+                 "subl %[SizeOneAllocated], %%esi\n\t"         /* esi: BlockSize - 1 */
+                 "cmpl %[SmallLists], %%esi\n\t"
+                 "jae %l[NotLookaside]\n\t"
+                 "testb $0xfe, -7(%[P])\n\t"
+                 "jnz %l[Slow]\n\t"
+                 "movl %[Tag], %%edx\n\t"
+                 "cmpl -4(%[P]), %%edx\n\t"
+                 "jne %l[Slow]\n\t"
+                 "leal 1(%%esi), %%eax\n\t"                     /* eax: BlockSize */
+                 "cmpw %%ax, (%[P],%%esi,8)\n\t"                 /* the next header, at Entry + BlockSize * 8 */
+                 "jne %l[Slow]\n\t"
+                 "imull %[HashMultiplier], %%edx, %%ecx\n\t"
+                 "shrl %[HashShift], %%ecx\n\t"
+                 "shll $5, %%ecx\n\t"                           /* ecx: the home row's offset */
+                 "cmpl %%edx, %c[Rows](%%ecx)\n\t"
+                 "jne %l[Slow]\n\t"
+                 "shll $6, %%esi\n\t"                           /* esi: the list's offset */
+                 "movl %c[Lists]+4(%%esi), %%edx\n\t"            /* depth | sequence << 16 */
+                 "cmpw %c[Lists]+%c[DepthField](%%esi), %%dx\n\t"
+                 "jae %l[Slow]\n\t"
+                 "lock incl %c[Frees](%%ecx)\n\t"
+                 "shll %[UnitShift], %%eax\n\t"
+                 "lock subl %%eax, %c[Bytes](%%ecx)\n\t"
+                 "incl %c[Lists]+%c[TotalFreesField](%%esi)\n\t"
+                 "orb %[InLookaside], -5(%[P])\n\t"              /* marked before the push, which hands the block on */
+                 "movl %c[Lists](%%esi), %%eax\n"
+                 "1:\t"
+                 "movl %%eax, (%[P])\n\t"                        /* P->Next = first */
+                 "leal 0x10001(%%edx), %%ecx\n\t"                /* depth + 1, sequence + 1 */
+                 "lock cmpxchg8b %c[Lists](%%esi)\n\t"
+                 "jnz 1b"
+                 :
+                 : [P] "b"(P), [Tag] "m"(*TagArgument), [Irql] "m"(KiCurrentIrql),
+                   [MaxIrql] "i"(MaximumIrql(PoolType)),
+                   [HeaderLimit] "i"(LOOKASIDE_HEADER_LIMIT),
+                   [SizeOneAllocated] "i"(((PoolType + 1) << POOL_TYPE_SHIFT) | 1),
+                   [SmallLists] "i"(POOL_SMALL_LISTS),
+                   [HashMultiplier] "i"(POOL_TAG_HASH_MULTIPLIER),
+                   [HashShift] "i"(32 - POOL_TRACK_TABLE_SHIFT),
+                   [Rows] "i"(&PoolTrackTable[0].Key),
+                   [Frees] "i"(&Counts->Frees), [Bytes] "i"(&Counts->Bytes),
+                   [UnitShift] "i"(POOL_BLOCK_SHIFT),
+                   [Lists] "i"(Lists),
+                   [DepthField] "i"(offsetof(GENERAL_LOOKASIDE, Depth)),
+                   [TotalFreesField] "i"(offsetof(GENERAL_LOOKASIDE, TotalFrees)),
+                   [InLookaside] "i"(POOL_IN_LOOKASIDE << 1)  /* PoolType is bits 1-7 of the header's last byte */
+                 : "eax", "ecx", "edx", "esi", "memory", "cc"
+                 : NotLookaside, Slow);
+    return;
 
-    PPOOL_TRACKER_TABLE Row = &PoolTrackTable[ExpTagHash(Tag)];
-    if (UNLIKELY(Row->Key != Tag))
-        Row = ExpFindPoolTracker(Tag);
-    __atomic_fetch_add(&Row->Pool[PoolType].Frees, 1, __ATOMIC_RELAXED);
-    __atomic_fetch_sub(&Row->Pool[PoolType].Bytes, Units << POOL_BLOCK_SHIFT, __ATOMIC_RELAXED);
-    Lookaside->TotalFrees++;
-    /* Marked before the push: once pushed, the block may be another caller's. */
-    Entry->PoolType |= POOL_IN_LOOKASIDE;
-    RtlpPushEntrySList(&Lookaside->ListHead, P, Head);
+NotLookaside:
+    /* Larger than a lookaside list's block (or no block of this pool): the free lists, if the header checks out. */
+    Tag = *TagArgument;
+    {
+        PPOOL_HEADER Entry = (PPOOL_HEADER)P - 1;
+        if ((Entry->Ulong1 & TYPE_AND_INDEX_MASK) == ALLOCATED_BITS(PoolType) && Entry->PoolTag == Tag)
+            return PoolType == NonPagedPool ? FreeNonPagedListBlock(Entry, Tag, Entry->BlockSize)
+                                            : FreePagedListBlock(Entry, Tag, Entry->BlockSize);
+    }
+Slow:
+    FreePoolSlow(P, *TagArgument);
 }
 
 void ExFreePoolWithTag(PVOID P, ULONG Tag)
 {
+    /* The assembly reads the tag where the caller put it, so it is given its address. */
     if (MiIsNonPagedPoolAddress(P))
-        return FreeToPool(NonPagedPool, P, Tag);
+        return FreeToPool(NonPagedPool, P, &Tag);
     if (MiIsPagedPoolAddress(P))
-        return FreeToPool(PagedPool, P, Tag);
+        return FreeToPool(PagedPool, P, &Tag);
     FreePoolSlow(P, Tag);
 }
 
