@@ -219,9 +219,8 @@ static inline __attribute__((always_inline)) void CheckBlockNeighbours(PPOOL_HEA
 
 /*
  * Puts a block that has just become free (on no list, its header checked)
- * back into its pool: merged with free
- * neighbours, listed, or its page returned when the merge covers the whole
- * page. A free neighbour whose header no longer fits its page was changed
+ * back into its pool: merged with free neighbours, listed, or its page
+ * returned when the merge covers the whole page. A free neighbour whose header no longer fits its page was changed
  * after it was freed: BAD_POOL_HEADER 0x0D (the next block) or 0x0E (the
  * previous one). Pool locked.
  */
