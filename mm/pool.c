@@ -2,30 +2,14 @@
  * mm/pool.c — the executive pools: ExAllocatePoolWithTag and ExFreePoolWithTag.
  *
  * NT's kernel heap. A request of up to 4080 bytes (POOL_BUDDY_MAX) is a
- * small block cut out of a pool page: an 8-byte POOL_HEADER followed by the
- * caller's bytes, everything measured in 8-byte units. The headers chain
- * through the page — BlockSize leads to the next block, PreviousSize back
- * to the one before — so the blocks of a page always add up to exactly 512
- * units. Each pool (nonpaged, paged) has a POOL_DESCRIPTOR with a free list
- * per block size; a free block keeps its list links in its body.
- *
- * Allocating takes the first free block at least as large as the request
- * (mm386 keeps a bitmap of the non-empty lists, so that is one bit scan,
- * not a walk of 512 list heads), and splits it: a block that starts its
- * page gives its front, any other its back, and the remainder goes back on
- * its list. With no free block, a fresh page comes from poolpage.c.
- * Freeing marks the block free and merges it with a free neighbour on
- * either side, so two free blocks are never adjacent; when the merged block
- * is the whole page, the page goes back to poolpage.c. A leftover of one
- * unit (8 bytes, too small for list links) stays in the page unlisted until
- * a neighbour's free absorbs it.
- *
- * In front of the lists sit per-size lookaside lists (lookasid.c) for
- * blocks of up to 32 units: a free pushes the block there, an allocation of
- * that size pops it, and neither takes the pool's lock. Requests above 4080
- * bytes are big allocations: whole pages from poolpage.c, recorded with
- * their tag and size in the big-page table (pooltag.c). Every allocation
- * and free is counted against its tag (pooltag.c, poolmon's data).
+ * small block with an 8-byte POOL_HEADER, cut from a pool page (poolblk.c:
+ * the free lists, splitting and merging). In front of the lists sit
+ * per-size lookaside lists (lookasid.c) for blocks of up to 32 units: a
+ * free pushes the block there, an allocation of that size pops it, and
+ * neither takes the pool's lock. Requests above 4080 bytes are big
+ * allocations: whole pages from poolpage.c, recorded with their tag and
+ * size in the big-page table (pooltag.c). Every allocation and free is
+ * counted against its tag (pooltag.c, poolmon's data).
  *
  * Verification, always on: a free checks the block's size against its page
  * and the next block's header, and against both neighbours before it is
@@ -33,52 +17,22 @@
  * 0xC2 parameter 7; a block waiting in a lookaside list is marked so a
  * double free is seen there too), a wrong tag (0xC2, 0x0A), an address
  * outside every pool (0xC2, 0x40/0x42) and the wrong IRQL (0xC2, 0x08 on
- * allocation, 0x09 on free). Nonpaged pool is locked by a spin lock and
- * usable up to DISPATCH_LEVEL; paged pool by a fast mutex, at APC_LEVEL
- * at most, because its pages fault in on first touch.
+ * allocation, 0x09 on free). Nonpaged pool is usable up to DISPATCH_LEVEL,
+ * paged pool up to APC_LEVEL, because its pages fault in on first touch.
  *
  * The two entry points are written as a fast path per pool type (the type a
- * constant in each copy, so list, lock and counter addresses are fixed)
- * that handles a plain small request — a lookaside hit or miss, a block
- * from the lists — and leaves everything else, unchanged, to a slow path
- * that checks again in full: AllocatePoolSlow (special pool, big pages,
- * cache alignment, bad arguments) and FreePoolSlow (every verdict on a bad
- * free). docs/POOL.md counts the instructions of each step.
+ * constant in each copy, so list and counter addresses are fixed) that
+ * handles a plain small request — a lookaside hit or miss, a block from the
+ * lists — and leaves everything else, unchanged, to a slow path that checks
+ * again in full: AllocatePoolSlow (special pool, big pages, cache
+ * alignment, bad arguments) and FreePoolSlow (every verdict on a bad free).
+ * The lookaside part of each fast path is assembly; docs/POOL.md counts the
+ * instructions of each step.
  */
 #include "mi.h"
 
-POOL_DESCRIPTOR NonPagedPoolDescriptor, PagedPoolDescriptor;
-static KSPIN_LOCK ExpNonPagedPoolLock;
-static FAST_MUTEX ExpPagedPoolMutex;
-
-#define UNITS_PER_PAGE  (POOL_PAGE_SIZE >> POOL_BLOCK_SHIFT)
-/* Extra units a cache-aligned request needs so an aligned body fits somewhere in its block. */
-#define CACHE_ALIGN_UNITS ((POOL_CACHE_ALIGNMENT - POOL_SMALLEST_BLOCK) >> POOL_BLOCK_SHIFT)
-/* Where PoolType starts in the header's upper half (above the 9 bits of BlockSize). */
-#define POOL_TYPE_SHIFT 9
 /* A lookaside-sized block whose header starts below this page offset ends inside its page. */
 #define LOOKASIDE_HEADER_LIMIT  (PAGE_SIZE - POOL_SMALL_LISTS * POOL_SMALLEST_BLOCK)
-
-static inline PPOOL_HEADER BlockAt(PPOOL_HEADER Entry, LONG Units)
-{
-    return (PPOOL_HEADER)((char *)Entry + Units * POOL_SMALLEST_BLOCK);
-}
-
-/* Where a block starts within its page, in units. */
-static inline ULONG PageOffset(const POOL_HEADER *Entry)
-{
-    return BYTE_OFFSET(Entry) >> POOL_BLOCK_SHIFT;
-}
-
-static inline PLIST_ENTRY FreeLinks(PPOOL_HEADER Entry)
-{
-    return (PLIST_ENTRY)(Entry + 1);
-}
-
-static inline PPOOL_DESCRIPTOR DescriptorOf(POOL_TYPE BasePoolType)
-{
-    return BasePoolType == NonPagedPool ? &NonPagedPoolDescriptor : &PagedPoolDescriptor;
-}
 
 static inline PGENERAL_LOOKASIDE SmallLookaside(POOL_TYPE BasePoolType, ULONG BlockSize)
 {
@@ -89,370 +43,6 @@ static inline PGENERAL_LOOKASIDE SmallLookaside(POOL_TYPE BasePoolType, ULONG Bl
 static inline KIRQL MaximumIrql(POOL_TYPE BasePoolType)
 {
     return BasePoolType == NonPagedPool ? DISPATCH_LEVEL : APC_LEVEL;
-}
-
-/*
- * The header as two 16-bit halves: PreviousSize | PoolIndex << 9 below,
- * BlockSize | PoolType << 9 above. mm386 has one descriptor per pool type,
- * so PoolIndex is always 0 and each half is written with one plain store
- * (bit-field assignments would read, mask and write back). The pool is
- * compiled with -fno-strict-aliasing.
- */
-static inline ULONG PreviousAndIndex(const POOL_HEADER *Entry)
-{
-    return ((const USHORT *)Entry)[0];
-}
-
-static inline ULONG SizeAndType(const POOL_HEADER *Entry)
-{
-    return ((const USHORT *)Entry)[1];
-}
-
-static inline void SetPreviousSize(PPOOL_HEADER Entry, ULONG Units)
-{
-    ((USHORT *)Entry)[0] = (USHORT)Units;
-}
-
-/* Type is a header PoolType: POOL_FREE_BLOCK, or the pool type + 1. */
-static inline void SetSizeAndType(PPOOL_HEADER Entry, ULONG Units, ULONG Type)
-{
-    ((USHORT *)Entry)[1] = (USHORT)(Units | Type << POOL_TYPE_SHIFT);
-}
-
-/* The pool's lock for a pool type known at compile time at every use. Returns the IRQL to go back to. */
-static inline __attribute__((always_inline)) KIRQL LockPool(POOL_TYPE BasePoolType)
-{
-    KIRQL OldIrql = PASSIVE_LEVEL;
-    if (BasePoolType == NonPagedPool)
-        KeAcquireSpinLock(&ExpNonPagedPoolLock, &OldIrql);
-    else
-        ExAcquireFastMutex(&ExpPagedPoolMutex);
-    return OldIrql;
-}
-
-static inline __attribute__((always_inline)) void UnlockPool(POOL_TYPE BasePoolType, KIRQL OldIrql)
-{
-    if (BasePoolType == NonPagedPool)
-        KeReleaseSpinLock(&ExpNonPagedPoolLock, OldIrql);
-    else
-        ExReleaseFastMutex(&ExpPagedPoolMutex);
-}
-
-/*
- * The bitmap of non-empty lists. bts and btr with a register bit number
- * address the whole array, so setting or clearing a bit is one instruction.
- * Not locked instructions: the pool lock is held.
- */
-static inline void MarkListInUse(PPOOL_DESCRIPTOR Descriptor, ULONG List)
-{
-    __asm__("btsl %1, %0" : "+m"(Descriptor->ListsInUse) : "r"(List) : "cc");
-}
-
-static inline void MarkListEmpty(PPOOL_DESCRIPTOR Descriptor, ULONG List)
-{
-    __asm__("btrl %1, %0" : "+m"(Descriptor->ListsInUse) : "r"(List) : "cc");
-}
-
-/* Free lists. Only blocks of two units or more are listed, on the list of their size. Pool locked. */
-static inline void InsertFreeBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry, ULONG Size)
-{
-    InsertHeadList(&Descriptor->ListHeads[Size], FreeLinks(Entry));
-    MarkListInUse(Descriptor, Size);
-}
-
-/*
- * Takes a listed block of Size units off its list. Links that do not point
- * back at the block were overwritten after it was freed: BAD_POOL_HEADER 3.
- */
-static inline void RemoveFreeBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry, ULONG Size)
-{
-    PLIST_ENTRY Links = FreeLinks(Entry), Flink = Links->Flink, Blink = Links->Blink;
-
-    if (UNLIKELY(Flink->Blink != Links || Blink->Flink != Links))
-        KeBugCheckEx(BAD_POOL_HEADER, 3, (ULONG_PTR)Links, (ULONG_PTR)Flink->Blink, (ULONG_PTR)Blink->Flink);
-    Blink->Flink = Flink;
-    Flink->Blink = Blink;
-    if (Flink == Blink)                     /* both are the list head: the list is empty now */
-        MarkListEmpty(Descriptor, Size);
-}
-
-/* The smallest non-empty list of blocks of at least Units units, or 0 if there is none. */
-static inline ULONG FindFreeList(PPOOL_DESCRIPTOR Descriptor, ULONG Units)
-{
-    ULONG Word = Units / 32;
-    ULONG Bits = Descriptor->ListsInUse[Word] & (0xFFFFFFFFu << (Units % 32));
-    while (Bits == 0) {
-        if (++Word == POOL_LIST_HEADS / 32)
-            return 0;
-        Bits = Descriptor->ListsInUse[Word];
-    }
-    return Word * 32 + __builtin_ctz(Bits);
-}
-
-static NORETURN __attribute__((noinline, cold)) void BadPoolHeader(ULONG Code, PVOID Entry, PVOID Other)
-{
-    KeBugCheckEx(BAD_POOL_HEADER, Code, (ULONG_PTR)Entry, 0, (ULONG_PTR)Other);
-}
-
-/*
- * Checks that Entry's size agrees with its page and its neighbours' headers.
- * Everything a merge or a split relies on is verified here, so a corrupt
- * header stops the machine instead of handing out overlapping blocks.
- */
-static inline __attribute__((always_inline)) void CheckBlockNeighbours(PPOOL_HEADER Entry)
-{
-    ULONG Offset = PageOffset(Entry);
-    ULONG Size = Entry->BlockSize;
-    ULONG Previous = Entry->PreviousSize;
-
-    if (Size == 0)
-        BadPoolHeader(8, NULL, Entry);
-    if (Offset + Size > UNITS_PER_PAGE)
-        BadPoolHeader(9, Entry, Entry);
-    if (Offset + Size < UNITS_PER_PAGE && BlockAt(Entry, Size)->PreviousSize != Size)
-        BadPoolHeader(5, Entry, BlockAt(Entry, Size));
-    if (Previous > Offset || (Previous == 0 && Offset != 0))
-        BadPoolHeader(6, Entry, Entry);
-    if (Previous && BlockAt(Entry, -(LONG)Previous)->BlockSize != Previous)
-        BadPoolHeader(5, BlockAt(Entry, -(LONG)Previous), Entry);
-}
-
-/*
- * Puts a block that has just become free (on no list, its header checked)
- * back into its pool: merged with free neighbours, listed, or its page
- * returned when the merge covers the whole page. A free neighbour whose header no longer fits its page was changed
- * after it was freed: BAD_POOL_HEADER 0x0D (the next block) or 0x0E (the
- * previous one). Pool locked.
- */
-static inline __attribute__((always_inline)) void ReleaseFreeBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry)
-{
-    ULONG Size = Entry->BlockSize;
-    ULONG End = PageOffset(Entry) + Size;   /* in units; the block ends its page at UNITS_PER_PAGE */
-
-    /* Free at once: if a merge swallows this header, a second free of the block still reads "free". */
-    SetSizeAndType(Entry, Size, POOL_FREE_BLOCK);
-    if (End < UNITS_PER_PAGE) {
-        PPOOL_HEADER Next = BlockAt(Entry, Size);
-        ULONG NextHeader = SizeAndType(Next);
-        if (NextHeader >> POOL_TYPE_SHIFT == POOL_FREE_BLOCK) {
-            /* A free header's upper half is its size alone. */
-            if (End + NextHeader > UNITS_PER_PAGE || NextHeader == 0)
-                BadPoolHeader(0x0D, Next, Entry);
-            if (NextHeader > 1)
-                RemoveFreeBlock(Descriptor, Next, NextHeader);
-            Size += NextHeader;
-            End += NextHeader;
-        }
-    }
-    ULONG PreviousSize = PreviousAndIndex(Entry);
-    if (PreviousSize) {
-        PPOOL_HEADER Previous = BlockAt(Entry, -(LONG)PreviousSize);
-        ULONG PreviousHeader = SizeAndType(Previous);
-        if (PreviousHeader >> POOL_TYPE_SHIFT == POOL_FREE_BLOCK) {
-            if (PreviousAndIndex(Previous) > PageOffset(Previous))
-                BadPoolHeader(0x0E, Previous, Entry);
-            if (PreviousHeader > 1)
-                RemoveFreeBlock(Descriptor, Previous, PreviousHeader);
-            Size += PreviousHeader;
-            Entry = Previous;
-        }
-    }
-    if (Size == UNITS_PER_PAGE) {
-        Descriptor->TotalPages--;
-        MiFreePoolPages(Entry);
-        return;
-    }
-    SetSizeAndType(Entry, Size, POOL_FREE_BLOCK);
-    if (End < UNITS_PER_PAGE)
-        SetPreviousSize(BlockAt(Entry, Size), Size);
-    if (Size > 1)
-        InsertFreeBlock(Descriptor, Entry, Size);
-}
-
-/*
- * Cuts Units off the free block Entry of Size units (on no list) and returns
- * the allocated part, its upper header half not yet written; the rest goes
- * back on its list. Pool locked.
- */
-static inline __attribute__((always_inline)) PPOOL_HEADER SplitBlock(PPOOL_DESCRIPTOR Descriptor,
-                                                                     PPOOL_HEADER Entry, ULONG Size, ULONG Units)
-{
-    ULONG RestUnits = Size - Units;
-    PPOOL_HEADER Allocated, Rest;
-
-    if (RestUnits == 0)
-        return Entry;
-    bool Last = PageOffset(Entry) + Size == UNITS_PER_PAGE;
-    PPOOL_HEADER Next = BlockAt(Entry, Size);
-    if (PreviousAndIndex(Entry) == 0) {
-        /* The first block of its page gives its front. */
-        Allocated = Entry;
-        Rest = BlockAt(Entry, Units);
-        SetPreviousSize(Rest, Units);
-        if (!Last)
-            SetPreviousSize(Next, RestUnits);
-    } else {
-        Rest = Entry;
-        Allocated = BlockAt(Entry, RestUnits);
-        SetPreviousSize(Allocated, RestUnits);
-        if (!Last)
-            SetPreviousSize(Next, Units);
-    }
-    SetSizeAndType(Rest, RestUnits, POOL_FREE_BLOCK);
-    if (RestUnits > 1)
-        InsertFreeBlock(Descriptor, Rest, RestUnits);
-    return Allocated;
-}
-
-/*
- * Moves the body of the allocated block Entry up to the next cache line,
- * freeing the units skipped in front and the units beyond Units at the end.
- * Returns the aligned block. Pool locked.
- */
-static PPOOL_HEADER AlignBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry, ULONG Units)
-{
-    ULONG Body = (ULONG)(Entry + 1);
-    ULONG Front = (ROUND_UP(Body, POOL_CACHE_ALIGNMENT) - Body) >> POOL_BLOCK_SHIFT;
-    ULONG Size = Entry->BlockSize;
-
-    if (Front) {
-        PPOOL_HEADER Aligned = BlockAt(Entry, Front);
-        *Aligned = *Entry;
-        SetPreviousSize(Aligned, Front);
-        SetSizeAndType(Aligned, Size - Front, Entry->PoolType);
-        if (PageOffset(Entry) + Size < UNITS_PER_PAGE)
-            SetPreviousSize(BlockAt(Entry, Size), Size - Front);
-        SetSizeAndType(Entry, Front, POOL_FREE_BLOCK);
-        ReleaseFreeBlock(Descriptor, Entry);
-        Entry = Aligned;
-        Size -= Front;
-    }
-    if (Size > Units) {
-        PPOOL_HEADER Tail = BlockAt(Entry, Units);
-        SetPreviousSize(Tail, Units);
-        SetSizeAndType(Tail, Size - Units, POOL_FREE_BLOCK);
-        if (PageOffset(Entry) + Size < UNITS_PER_PAGE)
-            SetPreviousSize(BlockAt(Entry, Size), Size - Units);
-        SetSizeAndType(Entry, Units, Entry->PoolType);
-        ReleaseFreeBlock(Descriptor, Tail);
-    }
-    return Entry;
-}
-
-/*
- * A block of Units units (plus the slack a cache-aligned body needs) from
- * the free lists or a fresh page, with its header written for Tag; NULL
- * when the pool is exhausted. Takes and releases the pool's lock.
- */
-static inline __attribute__((always_inline)) PPOOL_HEADER AllocateSmallBlock(POOL_TYPE BasePoolType, ULONG Units,
-                                                                             ULONG Tag, bool CacheAligned)
-{
-    PPOOL_DESCRIPTOR Descriptor = DescriptorOf(BasePoolType);
-    ULONG Needed = Units + (CacheAligned ? CACHE_ALIGN_UNITS : 0);
-    KIRQL OldIrql = LockPool(BasePoolType);
-    PPOOL_HEADER Entry;
-    ULONG List = FindFreeList(Descriptor, Needed);
-
-    if (List) {
-        Entry = (PPOOL_HEADER)Descriptor->ListHeads[List].Flink - 1;
-        /* A listed block is free (PoolType 0), so its header's upper half is its size alone. */
-        if (UNLIKELY(SizeAndType(Entry) != List))
-            BadPoolHeader(0x0F, Entry, &Descriptor->ListHeads[List]);
-        RemoveFreeBlock(Descriptor, Entry, List);
-        Entry = SplitBlock(Descriptor, Entry, List, Needed);
-    } else {
-        Entry = MiAllocatePoolPages(BasePoolType, PAGE_SIZE);
-        if (!Entry) {
-            UnlockPool(BasePoolType, OldIrql);
-            return NULL;
-        }
-        Descriptor->TotalPages++;
-        SetPreviousSize(Entry, 0);
-        PPOOL_HEADER Rest = BlockAt(Entry, Needed);
-        SetPreviousSize(Rest, Needed);
-        SetSizeAndType(Rest, UNITS_PER_PAGE - Needed, POOL_FREE_BLOCK);
-        Rest->PoolTag = 0;
-        if (UNITS_PER_PAGE - Needed > 1)
-            InsertFreeBlock(Descriptor, Rest, UNITS_PER_PAGE - Needed);
-    }
-    SetSizeAndType(Entry, Needed, BasePoolType + 1);
-    Entry->PoolTag = Tag;
-    if (CacheAligned)
-        Entry = AlignBlock(Descriptor, Entry, Units);
-    Descriptor->RunningAllocs++;
-    UnlockPool(BasePoolType, OldIrql);
-    return Entry;
-}
-
-/*
- * AllocateSmallBlock for each pool and for cache-aligned requests, with the
- * tag counted: the allocated body, or NULL when the pool is exhausted.
- */
-static __attribute__((noinline)) PVOID AllocateNonPagedBlock(ULONG Units, ULONG Tag)
-{
-    PPOOL_HEADER Entry = AllocateSmallBlock(NonPagedPool, Units, Tag, false);
-    if (!Entry)
-        return NULL;
-    ExpInsertPoolTracker(Tag, Units << POOL_BLOCK_SHIFT, NonPagedPool);
-    return Entry + 1;
-}
-
-static __attribute__((noinline)) PVOID AllocatePagedBlock(ULONG Units, ULONG Tag)
-{
-    PPOOL_HEADER Entry = AllocateSmallBlock(PagedPool, Units, Tag, false);
-    if (!Entry)
-        return NULL;
-    ExpInsertPoolTracker(Tag, Units << POOL_BLOCK_SHIFT, PagedPool);
-    return Entry + 1;
-}
-
-static __attribute__((noinline)) PVOID AllocateAlignedBlock(POOL_TYPE BasePoolType, ULONG Units, ULONG Tag)
-{
-    PPOOL_HEADER Entry = BasePoolType == NonPagedPool ? AllocateSmallBlock(NonPagedPool, Units, Tag, true)
-                                                      : AllocateSmallBlock(PagedPool, Units, Tag, true);
-    if (!Entry)
-        return NULL;
-    ExpInsertPoolTracker(Tag, Units << POOL_BLOCK_SHIFT, BasePoolType);
-    return Entry + 1;
-}
-
-/*
- * Returns an allocated (or lookaside-cached) small block to its pool's
- * lists: checks it against its neighbours, then merges and lists it. Takes
- * and releases the pool's lock. The caller counts the free against the tag.
- */
-static inline __attribute__((always_inline)) void FreeSmallBlockOf(POOL_TYPE BasePoolType, PPOOL_HEADER Entry)
-{
-    PPOOL_DESCRIPTOR Descriptor = DescriptorOf(BasePoolType);
-    KIRQL OldIrql = LockPool(BasePoolType);
-    CheckBlockNeighbours(Entry);
-    Descriptor->RunningDeAllocs++;
-    ReleaseFreeBlock(Descriptor, Entry);
-    UnlockPool(BasePoolType, OldIrql);
-}
-
-static __attribute__((noinline)) void FreeNonPagedBlock(PPOOL_HEADER Entry)
-{
-    FreeSmallBlockOf(NonPagedPool, Entry);
-}
-
-static __attribute__((noinline)) void FreePagedBlock(PPOOL_HEADER Entry)
-{
-    FreeSmallBlockOf(PagedPool, Entry);
-}
-
-static void FreeSmallBlock(POOL_TYPE BasePoolType, PPOOL_HEADER Entry)
-{
-    if (BasePoolType == NonPagedPool)
-        FreeNonPagedBlock(Entry);
-    else
-        FreePagedBlock(Entry);
-}
-
-void ExpFreeCachedPoolBlock(PPOOL_HEADER Entry)
-{
-    POOL_TYPE BasePoolType = (Entry->PoolType & ~POOL_IN_LOOKASIDE) - 1;
-    FreeSmallBlock(BasePoolType & BASE_POOL_TYPE_MASK, Entry);
 }
 
 /* Whole pages for a big request, entered in the big-page table and counted; NULL if either fails. */
@@ -467,7 +57,7 @@ static PVOID AllocateBigPages(POOL_TYPE BasePoolType, SIZE_T NumberOfBytes, ULON
         return NULL;
     }
     ExpInsertPoolTracker(Tag, Pages << PAGE_SHIFT, BasePoolType);
-    __atomic_fetch_add(&DescriptorOf(BasePoolType)->TotalBigPages, Pages, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&ExpPoolDescriptor(BasePoolType)->TotalBigPages, Pages, __ATOMIC_RELAXED);
     return Va;
 }
 
@@ -506,7 +96,7 @@ static void FreeBigPages(PVOID P, ULONG Tag)
     if (Freed != Pages)
         KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_BIG_PAGES_MISMATCH, (ULONG_PTR)P, Pages, Freed);
     ExpRemovePoolTracker(Key, Pages << PAGE_SHIFT, BasePoolType);
-    __atomic_fetch_sub(&DescriptorOf(BasePoolType)->TotalBigPages, Pages, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&ExpPoolDescriptor(BasePoolType)->TotalBigPages, Pages, __ATOMIC_RELAXED);
 }
 
 /*
@@ -541,10 +131,10 @@ static inline void CheckFreedType(POOL_TYPE BasePoolType, PPOOL_HEADER Entry)
 static inline void CheckFreedSize(PPOOL_HEADER Entry)
 {
     ULONG Size = Entry->BlockSize;
-    ULONG End = PageOffset(Entry) + Size;
-    if (UNLIKELY(Size == 0 || End > UNITS_PER_PAGE ||
-                 (End < UNITS_PER_PAGE && BlockAt(Entry, Size)->PreviousSize != Size)))
-        CheckBlockNeighbours(Entry);
+    ULONG End = ExpPageOffset(Entry) + Size;
+    if (UNLIKELY(Size == 0 || End > POOL_UNITS_PER_PAGE ||
+                 (End < POOL_UNITS_PER_PAGE && ExpBlockAt(Entry, Size)->PreviousSize != Size)))
+        ExpCheckBlockNeighbours(Entry);
 }
 
 /*
@@ -573,14 +163,14 @@ static __attribute__((noinline)) PVOID AllocatePoolSlow(POOL_TYPE PoolType, SIZE
         if (Special)
             return Special;
     }
-    SIZE_T Limit = CacheAligned ? POOL_BUDDY_MAX - CACHE_ALIGN_UNITS * POOL_SMALLEST_BLOCK : POOL_BUDDY_MAX;
+    SIZE_T Limit = CacheAligned ? POOL_BUDDY_MAX - POOL_CACHE_ALIGN_UNITS * POOL_SMALLEST_BLOCK : POOL_BUDDY_MAX;
     if (NumberOfBytes > Limit)
         return AllocateBigPages(BasePoolType, NumberOfBytes, Tag);
 
     ULONG Units = (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) >> POOL_BLOCK_SHIFT;
     if (CacheAligned)
-        return AllocateAlignedBlock(BasePoolType, Units, Tag);
-    return BasePoolType == NonPagedPool ? AllocateNonPagedBlock(Units, Tag) : AllocatePagedBlock(Units, Tag);
+        return ExpAllocateAlignedBlock(BasePoolType, Units, Tag);
+    return BasePoolType == NonPagedPool ? ExpAllocateNonPagedBlock(Units, Tag) : ExpAllocatePagedBlock(Units, Tag);
 }
 
 /*
@@ -595,7 +185,7 @@ static __attribute__((noinline)) PVOID AllocateFromLookaside(POOL_TYPE PoolType,
     PSINGLE_LIST_ENTRY Body = InterlockedPopEntrySList(&Lookaside->ListHead);
     if (Body == NULL) {
         Lookaside->AllocateMisses++;
-        return PoolType == NonPagedPool ? AllocateNonPagedBlock(Units, Tag) : AllocatePagedBlock(Units, Tag);
+        return PoolType == NonPagedPool ? ExpAllocateNonPagedBlock(Units, Tag) : ExpAllocatePagedBlock(Units, Tag);
     }
     PPOOL_HEADER Entry = (PPOOL_HEADER)Body - 1;
     Entry->PoolType = PoolType + 1;         /* allocated again: POOL_IN_LOOKASIDE cleared */
@@ -694,7 +284,7 @@ Miss:
     {
         ULONG Units = (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) >> POOL_BLOCK_SHIFT;
         SmallLookaside(PoolType, Units)->AllocateMisses++;
-        return PoolType == NonPagedPool ? AllocateNonPagedBlock(Units, Tag) : AllocatePagedBlock(Units, Tag);
+        return PoolType == NonPagedPool ? ExpAllocateNonPagedBlock(Units, Tag) : ExpAllocatePagedBlock(Units, Tag);
     }
 NotHome:
     NumberOfBytes = *NumberOfBytesArgument;
@@ -710,7 +300,7 @@ NotLookaside:
         return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, __builtin_return_address(0));
     {
         ULONG Units = (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) >> POOL_BLOCK_SHIFT;
-        return PoolType == NonPagedPool ? AllocateNonPagedBlock(Units, Tag) : AllocatePagedBlock(Units, Tag);
+        return PoolType == NonPagedPool ? ExpAllocateNonPagedBlock(Units, Tag) : ExpAllocatePagedBlock(Units, Tag);
     }
 }
 
@@ -776,25 +366,12 @@ static __attribute__((noinline)) void FreePoolSlow(PVOID P, ULONG Tag)
             return;
         }
         Lookaside->FreeMisses++;
-        FreeSmallBlock(BasePoolType, Entry);
+        ExpFreeSmallBlock(BasePoolType, Entry);
         return;
     }
-    /* FreeSmallBlock checks the header against both neighbours before anything is changed. */
-    FreeSmallBlock(BasePoolType, Entry);
+    /* ExpFreeSmallBlock checks the header against both neighbours before anything is changed. */
+    ExpFreeSmallBlock(BasePoolType, Entry);
     ExpRemovePoolTracker(BlockTag, BlockSize << POOL_BLOCK_SHIFT, BasePoolType);
-}
-
-/* Frees a block larger than a lookaside list's to the free lists, and counts the free. */
-static __attribute__((noinline)) void FreeNonPagedListBlock(PPOOL_HEADER Entry, ULONG Tag, ULONG Units)
-{
-    FreeSmallBlockOf(NonPagedPool, Entry);
-    ExpRemovePoolTracker(Tag, Units << POOL_BLOCK_SHIFT, NonPagedPool);
-}
-
-static __attribute__((noinline)) void FreePagedListBlock(PPOOL_HEADER Entry, ULONG Tag, ULONG Units)
-{
-    FreeSmallBlockOf(PagedPool, Entry);
-    ExpRemovePoolTracker(Tag, Units << POOL_BLOCK_SHIFT, PagedPool);
 }
 
 /*
@@ -897,8 +474,8 @@ NotLookaside:
     {
         PPOOL_HEADER Entry = (PPOOL_HEADER)P - 1;
         if ((Entry->Ulong1 & TYPE_AND_INDEX_MASK) == ALLOCATED_BITS(PoolType) && Entry->PoolTag == Tag)
-            return PoolType == NonPagedPool ? FreeNonPagedListBlock(Entry, Tag, Entry->BlockSize)
-                                            : FreePagedListBlock(Entry, Tag, Entry->BlockSize);
+            return PoolType == NonPagedPool ? ExpFreeNonPagedListBlock(Entry, Tag, Entry->BlockSize)
+                                            : ExpFreePagedListBlock(Entry, Tag, Entry->BlockSize);
     }
 Slow:
     FreePoolSlow(P, *TagArgument);
@@ -937,69 +514,10 @@ SIZE_T ExQueryPoolBlockSize(PVOID PoolBlock, PBOOLEAN QuotaCharged)
     return ((SIZE_T)Entry->BlockSize << POOL_BLOCK_SHIFT) - POOL_OVERHEAD;
 }
 
-NTSTATUS ExpWalkPoolPage(PVOID Va, PPOOL_BLOCK_ROUTINE Routine, PVOID Context)
-{
-    POOL_BLOCK_INFORMATION Block = { 0 };
-    PVOID Start;
-    ULONG Key, Pages;
-
-    if (MiIsSpecialPoolAddress(Va))
-        return MiQuerySpecialPoolBlock(Va, &Block) ? (Routine(&Block, Context), STATUS_SUCCESS)
-                                                   : STATUS_INVALID_PARAMETER;
-    if (!MiIsNonPagedPoolAddress(Va) && !MiIsPagedPoolAddress(Va))
-        return STATUS_INVALID_PARAMETER;
-    Block.PoolType = MiIsPagedPoolAddress(Va) ? PagedPool : NonPagedPool;
-    if (ExpFindBigPages(Va, &Start, &Key, &Pages)) {
-        Block.Header = Start;
-        Block.Size = Pages << PAGE_SHIFT;
-        Block.Tag = Key;
-        Block.BigAllocation = TRUE;
-        Routine(&Block, Context);
-        return STATUS_SUCCESS;
-    }
-
-    /* A page of small blocks is a one-page allocation of its pool; the lock keeps it one while it is walked. */
-    KIRQL OldIrql = LockPool(Block.PoolType);
-    if (!MiIsSinglePagePoolAllocation(Va)) {
-        UnlockPool(Block.PoolType, OldIrql);
-        return STATUS_INVALID_PARAMETER;
-    }
-    NTSTATUS Status = STATUS_SUCCESS;
-    PPOOL_HEADER Entry = PAGE_ALIGN(Va);
-    ULONG Previous = 0;
-    for (ULONG Offset = 0; Offset < UNITS_PER_PAGE; Offset += Previous, Entry = BlockAt(Entry, Previous)) {
-        if (Entry->BlockSize == 0 || Offset + Entry->BlockSize > UNITS_PER_PAGE ||
-            Entry->PreviousSize != Previous) {
-            Status = STATUS_DATA_ERROR;
-            break;
-        }
-        Block.Header = Entry;
-        Block.Size = Entry->BlockSize << POOL_BLOCK_SHIFT;
-        Block.Tag = Entry->PoolTag;
-        Block.Free = Entry->PoolType == POOL_FREE_BLOCK;
-        Block.Cached = (Entry->PoolType & POOL_IN_LOOKASIDE) != 0;
-        Routine(&Block, Context);
-        Previous = Entry->BlockSize;
-    }
-    UnlockPool(Block.PoolType, OldIrql);
-    return Status;
-}
-
-static void InitializePoolDescriptor(PPOOL_DESCRIPTOR Descriptor, POOL_TYPE PoolType)
-{
-    memset(Descriptor, 0, sizeof(*Descriptor));
-    Descriptor->PoolType = PoolType;
-    for (ULONG i = 0; i < POOL_LIST_HEADS; i++)
-        InitializeListHead(&Descriptor->ListHeads[i]);
-}
-
 void MiInitializePool(void)
 {
     MiInitializePoolPages();
-    KeInitializeSpinLock(&ExpNonPagedPoolLock);
-    ExInitializeFastMutex(&ExpPagedPoolMutex);
-    InitializePoolDescriptor(&NonPagedPoolDescriptor, NonPagedPool);
-    InitializePoolDescriptor(&PagedPoolDescriptor, PagedPool);
+    ExpInitializePoolDescriptors();
     ExpInitializePoolLookasideLists();
     ExpInitializePoolTracking();
 }
