@@ -166,11 +166,15 @@ static inline bool RtlpSwapSListHead(PSLIST_HEADER ListHead, SLIST_HEADER Old, S
  * reloads EDX:EAX with the current head and the loop tries again.
  */
 
-/* Pushes ListEntry and returns the entry that was first before (NULL if the list was empty). */
-static inline PSINGLE_LIST_ENTRY InterlockedPushEntrySList(PSLIST_HEADER ListHead,
-                                                           PSINGLE_LIST_ENTRY ListEntry)
+/*
+ * Pushes ListEntry, starting from Head, the head as the caller last read it
+ * (a stale Head only costs a retry), and returns the entry that was first
+ * before (NULL if the list was empty). For a caller that looks at the head
+ * before it pushes, such as a lookaside free checking the depth.
+ */
+static inline PSINGLE_LIST_ENTRY RtlpPushEntrySList(PSLIST_HEADER ListHead, PSINGLE_LIST_ENTRY ListEntry,
+                                                    SLIST_HEADER Head)
 {
-    SLIST_HEADER Head = RtlpReadSListHead(ListHead);
     ULONG First = (ULONG)Head.Next.Next, DepthSequence = ((PULONG)&Head)[1], Scratch;
     __asm__ volatile("1:\n\t"
                      "movl %%eax, (%%ebx)\n\t"            /* ListEntry->Next = first */
@@ -181,6 +185,13 @@ static inline PSINGLE_LIST_ENTRY InterlockedPushEntrySList(PSLIST_HEADER ListHea
                      : "b"(ListEntry)
                      : "memory", "cc");
     return (PSINGLE_LIST_ENTRY)First;
+}
+
+/* Pushes ListEntry and returns the entry that was first before (NULL if the list was empty). */
+static inline PSINGLE_LIST_ENTRY InterlockedPushEntrySList(PSLIST_HEADER ListHead,
+                                                           PSINGLE_LIST_ENTRY ListEntry)
+{
+    return RtlpPushEntrySList(ListHead, ListEntry, RtlpReadSListHead(ListHead));
 }
 
 /*

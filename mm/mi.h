@@ -656,6 +656,56 @@ typedef struct _POOL_DESCRIPTOR {
 
 extern POOL_DESCRIPTOR NonPagedPoolDescriptor, PagedPoolDescriptor;
 
+/* Sizes are in units: a page holds this many. */
+#define POOL_UNITS_PER_PAGE     (POOL_PAGE_SIZE >> POOL_BLOCK_SHIFT)
+/* Where PoolType starts in the header's upper 16 bits (above the 9 bits of BlockSize). */
+#define POOL_TYPE_SHIFT         9
+/* Extra units a cache-aligned request needs so an aligned body fits somewhere in its block. */
+#define POOL_CACHE_ALIGN_UNITS  ((POOL_CACHE_ALIGNMENT - POOL_SMALLEST_BLOCK) >> POOL_BLOCK_SHIFT)
+
+/* The header Units units after Entry (before it, for a negative count). */
+static inline PPOOL_HEADER ExpBlockAt(PPOOL_HEADER Entry, LONG Units)
+{
+    return (PPOOL_HEADER)((char *)Entry + Units * POOL_SMALLEST_BLOCK);
+}
+
+/* Where a block starts within its page, in units. */
+static inline ULONG ExpPageOffset(const POOL_HEADER *Entry)
+{
+    return BYTE_OFFSET(Entry) >> POOL_BLOCK_SHIFT;
+}
+
+static inline PPOOL_DESCRIPTOR ExpPoolDescriptor(POOL_TYPE BasePoolType)
+{
+    return BasePoolType == NonPagedPool ? &NonPagedPoolDescriptor : &PagedPoolDescriptor;
+}
+
+/*
+ * Small blocks (poolblk.c), for pool.c's paths. They take and release the
+ * pool's lock. regparm(3), as a call to a static function would be: every
+ * allocation and free on the free lists passes through them.
+ *
+ * A block of Units units for Tag from nonpaged or paged pool, or a
+ * cache-aligned one (Units plus slack), counted against Tag: the body, or
+ * NULL when the pool is exhausted. IRQL as the pool allows.
+ */
+__attribute__((regparm(3))) PVOID ExpAllocateNonPagedBlock(ULONG Units, ULONG Tag);
+__attribute__((regparm(3))) PVOID ExpAllocatePagedBlock(ULONG Units, ULONG Tag);
+__attribute__((regparm(3))) PVOID ExpAllocateAlignedBlock(POOL_TYPE BasePoolType, ULONG Units, ULONG Tag);
+/*
+ * Frees an allocated block of Units units whose type, index and tag the
+ * caller checked, to the free lists (checked against both neighbours,
+ * BAD_POOL_HEADER otherwise), and counts the free against Tag.
+ */
+__attribute__((regparm(3))) void ExpFreeNonPagedListBlock(PPOOL_HEADER Entry, ULONG Tag, ULONG Units);
+__attribute__((regparm(3))) void ExpFreePagedListBlock(PPOOL_HEADER Entry, ULONG Tag, ULONG Units);
+/* The same without counting: for a block the caller counts itself, or one leaving a lookaside list. */
+void ExpFreeSmallBlock(POOL_TYPE BasePoolType, PPOOL_HEADER Entry);
+/* BAD_POOL_HEADER (0x19) unless Entry's size agrees with its page and both neighbours' headers. */
+void ExpCheckBlockNeighbours(PPOOL_HEADER Entry);
+/* Phase 0: the descriptors and their locks. */
+void ExpInitializePoolDescriptors(void);
+
 /* Phase 0 (after MiInitializeCommitment): every pool structure; no locks taken. */
 void MiInitializePool(void);
 /* Phase 1: special pool (it needs system PTEs, which need locks), the pool's leak guard. */
@@ -695,9 +745,12 @@ _Static_assert(sizeof(POOL_TRACKER_TABLE) == 32, "a tag row is 32 bytes");
 /* One more row at the end: 'Ovfl', for tags that find the table full. */
 extern POOL_TRACKER_TABLE PoolTrackTable[POOL_TRACK_TABLE_SIZE + 1];
 
+/* A tag's home row: the top bits of a multiplicative hash (pool.c's fast paths compute it in assembly). */
+#define POOL_TAG_HASH_MULTIPLIER    0x9E3779B1u
+
 static inline ULONG ExpTagHash(ULONG Key)
 {
-    return (Key * 0x9E3779B1u) >> (32 - POOL_TRACK_TABLE_SHIFT);
+    return (Key * POOL_TAG_HASH_MULTIPLIER) >> (32 - POOL_TRACK_TABLE_SHIFT);
 }
 
 /* Key's row, found past its home slot or claimed now. */

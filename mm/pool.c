@@ -2,30 +2,14 @@
  * mm/pool.c — the executive pools: ExAllocatePoolWithTag and ExFreePoolWithTag.
  *
  * NT's kernel heap. A request of up to 4080 bytes (POOL_BUDDY_MAX) is a
- * small block cut out of a pool page: an 8-byte POOL_HEADER followed by the
- * caller's bytes, everything measured in 8-byte units. The headers chain
- * through the page — BlockSize leads to the next block, PreviousSize back
- * to the one before — so the blocks of a page always add up to exactly 512
- * units. Each pool (nonpaged, paged) has a POOL_DESCRIPTOR with a free list
- * per block size; a free block keeps its list links in its body.
- *
- * Allocating takes the first free block at least as large as the request
- * (mm386 keeps a bitmap of the non-empty lists, so that is one bit scan,
- * not a walk of 512 list heads), and splits it: a block that starts its
- * page gives its front, any other its back, and the remainder goes back on
- * its list. With no free block, a fresh page comes from poolpage.c.
- * Freeing marks the block free and merges it with a free neighbour on
- * either side, so two free blocks are never adjacent; when the merged block
- * is the whole page, the page goes back to poolpage.c. A leftover of one
- * unit (8 bytes, too small for list links) stays in the page unlisted until
- * a neighbour's free absorbs it.
- *
- * In front of the lists sit per-size lookaside lists (lookasid.c) for
- * blocks of up to 32 units: a free pushes the block there, an allocation of
- * that size pops it, and neither takes the pool's lock. Requests above 4080
- * bytes are big allocations: whole pages from poolpage.c, recorded with
- * their tag and size in the big-page table (pooltag.c). Every allocation
- * and free is counted against its tag (pooltag.c, poolmon's data).
+ * small block with an 8-byte POOL_HEADER, cut from a pool page (poolblk.c:
+ * the free lists, splitting and merging). In front of the lists sit
+ * per-size lookaside lists (lookasid.c) for blocks of up to 32 units: a
+ * free pushes the block there, an allocation of that size pops it, and
+ * neither takes the pool's lock. Requests above 4080 bytes are big
+ * allocations: whole pages from poolpage.c, recorded with their tag and
+ * size in the big-page table (pooltag.c). Every allocation and free is
+ * counted against its tag (pooltag.c, poolmon's data).
  *
  * Verification, always on: a free checks the block's size against its page
  * and the next block's header, and against both neighbours before it is
@@ -33,40 +17,22 @@
  * 0xC2 parameter 7; a block waiting in a lookaside list is marked so a
  * double free is seen there too), a wrong tag (0xC2, 0x0A), an address
  * outside every pool (0xC2, 0x40/0x42) and the wrong IRQL (0xC2, 0x08 on
- * allocation, 0x09 on free). Nonpaged pool is locked by a spin lock and
- * usable up to DISPATCH_LEVEL; paged pool by a fast mutex, at APC_LEVEL
- * at most, because its pages fault in on first touch.
+ * allocation, 0x09 on free). Nonpaged pool is usable up to DISPATCH_LEVEL,
+ * paged pool up to APC_LEVEL, because its pages fault in on first touch.
+ *
+ * The two entry points are written as a fast path per pool type (the type a
+ * constant in each copy, so list and counter addresses are fixed) that
+ * handles a plain small request — a lookaside hit or miss, a block from the
+ * lists — and leaves everything else, unchanged, to a slow path that checks
+ * again in full: AllocatePoolSlow (special pool, big pages, cache
+ * alignment, bad arguments) and FreePoolSlow (every verdict on a bad free).
+ * The lookaside part of each fast path is assembly; docs/POOL.md counts the
+ * instructions of each step.
  */
 #include "mi.h"
 
-POOL_DESCRIPTOR NonPagedPoolDescriptor, PagedPoolDescriptor;
-static KSPIN_LOCK ExpNonPagedPoolLock;
-static FAST_MUTEX ExpPagedPoolMutex;
-
-#define UNITS_PER_PAGE  (POOL_PAGE_SIZE >> POOL_BLOCK_SHIFT)
-/* Extra units a cache-aligned request needs so an aligned body fits somewhere in its block. */
-#define CACHE_ALIGN_UNITS ((POOL_CACHE_ALIGNMENT - POOL_SMALLEST_BLOCK) >> POOL_BLOCK_SHIFT)
-
-static inline PPOOL_HEADER BlockAt(PPOOL_HEADER Entry, LONG Units)
-{
-    return (PPOOL_HEADER)((char *)Entry + Units * POOL_SMALLEST_BLOCK);
-}
-
-/* Where a block starts within its page, in units. */
-static inline ULONG PageOffset(const POOL_HEADER *Entry)
-{
-    return BYTE_OFFSET(Entry) >> POOL_BLOCK_SHIFT;
-}
-
-static inline PLIST_ENTRY FreeLinks(PPOOL_HEADER Entry)
-{
-    return (PLIST_ENTRY)(Entry + 1);
-}
-
-static inline PPOOL_DESCRIPTOR DescriptorOf(POOL_TYPE BasePoolType)
-{
-    return BasePoolType == NonPagedPool ? &NonPagedPoolDescriptor : &PagedPoolDescriptor;
-}
+/* A lookaside-sized block whose header starts below this page offset ends inside its page. */
+#define LOOKASIDE_HEADER_LIMIT  (PAGE_SIZE - POOL_SMALL_LISTS * POOL_SMALLEST_BLOCK)
 
 static inline PGENERAL_LOOKASIDE SmallLookaside(POOL_TYPE BasePoolType, ULONG BlockSize)
 {
@@ -77,261 +43,6 @@ static inline PGENERAL_LOOKASIDE SmallLookaside(POOL_TYPE BasePoolType, ULONG Bl
 static inline KIRQL MaximumIrql(POOL_TYPE BasePoolType)
 {
     return BasePoolType == NonPagedPool ? DISPATCH_LEVEL : APC_LEVEL;
-}
-
-static inline KIRQL LockPool(PPOOL_DESCRIPTOR Descriptor)
-{
-    KIRQL OldIrql = PASSIVE_LEVEL;
-    if (Descriptor->PoolType == NonPagedPool)
-        KeAcquireSpinLock(&ExpNonPagedPoolLock, &OldIrql);
-    else
-        ExAcquireFastMutex(&ExpPagedPoolMutex);
-    return OldIrql;
-}
-
-static inline void UnlockPool(PPOOL_DESCRIPTOR Descriptor, KIRQL OldIrql)
-{
-    if (Descriptor->PoolType == NonPagedPool)
-        KeReleaseSpinLock(&ExpNonPagedPoolLock, OldIrql);
-    else
-        ExReleaseFastMutex(&ExpPagedPoolMutex);
-}
-
-/* Free lists. Only blocks of two units or more are listed. Pool locked. */
-static inline void InsertFreeBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry)
-{
-    ULONG n = Entry->BlockSize;
-    InsertHeadList(&Descriptor->ListHeads[n], FreeLinks(Entry));
-    Descriptor->ListsInUse[n / 32] |= 1u << (n % 32);
-}
-
-static inline void RemoveFreeBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry)
-{
-    PLIST_ENTRY Links = FreeLinks(Entry);
-    ULONG n = Entry->BlockSize;
-
-    if (Links->Flink->Blink != Links || Links->Blink->Flink != Links)
-        KeBugCheckEx(BAD_POOL_HEADER, 3, (ULONG_PTR)Links, (ULONG_PTR)Links->Flink->Blink,
-                     (ULONG_PTR)Links->Blink->Flink);
-    RemoveEntryList(Links);
-    if (IsListEmpty(&Descriptor->ListHeads[n]))
-        Descriptor->ListsInUse[n / 32] &= ~(1u << (n % 32));
-}
-
-/* The smallest non-empty list of blocks of at least Units units, or 0 if there is none. */
-static ULONG FindFreeList(PPOOL_DESCRIPTOR Descriptor, ULONG Units)
-{
-    ULONG Word = Units / 32;
-    ULONG Bits = Descriptor->ListsInUse[Word] & (0xFFFFFFFFu << (Units % 32));
-    while (Bits == 0) {
-        if (++Word == POOL_LIST_HEADS / 32)
-            return 0;
-        Bits = Descriptor->ListsInUse[Word];
-    }
-    return Word * 32 + __builtin_ctz(Bits);
-}
-
-static NORETURN __attribute__((noinline, cold)) void BadPoolHeader(ULONG Code, PVOID Entry, PVOID Other)
-{
-    KeBugCheckEx(BAD_POOL_HEADER, Code, (ULONG_PTR)Entry, 0, (ULONG_PTR)Other);
-}
-
-/*
- * Checks that Entry's size agrees with its page and its neighbours' headers.
- * Everything a merge or a split relies on is verified here, so a corrupt
- * header stops the machine instead of handing out overlapping blocks.
- */
-static inline __attribute__((always_inline)) void CheckBlockNeighbours(PPOOL_HEADER Entry)
-{
-    ULONG Offset = PageOffset(Entry);
-    ULONG Size = Entry->BlockSize;
-    ULONG Previous = Entry->PreviousSize;
-
-    if (Size == 0)
-        BadPoolHeader(8, NULL, Entry);
-    if (Offset + Size > UNITS_PER_PAGE)
-        BadPoolHeader(9, Entry, Entry);
-    if (Offset + Size < UNITS_PER_PAGE && BlockAt(Entry, Size)->PreviousSize != Size)
-        BadPoolHeader(5, Entry, BlockAt(Entry, Size));
-    if (Previous > Offset || (Previous == 0 && Offset != 0))
-        BadPoolHeader(6, Entry, Entry);
-    if (Previous && BlockAt(Entry, -(LONG)Previous)->BlockSize != Previous)
-        BadPoolHeader(5, BlockAt(Entry, -(LONG)Previous), Entry);
-}
-
-/*
- * Puts a block that has just become free (PoolType already POOL_FREE_BLOCK,
- * on no list, its header checked) back into its pool: merged with free
- * neighbours, listed, or its page returned when the merge covers the whole
- * page. A free neighbour whose header no longer fits its page was changed
- * after it was freed: BAD_POOL_HEADER 0x0D (the next block) or 0x0E (the
- * previous one). Pool locked.
- */
-static inline __attribute__((always_inline)) void ReleaseFreeBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry)
-{
-    ULONG Size = Entry->BlockSize;
-
-    if (PageOffset(Entry) + Size < UNITS_PER_PAGE) {
-        PPOOL_HEADER Next = BlockAt(Entry, Size);
-        if (Next->PoolType == POOL_FREE_BLOCK) {
-            if (PageOffset(Next) + Next->BlockSize > UNITS_PER_PAGE || Next->BlockSize == 0)
-                BadPoolHeader(0x0D, Next, Entry);
-            if (Next->BlockSize > 1)
-                RemoveFreeBlock(Descriptor, Next);
-            Size += Next->BlockSize;
-        }
-    }
-    if (Entry->PreviousSize) {
-        PPOOL_HEADER Previous = BlockAt(Entry, -(LONG)Entry->PreviousSize);
-        if (Previous->PoolType == POOL_FREE_BLOCK) {
-            if (Previous->PreviousSize > PageOffset(Previous))
-                BadPoolHeader(0x0E, Previous, Entry);
-            if (Previous->BlockSize > 1)
-                RemoveFreeBlock(Descriptor, Previous);
-            Size += Previous->BlockSize;
-            Entry = Previous;
-        }
-    }
-    if (Size == UNITS_PER_PAGE) {
-        Descriptor->TotalPages--;
-        MiFreePoolPages(Entry);
-        return;
-    }
-    Entry->BlockSize = Size;
-    if (PageOffset(Entry) + Size < UNITS_PER_PAGE)
-        BlockAt(Entry, Size)->PreviousSize = Size;
-    if (Size > 1)
-        InsertFreeBlock(Descriptor, Entry);
-}
-
-/*
- * Cuts Units off the free block Entry (on no list) and returns the allocated
- * part; the rest goes back on its list. Pool locked.
- */
-static PPOOL_HEADER SplitBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry, ULONG Units)
-{
-    ULONG Size = Entry->BlockSize;
-    ULONG RestUnits = Size - Units;
-    PPOOL_HEADER Allocated, Rest;
-
-    if (RestUnits == 0)
-        return Entry;
-    bool Last = PageOffset(Entry) + Size == UNITS_PER_PAGE;
-    PPOOL_HEADER Next = BlockAt(Entry, Size);
-    if (Entry->PreviousSize == 0) {
-        Allocated = Entry;
-        Rest = BlockAt(Entry, Units);
-        Rest->PreviousSize = Units;
-    } else {
-        Rest = Entry;
-        Allocated = BlockAt(Entry, RestUnits);
-        Allocated->PreviousSize = RestUnits;
-    }
-    Allocated->BlockSize = Units;
-    Rest->BlockSize = RestUnits;
-    Rest->PoolType = POOL_FREE_BLOCK;
-    Rest->PoolIndex = 0;
-    if (!Last)
-        Next->PreviousSize = Allocated == Entry ? RestUnits : Units;
-    if (RestUnits > 1)
-        InsertFreeBlock(Descriptor, Rest);
-    return Allocated;
-}
-
-/*
- * Moves the body of the allocated block Entry up to the next cache line,
- * freeing the units skipped in front and the units beyond Units at the end.
- * Returns the aligned block. Pool locked.
- */
-static PPOOL_HEADER AlignBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry, ULONG Units)
-{
-    ULONG Body = (ULONG)(Entry + 1);
-    ULONG Front = (ROUND_UP(Body, POOL_CACHE_ALIGNMENT) - Body) >> POOL_BLOCK_SHIFT;
-    ULONG Size = Entry->BlockSize;
-
-    if (Front) {
-        PPOOL_HEADER Aligned = BlockAt(Entry, Front);
-        *Aligned = *Entry;
-        Aligned->PreviousSize = Front;
-        Aligned->BlockSize = Size - Front;
-        if (PageOffset(Entry) + Size < UNITS_PER_PAGE)
-            BlockAt(Entry, Size)->PreviousSize = Size - Front;
-        Entry->BlockSize = Front;
-        Entry->PoolType = POOL_FREE_BLOCK;
-        ReleaseFreeBlock(Descriptor, Entry);
-        Entry = Aligned;
-        Size -= Front;
-    }
-    if (Size > Units) {
-        PPOOL_HEADER Tail = BlockAt(Entry, Units);
-        Tail->PreviousSize = Units;
-        Tail->BlockSize = Size - Units;
-        Tail->PoolType = POOL_FREE_BLOCK;
-        Tail->PoolIndex = 0;
-        if (PageOffset(Entry) + Size < UNITS_PER_PAGE)
-            BlockAt(Entry, Size)->PreviousSize = Size - Units;
-        Entry->BlockSize = Units;
-        ReleaseFreeBlock(Descriptor, Tail);
-    }
-    return Entry;
-}
-
-/* A small block of Units units from the free lists or a new page; NULL when the pool is exhausted. */
-static PPOOL_HEADER AllocateSmallBlock(PPOOL_DESCRIPTOR Descriptor, ULONG Units, ULONG Tag, bool CacheAligned)
-{
-    ULONG Needed = Units + (CacheAligned ? CACHE_ALIGN_UNITS : 0);
-    KIRQL OldIrql = LockPool(Descriptor);
-    PPOOL_HEADER Entry;
-    ULONG List = FindFreeList(Descriptor, Needed);
-
-    if (List) {
-        Entry = (PPOOL_HEADER)Descriptor->ListHeads[List].Flink - 1;
-        if (Entry->PoolType != POOL_FREE_BLOCK || Entry->BlockSize != List)
-            BadPoolHeader(0x0F, Entry, &Descriptor->ListHeads[List]);
-        RemoveFreeBlock(Descriptor, Entry);
-        Entry = SplitBlock(Descriptor, Entry, Needed);
-    } else {
-        Entry = MiAllocatePoolPages(Descriptor->PoolType, PAGE_SIZE);
-        if (!Entry) {
-            UnlockPool(Descriptor, OldIrql);
-            return NULL;
-        }
-        Descriptor->TotalPages++;
-        Entry->Ulong1 = 0;
-        Entry->BlockSize = Needed;
-        PPOOL_HEADER Rest = BlockAt(Entry, Needed);
-        Rest->Ulong1 = 0;
-        Rest->PreviousSize = Needed;
-        Rest->BlockSize = UNITS_PER_PAGE - Needed;
-        Rest->PoolTag = 0;
-        if (Rest->BlockSize > 1)
-            InsertFreeBlock(Descriptor, Rest);
-    }
-    Entry->PoolType = Descriptor->PoolType + 1;
-    Entry->PoolIndex = 0;
-    Entry->PoolTag = Tag;
-    if (CacheAligned)
-        Entry = AlignBlock(Descriptor, Entry, Units);
-    Descriptor->RunningAllocs++;
-    UnlockPool(Descriptor, OldIrql);
-    return Entry;
-}
-
-/* Returns an allocated (or lookaside-cached) small block to its pool's lists, checking its neighbours first. */
-static __attribute__((noinline)) void FreeSmallBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry)
-{
-    KIRQL OldIrql = LockPool(Descriptor);
-    CheckBlockNeighbours(Entry);
-    Descriptor->RunningDeAllocs++;
-    Entry->PoolType = POOL_FREE_BLOCK;
-    ReleaseFreeBlock(Descriptor, Entry);
-    UnlockPool(Descriptor, OldIrql);
-}
-
-void ExpFreeCachedPoolBlock(PPOOL_HEADER Entry)
-{
-    POOL_TYPE BasePoolType = (Entry->PoolType & ~POOL_IN_LOOKASIDE) - 1;
-    FreeSmallBlock(DescriptorOf(BasePoolType & BASE_POOL_TYPE_MASK), Entry);
 }
 
 /* Whole pages for a big request, entered in the big-page table and counted; NULL if either fails. */
@@ -346,7 +57,7 @@ static PVOID AllocateBigPages(POOL_TYPE BasePoolType, SIZE_T NumberOfBytes, ULON
         return NULL;
     }
     ExpInsertPoolTracker(Tag, Pages << PAGE_SHIFT, BasePoolType);
-    __atomic_fetch_add(&DescriptorOf(BasePoolType)->TotalBigPages, Pages, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&ExpPoolDescriptor(BasePoolType)->TotalBigPages, Pages, __ATOMIC_RELAXED);
     return Va;
 }
 
@@ -385,7 +96,7 @@ static void FreeBigPages(PVOID P, ULONG Tag)
     if (Freed != Pages)
         KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_BIG_PAGES_MISMATCH, (ULONG_PTR)P, Pages, Freed);
     ExpRemovePoolTracker(Key, Pages << PAGE_SHIFT, BasePoolType);
-    __atomic_fetch_sub(&DescriptorOf(BasePoolType)->TotalBigPages, Pages, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&ExpPoolDescriptor(BasePoolType)->TotalBigPages, Pages, __ATOMIC_RELAXED);
 }
 
 /*
@@ -401,13 +112,14 @@ static NORETURN __attribute__((noinline, cold)) void BadFreedHeader(POOL_TYPE Ba
     KeBugCheckEx(BAD_POOL_CALLER, 0x01, (ULONG_PTR)Entry, Entry->Ulong1, 0);
 }
 
+/* The header bits that say "allocated in pool BasePoolType", and the mask they are read with: type and index. */
+#define TYPE_AND_INDEX_MASK     ((POOL_HEADER){ .PoolIndex = 0x7F, .PoolType = 0x7F }.Ulong1)
+#define ALLOCATED_BITS(Base)    ((POOL_HEADER){ .PoolType = (Base) + 1 }.Ulong1)
+
 /* What every free checks first: the block is allocated, and allocated in this pool. */
 static inline void CheckFreedType(POOL_TYPE BasePoolType, PPOOL_HEADER Entry)
 {
-    /* The pool type and index compared in one go: a header with only those fields set, and a mask of them. */
-    const POOL_HEADER TypeAndIndex = { .PoolIndex = 0x7F, .PoolType = 0x7F };
-    const POOL_HEADER Allocated = { .PoolType = BasePoolType + 1 };
-    if (UNLIKELY((Entry->Ulong1 & TypeAndIndex.Ulong1) != Allocated.Ulong1))
+    if (UNLIKELY((Entry->Ulong1 & TYPE_AND_INDEX_MASK) != ALLOCATED_BITS(BasePoolType)))
         BadFreedHeader(BasePoolType, Entry);
 }
 
@@ -419,13 +131,17 @@ static inline void CheckFreedType(POOL_TYPE BasePoolType, PPOOL_HEADER Entry)
 static inline void CheckFreedSize(PPOOL_HEADER Entry)
 {
     ULONG Size = Entry->BlockSize;
-    ULONG End = PageOffset(Entry) + Size;
-    if (UNLIKELY(Size == 0 || End > UNITS_PER_PAGE ||
-                 (End < UNITS_PER_PAGE && BlockAt(Entry, Size)->PreviousSize != Size)))
-        CheckBlockNeighbours(Entry);
+    ULONG End = ExpPageOffset(Entry) + Size;
+    if (UNLIKELY(Size == 0 || End > POOL_UNITS_PER_PAGE ||
+                 (End < POOL_UNITS_PER_PAGE && ExpBlockAt(Entry, Size)->PreviousSize != Size)))
+        ExpCheckBlockNeighbours(Entry);
 }
 
-/* Everything but a lookaside hit: checks, special pool, big pages, the free lists. */
+/*
+ * Every request the fast path does not take: the argument checks and their
+ * bugchecks (Caller is the address 0x9B names), special pool, big pages,
+ * cache-aligned blocks.
+ */
 static __attribute__((noinline)) PVOID AllocatePoolSlow(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag,
                                                        PVOID Caller)
 {
@@ -447,40 +163,154 @@ static __attribute__((noinline)) PVOID AllocatePoolSlow(POOL_TYPE PoolType, SIZE
         if (Special)
             return Special;
     }
-    SIZE_T Limit = CacheAligned ? POOL_BUDDY_MAX - CACHE_ALIGN_UNITS * POOL_SMALLEST_BLOCK : POOL_BUDDY_MAX;
+    SIZE_T Limit = CacheAligned ? POOL_BUDDY_MAX - POOL_CACHE_ALIGN_UNITS * POOL_SMALLEST_BLOCK : POOL_BUDDY_MAX;
     if (NumberOfBytes > Limit)
         return AllocateBigPages(BasePoolType, NumberOfBytes, Tag);
 
     ULONG Units = (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) >> POOL_BLOCK_SHIFT;
-    PPOOL_HEADER Entry = AllocateSmallBlock(DescriptorOf(BasePoolType), Units, Tag, CacheAligned);
-    if (!Entry)
-        return NULL;
-    ExpInsertPoolTracker(Tag, Units << POOL_BLOCK_SHIFT, BasePoolType);
-    return Entry + 1;
+    if (CacheAligned)
+        return ExpAllocateAlignedBlock(BasePoolType, Units, Tag);
+    return BasePoolType == NonPagedPool ? ExpAllocateNonPagedBlock(Units, Tag) : ExpAllocatePagedBlock(Units, Tag);
+}
+
+/*
+ * A small request from PoolType's lookaside list, in C: what the assembly
+ * fast path below hands over when the tag is not in its home row of the
+ * tag table. Arguments already checked.
+ */
+static __attribute__((noinline)) PVOID AllocateFromLookaside(POOL_TYPE PoolType, ULONG Units, ULONG Tag)
+{
+    PGENERAL_LOOKASIDE Lookaside = SmallLookaside(PoolType, Units);
+    Lookaside->TotalAllocates++;
+    PSINGLE_LIST_ENTRY Body = InterlockedPopEntrySList(&Lookaside->ListHead);
+    if (Body == NULL) {
+        Lookaside->AllocateMisses++;
+        return PoolType == NonPagedPool ? ExpAllocateNonPagedBlock(Units, Tag) : ExpAllocatePagedBlock(Units, Tag);
+    }
+    PPOOL_HEADER Entry = (PPOOL_HEADER)Body - 1;
+    Entry->PoolType = PoolType + 1;         /* allocated again: POOL_IN_LOOKASIDE cleared */
+    Entry->PoolTag = Tag;
+    ExpInsertPoolTracker(Tag, Units << POOL_BLOCK_SHIFT, PoolType);
+    return Body;
+}
+
+/*
+ * The fast path of ExAllocatePoolWithTag for one pool type (a constant): a
+ * request of 1..4080 bytes with a tag that is neither 0 nor special pool's,
+ * at an IRQL the pool allows. Up to 248 bytes it pops the lookaside list of
+ * its size (NT's fast path: no lock); a miss, or a larger request, takes a
+ * block from the free lists. Everything else goes to AllocatePoolSlow.
+ *
+ * The lookaside hit is written in assembly, for the reason FreeToPool's
+ * is; each step is AllocateFromLookaside's C:
+ *
+ *   NumberOfBytes - 1 < 248, Tag != 0, Tag != MmSpecialPoolTag,
+ *   IRQL <= the pool's                 (else the C below decides)
+ *   tag's home row holds Tag           (else AllocateFromLookaside)
+ *   Bytes = (NumberOfBytes + 15) & ~7  (the block with its header; the list
+ *                                       of BlockSize units is at
+ *                                       Lists + (BlockSize - 1) * 64, that
+ *                                       is Lists - 64 + Bytes * 8)
+ *   TotalAllocates++, pop (lock cmpxchg8b); empty: a miss
+ *   PoolType = PoolType + 1 (the header's last byte: BlockSize is below
+ *   256, so its top bit is 0, and POOL_IN_LOOKASIDE is cleared), PoolTag
+ *   Allocs++, Bytes += Bytes           (interlocked)
+ *
+ * esi holds Bytes, edi the home row's offset, across the cmpxchg8b.
+ */
+static inline __attribute__((always_inline)) PVOID AllocateFromPool(POOL_TYPE PoolType,
+                                                                   const SIZE_T *NumberOfBytesArgument,
+                                                                   const ULONG *TagArgument)
+{
+    SIZE_T NumberOfBytes;
+    ULONG Tag;
+    PGENERAL_LOOKASIDE Lists = ExpSmallPoolLookasideLists[PoolType];
+    POOL_TRACKER_COUNTS *Counts = &PoolTrackTable[0].Pool[PoolType];
+    PVOID Body;
+
+    __asm__ goto("movl %[NumberOfBytes], %%esi\n\t"
+                 "decl %%esi\n\t"
+                 "cmpl %[SmallMaximum], %%esi\n\t"
+                 "jae %l[NotLookaside]\n\t"
+                 "movl %[Tag], %%edx\n\t"
+                 "testl %%edx, %%edx\n\t"
+                 "jz %l[NotLookaside]\n\t"
+                 "cmpl %[SpecialTag], %%edx\n\t"
+                 "je %l[NotLookaside]\n\t"
+                 "cmpb %[MaxIrql], %[Irql]\n\t"
+                 "ja %l[NotLookaside]\n\t"
+                 "imull %[HashMultiplier], %%edx, %%edi\n\t"
+                 "shrl %[HashShift], %%edi\n\t"
+                 "shll $5, %%edi\n\t"                           /* edi: the home row's offset */
+                 "cmpl %%edx, %c[Rows](%%edi)\n\t"
+                 "jne %l[NotHome]\n\t"
+                 "addl $16, %%esi\n\t"
+                 "andl $-8, %%esi\n\t"                          /* esi: Bytes */
+                 "incl %c[Lists]-64+%c[TotalAllocatesField](,%%esi,8)\n\t"
+                 "movl %c[Lists]-64(,%%esi,8), %%eax\n\t"
+                 "movl %c[Lists]-60(,%%esi,8), %%edx\n"
+                 "1:\t"
+                 "testl %%eax, %%eax\n\t"
+                 "jz %l[Miss]\n\t"
+                 "movl (%%eax), %%ebx\n\t"                        /* the new first: first->Next */
+                 "leal -1(%%edx), %%ecx\n\t"                      /* depth - 1, same sequence */
+                 "lock cmpxchg8b %c[Lists]-64(,%%esi,8)\n\t"
+                 "jnz 1b\n\t"
+                 "movb %[AllocatedByte], -5(%%eax)\n\t"
+                 "movl %[Tag], %%edx\n\t"
+                 "movl %%edx, -4(%%eax)\n\t"
+                 "lock incl %c[Allocs](%%edi)\n\t"
+                 "lock addl %%esi, %c[Bytes](%%edi)"
+                 : "=a"(Body)
+                 : [NumberOfBytes] "m"(*NumberOfBytesArgument), [Tag] "m"(*TagArgument), [Irql] "m"(KiCurrentIrql),
+                   [SpecialTag] "m"(MmSpecialPoolTag),
+                   [MaxIrql] "i"(MaximumIrql(PoolType)),
+                   [SmallMaximum] "i"(POOL_SMALL_LISTS * POOL_SMALLEST_BLOCK - POOL_OVERHEAD),
+                   [HashMultiplier] "i"(POOL_TAG_HASH_MULTIPLIER),
+                   [HashShift] "i"(32 - POOL_TRACK_TABLE_SHIFT),
+                   [Rows] "i"(&PoolTrackTable[0].Key),
+                   [Allocs] "i"(&Counts->Allocs), [Bytes] "i"(&Counts->Bytes),
+                   [Lists] "i"(Lists),
+                   [TotalAllocatesField] "i"(offsetof(GENERAL_LOOKASIDE, TotalAllocates)),
+                   [AllocatedByte] "i"((PoolType + 1) << 1)   /* PoolType is bits 1-7 of the header's last byte */
+                 : "ebx", "ecx", "edx", "esi", "edi", "memory", "cc"
+                 : NotLookaside, NotHome, Miss);
+    return Body;
+
+    /* The C below reads the arguments again, from where the caller put them. */
+Miss:
+    NumberOfBytes = *NumberOfBytesArgument;
+    Tag = *TagArgument;
+    {
+        ULONG Units = (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) >> POOL_BLOCK_SHIFT;
+        SmallLookaside(PoolType, Units)->AllocateMisses++;
+        return PoolType == NonPagedPool ? ExpAllocateNonPagedBlock(Units, Tag) : ExpAllocatePagedBlock(Units, Tag);
+    }
+NotHome:
+    NumberOfBytes = *NumberOfBytesArgument;
+    Tag = *TagArgument;
+    return AllocateFromLookaside(PoolType, (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) >> POOL_BLOCK_SHIFT,
+                                 Tag);
+NotLookaside:
+    /* Above 248 bytes, or something to look at more closely: a block from the free lists, or the slow path. */
+    NumberOfBytes = *NumberOfBytesArgument;
+    Tag = *TagArgument;
+    if (UNLIKELY(NumberOfBytes - 1 >= POOL_BUDDY_MAX || Tag == 0 || Tag == MmSpecialPoolTag ||
+                 KeGetCurrentIrql() > MaximumIrql(PoolType)))
+        return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, __builtin_return_address(0));
+    {
+        ULONG Units = (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) >> POOL_BLOCK_SHIFT;
+        return PoolType == NonPagedPool ? ExpAllocateNonPagedBlock(Units, Tag) : ExpAllocatePagedBlock(Units, Tag);
+    }
 }
 
 PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
 {
-    /*
-     * The fast path: a plain NonPagedPool (0) or PagedPool (1) request small
-     * enough for a lookaside list, at an IRQL the pool allows (DISPATCH_LEVEL
-     * is 2, APC_LEVEL 1: the pool type is exactly what it costs).
-     */
-    if (LIKELY(PoolType <= PagedPool && NumberOfBytes - 1 < POOL_SMALL_LISTS * POOL_SMALLEST_BLOCK - POOL_OVERHEAD &&
-               Tag != 0 && Tag != MmSpecialPoolTag && KeGetCurrentIrql() + PoolType <= DISPATCH_LEVEL)) {
-        ULONG BlockSize = (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) >> POOL_BLOCK_SHIFT;
-        PGENERAL_LOOKASIDE Lookaside = SmallLookaside(PoolType, BlockSize);
-        Lookaside->TotalAllocates++;
-        PSINGLE_LIST_ENTRY Body = InterlockedPopEntrySList(&Lookaside->ListHead);
-        if (Body) {
-            PPOOL_HEADER Entry = (PPOOL_HEADER)Body - 1;
-            Entry->PoolType = PoolType + 1;
-            Entry->PoolTag = Tag;
-            ExpInsertPoolTracker(Tag, BlockSize << POOL_BLOCK_SHIFT, PoolType);
-            return Body;
-        }
-        Lookaside->AllocateMisses++;
-    }
+    /* The assembly reads the arguments where the caller put them, so it is given their addresses. */
+    if (PoolType == NonPagedPool)
+        return AllocateFromPool(NonPagedPool, &NumberOfBytes, &Tag);
+    if (PoolType == PagedPool)
+        return AllocateFromPool(PagedPool, &NumberOfBytes, &Tag);
     return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, __builtin_return_address(0));
 }
 
@@ -500,7 +330,12 @@ static __attribute__((noinline)) void FreeNonSmallBlock(PVOID P, ULONG Tag)
         PoolOfAddress(P);
 }
 
-void ExFreePoolWithTag(PVOID P, ULONG Tag)
+/*
+ * Every free the fast path does not take, and every bad one: each check in
+ * full, in order, and the verdict on the first that fails; a good block
+ * then goes to its lookaside list or the free lists.
+ */
+static __attribute__((noinline)) void FreePoolSlow(PVOID P, ULONG Tag)
 {
     POOL_TYPE BasePoolType;
 
@@ -531,12 +366,129 @@ void ExFreePoolWithTag(PVOID P, ULONG Tag)
             return;
         }
         Lookaside->FreeMisses++;
-        FreeSmallBlock(DescriptorOf(BasePoolType), Entry);
+        ExpFreeSmallBlock(BasePoolType, Entry);
         return;
     }
-    /* FreeSmallBlock checks the header against both neighbours before anything is changed. */
-    FreeSmallBlock(DescriptorOf(BasePoolType), Entry);
+    /* ExpFreeSmallBlock checks the header against both neighbours before anything is changed. */
+    ExpFreeSmallBlock(BasePoolType, Entry);
     ExpRemovePoolTracker(BlockTag, BlockSize << POOL_BLOCK_SHIFT, BasePoolType);
+}
+
+/*
+ * The fast path of ExFreePoolWithTag for one pool type (a constant), P
+ * already known to lie in that pool. A block whose checks pass in the
+ * plainest way goes to its lookaside list; one larger than a lookaside
+ * list's, to the free lists (which check it against both neighbours);
+ * anything else, with nothing changed, to FreePoolSlow, which checks again
+ * in full and names what is wrong. ExFreePool (tag 0) takes the slow path,
+ * and so does a tag that is not in its home row of the tag table.
+ *
+ * The lookaside free is written in assembly, because it is most of what a
+ * pool allocation costs and the compiler spills registers around the
+ * cmpxchg8b it needs; each step is the C of FreePoolSlow's lookaside branch:
+ *
+ *   header in the first 3,840 bytes of P's page  (not page-aligned: not a
+ *                                                 big allocation; a block of
+ *                                                 up to 32 units ends inside
+ *                                                 the page, so its next
+ *                                                 header can be read)
+ *   IRQL <= the pool's                           (else 0xC2/0x09)
+ *   BlockSize | PoolType << 9 - ((PoolType + 1) << 9 | 1) < 32
+ *                                                (allocated in this pool,
+ *                                                 1..32 units: one compare)
+ *   PoolIndex == 0, PoolTag == Tag
+ *   next header's PreviousSize | PoolIndex << 9 == BlockSize
+ *   tag's home row holds Tag                     (the row is 32 bytes)
+ *   list depth < list Depth                      (the list is 64 bytes)
+ *   Frees++, Bytes -= BlockSize * 8              (interlocked)
+ *   TotalFrees++, PoolType |= POOL_IN_LOOKASIDE, push (lock cmpxchg8b)
+ *
+ * ebx holds P throughout: it is also the new first entry for cmpxchg8b.
+ */
+static inline __attribute__((always_inline)) void FreeToPool(POOL_TYPE PoolType, PVOID P, const ULONG *TagArgument)
+{
+    ULONG Tag;
+    PGENERAL_LOOKASIDE Lists = ExpSmallPoolLookasideLists[PoolType];
+    POOL_TRACKER_COUNTS *Counts = &PoolTrackTable[0].Pool[PoolType];
+
+    __asm__ goto("leal -8(%[P]), %%eax\n\t"
+                 "andl $0xfff, %%eax\n\t"
+                 "cmpl %[HeaderLimit], %%eax\n\t"
+                 "jae %l[Slow]\n\t"
+                 "cmpb %[MaxIrql], %[Irql]\n\t"
+                 "ja %l[Slow]\n\t"
+                 "movzwl -6(%[P]), %%esi\n\t"
+                 "subl %[SizeOneAllocated], %%esi\n\t"         /* esi: BlockSize - 1 */
+                 "cmpl %[SmallLists], %%esi\n\t"
+                 "jae %l[NotLookaside]\n\t"
+                 "testb $0xfe, -7(%[P])\n\t"
+                 "jnz %l[Slow]\n\t"
+                 "movl %[Tag], %%edx\n\t"
+                 "cmpl -4(%[P]), %%edx\n\t"
+                 "jne %l[Slow]\n\t"
+                 "leal 1(%%esi), %%eax\n\t"                     /* eax: BlockSize */
+                 "cmpw %%ax, (%[P],%%esi,8)\n\t"                 /* the next header, at Entry + BlockSize * 8 */
+                 "jne %l[Slow]\n\t"
+                 "imull %[HashMultiplier], %%edx, %%ecx\n\t"
+                 "shrl %[HashShift], %%ecx\n\t"
+                 "shll $5, %%ecx\n\t"                           /* ecx: the home row's offset */
+                 "cmpl %%edx, %c[Rows](%%ecx)\n\t"
+                 "jne %l[Slow]\n\t"
+                 "shll $6, %%esi\n\t"                           /* esi: the list's offset */
+                 "movl %c[Lists]+4(%%esi), %%edx\n\t"            /* depth | sequence << 16 */
+                 "cmpw %c[Lists]+%c[DepthField](%%esi), %%dx\n\t"
+                 "jae %l[Slow]\n\t"
+                 "lock incl %c[Frees](%%ecx)\n\t"
+                 "shll %[UnitShift], %%eax\n\t"
+                 "lock subl %%eax, %c[Bytes](%%ecx)\n\t"
+                 "incl %c[Lists]+%c[TotalFreesField](%%esi)\n\t"
+                 "orb %[InLookaside], -5(%[P])\n\t"              /* marked before the push, which hands the block on */
+                 "movl %c[Lists](%%esi), %%eax\n"
+                 "1:\t"
+                 "movl %%eax, (%[P])\n\t"                        /* P->Next = first */
+                 "leal 0x10001(%%edx), %%ecx\n\t"                /* depth + 1, sequence + 1 */
+                 "lock cmpxchg8b %c[Lists](%%esi)\n\t"
+                 "jnz 1b"
+                 :
+                 : [P] "b"(P), [Tag] "m"(*TagArgument), [Irql] "m"(KiCurrentIrql),
+                   [MaxIrql] "i"(MaximumIrql(PoolType)),
+                   [HeaderLimit] "i"(LOOKASIDE_HEADER_LIMIT),
+                   [SizeOneAllocated] "i"(((PoolType + 1) << POOL_TYPE_SHIFT) | 1),
+                   [SmallLists] "i"(POOL_SMALL_LISTS),
+                   [HashMultiplier] "i"(POOL_TAG_HASH_MULTIPLIER),
+                   [HashShift] "i"(32 - POOL_TRACK_TABLE_SHIFT),
+                   [Rows] "i"(&PoolTrackTable[0].Key),
+                   [Frees] "i"(&Counts->Frees), [Bytes] "i"(&Counts->Bytes),
+                   [UnitShift] "i"(POOL_BLOCK_SHIFT),
+                   [Lists] "i"(Lists),
+                   [DepthField] "i"(offsetof(GENERAL_LOOKASIDE, Depth)),
+                   [TotalFreesField] "i"(offsetof(GENERAL_LOOKASIDE, TotalFrees)),
+                   [InLookaside] "i"(POOL_IN_LOOKASIDE << 1)  /* PoolType is bits 1-7 of the header's last byte */
+                 : "eax", "ecx", "edx", "esi", "memory", "cc"
+                 : NotLookaside, Slow);
+    return;
+
+NotLookaside:
+    /* Larger than a lookaside list's block (or no block of this pool): the free lists, if the header checks out. */
+    Tag = *TagArgument;
+    {
+        PPOOL_HEADER Entry = (PPOOL_HEADER)P - 1;
+        if ((Entry->Ulong1 & TYPE_AND_INDEX_MASK) == ALLOCATED_BITS(PoolType) && Entry->PoolTag == Tag)
+            return PoolType == NonPagedPool ? ExpFreeNonPagedListBlock(Entry, Tag, Entry->BlockSize)
+                                            : ExpFreePagedListBlock(Entry, Tag, Entry->BlockSize);
+    }
+Slow:
+    FreePoolSlow(P, *TagArgument);
+}
+
+void ExFreePoolWithTag(PVOID P, ULONG Tag)
+{
+    /* The assembly reads the tag where the caller put it, so it is given its address. */
+    if (MiIsNonPagedPoolAddress(P))
+        return FreeToPool(NonPagedPool, P, &Tag);
+    if (MiIsPagedPoolAddress(P))
+        return FreeToPool(PagedPool, P, &Tag);
+    FreePoolSlow(P, Tag);
 }
 
 void ExFreePool(PVOID P)
@@ -562,70 +514,10 @@ SIZE_T ExQueryPoolBlockSize(PVOID PoolBlock, PBOOLEAN QuotaCharged)
     return ((SIZE_T)Entry->BlockSize << POOL_BLOCK_SHIFT) - POOL_OVERHEAD;
 }
 
-NTSTATUS ExpWalkPoolPage(PVOID Va, PPOOL_BLOCK_ROUTINE Routine, PVOID Context)
-{
-    POOL_BLOCK_INFORMATION Block = { 0 };
-    PVOID Start;
-    ULONG Key, Pages;
-
-    if (MiIsSpecialPoolAddress(Va))
-        return MiQuerySpecialPoolBlock(Va, &Block) ? (Routine(&Block, Context), STATUS_SUCCESS)
-                                                   : STATUS_INVALID_PARAMETER;
-    if (!MiIsNonPagedPoolAddress(Va) && !MiIsPagedPoolAddress(Va))
-        return STATUS_INVALID_PARAMETER;
-    Block.PoolType = MiIsPagedPoolAddress(Va) ? PagedPool : NonPagedPool;
-    if (ExpFindBigPages(Va, &Start, &Key, &Pages)) {
-        Block.Header = Start;
-        Block.Size = Pages << PAGE_SHIFT;
-        Block.Tag = Key;
-        Block.BigAllocation = TRUE;
-        Routine(&Block, Context);
-        return STATUS_SUCCESS;
-    }
-
-    /* A page of small blocks is a one-page allocation of its pool; the lock keeps it one while it is walked. */
-    PPOOL_DESCRIPTOR Descriptor = DescriptorOf(Block.PoolType);
-    KIRQL OldIrql = LockPool(Descriptor);
-    if (!MiIsSinglePagePoolAllocation(Va)) {
-        UnlockPool(Descriptor, OldIrql);
-        return STATUS_INVALID_PARAMETER;
-    }
-    NTSTATUS Status = STATUS_SUCCESS;
-    PPOOL_HEADER Entry = PAGE_ALIGN(Va);
-    ULONG Previous = 0;
-    for (ULONG Offset = 0; Offset < UNITS_PER_PAGE; Offset += Previous, Entry = BlockAt(Entry, Previous)) {
-        if (Entry->BlockSize == 0 || Offset + Entry->BlockSize > UNITS_PER_PAGE ||
-            Entry->PreviousSize != Previous) {
-            Status = STATUS_DATA_ERROR;
-            break;
-        }
-        Block.Header = Entry;
-        Block.Size = Entry->BlockSize << POOL_BLOCK_SHIFT;
-        Block.Tag = Entry->PoolTag;
-        Block.Free = Entry->PoolType == POOL_FREE_BLOCK;
-        Block.Cached = (Entry->PoolType & POOL_IN_LOOKASIDE) != 0;
-        Routine(&Block, Context);
-        Previous = Entry->BlockSize;
-    }
-    UnlockPool(Descriptor, OldIrql);
-    return Status;
-}
-
-static void InitializePoolDescriptor(PPOOL_DESCRIPTOR Descriptor, POOL_TYPE PoolType)
-{
-    memset(Descriptor, 0, sizeof(*Descriptor));
-    Descriptor->PoolType = PoolType;
-    for (ULONG i = 0; i < POOL_LIST_HEADS; i++)
-        InitializeListHead(&Descriptor->ListHeads[i]);
-}
-
 void MiInitializePool(void)
 {
     MiInitializePoolPages();
-    KeInitializeSpinLock(&ExpNonPagedPoolLock);
-    ExInitializeFastMutex(&ExpPagedPoolMutex);
-    InitializePoolDescriptor(&NonPagedPoolDescriptor, NonPagedPool);
-    InitializePoolDescriptor(&PagedPoolDescriptor, PagedPool);
+    ExpInitializePoolDescriptors();
     ExpInitializePoolLookasideLists();
     ExpInitializePoolTracking();
 }

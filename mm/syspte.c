@@ -25,7 +25,10 @@
  * runs of exactly that size, linked through their first PTEs, refilled 32
  * runs at a time by cutting one larger run from the free list (aligned, so
  * a run of 4 starts at a multiple of 4). Releases of those sizes go back to
- * the cache until it holds 64 runs.
+ * the cache until it holds 64 runs. The cache stacks are lock-free, as NT's
+ * per-size SLISTs are: a stack's head is its first run's index and a
+ * sequence number that every push changes, replaced together with one
+ * cmpxchg8b, so a reservation or release of a cached size takes no lock.
  *
  * The TLB rule. Releasing zeroes the PTEs but does not flush the TLB, which
  * may still translate the old addresses. So a released run is "waiting":
@@ -50,9 +53,13 @@
  *
  * MmTotalSystemPtes and MmTotalFreeSystemPtes count the pool; the PTEs in
  * use (their difference) are the test harness's leak guard. One spin lock,
- * MiSystemPteLock, guards it all; callers may be at DISPATCH_LEVEL. Growing
- * into the extension takes the page-table and PFN locks inside it, so those
- * come after it in the lock order.
+ * MiSystemPteLock, guards the free list, the waiting list and everything
+ * that refills, flushes or drains the caches; callers may be at
+ * DISPATCH_LEVEL. What the lock-free cache paths touch as well — the cache
+ * stacks, the map words, the free count — is changed only with interlocked
+ * instructions, by everyone. Growing into the extension takes the
+ * page-table and PFN locks inside it, so those come after it in the lock
+ * order.
  */
 #include <ktest.h>
 #include "mi.h"
@@ -89,19 +96,50 @@ typedef struct _MI_PTE_REGION {
     ULONG *Map;
 } MI_PTE_REGION;
 
-/* One cache: runs of one size, linked through their first PTEs by index. */
+/*
+ * A cache stack: runs of one size linked through their first PTEs by index
+ * (MMPTE_LIST NextEntry). The head — the first run's index and a sequence
+ * number — is replaced as one 8-byte value with lock cmpxchg8b; a push
+ * changes the sequence, so a pop that read a head which was popped and
+ * pushed back in between fails and retries (NT's SLIST, with indexes).
+ */
+typedef union ALIGNED(8) _MI_PTE_STACK {
+    ULONGLONG Value;
+    struct {
+        ULONG First;            /* index of the first run, MM_EMPTY_PTE_LIST if none */
+        ULONG Sequence;
+    };
+} MI_PTE_STACK;
+
+/* One cache: its two stacks, and the constants its fast paths need. */
 typedef struct _MI_PTE_BIN {
-    ULONG Usable;               /* first usable run, MM_EMPTY_PTE_LIST if none */
-    ULONG Waiting;              /* first run released since the last flush */
-    ULONG Held;                 /* runs on both stacks */
+    union {
+        MI_PTE_STACK UsableStack;
+        ULONG Usable;           /* the first usable run */
+    };
+    union {
+        MI_PTE_STACK WaitingStack;
+        ULONG Waiting;          /* the first run released since the last flush */
+    };
+    volatile LONG Held;         /* runs on both stacks (interlocked; a bound, not an exact count) */
+    ULONG Size;                 /* PTEs in each run: MiBinSize[] of this bin */
+    ULONG Mark;                 /* a run's map bits, start and end, for a run at slot 0 of a map word */
+    ULONG Span;                 /* every map bit a run covers, at slot 0 */
 } MI_PTE_BIN;
 
-ULONG MmTotalSystemPtes, MmTotalFreeSystemPtes;
+ULONG MmTotalSystemPtes, MmTotalFreeSystemPtes;   /* the free count changes only with interlocked additions */
 static MMPTE MmFirstFreeSystemPte;      /* NextEntry: the first free run */
 static MMPTE MiWaitingPtes;             /* NextEntry: the first waiting run of an uncached size */
 static ULONG MiWaitingListPtes;         /* PTEs on that list */
 static ULONG MiSystemPteFlushes, MiSystemPteFailures;
 static MI_PTE_BIN MiPteBins[MI_PTE_BINS];
+/* The cache a count of 1..16 PTEs is served from (NT's MmSysPteTables), by count: one load on the fast paths. */
+static MI_PTE_BIN *const MiBinForCount[MI_PTE_BIN_LIMIT + 1] = {
+    NULL, &MiPteBins[0], &MiPteBins[1], &MiPteBins[2], &MiPteBins[2],
+    &MiPteBins[3], &MiPteBins[3], &MiPteBins[3], &MiPteBins[3],
+    &MiPteBins[4], &MiPteBins[4], &MiPteBins[4], &MiPteBins[4],
+    &MiPteBins[4], &MiPteBins[4], &MiPteBins[4], &MiPteBins[4],
+};
 static KSPIN_LOCK MiSystemPteLock;
 
 static MI_PTE_REGION MiBaseRegion, MiExtraRegion;
@@ -122,6 +160,12 @@ static inline ULONG MiPteToIndex(const MMPTE *Pte)
 static inline void MiZeroPte(PMMPTE Pte)
 {
     MiWritePte(Pte, (MMPTE){ .u.Long = 0 });
+}
+
+/* Zeroes Count PTEs from Pte on: RtlFillMemoryUlong's rep stosl, inline for the release fast path. */
+static inline void MiZeroPtes(PMMPTE Pte, ULONG Count)
+{
+    __asm__ volatile("rep stosl" : "+D"(Pte), "+c"(Count) : "a"(0) : "memory");
 }
 
 /* Writes a list PTE: Link in NextEntry, OneEntry as given. */
@@ -170,20 +214,32 @@ static const ULONG MiBinSpan[MI_PTE_BINS] = {
     MI_MAP_SPAN(1), MI_MAP_SPAN(2), MI_MAP_SPAN(4), MI_MAP_SPAN(8), MI_MAP_SPAN(16),
 };
 
+/* Map words are shared with the lock-free cache paths: every change is interlocked. */
 static inline void MiMapSetStart(ULONG *Map, ULONG Pte)
 {
-    Map[Pte / MI_MAP_PTES_PER_WORD] |= 1u << (2 * (Pte % MI_MAP_PTES_PER_WORD));
+    __atomic_fetch_or(&Map[Pte / MI_MAP_PTES_PER_WORD], 1u << (2 * (Pte % MI_MAP_PTES_PER_WORD)),
+                      __ATOMIC_RELAXED);
 }
 
 static inline void MiMapSetEnd(ULONG *Map, ULONG Pte)
 {
-    Map[Pte / MI_MAP_PTES_PER_WORD] |= 2u << (2 * (Pte % MI_MAP_PTES_PER_WORD));
+    __atomic_fetch_or(&Map[Pte / MI_MAP_PTES_PER_WORD], 2u << (2 * (Pte % MI_MAP_PTES_PER_WORD)),
+                      __ATOMIC_RELAXED);
 }
 
-static inline void MiMapClear(ULONG *Map, ULONG First, ULONG Last)
+/*
+ * Clears the start bit of First and the end bit of Last. False, with
+ * nothing cleared, if First's start bit was already clear: another release
+ * of the same reservation got there first.
+ */
+static inline bool MiMapClear(ULONG *Map, ULONG First, ULONG Last)
 {
-    Map[First / MI_MAP_PTES_PER_WORD] &= ~(1u << (2 * (First % MI_MAP_PTES_PER_WORD)));
-    Map[Last / MI_MAP_PTES_PER_WORD] &= ~(2u << (2 * (Last % MI_MAP_PTES_PER_WORD)));
+    ULONG Start = 1u << (2 * (First % MI_MAP_PTES_PER_WORD));
+    if (!(__atomic_fetch_and(&Map[First / MI_MAP_PTES_PER_WORD], ~Start, __ATOMIC_RELAXED) & Start))
+        return false;
+    __atomic_fetch_and(&Map[Last / MI_MAP_PTES_PER_WORD], ~(2u << (2 * (Last % MI_MAP_PTES_PER_WORD))),
+                       __ATOMIC_RELAXED);
+    return true;
 }
 
 static inline bool MiMapIsStart(const ULONG *Map, ULONG Pte)
@@ -228,6 +284,99 @@ static inline MI_PTE_REGION *MiRegionOf(const MMPTE *Pte)
     if (Pte >= MiExtraRegion.First && Pte < MiExtraRegion.End)
         return &MiExtraRegion;
     return NULL;
+}
+
+/*
+ * The map word and shift of the PTE with index Index (VA >> 12), on the fast
+ * paths. Both regions start on a page-table boundary, so a PTE's slot in its
+ * word is its index modulo 16, and the base region starts at a constant.
+ */
+#define MI_BASE_FIRST_INDEX     (MM_LOWEST_NONPAGED_SYSTEM_START >> PAGE_SHIFT)
+static ULONG MiExtraFirstIndex;
+
+static inline ULONG *MiBaseMapWordOfIndex(ULONG Index)
+{
+    return &MiBaseMap[Index / MI_MAP_PTES_PER_WORD - MI_BASE_FIRST_INDEX / MI_MAP_PTES_PER_WORD];
+}
+
+static inline ULONG *MiMapWordOfIndex(ULONG Index)
+{
+    if (LIKELY(Index >= MI_BASE_FIRST_INDEX))
+        return MiBaseMapWordOfIndex(Index);
+    return &MiExtraMap[(Index - MiExtraFirstIndex) / MI_MAP_PTES_PER_WORD];
+}
+
+static inline ULONG MiMapShiftOfIndex(ULONG Index)
+{
+    return 2 * (Index % MI_MAP_PTES_PER_WORD);
+}
+
+/* ------------------------------------------------------------ cache stacks */
+
+/* Reads a stack head as two halves: a torn read only makes the exchange that follows fail. */
+static inline MI_PTE_STACK MiReadPteStack(const MI_PTE_STACK *Stack)
+{
+    const volatile ULONG *Half = (const volatile ULONG *)Stack;
+    return (MI_PTE_STACK){ .First = Half[0], .Sequence = Half[1] };
+}
+
+/*
+ * Pops the first run and returns its index, or MM_EMPTY_PTE_LIST. The
+ * run's link is read before the exchange; the run may meanwhile have been
+ * popped and mapped by someone else, but its PTE is always readable (the
+ * pool's page tables exist), and then the head has changed and the
+ * exchange fails. A link PTE is NextEntry << 12 (OneEntry and Valid 0).
+ */
+static inline ULONG MiPopPteStack(MI_PTE_STACK *Stack)
+{
+    MI_PTE_STACK Head = MiReadPteStack(Stack);
+    ULONG First = Head.First, Sequence = Head.Sequence, Next, Scratch;
+    __asm__ volatile("1:\n\t"
+                     "cmpl %[Empty], %%eax\n\t"
+                     "je 2f\n\t"
+                     "movl %c[PteBase](,%%eax,4), %%ebx\n\t"   /* the first run's link PTE */
+                     "shrl $12, %%ebx\n\t"                    /* its NextEntry: the new first */
+                     "movl %%edx, %%ecx\n\t"                  /* the same sequence */
+                     "lock cmpxchg8b %0\n\t"
+                     "jnz 1b\n"
+                     "2:"
+                     : "+m"(*Stack), "+a"(First), "+d"(Sequence), "=&b"(Next), "=&c"(Scratch)
+                     : [Empty] "i"(MM_EMPTY_PTE_LIST), [PteBase] "i"(PTE_BASE)
+                     : "memory", "cc");
+    return First;
+}
+
+/*
+ * Pushes the chain of runs First .. Last (each linked to the next through
+ * its first PTE; Last is the last run's first PTE): Last is linked to the
+ * old first run and First becomes the first, with a new sequence.
+ */
+static inline void MiPushPteChain(MI_PTE_STACK *Stack, ULONG First, PMMPTE Last)
+{
+    MI_PTE_STACK Head = MiReadPteStack(Stack);
+    ULONG OldFirst = Head.First, Sequence = Head.Sequence, Scratch;
+    __asm__ volatile("1:\n\t"
+                     "movl %%eax, %%ecx\n\t"
+                     "shll $12, %%ecx\n\t"
+                     "movl %%ecx, (%[Last])\n\t"             /* Last links to the old first */
+                     "leal 1(%%edx), %%ecx\n\t"               /* a new sequence */
+                     "lock cmpxchg8b %0\n\t"
+                     "jnz 1b"
+                     : "+m"(*Stack), "+a"(OldFirst), "+d"(Sequence), "=&c"(Scratch)
+                     : "b"(First), [Last] "r"(Last)
+                     : "memory", "cc");
+}
+
+/* Empties the stack and returns its former first run (the chain is the caller's now). */
+static inline ULONG MiTakePteStack(MI_PTE_STACK *Stack)
+{
+    MI_PTE_STACK Old, New;
+    do {
+        Old = MiReadPteStack(Stack);
+        New = (MI_PTE_STACK){ .First = MM_EMPTY_PTE_LIST, .Sequence = Old.Sequence };
+    } while (Old.First != MM_EMPTY_PTE_LIST &&
+             !__sync_bool_compare_and_swap((volatile ULONGLONG ALIGNED(8) *)&Stack->Value, Old.Value, New.Value));
+    return Old.First;
 }
 
 /* ---------------------------------------------------------------- free list */
@@ -308,27 +457,42 @@ static PMMPTE MiTakeFreeRun(ULONG Count, ULONG Align)
 /* ------------------------------------------------------ the flush and caches */
 
 /*
- * The one place waiting PTEs become usable: one whole-TLB flush, then every
- * cache's waiting runs join its usable ones and the waiting list merges into
- * the free list. Lock held.
+ * Makes the chain of runs starting at First (ending in MM_EMPTY_PTE_LIST)
+ * usable. A flush comes when a cache has run out of usable runs, so its
+ * stack is usually empty and the chain simply becomes the stack; otherwise
+ * it is walked to its last run and pushed in front. Lock held.
+ */
+static void MiAppendUsableRuns(MI_PTE_BIN *Bin, ULONG First)
+{
+    MI_PTE_STACK Old = MiReadPteStack(&Bin->UsableStack);
+    MI_PTE_STACK New = { .First = First, .Sequence = Old.Sequence + 1 };
+    if (Old.First == MM_EMPTY_PTE_LIST &&
+        __sync_bool_compare_and_swap((volatile ULONGLONG ALIGNED(8) *)&Bin->UsableStack.Value, Old.Value, New.Value))
+        return;
+    PMMPTE Last = MiIndexToPte(First);
+    while (Last->u.List.NextEntry != MM_EMPTY_PTE_LIST)
+        Last = MiIndexToPte(Last->u.List.NextEntry);
+    MiPushPteChain(&Bin->UsableStack, First, Last);
+}
+
+/*
+ * The one place waiting PTEs become usable: every cache's waiting runs are
+ * taken, the whole TLB is flushed, and then they join the cache's usable
+ * runs; the waiting list merges into the free list. A run released after
+ * its stack was taken stays waiting for the next flush. Lock held.
  */
 static void MiFlushWaitingPtes(void)
 {
+    ULONG Taken[MI_PTE_BINS];
+
+    for (ULONG i = 0; i < MI_PTE_BINS; i++)
+        Taken[i] = MiTakePteStack(&MiPteBins[i].WaitingStack);
     HalFlushTlb();
     MiSystemPteFlushes++;
 
     for (ULONG i = 0; i < MI_PTE_BINS; i++) {
-        MI_PTE_BIN *Bin = &MiPteBins[i];
-        if (Bin->Waiting == MM_EMPTY_PTE_LIST)
-            continue;
-        if (Bin->Usable != MM_EMPTY_PTE_LIST) {
-            PMMPTE Last = MiIndexToPte(Bin->Waiting);
-            while (Last->u.List.NextEntry != MM_EMPTY_PTE_LIST)
-                Last = MiIndexToPte(Last->u.List.NextEntry);
-            MiWriteListPte(Last, Bin->Usable, false);
-        }
-        Bin->Usable = Bin->Waiting;
-        Bin->Waiting = MM_EMPTY_PTE_LIST;
+        if (Taken[i] != MM_EMPTY_PTE_LIST)
+            MiAppendUsableRuns(&MiPteBins[i], Taken[i]);
     }
     while (MiWaitingPtes.u.List.NextEntry != MM_EMPTY_PTE_LIST) {
         PMMPTE Run = MiIndexToPte(MiWaitingPtes.u.List.NextEntry);
@@ -365,12 +529,13 @@ static void MiDrainCaches(void)
         MiFlushWaitingPtes();
     for (ULONG i = 0; i < MI_PTE_BINS; i++) {
         MI_PTE_BIN *Bin = &MiPteBins[i];
-        while (Bin->Usable != MM_EMPTY_PTE_LIST) {
-            PMMPTE Run = MiIndexToPte(Bin->Usable);
-            Bin->Usable = Run->u.List.NextEntry;
-            MiInsertFreeRun(Run, MiBinSize[i]);
+        LONG Drained = 0;
+        for (ULONG Next = MiTakePteStack(&Bin->UsableStack); Next != MM_EMPTY_PTE_LIST; Drained++) {
+            PMMPTE Run = MiIndexToPte(Next);
+            Next = Run->u.List.NextEntry;
+            MiInsertFreeRun(Run, Bin->Size);
         }
-        Bin->Held = 0;
+        __atomic_fetch_sub(&Bin->Held, Drained, __ATOMIC_RELAXED);
     }
 }
 
@@ -390,7 +555,7 @@ static bool MiExtendSystemPtes(void)
     ULONG Count = MIN((ULONG)PTE_PER_PAGE, (ULONG)(Region->Limit - First));
     Region->End += Count;
     MmTotalSystemPtes += Count;
-    MmTotalFreeSystemPtes += Count;
+    __atomic_fetch_add(&MmTotalFreeSystemPtes, Count, __ATOMIC_RELAXED);
     MiInsertFreeRun(First, Count);
     return true;
 }
@@ -442,13 +607,11 @@ static void MiRefillBin(ULONG BinIndex)
         if (!Chunk)
             return;
     }
-    /* Pushed from the top down, so the lowest run is handed out first. */
-    for (ULONG i = Runs; i-- > 0;) {
-        PMMPTE Run = Chunk + i * Size;
-        MiWriteListPte(Run, Bin->Usable, false);
-        Bin->Usable = MiPteToIndex(Run);
-    }
-    Bin->Held += Runs;
+    /* Linked in address order and pushed as one chain, so the lowest run is handed out first. */
+    for (ULONG i = 0; i + 1 < Runs; i++)
+        MiWriteListPte(Chunk + i * Size, MiPteToIndex(Chunk + (i + 1) * Size), false);
+    MiPushPteChain(&Bin->UsableStack, MiPteToIndex(Chunk), Chunk + (Runs - 1) * Size);
+    __atomic_fetch_add(&Bin->Held, Runs, __ATOMIC_RELAXED);
 }
 
 /*
@@ -463,11 +626,11 @@ static PMMPTE __attribute__((noinline)) MiPopEmptyBin(ULONG BinIndex)
         MiFlushWaitingPtes();
     else
         MiRefillBin(BinIndex);
-    if (Bin->Usable == MM_EMPTY_PTE_LIST)
+    ULONG Index = MiPopPteStack(&Bin->UsableStack);
+    if (Index == MM_EMPTY_PTE_LIST)
         return NULL;
-    PMMPTE Run = MiIndexToPte(Bin->Usable);
-    Bin->Usable = Run->u.List.NextEntry;
-    Bin->Held--;
+    __atomic_fetch_sub(&Bin->Held, 1, __ATOMIC_RELAXED);
+    PMMPTE Run = MiIndexToPte(Index);
     MiZeroPte(Run);
     return Run;
 }
@@ -499,41 +662,43 @@ static PMMPTE __attribute__((noinline)) MiReserveSlow(ULONG NumberOfPtes)
     ULONG First = (ULONG)(Pte - Region->First);
     MiMapSetStart(Region->Map, First);
     MiMapSetEnd(Region->Map, First + Size - 1);
-    MmTotalFreeSystemPtes -= Size;
+    __atomic_fetch_sub(&MmTotalFreeSystemPtes, Size, __ATOMIC_RELAXED);
+    return Pte;
+}
+
+/* MiReserveSlow under the lock. */
+static __attribute__((noinline)) PMMPTE MiReserveLocked(ULONG NumberOfPtes)
+{
+    KIRQL OldIrql;
+    KeAcquireSpinLock(&MiSystemPteLock, &OldIrql);
+    PMMPTE Pte = MiReserveSlow(NumberOfPtes);
+    KeReleaseSpinLock(&MiSystemPteLock, OldIrql);
     return Pte;
 }
 
 /*
- * The common case inline: a cached size whose cache has a usable run. The
- * run is aligned to its size, so its map bits share one word.
+ * The common case, lock-free: a cached size whose cache has a usable run,
+ * popped off its stack. The run is aligned to its size, so its map bits
+ * share one word, set with one interlocked or. Anything else — and a call
+ * above DISPATCH_LEVEL, which the lock's raise then refuses as it always
+ * has — takes the lock and MiReserveSlow.
  */
 PMMPTE MiReserveSystemPtes(ULONG NumberOfPtes, MMSYSTEM_PTE_POOL_TYPE SystemPtePoolType)
 {
-    KIRQL OldIrql;
-    PMMPTE Pte;
-
     ASSERT(SystemPtePoolType == SystemPteSpace);
-    KeAcquireSpinLock(&MiSystemPteLock, &OldIrql);
-    if (LIKELY(NumberOfPtes - 1 < MI_PTE_BIN_LIMIT)) {
-        ULONG BinIndex = MiBinOfCount[NumberOfPtes];
-        MI_PTE_BIN *Bin = &MiPteBins[BinIndex];
-        if (LIKELY(Bin->Usable != MM_EMPTY_PTE_LIST)) {
-            Pte = MiIndexToPte(Bin->Usable);
-            Bin->Usable = Pte->u.List.NextEntry;
-            Bin->Held--;
+    if (LIKELY(NumberOfPtes - 1 < MI_PTE_BIN_LIMIT && KeGetCurrentIrql() <= DISPATCH_LEVEL)) {
+        MI_PTE_BIN *Bin = MiBinForCount[NumberOfPtes];
+        ULONG Index = MiPopPteStack(&Bin->UsableStack);
+        if (LIKELY(Index != MM_EMPTY_PTE_LIST)) {
+            PMMPTE Pte = MiIndexToPte(Index);
             MiZeroPte(Pte);
-            MI_PTE_REGION *Region = Pte >= MiBaseRegion.First ? &MiBaseRegion : &MiExtraRegion;
-            ULONG First = (ULONG)(Pte - Region->First);
-            Region->Map[First / MI_MAP_PTES_PER_WORD] |=
-                MiBinMark[BinIndex] << (2 * (First % MI_MAP_PTES_PER_WORD));
-            MmTotalFreeSystemPtes -= MiBinSize[BinIndex];
-            KeReleaseSpinLock(&MiSystemPteLock, OldIrql);
+            __atomic_fetch_sub(&Bin->Held, 1, __ATOMIC_RELAXED);
+            __atomic_fetch_or(MiMapWordOfIndex(Index), Bin->Mark << MiMapShiftOfIndex(Index), __ATOMIC_RELAXED);
+            __atomic_fetch_sub(&MmTotalFreeSystemPtes, Bin->Size, __ATOMIC_RELAXED);
             return Pte;
         }
     }
-    Pte = MiReserveSlow(NumberOfPtes);
-    KeReleaseSpinLock(&MiSystemPteLock, OldIrql);
-    return Pte;
+    return MiReserveLocked(NumberOfPtes);
 }
 
 /* A release that is not exactly one reservation: SYSTEM_PTE_MISUSE with what is wrong. Lock held. */
@@ -563,12 +728,11 @@ static inline void MiQueueReleasedRun(PMMPTE Run, ULONG Size, MI_PTE_BIN *Bin)
 {
     if (Size > 1)                           /* the first PTE is rewritten below either way */
         RtlFillMemoryUlong(Run + 1, (Size - 1) * sizeof(MMPTE), 0);
-    MmTotalFreeSystemPtes += Size;
+    __atomic_fetch_add(&MmTotalFreeSystemPtes, Size, __ATOMIC_RELAXED);
 
     if (LIKELY(Bin != NULL && Bin->Held < MI_PTE_BIN_MAXIMUM)) {
-        MiWriteListPte(Run, Bin->Waiting, false);
-        Bin->Waiting = MiPteToIndex(Run);
-        Bin->Held++;
+        MiPushPteChain(&Bin->WaitingStack, MiPteToIndex(Run), Run);
+        __atomic_fetch_add(&Bin->Held, 1, __ATOMIC_RELAXED);
         return;
     }
     MiWriteRun(Run, Size, MiWaitingPtes.u.List.NextEntry);
@@ -593,42 +757,59 @@ static void __attribute__((noinline)) MiReleaseAnyRun(PMMPTE StartingPte, ULONG 
     if (!MiMapIsStart(Region->Map, First) ||
         MiMapFindNext(Region->Map, MI_MAP_END_BITS, First, (ULONG)(Region->End - Region->First)) != Last)
         MiBadRelease(StartingPte, NumberOfPtes);
-    MiMapClear(Region->Map, First, Last);
+    if (!MiMapClear(Region->Map, First, Last))
+        MiBadRelease(StartingPte, NumberOfPtes);
     MiQueueReleasedRun(StartingPte, Size,
                        Size <= MI_PTE_BIN_LIMIT ? &MiPteBins[MiBinOfCount[Size]] : NULL);
 }
 
+/* MiReleaseAnyRun under the lock. */
+static __attribute__((noinline)) void MiReleaseLocked(PMMPTE StartingPte, ULONG NumberOfPtes)
+{
+    KIRQL OldIrql;
+    KeAcquireSpinLock(&MiSystemPteLock, &OldIrql);
+    MiReleaseAnyRun(StartingPte, NumberOfPtes);
+    KeReleaseSpinLock(&MiSystemPteLock, OldIrql);
+}
+
 /*
- * The common case, inline: a cached size in the base region whose map bits
- * share one word, so one masked compare checks the start bit, the end bit
- * and that nothing in between is marked. Anything else, good or bad, goes
- * through MiReleaseAnyRun.
+ * The common case, lock-free: a cached size in the base region whose map
+ * bits share one word. One interlocked compare-exchange on that word checks
+ * the start bit, the end bit and that nothing in between is marked, and
+ * clears the two bits; the run is zeroed and pushed onto its cache's
+ * waiting stack. Anything else, good or bad — and a call above
+ * DISPATCH_LEVEL — takes the lock and MiReleaseAnyRun, which names any
+ * misuse.
  */
 void MiReleaseSystemPtes(PMMPTE StartingPte, ULONG NumberOfPtes, MMSYSTEM_PTE_POOL_TYPE SystemPtePoolType)
 {
-    KIRQL OldIrql;
-
     ASSERT(SystemPtePoolType == SystemPteSpace);
-    KeAcquireSpinLock(&MiSystemPteLock, &OldIrql);
     if (LIKELY(StartingPte >= MiBaseRegion.First && StartingPte < MiBaseRegion.End &&
-               NumberOfPtes - 1 < MI_PTE_BIN_LIMIT)) {
-        ULONG BinIndex = MiBinOfCount[NumberOfPtes];
-        ULONG Size = MiBinSize[BinIndex];
-        ULONG First = (ULONG)(StartingPte - MiBaseRegion.First);
-        ULONG Slot = First % MI_MAP_PTES_PER_WORD;
-        if (LIKELY(Slot + Size <= MI_MAP_PTES_PER_WORD)) {
-            ULONG *Word = &MiBaseMap[First / MI_MAP_PTES_PER_WORD];
-            ULONG Mark = MiBinMark[BinIndex] << (2 * Slot);
-            if (LIKELY((*Word & (MiBinSpan[BinIndex] << (2 * Slot))) == Mark)) {
-                *Word ^= Mark;
-                MiQueueReleasedRun(StartingPte, Size, &MiPteBins[BinIndex]);
-                KeReleaseSpinLock(&MiSystemPteLock, OldIrql);
-                return;
-            }
+               NumberOfPtes - 1 < MI_PTE_BIN_LIMIT && KeGetCurrentIrql() <= DISPATCH_LEVEL)) {
+        MI_PTE_BIN *Bin = MiBinForCount[NumberOfPtes];
+        ULONG Index = MiPteToIndex(StartingPte);
+        ULONG Shift = MiMapShiftOfIndex(Index);
+        ULONG *Word = MiBaseMapWordOfIndex(Index);
+        ULONG Bits = *Word;
+        /*
+         * The word shifted down to the run's slot must show exactly the
+         * run's start and end bits over its span; a run that would not fit
+         * the word cannot (its end bit is shifted out). The exchange clears
+         * both only if nobody changed the word meanwhile; if somebody did,
+         * the locked path decides.
+         */
+        if (LIKELY(((Bits >> Shift) & Bin->Span) == Bin->Mark && Bin->Held < MI_PTE_BIN_MAXIMUM &&
+                   __sync_bool_compare_and_swap(Word, Bits, Bits ^ (Bin->Mark << Shift)))) {
+            ULONG Size = Bin->Size;
+            if (Size > 1)                       /* the first PTE becomes the stack link */
+                MiZeroPtes(StartingPte + 1, Size - 1);
+            MiPushPteChain(&Bin->WaitingStack, Index, StartingPte);
+            __atomic_fetch_add(&Bin->Held, 1, __ATOMIC_RELAXED);
+            __atomic_fetch_add(&MmTotalFreeSystemPtes, Size, __ATOMIC_RELAXED);
+            return;
         }
     }
-    MiReleaseAnyRun(StartingPte, NumberOfPtes);
-    KeReleaseSpinLock(&MiSystemPteLock, OldIrql);
+    MiReleaseLocked(StartingPte, NumberOfPtes);
 }
 
 ULONG MiQuerySystemPteAllocation(PMMPTE Pte, PMMPTE *Start)
@@ -675,8 +856,14 @@ void MiInitializeSystemPtes(void)
 
     MmFirstFreeSystemPte.u.List.NextEntry = MM_EMPTY_PTE_LIST;
     MiWaitingPtes.u.List.NextEntry = MM_EMPTY_PTE_LIST;
-    for (ULONG i = 0; i < MI_PTE_BINS; i++)
-        MiPteBins[i] = (MI_PTE_BIN){ MM_EMPTY_PTE_LIST, MM_EMPTY_PTE_LIST, 0 };
+    MiExtraFirstIndex = MiPteToIndex(Extra);
+    ASSERT(MiBaseRegion.First == MiIndexToPte(MI_BASE_FIRST_INDEX));
+    for (ULONG i = 0; i < MI_PTE_BINS; i++) {
+        MiPteBins[i] = (MI_PTE_BIN){
+            .UsableStack = { .First = MM_EMPTY_PTE_LIST }, .WaitingStack = { .First = MM_EMPTY_PTE_LIST },
+            .Size = MiBinSize[i], .Mark = MiBinMark[i], .Span = MiBinSpan[i],
+        };
+    }
     MmTotalSystemPtes = MmTotalFreeSystemPtes = MmNumberOfSystemPtes;
     MiInsertFreeRun(MiBaseRegion.First, MmNumberOfSystemPtes);
 }

@@ -347,6 +347,40 @@ KTEST(pool, pool_lookaside_hits_and_respects_depth)
     }
 }
 
+/*
+ * Two tags with the same home row in the tag table: whichever is not in its
+ * home row is found by the slower paths (the fast paths check the home row
+ * only), and both still hit their lookaside list and count every
+ * allocation and free. Breaks if a tag away from its home row loses counts
+ * or bypasses the lookaside lists.
+ */
+KTEST(pool, tags_sharing_a_home_row_are_counted_and_cached)
+{
+    const ULONG Tags[] = { MAKE_TAG('H', 'o', 'm', '1'), MAKE_TAG('H', 'o', 'W', '6') };
+    ASSERT_EQ(ExpTagHash(Tags[0]), ExpTagHash(Tags[1]));
+
+    for (ULONG Type = NonPagedPool; Type <= PagedPool; Type++) {
+        for (ULONG i = 0; i < ARRAY_SIZE(Tags); i++) {
+            ExpDrainPoolLookasideLists();
+            PGENERAL_LOOKASIDE List = &ExpSmallPoolLookasideLists[Type][(64 + 8) / 8 - 1];
+            PVOID First = ExAllocatePoolWithTag(Type, 64, Tags[i]);
+            ASSERT_NOT_NULL(First);
+            ExFreePoolWithTag(First, Tags[i]);
+            EXPECT_EQ(ExQueryDepthSList(&List->ListHead), 1);
+            ULONG Misses = List->AllocateMisses, Allocates = List->TotalAllocates;
+            PVOID Again = ExAllocatePoolWithTag(Type, 64, Tags[i]);
+            EXPECT_EQ(Again, First);
+            EXPECT_EQ(List->TotalAllocates, Allocates + 1);
+            EXPECT_EQ(List->AllocateMisses, Misses);
+            EXPECT_EQ(TagLive(Tags[i], Type), 1);
+            EXPECT_EQ(TestTagBytes(Tags[i], Type), 64 + 8);
+            ExFreePoolWithTag(Again, Tags[i]);
+            EXPECT_EQ(TagLive(Tags[i], Type), 0);
+            EXPECT_EQ(TestTagBytes(Tags[i], Type), 0);
+        }
+    }
+}
+
 static ULONG CountingFrees;
 
 static void CountingFree(PVOID Buffer)
