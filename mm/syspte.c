@@ -61,78 +61,20 @@
  * page-table and PFN locks inside it, so those come after it in the lock
  * order.
  */
-#include <ktest.h>
 #include "mi.h"
-
-#define MI_PTE_BINS             5       /* cached sizes 1, 2, 4, 8, 16 */
-#define MI_PTE_BIN_LIMIT        16      /* the largest cached size (NT's MM_PTE_TABLE_LIMIT) */
-#define MI_PTE_BIN_REFILL       32      /* runs cut from the free list at once */
-#define MI_PTE_BIN_MAXIMUM      64      /* runs a cache keeps (usable + waiting) */
-#define MI_WAITING_PTE_LIMIT    1024    /* waiting-list PTEs that force a flush */
-
-/* Map capacity: NT's largest base pool, and 1 GB of extension (more than any split leaves). */
-#define MI_MAXIMUM_BASE_SYSTEM_PTES     16384
-#define MI_MAXIMUM_EXTRA_SYSTEM_PTES    ((PTE_BASE - MM_SYSTEM_RANGE_START_2GB) >> PAGE_SHIFT)
-#define MI_NO_BIT                       0xFFFFFFFF
+#include "syspte.h"
 
 static const UCHAR MiBinOfCount[MI_PTE_BIN_LIMIT + 1] = {
     0, 0, 1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4,
 };
-static const ULONG MiBinSize[MI_PTE_BINS] = { 1, 2, 4, 8, 16 };
-
-/*
- * The reservation map: bit 2i of word w marks PTE 16w + i as the first of
- * a reservation, bit 2i + 1 as the last (a one-PTE reservation has both).
- */
-#define MI_MAP_PTES_PER_WORD    16
-#define MI_MAP_START_BITS       0x55555555u
-#define MI_MAP_END_BITS         0xAAAAAAAAu
-
-/* A stretch of system PTEs in the pool, with its reservation map. */
-typedef struct _MI_PTE_REGION {
-    PMMPTE First;
-    PMMPTE End;                 /* one past the last PTE in the pool (the extension grows it) */
-    PMMPTE Limit;               /* one past the last PTE the region may ever hold */
-    ULONG *Map;
-} MI_PTE_REGION;
-
-/*
- * A cache stack: runs of one size linked through their first PTEs by index
- * (MMPTE_LIST NextEntry). The head — the first run's index and a sequence
- * number — is replaced as one 8-byte value with lock cmpxchg8b; a push
- * changes the sequence, so a pop that read a head which was popped and
- * pushed back in between fails and retries (NT's SLIST, with indexes).
- */
-typedef union ALIGNED(8) _MI_PTE_STACK {
-    ULONGLONG Value;
-    struct {
-        ULONG First;            /* index of the first run, MM_EMPTY_PTE_LIST if none */
-        ULONG Sequence;
-    };
-} MI_PTE_STACK;
-
-/* One cache: its two stacks, and the constants its fast paths need. */
-typedef struct _MI_PTE_BIN {
-    union {
-        MI_PTE_STACK UsableStack;
-        ULONG Usable;           /* the first usable run */
-    };
-    union {
-        MI_PTE_STACK WaitingStack;
-        ULONG Waiting;          /* the first run released since the last flush */
-    };
-    volatile LONG Held;         /* runs on both stacks (interlocked; a bound, not an exact count) */
-    ULONG Size;                 /* PTEs in each run: MiBinSize[] of this bin */
-    ULONG Mark;                 /* a run's map bits, start and end, for a run at slot 0 of a map word */
-    ULONG Span;                 /* every map bit a run covers, at slot 0 */
-} MI_PTE_BIN;
+const ULONG MiBinSize[MI_PTE_BINS] = { 1, 2, 4, 8, 16 };
 
 ULONG MmTotalSystemPtes, MmTotalFreeSystemPtes;   /* the free count changes only with interlocked additions */
-static MMPTE MmFirstFreeSystemPte;      /* NextEntry: the first free run */
-static MMPTE MiWaitingPtes;             /* NextEntry: the first waiting run of an uncached size */
-static ULONG MiWaitingListPtes;         /* PTEs on that list */
-static ULONG MiSystemPteFlushes, MiSystemPteFailures;
-static MI_PTE_BIN MiPteBins[MI_PTE_BINS];
+MMPTE MmFirstFreeSystemPte;      /* NextEntry: the first free run */
+MMPTE MiWaitingPtes;             /* NextEntry: the first waiting run of an uncached size */
+ULONG MiWaitingListPtes;         /* PTEs on that list */
+ULONG MiSystemPteFlushes, MiSystemPteFailures;
+MI_PTE_BIN MiPteBins[MI_PTE_BINS];
 /* The cache a count of 1..16 PTEs is served from (NT's MmSysPteTables), by count: one load on the fast paths. */
 static MI_PTE_BIN *const MiBinForCount[MI_PTE_BIN_LIMIT + 1] = {
     NULL, &MiPteBins[0], &MiPteBins[1], &MiPteBins[2], &MiPteBins[2],
@@ -140,22 +82,11 @@ static MI_PTE_BIN *const MiBinForCount[MI_PTE_BIN_LIMIT + 1] = {
     &MiPteBins[4], &MiPteBins[4], &MiPteBins[4], &MiPteBins[4],
     &MiPteBins[4], &MiPteBins[4], &MiPteBins[4], &MiPteBins[4],
 };
-static KSPIN_LOCK MiSystemPteLock;
+KSPIN_LOCK MiSystemPteLock;
 
-static MI_PTE_REGION MiBaseRegion, MiExtraRegion;
+MI_PTE_REGION MiBaseRegion, MiExtraRegion;
 static ULONG MiBaseMap[MI_MAXIMUM_BASE_SYSTEM_PTES / MI_MAP_PTES_PER_WORD];
 static ULONG MiExtraMap[MI_MAXIMUM_EXTRA_SYSTEM_PTES / MI_MAP_PTES_PER_WORD];
-
-/* A list link is a PTE's index: its VA >> 12 (NT's offset from MmSystemPteBase). */
-static inline PMMPTE MiIndexToPte(ULONG Index)
-{
-    return (PMMPTE)PTE_BASE + Index;
-}
-
-static inline ULONG MiPteToIndex(const MMPTE *Pte)
-{
-    return (ULONG)(Pte - (PMMPTE)PTE_BASE);
-}
 
 static inline void MiZeroPte(PMMPTE Pte)
 {
@@ -175,11 +106,6 @@ static inline void MiWriteListPte(PMMPTE Pte, ULONG Link, bool OneEntry)
     Value.u.List.NextEntry = Link;
     Value.u.List.OneEntry = OneEntry;
     MiWritePte(Pte, Value);
-}
-
-static inline ULONG MiRunSize(const MMPTE *Run)
-{
-    return Run->u.List.OneEntry ? 1 : Run[1].u.List.NextEntry;
 }
 
 /* Writes the head of a free run: its link, and its size in the second PTE unless it is one PTE. */
@@ -248,7 +174,7 @@ static inline bool MiMapIsStart(const ULONG *Map, ULONG Pte)
 }
 
 /* The first PTE at or after From, below Limit, whose start (Kind = MI_MAP_START_BITS) or end bit is set; Limit if none. */
-static ULONG MiMapFindNext(const ULONG *Map, ULONG Kind, ULONG From, ULONG Limit)
+ULONG MiMapFindNext(const ULONG *Map, ULONG Kind, ULONG From, ULONG Limit)
 {
     if (From >= Limit)
         return Limit;
@@ -274,16 +200,6 @@ static ULONG MiMapFindPrevious(const ULONG *Map, ULONG Kind, ULONG From)
         Bits = Map[--Word] & Kind;
     }
     return Word * MI_MAP_PTES_PER_WORD + (31 - (ULONG)__builtin_clz(Bits)) / 2;
-}
-
-/* The region Pte is in the pool of, or NULL. Pure arithmetic: touches no PTE. */
-static inline MI_PTE_REGION *MiRegionOf(const MMPTE *Pte)
-{
-    if (Pte >= MiBaseRegion.First && Pte < MiBaseRegion.End)
-        return &MiBaseRegion;
-    if (Pte >= MiExtraRegion.First && Pte < MiExtraRegion.End)
-        return &MiExtraRegion;
-    return NULL;
 }
 
 /*
@@ -514,7 +430,7 @@ static bool MiAnyWaiting(void)
 }
 
 /* PTEs the caches hold, usable or waiting. */
-static ULONG MiCachedPtes(void)
+ULONG MiCachedPtes(void)
 {
     ULONG Ptes = 0;
     for (ULONG i = 0; i < MI_PTE_BINS; i++)
@@ -828,7 +744,7 @@ ULONG MiQuerySystemPteAllocation(PMMPTE Pte, PMMPTE *Start)
     return Last - First + 1;
 }
 
-/* ------------------------------------------------------------ setup, queries */
+/* ---------------------------------------------------------------------- setup */
 
 void MiInitializeSystemPtes(void)
 {
@@ -874,154 +790,4 @@ void MiDrainSystemPteCaches(void)
     KeAcquireSpinLock(&MiSystemPteLock, &OldIrql);
     MiDrainCaches();
     KeReleaseSpinLock(&MiSystemPteLock, OldIrql);
-}
-
-/* Counts the free stretches between a region's reservations, as its bitmaps tell them. */
-static void MiCountFreeStretches(const MI_PTE_REGION *Region, MI_SYSTEM_PTE_INFO *Info)
-{
-    ULONG Bits = (ULONG)(Region->End - Region->First);
-    for (ULONG At = 0; At < Bits;) {
-        ULONG Start = MiMapFindNext(Region->Map, MI_MAP_START_BITS, At, Bits);
-        if (Start > At) {
-            Info->FreeStretches++;
-            Info->LargestFreeStretch = MAX(Info->LargestFreeStretch, Start - At);
-        }
-        if (Start == Bits)
-            break;
-        At = MiMapFindNext(Region->Map, MI_MAP_END_BITS, Start, Bits) + 1;
-    }
-}
-
-void MiQuerySystemPtes(MI_SYSTEM_PTE_INFO *Info)
-{
-    KIRQL OldIrql;
-    KeAcquireSpinLock(&MiSystemPteLock, &OldIrql);
-    *Info = (MI_SYSTEM_PTE_INFO){
-        .Total = MmTotalSystemPtes,
-        .Free = MmTotalFreeSystemPtes,
-        .InUse = MmTotalSystemPtes - MmTotalFreeSystemPtes,
-        .Cached = MiCachedPtes(),
-        .WaitingForFlush = MiWaitingListPtes,
-        .ExtraAdded = (ULONG)(MiExtraRegion.End - MiExtraRegion.First),
-        .Flushes = MiSystemPteFlushes,
-        .Failures = MiSystemPteFailures,
-    };
-    for (ULONG i = 0; i < MI_PTE_BINS; i++) {
-        for (ULONG Next = MiPteBins[i].Waiting; Next != MM_EMPTY_PTE_LIST;
-             Next = MiIndexToPte(Next)->u.List.NextEntry)
-            Info->WaitingForFlush += MiBinSize[i];
-    }
-    for (ULONG Next = MmFirstFreeSystemPte.u.List.NextEntry; Next != MM_EMPTY_PTE_LIST;) {
-        PMMPTE Run = MiIndexToPte(Next);
-        Info->FreeRuns++;
-        Info->LargestFreeRun = MAX(Info->LargestFreeRun, MiRunSize(Run));
-        Next = Run->u.List.NextEntry;
-    }
-    MiCountFreeStretches(&MiBaseRegion, Info);
-    MiCountFreeStretches(&MiExtraRegion, Info);
-    KeReleaseSpinLock(&MiSystemPteLock, OldIrql);
-}
-
-static long long ReadSystemPtesInUse(void)
-{
-    return (long long)MmTotalSystemPtes - MmTotalFreeSystemPtes;
-}
-
-static const KTEST_GUARD MiSystemPteGuard = {
-    .Name = "system PTEs in use", .Read = ReadSystemPtesInUse,
-};
-
-void MiRegisterSystemPteGuard(void)
-{
-    KtestRegisterGuard(&MiSystemPteGuard);
-}
-
-/* ------------------------------------------------------------ the debugger's view */
-
-_Static_assert(MI_PTE_BINS == MI_SYSTEM_PTE_CACHES, "mi.h's count of cached sizes is this file's");
-
-/* The reservation map's geometry, which the gdb extension (tools/gdb/) reads to find reservations. */
-const ULONG MiSystemPteMapPtesPerWord = MI_MAP_PTES_PER_WORD;
-
-/* Runs on a cache stack, following first-PTE links from Index. Lock held. */
-static ULONG MiCountStack(ULONG Index)
-{
-    ULONG Runs = 0;
-    for (; Index != MM_EMPTY_PTE_LIST; Index = MiIndexToPte(Index)->u.List.NextEntry)
-        Runs++;
-    return Runs;
-}
-
-void MiQuerySystemPteRuns(MI_SYSTEM_PTE_RUNS *Runs)
-{
-    KIRQL OldIrql;
-
-    memset(Runs, 0, sizeof(*Runs));
-    KeAcquireSpinLock(&MiSystemPteLock, &OldIrql);
-    for (ULONG Next = MmFirstFreeSystemPte.u.List.NextEntry; Next != MM_EMPTY_PTE_LIST;) {
-        PMMPTE Run = MiIndexToPte(Next);
-        ULONG Size = MiRunSize(Run);
-        ULONG Class = MIN(31 - (ULONG)__builtin_clz(Size), MI_SYSTEM_PTE_RUN_CLASSES - 1);
-        ULONG Number = Runs->FreeRuns++;
-        if (Number < MI_SYSTEM_PTE_LISTED_RUNS) {
-            Runs->Listed[Number].Run = Run;
-            Runs->Listed[Number].Size = Size;
-        }
-        Runs->Runs[Class]++;
-        Runs->Ptes[Class] += Size;
-        Next = Run->u.List.NextEntry;
-    }
-    for (ULONG i = 0; i < MI_PTE_BINS; i++) {
-        Runs->CacheSize[i] = MiBinSize[i];
-        Runs->CacheUsable[i] = MiCountStack(MiPteBins[i].Usable);
-        Runs->CacheWaiting[i] = MiCountStack(MiPteBins[i].Waiting);
-    }
-    for (ULONG Next = MiWaitingPtes.u.List.NextEntry; Next != MM_EMPTY_PTE_LIST;) {
-        PMMPTE Run = MiIndexToPte(Next);
-        Runs->WaitingRuns++;
-        Runs->WaitingPtes += MiRunSize(Run);
-        Next = Run->u.List.NextEntry;
-    }
-    Runs->BaseFirst = MiBaseRegion.First;
-    Runs->BaseEnd = MiBaseRegion.End;
-    Runs->ExtraFirst = MiExtraRegion.First;
-    Runs->ExtraEnd = MiExtraRegion.End;
-    Runs->ExtraLimit = MiExtraRegion.Limit;
-    KeReleaseSpinLock(&MiSystemPteLock, OldIrql);
-}
-
-/*
- * Looks for Pte in the runs of one list, linked through first PTEs from
- * Index; runs of a cache have the cache's Size, others carry their own.
- * Lock held.
- */
-static bool MiFindInRuns(PMMPTE Pte, ULONG Index, ULONG Size, MI_FREE_SYSTEM_PTE_LIST List,
-                         MI_FREE_SYSTEM_PTE *Info)
-{
-    for (; Index != MM_EMPTY_PTE_LIST; Index = MiIndexToPte(Index)->u.List.NextEntry) {
-        PMMPTE Run = MiIndexToPte(Index);
-        ULONG RunSize = Size ? Size : MiRunSize(Run);
-        if (Pte >= Run && Pte < Run + RunSize) {
-            *Info = (MI_FREE_SYSTEM_PTE){ .Run = Run, .Size = RunSize, .List = List };
-            return true;
-        }
-    }
-    return false;
-}
-
-bool MiQueryFreeSystemPte(PMMPTE Pte, MI_FREE_SYSTEM_PTE *Info)
-{
-    KIRQL OldIrql;
-
-    if (!MiRegionOf(Pte))
-        return false;
-    KeAcquireSpinLock(&MiSystemPteLock, &OldIrql);
-    bool Found = MiFindInRuns(Pte, MmFirstFreeSystemPte.u.List.NextEntry, 0, MiPteOnFreeList, Info) ||
-            MiFindInRuns(Pte, MiWaitingPtes.u.List.NextEntry, 0, MiPteOnWaitingList, Info);
-    for (ULONG i = 0; i < MI_PTE_BINS && !Found; i++) {
-        Found = MiFindInRuns(Pte, MiPteBins[i].Usable, MiBinSize[i], MiPteInCache, Info) ||
-                MiFindInRuns(Pte, MiPteBins[i].Waiting, MiBinSize[i], MiPteInCacheWaiting, Info);
-    }
-    KeReleaseSpinLock(&MiSystemPteLock, OldIrql);
-    return Found;
 }
