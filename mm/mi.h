@@ -520,6 +520,19 @@ bool MiFillSystemPtesWithPages(PMMPTE FirstPte, ULONG Count);
 /* Unmaps the valid PTEs among Count and frees their pages; the PTEs stay reserved. */
 void MiFreeSystemPtePages(PMMPTE FirstPte, ULONG Count);
 
+/* The highest IRQL a pool may be used at: DISPATCH_LEVEL for nonpaged, APC_LEVEL for paged. */
+static inline KIRQL MiPoolMaximumIrql(POOL_TYPE BasePoolType)
+{
+    return BasePoolType == NonPagedPool ? DISPATCH_LEVEL : APC_LEVEL;
+}
+
+/* A free above the pool's IRQL: BAD_POOL_CALLER 0x09 (IRQL, pool type, address). */
+static inline void MiCheckPoolFreeIrql(POOL_TYPE BasePoolType, PVOID P)
+{
+    if (UNLIKELY(KeGetCurrentIrql() > MiPoolMaximumIrql(BasePoolType)))
+        KeBugCheckEx(BAD_POOL_CALLER, 0x09, KeGetCurrentIrql(), BasePoolType, (ULONG_PTR)P);
+}
+
 /* ----------------------------------------------------------------- commit.c */
 
 extern volatile ULONG MmTotalCommittedPages;

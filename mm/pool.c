@@ -39,12 +39,6 @@ static inline PGENERAL_LOOKASIDE SmallLookaside(POOL_TYPE BasePoolType, ULONG Bl
     return &ExpSmallPoolLookasideLists[BasePoolType][BlockSize - 1];
 }
 
-/* The highest IRQL a pool may be used at: DISPATCH_LEVEL for nonpaged, APC_LEVEL for paged. */
-static inline KIRQL MaximumIrql(POOL_TYPE BasePoolType)
-{
-    return BasePoolType == NonPagedPool ? DISPATCH_LEVEL : APC_LEVEL;
-}
-
 /* Whole pages for a big request, entered in the big-page table and counted; NULL if either fails. */
 static PVOID AllocateBigPages(POOL_TYPE BasePoolType, SIZE_T NumberOfBytes, ULONG Tag)
 {
@@ -73,12 +67,6 @@ static POOL_TYPE PoolOfAddress(PVOID P)
     KeBugCheckEx(BAD_POOL_CALLER, 0x42, (ULONG_PTR)P, 0, 0);
 }
 
-static inline void CheckFreeIrql(POOL_TYPE BasePoolType, PVOID P)
-{
-    if (UNLIKELY(KeGetCurrentIrql() > MaximumIrql(BasePoolType)))
-        KeBugCheckEx(BAD_POOL_CALLER, 0x09, KeGetCurrentIrql(), BasePoolType, (ULONG_PTR)P);
-}
-
 /*
  * Frees the big allocation at the page-aligned address P. An address the
  * big-page table does not know gets MiBadPoolPagesFree's verdict.
@@ -88,7 +76,7 @@ static void FreeBigPages(PVOID P, ULONG Tag)
     POOL_TYPE BasePoolType = PoolOfAddress(P);
     ULONG Key;
 
-    CheckFreeIrql(BasePoolType, P);
+    MiCheckPoolFreeIrql(BasePoolType, P);
     ULONG Pages = ExpFindAndRemoveTagBigPages(P, Tag, &Key);
     if (Pages == 0)
         MiBadPoolPagesFree(P);
@@ -152,7 +140,7 @@ static __attribute__((noinline)) PVOID AllocatePoolSlow(POOL_TYPE PoolType, SIZE
     if (Tag == 0)
         KeBugCheckEx(BAD_POOL_CALLER, 0x9B, PoolType, NumberOfBytes, (ULONG_PTR)Caller);
     POOL_TYPE BasePoolType = PoolType & BASE_POOL_TYPE_MASK;
-    if (KeGetCurrentIrql() > MaximumIrql(BasePoolType))
+    if (KeGetCurrentIrql() > MiPoolMaximumIrql(BasePoolType))
         KeBugCheckEx(BAD_POOL_CALLER, 0x08, KeGetCurrentIrql(), PoolType, NumberOfBytes);
     if (NumberOfBytes == 0)
         return NULL;
@@ -264,7 +252,7 @@ static inline __attribute__((always_inline)) PVOID AllocateFromPool(POOL_TYPE Po
                  : "=a"(Body)
                  : [NumberOfBytes] "m"(*NumberOfBytesArgument), [Tag] "m"(*TagArgument), [Irql] "m"(KiCurrentIrql),
                    [SpecialTag] "m"(MmSpecialPoolTag),
-                   [MaxIrql] "i"(MaximumIrql(PoolType)),
+                   [MaxIrql] "i"(MiPoolMaximumIrql(PoolType)),
                    [SmallMaximum] "i"(POOL_SMALL_LISTS * POOL_SMALLEST_BLOCK - POOL_OVERHEAD),
                    [HashMultiplier] "i"(POOL_TAG_HASH_MULTIPLIER),
                    [HashShift] "i"(32 - POOL_TRACK_TABLE_SHIFT),
@@ -296,7 +284,7 @@ NotLookaside:
     NumberOfBytes = *NumberOfBytesArgument;
     Tag = *TagArgument;
     if (UNLIKELY(NumberOfBytes - 1 >= POOL_BUDDY_MAX || Tag == 0 || Tag == MmSpecialPoolTag ||
-                 KeGetCurrentIrql() > MaximumIrql(PoolType)))
+                 KeGetCurrentIrql() > MiPoolMaximumIrql(PoolType)))
         return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, __builtin_return_address(0));
     {
         ULONG Units = (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) >> POOL_BLOCK_SHIFT;
@@ -347,7 +335,7 @@ static __attribute__((noinline)) void FreePoolSlow(PVOID P, ULONG Tag)
         FreeNonSmallBlock(P, Tag);
         return;
     }
-    CheckFreeIrql(BasePoolType, P);
+    MiCheckPoolFreeIrql(BasePoolType, P);
     PPOOL_HEADER Entry = (PPOOL_HEADER)P - 1;
     CheckFreedType(BasePoolType, Entry);
     ULONG BlockTag = Entry->PoolTag;
@@ -451,7 +439,7 @@ static inline __attribute__((always_inline)) void FreeToPool(POOL_TYPE PoolType,
                  "jnz 1b"
                  :
                  : [P] "b"(P), [Tag] "m"(*TagArgument), [Irql] "m"(KiCurrentIrql),
-                   [MaxIrql] "i"(MaximumIrql(PoolType)),
+                   [MaxIrql] "i"(MiPoolMaximumIrql(PoolType)),
                    [HeaderLimit] "i"(LOOKASIDE_HEADER_LIMIT),
                    [SizeOneAllocated] "i"(((PoolType + 1) << POOL_TYPE_SHIFT) | 1),
                    [SmallLists] "i"(POOL_SMALL_LISTS),

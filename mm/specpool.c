@@ -166,8 +166,7 @@ void MmFreeSpecialPool(PVOID P, ULONG Tag)
     if ((PUCHAR)P != Body)
         KeBugCheckEx(SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION, (ULONG_PTR)P, Header->Size,
                      (PUCHAR)Page + PAGE_SIZE - (PUCHAR)P, 0x21);
-    if (KeGetCurrentIrql() > (Header->PoolType == PagedPool ? APC_LEVEL : DISPATCH_LEVEL))
-        KeBugCheckEx(BAD_POOL_CALLER, 0x09, KeGetCurrentIrql(), Header->PoolType, (ULONG_PTR)P);
+    MiCheckPoolFreeIrql(Header->PoolType, P);
     if (Tag != 0 && Tag != Header->Tag)
         KeBugCheckEx(BAD_POOL_CALLER, 0x0A, (ULONG_PTR)P, Header->Tag, Tag);
     CheckPattern(P, (PUCHAR)(Header + 1), Body, 0x23);

@@ -144,7 +144,7 @@ KTEST(pool, cache_aligned_blocks_start_on_a_line)
     }
 }
 
-/* Zero bytes, sizes that overflow and pool types NT does not have give NULL, not a crash. */
+/* Zero bytes, sizes that overflow and pool types mm386 does not provide give NULL, not a crash. */
 KTEST(pool, impossible_requests_return_null)
 {
     EXPECT_NULL(ExAllocatePoolWithTag(NonPagedPool, 0, TAG_TEST));
@@ -530,16 +530,12 @@ KTEST(pool, big_page_table_grows_and_shrinks)
  */
 KTEST(pool, special_pool_places_allocations_before_a_guard_page)
 {
+    if (MmSpecialPoolTag != TAG_SPECIAL)
+        KTEST_SKIP("no /SPECIALPOOL=Spcl in this configuration");
     SIZE_T Before = TestTagBytes(TAG_SPECIAL, NonPagedPool);
     PUCHAR P = ExAllocatePoolWithTag(NonPagedPool, 100, TAG_SPECIAL);
     ASSERT_NOT_NULL(P);
     BOOLEAN Quota;
-    if (MmSpecialPoolTag != TAG_SPECIAL) {
-        EXPECT_EQ(((PPOOL_HEADER)P - 1)->PoolTag, TAG_SPECIAL);
-        EXPECT_EQ(ExQueryPoolBlockSize(P, &Quota), 104);
-        ExFreePoolWithTag(P, TAG_SPECIAL);
-        return;
-    }
     EXPECT_TRUE(MiIsSpecialPoolAddress(P));
     EXPECT_EQ(BYTE_OFFSET(P + 104), 0);                 /* 100 rounded to 8 ends the page */
     EXPECT_TRUE(MmIsAddressValid(P));
@@ -641,6 +637,11 @@ KTEST(pool, leak_guard_names_the_leaking_tag)
 {
     KTEST Fake = { .Suite = "pool", .Name = "fake", .File = __FILE__, .Line = __LINE__ };
     KTEST_CONTEXT Probe = { .Test = &Fake };
+    /*
+     * The guard keeps one snapshot: taking it again here, before anything
+     * is allocated, records the same state the harness recorded for this
+     * test, so the harness's own check after the test is unaffected.
+     */
     ExpPoolTagGuard.Snapshot();
     PVOID Leak = ExAllocatePoolWithTag(NonPagedPool, 500, MAKE_TAG('L', 'e', 'a', 'k'));
     ASSERT_NOT_NULL(Leak);
