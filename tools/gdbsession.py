@@ -20,7 +20,6 @@ guard page and of free system PTEs must show what the prompt just showed.
 Registered in tools/runtests.py as the `gdb-session` check; run alone with
 `python3 tools/gdbsession.py`.
 """
-import argparse
 import os
 import re
 import socket
@@ -30,6 +29,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import elf  # noqa: E402
 import kdsession  # noqa: E402
+import checks  # noqa: E402
 import qemu  # noqa: E402
 
 GDB = os.environ.get('GDB', 'gdb')
@@ -124,7 +124,7 @@ def run(args):
     pfn = (va - syms['KERNEL_VA_OFFSET']) >> 12
     commands = [f'mm-pte {va:#x}', f'mm-pfn {pfn:#x}', 'mm-vm', 'mm-address', f'source {EXAMPLES_SCRIPT}',
                 'mm-pfn 0']
-    out = kdsession.Outcomes()
+    out = checks.Outcomes()
     os.makedirs(LOG_DIR, exist_ok=True)
     with open(EXAMPLES_SCRIPT, 'w') as f:
         f.write(EXAMPLES)
@@ -179,16 +179,7 @@ def run(args):
     return out
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--kernel', default='build/mm386.elf')
-    a = ap.parse_args()
-    failed = 0
-    for name, ok, details in run(a):
-        print(f'{"ok" if ok else "not ok"} {name}' + ('' if ok else f'\n    {details}'))
-        failed += not ok
-    return 1 if failed else 0
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(checks.run_alone(run, __doc__))

@@ -18,13 +18,13 @@ for !address, !pool of a special pool block and `bugcheck`, and one for
 Registered in tools/runtests.py as the `kd-session` check; run alone with
 `python3 tools/kdsession.py` to see the outcomes and the session log.
 """
-import argparse
 import os
 import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import elf  # noqa: E402
+import checks  # noqa: E402
 import qemu  # noqa: E402
 
 LOG_DIR = os.path.join('build', 'test')
@@ -75,12 +75,6 @@ def first_free_run(sysptes):
     """(first PTE's address, length) of the first free run `!sysptes 1` lists, or None."""
     m = FREE_RUN.search(sysptes)
     return (int(m.group(1), 16), int(m.group(2))) if m else None
-
-
-class Outcomes(list):
-    def check(self, name, ok, details=''):
-        self.append((name, bool(ok), details))
-        return ok
 
 
 def boot_table(text):
@@ -338,23 +332,14 @@ def session_reboot(args, out):
 def run(args):
     """The runner's entry point: returns [(test name, ok, details)]."""
     syms = elf.symbols(args.kernel)     # KERNEL_VA_OFFSET is one: linker.ld defines it
-    out = Outcomes()
+    out = checks.Outcomes()
     session_2gb(args, syms, out)
     session_3gb(args, out)
     session_reboot(args, out)
     return out
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--kernel', default='build/mm386.elf')
-    a = ap.parse_args()
-    failed = 0
-    for name, ok, details in run(a):
-        print(f'{"ok" if ok else "not ok"} {name}' + ('' if ok else f'\n    {details}'))
-        failed += not ok
-    return 1 if failed else 0
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(checks.run_alone(run, __doc__))
