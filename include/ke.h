@@ -82,8 +82,9 @@ static inline KIRQL KeRaiseIrqlToDpcLevel(void)
 /*
  * Spin locks. mm386 runs on one processor, but the lock is real: acquiring
  * raises to DISPATCH_LEVEL and takes the lock word with an atomic exchange,
- * so the code is already correct for SMP, and re-acquiring a held lock on the
- * one processor is caught (it would spin forever) with a bugcheck.
+ * as an SMP kernel's lock does (the lock itself would need no change there),
+ * and re-acquiring a held lock on the one processor is caught (it would spin
+ * forever) with a bugcheck.
  */
 typedef volatile ULONG_PTR KSPIN_LOCK, *PKSPIN_LOCK;
 NORETURN void KiSpinLockMisuse(PKSPIN_LOCK SpinLock, ULONG Reason);

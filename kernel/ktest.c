@@ -144,10 +144,16 @@ static TEST_OUTCOME RunOne(const KTEST *Test, const char **SkipReason)
         if (KeGetCurrentIrql() > t.AbortContext.Irql)
             KeLowerIrql(t.AbortContext.Irql);
     }
-    KiCurrentTest = NULL;
+    /* A test that returns at a raised IRQL fails here, before the guards (which may block) run. */
+    if (KeGetCurrentIrql() > t.AbortContext.Irql) {
+        KtestFail(&t, Test->File, Test->Line, "the test returned at IRQL %u, not %u",
+                  KeGetCurrentIrql(), t.AbortContext.Irql);
+        KeLowerIrql(t.AbortContext.Irql);
+    }
     if (t.Checks == 0 && !t.SkipReason)
         KtestFail(&t, Test->File, Test->Line, "the test checked nothing");
     CheckGuards(&t);
+    KiCurrentTest = NULL;
     *SkipReason = t.SkipReason;
     if (t.Failed)
         return TEST_FAILED;

@@ -161,11 +161,12 @@ VOID MmUnmapLockedPages(PVOID BaseAddress, PMDL MemoryDescriptorList)
      * The pages may go back to the free list as soon as this returns
      * (MmFreePagesFromMdl), so no stale translation of them may survive:
      * the TLB rule of the system PTE pool protects the addresses, not the
-     * frames.
+     * frames. The release clears the PTEs; only then is each translation
+     * dropped, so the CPU cannot load it again in between.
      */
+    MiReleaseSystemPtes(MiAddressToPte(BaseAddress), Pages, SystemPteSpace);
     for (ULONG i = 0; i < Pages; i++)
         HalInvalidatePage((char *)PAGE_ALIGN(BaseAddress) + i * PAGE_SIZE);
-    MiReleaseSystemPtes(MiAddressToPte(BaseAddress), Pages, SystemPteSpace);
     Mdl->MdlFlags &= ~(MDL_MAPPED_TO_SYSTEM_VA | MDL_PARTIAL_HAS_BEEN_MAPPED);
     if (Mdl->MdlFlags & MDL_SOURCE_IS_NONPAGED_POOL)
         Mdl->MappedSystemVa = MmGetMdlVirtualAddress(Mdl);
@@ -296,4 +297,7 @@ VOID MmUnmapReservedMapping(PVOID BaseAddress, ULONG PoolTag, PMDL MemoryDescrip
         HalInvalidatePage((char *)BaseAddress + i * PAGE_SIZE);
     }
     Mdl->MdlFlags &= ~(MDL_MAPPED_TO_SYSTEM_VA | MDL_PARTIAL_HAS_BEEN_MAPPED);
+    /* A nonpaged pool buffer's system address is the buffer again, as after MmUnmapLockedPages. */
+    if (Mdl->MdlFlags & MDL_SOURCE_IS_NONPAGED_POOL)
+        Mdl->MappedSystemVa = MmGetMdlVirtualAddress(Mdl);
 }

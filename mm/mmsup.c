@@ -18,9 +18,16 @@
  */
 static MMPTE MiTranslate(PVOID Va, bool *LargePage)
 {
-    /* A system page table made in another address space counts: sync it now. */
-    if ((ULONG)Va >= (ULONG)MmSystemRangeStart)
-        MiSyncSystemPde(Va);
+    /*
+     * A system page table made in another address space counts: sync it
+     * now. For an address in the page tables themselves, the PDE that
+     * matters is that of the address the page table maps.
+     */
+    ULONG Needs = (ULONG)Va;
+    if (Needs >= PTE_BASE && Needs <= PTE_TOP)
+        Needs = (ULONG)MiPteToAddress(Needs);
+    if (Needs >= (ULONG)MmSystemRangeStart)
+        MiSyncSystemPde((PVOID)Needs);
     MMPTE Pde = MiReadPte(MiAddressToPde(Va));
     *LargePage = Pde.u.Hard.Valid && Pde.u.Hard.LargePage;
     if (!Pde.u.Hard.Valid || *LargePage)

@@ -249,7 +249,7 @@ static inline __attribute__((always_inline)) PVOID AllocateFromPool(POOL_TYPE Po
                  "movl %%edx, -4(%%eax)\n\t"
                  "lock incl %c[Allocs](%%edi)\n\t"
                  "lock addl %%esi, %c[Bytes](%%edi)"
-                 : "=a"(Body)
+                 : "=&a"(Body)
                  : [NumberOfBytes] "m"(*NumberOfBytesArgument), [Tag] "m"(*TagArgument), [Irql] "m"(KiCurrentIrql),
                    [SpecialTag] "m"(MmSpecialPoolTag),
                    [MaxIrql] "i"(MiPoolMaximumIrql(PoolType)),
@@ -387,7 +387,11 @@ static __attribute__((noinline)) void FreePoolSlow(PVOID P, ULONG Tag)
  *   PoolIndex == 0, PoolTag == Tag
  *   next header's PreviousSize | PoolIndex << 9 == BlockSize
  *   tag's home row holds Tag                     (the row is 32 bytes)
- *   list depth < list Depth                      (the list is 64 bytes)
+ *   list depth < list Depth                      (the list is 64 bytes; as
+ *                                                 in NT the depth is a bound
+ *                                                 one processor keeps exactly,
+ *                                                 several only roughly: it is
+ *                                                 not checked again on a retry)
  *   Frees++, Bytes -= BlockSize * 8              (interlocked)
  *   TotalFrees++, PoolType |= POOL_IN_LOOKASIDE, push (lock cmpxchg8b)
  *

@@ -2,8 +2,14 @@
  * mm/sysptinfo.c — the system PTE pool seen from outside: the totals and
  * histograms behind !sysptes, !vm and the gdb extension, the lookup of a
  * free PTE for !pte, and the test harness's leak guard (system PTEs in
- * use). Every query takes the pool's lock, so what it reports is one
- * consistent moment of the pool; none of it is on an allocation path.
+ * use). None of it is on an allocation path.
+ *
+ * Each query takes the pool's lock at DISPATCH_LEVEL. The per-size caches'
+ * fast paths take no lock, but on mm386's one processor nothing can run
+ * them while the query holds DISPATCH_LEVEL (system PTEs are never reserved
+ * or released above it), so a query sees one consistent moment. On several
+ * processors the queries would have to hold off the lock-free fast paths as
+ * well; that is work for SMP, like the rest of the kernel's.
  */
 #include <ktest.h>
 #include "syspte.h"

@@ -4,6 +4,7 @@
  */
 #include <ktest.h>
 #include "mm/mi.h"
+#include "../testlib.h"
 
 #define TAG_TEST    MAKE_TAG('R', 's', 'v', 'M')
 #define TAG_OTHER   MAKE_TAG('O', 't', 'h', 'r')
@@ -101,4 +102,36 @@ KTEST_DEATH_P1(mapping, free_not_a_reservation, SYSTEM_PTE_MISUSE, PTE_MAPPING_E
 {
     PVOID Va = MmMapIoSpace(VGA_TEXT_PHYS, 3 * PAGE_SIZE, MmNonCached);
     MmFreeMappingAddress((char *)Va + 2 * PAGE_SIZE, TAG_TEST);
+}
+
+/*
+ * A nonpaged pool buffer's MDL mapped into a reservation and unmapped has
+ * its own address back as its system address, as after MmUnmapLockedPages;
+ * else a driver would be handed an address that no longer maps anything.
+ */
+KTEST(mapping, pool_mdl_gets_its_address_back)
+{
+    PVOID Buffer = ExAllocatePoolWithTag(NonPagedPool, PAGE_SIZE, TAG_TEST);
+    ASSERT_NOT_NULL(Buffer);
+    PMDL Mdl = IoAllocateMdl(Buffer, PAGE_SIZE, FALSE, FALSE, NULL);
+    ASSERT_NOT_NULL(Mdl);
+    MmBuildMdlForNonPagedPool(Mdl);
+    PVOID Va = MmAllocateMappingAddress(PAGE_SIZE, TAG_TEST);
+    ASSERT_NOT_NULL(Va);
+    EXPECT_EQ(MmMapLockedPagesWithReservedMapping(Va, TAG_TEST, Mdl, MmCached), Va);
+    EXPECT_EQ(MmGetSystemAddressForMdlSafe(Mdl, NormalPagePriority), Va);
+    MmUnmapReservedMapping(Va, TAG_TEST, Mdl);
+    EXPECT_EQ(MmGetSystemAddressForMdlSafe(Mdl, NormalPagePriority), Buffer);
+    MmFreeMappingAddress(Va, TAG_TEST);
+    IoFreeMdl(Mdl);
+    ExFreePoolWithTag(Buffer, TAG_TEST);
+}
+
+/* Mapping an MDL that is already mapped into a reservation would lose the first mapping: SYSTEM_PTE_MISUSE 0x401. */
+KTEST_DEATH_P1(mapping, map_mapped_mdl_into_reservation, SYSTEM_PTE_MISUSE, PTE_MDL_ALREADY_MAPPED)
+{
+    PMDL Mdl = MmAllocatePagesForMdl(0, ~0ull, 0, PAGE_SIZE);
+    PVOID Va = MmAllocateMappingAddress(PAGE_SIZE, TAG_TEST);
+    TEST_REQUIRE(Mdl && Va && MmGetSystemAddressForMdlSafe(Mdl, NormalPagePriority));
+    MmMapLockedPagesWithReservedMapping(Va, TAG_TEST, Mdl, MmCached);
 }

@@ -184,3 +184,24 @@ KTEST_DEATH_P1(mdl, map_mapped_mdl, SYSTEM_PTE_MISUSE, PTE_MDL_ALREADY_MAPPED)
     TEST_REQUIRE(MmMapLockedPagesSpecifyCache(Mdl, KernelMode, MmCached, NULL, FALSE, NormalPagePriority) != NULL);
     MmMapLockedPagesSpecifyCache(Mdl, KernelMode, MmCached, NULL, FALSE, NormalPagePriority);
 }
+
+/*
+ * After MmUnmapLockedPages the old address faults at once, although QEMU
+ * keeps TLB entries like a real CPU: the unmap dropped the translation, so
+ * MmFreePagesFromMdl can give the frame to someone else safely.
+ */
+KTEST(mdl, unmapped_address_faults_before_pages_are_freed)
+{
+    PMDL Mdl = MmAllocatePagesForMdl(0, ~0ull, 0, PAGE_SIZE);
+    ASSERT_NOT_NULL(Mdl);
+    volatile ULONG *Va = MmMapLockedPagesSpecifyCache(Mdl, KernelMode, MmCached, NULL, FALSE, NormalPagePriority);
+    ASSERT_NOT_NULL(Va);
+    *Va = 0xF00D;
+    EXPECT_EQ(*Va, 0xF00D);                 /* the translation is in the TLB now */
+    MmUnmapLockedPages((PVOID)Va, Mdl);
+    volatile ULONG Word = 0;
+    EXPECT_FAULT(TRAP_PAGE_FAULT, Word = *Va);
+    (void)Word;
+    MmFreePagesFromMdl(Mdl);
+    IoFreeMdl(Mdl);
+}

@@ -72,6 +72,10 @@ KTEST(pagetab, self_map_read_syncs_pde)
 
     PMMADDRESS_SPACE System = MmSwitchAddressSpace(&B);
     EXPECT_FALSE(MiReadPte(MiAddressToPde(Va)).u.Hard.Valid);
+    /* The query answers for the page table as an access would: it is there. */
+    EXPECT_TRUE(MmIsAddressValid(MiAddressToPte(Va)));
+    MiWritePte(MiAddressToPde(Va), (MMPTE){ .u.Long = 0 });     /* as B had it */
+    HalFlushTlb();
     MMPTE Pte = MiReadPte(MiAddressToPte(Va));              /* faults in the PTE region */
     EXPECT_TRUE(Pte.u.Hard.Valid);
     EXPECT_EQ(Pte.u.Hard.PageFrameNumber, Page);

@@ -127,3 +127,31 @@ KTEST_DEATH_SWITCHES(pool_verify, special_pool_underrun_on_free, SPECIAL_POOL_DE
     P[-1] = 0;
     ExFreePoolWithTag((PVOID)P, TAG_SPECIAL);
 }
+
+/* The lookaside path checks the next header too: a 64-byte block's overrun is found on its free (0x19, 5). */
+KTEST_DEATH_P1(pool_verify, overrun_of_lookaside_sized_block, BAD_POOL_HEADER, 5)
+{
+    PUCHAR P = BlockWithNeighbour(64);
+    PPOOL_HEADER Header = (PPOOL_HEADER)P - 1;
+    TEST_REQUIRE(Header->BlockSize <= POOL_SMALL_LISTS);
+    memset(P, 0x41, Header->BlockSize * POOL_SMALLEST_BLOCK);     /* the body and the next header */
+    ExFreePoolWithTag(P, TAG_TEST);
+}
+
+/* Freeing paged pool at DISPATCH_LEVEL is BAD_POOL_CALLER 0x09 with the IRQL and the address, even for a lookaside-sized block. */
+KTEST_DEATH_P1(pool_verify, paged_free_at_dispatch_level, BAD_POOL_CALLER, 0x09)
+{
+    KIRQL OldIrql;
+    PVOID P = ExAllocatePoolWithTag(PagedPool, 32, TAG_TEST);
+    TEST_REQUIRE(P != NULL);
+    KtestExpectBugCheckParameter(t, 2, DISPATCH_LEVEL);
+    KtestExpectBugCheckParameter(t, 4, (ULONG_PTR)P);
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+    ExFreePoolWithTag(P, TAG_TEST);
+}
+
+/* Returning commit that was never charged is MEMORY_MANAGEMENT 0x4155: the count would wrap. */
+KTEST_DEATH_P1(pool_verify, commit_returned_without_charge, MEMORY_MANAGEMENT, MM_BUGCHECK_COMMIT_UNDERFLOW)
+{
+    MiReturnCommitment(MmTotalCommittedPages + 1);
+}

@@ -50,6 +50,10 @@ static void CheckStack(KTEST_CONTEXT *t, BOOLEAN Large)
 
     MmDeleteKernelStack(Base, Large);
     EXPECT_EQ(MmTotalCommittedPages, CommitBefore);
+    /* Its pages went back to the free list: no translation to them may be left in the TLB. */
+    volatile ULONG Word = 0;
+    EXPECT_FAULT(TRAP_PAGE_FAULT, Word = *(volatile ULONG *)(Top - 4));
+    (void)Word;
     EXPECT_TRUE(!MmIdentifyKernelStack(Top - 4, &Info) || Info.Base != Top);
 }
 
