@@ -233,7 +233,7 @@ def run_check(args, name, function):
 
 def report(result):
     state = 'PASS' if result.ok else 'FAIL'
-    line = f'  {state}  {result.name:<44} {result.passed:4d} passed, {result.failed} failed'
+    line = f'  {state}  {result.name:<56} {result.passed:4d} passed, {result.failed} failed'
     if result.skipped:
         line += f', {result.skipped} skipped'
     line += f'  ({result.seconds:.1f} s)'
