@@ -339,22 +339,24 @@ static inline __attribute__((always_inline)) PPOOL_HEADER AllocateSmallBlock(POO
  * AllocateSmallBlock for each pool and for cache-aligned requests, with the
  * tag counted: the allocated body, or NULL when the pool is exhausted.
  */
-__attribute__((regparm(3))) PVOID ExpAllocateNonPagedBlock(ULONG Units, ULONG Tag)
+/* One pool's block, counted against its tag; PoolType is a constant at each call. */
+static inline __attribute__((always_inline)) PVOID AllocateCountedBlock(POOL_TYPE PoolType, ULONG Units, ULONG Tag)
 {
-    PPOOL_HEADER Entry = AllocateSmallBlock(NonPagedPool, Units, Tag, false);
+    PPOOL_HEADER Entry = AllocateSmallBlock(PoolType, Units, Tag, false);
     if (!Entry)
         return NULL;
-    ExpInsertPoolTracker(Tag, Units << POOL_BLOCK_SHIFT, NonPagedPool);
+    ExpInsertPoolTracker(Tag, Units << POOL_BLOCK_SHIFT, PoolType);
     return Entry + 1;
+}
+
+__attribute__((regparm(3))) PVOID ExpAllocateNonPagedBlock(ULONG Units, ULONG Tag)
+{
+    return AllocateCountedBlock(NonPagedPool, Units, Tag);
 }
 
 __attribute__((regparm(3))) PVOID ExpAllocatePagedBlock(ULONG Units, ULONG Tag)
 {
-    PPOOL_HEADER Entry = AllocateSmallBlock(PagedPool, Units, Tag, false);
-    if (!Entry)
-        return NULL;
-    ExpInsertPoolTracker(Tag, Units << POOL_BLOCK_SHIFT, PagedPool);
-    return Entry + 1;
+    return AllocateCountedBlock(PagedPool, Units, Tag);
 }
 
 __attribute__((regparm(3))) PVOID ExpAllocateAlignedBlock(POOL_TYPE BasePoolType, ULONG Units, ULONG Tag)
