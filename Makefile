@@ -36,8 +36,8 @@ LDFLAGS  := -m32 -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,linker.ld 
             -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 LIBGCC   := $(shell $(CC) -m32 -print-libgcc-file-name 2>/dev/null)
 
-SRC_C    := $(sort $(wildcard boot/*.c hal/*.c drivers/*.c kernel/*.c mm/*.c tests/*.c tests/*/*.c))
-SRC_ASM  := $(sort $(wildcard boot/*.asm hal/*.asm kernel/*.asm))
+SRC_C    := $(sort $(wildcard boot/*.c hal/*.c drivers/*.c kernel/*.c kernel/*/*.c mm/*.c tests/*.c tests/*/*.c))
+SRC_ASM  := $(sort $(wildcard boot/*.asm hal/*.asm kernel/*.asm kernel/*/*.asm))
 OBJS     := $(patsubst %,$(BUILD)/obj/%.o,$(SRC_C) $(SRC_ASM))
 
 KERNEL   := $(BUILD)/mm386.elf

@@ -3,7 +3,7 @@
  *
  * QEMU's isa-debug-exit device (iobase 0xf4) ends the emulator when a value
  * is written to it; QEMU's exit status is then (value << 1) | 1. The ktest
- * harness uses it to report its verdict (kernel/ktest.c).
+ * harness uses it to report its verdict (kernel/ktest/ktest.c).
  */
 #include <hal.h>
 

@@ -2,7 +2,7 @@
  * include/bugcodes.h — NT's bugcheck codes that mm386 raises.
  *
  * KeBugCheckEx prints the code with its name (KiBugCheckName in
- * kernel/bugcheck.c keeps the table). The values are NT's; a learner can look
+* kernel/ke/bugcheck.c keeps the table). The values are NT's; a learner can look
  * each one up in Microsoft's bugcheck reference and read the same parameters.
  * Every code listed here is one mm386 raises somewhere.
  */

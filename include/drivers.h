@@ -1,7 +1,7 @@
 /*
  * include/drivers.h — the console devices: COM1 and the VGA text screen.
  *
- * Both are output sinks for DbgPrint (kernel/dbgprint.c). COM1 also
+ * Both are output sinks for DbgPrint (kernel/kd/dbgprint.c). COM1 also
  * receives: characters arrive by interrupt (IRQ 4) into a ring buffer that
  * the kd> prompt reads.
  */

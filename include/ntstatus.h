@@ -1,7 +1,7 @@
 /*
  * include/ntstatus.h — the NTSTATUS values mm386 returns, with NT's numbers.
  *
- * RtlNtStatusName() (kernel/rtl.c) turns a value back into its name for
+ * RtlNtStatusName() (kernel/rtl/rtl.c) turns a value back into its name for
  * diagnostics and test failures.
  */
 #ifndef MM386_NTSTATUS_H

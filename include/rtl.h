@@ -48,7 +48,7 @@ bool RtlMatchGlob(const char *Pattern, const char *Text);
 void RtlTagToString(ULONG Tag, char Out[5]);
 
 /*
- * NT's bitmaps (kernel/bitmap.c): SizeOfBitMap bits in Buffer, bit n in
+ * NT's bitmaps (kernel/rtl/bitmap.c): SizeOfBitMap bits in Buffer, bit n in
  * word n / 32. The Find routines search from HintIndex to the end, then
  * from the start, and return RTL_BITMAP_NOT_FOUND when no run fits. No
  * locking: the bitmap's owner serialises.

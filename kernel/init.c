@@ -26,7 +26,7 @@
 #include <loader.h>
 #include <mm.h>
 #include <rtl.h>
-#include "ki.h"
+#include "kernel/ke/ki.h"
 
 const char KiVersion[] = "0.1.0";
 uint64_t KiTscAtKernelEntry;

@@ -1,7 +1,7 @@
 /*
  * mm/pagfault.c — MmAccessFault: the memory manager's page-fault handler.
  *
- * Every #PF comes here from kernel/trap.c with the CPU's error code and the
+ * Every #PF comes here from kernel/ke/trap.c with the CPU's error code and the
  * faulting address (CR2). First the faults the memory manager resolves:
  *
  *   a system address whose page table exists in the master copy of the

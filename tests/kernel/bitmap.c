@@ -1,5 +1,5 @@
 /*
- * tests/kernel/bitmap.c — NT's run-time library bitmaps (kernel/bitmap.c),
+ * tests/kernel/bitmap.c — NT's run-time library bitmaps (kernel/rtl/bitmap.c),
  * which keep paged pool's and nonpaged expansion's pages.
  */
 #include <ktest.h>

@@ -5,7 +5,7 @@
 #include <ktest.h>
 #include <layout.h>
 #include <rtl.h>
-#include "../../kernel/ki.h"
+#include "kernel/ke/ki.h"
 #include "../testlib.h"
 
 /* int3 is reported and execution continues with the next instruction. */

@@ -4,7 +4,7 @@
  */
 #include <hal.h>
 #include <ktest.h>
-#include "kernel/ki.h"
+#include "kernel/ke/ki.h"
 #include "mm/mi.h"
 #include "../testlib.h"
 

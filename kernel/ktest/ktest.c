@@ -1,5 +1,5 @@
 /*
- * kernel/ktest.c — the in-kernel test harness (see include/ktest.h).
+ * kernel/ktest/ktest.c — the in-kernel test harness (see include/ktest.h).
  *
  * Tests live in the .ktest section in link order; consecutive entries with
  * the same suite (one suite per file) form a KTAP subtest block, run in
@@ -16,7 +16,7 @@
 #include <ktest.h>
 #include <loader.h>
 #include <rtl.h>
-#include "ki.h"
+#include "kernel/ke/ki.h"
 
 #define MAX_GUARDS 12
 

@@ -1,5 +1,5 @@
 /*
- * kernel/rtl.c — memory and string routines for a kernel that links no C
+ * kernel/rtl/rtl.c — memory and string routines for a kernel that links no C
  * library, and the names of the NTSTATUS values mm386 uses.
  *
  * The bulk copies use the string instructions (rep movsl / rep stosl): on

@@ -1,5 +1,5 @@
 /*
- * kernel/bitmap.c — RTL_BITMAP: NT's run-time library bitmaps.
+ * kernel/rtl/bitmap.c — RTL_BITMAP: NT's run-time library bitmaps.
  *
  * A bitmap is an array of ULONGs and a size in bits; bit n is bit (n % 32)
  * of word n / 32. The memory manager keeps page-granular allocations in

@@ -1,5 +1,5 @@
 /*
- * kernel/kbench.c — benchmarks, run by a `/BENCH` boot under QEMU -icount.
+ * kernel/ktest/kbench.c — benchmarks, run by a `/BENCH` boot under QEMU -icount.
  *
  * With `-icount shift=0,sleep=off` the guest's time-stamp counter advances by
  * exactly one per executed instruction, so a TSC difference is an instruction
@@ -11,7 +11,7 @@
 #include <ktest.h>
 #include <loader.h>
 #include <rtl.h>
-#include "ki.h"
+#include "kernel/ke/ki.h"
 
 extern const KBENCH __kbench_start[], __kbench_end[];
 

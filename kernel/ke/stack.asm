@@ -1,4 +1,4 @@
-; kernel/stack.asm — running a routine on another kernel stack.
+; kernel/ke/stack.asm — running a routine on another kernel stack.
 ;
 ; KiCallOnStack(StackBase, Routine, Context) switches ESP to StackBase (the
 ; top of a stack from MmCreateKernelStack), calls Routine(Context) there,

@@ -1,5 +1,5 @@
 /*
- * kernel/spinlock.c — spin locks, NT's way, on one processor.
+ * kernel/ke/spinlock.c — spin locks, NT's way, on one processor.
  *
  * Acquiring raises the IRQL to DISPATCH_LEVEL (so the holder cannot be
  * preempted) and then takes the lock word with an atomic exchange (inline in

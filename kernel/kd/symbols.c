@@ -1,5 +1,5 @@
 /*
- * kernel/symbols.c — symbolised backtraces from the table in the image.
+ * kernel/kd/symbols.c — symbolised backtraces from the table in the image.
  *
  * The build embeds KiSymbolTable (tools/gensyms.py): every function's start
  * address, sorted, with its name. KiSymbolize finds the function containing an

@@ -1,5 +1,5 @@
 /*
- * kernel/trap.c — what happens on every interrupt and exception.
+ * kernel/ke/trap.c — what happens on every interrupt and exception.
  *
  * hal/trap.asm hands each vector to KiDispatchTrap with a KTRAP_FRAME:
  *
@@ -29,7 +29,7 @@
 #include <ke.h>
 #include <mm.h>
 #include <rtl.h>
-#include "ki.h"
+#include "kernel/ke/ki.h"
 
 static PKFAULT_CATCHER KiFaultCatcher;
 static ULONG KiInterruptNesting;        /* device interrupts being handled */

@@ -1,5 +1,5 @@
 /*
- * kernel/bugcheck.c — KeBugCheckEx: stopping the machine, NT style.
+ * kernel/ke/bugcheck.c — KeBugCheckEx: stopping the machine, NT style.
  *
  * A broken invariant stops the kernel with one of NT's bugcheck codes and
  * four parameters whose meaning NT documents per code. The screen goes to

@@ -1,5 +1,5 @@
 /*
- * kernel/ki.h — kernel-internal declarations shared between kernel/ files.
+ * kernel/ke/ki.h — kernel-internal declarations shared between kernel/ files.
  */
 #ifndef MM386_KI_H
 #define MM386_KI_H
@@ -10,12 +10,12 @@
 extern uint64_t KiTscAtKernelEntry;
 extern const char KiVersion[];
 
-/* kernel/trap.c: the innermost fault catcher, saved and restored by the harness. */
+/* kernel/ke/trap.c: the innermost fault catcher, saved and restored by the harness. */
 PKFAULT_CATCHER KiGetFaultCatcher(void);
 void KiSetFaultCatcher(PKFAULT_CATCHER Catcher);
 extern ULONG KiBreakpointCount;
 
-/* kernel/stack.asm: runs Routine(Context) on the stack whose base is StackBase and returns its value. */
+/* kernel/ke/stack.asm: runs Routine(Context) on the stack whose base is StackBase and returns its value. */
 ULONG KiCallOnStack(PVOID StackBase, ULONG (*Routine)(PVOID Context), PVOID Context);
 
 #endif

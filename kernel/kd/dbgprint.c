@@ -1,5 +1,5 @@
 /*
- * kernel/dbgprint.c — DbgPrint: the one way kernel code prints.
+ * kernel/kd/dbgprint.c — DbgPrint: the one way kernel code prints.
  *
  * DbgPrint formats with RtlFormat into a small buffer and hands each full
  * buffer to every registered output routine: COM1 and the VGA console from

@@ -1,5 +1,5 @@
 /*
- * kernel/kd.c — the kd> prompt: a small kernel debugger on COM1.
+ * kernel/kd/kd.c — the kd> prompt: a small kernel debugger on COM1.
  *
  * The prompt reads characters that the serial driver's receive interrupt
  * queued, edits the line (backspace erases, Ctrl-U clears), and on Enter
@@ -21,7 +21,7 @@
 #include <loader.h>
 #include <mm.h>
 #include <rtl.h>
-#include "ki.h"
+#include "kernel/ke/ki.h"
 
 #define KD_LINE_LENGTH 128
 #define KD_DUMP_MAX_BYTES 0x10000   /* one db/dd prints at most 64 KB */

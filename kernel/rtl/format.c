@@ -1,5 +1,5 @@
 /*
- * kernel/format.c — printf-style formatting for DbgPrint and snprintf.
+ * kernel/rtl/format.c — printf-style formatting for DbgPrint and snprintf.
  *
  * One formatter, RtlFormat, writes to a sink callback: DbgPrint's sink is the
  * console, snprintf's is a bounded buffer. Supported: %d %i %u %x %X %o %p %s
