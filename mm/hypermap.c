@@ -48,7 +48,7 @@ NORETURN __attribute__((cold)) void MiHyperSpaceMisuse(ULONG_PTR What)
 __attribute__((cold)) ULONG MiFlushHyperSpace(PMMPTE Counter)
 {
     RtlFillMemoryUlong(Counter + 1, MI_HYPERSPACE_PTES * sizeof(MMPTE), 0);
-    HalFlushTlb();
+    KeFlushProcessTb();
     MiHyperSpaceFlushes++;
     return MI_HYPERSPACE_PTES;
 }

@@ -345,7 +345,7 @@ static inline PVOID MiMapPageInHyperSpace(PFN_NUMBER Pfn, PKIRQL OldIrql)
         Free = MiFlushHyperSpace(Counter);
     Counter->u.Long = (Free - 1) << PAGE_SHIFT;
     MiHyperSpaceDepth = Depth + 1;
-    Counter[Free].u.Long = (Pfn << PAGE_SHIFT) | MI_PTE_KERNEL_READWRITE;
+    Counter[Free].u.Long = (Pfn << PAGE_SHIFT) | MI_PTE_PRIVATE_READWRITE;
     return (PVOID)(HYPER_SPACE + (Free << PAGE_SHIFT));
 }
 

@@ -36,6 +36,7 @@
 #define MM_NONPAGED_POOL_PER_MB             (32 * 1024)
 #define MM_MAXIMUM_INITIAL_NONPAGED_POOL    (16 * MB)
 
+ULONG MmPteGlobal;
 PVOID MmSystemRangeStart = (PVOID)MM_SYSTEM_RANGE_START_2GB;
 PVOID MmHighestUserAddress = (PVOID)(MM_SYSTEM_RANGE_START_2GB - MM_USER_PROBE_GAP - 1);
 PVOID MmUserProbeAddress = (PVOID)(MM_SYSTEM_RANGE_START_2GB - MM_USER_PROBE_GAP);
@@ -261,6 +262,30 @@ static void MiMapBootModules(void)
     }
 }
 
+/*
+ * Kernel translations become global when the CPU allows it (hal/tb.c): from
+ * here on every kernel PTE made carries MmPteGlobal, and the kernel image's
+ * PTEs, which boot.asm made before the CPU was asked, get the bit now. The
+ * only other mappings at this point are the self-map (never global) and the
+ * HAL's early VGA page, which is dropped with an invlpg once the console
+ * moves.
+ */
+static void MiInitializeGlobalPages(void)
+{
+    HalInitializeGlobalPages();
+    if (!HalGlobalPagesEnabled)
+        return;
+    MmPteGlobal = PTE_GLOBAL;
+    for (ULONG Va = BOOT_IMAGE_BASE; Va < BOOT_IMAGE_END; Va += PAGE_SIZE) {
+        PMMPTE Pte = MiAddressToPte(Va);
+        MMPTE Value = MiReadPte(Pte);
+        if (Value.u.Hard.Valid) {
+            Value.u.Long |= PTE_GLOBAL;
+            MiWritePte(Pte, Value);
+        }
+    }
+}
+
 /* The system address space: the boot page directory, and a hyperspace page for it. */
 static void MiInitializeSystemAddressSpace(void)
 {
@@ -269,7 +294,7 @@ static void MiInitializeSystemAddressSpace(void)
     MmSystemAddressSpace.HyperSpacePfn = MxGetNextPage();
     MiWritePte(MiAddressToPde(HYPER_SPACE), MiMakeValidPte(MmSystemAddressSpace.HyperSpacePfn, MI_PDE_KERNEL));
     MiInitializeHyperSpacePage(MiAddressToPte(HYPER_SPACE));
-    HalFlushTlb();
+    KeFlushProcessTb();
 }
 
 static long long ReadAvailablePages(void)
@@ -295,6 +320,7 @@ void MmInitSystem(ULONG Phase)
         MiComputeLayout();
         MiLayoutCount = MiGetLayout(MiLayout, ARRAY_SIZE(MiLayout));
         MiPrintLayout();
+        MiInitializeGlobalPages();
         MiInitializeSystemAddressSpace();
         MiMapBootModules();
         MiInitializeSystemPtes();

@@ -56,7 +56,7 @@ bool MiEnsureSystemPageTable(PVOID Va)
         MiWritePte(Master, MiMakeValidPte(Pfn, MI_PDE_KERNEL));
         MiWritePte(Pde, MiMakeValidPte(Pfn, MI_PDE_KERNEL));
         RtlFillMemoryUlong(MiPdeToPte(Pde), PAGE_SIZE, 0);
-        HalFlushTlb();
+        KeFlushProcessTb();
         MmSystemPageTablePages++;
         return true;
     }

@@ -130,9 +130,16 @@ _Static_assert(sizeof(MMPTE) == 4, "a non-PAE PTE is 32 bits");
 #define ADDRESS_AND_SIZE_TO_SPAN_PAGES(va, size) \
     ((((ULONG)(size) >> PAGE_SHIFT) + ((BYTE_OFFSET(va) + ((ULONG)(size) & (PAGE_SIZE - 1)) + PAGE_SIZE - 1) >> PAGE_SHIFT)))
 
-/* Making PTEs. */
-#define MI_PTE_KERNEL_READWRITE (PTE_VALID | PTE_WRITE | PTE_ACCESSED | PTE_DIRTY)
-#define MI_PTE_KERNEL_READONLY  (PTE_VALID | PTE_ACCESSED)
+/*
+ * Making PTEs. Kernel pages carry MmPteGlobal: PTE_GLOBAL when the CPU has
+ * PGE (hal/tb.c), else 0, as NT's MmPteGlobal. What differs between address
+ * spaces is never global: hyperspace slots (MI_PTE_PRIVATE_READWRITE), and
+ * PDEs, which the self-map also reads as PTEs of the page tables.
+ */
+extern ULONG MmPteGlobal;
+#define MI_PTE_KERNEL_READWRITE (PTE_VALID | PTE_WRITE | PTE_ACCESSED | PTE_DIRTY | MmPteGlobal)
+#define MI_PTE_KERNEL_READONLY  (PTE_VALID | PTE_ACCESSED | MmPteGlobal)
+#define MI_PTE_PRIVATE_READWRITE (PTE_VALID | PTE_WRITE | PTE_ACCESSED | PTE_DIRTY)
 #define MI_PDE_KERNEL           (PTE_VALID | PTE_WRITE | PTE_ACCESSED | PTE_DIRTY)
 
 static inline MMPTE MiMakeValidPte(PFN_NUMBER Pfn, ULONG Bits)

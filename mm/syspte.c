@@ -403,7 +403,7 @@ static void MiFlushWaitingPtes(void)
 
     for (ULONG i = 0; i < MI_PTE_BINS; i++)
         Taken[i] = MiTakePteStack(&MiPteBins[i].WaitingStack);
-    HalFlushTlb();
+    KeFlushCurrentTb();
     MiSystemPteFlushes++;
 
     for (ULONG i = 0; i < MI_PTE_BINS; i++) {

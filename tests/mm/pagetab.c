@@ -46,7 +46,7 @@ KTEST(pagetab, lazy_pde_sync_between_address_spaces)
     /* The queries see the mapping before any access has synced the PDE. */
     EXPECT_EQ(MmGetPhysicalAddress(Va), (PHYSICAL_ADDRESS)Page << PAGE_SHIFT);
     MiWritePte(MiAddressToPde(Va), (MMPTE){ .u.Long = 0 });     /* as B had it */
-    HalFlushTlb();
+    KeFlushCurrentTb();
     EXPECT_EQ(*(volatile ULONG *)Va, 0x5EED5EED);      /* faults, syncs, retries */
     EXPECT_TRUE(MiReadPte(MiAddressToPde(Va)).u.Hard.Valid);
     EXPECT_EQ(MiReadPte(MiAddressToPde(Va)).u.Long, MiReadPte(&MmSystemPagePtes[MiGetPdeIndex(Va)]).u.Long);
@@ -75,7 +75,7 @@ KTEST(pagetab, self_map_read_syncs_pde)
     /* The query answers for the page table as an access would: it is there. */
     EXPECT_TRUE(MmIsAddressValid(MiAddressToPte(Va)));
     MiWritePte(MiAddressToPde(Va), (MMPTE){ .u.Long = 0 });     /* as B had it */
-    HalFlushTlb();
+    KeFlushCurrentTb();
     MMPTE Pte = MiReadPte(MiAddressToPte(Va));              /* faults in the PTE region */
     EXPECT_TRUE(Pte.u.Hard.Valid);
     EXPECT_EQ(Pte.u.Hard.PageFrameNumber, Page);

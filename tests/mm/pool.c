@@ -56,7 +56,7 @@ KTEST(pool, paged_pool_touched_from_second_address_space)
     PMMADDRESS_SPACE First = MmSwitchAddressSpace(&Second);
     /* As if Second had been made before this page table existed: its PDE is not there yet. */
     MiWritePte(MiAddressToPde(&Block[2 * PAGE_SIZE / 4]), (MMPTE){ .u.Long = 0 });
-    HalFlushTlb();
+    KeFlushCurrentTb();
     ULONG SeenThere = Block[0];
     ULONG FreshThere = Block[2 * PAGE_SIZE / 4];
     bool PdeSynced = MiReadPte(MiAddressToPde(&Block[2 * PAGE_SIZE / 4])).u.Hard.Valid;
