@@ -34,6 +34,25 @@ NTSTATUS MmAccessFault(ULONG FaultStatus, PVOID VirtualAddress, KPROCESSOR_MODE 
                        PVOID TrapInformation);
 
 /* ------------------------------------------------------------------------
+ * Address spaces (mm/procsup.c): a page directory with its own user range,
+ * self-map and hyperspace, the system range shared. Every EPROCESS owns one
+ * (include/ps.h); the system process's is the boot page directory.
+ */
+typedef struct _MMADDRESS_SPACE {
+    PFN_NUMBER PageDirectoryPfn;
+    PFN_NUMBER HyperSpacePfn;
+} MMADDRESS_SPACE, *PMMADDRESS_SPACE;
+
+extern MMADDRESS_SPACE MmSystemAddressSpace;
+/* A new page directory: system PDEs from the master copy, its own self-map and hyperspace. */
+NTSTATUS MmCreateAddressSpace(PMMADDRESS_SPACE AddressSpace);
+/* Frees an address space that is not current. */
+void MmDeleteAddressSpace(PMMADDRESS_SPACE AddressSpace);
+/* Loads AddressSpace into CR3 and returns the one that was current. */
+PMMADDRESS_SPACE MmSwitchAddressSpace(PMMADDRESS_SPACE AddressSpace);
+PMMADDRESS_SPACE MmGetCurrentAddressSpace(void);
+
+/* ------------------------------------------------------------------------
  * System PTEs at work: I/O space, MDLs, reserved mappings, kernel stacks.
  * mm/iosup.c, mm/mdlsup.c and mm/stack.c; docs/SYSPTES.md explains them.
  */

@@ -25,6 +25,7 @@
 #include <layout.h>
 #include <loader.h>
 #include <mm.h>
+#include <ps.h>
 #include <rtl.h>
 #include "kernel/ke/ki.h"
 
@@ -90,6 +91,7 @@ static void KiInitializePhase1(void)
     KeLowerIrql(PASSIVE_LEVEL);
     HalEnableInterrupts();
     MmInitSystem(1);
+    PsInitSystem();
     KiMoveConsoleToIoSpace();
     KiInitializeTestGuards();
 }

@@ -362,20 +362,7 @@ static inline void MiUnmapPageInHyperSpace(PVOID Va, KIRQL OldIrql)
 
 /* --------------------------------------------------------------- procsup.c */
 
-/* What a process's EPROCESS will hold of its address space. */
-typedef struct _MMADDRESS_SPACE {
-    PFN_NUMBER PageDirectoryPfn;
-    PFN_NUMBER HyperSpacePfn;
-} MMADDRESS_SPACE, *PMMADDRESS_SPACE;
-
-extern MMADDRESS_SPACE MmSystemAddressSpace;
-/* A new page directory: system PDEs from the master copy, its own self-map and hyperspace. */
-NTSTATUS MmCreateAddressSpace(PMMADDRESS_SPACE AddressSpace);
-/* Frees an address space that is not current. */
-void MmDeleteAddressSpace(PMMADDRESS_SPACE AddressSpace);
-/* Loads AddressSpace into CR3 and returns the one that was current. */
-PMMADDRESS_SPACE MmSwitchAddressSpace(PMMADDRESS_SPACE AddressSpace);
-PMMADDRESS_SPACE MmGetCurrentAddressSpace(void);
+/* Address spaces (MMADDRESS_SPACE and its routines) are public: include/mm.h. */
 
 /* ---------------------------------------------------------------- syspte.c */
 
