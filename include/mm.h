@@ -38,19 +38,60 @@ NTSTATUS MmAccessFault(ULONG FaultStatus, PVOID VirtualAddress, KPROCESSOR_MODE 
  * self-map and hyperspace, the system range shared. Every EPROCESS owns one
  * (include/ps.h); the system process's is the boot page directory.
  */
+struct _EPROCESS;
 typedef struct _MMADDRESS_SPACE {
     PFN_NUMBER PageDirectoryPfn;
     PFN_NUMBER HyperSpacePfn;
+    /*
+     * The process whose user range this is (MmCreateProcessAddressSpace), or
+     * NULL for a bare address space. Until the dispatcher attaches threads
+     * to processes, this is how the memory manager finds the current
+     * process from the current address space (MiGetCurrentProcess).
+     */
+    struct _EPROCESS *Process;
 } MMADDRESS_SPACE, *PMMADDRESS_SPACE;
 
 extern MMADDRESS_SPACE MmSystemAddressSpace;
 /* A new page directory: system PDEs from the master copy, its own self-map and hyperspace. */
 NTSTATUS MmCreateAddressSpace(PMMADDRESS_SPACE AddressSpace);
-/* Frees an address space that is not current. */
+/*
+ * Frees an address space that is not current. If a process owns it, its
+ * user range goes first: every VAD, page, page table and commit charge
+ * (MmCleanProcessAddressSpace).
+ */
 void MmDeleteAddressSpace(PMMADDRESS_SPACE AddressSpace);
 /* Loads AddressSpace into CR3 and returns the one that was current. */
 PMMADDRESS_SPACE MmSwitchAddressSpace(PMMADDRESS_SPACE AddressSpace);
 PMMADDRESS_SPACE MmGetCurrentAddressSpace(void);
+
+/* ------------------------------------------------------------------------
+ * The user range: VADs (mm/vad.c). A process records what it has reserved
+ * in a balanced binary tree of virtual address descriptors, NT's AVL tree
+ * of address nodes. Every node starts with an MMADDRESS_NODE: its parent
+ * (whose low two bits hold the node's balance, -1, 0 or +1, as in NT), its
+ * children and the first and last virtual page number it covers. The
+ * table's BalancedRoot is a sentinel whose right child is the real root, so
+ * the root needs no special case. mm/vad.h has the VADs themselves.
+ */
+typedef struct _MMADDRESS_NODE {
+    union {
+        LONG Balance : 2;
+        struct _MMADDRESS_NODE *Parent;
+    } u1;
+    struct _MMADDRESS_NODE *LeftChild;
+    struct _MMADDRESS_NODE *RightChild;
+    ULONG_PTR StartingVpn;
+    ULONG_PTR EndingVpn;            /* inclusive */
+} MMADDRESS_NODE, *PMMADDRESS_NODE;
+
+typedef struct _MM_AVL_TABLE {
+    MMADDRESS_NODE BalancedRoot;    /* sentinel: BalancedRoot.RightChild is the root */
+    ULONG NumberGenericTableElements;
+    PVOID NodeHint;                 /* the node the last lookup found (NT's VadHint) */
+} MM_AVL_TABLE, *PMM_AVL_TABLE;
+
+/* Page tables a user range can need: 3 GB of user space, 4 MB per page table. */
+#define MM_USER_PAGE_TABLE_PAGES    (MM_SYSTEM_RANGE_START_3GB >> PDE_SHIFT)
 
 /* ------------------------------------------------------------------------
  * System PTEs at work: I/O space, MDLs, reserved mappings, kernel stacks.

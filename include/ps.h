@@ -17,11 +17,52 @@
 
 struct _HANDLE_TABLE;
 
+/* NT's MMSUPPORT, the part mm386 keeps: the process's working-set counters. */
+typedef struct _MMSUPPORT {
+    ULONG PageFaultCount;                   /* faults resolved for the process's user range */
+    ULONG WorkingSetSize;                   /* user pages resident (valid PTEs) now */
+    ULONG PeakWorkingSetSize;
+} MMSUPPORT;
+
+/*
+ * The user page tables' bookkeeping, which NT keeps in the process's
+ * working set list (MMWSL, in hyperspace): for each page table of the user
+ * range, how many of its PTEs are in use (not zero) — the page table is
+ * freed when that reaches zero — and whether commit has been charged for it
+ * (it is while any VAD spans it).
+ */
+typedef struct _MMWSL {
+    USHORT UsedPageTableEntries[MM_USER_PAGE_TABLE_PAGES];
+    ULONG CommittedPageTables[MM_USER_PAGE_TABLE_PAGES / 32];
+    ULONG NumberOfCommittedPageTables;
+    ULONG NumberOfPageTables;               /* user page tables present now */
+} MMWSL;
+
 typedef struct _EPROCESS {
-    MMADDRESS_SPACE AddressSpace;           /* page directory, hyperspace, (later) VADs */
+    MMADDRESS_SPACE AddressSpace;           /* page directory and hyperspace */
     ULONG_PTR UniqueProcessId;
     struct _HANDLE_TABLE *ObjectTable;      /* handles this process holds (kernel/ob) */
     char ImageFileName[16];                 /* NT's 15 characters and a terminator */
+
+    /*
+     * The user range, in NT's fields (mm/vad.c, mm/virtual.c). The address
+     * creation lock serialises changes to the VAD tree; the working set
+     * mutex guards the user PTEs and is what the page-fault handler takes.
+     * Order: address creation lock, then working set mutex.
+     */
+    MM_AVL_TABLE VadRoot;
+    FAST_MUTEX AddressCreationLock;
+    FAST_MUTEX WorkingSetMutex;
+    SIZE_T VirtualSize;                     /* bytes reserved */
+    SIZE_T PeakVirtualSize;
+    SIZE_T CommitCharge;                    /* pages: private commit and user page tables */
+    SIZE_T PeakCommitCharge;
+    ULONG NumberOfPrivatePages;             /* private pages committed */
+    ULONG NumberOfLockedPages;              /* user pages held by MmProbeAndLockPages */
+    MMSUPPORT Vm;
+    MMWSL WorkingSetList;
+    BOOLEAN LargeAddressAware;              /* the image may use user addresses above 2 GB */
+    LIST_ENTRY MmProcessLinks;              /* on MmProcessList while it has an address space */
 } EPROCESS, *PEPROCESS;
 
 /* The system process: the kernel's threads and kernel handles belong to it. */
