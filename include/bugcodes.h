@@ -24,6 +24,7 @@
 #define PFN_LIST_CORRUPT                        0x0000004E
 #define PAGE_FAULT_IN_NONPAGED_AREA             0x00000050
 #define INSTALL_MORE_MEMORY                     0x0000007D
+#define PROCESS_HAS_LOCKED_PAGES                0x00000076
 #define UNEXPECTED_KERNEL_MODE_TRAP             0x0000007F
 #define NMI_HARDWARE_FAILURE                    0x00000080
 #define ATTEMPTED_WRITE_TO_READONLY_MEMORY      0x000000BE

@@ -212,6 +212,7 @@ typedef struct _KFAULT_CATCHER {
     ULONG ErrorCode;
     ULONG FaultAddress;             /* CR2 for a page fault */
     ULONG FaultEip;
+    NTSTATUS ExceptionCode;         /* a page fault's status (MmAccessFault's), or one raised (kernel/ex) */
 } KFAULT_CATCHER, *PKFAULT_CATCHER;
 
 __attribute__((returns_twice)) int KiSaveFaultContext(PKFAULT_CATCHER Catcher);

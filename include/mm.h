@@ -94,6 +94,87 @@ typedef struct _MM_AVL_TABLE {
 #define MM_USER_PAGE_TABLE_PAGES    (MM_SYSTEM_RANGE_START_3GB >> PDE_SHIFT)
 
 /* ------------------------------------------------------------------------
+ * The virtual-memory services (mm/virtual.c, freevm.c, protect.c,
+ * queryvm.c; docs/VAD.md tabulates their rules and status codes). They act
+ * on the process ProcessHandle names — today only NtCurrentProcess(), the
+ * process whose address space is current — and take the caller's mode from
+ * ExGetPreviousMode: a UserMode caller's pointers are probed and read under
+ * a handler. The Zw forms are the same services called as from kernel mode.
+ * IRQL PASSIVE_LEVEL. On failure nothing is written back.
+ */
+#define PAGE_NOACCESS           0x01
+#define PAGE_READONLY           0x02
+#define PAGE_READWRITE          0x04
+#define PAGE_WRITECOPY          0x08
+#define PAGE_EXECUTE            0x10
+#define PAGE_EXECUTE_READ       0x20
+#define PAGE_EXECUTE_READWRITE  0x40
+#define PAGE_EXECUTE_WRITECOPY  0x80
+#define PAGE_GUARD              0x100
+#define PAGE_NOCACHE            0x200
+#define PAGE_WRITECOMBINE       0x400
+
+#define MEM_COMMIT              0x1000
+#define MEM_RESERVE             0x2000
+#define MEM_DECOMMIT            0x4000
+#define MEM_RELEASE             0x8000
+#define MEM_FREE                0x10000
+#define MEM_PRIVATE             0x20000
+#define MEM_MAPPED              0x40000
+#define MEM_RESET               0x80000
+#define MEM_TOP_DOWN            0x100000
+#define MEM_WRITE_WATCH         0x200000
+#define MEM_PHYSICAL            0x400000
+#define MEM_IMAGE               0x1000000
+#define MEM_LARGE_PAGES         0x20000000
+
+typedef struct _MEMORY_BASIC_INFORMATION {
+    PVOID BaseAddress;          /* the queried address rounded down to its page */
+    PVOID AllocationBase;       /* the reservation it lies in (NULL when free) */
+    ULONG AllocationProtect;    /* the protection the reservation was made with */
+    SIZE_T RegionSize;          /* bytes from BaseAddress with the same state and protection */
+    ULONG State;                /* MEM_COMMIT, MEM_RESERVE or MEM_FREE */
+    ULONG Protect;              /* committed pages' protection; 0 when reserved */
+    ULONG Type;                 /* MEM_PRIVATE (MEM_MAPPED, MEM_IMAGE with sections); 0 when free */
+} MEMORY_BASIC_INFORMATION, *PMEMORY_BASIC_INFORMATION;
+
+typedef enum _MEMORY_INFORMATION_CLASS {
+    MemoryBasicInformation,
+    MemoryWorkingSetInformation,
+    MemoryMappedFilenameInformation,
+    MemoryRegionInformation,
+} MEMORY_INFORMATION_CLASS;
+
+NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG_PTR ZeroBits,
+                                 PSIZE_T RegionSize, ULONG AllocationType, ULONG Protect);
+NTSTATUS NtFreeVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T RegionSize, ULONG FreeType);
+NTSTATUS NtProtectVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T RegionSize,
+                                ULONG NewProtect, PULONG OldProtect);
+NTSTATUS NtQueryVirtualMemory(HANDLE ProcessHandle, PVOID BaseAddress,
+                              MEMORY_INFORMATION_CLASS MemoryInformationClass, PVOID MemoryInformation,
+                              SIZE_T MemoryInformationLength, PSIZE_T ReturnLength);
+NTSTATUS ZwAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG_PTR ZeroBits,
+                                 PSIZE_T RegionSize, ULONG AllocationType, ULONG Protect);
+NTSTATUS ZwFreeVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T RegionSize, ULONG FreeType);
+NTSTATUS ZwProtectVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T RegionSize,
+                                ULONG NewProtect, PULONG OldProtect);
+NTSTATUS ZwQueryVirtualMemory(HANDLE ProcessHandle, PVOID BaseAddress,
+                              MEMORY_INFORMATION_CLASS MemoryInformationClass, PVOID MemoryInformation,
+                              SIZE_T MemoryInformationLength, PSIZE_T ReturnLength);
+
+/*
+ * A process's address space (mm/procsup.c). MmCreateProcessAddressSpace
+ * gives Process (its memory-manager fields zeroed by the caller, or not:
+ * they are reset here) a page directory of its own and an empty user range,
+ * and lists it on MmProcessList. MmDeleteAddressSpace(&Process->AddressSpace)
+ * undoes it. MmCleanProcessAddressSpace releases the user range alone:
+ * every VAD, page, page table and commit charge. IRQL PASSIVE_LEVEL.
+ */
+NTSTATUS MmCreateProcessAddressSpace(struct _EPROCESS *Process);
+void MmCleanProcessAddressSpace(struct _EPROCESS *Process);
+extern LIST_ENTRY MmProcessList;
+
+/* ------------------------------------------------------------------------
  * System PTEs at work: I/O space, MDLs, reserved mappings, kernel stacks.
  * mm/iosup.c, mm/mdlsup.c and mm/stack.c; docs/SYSPTES.md explains them.
  */

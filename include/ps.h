@@ -57,13 +57,45 @@ typedef struct _EPROCESS {
     SIZE_T PeakVirtualSize;
     SIZE_T CommitCharge;                    /* pages: private commit and user page tables */
     SIZE_T PeakCommitCharge;
-    ULONG NumberOfPrivatePages;             /* private pages committed */
     ULONG NumberOfLockedPages;              /* user pages held by MmProbeAndLockPages */
     MMSUPPORT Vm;
     MMWSL WorkingSetList;
     BOOLEAN LargeAddressAware;              /* the image may use user addresses above 2 GB */
     LIST_ENTRY MmProcessLinks;              /* on MmProcessList while it has an address space */
 } EPROCESS, *PEPROCESS;
+
+/*
+ * NT's thread environment block, the part the kernel reads: the thread's
+ * user stack (NtTib.StackBase down to StackLimit is committed; the
+ * reservation starts at DeallocationStack). The offsets are NT's x86 ones,
+ * so ring 3's TEB will be this one grown.
+ */
+typedef struct _NT_TIB {
+    PVOID ExceptionList;
+    PVOID StackBase;                        /* one past the stack's highest byte */
+    PVOID StackLimit;                       /* the lowest committed byte: the guard page is just below */
+    PVOID SubSystemTib;
+    PVOID FiberData;
+    PVOID ArbitraryUserPointer;
+    struct _NT_TIB *Self;
+} NT_TIB;
+
+typedef struct _TEB {
+    NT_TIB NtTib;
+    UCHAR FieldsNotYetUsed[0xE0C - sizeof(NT_TIB)];
+    PVOID DeallocationStack;                /* the stack reservation's base */
+} TEB, *PTEB;
+
+_Static_assert(offsetof(TEB, DeallocationStack) == 0xE0C, "NT's x86 TEB.DeallocationStack");
+
+/*
+ * The current thread's TEB (a user address), or NULL: NT's
+ * PsGetCurrentThreadTeb. Until the dispatcher's threads carry one
+ * (KTHREAD.Teb), mm386 keeps a single slot, set with
+ * PspSetCurrentThreadTeb, which returns the old value.
+ */
+PTEB PsGetCurrentThreadTeb(void);
+PTEB PspSetCurrentThreadTeb(PTEB Teb);
 
 /* The system process: the kernel's threads and kernel handles belong to it. */
 extern PEPROCESS PsInitialSystemProcess;

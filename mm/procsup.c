@@ -10,14 +10,25 @@
  * yet), copy the master's system PDEs into the directory, point 0x300 at the
  * directory and 0x301 at the hyperspace page, and zero the user range.
  *
- * The system address space is the boot page directory. Processes come
- * later; for now address spaces exist so that per-address-space behaviour
- * (hyperspace, lazy PDE synchronisation) can be exercised by switching CR3.
+ * The system address space is the boot page directory. A process's address
+ * space (MmCreateProcessAddressSpace) is one of these plus an empty user
+ * range: the VAD tree and counters in its EPROCESS. Deleting it releases the
+ * user range first (MmCleanProcessAddressSpace: every VAD, page, page table
+ * and commit charge), then the directory and hyperspace page.
+ *
+ * Which process is current: NT asks the current thread (its APC state's
+ * process, which KeStackAttachProcess changes). Until the dispatcher has
+ * threads, mm386 asks the current address space which process owns it
+ * (MiGetCurrentProcess), so making a process's address space current with
+ * MmSwitchAddressSpace is attaching to it.
  */
 #include "mi.h"
+#include "virtual.h"
 
 MMADDRESS_SPACE MmSystemAddressSpace;
 static PMMADDRESS_SPACE MiCurrentAddressSpace = &MmSystemAddressSpace;
+LIST_ENTRY MmProcessList = { &MmProcessList, &MmProcessList };
+static KSPIN_LOCK MiProcessListLock;
 
 NTSTATUS MmCreateAddressSpace(PMMADDRESS_SPACE AddressSpace)
 {
@@ -56,12 +67,94 @@ NTSTATUS MmCreateAddressSpace(PMMADDRESS_SPACE AddressSpace)
 
     AddressSpace->PageDirectoryPfn = Directory;
     AddressSpace->HyperSpacePfn = Hyper;
+    AddressSpace->Process = NULL;
     return STATUS_SUCCESS;
+}
+
+NTSTATUS MmCreateProcessAddressSpace(PEPROCESS Process)
+{
+    KIRQL OldIrql;
+
+    memset(&Process->VadRoot, 0, sizeof(Process->VadRoot));
+    ExInitializeFastMutex(&Process->AddressCreationLock);
+    ExInitializeFastMutex(&Process->WorkingSetMutex);
+    Process->VirtualSize = Process->PeakVirtualSize = 0;
+    Process->CommitCharge = Process->PeakCommitCharge = 0;
+    Process->NumberOfLockedPages = 0;
+    memset(&Process->Vm, 0, sizeof(Process->Vm));
+    memset(&Process->WorkingSetList, 0, sizeof(Process->WorkingSetList));
+    NTSTATUS Status = MmCreateAddressSpace(&Process->AddressSpace);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    Process->AddressSpace.Process = Process;
+    KeAcquireSpinLock(&MiProcessListLock, &OldIrql);
+    InsertTailList(&MmProcessList, &Process->MmProcessLinks);
+    KeReleaseSpinLock(&MiProcessListLock, OldIrql);
+    return STATUS_SUCCESS;
+}
+
+void MmCleanProcessAddressSpace(PEPROCESS Process)
+{
+    PMMADDRESS_SPACE Previous = NULL;
+    ULONG Charged = 0;
+    PMMVAD Vad;
+
+    if (MiGetCurrentProcess() != Process)
+        Previous = MmSwitchAddressSpace(&Process->AddressSpace);
+    MiLockAddressSpace(Process);
+    MiLockWorkingSet(Process);
+    while ((Vad = MiGetFirstVad(Process)) != NULL) {
+        MiRemoveVad(Vad, Process);
+        MiDeleteUserRange(Process, (ULONG)MI_VPN_TO_VA(Vad->StartingVpn), (ULONG)MI_VPN_TO_VA_ENDING(Vad->EndingVpn),
+                          Vad->u.VadFlags.VadType != VadDevicePhysicalMemory);
+        Charged += Vad->CommitCharge;
+        MiFreeVad(Vad);
+    }
+    MiUnlockWorkingSet(Process);
+    MiReturnPageTableCommitment(Process, 0, (ULONG)MmHighestUserAddress);
+    MiReturnProcessCommitment(Process, Charged);
+    Process->VirtualSize = 0;
+    /* What a process still holds once its last VAD is gone is a leak of the memory manager's, or a lock. */
+    if (Process->NumberOfLockedPages != 0)
+        KeBugCheckEx(PROCESS_HAS_LOCKED_PAGES, 0, (ULONG_PTR)Process, Process->NumberOfLockedPages, 0);
+    if (Process->CommitCharge != 0 || Process->WorkingSetList.NumberOfPageTables != 0 ||
+        Process->Vm.WorkingSetSize != 0)
+        KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_PROCESS_LEFTOVERS, (ULONG_PTR)Process, Process->CommitCharge,
+                     Process->WorkingSetList.NumberOfPageTables);
+    MiUnlockAddressSpace(Process);
+    if (Previous)
+        MmSwitchAddressSpace(Previous);
+}
+
+/* A user page table still in a directory that is being freed: its pages would leak. */
+static void MiCheckNoUserPageTables(PMMADDRESS_SPACE AddressSpace)
+{
+    KIRQL OldIrql;
+    ULONG Found = PTE_PER_PAGE;
+    const MMPTE *Pd = MiMapPageInHyperSpace(AddressSpace->PageDirectoryPfn, &OldIrql);
+    for (ULONG Index = 0; Index < MiGetPdeIndex(MmSystemRangeStart) && Found == PTE_PER_PAGE; Index++) {
+        if (Pd[Index].u.Hard.Valid)
+            Found = Index;
+    }
+    MiUnmapPageInHyperSpace((PVOID)Pd, OldIrql);
+    if (Found != PTE_PER_PAGE)
+        KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_USER_PAGE_TABLE_LEFT, AddressSpace->PageDirectoryPfn, Found, 0);
 }
 
 void MmDeleteAddressSpace(PMMADDRESS_SPACE AddressSpace)
 {
+    PEPROCESS Process = AddressSpace->Process;
+    KIRQL OldIrql;
+
     ASSERT(AddressSpace != MiCurrentAddressSpace && AddressSpace != &MmSystemAddressSpace);
+    if (Process) {
+        MmCleanProcessAddressSpace(Process);
+        KeAcquireSpinLock(&MiProcessListLock, &OldIrql);
+        RemoveEntryList(&Process->MmProcessLinks);
+        KeReleaseSpinLock(&MiProcessListLock, OldIrql);
+        AddressSpace->Process = NULL;
+    }
+    MiCheckNoUserPageTables(AddressSpace);
     MiInsertPageInFreeList(AddressSpace->HyperSpacePfn);
     MiInsertPageInFreeList(AddressSpace->PageDirectoryPfn);
     AddressSpace->PageDirectoryPfn = AddressSpace->HyperSpacePfn = 0;
@@ -111,4 +204,15 @@ PMMADDRESS_SPACE MmSwitchAddressSpace(PMMADDRESS_SPACE AddressSpace)
 PMMADDRESS_SPACE MmGetCurrentAddressSpace(void)
 {
     return MiCurrentAddressSpace;
+}
+
+PEPROCESS MiGetCurrentProcess(void)
+{
+    PMMADDRESS_SPACE Current = MiCurrentAddressSpace;
+    return Current == &MmSystemAddressSpace ? PsInitialSystemProcess : Current->Process;
+}
+
+PEPROCESS MiReferenceProcessByHandle(HANDLE ProcessHandle)
+{
+    return ProcessHandle == NtCurrentProcess() ? MiGetCurrentProcess() : NULL;
 }

@@ -42,6 +42,7 @@ void KePushFaultCatcher(PKFAULT_CATCHER Catcher)
     Catcher->Nesting = KiInterruptNesting;
     Catcher->Vector = 0xFFFFFFFF;
     Catcher->ErrorCode = Catcher->FaultAddress = Catcher->FaultEip = 0;
+    Catcher->ExceptionCode = STATUS_SUCCESS;
     KiFaultCatcher = Catcher;
 }
 
@@ -66,11 +67,12 @@ void KiSetFaultCatcher(PKFAULT_CATCHER Catcher)
     KiFaultCatcher = Catcher;
 }
 
-/* Abandons the trap frame and resumes the innermost catcher. */
-static NORETURN void KiResumeCatcher(const KTRAP_FRAME *TrapFrame, ULONG FaultAddress)
+/* Abandons the trap frame and resumes the innermost catcher; Status is a page fault's (else 0). */
+static NORETURN void KiResumeCatcher(const KTRAP_FRAME *TrapFrame, ULONG FaultAddress, NTSTATUS Status)
 {
     PKFAULT_CATCHER Catcher = KiFaultCatcher;
     KiFaultCatcher = Catcher->Previous;
+    Catcher->ExceptionCode = Status;
     Catcher->Vector = TrapFrame->Vector;
     Catcher->ErrorCode = TrapFrame->ErrCode;
     Catcher->FaultAddress = FaultAddress;
@@ -89,7 +91,7 @@ static void KiPageFault(KTRAP_FRAME *TrapFrame)
     if (NT_SUCCESS(Status))
         return;
     if (KeFaultCatcherActive())
-        KiResumeCatcher(TrapFrame, Address);
+        KiResumeCatcher(TrapFrame, Address, Status);
     KiBugCheckWithTrapFrame(KMODE_EXCEPTION_NOT_HANDLED, (ULONG_PTR)Status, TrapFrame->Eip,
                             (TrapFrame->ErrCode & PF_WRITE) ? 1 : 0, Address, TrapFrame);
 }
@@ -130,7 +132,7 @@ void KiDispatchTrap(KTRAP_FRAME *TrapFrame)
     }
     if (Vector < TRAP_EXCEPTION_COUNT) {
         if (KeFaultCatcherActive())
-            KiResumeCatcher(TrapFrame, 0);
+            KiResumeCatcher(TrapFrame, 0, STATUS_SUCCESS);
         KiBugCheckWithTrapFrame(UNEXPECTED_KERNEL_MODE_TRAP, Vector, TrapFrame->ErrCode,
                                 TrapFrame->Eip, 0, TrapFrame);
     }
