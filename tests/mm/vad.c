@@ -121,10 +121,10 @@ static PMMADDRESS_NODE ModelLookup(ULONG Vpn)
     return NULL;
 }
 
-/* The model's lowest node overlapping [Start, End]. */
+/* The model's lowest node overlapping [Start, End]: only the slots the range reaches can hold one. */
 static PMMADDRESS_NODE ModelConflict(ULONG Start, ULONG End)
 {
-    for (ULONG i = 0; i < SLOTS; i++) {
+    for (ULONG i = Start / SLOT_PAGES; i < SLOTS && i <= End / SLOT_PAGES; i++) {
         if (Present[i] && Nodes[i].StartingVpn <= End && Nodes[i].EndingVpn >= Start)
             return &Nodes[i];
     }
