@@ -314,18 +314,44 @@ VOID MmFreePagesFromMdl(PMDL MemoryDescriptorList);
 /*
  * Maps the locked pages an MDL describes at new system PTEs and returns the
  * buffer's address (the MDL's byte offset kept); sets MappedSystemVa and
- * MDL_MAPPED_TO_SYSTEM_VA. KernelMode only: UserMode needs processes and is
- * refused (NULL). NULL also for an invalid CacheType or when system PTEs run
+ * MDL_MAPPED_TO_SYSTEM_VA. With UserMode the pages are mapped into the
+ * current process instead, read/write, at RequestedAddress or where there
+ * is room, as a VAD of their own (mm/usermdl.c); that raises an exception
+ * when it fails (STATUS_INVALID_PARAMETER_4, STATUS_CONFLICTING_ADDRESSES,
+ * STATUS_NO_MEMORY, STATUS_INSUFFICIENT_RESOURCES, STATUS_COMMITMENT_LIMIT),
+ * as NT's does. In kernel mode, NULL for an invalid CacheType or when system PTEs run
  * out, unless BugCheckOnFailure is set (and MDL_MAPPING_CAN_FAIL is not):
- * then NO_MORE_SYSTEM_PTES (0x3F). RequestedAddress must be NULL; Priority
+ * then NO_MORE_SYSTEM_PTES (0x3F); RequestedAddress must be NULL; Priority
  * is accepted but does not ration PTEs yet. A page in the MDL that is not in
  * use (free, or on a page list) is MEMORY_MANAGEMENT (0x1A, 0x1233).
- * IRQL <= DISPATCH_LEVEL. MmUnmapLockedPages(address, MDL) undoes it.
+ * IRQL <= DISPATCH_LEVEL (APC_LEVEL for UserMode). MmUnmapLockedPages(address,
+ * MDL) undoes either.
  */
 PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode,
                                    MEMORY_CACHING_TYPE CacheType, PVOID RequestedAddress,
                                    ULONG BugCheckOnFailure, ULONG Priority);
 VOID MmUnmapLockedPages(PVOID BaseAddress, PMDL MemoryDescriptorList);
+
+/*
+ * Locking a buffer's pages (mm/mdllock.c). MmProbeAndLockPages faults in
+ * every page of the buffer an MDL describes (for writing too, unless
+ * Operation is IoReadAccess), takes a reference on each so it stays while
+ * locked, fills the MDL's PFN array and sets MDL_PAGES_LOCKED; a user
+ * buffer (AccessMode UserMode must stay below MmUserProbeAddress) records
+ * its process. A bad buffer raises the fault's status
+ * (STATUS_ACCESS_VIOLATION, STATUS_GUARD_PAGE_VIOLATION ...), with nothing
+ * left locked: callers wrap it in EX_TRY. MmUnlockPages undoes it (and an
+ * MDL still mapped in system space is unmapped first). IRQL <= APC_LEVEL
+ * for a buffer that may fault.
+ */
+typedef enum _LOCK_OPERATION {
+    IoReadAccess,
+    IoWriteAccess,
+    IoModifyAccess
+} LOCK_OPERATION;
+
+VOID MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode, LOCK_OPERATION Operation);
+VOID MmUnlockPages(PMDL MemoryDescriptorList);
 
 /* The MDL's system address, mapping it (cached) if it has none yet; NULL if that fails. */
 static inline PVOID MmGetSystemAddressForMdlSafe(PMDL Mdl, ULONG Priority)

@@ -39,7 +39,7 @@
 #include "mi.h"
 
 /* The PTE bits for CacheType; false for a value that is not a caching type. */
-static bool MiCachingBits(MEMORY_CACHING_TYPE CacheType, ULONG *Bits)
+bool MiCachingBits(MEMORY_CACHING_TYPE CacheType, ULONG *Bits)
 {
     switch (CacheType) {
     case MmCached:
@@ -91,7 +91,7 @@ VOID MmUnmapIoSpace(PVOID BaseAddress, SIZE_T NumberOfBytes)
  * MDL — or the mapping would let the kernel write a page someone else may
  * get. Pages that are not RAM (device memory) are not checked.
  */
-static void MiCheckMdlPages(PMDL Mdl, ULONG Pages)
+void MiCheckMdlPages(PMDL Mdl, ULONG Pages)
 {
     const PFN_NUMBER *Pfns = MmGetMdlPfnArray(Mdl);
 
@@ -124,6 +124,8 @@ PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE Ac
     PMDL Mdl = MemoryDescriptorList;
     ULONG Bits, Pages = MiMdlPages(Mdl);
 
+    if (AccessMode == UserMode)
+        return MiMapLockedPagesInUserSpace(Mdl, CacheType, RequestedAddress);      /* mm/usermdl.c */
     if (AccessMode != KernelMode || RequestedAddress != NULL || Pages == 0 ||
         !MiCachingBits(CacheType, &Bits))
         return NULL;
@@ -151,6 +153,10 @@ VOID MmUnmapLockedPages(PVOID BaseAddress, PMDL MemoryDescriptorList)
     PMDL Mdl = MemoryDescriptorList;
     ULONG Pages = MiMdlPages(Mdl);
 
+    if ((ULONG)BaseAddress < (ULONG)MmSystemRangeStart) {
+        MiUnmapLockedPagesInUserSpace(BaseAddress, Mdl);                            /* mm/usermdl.c */
+        return;
+    }
     /* NT's 0x06 "never mapped" and 0x03 "the wrong address", the MDL in place of its tracker. */
     if (!(Mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA))
         KeBugCheckEx(SYSTEM_PTE_MISUSE, 0x06, (ULONG_PTR)Mdl, (ULONG_PTR)BaseAddress, Pages);

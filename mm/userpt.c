@@ -137,7 +137,8 @@ LONG MiDeleteUserPte(PEPROCESS Process, PMMPTE Pte, ULONG Va, MI_DELETE_BATCH *B
         return 0;
     MiWritePte(Pte, (MMPTE){ .u.Long = 0 });
     if (Old.u.Hard.Valid || MiIsUserTransitionPte(Old)) {
-        if (Old.u.Hard.Valid)
+        /* The process's own resident pages are its working set; an MDL's mapped pages are not. */
+        if (Old.u.Hard.Valid && OwnsPages)
             Process->Vm.WorkingSetSize--;
         if (Batch->Count == MI_DELETE_BATCH_PAGES)
             MiFlushDeleteBatch(Process, Batch);

@@ -37,6 +37,8 @@
 #define MM_BUGCHECK_PROCESS_LEFTOVERS       0x4170  /* p2 process, p3 commit, p4 page tables left after teardown */
 #define MM_BUGCHECK_USER_PAGE_TABLE_LEFT    0x4171  /* p2 directory PFN, p3 PDE index of a user page table */
 #define MM_BUGCHECK_USED_PTE_COUNT          0x4172  /* p2 VA, p3 used count, p4 change: a page table's count broken */
+#define MM_BUGCHECK_UNLOCK_NOT_LOCKED       0x4173  /* MmUnlockPages of an MDL not locked: p2 MDL, p3 its flags */
+#define MM_BUGCHECK_NOT_A_USER_MAPPING      0x4174  /* MmUnmapLockedPages of no user mapping of the MDL: p2 VA, p3 MDL */
 
 /* ------------------------------------------------------------ protections */
 
