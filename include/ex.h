@@ -61,7 +61,13 @@ typedef struct _EX_TRY_FRAME {
 } EX_TRY_FRAME;
 
 /* The macros' runtime: disarm on leaving the body, the code and record of what was caught. */
-void ExpLeaveTryFrame(EX_TRY_FRAME *Frame);
+static inline void ExpLeaveTryFrame(EX_TRY_FRAME *Frame)
+{
+    if (Frame->Armed) {
+        Frame->Armed = false;
+        KePopFaultCatcher(&Frame->Catcher);
+    }
+}
 NTSTATUS ExpExceptionCode(const KFAULT_CATCHER *Catcher);
 void ExpExceptionRecord(const KFAULT_CATCHER *Catcher, PEXCEPTION_RECORD Record);
 
@@ -92,9 +98,20 @@ void ExpExceptionRecord(const KFAULT_CATCHER *Catcher, PEXCEPTION_RECORD Record)
  * until there are threads mm386 keeps it in one variable, set through
  * ExpSetPreviousMode — the seam where the dispatcher's thread takes over.
  */
-KPROCESSOR_MODE ExGetPreviousMode(void);
+extern KPROCESSOR_MODE ExpPreviousMode;
+
+static inline KPROCESSOR_MODE ExGetPreviousMode(void)
+{
+    return ExpPreviousMode;
+}
+
 /* Sets the previous mode and returns the old one (the system-service entry, and tests, use it). */
-KPROCESSOR_MODE ExpSetPreviousMode(KPROCESSOR_MODE Mode);
+static inline KPROCESSOR_MODE ExpSetPreviousMode(KPROCESSOR_MODE Mode)
+{
+    KPROCESSOR_MODE Old = ExpPreviousMode;
+    ExpPreviousMode = Mode;
+    return Old;
+}
 
 /*
  * Probes a user buffer (NT's rules). Length 0: nothing is checked.

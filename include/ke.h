@@ -217,8 +217,15 @@ typedef struct _KFAULT_CATCHER {
 
 __attribute__((returns_twice)) int KiSaveFaultContext(PKFAULT_CATCHER Catcher);
 NORETURN void KiResumeFaultContext(PKFAULT_CATCHER Catcher);
-void KePushFaultCatcher(PKFAULT_CATCHER Catcher);
-void KePopFaultCatcher(PKFAULT_CATCHER Catcher);
+/*
+ * Arming and disarming are inline (kernel/ex's EX_TRY arms one around every
+ * access to a user buffer): the chain's head and the interrupt nesting live
+ * in kernel/ke/trap.c.
+ */
+extern PKFAULT_CATCHER KiFaultCatcher;
+extern ULONG KiInterruptNesting;
+static inline void KePushFaultCatcher(PKFAULT_CATCHER Catcher);
+static inline void KePopFaultCatcher(PKFAULT_CATCHER Catcher);
 bool KeFaultCatcherActive(void);
 #define KeTryFault(Catcher) (KePushFaultCatcher(Catcher), KiSaveFaultContext(Catcher) == 0)
 
@@ -236,6 +243,23 @@ void KeSetBugCheckHook(PKBUGCHECK_HOOK Hook);
 #define STATUS_ASSERTION_FAILURE ((NTSTATUS)0xC0000420)
 NORETURN void RtlAssert(const char *Expression, const char *File, int Line);
 #define ASSERT(e) ((e) ? (void)0 : RtlAssert(#e, __FILE__, __LINE__))
+
+static inline void KePushFaultCatcher(PKFAULT_CATCHER Catcher)
+{
+    Catcher->Previous = KiFaultCatcher;
+    Catcher->Irql = KeGetCurrentIrql();
+    Catcher->Nesting = KiInterruptNesting;
+    Catcher->Vector = 0xFFFFFFFF;
+    Catcher->ErrorCode = Catcher->FaultAddress = Catcher->FaultEip = 0;
+    Catcher->ExceptionCode = STATUS_SUCCESS;
+    KiFaultCatcher = Catcher;
+}
+
+static inline void KePopFaultCatcher(PKFAULT_CATCHER Catcher)
+{
+    ASSERT(KiFaultCatcher == Catcher);
+    KiFaultCatcher = Catcher->Previous;
+}
 
 /* Printing: every line goes to COM1 and to the VGA console. */
 ULONG DbgPrint(PCSTR Format, ...) PRINTF_LIKE(1, 2);

@@ -98,19 +98,9 @@ NTSTATUS NtFreeVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T R
     if ((FreeType & ~(MEM_DECOMMIT | MEM_RELEASE)) != 0 || (FreeType & (MEM_DECOMMIT | MEM_RELEASE)) == 0 ||
         (FreeType & (MEM_DECOMMIT | MEM_RELEASE)) == (MEM_DECOMMIT | MEM_RELEASE))
         return STATUS_INVALID_PARAMETER_4;
-    if (PreviousMode != KernelMode) {
-        EX_TRY {
-            ProbeForWrite(BaseAddress, sizeof(PVOID), sizeof(PVOID));
-            ProbeForWrite(RegionSize, sizeof(SIZE_T), sizeof(SIZE_T));
-            CapturedBase = (ULONG)*BaseAddress;
-            CapturedRegionSize = *RegionSize;
-        } EX_EXCEPT(Status) {
-            return Status;
-        } EX_END;
-    } else {
-        CapturedBase = (ULONG)*BaseAddress;
-        CapturedRegionSize = *RegionSize;
-    }
+    Status = MiCaptureRangeArguments(PreviousMode, BaseAddress, RegionSize, NULL, &CapturedBase, &CapturedRegionSize);
+    if (!NT_SUCCESS(Status))
+        return Status;
 
     PEPROCESS Process = MiReferenceProcessByHandle(ProcessHandle);
     ULONG Highest = Process ? MiHighestUserAddress(Process) : (ULONG)MmHighestUserAddress;

@@ -122,15 +122,13 @@ MMINFO_COUNTERS MmInfoCounters;
 static void MiResolveUserDemandZero(PEPROCESS Process, ULONG Address, MMPTE OldPte, ULONG Protection, bool Write)
 {
     PMMPTE Pte = MiAddressToPte(Address);
-    KIRQL OldIrql;
     PFN_NUMBER Pfn = MiRemoveZeroPage();
 
     if (Pfn == MI_NO_PAGE)
         KeBugCheckEx(NO_PAGES_AVAILABLE, MmModifiedPageListHead.Total, 0, MmNumberOfFreeNonPagedPool, 0);
-    LOCK_PFN(OldIrql);
+    /* The page is off every list and referenced by this path alone: its PFN entry is ours to fill. */
     MiInitializePfn(Pfn, Pte, Write);
     MI_PFN_ELEMENT(Pfn)->OriginalPte = MiMakeUserSoftPte(Protection);
-    UNLOCK_PFN(OldIrql);
     MiWritePte(Pte, MiMakeUserValidPte(Pfn, Protection, Write));
     if (OldPte.u.Long == 0)
         MiAdjustUsedPtes(Process, Address, 1);

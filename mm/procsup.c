@@ -26,7 +26,7 @@
 #include "virtual.h"
 
 MMADDRESS_SPACE MmSystemAddressSpace;
-static PMMADDRESS_SPACE MiCurrentAddressSpace = &MmSystemAddressSpace;
+PMMADDRESS_SPACE MiCurrentAddressSpace = &MmSystemAddressSpace;
 LIST_ENTRY MmProcessList = { &MmProcessList, &MmProcessList };
 static KSPIN_LOCK MiProcessListLock;
 
@@ -206,13 +206,3 @@ PMMADDRESS_SPACE MmGetCurrentAddressSpace(void)
     return MiCurrentAddressSpace;
 }
 
-PEPROCESS MiGetCurrentProcess(void)
-{
-    PMMADDRESS_SPACE Current = MiCurrentAddressSpace;
-    return Current == &MmSystemAddressSpace ? PsInitialSystemProcess : Current->Process;
-}
-
-PEPROCESS MiReferenceProcessByHandle(HANDLE ProcessHandle)
-{
-    return ProcessHandle == NtCurrentProcess() ? MiGetCurrentProcess() : NULL;
-}

@@ -63,19 +63,11 @@ ULONG MiMakeProtectionMask(ULONG Protect)
     return Mask;
 }
 
-ULONG MiProtectionToWin32(ULONG ProtectionMask)
-{
-    static const ULONG Access[8] = {
-        PAGE_NOACCESS, PAGE_READONLY, PAGE_EXECUTE, PAGE_EXECUTE_READ,
-        PAGE_READWRITE, PAGE_WRITECOPY, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY,
-    };
-    static const ULONG Modifier[4] = { 0, PAGE_NOCACHE, PAGE_GUARD, PAGE_WRITECOMBINE };
-    ULONG Value = Access[ProtectionMask & MM_PROTECTION_ACCESS_MASK];
-
-    if ((ProtectionMask & MM_PROTECTION_ACCESS_MASK) == 0)
-        return PAGE_NOACCESS;           /* no-access, decommitted: no modifier is shown */
-    return Value | Modifier[(ProtectionMask & MM_PROTECTION_MODIFIER_MASK) >> 3];
-}
+const ULONG MiProtectToWin32Access[8] = {
+    PAGE_NOACCESS, PAGE_READONLY, PAGE_EXECUTE, PAGE_EXECUTE_READ,
+    PAGE_READWRITE, PAGE_WRITECOPY, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY,
+};
+const ULONG MiProtectToWin32Modifier[4] = { 0, PAGE_NOCACHE, PAGE_GUARD, PAGE_WRITECOMBINE };
 
 MMPTE MiMakeUserValidPte(PFN_NUMBER Pfn, ULONG Protection, bool Dirty)
 {
@@ -93,78 +85,107 @@ MMPTE MiMakeUserValidPte(PFN_NUMBER Pfn, ULONG Protection, bool Dirty)
 }
 
 /*
- * Sets Protection on the page at Va whose PTE (in an existing page table)
- * is Pte; commits it first if Commit and it is not committed. Returns the
- * change in the page table's used count; *Committed counts a page newly
- * committed.
+ * Sets Protection on every page of one page table's part of the range
+ * (Pte onwards, Count PTEs; the page table exists). What the pages become
+ * is computed once: the software PTE, whether the page may be valid, and
+ * a valid PTE's bits (the frame and the dirty bit are added per page).
+ * Valid PTEs that change are counted in *Flushes (the first 16 of their
+ * addresses kept in FlushVa) for the caller to flush. Returns the change
+ * in the page table's used count; *Committed counts pages committed here.
  */
-static LONG MiSetPageProtection(PEPROCESS Process, PMMVAD Vad, PMMPTE Pte, ULONG Va, ULONG Protection, bool Commit,
-                                ULONG *Committed)
+static LONG MiSetProtectionOnPtes(PEPROCESS Process, PMMVAD Vad, PMMPTE Pte, ULONG Va, ULONG Count,
+                                  ULONG Protection, bool Commit, ULONG *Committed, ULONG *Flushes, ULONG FlushVa[16])
 {
-    MMPTE Old = MiReadPte(Pte);
+    const MMPTE Soft = MiMakeUserSoftPte(Protection), Decommitted = MiMakeUserSoftPte(MM_DECOMMIT);
+    const bool Accessible = MiIsAccessibleProtection(Protection);
+    const ULONG ValidBits = Accessible ? MiMakeUserValidPte(0, Protection, false).u.Long : 0;
+    /* A zero PTE is committed with the VAD's protection if the VAD was committed whole, else not at all. */
+    const bool ZeroNeedsWrite = Vad->u.VadFlags.MemCommit ? Protection != Vad->u.VadFlags.Protection : Commit;
+    const bool ZeroIsCommitted = Vad->u.VadFlags.MemCommit;
+    PMMPFN Database = MmPfnDatabase;
+    LONG Delta = 0;
 
-    if (Old.u.Long == 0) {
-        if (Vad->u.VadFlags.MemCommit) {
-            if (Protection == Vad->u.VadFlags.Protection)
-                return 0;               /* the VAD already says so */
-        } else if (!Commit) {
-            return 0;
+    for (ULONG i = 0; i < Count; i++, Pte++, Va += PAGE_SIZE) {
+        MMPTE Old = MiReadPte(Pte);
+        if (Old.u.Hard.Valid) {
+            PFN_NUMBER Pfn = Old.u.Hard.PageFrameNumber;
+            MMPTE New;
+            Database[Pfn].OriginalPte.u.Soft.Protection = Protection;
+            if (Accessible) {
+                New.u.Long = (Pfn << PAGE_SHIFT) | ValidBits | (Old.u.Long & PTE_DIRTY);
+            } else {
+                New = MiMakeUserTransitionPte(Pfn, Protection);
+                Process->Vm.WorkingSetSize--;
+            }
+            if (New.u.Long != Old.u.Long) {
+                MiWritePte(Pte, New);
+                if (*Flushes < 16)
+                    FlushVa[*Flushes] = Va;
+                (*Flushes)++;
+            }
+        } else if (Old.u.Long == 0) {
+            if (ZeroNeedsWrite) {
+                MiWritePte(Pte, Soft);
+                Delta++;
+                *Committed += !ZeroIsCommitted;
+            }
+        } else if (MiIsUserTransitionPte(Old)) {
+            PFN_NUMBER Pfn = Old.u.Trans.PageFrameNumber;
+            Database[Pfn].OriginalPte.u.Soft.Protection = Protection;
+            if (Accessible) {
+                MiWritePte(Pte, MiMakeValidPte(Pfn, ValidBits));
+                Process->Vm.WorkingSetSize++;
+            } else {
+                MiWritePte(Pte, MiMakeUserTransitionPte(Pfn, Protection));
+            }
+        } else if (Old.u.Long == Decommitted.u.Long) {
+            if (Commit) {
+                MiWritePte(Pte, Soft);
+                (*Committed)++;
+            }
         } else {
-            (*Committed)++;
+            MiWritePte(Pte, Soft);      /* demand zero: a new protection */
         }
-        MiWritePte(Pte, MiMakeUserSoftPte(Protection));
-        return 1;
     }
-    if (MiIsDecommittedPte(Old)) {
-        if (Commit) {
-            MiWritePte(Pte, MiMakeUserSoftPte(Protection));
-            (*Committed)++;
-        }
-        return 0;
-    }
-    if (Old.u.Hard.Valid || MiIsUserTransitionPte(Old)) {
-        PFN_NUMBER Pfn = Old.u.Hard.Valid ? Old.u.Hard.PageFrameNumber : Old.u.Trans.PageFrameNumber;
-        MI_PFN_ELEMENT(Pfn)->OriginalPte.u.Soft.Protection = Protection;
-        if (MiIsAccessibleProtection(Protection))
-            MiWritePte(Pte, MiMakeUserValidPte(Pfn, Protection, Old.u.Hard.Valid && Old.u.Hard.Dirty));
-        else
-            MiWritePte(Pte, MiMakeUserTransitionPte(Pfn, Protection));
-        if (Old.u.Hard.Valid)
-            HalInvalidatePage((PVOID)Va);
-        Process->Vm.WorkingSetSize += (LONG)MiReadPte(Pte).u.Hard.Valid - (LONG)Old.u.Hard.Valid;
-        return 0;
-    }
-    MiWritePte(Pte, MiMakeUserSoftPte(Protection));      /* demand zero: a new protection */
-    return 0;
+    return Delta;
 }
 
 ULONG MiSetProtectionOnRange(PEPROCESS Process, PMMVAD Vad, ULONG StartVa, ULONG EndVa, ULONG Protection,
                              bool Commit)
 {
-    ULONG Committed = 0;
+    ULONG Committed = 0, Flushes = 0, FlushVa[16];
 
     for (ULONG Chunk = StartVa;;) {
         ULONG ChunkEnd = MIN(EndVa, Chunk | ((1u << PDE_SHIFT) - 1));
         /* No page table: every PTE is zero; the caller made the page tables a change needs. */
         if (MiUserPteIfPresent(Chunk)) {
-            PMMPTE Pte = MiAddressToPte(Chunk);
-            LONG Delta = 0;
-            for (ULONG Va = Chunk; Va <= ChunkEnd; Va += PAGE_SIZE, Pte++)
-                Delta += MiSetPageProtection(Process, Vad, Pte, Va, Protection, Commit, &Committed);
+            LONG Delta = MiSetProtectionOnPtes(Process, Vad, MiAddressToPte(Chunk), Chunk,
+                                               ((ChunkEnd - Chunk) >> PAGE_SHIFT) + 1, Protection, Commit,
+                                               &Committed, &Flushes, FlushVa);
             MiAdjustUsedPtes(Process, Chunk, Delta);
         }
         if (ChunkEnd == EndVa)
             break;
         Chunk = ChunkEnd + 1;
     }
+    /* The changed translations: one invlpg each for a few, a CR3 reload for more (user PTEs are never global). */
+    if (Flushes > ARRAY_SIZE(FlushVa)) {
+        KeFlushProcessTb();
+    } else {
+        for (ULONG i = 0; i < Flushes; i++)
+            HalInvalidatePage((PVOID)FlushVa[i]);
+    }
     return Committed;
 }
 
-/* *OldProtect = Protect, under a handler; an unwritable result is ignored, as NT ignores it. */
-static void MiWriteBackProtection(PULONG OldProtect, ULONG Protect)
+/* The results, under one handler; results that cannot be written are ignored, as NT ignores them. */
+static void MiWriteBackProtection(PVOID *BaseAddress, PSIZE_T RegionSize, PULONG OldProtect, ULONG Base,
+                                  SIZE_T Size, ULONG Protect)
 {
     NTSTATUS Ignored;
     EX_TRY {
+        *RegionSize = Size;
+        *BaseAddress = (PVOID)Base;
         *OldProtect = Protect;
     } EX_EXCEPT(Ignored) {
         (void)Ignored;
@@ -182,20 +203,10 @@ NTSTATUS NtProtectVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_
     ULONG ProtectionMask = MiMakeProtectionMask(NewProtect);
     if (ProtectionMask == MM_INVALID_PROTECTION)
         return STATUS_INVALID_PAGE_PROTECTION;
-    if (PreviousMode != KernelMode) {
-        EX_TRY {
-            ProbeForWrite(BaseAddress, sizeof(PVOID), sizeof(PVOID));
-            ProbeForWrite(RegionSize, sizeof(SIZE_T), sizeof(SIZE_T));
-            ProbeForWrite(OldProtect, sizeof(ULONG), sizeof(ULONG));
-            CapturedBase = (ULONG)*BaseAddress;
-            CapturedRegionSize = *RegionSize;
-        } EX_EXCEPT(Status) {
-            return Status;
-        } EX_END;
-    } else {
-        CapturedBase = (ULONG)*BaseAddress;
-        CapturedRegionSize = *RegionSize;
-    }
+    Status = MiCaptureRangeArguments(PreviousMode, BaseAddress, RegionSize, OldProtect, &CapturedBase,
+                                     &CapturedRegionSize);
+    if (!NT_SUCCESS(Status))
+        return Status;
 
     PEPROCESS Process = MiReferenceProcessByHandle(ProcessHandle);
     ULONG Highest = Process ? MiHighestUserAddress(Process) : (ULONG)MmHighestUserAddress;
@@ -218,8 +229,7 @@ NTSTATUS NtProtectVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_
         Status = STATUS_INVALID_PAGE_PROTECTION;    /* never for private memory */
     } else {
         MiLockWorkingSet(Process);
-        ULONG Pages = ((EndVa - StartVa) >> PAGE_SHIFT) + 1;
-        if (MiCalculatePageCommitment(Process, Vad, StartVa, EndVa) != Pages) {
+        if (!MiIsEntireRangeCommitted(Process, Vad, StartVa, EndVa)) {
             Status = STATUS_NOT_COMMITTED;
         } else if (MiRangeNeedsPageTables(Vad, ProtectionMask) && !MiMakeUserPageTables(Process, StartVa, EndVa)) {
             Status = STATUS_INSUFFICIENT_RESOURCES;
@@ -233,8 +243,8 @@ NTSTATUS NtProtectVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_
     if (!NT_SUCCESS(Status))
         return Status;
 
-    MiWriteBackRange(BaseAddress, RegionSize, StartVa, EndVa - StartVa + 1);
-    MiWriteBackProtection(OldProtect, MiProtectionToWin32(LastProtect));
+    MiWriteBackProtection(BaseAddress, RegionSize, OldProtect, StartVa, EndVa - StartVa + 1,
+                          MiProtectionToWin32(LastProtect));
     return STATUS_SUCCESS;
 }
 

@@ -17,52 +17,68 @@
  */
 #include "virtual.h"
 
-/* The state of a page of Vad whose PTE holds Pte (zero when its page table is missing). */
-static ULONG MiPteState(PMMVAD Vad, MMPTE Pte, ULONG *Protection)
+/*
+ * A page's state and protection as one value, for comparing runs quickly:
+ * MI_QUERY_COMMITTED | protection, or MI_QUERY_RESERVED. ZeroClass is what
+ * a zero PTE means in the page's VAD.
+ */
+#define MI_QUERY_COMMITTED  0x100
+#define MI_QUERY_RESERVED   0x200
+
+static inline ULONG MiPteClass(PMMVAD Vad, MMPTE Pte, ULONG ZeroClass)
 {
-    if (Pte.u.Long == 0) {
-        *Protection = Vad->u.VadFlags.MemCommit ? Vad->u.VadFlags.Protection : 0;
-        return Vad->u.VadFlags.MemCommit ? MEM_COMMIT : MEM_RESERVE;
-    }
-    if (MiIsDecommittedPte(Pte)) {
-        *Protection = 0;
-        return MEM_RESERVE;
-    }
+    if (Pte.u.Long == 0)
+        return ZeroClass;
     if (Pte.u.Hard.Valid)
-        *Protection = Vad->u.VadFlags.VadType == VadDevicePhysicalMemory
-                          ? Vad->u.VadFlags.Protection
-                          : MI_PFN_ELEMENT(Pte.u.Hard.PageFrameNumber)->OriginalPte.u.Soft.Protection;
-    else
-        *Protection = Pte.u.Soft.Protection;      /* demand zero, or transition: same field */
-    return MEM_COMMIT;
+        return MI_QUERY_COMMITTED | (Vad->u.VadFlags.VadType == VadDevicePhysicalMemory
+                                         ? Vad->u.VadFlags.Protection
+                                         : MI_PFN_ELEMENT(Pte.u.Hard.PageFrameNumber)->OriginalPte.u.Soft.Protection);
+    if (MiIsDecommittedPte(Pte))
+        return MI_QUERY_RESERVED;
+    return MI_QUERY_COMMITTED | Pte.u.Soft.Protection;     /* demand zero, or transition: same field */
+}
+
+static inline ULONG MiZeroPteClass(PMMVAD Vad)
+{
+    return Vad->u.VadFlags.MemCommit ? MI_QUERY_COMMITTED | Vad->u.VadFlags.Protection : MI_QUERY_RESERVED;
 }
 
 ULONG MiQueryPageState(PEPROCESS Process, PMMVAD Vad, ULONG Va, ULONG *Protection)
 {
     PMMPTE Pte = MiUserPteIfPresent(Va);
-    return MiPteState(Vad, Pte ? MiReadPte(Pte) : (MMPTE){ .u.Long = 0 }, Protection);
+    ULONG Class = MiPteClass(Vad, Pte ? MiReadPte(Pte) : (MMPTE){ .u.Long = 0 }, MiZeroPteClass(Vad));
+    *Protection = Class & MI_QUERY_COMMITTED ? Class & 0x1F : 0;
+    return Class & MI_QUERY_COMMITTED ? MEM_COMMIT : MEM_RESERVE;
 }
 
-/* Bytes from Va (a page of Vad in State with Protection) to the end of the run of pages like it. */
-static ULONG MiQueryRegionSize(PMMVAD Vad, ULONG Va, ULONG State, ULONG Protection)
+/*
+ * Bytes from Va (a page of Vad whose class is Class) to the end of the run
+ * of pages like it. A PTE equal to the last one seen (and not valid) is
+ * like it without decoding; a missing page table is 4 MB of zero PTEs.
+ */
+static ULONG MiQueryRegionSize(PMMVAD Vad, ULONG Va, ULONG Class)
 {
-    ULONG End = (ULONG)MI_VPN_TO_VA_ENDING(Vad->EndingVpn);
+    ULONG End = (ULONG)MI_VPN_TO_VA_ENDING(Vad->EndingVpn), ZeroClass = MiZeroPteClass(Vad);
     ULONG Next = Va + PAGE_SIZE;
 
     while (Next <= End) {
         ULONG ChunkEnd = MIN(End, Next | ((1u << PDE_SHIFT) - 1));
-        ULONG PageState, PageProtection;
         if (!MiUserPteIfPresent(Next)) {
-            PageState = MiPteState(Vad, (MMPTE){ .u.Long = 0 }, &PageProtection);
-            if (PageState != State || PageProtection != Protection)
+            if (ZeroClass != Class)
                 break;
             Next = ChunkEnd + 1;
             continue;
         }
-        for (PMMPTE Pte = MiAddressToPte(Next); Next <= ChunkEnd; Next += PAGE_SIZE, Pte++) {
-            PageState = MiPteState(Vad, MiReadPte(Pte), &PageProtection);
-            if (PageState != State || PageProtection != Protection)
+        const MMPTE *Pte = MiAddressToPte(Next);
+        ULONG Same = 1;         /* a valid PTE's value: never skipped undecoded */
+        for (; Next <= ChunkEnd; Next += PAGE_SIZE, Pte++) {
+            MMPTE Value = MiReadPte(Pte);
+            if (Value.u.Long == Same)
+                continue;
+            if (MiPteClass(Vad, Value, ZeroClass) != Class)
                 return Next - Va;
+            if (!Value.u.Hard.Valid)
+                Same = Value.u.Long;
         }
         if (ChunkEnd == End)
             break;
@@ -73,27 +89,26 @@ static ULONG MiQueryRegionSize(PMMVAD Vad, ULONG Va, ULONG State, ULONG Protecti
 /* Fills Info for Va (page aligned, at most the highest VAD address) from the VAD tree and the PTEs. */
 static void MiQueryAddress(PEPROCESS Process, ULONG Va, PMEMORY_BASIC_INFORMATION Info)
 {
-    ULONG HighestVad = MiHighestVadAddress(Process);
-    PMMVAD Vad = MiLocateAddress((PVOID)Va, Process);
+    bool Contains;
+    PMMVAD Vad = (PMMVAD)MiLocateAddressOrNextInTree(MI_VA_TO_VPN(Va), &Process->VadRoot, &Contains);
 
     Info->BaseAddress = (PVOID)Va;
-    if (!Vad) {
-        PMMVAD Next = MiCheckForConflictingVad((PVOID)Va, (PVOID)HighestVad, Process);
+    if (!Contains) {
         Info->AllocationBase = NULL;
         Info->AllocationProtect = 0;
-        Info->RegionSize = (Next ? (ULONG)MI_VPN_TO_VA(Next->StartingVpn) : HighestVad + 1) - Va;
+        Info->RegionSize = (Vad ? (ULONG)MI_VPN_TO_VA(Vad->StartingVpn) : MiHighestVadAddress(Process) + 1) - Va;
         Info->State = MEM_FREE;
         Info->Protect = PAGE_NOACCESS;
         Info->Type = 0;
         return;
     }
-    ULONG Protection;
-    ULONG State = MiQueryPageState(Process, Vad, Va, &Protection);
+    PMMPTE Pte = MiUserPteIfPresent(Va);
+    ULONG Class = MiPteClass(Vad, Pte ? MiReadPte(Pte) : (MMPTE){ .u.Long = 0 }, MiZeroPteClass(Vad));
     Info->AllocationBase = MI_VPN_TO_VA(Vad->StartingVpn);
     Info->AllocationProtect = MiProtectionToWin32(Vad->u.VadFlags.Protection);
-    Info->RegionSize = MiQueryRegionSize(Vad, Va, State, Protection);
-    Info->State = State;
-    Info->Protect = State == MEM_COMMIT ? MiProtectionToWin32(Protection) : 0;
+    Info->RegionSize = MiQueryRegionSize(Vad, Va, Class);
+    Info->State = Class & MI_QUERY_COMMITTED ? MEM_COMMIT : MEM_RESERVE;
+    Info->Protect = Class & MI_QUERY_COMMITTED ? MiProtectionToWin32(Class & 0x1F) : 0;
     Info->Type = MEM_PRIVATE;
 }
 
@@ -136,11 +151,10 @@ NTSTATUS NtQueryVirtualMemory(HANDLE ProcessHandle, PVOID BaseAddress,
         Info.Protect = PAGE_NOACCESS;
         Info.Type = MEM_PRIVATE;
     } else {
-        MiLockAddressSpace(Process);
+        /* The VAD tree and the PTEs both change only under the working set mutex: it is enough to read them. */
         MiLockWorkingSet(Process);
         MiQueryAddress(Process, Va, &Info);
         MiUnlockWorkingSet(Process);
-        MiUnlockAddressSpace(Process);
     }
 
     EX_TRY {

@@ -268,6 +268,28 @@ PMMADDRESS_NODE MiLocateAddressInTree(ULONG_PTR Vpn, PMM_AVL_TABLE Table)
     return NULL;
 }
 
+PMMADDRESS_NODE MiLocateAddressOrNextInTree(ULONG_PTR Vpn, PMM_AVL_TABLE Table, bool *Contains)
+{
+    PMMADDRESS_NODE Node = Table->NodeHint, Above = NULL;
+
+    *Contains = true;
+    if (Node && Vpn >= Node->StartingVpn && Vpn <= Node->EndingVpn)
+        return Node;
+    for (Node = Table->BalancedRoot.RightChild; Node;) {
+        if (Vpn < Node->StartingVpn) {
+            Above = Node;
+            Node = Node->LeftChild;
+        } else if (Vpn > Node->EndingVpn) {
+            Node = Node->RightChild;
+        } else {
+            Table->NodeHint = Node;
+            return Node;
+        }
+    }
+    *Contains = false;
+    return Above;
+}
+
 PMMADDRESS_NODE MiCheckForConflictingNode(ULONG_PTR StartVpn, ULONG_PTR EndVpn, PMM_AVL_TABLE Table)
 {
     PMMADDRESS_NODE Node = Table->BalancedRoot.RightChild, Found = NULL;

@@ -113,6 +113,8 @@ void MiInsertNode(PMMADDRESS_NODE Node, PMM_AVL_TABLE Table);
 void MiRemoveNode(PMMADDRESS_NODE Node, PMM_AVL_TABLE Table);
 /* The node whose range holds Vpn, or NULL; starts from the hint and leaves it at what it found. */
 PMMADDRESS_NODE MiLocateAddressInTree(ULONG_PTR Vpn, PMM_AVL_TABLE Table);
+/* The node holding Vpn, else the lowest node above it, else NULL; *Contains says which. */
+PMMADDRESS_NODE MiLocateAddressOrNextInTree(ULONG_PTR Vpn, PMM_AVL_TABLE Table, bool *Contains);
 /* The lowest node overlapping [StartVpn, EndVpn], or NULL. */
 PMMADDRESS_NODE MiCheckForConflictingNode(ULONG_PTR StartVpn, ULONG_PTR EndVpn, PMM_AVL_TABLE Table);
 /* In-order walk: the first and last nodes, and each node's neighbours (NULL past the ends). */
@@ -148,9 +150,10 @@ NTSTATUS MiFindEmptyAddressRangeDownTree(ULONG SizeInPages, ULONG AlignmentPages
 /* ------------------------------------------------------- VADs of a process */
 
 /*
- * Process-level forms. The caller holds the process's address creation
- * lock, and for insert and remove also its working set mutex (the fault
- * handler walks the tree under that mutex alone).
+ * Process-level forms. Changes to the tree, and to a VAD's range, are
+ * made holding both the process's address creation lock and its working
+ * set mutex, so either one is enough to walk it (the fault handler and
+ * NtQueryVirtualMemory hold the mutex alone).
  */
 static inline void MiInsertVad(PMMVAD Vad, PEPROCESS Process)
 {

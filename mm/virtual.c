@@ -25,6 +25,29 @@
  */
 #include "virtual.h"
 
+NTSTATUS MiCaptureRangeArguments(KPROCESSOR_MODE PreviousMode, PVOID *BaseAddress, PSIZE_T RegionSize,
+                                 PULONG OldProtect, ULONG *Base, SIZE_T *Size)
+{
+    NTSTATUS Status;
+
+    if (PreviousMode == KernelMode) {
+        *Base = (ULONG)*BaseAddress;
+        *Size = *RegionSize;
+        return STATUS_SUCCESS;
+    }
+    EX_TRY {
+        ProbeForWrite(BaseAddress, sizeof(PVOID), sizeof(PVOID));
+        ProbeForWrite(RegionSize, sizeof(SIZE_T), sizeof(SIZE_T));
+        if (OldProtect)
+            ProbeForWrite(OldProtect, sizeof(ULONG), sizeof(ULONG));
+        *Base = (ULONG)*BaseAddress;
+        *Size = *RegionSize;
+        Status = STATUS_SUCCESS;
+    } EX_EXCEPT(Status) {
+    } EX_END;
+    return Status;
+}
+
 void MiWriteBackRange(PVOID *BaseAddress, PSIZE_T RegionSize, ULONG Base, SIZE_T Size)
 {
     NTSTATUS Ignored;
@@ -38,21 +61,20 @@ void MiWriteBackRange(PVOID *BaseAddress, PSIZE_T RegionSize, ULONG Base, SIZE_T
 
 ULONG MiCalculatePageCommitment(PEPROCESS Process, PMMVAD Vad, ULONG StartVa, ULONG EndVa)
 {
+    const ULONG Decommitted = MiMakeUserSoftPte(MM_DECOMMIT).u.Long;
+    const bool MemCommit = Vad->u.VadFlags.MemCommit;
     ULONG Committed = 0;
 
     for (ULONG Chunk = StartVa;;) {
         ULONG ChunkEnd = MIN(EndVa, Chunk | ((1u << PDE_SHIFT) - 1));
+        ULONG Count = ((ChunkEnd - Chunk) >> PAGE_SHIFT) + 1;
         if (!MiUserPteIfPresent(Chunk)) {
-            if (Vad->u.VadFlags.MemCommit)
-                Committed += ((ChunkEnd - Chunk) >> PAGE_SHIFT) + 1;
+            Committed += MemCommit ? Count : 0;     /* no page table: every PTE is zero */
         } else {
-            PMMPTE Pte = MiAddressToPte(Chunk);
-            for (ULONG Va = Chunk; Va <= ChunkEnd; Va += PAGE_SIZE, Pte++) {
-                MMPTE Value = MiReadPte(Pte);
-                if (Value.u.Long == 0)
-                    Committed += Vad->u.VadFlags.MemCommit;
-                else
-                    Committed += !MiIsDecommittedPte(Value);
+            const MMPTE *Pte = MiAddressToPte(Chunk);
+            for (ULONG i = 0; i < Count; i++) {
+                ULONG Value = MiReadPte(Pte + i).u.Long;
+                Committed += Value == 0 ? MemCommit : Value != Decommitted;
             }
         }
         if (ChunkEnd == EndVa)
@@ -60,6 +82,32 @@ ULONG MiCalculatePageCommitment(PEPROCESS Process, PMMVAD Vad, ULONG StartVa, UL
         Chunk = ChunkEnd + 1;
     }
     return Committed;
+}
+
+bool MiIsEntireRangeCommitted(PEPROCESS Process, PMMVAD Vad, ULONG StartVa, ULONG EndVa)
+{
+    const ULONG Decommitted = MiMakeUserSoftPte(MM_DECOMMIT).u.Long;
+    /* A zero PTE is not committed unless the VAD was committed whole: then a decommitted one is the only gap. */
+    const ULONG Gap = Vad->u.VadFlags.MemCommit ? Decommitted : 0;
+
+    for (ULONG Chunk = StartVa;;) {
+        ULONG ChunkEnd = MIN(EndVa, Chunk | ((1u << PDE_SHIFT) - 1));
+        if (!MiUserPteIfPresent(Chunk)) {
+            if (!Vad->u.VadFlags.MemCommit)
+                return false;
+        } else {
+            const MMPTE *Pte = MiAddressToPte(Chunk);
+            for (ULONG i = 0, Count = ((ChunkEnd - Chunk) >> PAGE_SHIFT) + 1; i < Count; i++) {
+                ULONG Value = MiReadPte(Pte + i).u.Long;
+                if (Value == Gap || Value == Decommitted)
+                    return false;
+            }
+        }
+        if (ChunkEnd == EndVa)
+            break;
+        Chunk = ChunkEnd + 1;
+    }
+    return true;
 }
 
 /*
@@ -246,19 +294,9 @@ NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG
     Status = MiCheckAllocationArguments(AllocationType, Protect, &ProtectionMask);
     if (!NT_SUCCESS(Status))
         return Status;
-    if (PreviousMode != KernelMode) {
-        EX_TRY {
-            ProbeForWrite(BaseAddress, sizeof(PVOID), sizeof(PVOID));
-            ProbeForWrite(RegionSize, sizeof(SIZE_T), sizeof(SIZE_T));
-            CapturedBase = (ULONG)*BaseAddress;
-            CapturedRegionSize = *RegionSize;
-        } EX_EXCEPT(Status) {
-            return Status;
-        } EX_END;
-    } else {
-        CapturedBase = (ULONG)*BaseAddress;
-        CapturedRegionSize = *RegionSize;
-    }
+    Status = MiCaptureRangeArguments(PreviousMode, BaseAddress, RegionSize, NULL, &CapturedBase, &CapturedRegionSize);
+    if (!NT_SUCCESS(Status))
+        return Status;
 
     PEPROCESS Process = MiReferenceProcessByHandle(ProcessHandle);
     ULONG HighestVad = Process ? MiHighestVadAddress(Process) : (ULONG)MmHighestUserAddress - MM_ALLOCATION_GRANULARITY;

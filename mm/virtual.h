@@ -49,8 +49,18 @@
 
 /* Win32 PAGE_* to NT's 5-bit protection, or MM_INVALID_PROTECTION (NT's MiMakeProtectionMask). */
 ULONG MiMakeProtectionMask(ULONG Protect);
-/* NT's 5-bit protection back to PAGE_* (MmProtectToValue): 0 for MM_ZERO_ACCESS. */
-ULONG MiProtectionToWin32(ULONG ProtectionMask);
+/*
+ * NT's 5-bit protection back to PAGE_* (MmProtectToValue): the access's
+ * value with the modifier's flag; PAGE_NOACCESS, with no modifier, for
+ * every protection that allows no access (no-access, decommitted).
+ */
+extern const ULONG MiProtectToWin32Access[8], MiProtectToWin32Modifier[4];
+static inline ULONG MiProtectionToWin32(ULONG ProtectionMask)
+{
+    if ((ProtectionMask & 7) == 0)
+        return PAGE_NOACCESS;
+    return MiProtectToWin32Access[ProtectionMask & 7] | MiProtectToWin32Modifier[(ProtectionMask >> 3) & 3];
+}
 
 /* Whether a page with this protection may be read (it may then be valid). */
 static inline bool MiIsAccessibleProtection(ULONG Protection)
@@ -223,14 +233,29 @@ extern MMINFO_COUNTERS MmInfoCounters;
 
 /* --------------------------------------------------------------- processes */
 
-/* The process whose user range services and faults act on now (mm/procsup.c). */
-PEPROCESS MiGetCurrentProcess(void);
+/*
+ * The process whose user range services and faults act on now: the owner
+ * of the current address space (the system process for the boot one; NULL
+ * for a bare address space, which has no user range). This is the seam
+ * where the dispatcher's PsGetCurrentProcess — the current thread's,
+ * changed by KeStackAttachProcess — takes over.
+ */
+extern PMMADDRESS_SPACE MiCurrentAddressSpace;     /* mm/procsup.c */
+static inline PEPROCESS MiGetCurrentProcess(void)
+{
+    PMMADDRESS_SPACE Current = MiCurrentAddressSpace;
+    return Current == &MmSystemAddressSpace ? PsInitialSystemProcess : Current->Process;
+}
+
 /*
  * The process a ProcessHandle names: NtCurrentProcess() is the current
  * process; any other handle is STATUS_INVALID_HANDLE until there is an
  * object manager (kernel/ob): this is where ObReferenceObjectByHandle goes.
  */
-PEPROCESS MiReferenceProcessByHandle(HANDLE ProcessHandle);
+static inline PEPROCESS MiReferenceProcessByHandle(HANDLE ProcessHandle)
+{
+    return ProcessHandle == NtCurrentProcess() ? MiGetCurrentProcess() : NULL;
+}
 
 static inline void MiLockAddressSpace(PEPROCESS Process)
 {
@@ -250,6 +275,14 @@ static inline void MiUnlockWorkingSet(PEPROCESS Process)
 }
 
 /*
+ * Reads a service's *BaseAddress and *RegionSize into *Base and *Size: from
+ * a UserMode caller under a handler, after probing them (and OldProtect,
+ * if given) for writing; the status of a bad pointer, else STATUS_SUCCESS.
+ */
+NTSTATUS MiCaptureRangeArguments(KPROCESSOR_MODE PreviousMode, PVOID *BaseAddress, PSIZE_T RegionSize,
+                                 PULONG OldProtect, ULONG *Base, SIZE_T *Size);
+
+/*
  * Writes a service's results back: *BaseAddress and *RegionSize, under a
  * handler. NT's rule: the operation is done; a result the caller made
  * unwritable meanwhile is not an error, and is ignored.
@@ -267,6 +300,8 @@ ULONG MiSetProtectionOnRange(PEPROCESS Process, PMMVAD Vad, ULONG StartVa, ULONG
                              bool Commit);
 /* Pages of [StartVa, EndVa] in Vad that are committed now (NT's MiCalculatePageCommitment). */
 ULONG MiCalculatePageCommitment(PEPROCESS Process, PMMVAD Vad, ULONG StartVa, ULONG EndVa);
+/* Whether every page of [StartVa, EndVa] in Vad is committed (NT's MiIsEntireRangeCommitted). */
+bool MiIsEntireRangeCommitted(PEPROCESS Process, PMMVAD Vad, ULONG StartVa, ULONG EndVa);
 /*
  * Whether writing Protection into [StartVa, EndVa] needs page tables that
  * do not exist: any missing one does, unless Vad was committed whole with

@@ -38,6 +38,12 @@ TARGETS = {
     'pool_paged_alloc_free_64': 120,
     'pool_big_alloc_free_3pages': 1500,
     'vad_lookup_1000_vads': 150,
+    'demand_zero_fault': 400,
+    'reserve_commit_4mb': 1500,
+    'release_per_touched_page': 400,
+    'alloc_touch_free_1page': 4000,
+    'protect_64_pages': 3000,
+    'query_region': 300,
 }
 
 # Boots: name, RAM, switches. The first runs every benchmark; the others

@@ -14,19 +14,7 @@
 #include <mm.h>
 
 /* The previous mode until threads carry one (include/ex.h). */
-static KPROCESSOR_MODE ExpPreviousMode = KernelMode;
-
-KPROCESSOR_MODE ExGetPreviousMode(void)
-{
-    return ExpPreviousMode;
-}
-
-KPROCESSOR_MODE ExpSetPreviousMode(KPROCESSOR_MODE Mode)
-{
-    KPROCESSOR_MODE Old = ExpPreviousMode;
-    ExpPreviousMode = Mode;
-    return Old;
-}
+KPROCESSOR_MODE ExpPreviousMode = KernelMode;
 
 static inline void ExpCheckAlignmentArgument(ULONG Alignment)
 {

@@ -45,14 +45,6 @@ NORETURN void ExRaiseDatatypeMisalignment(void)
     ExRaiseStatus(STATUS_DATATYPE_MISALIGNMENT);
 }
 
-void ExpLeaveTryFrame(EX_TRY_FRAME *Frame)
-{
-    if (Frame->Armed) {
-        Frame->Armed = false;
-        KePopFaultCatcher(&Frame->Catcher);
-    }
-}
-
 /* NT's exception code for a CPU exception other than a page fault, as its trap handlers raise it. */
 static NTSTATUS ExpCodeForVector(ULONG Vector)
 {

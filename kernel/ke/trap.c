@@ -31,26 +31,9 @@
 #include <rtl.h>
 #include "kernel/ke/ki.h"
 
-static PKFAULT_CATCHER KiFaultCatcher;
-static ULONG KiInterruptNesting;        /* device interrupts being handled */
+PKFAULT_CATCHER KiFaultCatcher;        /* the innermost armed catcher (KePushFaultCatcher, include/ke.h) */
+ULONG KiInterruptNesting;               /* device interrupts being handled */
 ULONG KiBreakpointCount;
-
-void KePushFaultCatcher(PKFAULT_CATCHER Catcher)
-{
-    Catcher->Previous = KiFaultCatcher;
-    Catcher->Irql = KeGetCurrentIrql();
-    Catcher->Nesting = KiInterruptNesting;
-    Catcher->Vector = 0xFFFFFFFF;
-    Catcher->ErrorCode = Catcher->FaultAddress = Catcher->FaultEip = 0;
-    Catcher->ExceptionCode = STATUS_SUCCESS;
-    KiFaultCatcher = Catcher;
-}
-
-void KePopFaultCatcher(PKFAULT_CATCHER Catcher)
-{
-    ASSERT(KiFaultCatcher == Catcher);
-    KiFaultCatcher = Catcher->Previous;
-}
 
 bool KeFaultCatcherActive(void)
 {
