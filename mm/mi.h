@@ -857,4 +857,12 @@ NORETURN void MiSpecialPoolFault(PVOID Va, bool Write, const KTRAP_FRAME *TrapFr
 ULONG MiDescribePte(char Lines[MI_PTE_DESCRIPTION_LINES][MI_PTE_DESCRIPTION_LENGTH], PMMPTE PointerPte,
                     MMPTE Pte);
 
+/* ------------------------------------------------------------------ kdvad.c */
+
+/* !address's user regions of the current process, and !address -summary. */
+void MiKdPrintUserRegions(void);
+void MiKdPrintAddressSummary(void);
+/* !vm's last section: each process's commit charge. */
+void MiKdPrintProcessCommit(void);
+
 #endif

@@ -16,6 +16,9 @@ whole pages, one in special pool: the boot has /SPECIALPOOL=Spcl) and gdb
 attaches a second time, halting the kernel at its
 prompt: mm-poolused, mm-pool, mm-sysptes, mm-vm and mm-pte of a stack's
 guard page and of free system PTEs must show what the prompt just showed.
+Last the prompt reserves, commits, guards and touches user memory (`vm`)
+and gdb attaches a third time: mm-vad, mm-address (and -summary), mm-vm
+and mm-pte of those pages must be the prompt's views.
 
 Registered in tools/runtests.py as the `gdb-session` check; run alone with
 `python3 tools/gdbsession.py`.
@@ -118,6 +121,40 @@ def pools_and_sysptes(args, port, kd, out):
                   f'gdb:\n{mine}\nkd>:\n{theirs[g]}')
 
 
+VAD_LINE = re.compile(r'^([0-9a-f]{8}) \(\s*\d+\)\s+([0-9a-f]+)\s+([0-9a-f]+)', re.M)
+
+
+def user_range(args, port, kd, out):
+    """The prompt reserves, commits, guards, protects and touches memory in the system process's user range
+    (`vm`), and gdb attaches again: mm-vad, mm-address and mm-pte of those pages must show what the prompt
+    just showed."""
+    for step in ['vm alloc 0 5000 reserve+commit readwrite', 'vm alloc 50000000 20000 reserve noaccess',
+                 'vm alloc 50002000 3000 commit readonly+guard', 'vm alloc 0 3000 reserve+commit+topdown execute_read',
+                 'vm touch 10000 write', 'vm touch 11000', 'vm protect 10000 1000 noaccess', 'vm touch 50002000']:
+        kd.command(step)
+    tree = kd.command('!vad')
+    vads = VAD_LINE.findall(tree)
+    if not out.check('vm alloc makes VADs !vad lists', len(vads) == 3, tree.strip()):
+        return
+    first = int(vads[0][0], 16)
+    pairs = [('mm-vad', '!vad'), (f'mm-vad {first:#x} 1', f'!vad {first:x} 1'), ('mm-vad 0x50003000 1', '!vad 50003000 1'),
+             ('mm-address', '!address'), ('mm-address -summary', '!address -summary'), ('mm-vm', '!vm'),
+             ('mm-pte 0x10000', '!pte 10000'), ('mm-pte 0x11000', '!pte 11000'), ('mm-pte 0x12000', '!pte 12000'),
+             ('mm-pte 0x50002000', '!pte 50002000'), ('mm-pte 0x50003000', '!pte 50003000')]
+    theirs = {g: kd.command(k).strip('\n') for g, k in pairs}
+    try:
+        output, views = gdb_views(args.kernel, port, [g for g, _ in pairs], to_prompt=False)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        out.check('gdb attaches a third time', False, f'{GDB}: {e}')
+        return
+    with open(os.path.join(LOG_DIR, 'gdb-session-gdb3.log'), 'w') as f:
+        f.write(output)
+    for g, k in pairs:
+        mine = views.get(g, '').strip('\n')
+        out.check(f'{g} ({k}) shows what kd> shows', mine == theirs[g] and mine,
+                  f'gdb:\n{mine}\nkd>:\n{theirs[g]}')
+
+
 def run(args):
     syms = elf.symbols(args.kernel)
     va = syms['KiSystemStartup']
@@ -174,6 +211,7 @@ def run(args):
             out.check(f'{label} shows what kd> shows', mine == theirs,
                       f'gdb:\n{mine}\nkd>:\n{theirs}')
         pools_and_sysptes(args, port, kd, out)
+        user_range(args, port, kd, out)
         boot.send('quit\r')
         boot.wait_exit(10)
     return out
