@@ -5,7 +5,7 @@
 #   make test       boot every test configuration and report "N passed, N failed"
 #   make bench      boot under -icount and print guest instructions per operation
 #   make debug      QEMU stopped at the kernel entry, gdb attached with symbols
-#   make diagrams   redraw docs/layout-*.svg from the kernel's boot layout table
+#   make diagrams   redraw docs/layout-*.svg from the kernel's boot layout table, docs/vad-tree.svg from !vad
 #   make deps       install the Debian packages the build needs (run by run/test/bench/debug)
 #   make clean      remove build/
 
@@ -131,6 +131,7 @@ debug: deps
 diagrams: deps
 	$(MAKE) all
 	$(PYTHON) tools/layoutsvg.py --kernel $(KERNEL) --write docs
+	$(PYTHON) tools/vadsvg.py --kernel $(KERNEL) --write docs
 
 clean:
 	rm -rf $(BUILD)

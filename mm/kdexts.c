@@ -235,6 +235,8 @@ KD_COMMAND(pte, "!pte", "VA", "the PDE and PTE that map VA, decoded (a VA in the
         else
             DbgPrint("%s\n", Left[i]);
     }
+    if (Va < (ULONG)MmSystemRangeStart && (!Pde.u.Hard.Valid || MiReadPte(PointerPte).u.Long == 0))
+        MiKdDescribeZeroUserPte(Va);
 }
 
 KD_COMMAND(vtop, "!vtop", "[0] VA", "the physical address VA translates to now (MmGetPhysicalAddress)")
@@ -432,7 +434,7 @@ static void (*const KdVmSections[])(void) = {
     MiKdPrintProcessCommit,
 };
 
-KD_COMMAND(vm, "!vm", "", "physical memory by list, system PTEs, pool usage and limits, commit")
+KD_COMMAND(vm, "!vm", "", "physical memory by list, system PTEs, pool usage and limits, commit, each process's commit")
 {
     DbgPrint("*** Virtual Memory Usage ***\n");
     for (ULONG i = 0; i < ARRAY_SIZE(KdVmSections); i++)

@@ -115,8 +115,8 @@ static void KdPrintVadDetail(PMMVAD Vad)
              Vad->u.VadFlags.VadType == VadDevicePhysicalMemory ? "PhysicalMapping " : "", Protection);
 }
 
-KD_COMMAND(vad, "!vad", "[ROOT|VAD [1]] | [ADDR 1]",
-           "the current process's VAD tree (or the tree at ROOT, the subtree at VAD); 1: one VAD in detail")
+KD_COMMAND(vad, "!vad", "[ROOT|VAD [1]]",
+           "the current process's VAD tree, or the tree at ROOT, the subtree at VAD; 1: one VAD (or ADDR's) in detail")
 {
     PEPROCESS Process = MiGetCurrentProcess(), Owner = NULL;
     ULONG Address = 0, Flags = 0;
@@ -159,6 +159,37 @@ KD_COMMAND(vad, "!vad", "[ROOT|VAD [1]] | [ADDR 1]",
         KdPrintVadDetail(Vad);
     else
         KdPrintVadTree(Vad);
+}
+
+/*
+ * !pte of a user address whose PTE is zero (or whose page table is
+ * missing): the PTE says nothing, so the VAD decides, and !pte says what
+ * it decides. The walk leaves the tree's hint alone: looking changes nothing.
+ */
+void MiKdDescribeZeroUserPte(ULONG Va)
+{
+    PEPROCESS Process = MiGetCurrentProcess();
+    PMMVAD Vad;
+    char Protection[40];
+
+    if (!Process)
+        return;
+    for (Vad = (PMMVAD)MiTreeRoot(&Process->VadRoot); Vad;) {
+        if (MI_VA_TO_VPN(Va) < Vad->StartingVpn)
+            Vad = Vad->LeftChild;
+        else if (MI_VA_TO_VPN(Va) > Vad->EndingVpn)
+            Vad = Vad->RightChild;
+        else
+            break;
+    }
+    if (!Vad) {
+        DbgPrint("no VAD holds this address: it is free\n");
+    } else if (Vad->u.VadFlags.MemCommit) {
+        KdFormatVadProtection(Protection, sizeof(Protection), Vad->u.VadFlags.Protection);
+        DbgPrint("VAD %08x committed it whole (MemCommit): demand zero, %s\n", (ULONG)Vad, Protection);
+    } else {
+        DbgPrint("VAD %08x reserved it: not committed\n", (ULONG)Vad);
+    }
 }
 
 /* ------------------------------------------------------------ !address */
@@ -427,8 +458,7 @@ static void KdVmTouch(ULONG Va, bool Write)
 }
 
 KD_COMMAND(vmcmd, "vm", "alloc|free|protect|touch ...",
-           "vm alloc BASE SIZE TYPE PROTECT, vm free BASE SIZE release|decommit, vm protect BASE SIZE PROTECT, "
-           "vm touch VA [write]: the Nt*VirtualMemory services on the current process")
+           "the Nt*VirtualMemory services on the current process (`vm` alone lists the forms)")
 {
     ULONG Base = 0, Type = 0, Protect = 0;
     SIZE_T Size = 0;

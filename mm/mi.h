@@ -864,5 +864,7 @@ void MiKdPrintUserRegions(void);
 void MiKdPrintAddressSummary(void);
 /* !vm's last section: each process's commit charge. */
 void MiKdPrintProcessCommit(void);
+/* !pte's last line for a user address whose PTE is zero: what its VAD says. */
+void MiKdDescribeZeroUserPte(ULONG Va);
 
 #endif

@@ -140,7 +140,8 @@ def user_range(args, port, kd, out):
     pairs = [('mm-vad', '!vad'), (f'mm-vad {first:#x} 1', f'!vad {first:x} 1'), ('mm-vad 0x50003000 1', '!vad 50003000 1'),
              ('mm-address', '!address'), ('mm-address -summary', '!address -summary'), ('mm-vm', '!vm'),
              ('mm-pte 0x10000', '!pte 10000'), ('mm-pte 0x11000', '!pte 11000'), ('mm-pte 0x12000', '!pte 12000'),
-             ('mm-pte 0x50002000', '!pte 50002000'), ('mm-pte 0x50003000', '!pte 50003000')]
+             ('mm-pte 0x50002000', '!pte 50002000'), ('mm-pte 0x50003000', '!pte 50003000'),
+             ('mm-pte 0x13000', '!pte 13000'), ('mm-pte 0x50010000', '!pte 50010000'), ('mm-pte 0x60000000', '!pte 60000000')]
     theirs = {g: kd.command(k).strip('\n') for g, k in pairs}
     try:
         output, views = gdb_views(args.kernel, port, [g for g, _ in pairs], to_prompt=False)

@@ -28,6 +28,7 @@ import qemu  # noqa: E402
 import gdbsession  # noqa: E402
 import kdsession  # noqa: E402
 import layoutsvg  # noqa: E402
+import vadsvg  # noqa: E402
 
 LOG_DIR = os.path.join('build', 'test')
 
@@ -61,6 +62,7 @@ CHECKS = {}
 CHECKS['kd-session'] = kdsession.run            # the kd> prompt driven over COM1
 CHECKS['layout-diagrams'] = layoutsvg.check     # docs/layout-*.svg still match the boot table
 CHECKS['gdb-session'] = gdbsession.run          # the gdb extension against QEMU's gdb server
+CHECKS['vad-diagram'] = vadsvg.check            # docs/vad-tree.svg still matches the kernel's !vad
 
 
 class Result:

@@ -7,7 +7,7 @@ information. The output is the same, line for line, as !pte in
 mm/kdexts.c; tools/gdbsession.py checks that it is. A free system PTE and
 the guard page below a kernel stack are described by syspte.py.
 """
-from . import syspte, target
+from . import syspte, target, vad
 from .command import MmCommand
 
 COLUMN = 27
@@ -89,6 +89,8 @@ def pte_view(va):
     for i in range(max(len(left), len(right))):
         l = left[i] if i < len(left) else ''
         lines.append(f'{l:<{COLUMN}}{right[i]}' if i < len(right) else l)
+    if va < target.integer('MmSystemRangeStart') and (not hard(pde, 'Valid') or target.read_word(pte_at) == 0):
+        lines += vad.describe_zero_user_pte(va)
     return lines
 
 

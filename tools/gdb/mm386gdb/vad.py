@@ -309,3 +309,25 @@ def process_commit_view():
         lines.append(f'{int(p["UniqueProcessId"]):04x}'.rjust(13) + f' {p["ImageFileName"].string():<22}'
                      f'{commit:8d}   ({commit * kb:9d} Kb)')
     return lines
+
+
+def describe_zero_user_pte(va):
+    """MiKdDescribeZeroUserPte: what the VAD says of a user address whose PTE is zero."""
+    current = current_process()
+    if not current:
+        return []
+    vpn = va >> target.constant('PageShift')
+    address = tree_root(current)
+    while address:
+        node = vad(address)
+        if vpn < int(node['StartingVpn']):
+            address = int(node['LeftChild']) & 0xFFFFFFFF
+        elif vpn > int(node['EndingVpn']):
+            address = int(node['RightChild']) & 0xFFFFFFFF
+        else:
+            flags = node['u']['VadFlags']
+            if int(flags['MemCommit']):
+                return [f'VAD {address:08x} committed it whole (MemCommit): demand zero, '
+                        f'{vad_protection(int(flags["Protection"]))}']
+            return [f'VAD {address:08x} reserved it: not committed']
+    return ['no VAD holds this address: it is free']
