@@ -454,3 +454,48 @@ KTEST(virtual, reset_clears_dirty_bits_of_whole_pages)
     EXPECT_EQ(AllocateFails(t, Base, 0, 0x1000, MEM_RESET, 0), STATUS_INVALID_PAGE_PROTECTION);
     DETACH_TEST_PROCESS();
 }
+
+/*
+ * NtFreeVirtualMemory and NtProtectVirtualMemory from a UserMode caller:
+ * argument pointers into system space, or onto a reserved page (and, for
+ * protect, OldProtect there too), are STATUS_ACCESS_VIOLATION with nothing
+ * done; good ones are read and written back.
+ */
+KTEST(virtual, free_and_protect_access_violation_for_bad_argument_pointers)
+{
+    ATTACH_TEST_PROCESS(false);
+    ULONG Args = 0, Reserved = 0, Memory = 0;
+    SIZE_T Size = PAGE_SIZE;
+    EXPECT_EQ(TestAllocate(&Args, &Size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE), STATUS_SUCCESS);
+    EXPECT_EQ(TestAllocate(&Reserved, &Size, MEM_RESERVE, PAGE_READWRITE), STATUS_SUCCESS);
+    Size = 2 * PAGE_SIZE;
+    EXPECT_EQ(TestAllocate(&Memory, &Size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE), STATUS_SUCCESS);
+    PVOID *UserBase = (PVOID *)Args;
+    PSIZE_T UserSize = (PSIZE_T)(Args + 8);
+    PULONG UserOld = (PULONG)(Args + 16);
+    SIZE_T KernelSize = PAGE_SIZE;
+    ULONG KernelOld;
+    *UserBase = (PVOID)Memory;
+    *UserSize = PAGE_SIZE;
+    *UserOld = 0;
+
+    KPROCESSOR_MODE Old = ExpSetPreviousMode(UserMode);
+    NTSTATUS FreeSystem = NtFreeVirtualMemory(NtCurrentProcess(), UserBase, &KernelSize, MEM_DECOMMIT);
+    NTSTATUS FreeReserved = NtFreeVirtualMemory(NtCurrentProcess(), (PVOID *)Reserved, UserSize, MEM_DECOMMIT);
+    NTSTATUS ProtectSystem = NtProtectVirtualMemory(NtCurrentProcess(), UserBase, UserSize, PAGE_READONLY, &KernelOld);
+    NTSTATUS ProtectReserved = NtProtectVirtualMemory(NtCurrentProcess(), UserBase, UserSize, PAGE_READONLY,
+                                                      (PULONG)Reserved);
+    NTSTATUS ProtectGood = NtProtectVirtualMemory(NtCurrentProcess(), UserBase, UserSize, PAGE_READONLY, UserOld);
+    NTSTATUS FreeGood = NtFreeVirtualMemory(NtCurrentProcess(), UserBase, UserSize, MEM_DECOMMIT);
+    ExpSetPreviousMode(Old);
+
+    EXPECT_EQ(FreeSystem, STATUS_ACCESS_VIOLATION);
+    EXPECT_EQ(FreeReserved, STATUS_ACCESS_VIOLATION);
+    EXPECT_EQ(ProtectSystem, STATUS_ACCESS_VIOLATION);
+    EXPECT_EQ(ProtectReserved, STATUS_ACCESS_VIOLATION);
+    EXPECT_EQ(ProtectGood, STATUS_SUCCESS);
+    EXPECT_EQ(*UserOld, PAGE_READWRITE);
+    EXPECT_EQ(FreeGood, STATUS_SUCCESS);
+    EXPECT_EQ(Process->CommitCharge, 1 + 1 + 1);    /* the argument page, the second page, one page table */
+    DETACH_TEST_PROCESS();
+}
