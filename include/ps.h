@@ -1,13 +1,17 @@
 /*
  * include/ps.h — the process structure: processes and threads (NT's Ps*).
  *
- * An EPROCESS owns what a running program owns: its address space (a page
- * directory and, with the VAD tree, the user range's reservations), its
- * handle table, its identity. The system process (PsInitialSystemProcess)
- * owns the kernel's own handles and threads. The dispatcher's part of a
- * process and of a thread (KPROCESS, KTHREAD) comes with kernel/ke's
- * threads; until then the system process is the only one, and the current
- * process is always it.
+ * An EPROCESS owns what a running program owns: the dispatcher's part of a
+ * process (KPROCESS: its page directory for the dispatcher, its threads,
+ * its base priority), its address space (a page directory and, with the
+ * VAD tree, the user range's reservations), its handle table, its
+ * identity. An ETHREAD is the executive's thread around the dispatcher's
+ * KTHREAD: its identity (client id), its start address, its exit status.
+ * Both begin with the kernel's structure, as in NT, so a PKTHREAD is a
+ * PETHREAD and a PKPROCESS a PEPROCESS.
+ *
+ * The system process (PsInitialSystemProcess) owns the kernel's threads
+ * and handles; its address space is the boot page directory.
  */
 #ifndef MM386_PS_H
 #define MM386_PS_H
@@ -17,20 +21,68 @@
 
 struct _HANDLE_TABLE;
 
+typedef struct _CLIENT_ID {
+    HANDLE UniqueProcess;
+    HANDLE UniqueThread;
+} CLIENT_ID, *PCLIENT_ID;
+
 typedef struct _EPROCESS {
+    KPROCESS Pcb;                           /* the dispatcher's part, first as in NT */
     MMADDRESS_SPACE AddressSpace;           /* page directory, hyperspace, (later) VADs */
     ULONG_PTR UniqueProcessId;
+    LIST_ENTRY ThreadListHead;              /* its ETHREADs (ETHREAD.ThreadListEntry) */
+    ULONG ActiveThreads;
+    NTSTATUS ExitStatus;
     struct _HANDLE_TABLE *ObjectTable;      /* handles this process holds (kernel/ob) */
     char ImageFileName[16];                 /* NT's 15 characters and a terminator */
 } EPROCESS, *PEPROCESS;
 
+typedef struct _ETHREAD {
+    KTHREAD Tcb;                            /* the dispatcher's part, first as in NT */
+    LARGE_INTEGER CreateTime;
+    LARGE_INTEGER ExitTime;
+    NTSTATUS ExitStatus;
+    CLIENT_ID Cid;
+    PVOID StartAddress;                     /* the start routine it was created with */
+    PVOID StartContext;
+    LIST_ENTRY ThreadListEntry;             /* in its EPROCESS's ThreadListHead */
+    BOOLEAN LargeStack;                     /* its kernel stack came from MmCreateKernelStack(TRUE) */
+    BOOLEAN Terminated;
+} ETHREAD, *PETHREAD;
+
 /* The system process: the kernel's threads and kernel handles belong to it. */
 extern PEPROCESS PsInitialSystemProcess;
 
-/* The process whose address space and handle table the current thread uses. Any IRQL. */
-PEPROCESS PsGetCurrentProcess(void);
+/* The process whose thread is running (its own process, never the one it is attached to). Any IRQL. */
+static inline PEPROCESS PsGetCurrentProcess(void)
+{
+    return CONTAINING_RECORD(KeGetCurrentThread()->Process, EPROCESS, Pcb);
+}
 
-/* Phase 1: the system process (kernel/ps/psinit.c). */
-void PsInitSystem(void);
+static inline PETHREAD PsGetCurrentThread(void)
+{
+    return CONTAINING_RECORD(KeGetCurrentThread(), ETHREAD, Tcb);
+}
+
+static inline HANDLE PsGetCurrentThreadId(void)
+{
+    return PsGetCurrentThread()->Cid.UniqueThread;
+}
+
+static inline HANDLE PsGetCurrentProcessId(void)
+{
+    return (HANDLE)PsGetCurrentProcess()->UniqueProcessId;
+}
+
+/*
+ * Startup (kernel/init.c): phase 0 before the memory manager (the system
+ * process around the boot page directory), 1 after it (the system address
+ * space), 2 in the phase-1 thread (the system threads ps runs).
+ */
+void PsInitSystem(ULONG Phase);
+/* Startup's phase-1 thread (kernel/init.c): a system thread on a large stack that never ends. */
+NTSTATUS PspCreateBootThread(PKSTART_ROUTINE StartRoutine, PVOID StartContext);
+/* Ends the current system thread with ExitStatus. PASSIVE_LEVEL (NT: else KERNEL_APC_PENDING_DURING_EXIT). */
+NTSTATUS PsTerminateSystemThread(NTSTATUS ExitStatus);
 
 #endif

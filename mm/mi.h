@@ -332,13 +332,11 @@ ULONG MiFlushHyperSpace(PMMPTE Counter);
 static inline PVOID MiMapPageInHyperSpace(PFN_NUMBER Pfn, PKIRQL OldIrql)
 {
     PMMPTE Counter = MiAddressToPte(HYPER_SPACE);
-    KIRQL Irql = KeGetCurrentIrql();
     ULONG Depth = MiHyperSpaceDepth;
 
-    if (Irql > DISPATCH_LEVEL || Depth >= MI_HYPERSPACE_MAX_NESTING)
+    if (KeGetCurrentIrql() > DISPATCH_LEVEL || Depth >= MI_HYPERSPACE_MAX_NESTING)
         MiHyperSpaceMisuse(Pfn);
-    *OldIrql = Irql;
-    KiCurrentIrql = DISPATCH_LEVEL;     /* KeRaiseIrql's inline path: Irql is known <= DISPATCH */
+    KeRaiseIrql(DISPATCH_LEVEL, OldIrql);
 
     ULONG Free = Counter->u.Long >> PAGE_SHIFT;
     if (Free < MI_HYPERSPACE_MAX_NESTING && Depth == 0)
@@ -357,10 +355,8 @@ static inline void MiUnmapPageInHyperSpace(PVOID Va, KIRQL OldIrql)
         KeGetCurrentIrql() != DISPATCH_LEVEL || OldIrql > DISPATCH_LEVEL)
         MiHyperSpaceMisuse((ULONG_PTR)Va);
     MiHyperSpaceDepth--;
-    KiCurrentIrql = OldIrql;
+    KeLowerIrql(OldIrql);
 }
-
-/* --------------------------------------------------------------- procsup.c */
 
 /* Address spaces (MMADDRESS_SPACE and its routines) are public: include/mm.h. */
 

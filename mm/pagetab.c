@@ -25,6 +25,7 @@ extern MMPTE KiBootPageDirectory[];
 PMMPTE MmSystemPagePtes = KiBootPageDirectory;
 PFN_NUMBER MmSystemPageDirectoryPfn;
 volatile ULONG MmSystemPageTablePages;
+volatile ULONG MmSystemPdeGeneration;
 static KSPIN_LOCK MiSystemPageTableLock;
 
 bool MiSyncSystemPde(PVOID Va)
@@ -58,6 +59,7 @@ bool MiEnsureSystemPageTable(PVOID Va)
         RtlFillMemoryUlong(MiPdeToPte(Pde), PAGE_SIZE, 0);
         KeFlushProcessTb();
         MmSystemPageTablePages++;
+        MmSystemPdeGeneration++;
         return true;
     }
 
@@ -77,6 +79,7 @@ bool MiEnsureSystemPageTable(PVOID Va)
     MiInitializePfn(Pfn, Pde, true);
     MI_PFN_ELEMENT(Pfn)->u4.PteFrame = MmSystemPageDirectoryPfn;
     MmSystemPageTablePages++;
+    MmSystemPdeGeneration++;
     KeReleaseSpinLock(&MiSystemPageTableLock, OldIrql);
     return true;
 }

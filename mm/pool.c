@@ -225,7 +225,7 @@ static inline __attribute__((always_inline)) PVOID AllocateFromPool(POOL_TYPE Po
                  "jz %l[NotLookaside]\n\t"
                  "cmpl %[SpecialTag], %%edx\n\t"
                  "je %l[NotLookaside]\n\t"
-                 "cmpb %[MaxIrql], %[Irql]\n\t"
+                 "cmpb %[MaxIrql], %%fs:0x24\n\t"
                  "ja %l[NotLookaside]\n\t"
                  "imull %[HashMultiplier], %%edx, %%edi\n\t"
                  "shrl %[HashShift], %%edi\n\t"
@@ -250,7 +250,7 @@ static inline __attribute__((always_inline)) PVOID AllocateFromPool(POOL_TYPE Po
                  "lock incl %c[Allocs](%%edi)\n\t"
                  "lock addl %%esi, %c[Bytes](%%edi)"
                  : "=&a"(Body)
-                 : [NumberOfBytes] "m"(*NumberOfBytesArgument), [Tag] "m"(*TagArgument), [Irql] "m"(KiCurrentIrql),
+                 : [NumberOfBytes] "m"(*NumberOfBytesArgument), [Tag] "m"(*TagArgument),
                    [SpecialTag] "m"(MmSpecialPoolTag),
                    [MaxIrql] "i"(MiPoolMaximumIrql(PoolType)),
                    [SmallMaximum] "i"(POOL_SMALL_LISTS * POOL_SMALLEST_BLOCK - POOL_OVERHEAD),
@@ -407,7 +407,7 @@ static inline __attribute__((always_inline)) void FreeToPool(POOL_TYPE PoolType,
                  "andl $0xfff, %%eax\n\t"
                  "cmpl %[HeaderLimit], %%eax\n\t"
                  "jae %l[Slow]\n\t"
-                 "cmpb %[MaxIrql], %[Irql]\n\t"
+                 "cmpb %[MaxIrql], %%fs:0x24\n\t"
                  "ja %l[Slow]\n\t"
                  "movzwl -6(%[P]), %%esi\n\t"
                  "subl %[SizeOneAllocated], %%esi\n\t"         /* esi: BlockSize - 1 */
@@ -442,7 +442,7 @@ static inline __attribute__((always_inline)) void FreeToPool(POOL_TYPE PoolType,
                  "lock cmpxchg8b %c[Lists](%%esi)\n\t"
                  "jnz 1b"
                  :
-                 : [P] "b"(P), [Tag] "m"(*TagArgument), [Irql] "m"(KiCurrentIrql),
+                 : [P] "b"(P), [Tag] "m"(*TagArgument),
                    [MaxIrql] "i"(MiPoolMaximumIrql(PoolType)),
                    [HeaderLimit] "i"(LOOKASIDE_HEADER_LIMIT),
                    [SizeOneAllocated] "i"(((PoolType + 1) << POOL_TYPE_SHIFT) | 1),

@@ -9,6 +9,7 @@
 
 #include <ktest.h>
 #include <pool.h>
+#include <ps.h>
 #include "../mm/mi.h"
 
 /* Fills a physical page with Value, through hyperspace. */
@@ -30,6 +31,25 @@ static inline bool TestPageIsFilledWith(PFN_NUMBER Pfn, ULONG Value)
         Same &= Words[i] == Value;
     MiUnmapPageInHyperSpace((PVOID)Words, OldIrql);
     return Same;
+}
+
+/*
+ * A process that is nothing but an address space, for tests that run code
+ * in another address space: KeStackAttachProcess(&Process->Pcb, ...) makes
+ * it the current one. Process is the caller's storage.
+ */
+static inline NTSTATUS TestCreateProcess(PEPROCESS Process)
+{
+    memset(Process, 0, sizeof(*Process));
+    NTSTATUS Status = MmCreateAddressSpace(&Process->AddressSpace);
+    if (NT_SUCCESS(Status))
+        KeInitializeProcess(&Process->Pcb, 8, Process->AddressSpace.PageDirectoryPfn << PAGE_SHIFT);
+    return Status;
+}
+
+static inline void TestDeleteProcess(PEPROCESS Process)
+{
+    MmDeleteAddressSpace(&Process->AddressSpace);
 }
 
 /* Recurses until the stack runs out: the road to a kernel stack's guard page. */
