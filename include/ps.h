@@ -48,6 +48,7 @@ typedef struct _ETHREAD {
     LIST_ENTRY ThreadListEntry;             /* in its EPROCESS's ThreadListHead */
     BOOLEAN LargeStack;                     /* its kernel stack came from MmCreateKernelStack(TRUE) */
     BOOLEAN Terminated;
+    BOOLEAN Reaped;                         /* its kernel stack has been freed */
 } ETHREAD, *PETHREAD;
 
 /* The system process: the kernel's threads and kernel handles belong to it. */

@@ -11,6 +11,7 @@
 #include <pool.h>
 #include <ps.h>
 #include "../mm/mi.h"
+#include "../kernel/ps/psp.h"
 
 /* Fills a physical page with Value, through hyperspace. */
 static inline void TestFillPage(PFN_NUMBER Pfn, ULONG Value)
@@ -50,6 +51,46 @@ static inline NTSTATUS TestCreateProcess(PEPROCESS Process)
 static inline void TestDeleteProcess(PEPROCESS Process)
 {
     MmDeleteAddressSpace(&Process->AddressSpace);
+}
+
+#define TAG_TEST_THREAD MAKE_TAG('T', 's', 't', 'T')
+
+/*
+ * A system thread for a test, running Routine(Context) at Priority; NULL if
+ * it could not be made. TestJoinThread waits for it to end and frees it.
+ * The reaper, which frees the stack, runs above every test thread, so by
+ * the time the joiner runs the stack is gone (TestJoinThread checks).
+ */
+static inline PETHREAD TestStartThread(PKSTART_ROUTINE Routine, PVOID Context, KPRIORITY Priority)
+{
+    PETHREAD Thread = ExAllocatePoolWithTag(NonPagedPool, sizeof(ETHREAD), TAG_TEST_THREAD);
+    if (Thread == NULL)
+        return NULL;
+    memset(Thread, 0, sizeof(*Thread));
+    if (!PspInitializeThread(Thread, PsInitialSystemProcess, FALSE, Routine, Context)) {
+        ExFreePoolWithTag(Thread, TAG_TEST_THREAD);
+        return NULL;
+    }
+    KeSetPriorityThread(&Thread->Tcb, Priority);
+    PspStartThread(Thread);
+    return Thread;
+}
+
+/* Waits for Thread to terminate and frees it; false if its stack was not freed by then. */
+static inline bool TestJoinThread(PETHREAD Thread)
+{
+    KeWaitForSingleObject(&Thread->Tcb, Executive, KernelMode, FALSE, NULL);
+    bool Reaped = Thread->Reaped;
+    if (Reaped)
+        ExFreePoolWithTag(Thread, TAG_TEST_THREAD);
+    return Reaped;
+}
+
+/* Sleeps for Ticks clock ticks (relative to now). */
+static inline void TestSleepTicks(ULONG Ticks)
+{
+    LARGE_INTEGER Interval = { .QuadPart = -(LONGLONG)Ticks * KeQueryTimeIncrement() };
+    KeDelayExecutionThread(KernelMode, FALSE, &Interval);
 }
 
 /* Recurses until the stack runs out: the road to a kernel stack's guard page. */

@@ -75,6 +75,12 @@ void KiReadyThread(PKTHREAD Thread);
  * thread's WaitStatus. Dispatcher lock held on entry.
  */
 LONG_PTR KiSwapThread(PKTHREAD Thread);
+/*
+ * A thread that runs again on this processor gets its APC software
+ * interrupt back if it has kernel APCs pending (the request is per
+ * processor, so a switch drops it). Any IRQL.
+ */
+void KiRequestPendingApc(PKTHREAD Thread);
 /* The highest-priority ready thread at or above LowPriority, taken off its queue; NULL if none. Lock held. */
 PKTHREAD KiSelectReadyThread(KPRIORITY LowPriority);
 /* Clock tick bookkeeping for the running thread (CLOCK_LEVEL): quantum, run time. */

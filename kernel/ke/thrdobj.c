@@ -42,6 +42,7 @@ static NORETURN void KiThreadStartup(PKSYSTEM_ROUTINE SystemRoutine, PKSTART_ROU
                                      PVOID StartContext)
 {
     KeReleaseSpinLockFromDpcLevel(&KiDispatcherLock);
+    KiRequestPendingApc(KeGetCurrentThread());
     KeLowerIrql(APC_LEVEL);
     HalEnableInterrupts();
     SystemRoutine(StartRoutine, StartContext);

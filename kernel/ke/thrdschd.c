@@ -109,7 +109,18 @@ static void SwapContext(PKPRCB Prcb, PKTHREAD Old, PKTHREAD New)
     KiPcr.StackLimit = New->StackLimit;
     if (New->Teb)
         HalSetTebBase(New->Teb);
+    if (Cr3)
+        HalTbFlushCounts.ProcessFlushes++;
+    /* A requested APC interrupt is the old thread's: it must not fire in the new one. */
+    KiPcr.IRR &= ~(1u << APC_LEVEL);
     KiSwapContext(&Old->KernelStack, New->KernelStack, Cr3, New->InitialStack);
+    KiRequestPendingApc(Old);
+}
+
+void KiRequestPendingApc(PKTHREAD Thread)
+{
+    if (Thread->ApcState.KernelApcPending && Thread->SpecialApcDisable == 0)
+        KiPcr.IRR |= 1u << APC_LEVEL;
 }
 
 LONG_PTR KiSwapThread(PKTHREAD Thread)

@@ -22,7 +22,6 @@ void PspSystemThreadStartup(PKSTART_ROUTINE StartRoutine, PVOID StartContext)
     PspExitThread(STATUS_SUCCESS);
 }
 
-/* Fills in an ETHREAD of Process around a new kernel stack and starts it; false if no stack could be made. */
 bool PspInitializeThread(PETHREAD Thread, PEPROCESS Process, BOOLEAN LargeStack, PKSTART_ROUTINE StartRoutine,
                          PVOID StartContext)
 {
@@ -39,12 +38,17 @@ bool PspInitializeThread(PETHREAD Thread, PEPROCESS Process, BOOLEAN LargeStack,
     Thread->Cid.UniqueProcess = (HANDLE)Process->UniqueProcessId;
     Thread->Cid.UniqueThread = (HANDLE)__atomic_fetch_add(&PspNextThreadId, 4, __ATOMIC_RELAXED);
     KeQuerySystemTime(&Thread->CreateTime);
+    return true;
+}
+
+void PspStartThread(PETHREAD Thread)
+{
+    PEPROCESS Process = CONTAINING_RECORD(Thread->Tcb.Process, EPROCESS, Pcb);
     KIRQL OldIrql = KiAcquireDispatcherLock();
     InsertTailList(&Process->ThreadListHead, &Thread->ThreadListEntry);
     Process->ActiveThreads++;
     KiReleaseDispatcherLock(OldIrql);
     KeStartThread(&Thread->Tcb);
-    return true;
 }
 
 /*
@@ -55,6 +59,8 @@ bool PspInitializeThread(PETHREAD Thread, PEPROCESS Process, BOOLEAN LargeStack,
 NTSTATUS PspCreateBootThread(PKSTART_ROUTINE StartRoutine, PVOID StartContext)
 {
     static ETHREAD BootThread;
-    return PspInitializeThread(&BootThread, PsInitialSystemProcess, TRUE, StartRoutine, StartContext)
-               ? STATUS_SUCCESS : STATUS_INSUFFICIENT_RESOURCES;
+    if (!PspInitializeThread(&BootThread, PsInitialSystemProcess, TRUE, StartRoutine, StartContext))
+        return STATUS_INSUFFICIENT_RESOURCES;
+    PspStartThread(&BootThread);
+    return STATUS_SUCCESS;
 }

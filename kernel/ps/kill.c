@@ -21,6 +21,7 @@ KTHREAD_REAPER PspReaper;
 static void PspReapThread(PETHREAD Thread)
 {
     MmDeleteKernelStack(Thread->Tcb.InitialStack, Thread->LargeStack);
+    Thread->Reaped = TRUE;
 }
 
 NORETURN void PspExitThread(NTSTATUS ExitStatus)
@@ -73,8 +74,11 @@ void PspInitializeReaper(void)
 NTSTATUS PspStartReaper(void)
 {
     static ETHREAD ReaperThread;
-    return PspInitializeThread(&ReaperThread, PsInitialSystemProcess, FALSE, PspReaperThread, NULL)
-               ? STATUS_SUCCESS : STATUS_INSUFFICIENT_RESOURCES;
+    if (!PspInitializeThread(&ReaperThread, PsInitialSystemProcess, FALSE, PspReaperThread, NULL))
+        return STATUS_INSUFFICIENT_RESOURCES;
+    KeSetPriorityThread(&ReaperThread.Tcb, PSP_REAPER_PRIORITY);
+    PspStartThread(&ReaperThread);
+    return STATUS_SUCCESS;
 }
 
 NTSTATUS PsTerminateSystemThread(NTSTATUS ExitStatus)

@@ -9,8 +9,17 @@
 
 /* create.c */
 void PspSystemThreadStartup(PKSTART_ROUTINE StartRoutine, PVOID StartContext);
+/*
+ * Fills in a zeroed ETHREAD of Process around a new kernel stack, to run
+ * StartRoutine(StartContext); false, with nothing made, if no stack could be.
+ * PspStartThread then links it into its process and readies it.
+ */
 bool PspInitializeThread(PETHREAD Thread, PEPROCESS Process, BOOLEAN LargeStack, PKSTART_ROUTINE StartRoutine,
                          PVOID StartContext);
+void PspStartThread(PETHREAD Thread);
+
+/* The reaper runs above the threads whose stacks it frees (NT's worker threads run at 12). */
+#define PSP_REAPER_PRIORITY 12
 
 /* kill.c: the current thread's end; its stack goes to the reaper. */
 NORETURN void PspExitThread(NTSTATUS ExitStatus);
