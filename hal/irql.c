@@ -68,15 +68,15 @@ void HalpSetIrqConnected(uint32_t Irq, bool Connected)
 }
 
 /* The out-of-line half of KeRaiseIrql: levels above DISPATCH, and misuse. */
-void HalRaiseDeviceIrql(KIRQL NewIrql, PKIRQL OldIrql)
+KIRQL HalRaiseDeviceIrql(KIRQL NewIrql)
 {
     KIRQL Current = KeGetCurrentIrql();
     if (NewIrql < Current || NewIrql > HIGH_LEVEL)
         KeBugCheckEx(IRQL_NOT_GREATER_OR_EQUAL, Current, NewIrql, 0, 0);
-    *OldIrql = Current;
     if (HalpIrqlMask[NewIrql] != HalpIrqlMask[Current])
         HalpProgramMask(NewIrql);
     KeGetPcr()->Irql = NewIrql;
+    return Current;
 }
 
 /* The out-of-line half of KeLowerIrql: lowering from above DISPATCH, and misuse. */

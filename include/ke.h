@@ -37,7 +37,7 @@
  * (include/ketypes.h): KeGetPcr()->Irql is fs:[24h], as in NT. FS holds
  * KGDT_R0_PCR whenever the processor runs kernel code (trap entry loads it).
  */
-#define KeGetPcr()              ((volatile __seg_fs KPCR *)0)
+#define KeGetPcr()              ((__seg_fs KPCR *)0)
 #define KeGetCurrentPrcb()      (&((KPCR *)KeGetPcr()->SelfPcr)->PrcbData)
 
 static inline PKTHREAD KeGetCurrentThread(void)
@@ -54,7 +54,7 @@ static inline PKTHREAD KeGetCurrentThread(void)
  * IRQL below a requested level delivers it (hal/irql.c), as NT's PIC HAL
  * does: DPCs and thread switches at DISPATCH_LEVEL, kernel APCs at APC_LEVEL.
  */
-void HalRaiseDeviceIrql(KIRQL NewIrql, PKIRQL OldIrql);
+KIRQL HalRaiseDeviceIrql(KIRQL NewIrql);
 void HalLowerDeviceIrql(KIRQL NewIrql);
 void HalpCheckForSoftwareInterrupt(KIRQL NewIrql);
 /* Requests the software interrupt at Irql (APC_LEVEL or DISPATCH_LEVEL); delivered at once if the IRQL is lower. */
@@ -65,19 +65,19 @@ static inline KIRQL KeGetCurrentIrql(void)
     return KeGetPcr()->Irql;
 }
 
-/* Raises the IRQL to NewIrql (which must not be lower) and returns the old one in *OldIrql. */
-static inline void KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql)
+/* Raises the IRQL to NewIrql (which must not be lower) and returns the old one (NT's KfRaiseIrql). */
+static inline KIRQL KfRaiseIrql(KIRQL NewIrql)
 {
     KIRQL Current = KeGetPcr()->Irql;
-    if (NewIrql > DISPATCH_LEVEL || NewIrql < Current) {
-        HalRaiseDeviceIrql(NewIrql, OldIrql);
-        return;
-    }
-    *OldIrql = Current;
+    if (NewIrql > DISPATCH_LEVEL || NewIrql < Current)
+        return HalRaiseDeviceIrql(NewIrql);
     __asm__ volatile("" ::: "memory");
     KeGetPcr()->Irql = NewIrql;
     __asm__ volatile("" ::: "memory");
+    return Current;
 }
+
+#define KeRaiseIrql(NewIrql, OldIrql) (*(OldIrql) = KfRaiseIrql(NewIrql))
 
 /*
  * Lowers the IRQL back to NewIrql (which must not be higher than the
@@ -99,16 +99,12 @@ static inline void KeLowerIrql(KIRQL NewIrql)
 
 static inline KIRQL KeRaiseIrqlToDpcLevel(void)
 {
-    KIRQL Old;
-    KeRaiseIrql(DISPATCH_LEVEL, &Old);
-    return Old;
+    return KfRaiseIrql(DISPATCH_LEVEL);
 }
 
 static inline KIRQL KeRaiseIrqlToSynchLevel(void)
 {
-    KIRQL Old;
-    KeRaiseIrql(SYNCH_LEVEL, &Old);
-    return Old;
+    return KfRaiseIrql(SYNCH_LEVEL);
 }
 
 /*
@@ -138,11 +134,15 @@ static inline void KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock)
         KiSpinLockMisuse(SpinLock, 2);      /* released a lock nobody held */
 }
 
-static inline void KeAcquireSpinLock(PKSPIN_LOCK SpinLock, PKIRQL OldIrql)
+/* NT's KeAcquireSpinLockRaiseToDpc: the old IRQL is returned. */
+static inline KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock)
 {
-    KeRaiseIrql(DISPATCH_LEVEL, OldIrql);
+    KIRQL OldIrql = KfRaiseIrql(DISPATCH_LEVEL);
     KeAcquireSpinLockAtDpcLevel(SpinLock);
+    return OldIrql;
 }
+
+#define KeAcquireSpinLock(SpinLock, OldIrql) (*(OldIrql) = KeAcquireSpinLockRaiseToDpc(SpinLock))
 
 static inline void KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql)
 {

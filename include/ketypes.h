@@ -320,7 +320,7 @@ typedef struct _KPCR {
     ULONG NtTibRest[4];
     struct _KPCR *SelfPcr;                  /* 1Ch */
     PKPRCB Prcb;                            /* 20h */
-    volatile KIRQL Irql;                    /* 24h */
+    KIRQL Irql;                             /* 24h: interrupts restore it before they return */
     UCHAR Reserved0[3];
     volatile ULONG IRR;                     /* 28h: software interrupts requested, bit n for IRQL n */
     ULONG IrrActive;

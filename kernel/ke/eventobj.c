@@ -20,15 +20,33 @@ void KeInitializeEvent(PKEVENT Event, EVENT_TYPE Type, BOOLEAN State)
                                  sizeof(KEVENT), State ? 1 : 0);
 }
 
-LONG KiSetEventLocked(PKEVENT Event, KPRIORITY Increment)
+static inline __attribute__((always_inline)) LONG SetEventLocked(PKEVENT Event, KPRIORITY Increment)
 {
     LONG Previous = Event->Header.SignalState;
+    PLIST_ENTRY First = Event->Header.WaitListHead.Flink;
+    /*
+     * NT's shortcut: a synchronization event whose first waiter waits for
+     * any one object is taken by that waiter at once; the event never
+     * becomes signalled.
+     */
+    if (Previous == 0 && Event->Header.Type == EventSynchronizationObject && First != &Event->Header.WaitListHead) {
+        PKWAIT_BLOCK WaitBlock = CONTAINING_RECORD(First, KWAIT_BLOCK, WaitListEntry);
+        if (WaitBlock->WaitType == WaitAny) {
+            KiUnwaitThread(WaitBlock->Thread, WaitBlock->WaitKey, Increment);
+            return 0;
+        }
+    }
     if (Previous == 0) {
         Event->Header.SignalState = 1;
         if (!IsListEmpty(&Event->Header.WaitListHead))
             KiWaitTest(&Event->Header, Increment);
     }
     return Previous;
+}
+
+LONG KiSetEventLocked(PKEVENT Event, KPRIORITY Increment)
+{
+    return SetEventLocked(Event, Increment);
 }
 
 /* Keeps the dispatcher lock for the wait the caller makes next (Wait = TRUE), else releases it. */
@@ -46,7 +64,7 @@ static void KiEndSet(KIRQL OldIrql, BOOLEAN Wait)
 LONG KeSetEvent(PKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)
 {
     KIRQL OldIrql = KiAcquireDispatcherLock();
-    LONG Previous = KiSetEventLocked(Event, Increment);
+    LONG Previous = SetEventLocked(Event, Increment);
     KiEndSet(OldIrql, Wait);
     return Previous;
 }

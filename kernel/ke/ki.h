@@ -49,9 +49,7 @@ extern KSPIN_LOCK KiDispatcherLock;
 
 static inline KIRQL KiAcquireDispatcherLock(void)
 {
-    KIRQL OldIrql;
-    KeAcquireSpinLock(&KiDispatcherLock, &OldIrql);
-    return OldIrql;
+    return KeAcquireSpinLockRaiseToDpc(&KiDispatcherLock);
 }
 
 static inline void KiReleaseDispatcherLock(KIRQL OldIrql)
@@ -140,6 +138,11 @@ void KiInitializeTimerTable(void);
 extern volatile ULONGLONG KeTickCount64;
 extern volatile ULONGLONG KiInterruptTime;  /* 100 ns units since boot */
 #define KI_TIME_INCREMENT           (10000000 / HAL_CLOCK_HZ)  /* 100 ns units per tick */
+/* The tick count's low half: one 32-bit read, never torn. */
+static inline ULONG KiTickCountLow(void)
+{
+    return *(volatile ULONG *)&KeTickCount64;
+}
 /* Phase 1: system time from the CMOS clock. */
 void KiInitializeSystemClock(void);
 /* A date and time as NT's system time (100 ns units since January 1, 1601). */

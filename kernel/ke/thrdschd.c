@@ -69,7 +69,7 @@ void KiReadyThread(PKTHREAD Thread)
     PKTHREAD Next = Prcb->NextThread;
     PKTHREAD Current = Prcb->CurrentThread;
 
-    Thread->WaitTime = KeGetTickCount();
+    Thread->WaitTime = KiTickCountLow();
     if (Next == NULL) {
         if (Thread != Current && (Thread->Priority > Current->Priority || Current == Prcb->IdleThread)) {
             Thread->State = Standby;
@@ -93,7 +93,7 @@ void KiReadyThread(PKTHREAD Thread)
  * bounds, its TEB selector, then the registers and stack (ctxswap.asm).
  * Returns when Old runs again. Dispatcher lock held.
  */
-static void SwapContext(PKPRCB Prcb, PKTHREAD Old, PKTHREAD New)
+static inline __attribute__((always_inline)) void SwapContext(PKPRCB Prcb, PKTHREAD Old, PKTHREAD New)
 {
     ULONG Cr3 = 0;
 

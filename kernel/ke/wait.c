@@ -156,8 +156,11 @@ void KiWaitTest(PDISPATCHER_HEADER Object, KPRIORITY Increment)
     }
 }
 
-static NORETURN void KiWaitAtRaisedIrql(PVOID Object, KIRQL Irql)
+/* A wait that could block, at DISPATCH_LEVEL or above: ATTEMPTED_SWITCH_FROM_DPC in a DPC routine, else 0x0A. */
+static NORETURN __attribute__((noinline)) void KiWaitAtRaisedIrql(PKTHREAD Thread, PVOID Object, KIRQL Irql)
 {
+    if (KeGetCurrentPrcb()->DpcRoutineActive)
+        KeBugCheckEx(ATTEMPTED_SWITCH_FROM_DPC, (ULONG_PTR)Thread, 0, (ULONG_PTR)__builtin_frame_address(0), 0);
     KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)Object, Irql, 0, (ULONG_PTR)__builtin_return_address(0));
 }
 
@@ -190,11 +193,8 @@ static NTSTATUS KiWaitForObjects(ULONG Count, PVOID Objects[], WAIT_TYPE WaitTyp
     bool ZeroTimeout = Timeout != NULL && Timeout->QuadPart == 0;
     LARGE_INTEGER DueTime = { .QuadPart = 0 };
 
-    if (OldIrql > APC_LEVEL && !ZeroTimeout) {
-        if (KeGetCurrentPrcb()->DpcRoutineActive)
-            KeBugCheckEx(ATTEMPTED_SWITCH_FROM_DPC, (ULONG_PTR)Thread, 0, (ULONG_PTR)__builtin_frame_address(0), 0);
-        KiWaitAtRaisedIrql(Objects[0], OldIrql);
-    }
+    if (OldIrql > APC_LEVEL && !ZeroTimeout)
+        KiWaitAtRaisedIrql(Thread, Objects[0], OldIrql);
     if (Timeout != NULL && !ZeroTimeout)
         DueTime = KiDueTime(Timeout);
 
@@ -289,6 +289,24 @@ static void KiTakeDispatcherLockForWait(PKTHREAD Thread, PKIRQL OldIrql)
     }
 }
 
+/* The object kinds a wait takes without making its thread an owner: every waitable kind but the mutant. */
+#define KI_PLAIN_WAITABLE   ((1u << EventNotificationObject) | (1u << EventSynchronizationObject) |  \
+                             (1u << ProcessObject) | (1u << SemaphoreObject) | (1u << ThreadObject) |   \
+                             (1u << TimerNotificationObject) | (1u << TimerSynchronizationObject))
+
+/* The kinds a satisfied wait takes nothing from: notification events and timers, threads, processes. */
+#define KI_NOTIFICATION_WAITABLE ((1u << EventNotificationObject) | (1u << ProcessObject) |          \
+                                  (1u << ThreadObject) | (1u << TimerNotificationObject))
+
+/*
+ * One object: the common cases first. A signalled notification object is
+ * satisfied without the dispatcher lock: the wait takes nothing from it, so
+ * seeing it signalled is the whole of the wait, on one processor or many. A
+ * signalled synchronization event or timer, semaphore — anything a wait
+ * consumes — is taken under the lock, still without a wait block. Then NT's
+ * loop for one object: satisfy, or queue one wait block (and the timer's),
+ * switch away, and start over if a kernel APC was the reason to come back.
+ */
 NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
                                BOOLEAN Alertable, PLARGE_INTEGER Timeout)
 {
@@ -296,17 +314,80 @@ NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR
     PDISPATCHER_HEADER Header = Object;
     KIRQL OldIrql;
 
-    if (!KiIsDispatcherObject(Header))
-        return STATUS_INVALID_PARAMETER_1;
+    if (LIKELY(!Thread->WaitNext)) {
+        ULONG Kind = Header->Type;
+        if (Kind < 32 && (KI_NOTIFICATION_WAITABLE >> Kind) & 1 && Header->SignalState > 0)
+            return STATUS_WAIT_0;
+    }
     KiTakeDispatcherLockForWait(Thread, &OldIrql);
-    /* The common case, a signalled event or semaphore: satisfied without a wait block. */
-    if (Header->SignalState > 0 && Header->Type != MutantObject) {
-        KiWaitSatisfy(Header, Thread);
+    ULONG Type = Header->Type;
+    LONG State = Header->SignalState;
+    if (LIKELY(State > 0 && Type < 32 && (KI_PLAIN_WAITABLE >> Type) & 1)) {
+        if (Type == SemaphoreObject)
+            Header->SignalState = State - 1;
+        else if ((Type & 7) == EventSynchronizationObject)
+            Header->SignalState = 0;
         KiReleaseDispatcherLock(OldIrql);
         return STATUS_WAIT_0;
     }
-    return KiWaitForObjects(1, &Object, WaitAny, WaitReason, WaitMode, Alertable, Timeout, Thread->WaitBlock,
-                            OldIrql);
+    if (!KiIsDispatcherObject(Header)) {
+        KiReleaseDispatcherLock(OldIrql);
+        return STATUS_INVALID_PARAMETER_1;
+    }
+
+    bool ZeroTimeout = Timeout != NULL && Timeout->QuadPart == 0;
+    LARGE_INTEGER DueTime = { .QuadPart = 0 };
+    if (OldIrql > APC_LEVEL && !ZeroTimeout)
+        KiWaitAtRaisedIrql(Thread, Object, OldIrql);
+    if (Timeout != NULL && !ZeroTimeout)
+        DueTime = KiDueTime(Timeout);
+    for (;;) {
+        if (KiIsObjectSignalled(Header, Thread)) {
+            if (Header->Type == MutantObject && Header->SignalState == (LONG)MUTANT_LIMIT) {
+                KiReleaseDispatcherLock(OldIrql);
+                ExRaiseStatus(STATUS_MUTANT_LIMIT_EXCEEDED);
+            }
+            NTSTATUS Status = STATUS_WAIT_0 | KiWaitSatisfy(Header, Thread);
+            KiReleaseDispatcherLock(OldIrql);
+            return Status;
+        }
+        if (Alertable && WaitMode == UserMode && Thread->ApcState.UserApcPending) {
+            KiReleaseDispatcherLock(OldIrql);
+            return STATUS_USER_APC;
+        }
+        if (ZeroTimeout) {
+            KiReleaseDispatcherLock(OldIrql);
+            return STATUS_TIMEOUT;
+        }
+        PKWAIT_BLOCK WaitBlock = &Thread->WaitBlock[0];
+        WaitBlock->Thread = Thread;
+        WaitBlock->Object = Header;
+        WaitBlock->WaitKey = 0;
+        WaitBlock->WaitType = WaitAny;
+        WaitBlock->NextWaitBlock = WaitBlock;
+        Thread->WaitBlockList = WaitBlock;
+        if (Timeout != NULL) {
+            PKWAIT_BLOCK TimerBlock = &Thread->WaitBlock[TIMER_WAIT_BLOCK];
+            if (!KiInsertTimer(&Thread->Timer, DueTime)) {
+                KiReleaseDispatcherLock(OldIrql);
+                return STATUS_TIMEOUT;
+            }
+            WaitBlock->NextWaitBlock = TimerBlock;
+            TimerBlock->NextWaitBlock = WaitBlock;
+            InsertTailList(&Thread->Timer.Header.WaitListHead, &TimerBlock->WaitListEntry);
+        }
+        InsertTailList(&Header->WaitListHead, &WaitBlock->WaitListEntry);
+        Thread->State = Waiting;
+        Thread->WaitReason = (UCHAR)WaitReason;
+        Thread->WaitMode = (UCHAR)WaitMode;
+        Thread->Alertable = Alertable;
+        Thread->WaitIrql = OldIrql;
+        Thread->WaitStatus = 0;
+        NTSTATUS Status = (NTSTATUS)KiSwapThread(Thread);
+        if (Status != STATUS_KERNEL_APC)
+            return Status;
+        OldIrql = KiAcquireDispatcherLock();
+    }
 }
 
 NTSTATUS KeWaitForMultipleObjects(ULONG Count, PVOID Object[], WAIT_TYPE WaitType,
@@ -342,7 +423,7 @@ NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLA
     }
     KiTakeDispatcherLockForWait(Thread, &OldIrql);
     if (OldIrql > APC_LEVEL)
-        KiWaitAtRaisedIrql(NULL, OldIrql);
+        KiWaitAtRaisedIrql(Thread, NULL, OldIrql);
     LARGE_INTEGER DueTime = KiDueTime(Interval);
     for (;;) {
         if (Alertable && WaitMode == UserMode && Thread->ApcState.UserApcPending) {
