@@ -301,6 +301,7 @@ typedef struct _KPRCB {
     ULONG DpcCount;                         /* DPCs run since boot */
     ULONG InterruptCount;
     ULONG ContextSwitches;
+    volatile ULONG QuantumEnds;             /* quantums the clock ended */
     ULONG KernelTime, DpcTime, InterruptTime, IdleTime;    /* clock ticks by what was running */
     struct _KTHREAD *DeferredReadyListHead; /* mm386 keeps none: readying is immediate */
 } KPRCB, *PKPRCB;

@@ -111,8 +111,11 @@ static inline __attribute__((always_inline)) void SwapContext(PKPRCB Prcb, PKTHR
         HalSetTebBase(New->Teb);
     if (Cr3)
         HalTbFlushCounts.ProcessFlushes++;
-    /* A requested APC interrupt is the old thread's: it must not fire in the new one. */
+    /* A requested APC interrupt and a quantum end the clock found are the old thread's, not the new one's. */
     KiPcr.IRR &= ~(1u << APC_LEVEL);
+    Prcb->QuantumEnd = FALSE;
+    if (Old->Quantum <= 0)
+        Old->Quantum = Old->QuantumReset;
     KiSwapContext(&Old->KernelStack, New->KernelStack, Cr3, New->InitialStack);
     KiRequestPendingApc(Old);
 }
@@ -160,6 +163,7 @@ static void KiQuantumEnd(PKPRCB Prcb)
     PKTHREAD Thread = Prcb->CurrentThread;
 
     KeAcquireSpinLockAtDpcLevel(&KiDispatcherLock);
+    Prcb->QuantumEnds++;
     Thread->Quantum = Thread->QuantumReset;
     if (Thread->Priority < LOW_REALTIME_PRIORITY && Thread->Priority > Thread->BasePriority) {
         Thread->Priority--;

@@ -87,42 +87,45 @@ KTEST(thread, lower_priority_thread_waits_its_turn)
 
 typedef struct _SPIN_CONTEXT {
     volatile bool Stop;
-    volatile ULONG TicksSeen[SPINNERS];         /* distinct clock ticks each spinner ran in */
-    volatile ULONG LongestGap[SPINNERS];        /* the most ticks between two of them */
-    volatile ULONG FirstTick[SPINNERS];
-    ULONG StartTick;
+    volatile ULONG Turns[SPINNERS];             /* quantum ends each spinner saw between its own runs */
+    volatile ULONG LongestWait[SPINNERS];       /* the most quantum ends between two of its turns */
+    volatile ULONG FirstTurn[SPINNERS];         /* quantum ends before its first turn */
+    ULONG Start;
     volatile LONG Index;
 } SPIN_CONTEXT;
 
 static void Spin(PVOID Context)
 {
     SPIN_CONTEXT *Ctx = Context;
+    volatile ULONG *QuantumEnds = &KeGetCurrentPrcb()->QuantumEnds;
     LONG Me = __atomic_fetch_add(&Ctx->Index, 1, __ATOMIC_RELAXED);
-    ULONG Last = KeGetTickCount();
-    Ctx->FirstTick[Me] = Last;
+    ULONG Last = *QuantumEnds;
+    Ctx->FirstTurn[Me] = Last - Ctx->Start;
     while (!Ctx->Stop) {
-        ULONG Now = KeGetTickCount();
+        ULONG Now = *QuantumEnds;
         if (Now != Last) {
-            if (Now - Last > Ctx->LongestGap[Me])
-                Ctx->LongestGap[Me] = Now - Last;
-            Ctx->TicksSeen[Me]++;
+            if (Now - Last > Ctx->LongestWait[Me])
+                Ctx->LongestWait[Me] = Now - Last;
+            Ctx->Turns[Me]++;
             Last = Now;
         }
     }
 }
 
 /*
- * Three threads of one priority spinning: each gets the processor within
- * the quantums of the other two (plus a tick of slack for where in a tick a
- * quantum starts), over and over. Fails if the clock does not end quantums
- * or a thread that used its quantum is not put behind the others.
+ * Three threads of one priority spinning: each gets the processor back
+ * after at most one quantum of each of the others (its own quantum end
+ * included, three quantum ends; one more for the test's own thread waking
+ * in between), over and over. Counted in the quantums the clock ends, not
+ * in wall time. Fails if the clock does not end quantums, or a thread that
+ * used its quantum is not put behind the others.
  */
 KTEST(thread, round_robin_among_equal_priorities)
 {
     static SPIN_CONTEXT Ctx;
     PETHREAD Threads[SPINNERS];
     memset((void *)&Ctx, 0, sizeof(Ctx));
-    Ctx.StartTick = KeGetTickCount();
+    Ctx.Start = KeGetCurrentPrcb()->QuantumEnds;
     for (int i = 0; i < SPINNERS; i++) {
         Threads[i] = TestStartThread(Spin, &Ctx, TEST_PRIORITY);
         ASSERT_NOT_NULL(Threads[i]);
@@ -132,9 +135,9 @@ KTEST(thread, round_robin_among_equal_priorities)
     for (int i = 0; i < SPINNERS; i++)
         EXPECT_TRUE(TestJoinThread(Threads[i]));
     for (int i = 0; i < SPINNERS; i++) {
-        EXPECT_GT(Ctx.TicksSeen[i], 3);
-        EXPECT_LE(Ctx.FirstTick[i] - Ctx.StartTick, (SPINNERS - 1) * QUANTUM_TICKS + 1);
-        EXPECT_LE(Ctx.LongestGap[i], (SPINNERS - 1) * QUANTUM_TICKS + 1);
+        EXPECT_GE(Ctx.Turns[i], 3);
+        EXPECT_LE(Ctx.FirstTurn[i], SPINNERS - 1);
+        EXPECT_LE(Ctx.LongestWait[i], SPINNERS + 1);
     }
 }
 
