@@ -284,6 +284,7 @@ static inline PFN_NUMBER MiRemoveAnyPageLocked(void)
     MmFreePageListHead.Total--;
     MmAvailablePages--;
     Pfn1->u3.Long = MI_PFN_U3(ActiveAndValid, 0);
+    Pfn1->u1.WsIndex = 0;
     Pfn1->u2.ShareCount = 0;
     Pfn1->PteAddress = NULL;
     return Pfn;

@@ -90,10 +90,11 @@ static inline void CheckFrame(PFN_NUMBER Pfn)
         NotAPage(Pfn);
 }
 
-/* The page leaves the lists: in use, nothing holding it yet, no PTE. */
+/* The page leaves the lists: in use, nothing holding it yet, no PTE, no working set entry (no list link). */
 static inline void MakeActiveUnreferenced(PMMPFN Pfn1)
 {
     Pfn1->u3.Long = PFN_U3(ActiveAndValid, 0);
+    Pfn1->u1.WsIndex = 0;
     Pfn1->u2.ShareCount = 0;
     Pfn1->PteAddress = NULL;
 }

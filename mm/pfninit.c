@@ -19,10 +19,14 @@
  * Filling it: every page of a run starts on the free list — the pages above
  * 16 MB in ascending order, then those below (the memory ISA-era devices can
  * reach goes out last) — except pages already in use — the kernel image, boot modules and
- * everything MxGetNextPage handed out — which become ActiveAndValid. A walk
- * of the system page tables then records, for every page mapped in system
- * space, the PTE that maps it (PteAddress) and the page table holding that
- * PTE (PteFrame).
+ * everything MxGetNextPage handed out — which become ActiveAndValid, held
+ * by one reference (their PTEs', or the loader's for a page nothing maps).
+ * A walk of the system page tables then records, for every page mapped in
+ * system space, the PTE that maps it (PteAddress) and the page table
+ * holding that PTE (PteFrame), and counts the shares as MiInitializePfn
+ * would have: one for a page's own PTE, one on its page table (so a page
+ * table's share count is one for its PDE plus one per page it maps).
+ * Phase 0 runs on one processor with interrupts off: no lock is taken.
  */
 #include <loader.h>
 #include "mi.h"
