@@ -208,6 +208,9 @@ extern KSPIN_LOCK MmPfnLock;
 /* The PFN lock guards the database and the lists; it is a spin lock (DISPATCH_LEVEL). */
 #define LOCK_PFN(OldIrql)   KeAcquireSpinLock(&MmPfnLock, &(OldIrql))
 #define UNLOCK_PFN(OldIrql) KeReleaseSpinLock(&MmPfnLock, (OldIrql))
+/* The same for a caller already at DISPATCH_LEVEL (holding another spin lock). */
+#define LOCK_PFN_AT_DPC()       KeAcquireSpinLockAtDpcLevel(&MmPfnLock)
+#define UNLOCK_PFN_FROM_DPC()   KeReleaseSpinLockFromDpcLevel(&MmPfnLock)
 
 /* PFN_LIST_CORRUPT (0x4E) parameter 1 values, NT's (bug check 0x4E reference). */
 #define PFN_CORRUPT_LIST_HEAD       0x01    /* p2 = list head, p3 = its count, p4 = its first PFN */

@@ -109,18 +109,18 @@ static void InsertFreeRun(PMMFREE_POOL_ENTRY Entry, ULONG Size)
 
 /*
  * The flags share a word with the reference count: written under the PFN
- * lock, like every PFN field — except in phase 0, when there is one
+ * lock, like every PFN field (the nonpaged pool lock holds us at
+ * DISPATCH_LEVEL already) — except in phase 0, when there is one
  * processor, interrupts are off and no lock may be taken yet.
  */
 static void MarkAllocation(PVOID Va, ULONG Pages, bool Boot)
 {
-    KIRQL OldIrql = HIGH_LEVEL;
     if (!Boot)
-        LOCK_PFN(OldIrql);
+        LOCK_PFN_AT_DPC();
     PoolPfn(Va)->u3.e2.e1.StartOfAllocation = 1;
     PoolPfn(PageAt(Va, Pages - 1))->u3.e2.e1.EndOfAllocation = 1;
     if (!Boot)
-        UNLOCK_PFN(OldIrql);
+        UNLOCK_PFN_FROM_DPC();
 }
 
 /* SizeInPages off the end of the first initial run that has them; NULL if none. Nonpaged lock held (or Boot). */
@@ -328,15 +328,14 @@ ULONG MiFreePoolPages(PVOID StartingAddress)
         MiBadPoolPagesFree(StartingAddress);
     PMMPFN Pfn1 = PoolPfn(StartingAddress);
     ULONG Pages = 1;
-    KIRQL PfnIrql;
-    LOCK_PFN(PfnIrql);
+    LOCK_PFN_AT_DPC();
     Pfn1->u3.e2.e1.StartOfAllocation = 0;
     while (!Pfn1->u3.e2.e1.EndOfAllocation) {
         Pfn1 = PoolPfn(PageAt(StartingAddress, Pages));
         Pages++;
     }
     Pfn1->u3.e2.e1.EndOfAllocation = 0;
-    UNLOCK_PFN(PfnIrql);
+    UNLOCK_PFN_FROM_DPC();
 
     if (InInitialRegion(StartingAddress))
         FreeInitialPages(StartingAddress, Pages);
