@@ -386,7 +386,9 @@ void MiDeleteValidPte(PMMPTE PointerPte);
  * MDL locks (ReactOS ARM3's names for NT's MI_ADD_LOCKED_PAGE_CHARGE and its
  * inverse), PFN lock held. Each reference is counted in
  * MmSystemLockPagesCount. Unused: a page just handed out (it must be active
- * and unreferenced). Used: a page in use (at least one reference already).
+ * and unreferenced): MmAllocatePagesForMdl's. Used: a page in use (at least
+ * one reference already) — MmProbeAndLockPages' case, which comes with
+ * processes; until then only the tests lock a mapped page this way.
  * MiDereferencePfnAndDropLockCount drops one (MiDecrementReferenceCount).
  */
 void MiReferenceUnusedPageAndBumpLockCount(PFN_NUMBER Pfn);
