@@ -246,9 +246,12 @@ void MiInsertPageInFreeList(PFN_NUMBER Pfn);
 /* PFN lock held: puts an unreferenced active page onto the head (Zeroed, Free) or tail of a list. */
 void MiInsertPageInList(PMMPFNLIST ListHead, PFN_NUMBER Pfn);
 /*
- * PFN lock held: takes a page off whatever list it is on; it becomes
- * ActiveAndValid, unreferenced. A standby page's PTE is the caller's to
- * deal with (NT's: a transition fault gives the page back to that PTE).
+ * PFN lock held: takes a page off the free or zeroed list (a particular
+ * page: an MDL's range, a contiguous run); it becomes ActiveAndValid,
+ * unreferenced. A page on any other list is PFN_LIST_CORRUPT 0x99: a
+ * standby or modified page's PTE still names it, so it leaves through
+ * MiRemoveAnyPage (which restores that PTE) or, once there are working
+ * sets, NT's transition fault (which gives it back to that PTE).
  */
 void MiUnlinkPageFromList(PFN_NUMBER Pfn);
 

@@ -303,7 +303,7 @@ void MiUnlinkPageFromList(PFN_NUMBER Pfn)
     CheckFrame(Pfn);
     PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
     MMLISTS List = Pfn1->u3.e2.e1.PageLocation;
-    if (!OnAList(List))
+    if (List != ZeroedPageList && List != FreePageList)
         CorruptPageState(Pfn);
     Unlink(MmPageLocationList[List], List, Pfn);
     MakeActiveUnreferenced(Pfn1);
