@@ -245,8 +245,10 @@ PMDL MmAllocatePagesForMdlEx(PHYSICAL_ADDRESS LowAddress, PHYSICAL_ADDRESS HighA
         return NULL;
     if (!MiCacheAttributeOf(CacheType, &CacheAttribute))
         CacheAttribute = MiNotMapped;       /* not a caching type: as if none was asked for (NT) */
+    /* More than one MDL describes is a partial allocation: refused where partial is not allowed. */
     ULONG Wanted = MiPagesWanted(TotalBytes);
-    if ((Flags & MM_ALLOCATE_FULLY_REQUIRED) && Wanted < BYTES_TO_PAGES(TotalBytes))
+    if (Wanted < BYTES_TO_PAGES(TotalBytes) &&
+        ((Flags & MM_ALLOCATE_FULLY_REQUIRED) || (Contiguous && SkipBytes == 0)))
         return NULL;
     PMDL Mdl = MiAllocateMdlStorage(sizeof(MDL) + Wanted * sizeof(PFN_NUMBER));
     if (!Mdl)
