@@ -19,10 +19,14 @@
  * Filling it: every page of a run starts on the free list — the pages above
  * 16 MB in ascending order, then those below (the memory ISA-era devices can
  * reach goes out last) — except pages already in use — the kernel image, boot modules and
- * everything MxGetNextPage handed out — which become ActiveAndValid. A walk
- * of the system page tables then records, for every page mapped in system
- * space, the PTE that maps it (PteAddress) and the page table holding that
- * PTE (PteFrame).
+ * everything MxGetNextPage handed out — which become ActiveAndValid, held
+ * by one reference (their PTEs', or the loader's for a page nothing maps).
+ * A walk of the system page tables then records, for every page mapped in
+ * system space, the PTE that maps it (PteAddress) and the page table
+ * holding that PTE (PteFrame), and counts the shares as MiInitializePfn
+ * would have: one for a page's own PTE, one on its page table (so a page
+ * table's share count is one for its PDE plus one per page it maps).
+ * Phase 0 runs on one processor with interrupts off: no lock is taken.
  */
 #include <loader.h>
 #include "mi.h"
@@ -227,43 +231,61 @@ static bool InLoaderImage(PFN_NUMBER Pfn)
     return false;
 }
 
+/* A page the loader or the boot allocator gave out: in use, cached, held once (by boot). */
 static void MarkActive(PFN_NUMBER Pfn)
 {
     PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
-    Pfn1->u3.e2.e1.PageLocation = ActiveAndValid;
-    Pfn1->u3.e2.ReferenceCount = 1;
-    Pfn1->u2.ShareCount = 1;
+    Pfn1->u3.Long = MI_PFN_U3(ActiveAndValid, 1);
+    Pfn1->u3.e2.e1.CacheAttribute = MiCached;
+    Pfn1->u2.ShareCount = 0;
 }
 
-/* Records the PTE and page table of every page mapped in system space. */
+/*
+ * Records the PTE and page table of every page mapped in system space, and
+ * counts the shares as MiInitializePfn would have: one for a page's own PTE,
+ * one on its page table. Page tables first, described by their PDEs (the
+ * boot page tables live in the kernel image, so they are also mapped as
+ * image pages: the PDE is the mapping that counts), held by the system page
+ * directory. Then the pages they map, each recorded once; hyperspace's
+ * slots are per-use mappings and are not recorded.
+ */
 static void RecordSystemMappings(void)
 {
     ULONG FirstPde = MiGetPdeIndex(MmSystemRangeStart);
+    PMMPFN Directory = MI_PFN_ELEMENT(MmSystemPageDirectoryPfn);
 
     for (ULONG PdeIndex = FirstPde; PdeIndex < PTE_PER_PAGE; PdeIndex++) {
         PMMPTE Pde = (PMMPTE)PDE_BASE + PdeIndex;
         MMPTE PdeValue = MiReadPte(Pde);
-        if (!PdeValue.u.Hard.Valid || PdeValue.u.Hard.LargePage || PdeIndex == SELF_MAP_PDE)
+        if (!PdeValue.u.Hard.Valid || PdeValue.u.Hard.LargePage || PdeIndex == SELF_MAP_PDE ||
+            !MiIsPhysicalPage(PdeValue.u.Hard.PageFrameNumber))
+            continue;
+        PMMPFN Table = MI_PFN_ELEMENT(PdeValue.u.Hard.PageFrameNumber);
+        Table->PteAddress = Pde;
+        Table->u4.PteFrame = MmSystemPageDirectoryPfn;
+        Table->u2.ShareCount++;
+        Directory->u2.ShareCount++;
+    }
+
+    for (ULONG PdeIndex = FirstPde; PdeIndex < PTE_PER_PAGE; PdeIndex++) {
+        PMMPTE Pde = (PMMPTE)PDE_BASE + PdeIndex;
+        MMPTE PdeValue = MiReadPte(Pde);
+        if (!PdeValue.u.Hard.Valid || PdeValue.u.Hard.LargePage || PdeIndex == SELF_MAP_PDE ||
+            PdeIndex == HYPER_SPACE_PDE || !MiIsPhysicalPage(PdeValue.u.Hard.PageFrameNumber))
             continue;
         PFN_NUMBER TablePfn = PdeValue.u.Hard.PageFrameNumber;
-        if (MiIsPhysicalPage(TablePfn)) {
-            MI_PFN_ELEMENT(TablePfn)->PteAddress = Pde;
-            MI_PFN_ELEMENT(TablePfn)->u4.PteFrame = MmSystemPageDirectoryPfn;
-        }
         PMMPTE Pte = MiPdeToPte(Pde);
         for (ULONG i = 0; i < PTE_PER_PAGE; i++, Pte++) {
             MMPTE Value = MiReadPte(Pte);
             if (!Value.u.Hard.Valid || !MiIsPhysicalPage(Value.u.Hard.PageFrameNumber))
                 continue;
             PMMPFN Pfn1 = MI_PFN_ELEMENT(Value.u.Hard.PageFrameNumber);
-            /*
-             * The boot page tables live in the kernel image, so they are also
-             * mapped as image pages: a page table is described by its PDE.
-             */
-            if ((ULONG)Pfn1->PteAddress >= PDE_BASE && (ULONG)Pfn1->PteAddress < PDE_BASE + PAGE_SIZE)
-                continue;
+            if (Pfn1->PteAddress != NULL)
+                continue;       /* a page table, or a page mapped twice: its first mapping counts */
             Pfn1->PteAddress = Pte;
             Pfn1->u4.PteFrame = TablePfn;
+            Pfn1->u2.ShareCount++;
+            MI_PFN_ELEMENT(TablePfn)->u2.ShareCount++;
         }
     }
 }
@@ -298,7 +320,7 @@ void MiInitializePfnDatabase(void)
                 }
                 /* Appended to the tail without the general insert. */
                 PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
-                Pfn1->u3.e2.e1.PageLocation = FreePageList;
+                Pfn1->u3.Long = MI_PFN_U3(FreePageList, 0);
                 Pfn1->u2.Blink = PreviousFree;
                 Pfn1->u1.Flink = MM_EMPTY_LIST;
                 if (PreviousFree == MM_EMPTY_LIST)
