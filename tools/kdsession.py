@@ -362,6 +362,10 @@ def session_input(args, syms, out):
         said = kd.command('!pte 123456789')
         out.check('a number over 32 bits is reported as such, not as a missing function',
                   'more than 32 bits' in said and 'no function' not in said, said.strip())
+        said = kd.command('ktest serial.uart_overrun_is_counted')
+        out.check('an overrun in the UART (the test makes one through loopback) is reported at the prompt',
+                  re.search(r'^    ok 1 uart_overrun_is_counted$', said, re.M) and
+                  re.search(r'^\[COM1: \d+ receive overrun\(s\): input was lost', said, re.M), said.strip()[-300:])
         said = kd.command('!vm extra')
         out.check('an extra argument is reported and the command does not run',
                   "!vm: unexpected argument 'extra'" in said and 'Virtual Memory Usage' not in said, said.strip())

@@ -89,15 +89,18 @@ static int KdWaitForChar(void)
 #define KD_CTRL_C   0x03
 #define KD_CTRL_U   0x15
 
-/* The UART's overruns not yet reported: input lost before the kernel saw it. */
-static void KdReportOverruns(ULONG *Reported)
+static ULONG KdOverrunsReported;
+
+/* Reports the UART's overruns not yet reported (input lost before the kernel saw it); true if there were any. */
+static bool KdReportOverruns(void)
 {
     ULONG Overruns = SerialOverruns();
-    if (Overruns != *Reported) {
-        DbgPrint("\n[COM1: %u receive overrun(s): input was lost before the kernel saw it; "
-                 "check the line before running it]\n", Overruns - *Reported);
-        *Reported = Overruns;
-    }
+    if (Overruns == KdOverrunsReported)
+        return false;
+    DbgPrint("\n[COM1: %u receive overrun(s): input was lost before the kernel saw it; "
+             "check the line before running it]\n", Overruns - KdOverrunsReported);
+    KdOverrunsReported = Overruns;
+    return true;
 }
 
 /*
@@ -108,12 +111,12 @@ static void KdReportOverruns(ULONG *Reported)
  */
 static bool KdReadLine(char *Line, size_t Size)
 {
-    static ULONG OverrunsReported;
     size_t n = 0;
     bool TooLong = false;
 
     for (;;) {
-        KdReportOverruns(&OverrunsReported);
+        if (KdReportOverruns())
+            DbgPrint("kd> %.*s", (int)n, Line);     /* the line so far, to go on typing */
         int c = KdWaitForChar();
         if (c == '\r' || c == '\n') {
             DbgPrint("\n");
@@ -156,6 +159,7 @@ NORETURN void KdRunPrompt(void)
     SerialEnableReceiveInterrupt();
     DbgPrint("\nType `help` for the commands.\n");
     for (;;) {
+        KdReportOverruns();
         DbgPrint("kd> ");
         if (KdReadLine(Line, sizeof(Line)))
             KdExecute(Line);

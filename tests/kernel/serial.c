@@ -92,6 +92,8 @@ KTEST(serial, full_ring_holds_input_back_in_the_uart)
  * A byte the UART had to throw away (LSR.OE: it came while the receive
  * register, or the 16-byte FIFO, was full) is counted for the kd> prompt
  * to report. Seventeen bytes unread overrun the UART with or without FIFO.
+ * Run from the prompt, the overrun it makes is reported there, as any
+ * would be (tools/kdsession.py checks that).
  */
 KTEST(serial, uart_overrun_is_counted)
 {
