@@ -23,6 +23,7 @@
 #define NO_PAGES_AVAILABLE                      0x0000004D
 #define PFN_LIST_CORRUPT                        0x0000004E
 #define PAGE_FAULT_IN_NONPAGED_AREA             0x00000050
+#define UNSUPPORTED_PROCESSOR                   0x0000005D   /* raised by boot/cpucheck.asm */
 #define INSTALL_MORE_MEMORY                     0x0000007D
 #define UNEXPECTED_KERNEL_MODE_TRAP             0x0000007F
 #define NMI_HARDWARE_FAILURE                    0x00000080

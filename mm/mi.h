@@ -97,6 +97,15 @@ extern bool MmPfnDatabaseReady;
 /* The pure part of MiBuildPhysicalMemoryBlock, for tests: a map in, runs out. */
 void MiComputePhysicalRuns(const LOADER_MEMORY_DESCRIPTOR *Map, ULONG Count,
                            PFN_NUMBER MaxMemPages, PHYSICAL_MEMORY_DESCRIPTOR *Block);
+/* /MAXMEM=N MB as the first page it cuts, computed in 64 bits; 0 (no limit) from 4 GB up. */
+PFN_NUMBER MiMaxMemPages(ULONG MaxMemMb);
+/* Bytes of RAM the map puts above 4 GB, which mm386 without PAE does not use. */
+uint64_t MiRamAbove4Gb(const LOADER_MEMORY_DESCRIPTOR *Map, ULONG Count);
+/* For the INSTALL_MORE_MEMORY advice, from the runs without /MAXMEM: the smallest /MAXMEM
+ * that leaves MM_MINIMUM_PHYSICAL_PAGES (0 if none does), and the RAM in MB a machine with
+ * this map's holes needs. */
+ULONG MiMinimumMaxMemMb(const PHYSICAL_MEMORY_DESCRIPTOR *Full);
+ULONG MiMinimumRamMb(const PHYSICAL_MEMORY_DESCRIPTOR *Full);
 
 /* --------------------------------------------------------------------- pfn.c */
 
