@@ -8,7 +8,9 @@
  * and ignores on lookup, and mm386 does the same. Entries live in low-level
  * tables of one page each, 512 entries, allocated from paged pool with NT's
  * tag 'Obtb'. Entry 0 of every low-level table is reserved, so no handle is 0
- * or a multiple of 2048 (NT keeps audit information there).
+ * or a multiple of 2048 (NT keeps audit information there). The HANDLE_TABLE
+ * itself, which holds the lock, comes from nonpaged pool (ExCreateHandleTable
+ * says why).
  *
  * Growth is NT's three-level scheme. A new table is one low-level page
  * (level 0, handles 4..0x7FC). When its free list runs dry a second page is
@@ -160,14 +162,20 @@ Fail:
     return false;
 }
 
+/*
+ * NT allocates the HANDLE_TABLE itself from paged pool: its locks are push
+ * locks. mm386's lock is a FAST_MUTEX, which must be resident (it gets a
+ * dispatcher object inside when fast mutexes learn to block), so the
+ * HANDLE_TABLE comes from nonpaged pool, with the same tag.
+ */
 PHANDLE_TABLE ExCreateHandleTable(PEPROCESS Process)
 {
-    PHANDLE_TABLE Table = ExpAllocateTablePagedPool(sizeof(HANDLE_TABLE));
+    PHANDLE_TABLE Table = ExAllocatePoolWithTag(NonPagedPool, sizeof(HANDLE_TABLE), OBP_HANDLE_TABLE_TAG);
     if (!Table)
         return NULL;
     PHANDLE_TABLE_ENTRY Page = ExpAllocateTablePagedPool(PAGE_SIZE);
     if (!Page) {
-        ExpFreeTablePagedPool(Table);
+        ExFreePoolWithTag(Table, OBP_HANDLE_TABLE_TAG);
         return NULL;
     }
     Table->TableCode = (ULONG_PTR)Page;
@@ -204,7 +212,7 @@ void ExDestroyHandleTable(PHANDLE_TABLE Table)
         ExpFreeTablePagedPool(ExpTopLevel(Code));
         break;
     }
-    ExpFreeTablePagedPool(Table);
+    ExFreePoolWithTag(Table, OBP_HANDLE_TABLE_TAG);
 }
 
 PHANDLE_TABLE_ENTRY ExpMapNextHandleToPointer(PHANDLE_TABLE Table, PULONG Value)

@@ -123,7 +123,7 @@ static void ObpPrintObject(ULONG_PTR Address)
     }
     ULONG BlockBytes = Block.Size - (Block.BigAllocation ? 0 : OBP_POOL_HEADER_SIZE);
     RtlTagToString(Block.Tag, Tag);
-    DbgPrint("    Body: %x bytes; pool block %08x, %x bytes, %s pool, tag %s\n", BlockBytes - HeaderSize,
+    DbgPrint("    Body: 0x%x bytes; pool block %08x, 0x%x bytes, %s pool, tag %s\n", BlockBytes - HeaderSize,
              (ULONG)Block.Header, Block.Size, Block.PoolType == PagedPool ? "Paged" : "Nonpaged", Tag);
 }
 

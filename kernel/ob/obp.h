@@ -78,7 +78,7 @@ typedef struct _HANDLE_TABLE {
 PHANDLE_TABLE ExCreateHandleTable(struct _EPROCESS *Process);
 /* Frees a table that holds no handle (anything else is a bug: ASSERT). PASSIVE_LEVEL. */
 void ExDestroyHandleTable(PHANDLE_TABLE HandleTable);
-/* The lowest open handle value >= *Value, its entry returned locked as above and *Value updated; NULL if none. */
+/* The lowest open handle value >= *Value, its entry returned with the table locked and *Value updated; NULL if none. */
 PHANDLE_TABLE_ENTRY ExpMapNextHandleToPointer(PHANDLE_TABLE HandleTable, PULONG Value);
 
 /* The entry of handle value Value in a table of level 1 or 2 (exhandle.c), or NULL beyond the table. */

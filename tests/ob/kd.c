@@ -56,7 +56,7 @@ KTEST(obkd, object_shows_header_counts_and_pool_block)
     EXPECT_TRUE(ObtContains(Out, Expected));
     EXPECT_TRUE(ObtContains(Out, "HandleCount: 1  PointerCount: 2"));
     EXPECT_TRUE(ObtContains(Out, "Flags: 02 KERNEL_OBJECT"));
-    snprintf(Expected, sizeof(Expected), "Body: %x bytes;", (ULONG)sizeof(OBT_BODY));
+    snprintf(Expected, sizeof(Expected), "Body: 0x%x bytes;", (ULONG)sizeof(OBT_BODY));
     EXPECT_TRUE(ObtContains(Out, Expected));
     EXPECT_TRUE(ObtContains(Out, "Nonpaged pool, tag ObTa"));
     ObDereferenceObject(Object);
