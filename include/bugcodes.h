@@ -14,6 +14,7 @@
 #define SPIN_LOCK_ALREADY_OWNED                 0x0000000F
 #define SPIN_LOCK_NOT_OWNED                     0x00000010
 #define TRAP_CAUSE_UNKNOWN                      0x00000012
+#define REFERENCE_BY_POINTER                    0x00000018
 #define BAD_POOL_HEADER                         0x00000019
 #define MEMORY_MANAGEMENT                       0x0000001A
 #define KMODE_EXCEPTION_NOT_HANDLED             0x0000001E

@@ -9,7 +9,8 @@
  *             address-space layout, the PFN database, system PTEs, pools).
  *   phase 1   the clock; the IRQL drops to PASSIVE_LEVEL and interrupts are
  *             enabled; MmInitSystem(1) and the drivers that need the memory
- *             manager (the VGA console moves onto MmMapIoSpace).
+ *             manager (the VGA console moves onto MmMapIoSpace); the system
+ *             process and the object manager (PsInitSystem, ObInitSystem).
  *
  * Then startup leaves the boot stack (linker.ld's .bootstack) for a large
  * kernel stack from MmCreateKernelStack, with a guard page below it, the
@@ -115,6 +116,7 @@ static void KiInitializePhase1(void)
     HalEnableInterrupts();
     MmInitSystem(1);
     PsInitSystem();
+    ObInitSystem();
     KiMoveConsoleToIoSpace();
     KiInitializeTestGuards();
 }
