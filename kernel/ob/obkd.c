@@ -130,12 +130,8 @@ static void ObpPrintObject(ULONG_PTR Address)
 KD_COMMAND(object, "!object", "ADDR", "an object's header: type, handle and pointer counts, flags, its pool block and tag")
 {
     ULONG Address;
-    if (KdExtraArgument("!object", Argc, Argv, 2))
+    if (!KdCheckArgumentCount(Argc, Argv, 1, 1) || !KdParseAddress(Argv[1], "ADDR", &Address))
         return;
-    if (Argc != 2 || !KdParseAddress(Argv[1], &Address)) {
-        DbgPrint("usage: !object ADDR   (the object's body, as ObCreateObject returned it)\n");
-        return;
-    }
     ObpPrintObject(Address);
 }
 
@@ -182,10 +178,10 @@ KD_COMMAND(handle, "!handle", "[HANDLE]", "the current process's open handles (o
     OBP_HANDLE_VIEW View;
     ULONG Requested = 0;
 
-    if (KdExtraArgument("!handle", Argc, Argv, 2))
+    if (!KdCheckArgumentCount(Argc, Argv, 0, 1) || (Argc == 2 && !KdParseNumber(Argv[1], "HANDLE", &Requested)))
         return;
-    if (Argc == 2 && (!KdParseHex(Argv[1], &Requested) || Requested == 0)) {
-        DbgPrint("usage: !handle [HANDLE]   (a handle value in hex; none: every handle)\n");
+    if (Argc == 2 && Requested == 0) {
+        DbgPrint("!handle: 0 is never a handle\n");
         return;
     }
     PHANDLE_TABLE Table = Process->ObjectTable;
@@ -273,7 +269,7 @@ static PVOID KdDemoObject(const char *Text)
     ULONG Address;
     POBJECT_HEADER Header;
     POOL_BLOCK_INFORMATION Block;
-    if (!KdParseAddress(Text, &Address))
+    if (!KdParseAddress(Text, "ADDR", &Address))
         return NULL;
     if (ObpLocateObject(Address, &Header, &Block) != ObpPoolObject || Header->Type != KdDemoObjectType) {
         DbgPrint("ob: %08x is not a Demo object (`ob` works on the objects `ob create` makes)\n", Address);
