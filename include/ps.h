@@ -18,6 +18,7 @@
 
 #include <ke.h>
 #include <mm.h>
+#include <ob.h>
 
 struct _HANDLE_TABLE;
 
@@ -50,6 +51,18 @@ typedef struct _ETHREAD {
     BOOLEAN Terminated;
     BOOLEAN Reaped;                         /* its kernel stack has been freed */
 } ETHREAD, *PETHREAD;
+
+/* Process access rights (NT 5.2's values). */
+#define PROCESS_DUP_HANDLE      0x0040u
+#define PROCESS_ALL_ACCESS      (STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0xFFFu)
+
+/*
+ * The object types of processes and threads: NULL until their owners create
+ * them (ObCreateObjectType). The object manager resolves NtCurrentProcess()
+ * through PsProcessType and PsGetCurrentProcess() once the type exists.
+ */
+extern POBJECT_TYPE PsProcessType;
+extern POBJECT_TYPE PsThreadType;
 
 /* The system process: the kernel's threads and kernel handles belong to it. */
 extern PEPROCESS PsInitialSystemProcess;

@@ -111,18 +111,14 @@ PVOID MmAllocateSpecialPool(SIZE_T NumberOfBytes, ULONG Tag, POOL_TYPE PoolType)
 {
     if (NumberOfBytes > PAGE_SIZE - sizeof(MI_SPECIAL_POOL_HEADER) || !MiChargeCommitment(1))
         return NULL;
-    PFN_NUMBER Pfn = MiRemoveAnyPage();
-    ULONG Slot = Pfn == MI_NO_PAGE ? MI_SPECIAL_POOL_SLOTS : TakeSlot();
-    if (Slot == MI_SPECIAL_POOL_SLOTS || !MiMapSystemPage(SlotPage(Slot), Pfn, MI_PTE_KERNEL_READWRITE)) {
+    ULONG Slot = TakeSlot();
+    if (Slot == MI_SPECIAL_POOL_SLOTS || MiMapNewSystemPage(SlotPage(Slot)) == MI_NO_PAGE) {
         if (Slot != MI_SPECIAL_POOL_SLOTS)
             ReturnSlot(Slot);
-        if (Pfn != MI_NO_PAGE)
-            MiInsertPageInFreeList(Pfn);
         MiReturnCommitment(1);
         return NULL;
     }
     PVOID Page = SlotPage(Slot);
-    MiInitializePfn(Pfn, MiAddressToPte(Page), true);
 
     PMI_SPECIAL_POOL_HEADER Header = Page;
     PUCHAR Body = BodyOf(Page, NumberOfBytes);
@@ -174,7 +170,7 @@ void MmFreeSpecialPool(PVOID P, ULONG Tag)
 
     ExpRemovePoolTracker(Header->Tag, PAGE_SIZE, Header->PoolType);
     ULONG Slot = ((ULONG)Page - (ULONG)MmSpecialPoolStart) / (2 * PAGE_SIZE);
-    MiInsertPageInFreeList(MiUnmapSystemPage(Page));
+    MiFreeSystemPage(Page);
     MiReturnCommitment(1);
     ReturnSlot(Slot);
 }

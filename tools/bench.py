@@ -37,6 +37,7 @@ TARGETS = {
     'pool_np_alloc_free_mixed': 400,
     'pool_paged_alloc_free_64': 120,
     'pool_big_alloc_free_3pages': 1500,
+    'handle_create_reference_close': 500,
 }
 
 # Boots: name, RAM, switches. The first runs every benchmark; the others

@@ -18,6 +18,8 @@
 
 static EPROCESS PspSystemProcess;
 PEPROCESS PsInitialSystemProcess = &PspSystemProcess;
+POBJECT_TYPE PsProcessType;
+POBJECT_TYPE PsThreadType;
 
 extern uint32_t KiBootPageDirectory[];
 
