@@ -680,6 +680,44 @@ static inline PPOOL_DESCRIPTOR ExpPoolDescriptor(POOL_TYPE BasePoolType)
     return BasePoolType == NonPagedPool ? &NonPagedPoolDescriptor : &PagedPoolDescriptor;
 }
 
+/* The units of a small block holding NumberOfBytes (1..4080) with its header. */
+static inline ULONG ExpBytesToUnits(SIZE_T NumberOfBytes)
+{
+    return (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) >> POOL_BLOCK_SHIFT;
+}
+
+/*
+ * The header's lower half, PreviousSize | PoolIndex << 9, read as one
+ * 16-bit word (mm386 has one descriptor per pool, so PoolIndex is 0). The
+ * pool is compiled with -fno-strict-aliasing.
+ */
+static inline ULONG ExpPreviousAndIndex(const POOL_HEADER *Entry)
+{
+    return ((const USHORT *)Entry)[0];
+}
+
+/* The block's size in bytes, its header included: BlockSize in units. */
+static inline ULONG ExpBlockBytes(const POOL_HEADER *Entry)
+{
+    return (ULONG)Entry->BlockSize << POOL_BLOCK_SHIFT;
+}
+
+/*
+ * The header's last byte is BlockSize's top bit and PoolType above it. A
+ * block of up to 32 units (a lookaside list's) has that bit clear, so the
+ * byte is its PoolType << 1 and one store marks it allocated in its pool
+ * (clearing POOL_IN_LOOKASIDE) or cached in a lookaside list.
+ */
+static inline void ExpSetAllocatedType(PPOOL_HEADER Entry, POOL_TYPE BasePoolType)
+{
+    ((UCHAR *)Entry)[3] = (UCHAR)((BasePoolType + 1) << 1);
+}
+
+static inline void ExpMarkInLookaside(PPOOL_HEADER Entry)
+{
+    ((UCHAR *)Entry)[3] |= POOL_IN_LOOKASIDE << 1;
+}
+
 /*
  * Small blocks (poolblk.c), for pool.c's paths. They take and release the
  * pool's lock. regparm(3), as a call to a static function would be: every

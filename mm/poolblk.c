@@ -38,17 +38,12 @@ static inline PLIST_ENTRY FreeLinks(PPOOL_HEADER Entry)
 }
 
 /*
- * The header as two 16-bit halves: PreviousSize | PoolIndex << 9 below,
- * BlockSize | PoolType << 9 above. mm386 has one descriptor per pool type,
- * so PoolIndex is always 0 and each half is written with one plain store
- * (bit-field assignments would read, mask and write back). The pool is
- * compiled with -fno-strict-aliasing.
+ * The header as two 16-bit halves: PreviousSize | PoolIndex << 9 below
+ * (ExpPreviousAndIndex, mm/mi.h), BlockSize | PoolType << 9 above. mm386
+ * has one descriptor per pool type, so PoolIndex is always 0 and each half
+ * is written with one plain store (bit-field assignments would read, mask
+ * and write back).
  */
-static inline ULONG PreviousAndIndex(const POOL_HEADER *Entry)
-{
-    return ((const USHORT *)Entry)[0];
-}
-
 static inline ULONG SizeAndType(const POOL_HEADER *Entry)
 {
     return ((const USHORT *)Entry)[1];
@@ -84,19 +79,15 @@ static inline __attribute__((always_inline)) void UnlockPool(POOL_TYPE BasePoolT
         ExReleaseFastMutex(&ExpPagedPoolMutex);
 }
 
-/*
- * The bitmap of non-empty lists. bts and btr with a register bit number
- * address the whole array, so setting or clearing a bit is one instruction.
- * Not locked instructions: the pool lock is held.
- */
+/* The bitmap of non-empty lists: bit n of ListsInUse says ListHeads[n] has a block. Pool locked. */
 static inline void MarkListInUse(PPOOL_DESCRIPTOR Descriptor, ULONG List)
 {
-    __asm__("btsl %1, %0" : "+m"(Descriptor->ListsInUse) : "r"(List) : "cc");
+    Descriptor->ListsInUse[List / 32] |= 1u << (List % 32);
 }
 
 static inline void MarkListEmpty(PPOOL_DESCRIPTOR Descriptor, ULONG List)
 {
-    __asm__("btrl %1, %0" : "+m"(Descriptor->ListsInUse) : "r"(List) : "cc");
+    Descriptor->ListsInUse[List / 32] &= ~(1u << (List % 32));
 }
 
 /* Free lists. Only blocks of two units or more are listed, on the list of their size. Pool locked. */
@@ -195,12 +186,12 @@ static inline __attribute__((always_inline)) void ReleaseFreeBlock(PPOOL_DESCRIP
             End += NextHeader;
         }
     }
-    ULONG PreviousSize = PreviousAndIndex(Entry);
+    ULONG PreviousSize = ExpPreviousAndIndex(Entry);
     if (PreviousSize) {
         PPOOL_HEADER Previous = ExpBlockAt(Entry, -(LONG)PreviousSize);
         ULONG PreviousHeader = SizeAndType(Previous);
         if (PreviousHeader >> POOL_TYPE_SHIFT == POOL_FREE_BLOCK) {
-            if (PreviousAndIndex(Previous) > ExpPageOffset(Previous))
+            if (ExpPreviousAndIndex(Previous) > ExpPageOffset(Previous))
                 BadPoolHeader(0x0E, Previous, Entry);
             if (PreviousHeader > 1)
                 RemoveFreeBlock(Descriptor, Previous, PreviousHeader);
@@ -235,7 +226,7 @@ static inline __attribute__((always_inline)) PPOOL_HEADER SplitBlock(PPOOL_DESCR
         return Entry;
     bool Last = ExpPageOffset(Entry) + Size == POOL_UNITS_PER_PAGE;
     PPOOL_HEADER Next = ExpBlockAt(Entry, Size);
-    if (PreviousAndIndex(Entry) == 0) {
+    if (ExpPreviousAndIndex(Entry) == 0) {
         /* The first block of its page gives its front. */
         Allocated = Entry;
         Rest = ExpBlockAt(Entry, Units);

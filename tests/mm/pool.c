@@ -144,18 +144,18 @@ KTEST(pool, cache_aligned_blocks_start_on_a_line)
     }
 }
 
-/* Zero bytes, sizes that overflow and pool types mm386 does not provide give NULL, not a crash. */
+/* Sizes that overflow and pool types mm386 does not provide give NULL, not a crash. */
 KTEST(pool, impossible_requests_return_null)
 {
-    EXPECT_NULL(ExAllocatePoolWithTag(NonPagedPool, 0, TAG_TEST));
-    EXPECT_NULL(ExAllocatePoolWithTag(PagedPool, 0, TAG_TEST));
     EXPECT_NULL(ExAllocatePoolWithTag(NonPagedPool, 0xFFFFFFFF, TAG_TEST));
     EXPECT_NULL(ExAllocatePoolWithTag(PagedPool, 0xFFFFF001, TAG_TEST));
     EXPECT_NULL(ExAllocatePoolWithTag(NonPagedPool, 0x80000000, TAG_TEST));
     EXPECT_NULL(ExAllocatePoolWithTag(PagedPool, MmSizeOfPagedPoolInBytes + PAGE_SIZE, TAG_TEST));
     EXPECT_NULL(ExAllocatePoolWithTag(DontUseThisType, 16, TAG_TEST));
     EXPECT_NULL(ExAllocatePoolWithTag(MaxPoolType, 16, TAG_TEST));
-    EXPECT_NULL(ExAllocatePoolWithTag((POOL_TYPE)0x20, 16, TAG_TEST));
+    EXPECT_NULL(ExAllocatePoolWithTag((POOL_TYPE)0x40, 16, TAG_TEST));
+    EXPECT_NULL(ExAllocatePoolWithTag((POOL_TYPE)(NonPagedPool | POOL_QUOTA_FAIL_INSTEAD_OF_RAISE), 16, TAG_TEST));
+    EXPECT_NULL(ExAllocatePoolWithTag(DontUseThisTypeSession, 16, TAG_TEST));
     EXPECT_EQ(TagLive(TAG_TEST, NonPagedPool) + TagLive(TAG_TEST, PagedPool), 0);
 }
 

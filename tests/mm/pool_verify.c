@@ -43,10 +43,22 @@ KTEST_DEATH_P1(pool_verify, double_free_from_lookaside, BAD_POOL_CALLER, 0x07)
     ExFreePoolWithTag(P, TAG_TEST);
 }
 
-/* A block freed twice after the first free merged it into the free lists (0xC2, 7). */
+/* A block whose page also holds a second allocated block: freeing the first cannot return the page. */
+static PUCHAR BlockSharingItsPage(SIZE_T Size)
+{
+    PUCHAR Previous = ExAllocatePoolWithTag(NonPagedPool, Size, TAG_TEST);
+    for (;;) {
+        PUCHAR P = ExAllocatePoolWithTag(NonPagedPool, Size, TAG_TEST);
+        if (PAGE_ALIGN(P) == PAGE_ALIGN(Previous))
+            return Previous;
+        Previous = P;
+    }
+}
+
+/* A block freed twice after the first free merged it into the free lists, its page still in use (0xC2, 7). */
 KTEST_DEATH_P1(pool_verify, double_free_from_free_list, BAD_POOL_CALLER, 0x07)
 {
-    PVOID P = BlockWithNeighbour(1000);
+    PVOID P = BlockSharingItsPage(1000);
     ExFreePoolWithTag(P, TAG_TEST);
     ExFreePoolWithTag(P, TAG_TEST);
 }
