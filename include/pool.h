@@ -79,9 +79,11 @@ typedef enum _POOL_TYPE {
  * Allocates NumberOfBytes from the pool PoolType and charges it to Tag.
  * Up to 4080 bytes the block carries an 8-byte header and is 8-byte
  * aligned; larger requests (and cache-aligned ones that do not fit a page
- * with their alignment) get whole pages and a page-aligned address.
- * Returns NULL for 0 bytes, an impossible size, an unknown pool type or
- * exhaustion. NonPagedPool at IRQL <= DISPATCH_LEVEL, PagedPool at
+ * with their alignment) get whole pages and a page-aligned address. A
+ * 0-byte request gets the smallest block (as NT's free build does).
+ * Returns NULL for an impossible size, an unknown pool type or modifier,
+ * or exhaustion (also with POOL_RAISE_IF_ALLOCATION_FAILURE, until mm386
+ * has exceptions). NonPagedPool at IRQL <= DISPATCH_LEVEL, PagedPool at
  * <= APC_LEVEL (higher: BAD_POOL_CALLER 0x08). Tag 0 is BAD_POOL_CALLER
  * 0x9B, a must-succeed type 0x9A. The caller frees with ExFreePoolWithTag.
  */
@@ -89,6 +91,44 @@ PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
 /* ExAllocatePoolWithTag with NT's default tag, 'None'. */
 PVOID ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes);
 #define POOL_DEFAULT_TAG    MAKE_TAG('N', 'o', 'n', 'e')
+
+/*
+ * NT's allocation priorities. Low and Normal requests may fail when the
+ * system is low (Low) or very low (Normal) on resources, so that High
+ * requests — which fail only when nothing is left — still find some. The
+ * SpecialPool variants say where a special pool allocation is placed: at
+ * the end of its page, an overrun touching the guard page after it
+ * (Overrun, the default), or at the start, an underrun touching the guard
+ * page before it (Underrun).
+ */
+typedef enum _EX_POOL_PRIORITY {
+    LowPoolPriority = 0,
+    LowPoolPrioritySpecialPoolOverrun = 8,
+    LowPoolPrioritySpecialPoolUnderrun = 9,
+    NormalPoolPriority = 16,
+    NormalPoolPrioritySpecialPoolOverrun = 24,
+    NormalPoolPrioritySpecialPoolUnderrun = 25,
+    HighPoolPriority = 32,
+    HighPoolPrioritySpecialPoolOverrun = 40,
+    HighPoolPrioritySpecialPoolUnderrun = 41,
+} EX_POOL_PRIORITY;
+
+#define POOL_SPECIAL_POOL_BIT           8
+#define POOL_SPECIAL_POOL_UNDERRUN_BIT  1
+
+/*
+ * ExAllocatePoolWithTag with a priority. "Low on resources" is, as in NT,
+ * little of the pool's own address space left: a Normal request that
+ * needs new pool pages fails if it would leave fewer than 512 pages of the
+ * pool unallocated, a Low one fewer than 1,024 — and, for nonpaged pool
+ * growing into its expansion, fewer than that many pages of RAM available;
+ * for paged pool, that much commit. A small request that a lookaside list
+ * or a free block can serve without a new page is never refused. High
+ * requests are ExAllocatePoolWithTag's. With special pool on for Tag, the
+ * SpecialPool bits choose the placement. Same IRQL rules, checks and
+ * bugchecks as ExAllocatePoolWithTag; NULL when refused or exhausted.
+ */
+PVOID ExAllocatePoolWithTagPriority(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, EX_POOL_PRIORITY Priority);
 
 /*
  * Frees a block. A nonzero Tag must be the tag it was allocated with
@@ -101,9 +141,12 @@ void ExFreePoolWithTag(PVOID P, ULONG Tag);
 void ExFreePool(PVOID P);
 
 /*
- * The usable size of an allocated block: the block minus its header, the
- * whole pages of a big allocation, the requested size of a special pool
- * allocation. *QuotaCharged is FALSE: mm386 has no pool quota.
+ * NT's (undocumented, obsolete) ExQueryPoolBlockSize, as NT answers: for a
+ * small block its size minus the header — which may be up to 7 bytes more
+ * than was asked for; for a page-aligned address (a big allocation)
+ * PAGE_SIZE, whatever the allocation's size, as NT's own comment says;
+ * for special pool the size asked for. 0 for an address in no pool.
+ * *QuotaCharged is FALSE: mm386 charges no pool quota.
  */
 SIZE_T ExQueryPoolBlockSize(PVOID PoolBlock, PBOOLEAN QuotaCharged);
 

@@ -598,6 +598,14 @@ PVOID MiAllocatePoolPages(POOL_TYPE PoolType, SIZE_T SizeInBytes);
  * BAD_POOL_CALLER (0x41 nonpaged, 0x50 paged, 0x41286 inside an allocation).
  */
 ULONG MiFreePoolPages(PVOID StartingAddress);
+/*
+ * NT's MmResourcesAvailable, for ExAllocatePoolWithTagPriority: whether
+ * NumberOfBytes of new pages of BasePoolType's pool would still leave
+ * ReservePages of its address space unallocated — and, for nonpaged pages
+ * beyond the initial region's free ones, that many pages of RAM available;
+ * for paged pool, that much commit. A snapshot, without locks.
+ */
+bool MiPoolResourcesAvailable(POOL_TYPE BasePoolType, SIZE_T NumberOfBytes, ULONG ReservePages);
 /* True if Va's page is a whole one-page allocation of either pool (a page of small blocks, say). */
 bool MiIsSinglePagePoolAllocation(PVOID Va);
 /*
@@ -730,6 +738,8 @@ static inline void ExpMarkInLookaside(PPOOL_HEADER Entry)
 __attribute__((regparm(3))) PVOID ExpAllocateNonPagedBlock(ULONG Units, ULONG Tag);
 __attribute__((regparm(3))) PVOID ExpAllocatePagedBlock(ULONG Units, ULONG Tag);
 __attribute__((regparm(3))) PVOID ExpAllocateAlignedBlock(POOL_TYPE BasePoolType, ULONG Units, ULONG Tag);
+/* A block of Units units for Tag from the free lists only, counted; NULL if it would need a new page. */
+PVOID ExpAllocateBlockWithoutNewPage(POOL_TYPE BasePoolType, ULONG Units, ULONG Tag);
 /*
  * Frees an allocated block of Units units whose type, index and tag the
  * caller checked, to the free lists (checked against both neighbours,
@@ -866,8 +876,12 @@ static inline bool MiIsSpecialPoolAddress(const void *Va)
 
 /* Phase 1: reserves special pool's system PTEs when /SPECIALPOOL is given. */
 void MiInitializeSpecialPool(void);
-/* An allocation with the special tag, or NULL (the caller falls back to the normal pool). */
-PVOID MmAllocateSpecialPool(SIZE_T NumberOfBytes, ULONG Tag, POOL_TYPE PoolType);
+/*
+ * An allocation with the special tag, placed against the guard page after
+ * it, or (Underrun) against the one before it; NULL if it cannot be made
+ * (the caller falls back to the normal pool).
+ */
+PVOID MmAllocateSpecialPool(SIZE_T NumberOfBytes, ULONG Tag, POOL_TYPE PoolType, bool Underrun);
 /* Frees a special pool allocation; checks the bytes around it (0xC1) and the tag (0xC2, 0x0A). */
 void MmFreeSpecialPool(PVOID P, ULONG Tag);
 SIZE_T MmQuerySpecialPoolBlockSize(PVOID P);

@@ -173,13 +173,45 @@ static __attribute__((noinline)) PVOID AllocateSmallBlockOf(POOL_TYPE BasePoolTy
 }
 
 /*
- * Every request the fast path does not take: the pool type decoded (its
- * modifiers accepted, unknown bits refused), the argument checks and their
- * bugchecks (Caller is the address 0x9B names), a 0-byte request made a
- * 1-byte one, special pool, big pages, cache-aligned blocks.
+ * What ExAllocatePoolWithTagPriority refuses to Low and Normal requests:
+ * new pool pages that would leave less than this much of the pool (pages).
+ */
+#define POOL_RESERVE_FOR_NORMAL     512
+#define POOL_RESERVE_FOR_LOW        1024
+
+/*
+ * A small request made when the pool is short (a Low or Normal priority
+ * request that new pages would take too close to the end): served from its
+ * lookaside list or a free block if one is there, never from a new page.
+ */
+static __attribute__((noinline)) PVOID AllocateWithoutNewPage(POOL_TYPE BasePoolType, ULONG Units, ULONG Tag)
+{
+    if (Units <= POOL_SMALL_LISTS) {
+        PGENERAL_LOOKASIDE Lookaside = SmallLookaside(BasePoolType, Units);
+        Lookaside->TotalAllocates++;
+        PSLIST_ENTRY Body = InterlockedPopEntrySList(&Lookaside->ListHead);
+        if (Body) {
+            PPOOL_HEADER Entry = (PPOOL_HEADER)Body - 1;
+            ExpSetAllocatedType(Entry, BasePoolType);
+            Entry->PoolTag = Tag;
+            ExpInsertPoolTracker(Tag, ExpBlockBytes(Entry), BasePoolType);
+            return Body;
+        }
+        Lookaside->AllocateMisses++;
+    }
+    return ExpAllocateBlockWithoutNewPage(BasePoolType, Units, Tag);
+}
+
+/*
+ * Every request the fast path does not take, and every request with a
+ * priority: the pool type decoded (its modifiers accepted, unknown bits
+ * refused), the argument checks and their bugchecks (Caller is the address
+ * 0x9B names), a 0-byte request made a 1-byte one, special pool (placed as
+ * the priority's special-pool bits say), the priority's refusal when the
+ * pool is short, big pages, cache-aligned blocks.
  */
 static __attribute__((noinline)) PVOID AllocatePoolSlow(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag,
-                                                       PVOID Caller)
+                                                       PVOID Caller, EX_POOL_PRIORITY Priority)
 {
     ULONG Base = PoolType & ~POOL_TYPE_MODIFIERS;
     if ((PoolType & ~(POOL_TYPE_MODIFIERS | 7u)) || (Base & 3) == DontUseThisType)
@@ -196,15 +228,21 @@ static __attribute__((noinline)) PVOID AllocatePoolSlow(POOL_TYPE PoolType, SIZE
 
     bool CacheAligned = (Base & CACHE_ALIGNED_POOL_TYPE_MASK) != 0;
     if (Tag == MmSpecialPoolTag && !CacheAligned) {
-        PVOID Special = MmAllocateSpecialPool(NumberOfBytes, Tag, BasePoolType);
+        PVOID Special = MmAllocateSpecialPool(NumberOfBytes, Tag, BasePoolType,
+                                              (Priority & POOL_SPECIAL_POOL_BIT) &&
+                                                  (Priority & POOL_SPECIAL_POOL_UNDERRUN_BIT));
         if (Special)
             return Special;
     }
     SIZE_T Limit = CacheAligned ? POOL_BUDDY_MAX - POOL_CACHE_ALIGN_UNITS * POOL_SMALLEST_BLOCK : POOL_BUDDY_MAX;
+    ULONG Units = ExpBytesToUnits(MIN(NumberOfBytes, Limit));
+    Priority &= ~(POOL_SPECIAL_POOL_BIT | POOL_SPECIAL_POOL_UNDERRUN_BIT);
+    if (Priority != HighPoolPriority &&
+        !MiPoolResourcesAvailable(BasePoolType, NumberOfBytes,
+                                  Priority == NormalPoolPriority ? POOL_RESERVE_FOR_NORMAL : POOL_RESERVE_FOR_LOW))
+        return NumberOfBytes > Limit || CacheAligned ? NULL : AllocateWithoutNewPage(BasePoolType, Units, Tag);
     if (NumberOfBytes > Limit)
         return AllocateBigPages(BasePoolType, NumberOfBytes, Tag);
-
-    ULONG Units = ExpBytesToUnits(NumberOfBytes);
     if (CacheAligned)
         return ExpAllocateAlignedBlock(BasePoolType, Units, Tag);
     return AllocateSmallBlockOf(BasePoolType, Units, Tag);
@@ -221,11 +259,11 @@ static inline __attribute__((always_inline)) PVOID AllocateFromPool(POOL_TYPE Po
                                                                    ULONG Tag, PVOID Caller)
 {
     if (UNLIKELY(Tag == 0 || Tag == MmSpecialPoolTag || KeGetCurrentIrql() > MiPoolMaximumIrql(PoolType)))
-        return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, Caller);
+        return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, Caller, HighPoolPriority);
     if (LIKELY(NumberOfBytes - 1 < POOL_SMALL_LISTS * POOL_SMALLEST_BLOCK - POOL_OVERHEAD))
         return AllocateFromLookaside(PoolType, ExpBytesToUnits(NumberOfBytes), Tag);
     if (UNLIKELY(NumberOfBytes - 1 >= POOL_BUDDY_MAX))
-        return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, Caller);
+        return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, Caller, HighPoolPriority);
     return AllocateListBlock(PoolType, ExpBytesToUnits(NumberOfBytes), Tag);
 }
 
@@ -235,7 +273,12 @@ PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
         return AllocateFromPool(NonPagedPool, NumberOfBytes, Tag, __builtin_return_address(0));
     if (PoolType == PagedPool)
         return AllocateFromPool(PagedPool, NumberOfBytes, Tag, __builtin_return_address(0));
-    return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, __builtin_return_address(0));
+    return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, __builtin_return_address(0), HighPoolPriority);
+}
+
+PVOID ExAllocatePoolWithTagPriority(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, EX_POOL_PRIORITY Priority)
+{
+    return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, __builtin_return_address(0), Priority);
 }
 
 PVOID ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes)
@@ -399,20 +442,14 @@ void ExFreePool(PVOID P)
 
 SIZE_T ExQueryPoolBlockSize(PVOID PoolBlock, PBOOLEAN QuotaCharged)
 {
-    PVOID Start;
-    ULONG Key, Pages;
-
     *QuotaCharged = FALSE;
     if (MiIsSpecialPoolAddress(PoolBlock))
         return MmQuerySpecialPoolBlockSize(PoolBlock);
-    if (BYTE_OFFSET(PoolBlock) == 0)
-        return ExpFindBigPages(PoolBlock, &Start, &Key, &Pages) && Start == PoolBlock ? Pages << PAGE_SHIFT : 0;
     if (!MiIsNonPagedPoolAddress(PoolBlock) && !MiIsPagedPoolAddress(PoolBlock))
         return 0;
-    PPOOL_HEADER Entry = (PPOOL_HEADER)PoolBlock - 1;
-    if (Entry->PoolType == POOL_FREE_BLOCK || (Entry->PoolType & POOL_IN_LOOKASIDE))
-        return 0;
-    return ((SIZE_T)Entry->BlockSize << POOL_BLOCK_SHIFT) - POOL_OVERHEAD;
+    if (BYTE_OFFSET(PoolBlock) == 0)
+        return PAGE_SIZE;                   /* NT's answer for any big allocation */
+    return ExpBlockBytes((PPOOL_HEADER)PoolBlock - 1) - POOL_OVERHEAD;
 }
 
 void MiInitializePool(void)

@@ -283,11 +283,13 @@ static PPOOL_HEADER AlignBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry, 
 
 /*
  * A block of Units units (plus the slack a cache-aligned body needs) from
- * the free lists or a fresh page, with its header written for Tag; NULL
- * when the pool is exhausted. Takes and releases the pool's lock.
+ * the free lists or, if MayGrow, a fresh page, with its header written for
+ * Tag; NULL when the pool is exhausted (or no listed block fits and it may
+ * not grow). Takes and releases the pool's lock.
  */
 static inline __attribute__((always_inline)) PPOOL_HEADER AllocateSmallBlock(POOL_TYPE BasePoolType, ULONG Units,
-                                                                             ULONG Tag, bool CacheAligned)
+                                                                             ULONG Tag, bool CacheAligned,
+                                                                             bool MayGrow)
 {
     PPOOL_DESCRIPTOR Descriptor = ExpPoolDescriptor(BasePoolType);
     ULONG Needed = Units + (CacheAligned ? POOL_CACHE_ALIGN_UNITS : 0);
@@ -303,7 +305,7 @@ static inline __attribute__((always_inline)) PPOOL_HEADER AllocateSmallBlock(POO
         RemoveFreeBlock(Descriptor, Entry, List);
         Entry = SplitBlock(Descriptor, Entry, List, Needed);
     } else {
-        Entry = MiAllocatePoolPages(BasePoolType, PAGE_SIZE);
+        Entry = MayGrow ? MiAllocatePoolPages(BasePoolType, PAGE_SIZE) : NULL;
         if (!Entry) {
             UnlockPool(BasePoolType, OldIrql);
             return NULL;
@@ -333,7 +335,7 @@ static inline __attribute__((always_inline)) PPOOL_HEADER AllocateSmallBlock(POO
 /* One pool's block, counted against its tag; PoolType is a constant at each call. */
 static inline __attribute__((always_inline)) PVOID AllocateCountedBlock(POOL_TYPE PoolType, ULONG Units, ULONG Tag)
 {
-    PPOOL_HEADER Entry = AllocateSmallBlock(PoolType, Units, Tag, false);
+    PPOOL_HEADER Entry = AllocateSmallBlock(PoolType, Units, Tag, false, true);
     if (!Entry)
         return NULL;
     ExpInsertPoolTracker(Tag, Units << POOL_BLOCK_SHIFT, PoolType);
@@ -352,8 +354,18 @@ __attribute__((regparm(3))) PVOID ExpAllocatePagedBlock(ULONG Units, ULONG Tag)
 
 __attribute__((regparm(3))) PVOID ExpAllocateAlignedBlock(POOL_TYPE BasePoolType, ULONG Units, ULONG Tag)
 {
-    PPOOL_HEADER Entry = BasePoolType == NonPagedPool ? AllocateSmallBlock(NonPagedPool, Units, Tag, true)
-                                                      : AllocateSmallBlock(PagedPool, Units, Tag, true);
+    PPOOL_HEADER Entry = BasePoolType == NonPagedPool ? AllocateSmallBlock(NonPagedPool, Units, Tag, true, true)
+                                                      : AllocateSmallBlock(PagedPool, Units, Tag, true, true);
+    if (!Entry)
+        return NULL;
+    ExpInsertPoolTracker(Tag, Units << POOL_BLOCK_SHIFT, BasePoolType);
+    return Entry + 1;
+}
+
+PVOID ExpAllocateBlockWithoutNewPage(POOL_TYPE BasePoolType, ULONG Units, ULONG Tag)
+{
+    PPOOL_HEADER Entry = BasePoolType == NonPagedPool ? AllocateSmallBlock(NonPagedPool, Units, Tag, false, false)
+                                                      : AllocateSmallBlock(PagedPool, Units, Tag, false, false);
     if (!Entry)
         return NULL;
     ExpInsertPoolTracker(Tag, Units << POOL_BLOCK_SHIFT, BasePoolType);

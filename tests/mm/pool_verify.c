@@ -167,3 +167,50 @@ KTEST_DEATH_P1(pool_verify, commit_returned_without_charge, MEMORY_MANAGEMENT, M
 {
     MiReturnCommitment(MmTotalCommittedPages + 1);
 }
+
+/* The must-succeed bit is refused whatever modifiers come with it (NonPagedPoolNx | MustSucceed): 0x9A. */
+KTEST_DEATH_P1(pool_verify, nx_must_succeed_is_refused, BAD_POOL_CALLER, 0x9A)
+{
+    ExAllocatePoolWithTag((POOL_TYPE)(0x200 | 0x2), 16, TAG_TEST);
+}
+
+/* With /SPECIALPOOL=Spcl, an Underrun priority puts the allocation after a guard page: one byte before is 0xCD. */
+KTEST_DEATH_SWITCHES(pool_verify, special_pool_underrun_priority, PAGE_FAULT_BEYOND_END_OF_ALLOCATION,
+                     "/SPECIALPOOL=Spcl")
+{
+    volatile UCHAR *P = ExAllocatePoolWithTagPriority(NonPagedPool, 64, TAG_SPECIAL,
+                                                      NormalPoolPrioritySpecialPoolUnderrun);
+    TEST_REQUIRE(P != NULL && BYTE_OFFSET(P) == 0);
+    P[0] = 1;
+    P[-1] = 1;
+}
+
+/*
+ * Freeing an address inside a nonpaged pool page that is not mapped (an
+ * expansion page never allocated) names the address with BAD_POOL_CALLER
+ * 0x44, as a bogus free should — it used to fault reading a header that
+ * is not there (PAGE_FAULT_IN_NONPAGED_AREA).
+ */
+KTEST_DEATH_P1(pool_verify, free_in_unmapped_nonpaged_page, BAD_POOL_CALLER, 0x44)
+{
+    PUCHAR Page = NULL;
+    for (ULONG Va = (ULONG)MmNonPagedPoolEnd - PAGE_SIZE; Va >= (ULONG)MmNonPagedPoolExpansionStart; Va -= PAGE_SIZE) {
+        if (!MmIsAddressValid((PVOID)Va)) {
+            Page = (PUCHAR)Va;
+            break;
+        }
+    }
+    TEST_REQUIRE(Page != NULL);
+    KtestExpectBugCheckParameter(t, 2, (ULONG_PTR)(Page + 0x100));
+    ExFreePoolWithTag(Page + 0x100, TAG_TEST);
+}
+
+/* The same inside a paged pool page that is not allocated (its page table may not even exist): 0x50. */
+KTEST_DEATH_P1(pool_verify, free_in_unallocated_paged_page, BAD_POOL_CALLER, 0x50)
+{
+    PUCHAR Page = PAGE_ALIGN(MmPagedPoolEnd);
+    ULONG Index = ((ULONG)Page - (ULONG)MmPagedPoolStart) >> PAGE_SHIFT;
+    TEST_REQUIRE(!RtlCheckBit(&MmPagedPoolInfo.PagedPoolAllocationMap, Index));
+    KtestExpectBugCheckParameter(t, 2, (ULONG_PTR)(Page + 0x100));
+    ExFreePoolWithTag(Page + 0x100, TAG_TEST);
+}
