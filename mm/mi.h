@@ -659,6 +659,7 @@ typedef struct _POOL_DESCRIPTOR {
     ULONG TotalPages;           /* pages split into small blocks */
     volatile ULONG TotalBigPages;
     ULONG ListsInUse[POOL_LIST_HEADS / 32];     /* mm386: bit n set when ListHeads[n] is not empty */
+    ULONG ListsInUseSummary;                    /* mm386: bit w set when ListsInUse[w] is not 0 */
     LIST_ENTRY ListHeads[POOL_LIST_HEADS];      /* free blocks of n units on ListHeads[n] */
 } POOL_DESCRIPTOR, *PPOOL_DESCRIPTOR;
 

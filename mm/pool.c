@@ -250,10 +250,10 @@ static __attribute__((noinline)) PVOID AllocatePoolSlow(POOL_TYPE PoolType, SIZE
 
 /*
  * The fast path of ExAllocatePoolWithTag for one pool type (a constant): a
- * request of 1..4080 bytes with a tag that is neither 0 nor special pool's,
- * at an IRQL the pool allows. Up to 248 bytes it pops the lookaside list of
- * its size; a miss, or a larger request, takes a block from the free lists.
- * Everything else goes to AllocatePoolSlow.
+ * request of at least one byte with a tag that is neither 0 nor special
+ * pool's, at an IRQL the pool allows. Up to 248 bytes it pops the lookaside list of
+ * its size; a miss, or a larger request, takes a block from the free lists;
+ * above 4080 bytes, whole pages. Everything else goes to AllocatePoolSlow.
  */
 static inline __attribute__((always_inline)) PVOID AllocateFromPool(POOL_TYPE PoolType, SIZE_T NumberOfBytes,
                                                                    ULONG Tag, PVOID Caller)
@@ -262,9 +262,11 @@ static inline __attribute__((always_inline)) PVOID AllocateFromPool(POOL_TYPE Po
         return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, Caller, HighPoolPriority);
     if (LIKELY(NumberOfBytes - 1 < POOL_SMALL_LISTS * POOL_SMALLEST_BLOCK - POOL_OVERHEAD))
         return AllocateFromLookaside(PoolType, ExpBytesToUnits(NumberOfBytes), Tag);
-    if (UNLIKELY(NumberOfBytes - 1 >= POOL_BUDDY_MAX))
+    if (LIKELY(NumberOfBytes - 1 < POOL_BUDDY_MAX))
+        return AllocateListBlock(PoolType, ExpBytesToUnits(NumberOfBytes), Tag);
+    if (UNLIKELY(NumberOfBytes == 0))
         return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, Caller, HighPoolPriority);
-    return AllocateListBlock(PoolType, ExpBytesToUnits(NumberOfBytes), Tag);
+    return AllocateBigPages(PoolType, NumberOfBytes, Tag);
 }
 
 PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
@@ -351,9 +353,10 @@ static __attribute__((noinline)) void FreePoolSlow(PVOID P, ULONG Tag)
  * already known to lie in that pool on a page that is mapped. A block whose
  * checks pass in the plainest way goes to its lookaside list; one larger
  * than a lookaside list's, to the free lists (which check it against both
- * neighbours); anything else, with nothing changed, to FreePoolSlow, which
- * checks again in full and names what is wrong. Tag 0 (ExFreePool) frees
- * whatever tag the block has.
+ * neighbours), as does a lookaside-sized one whose list is full; anything
+ * else, with nothing changed, to FreePoolSlow, which checks again in full
+ * and names what is wrong. Tag 0 (ExFreePool) frees whatever tag the block
+ * has.
  *
  *   header in the first 3,840 bytes of P's page  (not page-aligned: not a big
  *                                                 allocation; a block of up
@@ -387,9 +390,11 @@ static inline __attribute__((always_inline)) void FreeToPool(POOL_TYPE PoolType,
     if (UNLIKELY(ExpPreviousAndIndex(ExpBlockAt(Entry, Size)) != Size))
         goto Slow;
     PGENERAL_LOOKASIDE Lookaside = SmallLookaside(PoolType, Size);
-    if (UNLIKELY(ExQueryDepthSList(&Lookaside->ListHead) >= Lookaside->Depth))
-        goto Slow;
     Lookaside->TotalFrees++;
+    if (UNLIKELY(ExQueryDepthSList(&Lookaside->ListHead) >= Lookaside->Depth)) {
+        Lookaside->FreeMisses++;
+        goto FreeLists;
+    }
     ExpRemovePoolTracker(Entry->PoolTag, Size << POOL_BLOCK_SHIFT, PoolType);
     ExpMarkInLookaside(Entry);              /* before the push, which hands the block on */
     InterlockedPushEntrySList(&Lookaside->ListHead, P);
@@ -397,13 +402,15 @@ static inline __attribute__((always_inline)) void FreeToPool(POOL_TYPE PoolType,
 
 NotLookaside:
     /* Larger than a lookaside list's block (or no block of this pool): the free lists, if the header checks out. */
-    if ((Entry->Ulong1 & TYPE_AND_INDEX_MASK) == ALLOCATED_BITS(PoolType) && (Tag == 0 || Tag == Entry->PoolTag)) {
-        if (PoolType == NonPagedPool)
-            ExpFreeNonPagedListBlock(Entry, Entry->PoolTag, Entry->BlockSize);
-        else
-            ExpFreePagedListBlock(Entry, Entry->PoolTag, Entry->BlockSize);
-        return;
-    }
+    if ((Entry->Ulong1 & TYPE_AND_INDEX_MASK) != ALLOCATED_BITS(PoolType) || (Tag != 0 && Tag != Entry->PoolTag))
+        goto Slow;
+FreeLists:
+    /* The free lists check the block against both neighbours before they change anything. */
+    if (PoolType == NonPagedPool)
+        ExpFreeNonPagedListBlock(Entry, Entry->PoolTag, Entry->BlockSize);
+    else
+        ExpFreePagedListBlock(Entry, Entry->PoolTag, Entry->BlockSize);
+    return;
 Slow:
     FreePoolSlow(P, Tag);
 }

@@ -79,15 +79,22 @@ static inline __attribute__((always_inline)) void UnlockPool(POOL_TYPE BasePoolT
         ExReleaseFastMutex(&ExpPagedPoolMutex);
 }
 
-/* The bitmap of non-empty lists: bit n of ListsInUse says ListHeads[n] has a block. Pool locked. */
+/*
+ * The bitmap of non-empty lists: bit n of ListsInUse says ListHeads[n] has
+ * a block, bit w of ListsInUseSummary that word w of ListsInUse is not 0,
+ * so the first non-empty list at or above a size is two bit scans away.
+ * Pool locked.
+ */
 static inline void MarkListInUse(PPOOL_DESCRIPTOR Descriptor, ULONG List)
 {
     Descriptor->ListsInUse[List / 32] |= 1u << (List % 32);
+    Descriptor->ListsInUseSummary |= 1u << (List / 32);
 }
 
 static inline void MarkListEmpty(PPOOL_DESCRIPTOR Descriptor, ULONG List)
 {
-    Descriptor->ListsInUse[List / 32] &= ~(1u << (List % 32));
+    if ((Descriptor->ListsInUse[List / 32] &= ~(1u << (List % 32))) == 0)
+        Descriptor->ListsInUseSummary &= ~(1u << (List / 32));
 }
 
 /* Free lists. Only blocks of two units or more are listed, on the list of their size. Pool locked. */
@@ -118,9 +125,11 @@ static inline ULONG FindFreeList(PPOOL_DESCRIPTOR Descriptor, ULONG Units)
 {
     ULONG Word = Units / 32;
     ULONG Bits = Descriptor->ListsInUse[Word] & (0xFFFFFFFFu << (Units % 32));
-    while (Bits == 0) {
-        if (++Word == POOL_LIST_HEADS / 32)
+    if (Bits == 0) {
+        ULONG Words = Descriptor->ListsInUseSummary & (0xFFFFFFFEu << Word);
+        if (Words == 0)
             return 0;
+        Word = __builtin_ctz(Words);
         Bits = Descriptor->ListsInUse[Word];
     }
     return Word * 32 + __builtin_ctz(Bits);

@@ -669,8 +669,8 @@ void MiReleaseSystemPtes(PMMPTE StartingPte, ULONG NumberOfPtes, MMSYSTEM_PTE_PO
             ULONG Size = Bin->Size;
             if (Size > 1)                       /* the first PTE becomes the stack link */
                 RtlFillMemoryUlong(StartingPte + 1, (Size - 1) * sizeof(MMPTE), 0);
-            InterlockedPushEntrySList(&Bin->Waiting, MiRunEntry(StartingPte));
             __atomic_fetch_add(&MmTotalFreeSystemPtes, Size, __ATOMIC_RELAXED);
+            InterlockedPushEntrySList(&Bin->Waiting, MiRunEntry(StartingPte));
             return;
         }
     }
