@@ -804,6 +804,8 @@ static inline ULONG ExpTagHash(ULONG Key)
 
 /* Key's row, found past its home slot or claimed now. */
 PPOOL_TRACKER_TABLE ExpFindPoolTracker(ULONG Key);
+/* ExpInsertPoolTracker / ExpRemovePoolTracker for a tag that is not in its home row. */
+void ExpUpdatePoolTrackerElsewhere(ULONG Key, LONG Allocs, LONG Frees, SIZE_T NumberOfBytes, POOL_TYPE PoolType);
 
 static inline POOL_TRACKER_COUNTS *ExpPoolTrackerCounts(ULONG Key, POOL_TYPE PoolType)
 {
@@ -813,18 +815,31 @@ static inline POOL_TRACKER_COUNTS *ExpPoolTrackerCounts(ULONG Key, POOL_TYPE Poo
     return &Row->Pool[PoolType];
 }
 
+/*
+ * Counts an allocation (a free) of NumberOfBytes against Key. The home row
+ * is updated here, inline; any other row by ExpUpdatePoolTrackerElsewhere,
+ * so the common case addresses its counters straight from the hash.
+ */
 static inline void ExpInsertPoolTracker(ULONG Key, SIZE_T NumberOfBytes, POOL_TYPE PoolType)
 {
-    POOL_TRACKER_COUNTS *Counts = ExpPoolTrackerCounts(Key, PoolType);
-    __atomic_fetch_add(&Counts->Allocs, 1, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&Counts->Bytes, NumberOfBytes, __ATOMIC_RELAXED);
+    PPOOL_TRACKER_TABLE Row = &PoolTrackTable[ExpTagHash(Key)];
+    if (UNLIKELY(Row->Key != Key)) {
+        ExpUpdatePoolTrackerElsewhere(Key, 1, 0, NumberOfBytes, PoolType);
+        return;
+    }
+    __atomic_fetch_add(&Row->Pool[PoolType].Allocs, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&Row->Pool[PoolType].Bytes, NumberOfBytes, __ATOMIC_RELAXED);
 }
 
 static inline void ExpRemovePoolTracker(ULONG Key, SIZE_T NumberOfBytes, POOL_TYPE PoolType)
 {
-    POOL_TRACKER_COUNTS *Counts = ExpPoolTrackerCounts(Key, PoolType);
-    __atomic_fetch_add(&Counts->Frees, 1, __ATOMIC_RELAXED);
-    __atomic_fetch_sub(&Counts->Bytes, NumberOfBytes, __ATOMIC_RELAXED);
+    PPOOL_TRACKER_TABLE Row = &PoolTrackTable[ExpTagHash(Key)];
+    if (UNLIKELY(Row->Key != Key)) {
+        ExpUpdatePoolTrackerElsewhere(Key, 0, 1, -NumberOfBytes, PoolType);
+        return;
+    }
+    __atomic_fetch_add(&Row->Pool[PoolType].Frees, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&Row->Pool[PoolType].Bytes, NumberOfBytes, __ATOMIC_RELAXED);
 }
 
 void ExpInitializePoolTracking(void);

@@ -145,8 +145,7 @@ static __attribute__((noinline)) PVOID LookasideMiss(POOL_TYPE BasePoolType, ULO
  * A block of Units units (1..32) from BasePoolType's lookaside list of that
  * size (NT's fast path: no lock), counted against Tag; on a miss, one from
  * the free lists. NULL only when the pool is exhausted. BasePoolType is a
- * constant at each inlined call. After the pop the size is read back from
- * the block's header, so only Units and Tag are kept across the call.
+ * constant at each inlined call.
  */
 static inline __attribute__((always_inline)) PVOID AllocateFromLookaside(POOL_TYPE BasePoolType, ULONG Units,
                                                                         ULONG Tag)
@@ -159,7 +158,7 @@ static inline __attribute__((always_inline)) PVOID AllocateFromLookaside(POOL_TY
     PPOOL_HEADER Entry = (PPOOL_HEADER)Body - 1;
     ExpSetAllocatedType(Entry, BasePoolType);      /* POOL_IN_LOOKASIDE cleared */
     Entry->PoolTag = Tag;
-    ExpInsertPoolTracker(Tag, ExpBlockBytes(Entry), BasePoolType);
+    ExpInsertPoolTracker(Tag, Units << POOL_BLOCK_SHIFT, BasePoolType);
     return Body;
 }
 
