@@ -128,10 +128,6 @@ void KiDispatchTrap(KTRAP_FRAME *TrapFrame)
     case TRAP_BREAKPOINT:
         KiBreakpoint(TrapFrame);
         return;
-    case TRAP_DEBUG:
-        if (KiDebugTrapRoutine && KiDebugTrapRoutine(TrapFrame))
-            return;
-        break;
     case VECTOR_GET_TICK_COUNT:
         TrapFrame->Eax = KeGetTickCount();
         return;
@@ -141,6 +137,8 @@ void KiDispatchTrap(KTRAP_FRAME *TrapFrame)
         break;
     }
     if (Vector < TRAP_EXCEPTION_COUNT) {
+        if (Vector == TRAP_DEBUG && KiDebugTrapRoutine && KiDebugTrapRoutine(TrapFrame))
+            return;
         if (KeFaultCatcherActive())
             KiResumeCatcher(TrapFrame, 0);
         KiBugCheckWithTrapFrame(UNEXPECTED_KERNEL_MODE_TRAP, Vector, TrapFrame->ErrCode,
