@@ -34,9 +34,6 @@
  */
 #include "mi.h"
 
-/* A lookaside-sized block whose header starts below this page offset ends inside its page. */
-#define LOOKASIDE_HEADER_LIMIT  (PAGE_SIZE - POOL_SMALL_LISTS * POOL_SMALLEST_BLOCK)
-
 static inline PGENERAL_LOOKASIDE SmallLookaside(POOL_TYPE BasePoolType, ULONG BlockSize)
 {
     return &ExpSmallPoolLookasideLists[BasePoolType][BlockSize - 1];
@@ -357,17 +354,15 @@ static __attribute__((noinline)) void FreePoolSlow(PVOID P, ULONG Tag)
  * and names what is wrong. Tag 0 (ExFreePool) frees whatever tag the block
  * has.
  *
- *   header in the first 3,840 bytes of P's page  (not page-aligned: not a big
- *                                                 allocation; a block of up
- *                                                 to 32 units ends inside the
- *                                                 page, so its next header
- *                                                 can be read)
+ *   P not page-aligned                           (else a big allocation; and
+ *                                                 the header is in P's page)
  *   IRQL <= the pool's
  *   BlockSize | PoolType << 9 - ((PoolType + 1) << 9 | 1) < 32
  *                                                (allocated in this pool,
  *                                                 1..32 units: one compare)
  *   PoolIndex == 0, PoolTag == Tag (or Tag 0)
- *   the next header's PreviousSize | PoolIndex << 9 == BlockSize
+ *   the block ends inside its page and the next header's
+ *   PreviousSize | PoolIndex << 9 == BlockSize, or it ends the page exactly
  *   list depth < list Depth                      (as in NT the depth is a
  *                                                 bound one processor keeps
  *                                                 exactly, several roughly)
@@ -376,7 +371,7 @@ static inline __attribute__((always_inline)) void FreeToPool(POOL_TYPE PoolType,
 {
     PPOOL_HEADER Entry = (PPOOL_HEADER)P - 1;
 
-    if (UNLIKELY(BYTE_OFFSET(Entry) >= LOOKASIDE_HEADER_LIMIT || KeGetCurrentIrql() > MiPoolMaximumIrql(PoolType)))
+    if (UNLIKELY(BYTE_OFFSET(P) == 0 || KeGetCurrentIrql() > MiPoolMaximumIrql(PoolType)))
         goto Slow;
     /* BlockSize, if the upper half says "allocated in this pool"; else a number above 511. */
     ULONG Size = ((const USHORT *)Entry)[1] - ((PoolType + 1) << POOL_TYPE_SHIFT);
@@ -386,15 +381,21 @@ static inline __attribute__((always_inline)) void FreeToPool(POOL_TYPE PoolType,
         goto Slow;                          /* PoolIndex is not 0 */
     if (UNLIKELY(Tag != Entry->PoolTag && Tag != 0))
         goto Slow;
-    if (UNLIKELY(ExpPreviousAndIndex(ExpBlockAt(Entry, Size)) != Size))
+    PPOOL_HEADER Next = ExpBlockAt(Entry, Size);
+    if (UNLIKELY(((ULONG)Next ^ (ULONG)Entry) >= PAGE_SIZE)) {
+        if (BYTE_OFFSET(Next) != 0)
+            goto Slow;                      /* past the end of the page */
+    } else if (UNLIKELY(ExpPreviousAndIndex(Next) != Size)) {
         goto Slow;
+    }
     PGENERAL_LOOKASIDE Lookaside = SmallLookaside(PoolType, Size);
     Lookaside->TotalFrees++;
     if (UNLIKELY(ExQueryDepthSList(&Lookaside->ListHead) >= Lookaside->Depth)) {
         Lookaside->FreeMisses++;
         goto FreeLists;
     }
-    ExpRemovePoolTracker(Entry->PoolTag, Size << POOL_BLOCK_SHIFT, PoolType);
+    /* The block's size in bytes is the list's: read there, it need not be kept in a register. */
+    ExpRemovePoolTracker(Entry->PoolTag, Lookaside->Size, PoolType);
     ExpMarkInLookaside(Entry);              /* before the push, which hands the block on */
     InterlockedPushEntrySList(&Lookaside->ListHead, P);
     return;

@@ -346,6 +346,38 @@ KTEST(pool, pool_lookaside_hits_and_respects_depth)
 }
 
 /*
+ * A lookaside-sized block that ends its page exactly has no next header to
+ * check; it still goes to its lookaside list (marked POOL_IN_LOOKASIDE),
+ * like any other. Breaks if such a block is merged into the free lists
+ * instead, or refused.
+ */
+KTEST(pool, block_ending_its_page_goes_to_its_lookaside_list)
+{
+    static PVOID Blocks[600];
+    ULONG n = 0;
+    PUCHAR Last = NULL;
+    ExpDrainPoolLookasideLists();
+    while (n < ARRAY_SIZE(Blocks) && !Last) {
+        PUCHAR P = ExAllocatePoolWithTag(NonPagedPool, 64, TAG_TEST);
+        ASSERT_NOT_NULL(P);
+        PPOOL_HEADER Header = (PPOOL_HEADER)P - 1;
+        if (ExpPageOffset(Header) + Header->BlockSize == POOL_UNITS_PER_PAGE)
+            Last = P;
+        else
+            Blocks[n++] = P;
+    }
+    ASSERT_NOT_NULL(Last);
+    PGENERAL_LOOKASIDE List = &ExpSmallPoolLookasideLists[NonPagedPool][(64 + 8) / 8 - 1];
+    ULONG Depth = ExQueryDepthSList(&List->ListHead);
+    ExFreePoolWithTag(Last, TAG_TEST);
+    EXPECT_EQ(ExQueryDepthSList(&List->ListHead), Depth + 1);
+    EXPECT_EQ(RtlFirstEntrySList(&List->ListHead), (PSLIST_ENTRY)Last);
+    EXPECT_TRUE(((PPOOL_HEADER)Last - 1)->PoolType & POOL_IN_LOOKASIDE);
+    for (ULONG i = 0; i < n; i++)
+        ExFreePoolWithTag(Blocks[i], TAG_TEST);
+}
+
+/*
  * Two tags with the same home row in the tag table: whichever is not in its
  * home row is found by the slower paths (the fast paths check the home row
  * only), and both still hit their lookaside list and count every

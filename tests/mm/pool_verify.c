@@ -214,3 +214,16 @@ KTEST_DEATH_P1(pool_verify, free_in_unallocated_paged_page, BAD_POOL_CALLER, 0x5
     KtestExpectBugCheckParameter(t, 2, (ULONG_PTR)(Page + 0x100));
     ExFreePoolWithTag(Page + 0x100, TAG_TEST);
 }
+
+/* A lookaside-sized block whose size was rewritten to run past its page's end: BAD_POOL_HEADER 9 on its free. */
+KTEST_DEATH_P1(pool_verify, size_past_the_page_end, BAD_POOL_HEADER, 9)
+{
+    for (;;) {
+        PUCHAR P = ExAllocatePoolWithTag(NonPagedPool, 64, TAG_TEST);
+        PPOOL_HEADER Header = (PPOOL_HEADER)P - 1;
+        if (ExpPageOffset(Header) + Header->BlockSize == POOL_UNITS_PER_PAGE) {
+            Header->BlockSize += 2;
+            ExFreePoolWithTag(P, TAG_TEST);
+        }
+    }
+}
