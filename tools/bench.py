@@ -39,9 +39,10 @@ TARGETS = {
     'pool_np_alloc_free_mixed': 300,
     'pool_paged_alloc_free_64': 115,
     'pool_big_alloc_free_3pages': 718,
-    # issue 9: the free-list path and expansion, first measured with the C fast paths (regression bounds)
-    'pool_np_alloc_free_64_freelist': 460,
-    'pool_big_alloc_free_3pages_expanding': 1700,
+    # issue 9: the free-list path and expansion; no target in the issue: bounds from the first
+    # measurement (with issue 9.1's PFN accounting, which makes expansion dearer)
+    'pool_np_alloc_free_64_freelist': 480,
+    'pool_big_alloc_free_3pages_expanding': 2200,
 }
 
 # Boots: name, RAM, switches. The first runs every benchmark; the others
