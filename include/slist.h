@@ -28,7 +28,9 @@
 
 #include <ke.h>
 
-#define FASTCALL __attribute__((fastcall))
+#ifndef FASTCALL
+#define FASTCALL __attribute__((fastcall))     /* NT's x86 FASTCALL: ECX, EDX, then the stack */
+#endif
 
 typedef SINGLE_LIST_ENTRY SLIST_ENTRY, *PSLIST_ENTRY;
 
