@@ -145,8 +145,9 @@ ULONG MiDescribePte(char Lines[MI_PTE_DESCRIPTION_LINES][MI_PTE_DESCRIPTION_LENG
  * What !pte says of a PTE that is not valid where the system PTE pool gives
  * it a meaning of its own: a free system PTE (the MMPTE_LIST format: a run's
  * first PTE links to the next run, its second holds the run's size unless
- * OneEntry says the run is one PTE, the rest are zero), or the guard page
- * below a kernel stack. Returns 0 for any other PTE.
+ * OneEntry says the run is one PTE, the rest are zero; a cached run's first
+ * PTE is instead its SLIST entry, the address of the next run's first PTE),
+ * or the guard page below a kernel stack. Returns 0 for any other PTE.
  */
 static ULONG KdDescribeSystemPte(char Lines[MI_PTE_DESCRIPTION_LINES][MI_PTE_DESCRIPTION_LENGTH], PMMPTE PointerPte,
                                  MMPTE Pte, ULONG Va)
@@ -160,7 +161,15 @@ static ULONG KdDescribeSystemPte(char Lines[MI_PTE_DESCRIPTION_LINES][MI_PTE_DES
     if (MiQueryFreeSystemPte(PointerPte, &Free)) {
         bool HasSizePte = Free.Size > 1 && (Free.List == MiPteOnFreeList || Free.List == MiPteOnWaitingList);
         snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "not valid");
-        if (PointerPte == Free.Run) {
+        bool InCache = Free.List == MiPteInCache || Free.List == MiPteInCacheWaiting;
+        if (PointerPte == Free.Run && InCache) {
+            snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "free system PTE (SLIST entry)");
+            if (Pte.u.Long == 0)
+                snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "Next NULL: last run");
+            else
+                snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "Next %08X: run at %08x", Pte.u.Long,
+                         (ULONG)MiPteToAddress(Pte.u.Long));
+        } else if (PointerPte == Free.Run) {
             snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "free system PTE (MMPTE_LIST)");
             if (Pte.u.List.NextEntry == MM_EMPTY_PTE_LIST)
                 snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "NextEntry %05X: last run%s", MM_EMPTY_PTE_LIST,

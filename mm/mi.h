@@ -777,6 +777,14 @@ PVOID MiAllocatePoolPages(POOL_TYPE PoolType, SIZE_T SizeInBytes);
  * BAD_POOL_CALLER (0x41 nonpaged, 0x50 paged, 0x41286 inside an allocation).
  */
 ULONG MiFreePoolPages(PVOID StartingAddress);
+/*
+ * NT's MmResourcesAvailable, for ExAllocatePoolWithTagPriority: whether
+ * NumberOfBytes of new pages of BasePoolType's pool would still leave
+ * ReservePages of its address space unallocated — and, for nonpaged pages
+ * beyond the initial region's free ones, that many pages of RAM available;
+ * for paged pool, that much commit. A snapshot, without locks.
+ */
+bool MiPoolResourcesAvailable(POOL_TYPE BasePoolType, SIZE_T NumberOfBytes, ULONG ReservePages);
 /* True if Va's page is a whole one-page allocation of either pool (a page of small blocks, say). */
 bool MiIsSinglePagePoolAllocation(PVOID Va);
 /*
@@ -830,6 +838,7 @@ typedef struct _POOL_DESCRIPTOR {
     ULONG TotalPages;           /* pages split into small blocks */
     volatile ULONG TotalBigPages;
     ULONG ListsInUse[POOL_LIST_HEADS / 32];     /* mm386: bit n set when ListHeads[n] is not empty */
+    ULONG ListsInUseSummary;                    /* mm386: bit w set when ListsInUse[w] is not 0 */
     LIST_ENTRY ListHeads[POOL_LIST_HEADS];      /* free blocks of n units on ListHeads[n] */
 } POOL_DESCRIPTOR, *PPOOL_DESCRIPTOR;
 
@@ -859,6 +868,44 @@ static inline PPOOL_DESCRIPTOR ExpPoolDescriptor(POOL_TYPE BasePoolType)
     return BasePoolType == NonPagedPool ? &NonPagedPoolDescriptor : &PagedPoolDescriptor;
 }
 
+/* The units of a small block holding NumberOfBytes (1..4080) with its header. */
+static inline ULONG ExpBytesToUnits(SIZE_T NumberOfBytes)
+{
+    return (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) >> POOL_BLOCK_SHIFT;
+}
+
+/*
+ * The header's lower half, PreviousSize | PoolIndex << 9, read as one
+ * 16-bit word (mm386 has one descriptor per pool, so PoolIndex is 0). The
+ * pool is compiled with -fno-strict-aliasing.
+ */
+static inline ULONG ExpPreviousAndIndex(const POOL_HEADER *Entry)
+{
+    return ((const USHORT *)Entry)[0];
+}
+
+/* The block's size in bytes, its header included: BlockSize in units. */
+static inline ULONG ExpBlockBytes(const POOL_HEADER *Entry)
+{
+    return (ULONG)Entry->BlockSize << POOL_BLOCK_SHIFT;
+}
+
+/*
+ * The header's last byte is BlockSize's top bit and PoolType above it. A
+ * block of up to 32 units (a lookaside list's) has that bit clear, so the
+ * byte is its PoolType << 1 and one store marks it allocated in its pool
+ * (clearing POOL_IN_LOOKASIDE) or cached in a lookaside list.
+ */
+static inline void ExpSetAllocatedType(PPOOL_HEADER Entry, POOL_TYPE BasePoolType)
+{
+    ((UCHAR *)Entry)[3] = (UCHAR)((BasePoolType + 1) << 1);
+}
+
+static inline void ExpMarkInLookaside(PPOOL_HEADER Entry)
+{
+    ((UCHAR *)Entry)[3] |= POOL_IN_LOOKASIDE << 1;
+}
+
 /*
  * Small blocks (poolblk.c), for pool.c's paths. They take and release the
  * pool's lock. regparm(3), as a call to a static function would be: every
@@ -871,6 +918,8 @@ static inline PPOOL_DESCRIPTOR ExpPoolDescriptor(POOL_TYPE BasePoolType)
 __attribute__((regparm(3))) PVOID ExpAllocateNonPagedBlock(ULONG Units, ULONG Tag);
 __attribute__((regparm(3))) PVOID ExpAllocatePagedBlock(ULONG Units, ULONG Tag);
 __attribute__((regparm(3))) PVOID ExpAllocateAlignedBlock(POOL_TYPE BasePoolType, ULONG Units, ULONG Tag);
+/* A block of Units units for Tag from the free lists only, counted; NULL if it would need a new page. */
+PVOID ExpAllocateBlockWithoutNewPage(POOL_TYPE BasePoolType, ULONG Units, ULONG Tag);
 /*
  * Frees an allocated block of Units units whose type, index and tag the
  * caller checked, to the free lists (checked against both neighbours,
@@ -934,6 +983,8 @@ static inline ULONG ExpTagHash(ULONG Key)
 
 /* Key's row, found past its home slot or claimed now. */
 PPOOL_TRACKER_TABLE ExpFindPoolTracker(ULONG Key);
+/* ExpInsertPoolTracker / ExpRemovePoolTracker for a tag that is not in its home row. */
+void ExpUpdatePoolTrackerElsewhere(ULONG Key, LONG Allocs, LONG Frees, SIZE_T NumberOfBytes, POOL_TYPE PoolType);
 
 static inline POOL_TRACKER_COUNTS *ExpPoolTrackerCounts(ULONG Key, POOL_TYPE PoolType)
 {
@@ -943,18 +994,31 @@ static inline POOL_TRACKER_COUNTS *ExpPoolTrackerCounts(ULONG Key, POOL_TYPE Poo
     return &Row->Pool[PoolType];
 }
 
+/*
+ * Counts an allocation (a free) of NumberOfBytes against Key. The home row
+ * is updated here, inline; any other row by ExpUpdatePoolTrackerElsewhere,
+ * so the common case addresses its counters straight from the hash.
+ */
 static inline void ExpInsertPoolTracker(ULONG Key, SIZE_T NumberOfBytes, POOL_TYPE PoolType)
 {
-    POOL_TRACKER_COUNTS *Counts = ExpPoolTrackerCounts(Key, PoolType);
-    __atomic_fetch_add(&Counts->Allocs, 1, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&Counts->Bytes, NumberOfBytes, __ATOMIC_RELAXED);
+    PPOOL_TRACKER_TABLE Row = &PoolTrackTable[ExpTagHash(Key)];
+    if (UNLIKELY(Row->Key != Key)) {
+        ExpUpdatePoolTrackerElsewhere(Key, 1, 0, NumberOfBytes, PoolType);
+        return;
+    }
+    __atomic_fetch_add(&Row->Pool[PoolType].Allocs, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&Row->Pool[PoolType].Bytes, NumberOfBytes, __ATOMIC_RELAXED);
 }
 
 static inline void ExpRemovePoolTracker(ULONG Key, SIZE_T NumberOfBytes, POOL_TYPE PoolType)
 {
-    POOL_TRACKER_COUNTS *Counts = ExpPoolTrackerCounts(Key, PoolType);
-    __atomic_fetch_add(&Counts->Frees, 1, __ATOMIC_RELAXED);
-    __atomic_fetch_sub(&Counts->Bytes, NumberOfBytes, __ATOMIC_RELAXED);
+    PPOOL_TRACKER_TABLE Row = &PoolTrackTable[ExpTagHash(Key)];
+    if (UNLIKELY(Row->Key != Key)) {
+        ExpUpdatePoolTrackerElsewhere(Key, 0, 1, -NumberOfBytes, PoolType);
+        return;
+    }
+    __atomic_fetch_add(&Row->Pool[PoolType].Frees, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&Row->Pool[PoolType].Bytes, NumberOfBytes, __ATOMIC_RELAXED);
 }
 
 void ExpInitializePoolTracking(void);
@@ -1007,8 +1071,12 @@ static inline bool MiIsSpecialPoolAddress(const void *Va)
 
 /* Phase 1: reserves special pool's system PTEs when /SPECIALPOOL is given. */
 void MiInitializeSpecialPool(void);
-/* An allocation with the special tag, or NULL (the caller falls back to the normal pool). */
-PVOID MmAllocateSpecialPool(SIZE_T NumberOfBytes, ULONG Tag, POOL_TYPE PoolType);
+/*
+ * An allocation with the special tag, placed against the guard page after
+ * it, or (Underrun) against the one before it; NULL if it cannot be made
+ * (the caller falls back to the normal pool).
+ */
+PVOID MmAllocateSpecialPool(SIZE_T NumberOfBytes, ULONG Tag, POOL_TYPE PoolType, bool Underrun);
 /* Frees a special pool allocation; checks the bytes around it (0xC1) and the tag (0xC2, 0x0A). */
 void MmFreeSpecialPool(PVOID P, ULONG Tag);
 SIZE_T MmQuerySpecialPoolBlockSize(PVOID P);

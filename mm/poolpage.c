@@ -346,6 +346,21 @@ ULONG MiFreePoolPages(PVOID StartingAddress)
     return Pages;
 }
 
+bool MiPoolResourcesAvailable(POOL_TYPE BasePoolType, SIZE_T NumberOfBytes, ULONG ReservePages)
+{
+    ULONG Pages = BYTES_TO_PAGES(NumberOfBytes);
+    if (BasePoolType == PagedPool) {
+        ULONG FreePages = (MmSizeOfPagedPoolInBytes >> PAGE_SHIFT) - MmPagedPoolInfo.AllocatedPagedPool;
+        return Pages + ReservePages <= FreePages &&
+               MmTotalCommittedPages + Pages + ReservePages <= MmTotalCommitLimit;
+    }
+    ULONG FreePages = (MmMaximumNonPagedPoolInBytes >> PAGE_SHIFT) - MmAllocatedNonPagedPool;
+    if (Pages + ReservePages > FreePages)
+        return false;
+    /* Pages beyond what the initial region still has free come from RAM, through the expansion. */
+    return Pages <= MmNumberOfFreeNonPagedPool || Pages + ReservePages <= MmAvailablePages;
+}
+
 bool MiIsSinglePagePoolAllocation(PVOID Va)
 {
     Va = PAGE_ALIGN(Va);

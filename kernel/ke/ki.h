@@ -24,6 +24,14 @@ void KiSetFaultCatcher(PKFAULT_CATCHER Catcher);
 extern ULONG KiBreakpointCount;
 /* Resumes the innermost catcher as if a trap Vector with ErrorCode had happened at Eip (ExRaiseStatus). */
 NORETURN void KiRaiseToCatcher(ULONG Vector, ULONG ErrorCode, ULONG Eip);
+/*
+ * Where the debug trap (#DB: single step, debug registers) goes: a routine
+ * that returns true once it has dealt with the trap (the frame may be
+ * edited, EFlags.TF cleared), for tests that step through code. NULL, or a
+ * false return, leaves #DB an unexpected kernel-mode trap.
+ */
+typedef bool (*PKDEBUG_TRAP_ROUTINE)(PKTRAP_FRAME TrapFrame);
+extern PKDEBUG_TRAP_ROUTINE KiDebugTrapRoutine;
 
 /* kernel/ke/stack.asm: runs Routine(Context) on the stack whose base is StackBase and returns its value. */
 ULONG KiCallOnStack(PVOID StackBase, ULONG (*Routine)(PVOID Context), PVOID Context);

@@ -3,7 +3,9 @@
  *
  * hal/trap.asm hands each vector to KiDispatchTrap with a KTRAP_FRAME:
  *
- *   page fault (14)     MmAccessFault resolves it or decides: it bugchecks
+ *   page fault (14)     first the SLIST pop's hook (include/slist.h): a pop
+ *                       whose entry was popped and freed under it restarts;
+ *                       then MmAccessFault resolves it or decides: it bugchecks
  *                       for system addresses as NT does (0x50, 0xBE, 0x0A),
  *                       and returns STATUS_ACCESS_VIOLATION for the rest,
  *                       which here — kernel mode, no handler — becomes
@@ -11,6 +13,8 @@
  *                       an unhandled kernel exception such as a NULL
  *                       dereference.
  *   breakpoint (3)      reported, and execution continues after the int3.
+ *   debug (1)           KiDebugTrapRoutine's, when one is set (a test that
+ *                       single-steps); otherwise unexpected, as below.
  *   NMI (2)             NMI_HARDWARE_FAILURE (0x80).
  *   other exceptions    UNEXPECTED_KERNEL_MODE_TRAP (0x7F) with the trap
  *                       number, as NT raises for traps the kernel never
@@ -29,9 +33,11 @@
 #include <ke.h>
 #include <mm.h>
 #include <rtl.h>
+#include <slist.h>
 #include "kernel/ke/ki.h"
 
 ULONG KiBreakpointCount;
+PKDEBUG_TRAP_ROUTINE KiDebugTrapRoutine;
 
 /*
  * The catchers of the running thread are a chain whose head is the KPCR's
@@ -108,6 +114,8 @@ static NORETURN void KiResumeCatcher(const KTRAP_FRAME *TrapFrame, ULONG FaultAd
  */
 static void KiPageFault(KTRAP_FRAME *TrapFrame)
 {
+    if (ExpResumeInterruptedSListPop(TrapFrame))
+        return;
     ULONG Address = HalReadCr2();
     KPROCESSOR_MODE Mode = KiTrapFromUserMode(TrapFrame) ? UserMode : KernelMode;
     if (TrapFrame->EFlags & EFLAGS_IF)
@@ -156,6 +164,8 @@ void KiDispatchTrap(KTRAP_FRAME *TrapFrame)
         break;
     }
     if (Vector < TRAP_EXCEPTION_COUNT) {
+        if (Vector == TRAP_DEBUG && KiDebugTrapRoutine && KiDebugTrapRoutine(TrapFrame))
+            return;
         if (KeFaultCatcherActive())
             KiResumeCatcher(TrapFrame, 0);
         KiBugCheckWithTrapFrame(UNEXPECTED_KERNEL_MODE_TRAP, Vector, TrapFrame->ErrCode,

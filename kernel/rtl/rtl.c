@@ -41,16 +41,6 @@ void *memset(void *Destination, int Value, size_t Length)
     return Result;
 }
 
-void RtlFillMemoryUlong(void *Destination, size_t Length, uint32_t Value)
-{
-    size_t Dwords = Length >> 2;
-
-    __asm__ volatile("rep stosl"
-                     : "+D"(Destination), "+c"(Dwords)
-                     : "a"(Value)
-                     : "memory");
-}
-
 void *memmove(void *Destination, const void *Source, size_t Length)
 {
     if ((uintptr_t)Destination <= (uintptr_t)Source ||
