@@ -383,8 +383,34 @@ typedef struct _FAST_MUTEX {
 } FAST_MUTEX, *PFAST_MUTEX, KGUARDED_MUTEX, *PKGUARDED_MUTEX;
 
 void ExInitializeFastMutex(PFAST_MUTEX FastMutex);
-void ExAcquireFastMutex(PFAST_MUTEX FastMutex);
-void ExReleaseFastMutex(PFAST_MUTEX FastMutex);
+/* The out-of-line halves of the inline acquire and release below: recursion, waiting, waking. */
+void ExpAcquireFastMutexContended(PFAST_MUTEX FastMutex, PKTHREAD Thread);
+void ExpReleaseFastMutexContended(PFAST_MUTEX FastMutex);
+NORETURN void ExpFastMutexNotOwned(PFAST_MUTEX FastMutex);
+
+/* Inline: the uncontended pair is on the path of every paged pool allocation and every handle. */
+static inline void ExAcquireFastMutex(PFAST_MUTEX FastMutex)
+{
+    KIRQL OldIrql = KfRaiseIrql(APC_LEVEL);
+    PKTHREAD Thread = KeGetCurrentThread();
+    if (UNLIKELY(FastMutex->Owner == Thread) ||
+        UNLIKELY(__atomic_sub_fetch(&FastMutex->Count, 1, __ATOMIC_ACQUIRE) != 0))
+        ExpAcquireFastMutexContended(FastMutex, Thread);
+    FastMutex->Owner = Thread;
+    FastMutex->OldIrql = OldIrql;
+}
+
+static inline void ExReleaseFastMutex(PFAST_MUTEX FastMutex)
+{
+    KIRQL OldIrql = (KIRQL)FastMutex->OldIrql;
+    if (UNLIKELY(FastMutex->Owner != KeGetCurrentThread()))
+        ExpFastMutexNotOwned(FastMutex);
+    FastMutex->Owner = NULL;
+    if (UNLIKELY(__atomic_add_fetch(&FastMutex->Count, 1, __ATOMIC_RELEASE) != 1))
+        ExpReleaseFastMutexContended(FastMutex);
+    KeLowerIrql(OldIrql);
+}
+
 BOOLEAN ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex);
 /* The caller is already at APC_LEVEL or in a critical region. */
 void ExAcquireFastMutexUnsafe(PFAST_MUTEX FastMutex);

@@ -48,13 +48,27 @@ typedef struct _ETHREAD {
     PVOID StartContext;
     LIST_ENTRY ThreadListEntry;             /* in its EPROCESS's ThreadListHead */
     BOOLEAN LargeStack;                     /* its kernel stack came from MmCreateKernelStack(TRUE) */
-    BOOLEAN Terminated;
-    BOOLEAN Reaped;                         /* its kernel stack has been freed */
+    BOOLEAN Terminated;                     /* it has called PspExitThread */
 } ETHREAD, *PETHREAD;
 
-/* Process access rights (NT 5.2's values). */
-#define PROCESS_DUP_HANDLE      0x0040u
-#define PROCESS_ALL_ACCESS      (STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0xFFFu)
+/* Process and thread access rights (NT 5.2's values). */
+#define PROCESS_TERMINATE           0x0001u
+#define PROCESS_CREATE_THREAD       0x0002u
+#define PROCESS_VM_OPERATION        0x0008u
+#define PROCESS_VM_READ             0x0010u
+#define PROCESS_VM_WRITE            0x0020u
+#define PROCESS_DUP_HANDLE          0x0040u
+#define PROCESS_CREATE_PROCESS      0x0080u
+#define PROCESS_SET_INFORMATION     0x0200u
+#define PROCESS_QUERY_INFORMATION   0x0400u
+#define PROCESS_ALL_ACCESS          (STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0xFFFu)
+#define THREAD_TERMINATE            0x0001u
+#define THREAD_SUSPEND_RESUME       0x0002u
+#define THREAD_GET_CONTEXT          0x0008u
+#define THREAD_SET_CONTEXT          0x0010u
+#define THREAD_SET_INFORMATION      0x0020u
+#define THREAD_QUERY_INFORMATION    0x0040u
+#define THREAD_ALL_ACCESS           (STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x3FFu)
 
 /*
  * The object types of processes and threads: NULL until their owners create
@@ -96,6 +110,28 @@ static inline HANDLE PsGetCurrentProcessId(void)
 void PsInitSystem(ULONG Phase);
 /* Startup's phase-1 thread (kernel/init.c): a system thread on a large stack that never ends. */
 NTSTATUS PspCreateBootThread(PKSTART_ROUTINE StartRoutine, PVOID StartContext);
+
+/*
+ * Creates a system thread running StartRoutine(StartContext) at PASSIVE_LEVEL
+ * in the system process (ProcessHandle NULL) or in the process the handle
+ * names (PROCESS_CREATE_THREAD), and returns a handle to it with
+ * DesiredAccess (OBJ_KERNEL_HANDLE in ObjectAttributes for a kernel handle),
+ * and its ids in *ClientId if asked. The thread ends when StartRoutine
+ * returns or calls PsTerminateSystemThread; its object is signalled then,
+ * and its stack and ETHREAD go when the last reference to it does.
+ * STATUS_INSUFFICIENT_RESOURCES without pool or a kernel stack, the object
+ * manager's statuses for bad attributes or handles. PASSIVE_LEVEL.
+ */
+NTSTATUS PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
+                              HANDLE ProcessHandle, PCLIENT_ID ClientId, PKSTART_ROUTINE StartRoutine,
+                              PVOID StartContext);
+/*
+ * A process with an address space of its own (the system range shared, an
+ * empty user range), an empty handle table and no thread: NT's
+ * PsCreateSystemProcess. Threads attach to it (KeStackAttachProcess) or are
+ * created in it. It goes with its last reference. PASSIVE_LEVEL.
+ */
+NTSTATUS PsCreateSystemProcess(PHANDLE ProcessHandle, ULONG DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes);
 /* Ends the current system thread with ExitStatus. PASSIVE_LEVEL (NT: else KERNEL_APC_PENDING_DURING_EXIT). */
 NTSTATUS PsTerminateSystemThread(NTSTATUS ExitStatus);
 

@@ -53,37 +53,42 @@ static inline void TestDeleteProcess(PEPROCESS Process)
     MmDeleteAddressSpace(&Process->AddressSpace);
 }
 
-#define TAG_TEST_THREAD MAKE_TAG('T', 's', 't', 'T')
-
 /*
- * A system thread for a test, running Routine(Context) at Priority; NULL if
- * it could not be made. TestJoinThread waits for it to end and frees it.
- * The reaper, which frees the stack, runs above every test thread, so by
- * the time the joiner runs the stack is gone (TestJoinThread checks).
+ * A system thread for a test, running Routine(Context) at Priority, made
+ * with PsCreateSystemThread; the test holds one reference to it (the handle
+ * is closed at once). NULL if it could not be made. TestJoinThread waits
+ * for it to end and drops the reference, which frees it: the reaper, which
+ * drops the thread's own reference, runs above every test thread, so by
+ * the time the joiner runs again only the joiner's reference is left
+ * (TestJoinThread says whether it was).
  */
 static inline PETHREAD TestStartThread(PKSTART_ROUTINE Routine, PVOID Context, KPRIORITY Priority)
 {
-    PETHREAD Thread = ExAllocatePoolWithTag(NonPagedPool, sizeof(ETHREAD), TAG_TEST_THREAD);
-    if (Thread == NULL)
-        return NULL;
-    memset(Thread, 0, sizeof(*Thread));
-    if (!PspInitializeThread(Thread, PsInitialSystemProcess, FALSE, Routine, Context)) {
-        ExFreePoolWithTag(Thread, TAG_TEST_THREAD);
+    HANDLE Handle;
+    PETHREAD Thread;
+    OBJECT_ATTRIBUTES Attributes;
+    InitializeObjectAttributes(&Attributes, NULL, OBJ_KERNEL_HANDLE, NULL, NULL);
+    KPRIORITY Own = KeSetPriorityThread(KeGetCurrentThread(), HIGH_PRIORITY);  /* it starts only once it has its priority */
+    NTSTATUS Status = PsCreateSystemThread(&Handle, THREAD_ALL_ACCESS, &Attributes, NULL, NULL, Routine, Context);
+    if (!NT_SUCCESS(Status)) {
+        KeSetPriorityThread(KeGetCurrentThread(), Own);
         return NULL;
     }
-    KeSetPriorityThread(&Thread->Tcb, Priority);
-    PspStartThread(Thread);
-    return Thread;
+    Status = ObReferenceObjectByHandle(Handle, 0, PsThreadType, KernelMode, (PVOID *)&Thread, NULL);
+    NtClose(Handle);
+    if (NT_SUCCESS(Status))
+        KeSetPriorityThread(&Thread->Tcb, Priority);
+    KeSetPriorityThread(KeGetCurrentThread(), Own);
+    return NT_SUCCESS(Status) ? Thread : NULL;
 }
 
-/* Waits for Thread to terminate and frees it; false if its stack was not freed by then. */
+/* Waits for Thread to terminate and drops the test's reference; false if another reference was still held then. */
 static inline bool TestJoinThread(PETHREAD Thread)
 {
     KeWaitForSingleObject(&Thread->Tcb, Executive, KernelMode, FALSE, NULL);
-    bool Reaped = Thread->Reaped;
-    if (Reaped)
-        ExFreePoolWithTag(Thread, TAG_TEST_THREAD);
-    return Reaped;
+    bool OnlyOurs = ObGetObjectPointerCount(Thread) == 1;
+    ObDereferenceObject(Thread);
+    return OnlyOurs;
 }
 
 /* Sleeps for Ticks clock ticks (relative to now). */

@@ -26,40 +26,45 @@ void ExInitializeFastMutex(PFAST_MUTEX FastMutex)
     KeInitializeEvent(&FastMutex->Event, SynchronizationEvent, FALSE);
 }
 
+/*
+ * The acquire found the mutex held: by the caller (the deadlock NT would
+ * walk into; Count not yet decremented) or by another thread, whose release
+ * will set the event (Count decremented: the caller is counted as waiting).
+ */
+void ExpAcquireFastMutexContended(PFAST_MUTEX FastMutex, PKTHREAD Thread)
+{
+    if (FastMutex->Owner == Thread)
+        KiSpinLockMisuse((PKSPIN_LOCK)FastMutex, 1);
+    FastMutex->Contention++;
+    KeWaitForSingleObject(&FastMutex->Event, WrExecutive, KernelMode, FALSE, NULL);
+}
+
+/* The release found waiters: the event hands the mutex to one of them. */
+void ExpReleaseFastMutexContended(PFAST_MUTEX FastMutex)
+{
+    KeSetEvent(&FastMutex->Event, EVENT_INCREMENT, FALSE);
+}
+
+NORETURN void ExpFastMutexNotOwned(PFAST_MUTEX FastMutex)
+{
+    KiSpinLockMisuse((PKSPIN_LOCK)FastMutex, 2);
+}
+
 static void AcquireMutex(PFAST_MUTEX FastMutex)
 {
     PKTHREAD Thread = KeGetCurrentThread();
-    if (FastMutex->Owner == Thread)
-        KiSpinLockMisuse((PKSPIN_LOCK)FastMutex, 1);
-    if (__atomic_sub_fetch(&FastMutex->Count, 1, __ATOMIC_ACQUIRE) != 0) {
-        FastMutex->Contention++;
-        KeWaitForSingleObject(&FastMutex->Event, WrExecutive, KernelMode, FALSE, NULL);
-    }
+    if (FastMutex->Owner == Thread || __atomic_sub_fetch(&FastMutex->Count, 1, __ATOMIC_ACQUIRE) != 0)
+        ExpAcquireFastMutexContended(FastMutex, Thread);
     FastMutex->Owner = Thread;
 }
 
 static void ReleaseMutex(PFAST_MUTEX FastMutex)
 {
     if (FastMutex->Owner != KeGetCurrentThread())
-        KiSpinLockMisuse((PKSPIN_LOCK)FastMutex, 2);
+        ExpFastMutexNotOwned(FastMutex);
     FastMutex->Owner = NULL;
     if (__atomic_add_fetch(&FastMutex->Count, 1, __ATOMIC_RELEASE) != 1)
-        KeSetEvent(&FastMutex->Event, EVENT_INCREMENT, FALSE);
-}
-
-void ExAcquireFastMutex(PFAST_MUTEX FastMutex)
-{
-    KIRQL OldIrql;
-    KeRaiseIrql(APC_LEVEL, &OldIrql);
-    AcquireMutex(FastMutex);
-    FastMutex->OldIrql = OldIrql;
-}
-
-void ExReleaseFastMutex(PFAST_MUTEX FastMutex)
-{
-    KIRQL OldIrql = (KIRQL)FastMutex->OldIrql;
-    ReleaseMutex(FastMutex);
-    KeLowerIrql(OldIrql);
+        ExpReleaseFastMutexContended(FastMutex);
 }
 
 BOOLEAN ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex)

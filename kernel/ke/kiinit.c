@@ -19,12 +19,14 @@
  * queue: KiSwapThread falls back on it when the queues are empty.
  */
 #include <hal.h>
+#include <ps.h>
 #include <layout.h>
 #include <x86.h>
 #include "kernel/ke/ki.h"
 
 KPCR KiPcr ALIGNED(64);
-static KTHREAD KiInitialThread;
+/* An ETHREAD, so that whatever looks at the running thread as one finds one (its ids are 0, as NT's idle thread's). */
+static ETHREAD KiInitialThread;
 
 extern uint32_t KiBootPageDirectory[];
 extern char __boot_stack_base[], __boot_stack_limit[];
@@ -48,7 +50,7 @@ void KiInitializePcr(void)
 
 void KiInitializeKernel(PKPROCESS Process)
 {
-    PKTHREAD Thread = &KiInitialThread;
+    PKTHREAD Thread = &KiInitialThread.Tcb;
 
     KeInitializeThread(Thread, __boot_stack_base, __boot_stack_limit, NULL, NULL, NULL, Process);
     Thread->State = Running;

@@ -1,5 +1,6 @@
 /*
- * kernel/ps/kill.c — the end of a thread.
+ * kernel/ps/kill.c — the end of a thread, and of the thread and process
+ * objects.
  *
  * A system thread ends by returning from its start routine or by calling
  * PsTerminateSystemThread; both come to PspExitThread on the thread itself.
@@ -9,20 +10,19 @@
  * KERNEL_APC_PENDING_DURING_EXIT (0x20), parameter 3 the IRQL, as NT's
  * does. Then the thread records its exit status and time, leaves its
  * process, and KeTerminateThread signals the thread object (waking whoever
- * waits for it) and switches away for good. Its stack is freed by the
- * reaper (PspReaper), a system thread that runs only after the switch.
+ * waits for it) and switches away for good, onto the reaper's list.
+ *
+ * The reaper (PspReaperThread), a system thread above the ones it reaps,
+ * drops the reference each thread held on itself while it ran. The thread
+ * object's delete procedure (PspDeleteThread) then gives back the kernel
+ * stack and the reference on the process, whenever the last reference goes
+ * — the reaper's, or a handle closed later. A process object's
+ * (PspDeleteProcess) closes its handles and frees its address space.
  */
 #include <ps.h>
 #include "kernel/ps/psp.h"
 
 KTHREAD_REAPER PspReaper;
-
-/* A thread that has left the processor for good: its kernel stack goes back. */
-static void PspReapThread(PETHREAD Thread)
-{
-    MmDeleteKernelStack(Thread->Tcb.InitialStack, Thread->LargeStack);
-    Thread->Reaped = TRUE;
-}
 
 NORETURN void PspExitThread(NTSTATUS ExitStatus)
 {
@@ -43,10 +43,39 @@ NORETURN void PspExitThread(NTSTATUS ExitStatus)
     KeTerminateThread(&PspReaper);
 }
 
+NTSTATUS PsTerminateSystemThread(NTSTATUS ExitStatus)
+{
+    if (!PsGetCurrentThread()->Tcb.SystemThread)
+        return STATUS_INVALID_PARAMETER;
+    PspExitThread(ExitStatus);
+}
+
+/* The Thread type's delete procedure: the thread never ran, or has left the processor for good. */
+void PspDeleteThread(PVOID Object)
+{
+    PETHREAD Thread = Object;
+    ASSERT(Thread->Tcb.State == Initialized || Thread->Tcb.State == Terminated);
+    if (Thread->Tcb.InitialStack)
+        MmDeleteKernelStack(Thread->Tcb.InitialStack, Thread->LargeStack);
+    if (Thread->Tcb.Process)
+        ObDereferenceObject(CONTAINING_RECORD(Thread->Tcb.Process, EPROCESS, Pcb));
+}
+
+/* The Process type's delete procedure: its handles, then its address space. */
+void PspDeleteProcess(PVOID Object)
+{
+    PEPROCESS Process = Object;
+    ASSERT(IsListEmpty(&Process->ThreadListHead));
+    if (Process->ObjectTable)
+        ObKillProcess(Process);
+    if (Process->AddressSpace.PageDirectoryPfn)
+        MmDeleteAddressSpace(&Process->AddressSpace);
+}
+
 /*
  * The reaper: takes the threads KeTerminateThread left on PspReaper's list
  * — each has switched away for good by the time it is found there — and
- * frees their kernel stacks.
+ * drops the reference each held on itself while it ran.
  */
 static void PspReaperThread(PVOID Context)
 {
@@ -60,7 +89,7 @@ static void PspReaperThread(PVOID Context)
             }
             PETHREAD Thread = CONTAINING_RECORD(RemoveHeadList(&PspReaper.ListHead), ETHREAD, Tcb.WaitListEntry);
             KiReleaseDispatcherLock(OldIrql);
-            PspReapThread(Thread);
+            ObDereferenceObject(Thread);
         }
     }
 }
@@ -73,17 +102,19 @@ void PspInitializeReaper(void)
 
 NTSTATUS PspStartReaper(void)
 {
-    static ETHREAD ReaperThread;
-    if (!PspInitializeThread(&ReaperThread, PsInitialSystemProcess, FALSE, PspReaperThread, NULL))
-        return STATUS_INSUFFICIENT_RESOURCES;
-    KeSetPriorityThread(&ReaperThread.Tcb, PSP_REAPER_PRIORITY);
-    PspStartThread(&ReaperThread);
-    return STATUS_SUCCESS;
-}
-
-NTSTATUS PsTerminateSystemThread(NTSTATUS ExitStatus)
-{
-    if (!PsGetCurrentThread()->Tcb.SystemThread)
-        return STATUS_INVALID_PARAMETER;
-    PspExitThread(ExitStatus);
+    HANDLE Handle;
+    PETHREAD Thread;
+    OBJECT_ATTRIBUTES Attributes;
+    InitializeObjectAttributes(&Attributes, NULL, OBJ_KERNEL_HANDLE, NULL, NULL);
+    NTSTATUS Status = PsCreateSystemThread(&Handle, THREAD_ALL_ACCESS, &Attributes, NULL, NULL, PspReaperThread, NULL);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    Status = ObReferenceObjectByHandle(Handle, THREAD_SET_INFORMATION, PsThreadType, KernelMode, (PVOID *)&Thread,
+                                       NULL);
+    if (NT_SUCCESS(Status)) {
+        KeSetPriorityThread(&Thread->Tcb, PSP_REAPER_PRIORITY);
+        ObDereferenceObject(Thread);
+    }
+    NtClose(Handle);
+    return Status;
 }

@@ -17,6 +17,10 @@ void PspSystemThreadStartup(PKSTART_ROUTINE StartRoutine, PVOID StartContext);
 bool PspInitializeThread(PETHREAD Thread, PEPROCESS Process, BOOLEAN LargeStack, PKSTART_ROUTINE StartRoutine,
                          PVOID StartContext);
 void PspStartThread(PETHREAD Thread);
+/* A fresh client id (a thread's or a process's): multiples of 4, as NT's. */
+ULONG PspAllocateClientId(void);
+/* Phase 2: the threads made before the Thread type existed become objects. */
+void PspInitializeStaticThreads(void);
 
 /* The reaper runs above the threads whose stacks it frees (NT's worker threads run at 12). */
 #define PSP_REAPER_PRIORITY 12
@@ -25,5 +29,8 @@ void PspStartThread(PETHREAD Thread);
 NORETURN void PspExitThread(NTSTATUS ExitStatus);
 void PspInitializeReaper(void);
 NTSTATUS PspStartReaper(void);
+/* The Thread and Process types' delete procedures. */
+void PspDeleteThread(PVOID Object);
+void PspDeleteProcess(PVOID Object);
 
 #endif

@@ -86,6 +86,7 @@ KTEST(thread, lower_priority_thread_waits_its_turn)
 #define SPINNERS 3
 
 typedef struct _SPIN_CONTEXT {
+    KEVENT Go;
     volatile bool Stop;
     volatile ULONG Turns[SPINNERS];             /* quantum ends each spinner saw between its own runs */
     volatile ULONG LongestWait[SPINNERS];       /* the most quantum ends between two of its turns */
@@ -98,6 +99,7 @@ static void Spin(PVOID Context)
 {
     SPIN_CONTEXT *Ctx = Context;
     volatile ULONG *QuantumEnds = &KeGetCurrentPrcb()->QuantumEnds;
+    KeWaitForSingleObject(&Ctx->Go, Executive, KernelMode, FALSE, NULL);
     LONG Me = __atomic_fetch_add(&Ctx->Index, 1, __ATOMIC_RELAXED);
     ULONG Last = *QuantumEnds;
     Ctx->FirstTurn[Me] = Last - Ctx->Start;
@@ -113,30 +115,35 @@ static void Spin(PVOID Context)
 }
 
 /*
- * Three threads of one priority spinning: each gets the processor back
- * after at most one quantum of each of the others (its own quantum end
- * included, three quantum ends; one more for the test's own thread waking
- * in between), over and over. Counted in the quantums the clock ends, not
- * in wall time. Fails if the clock does not end quantums, or a thread that
- * used its quantum is not put behind the others.
+ * Three threads of one priority spinning, released together: each gets the
+ * processor back after at most one quantum of each of the others (its own
+ * quantum end included, three quantum ends; one more for the test's own
+ * thread, which may use a quantum on its way to its sleep or waking from
+ * it), over and over, and its first turn comes after at most one quantum
+ * of each one ahead of it (and the test's). Counted in the quantums the
+ * clock ends, not in wall time. Fails if the clock does not end quantums,
+ * or a thread that used its quantum is not put behind the others.
  */
 KTEST(thread, round_robin_among_equal_priorities)
 {
     static SPIN_CONTEXT Ctx;
     PETHREAD Threads[SPINNERS];
     memset((void *)&Ctx, 0, sizeof(Ctx));
-    Ctx.Start = KeGetCurrentPrcb()->QuantumEnds;
+    KeInitializeEvent(&Ctx.Go, NotificationEvent, FALSE);
     for (int i = 0; i < SPINNERS; i++) {
         Threads[i] = TestStartThread(Spin, &Ctx, TEST_PRIORITY);
         ASSERT_NOT_NULL(Threads[i]);
     }
+    TestSleepTicks(1);                          /* every spinner waits for Go */
+    Ctx.Start = KeGetCurrentPrcb()->QuantumEnds;
+    KeSetEvent(&Ctx.Go, 0, FALSE);
     TestSleepTicks(30);
     Ctx.Stop = true;
     for (int i = 0; i < SPINNERS; i++)
         EXPECT_TRUE(TestJoinThread(Threads[i]));
     for (int i = 0; i < SPINNERS; i++) {
         EXPECT_GE(Ctx.Turns[i], 3);
-        EXPECT_LE(Ctx.FirstTurn[i], SPINNERS - 1);
+        EXPECT_LE(Ctx.FirstTurn[i], SPINNERS);
         EXPECT_LE(Ctx.LongestWait[i], SPINNERS + 1);
     }
 }
