@@ -17,7 +17,10 @@ extern PVOID MmSystemRangeStart;
 extern PVOID MmHighestUserAddress;
 extern PVOID MmUserProbeAddress;
 
-/* Phase 0: layout, PFN database, page tables, pools. Phase 1: what needs interrupts. */
+/*
+ * Phase 0: layout, PFN database, page tables, pools. Phase 1: what needs
+ * interrupts. Phase 2, once threads and objects exist: the zero page thread.
+ */
 void MmInitSystem(ULONG Phase);
 
 /* True if a reference to VirtualAddress would not fault right now. */

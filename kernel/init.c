@@ -124,6 +124,7 @@ static void KiPhase1Initialization(PVOID Context)
     MmInitSystem(1);
     ObInitSystem();
     PsInitSystem(2);
+    MmInitSystem(2);
     KiMoveConsoleToIoSpace();
     KiInitializeTestGuards();
     if (KeBootOptions.KTest)

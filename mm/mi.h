@@ -274,6 +274,20 @@ void MiUnlinkPageFromList(PFN_NUMBER Pfn);
 /* The part of u3 that says "in use and unreferenced": PageLocation and ReferenceCount. */
 #define MI_PFN_U3_STATE_MASK    0x0007FFFFu
 
+/*
+ * The zero page thread (mm/zeropage.c): woken whenever the free list holds
+ * MI_FREE_PAGES_TO_ZERO pages (NT's MmMinimumFreePagesToZero) and it is
+ * idle. MmZeroingPageThreadActive is changed under the PFN lock.
+ */
+#define MI_FREE_PAGES_TO_ZERO   8
+extern volatile BOOLEAN MmZeroingPageThreadActive;
+extern ULONG MmZeroPageThreadPages;
+/* PFN lock held: wakes the zero page thread. */
+void MiWakeZeroPageThread(void);
+/* Phase 0: its event. Phase 2: the thread. */
+void MiInitializeZeroPageThread(void);
+void MiStartZeroPageThread(void);
+
 /* The out-of-line halves of the two inline routines below. */
 PFN_NUMBER MiRemovePageFromOtherLists(void);
 void MiInsertPageInFreeListChecked(PFN_NUMBER Pfn);
@@ -335,6 +349,8 @@ static inline void MiInsertPageInFreeListLocked(PFN_NUMBER Pfn)
     MmFreePageListHead.Flink = Pfn;
     MmFreePageListHead.Total++;
     MmAvailablePages++;
+    if (UNLIKELY(!MmZeroingPageThreadActive) && MmFreePageListHead.Total >= MI_FREE_PAGES_TO_ZERO)
+        MiWakeZeroPageThread();
 }
 
 /*
