@@ -57,7 +57,6 @@ static bool MiZeroOneFreePage(void)
 
 static void MmZeroPageThread(PVOID Context)
 {
-    KeSetPriorityThread(KeGetCurrentThread(), LOW_PRIORITY);
     for (;;) {
         while (MiZeroOneFreePage())
             ;
@@ -75,8 +74,14 @@ void MiStartZeroPageThread(void)
     HANDLE Handle;
     OBJECT_ATTRIBUTES Attributes;
     InitializeObjectAttributes(&Attributes, NULL, OBJ_KERNEL_HANDLE, NULL, NULL);
+    PETHREAD Thread;
     if (!NT_SUCCESS(PsCreateSystemThread(&Handle, THREAD_ALL_ACCESS, &Attributes, NULL, NULL, MmZeroPageThread,
-                                         NULL)))
+                                         NULL)) ||
+        !NT_SUCCESS(ObReferenceObjectByHandle(Handle, THREAD_SET_INFORMATION, PsThreadType, KernelMode,
+                                              (PVOID *)&Thread, NULL)))
         KeBugCheckEx(PHASE1_INITIALIZATION_FAILED, 0x4D6D, 2, 0, 0);     /* 'Mm' */
+    /* Made ready at the system's base priority, it is moved below everything before it first runs. */
+    KeSetPriorityThread(&Thread->Tcb, LOW_PRIORITY);
+    ObDereferenceObject(Thread);
     NtClose(Handle);
 }
