@@ -377,6 +377,8 @@ NTSTATUS NtDuplicateObject(HANDLE SourceProcessHandle, HANDLE SourceHandle, HAND
  * STATUS_INSUFFICIENT_RESOURCES without pool. PASSIVE_LEVEL.
  */
 NTSTATUS ObInitProcess(struct _EPROCESS *Parent, struct _EPROCESS *NewProcess);
+/* How many handles Process's table holds (0 without a table). Any IRQL <= DISPATCH_LEVEL; a moment's view. */
+ULONG ObGetProcessHandleCount(struct _EPROCESS *Process);
 /* Closes every handle Process holds and frees its table. Not for the system process. PASSIVE_LEVEL. */
 void ObKillProcess(struct _EPROCESS *Process);
 

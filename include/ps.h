@@ -31,6 +31,7 @@ typedef struct _EPROCESS {
     KPROCESS Pcb;                           /* the dispatcher's part, first as in NT */
     MMADDRESS_SPACE AddressSpace;           /* page directory, hyperspace, (later) VADs */
     ULONG_PTR UniqueProcessId;
+    LIST_ENTRY ActiveProcessLinks;          /* in PsActiveProcessHead */
     LIST_ENTRY ThreadListHead;              /* its ETHREADs (ETHREAD.ThreadListEntry) */
     ULONG ActiveThreads;
     NTSTATUS ExitStatus;
@@ -80,6 +81,9 @@ extern POBJECT_TYPE PsThreadType;
 
 /* The system process: the kernel's threads and kernel handles belong to it. */
 extern PEPROCESS PsInitialSystemProcess;
+/* Every process that exists (EPROCESS.ActiveProcessLinks), guarded by PspActiveProcessLock. */
+extern LIST_ENTRY PsActiveProcessHead;
+extern KSPIN_LOCK PspActiveProcessLock;
 
 /* The process whose thread is running (its own process, never the one it is attached to). Any IRQL. */
 static inline PEPROCESS PsGetCurrentProcess(void)

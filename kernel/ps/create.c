@@ -148,5 +148,9 @@ NTSTATUS PsCreateSystemProcess(PHANDLE ProcessHandle, ULONG DesiredAccess, POBJE
         ObDereferenceObject(Process);
         return Status;
     }
+    KIRQL OldIrql;
+    KeAcquireSpinLock(&PspActiveProcessLock, &OldIrql);
+    InsertTailList(&PsActiveProcessHead, &Process->ActiveProcessLinks);
+    KeReleaseSpinLock(&PspActiveProcessLock, OldIrql);
     return ObInsertObject(Process, NULL, DesiredAccess, 0, NULL, ProcessHandle);
 }

@@ -66,6 +66,12 @@ void PspDeleteProcess(PVOID Object)
 {
     PEPROCESS Process = Object;
     ASSERT(IsListEmpty(&Process->ThreadListHead));
+    if (Process->ActiveProcessLinks.Flink) {
+        KIRQL OldIrql;
+        KeAcquireSpinLock(&PspActiveProcessLock, &OldIrql);
+        RemoveEntryList(&Process->ActiveProcessLinks);
+        KeReleaseSpinLock(&PspActiveProcessLock, OldIrql);
+    }
     if (Process->ObjectTable)
         ObKillProcess(Process);
     if (Process->AddressSpace.PageDirectoryPfn)
