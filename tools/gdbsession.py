@@ -16,6 +16,9 @@ whole pages, one in special pool: the boot has /SPECIALPOOL=Spcl) and gdb
 attaches a second time, halting the kernel at its
 prompt: mm-poolused, mm-pool, mm-sysptes, mm-vm and mm-pte of a stack's
 guard page and of free system PTEs must show what the prompt just showed.
+mm-process, mm-ready and mm-thread of each waiting thread must also be kd>'s
+(but for the Ticks since a wait began, as gdb reads later, and the prompt's
+thread, which runs while kd> answers and waits for input while gdb looks).
 mm-vm and mm-address are compared there only, once the page lists have
 settled: the zero page thread moves pages between the free and zeroed
 lists, through hyperspace, whenever the prompt waits for input.
@@ -113,7 +116,14 @@ def pools_and_sysptes(args, port, kd, out):
     if not out.check('k names the stack and !sysptes 1 a free run', guard and free_pte, 'see the session log'):
         return
     settle(kd)
-    pairs = [('mm-poolused', '!poolused'), (f'mm-pool {small:#x}', f'!pool {small:x}'),
+    system = re.search(r'PROCESS (\w+)', kd.command('!process 0'))
+    threads = re.findall(r'THREAD (\w+)  Cid \w+\.\w+  WAIT', kd.command(f'!process {system.group(1)}')) if system else []
+    if not out.check('!process lists the System process and threads waiting in it', len(threads) >= 2,
+                     'see the session log'):
+        return
+    pairs = [('mm-process 0', '!process 0'), (f'mm-process 0x{system.group(1)}', f'!process {system.group(1)}'),
+             ('mm-ready', '!ready')] + [(f'mm-thread 0x{t}', f'!thread {t}') for t in threads] + [
+             ('mm-poolused', '!poolused'), (f'mm-pool {small:#x}', f'!pool {small:x}'),
              (f'mm-pool {cached:#x}', f'!pool {cached:x}'), (f'mm-pool {big + 0x1000:#x}', f'!pool {big + 0x1000:x}'),
              ('mm-pool 0xe0100000', '!pool e0100000'), (f'mm-pool {special:#x}', f'!pool {special:x}'),
              (f'mm-pool {special + 0x1000:#x}', f'!pool {special + 0x1000:x}'),
@@ -131,8 +141,22 @@ def pools_and_sysptes(args, port, kd, out):
         f.write(output)
     for g, k in pairs:
         mine = views.get(g, '').strip('\n')
+        if g.startswith('mm-thread'):
+            mine, theirs[g] = same_moment(mine, theirs[g], out, g)
+        if g.startswith('mm-process 0x'):
+            theirs[g] = theirs[g].replace('RUNNING     priority', 'WAIT        priority')  # the prompt waits
         out.check(f'{g.split()[0]} ({k}) shows what kd> shows', mine == theirs[g] and mine,
                   f'gdb:\n{mine}\nkd>:\n{theirs[g]}')
+
+
+def same_moment(gdb_view, kd_view, out, command):
+    """A thread view's one line that time moves: Ticks (since the wait began), read by gdb after kd>. gdb's
+    must be no fewer than kd>'s; both are then compared without it."""
+    pattern = re.compile(r'Ticks: (\d+)')
+    a, b = pattern.search(gdb_view), pattern.search(kd_view)
+    out.check(f'{command}: Ticks has moved on from kd>\'s, never back', a and b and int(a.group(1)) >= int(b.group(1)),
+              f'gdb:\n{gdb_view}\nkd>:\n{kd_view}')
+    return pattern.sub('Ticks: -', gdb_view), pattern.sub('Ticks: -', kd_view)
 
 
 def run(args):
