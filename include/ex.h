@@ -31,9 +31,6 @@
 #include <ke.h>
 #include <x86.h>
 
-/* KFAULT_CATCHER.Vector of an exception raised by ExRaiseStatus rather than by the CPU. */
-#define KFAULT_RAISED_EXCEPTION     0xFFFFFFFE
-
 /*
  * Raises Status as an exception: the innermost handler of the running code
  * gets it. With none, KMODE_EXCEPTION_NOT_HANDLED (0x1E; Status, the
@@ -93,23 +90,21 @@ void ExpExceptionRecord(const KFAULT_CATCHER *Catcher, PEXCEPTION_RECORD Record)
 /*
  * The mode the running service was called from: KernelMode for a call
  * from kernel code, UserMode for a system service from ring 3. Callers
- * probe user buffers only when it is UserMode. NT reads it from the
- * current thread (KTHREAD.PreviousMode, set by the system-service entry);
- * until there are threads mm386 keeps it in one variable, set through
- * ExpSetPreviousMode — the seam where the dispatcher's thread takes over.
+ * probe user buffers only when it is UserMode. As in NT it is the current
+ * thread's KTHREAD.PreviousMode, which the system-service entry sets (and
+ * restores on return); a kernel thread's is KernelMode.
  */
-extern KPROCESSOR_MODE ExpPreviousMode;
-
 static inline KPROCESSOR_MODE ExGetPreviousMode(void)
 {
-    return ExpPreviousMode;
+    return KeGetCurrentThread()->PreviousMode;
 }
 
-/* Sets the previous mode and returns the old one (the system-service entry, and tests, use it). */
+/* Sets the current thread's previous mode and returns the old one (the system-service entry, and tests). */
 static inline KPROCESSOR_MODE ExpSetPreviousMode(KPROCESSOR_MODE Mode)
 {
-    KPROCESSOR_MODE Old = ExpPreviousMode;
-    ExpPreviousMode = Mode;
+    PKTHREAD Thread = KeGetCurrentThread();
+    KPROCESSOR_MODE Old = Thread->PreviousMode;
+    Thread->PreviousMode = Mode;
     return Old;
 }
 

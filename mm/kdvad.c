@@ -46,13 +46,10 @@ static void KdFormatVadProtection(char *Out, size_t Size, ULONG Protection)
     snprintf(Out, Size, "%s%s", MiVadAccessNames[Protection & 7], MiVadModifierNames[Modifier]);
 }
 
-/* The processes the prompt knows: the system process, then those on MmProcessList. */
+/* The processes with a user range, in MmProcessList's order (the system process first: it is listed at boot). */
 static PEPROCESS KdNextProcess(PEPROCESS Process)
 {
-    PLIST_ENTRY Next;
-    if (!Process)
-        return PsInitialSystemProcess;
-    Next = Process == PsInitialSystemProcess ? MmProcessList.Flink : Process->MmProcessLinks.Flink;
+    PLIST_ENTRY Next = Process ? Process->MmProcessLinks.Flink : MmProcessList.Flink;
     return Next == &MmProcessList ? NULL : CONTAINING_RECORD(Next, EPROCESS, MmProcessLinks);
 }
 

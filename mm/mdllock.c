@@ -14,9 +14,9 @@
  * handler — read, or written back with its own value for an operation that
  * writes — which brings demand-zero pages in and turns a bad buffer into
  * the fault's status; then, under the working set mutex and the PFN lock,
- * each page's valid PTE gives its frame and the frame gets its reference
- * (mm/pageref.c's MiReferencePageForLock: where the pfn work's reference
- * counts take over). A page that is not RAM (device memory) is recorded
+ * each page's valid PTE gives its frame and the frame gets a lock reference
+ * (MiReferenceUsedPageAndBumpLockCount, mm/pfn.c: a page whose PTE is deleted
+ * while it is locked stays allocated until the last unlock). A page that is not RAM (device memory) is recorded
  * but not referenced, and the MDL says MDL_IO_SPACE. If anything fails,
  * the pages already referenced are released and the status is raised.
  */
@@ -59,7 +59,7 @@ static void MiReleaseLockedFrames(const PFN_NUMBER *Frames, ULONG Count)
 {
     for (ULONG i = 0; i < Count; i++) {
         if (MiIsPhysicalPage(Frames[i]))
-            MiDereferencePage(Frames[i]);
+            MiDereferencePfnAndDropLockCount(Frames[i]);
     }
 }
 
@@ -92,7 +92,7 @@ VOID MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode, 
             break;
         Frames[Locked] = Pfn;
         if (MiIsPhysicalPage(Pfn))
-            MiReferencePageForLock(Pfn);
+            MiReferenceUsedPageAndBumpLockCount(Pfn);
         else
             IoSpace = true;
     }

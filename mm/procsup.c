@@ -10,23 +10,21 @@
  * yet), copy the master's system PDEs into the directory, point 0x300 at the
  * directory and 0x301 at the hyperspace page, and zero the user range.
  *
- * The system address space is the boot page directory. A process's address
- * space (MmCreateProcessAddressSpace) is one of these plus an empty user
- * range: the VAD tree and counters in its EPROCESS. Deleting it releases the
- * user range first (MmCleanProcessAddressSpace: every VAD, page, page table
- * and commit charge), then the directory and hyperspace page.
- *
- * Which process is current: NT asks the current thread (its APC state's
- * process, which KeStackAttachProcess changes). Until the dispatcher has
- * threads, mm386 asks the current address space which process owns it
- * (MiGetCurrentProcess), so making a process's address space current with
- * MmSwitchAddressSpace is attaching to it.
+ * The system address space is the boot page directory. Every EPROCESS owns
+ * one (include/ps.h); the dispatcher loads a process's directory when it
+ * switches to one of its threads, or when a thread attaches to it
+ * (KeStackAttachProcess), after MmPrepareAddressSpaceSwitch has made sure
+ * the directory maps every kernel stack. A process's address space
+ * (MmCreateProcessAddressSpace) is one of these plus an empty user range:
+ * the VAD tree and counters in its EPROCESS. Deleting it releases the user
+ * range first (MmCleanProcessAddressSpace: every VAD, page, page table and
+ * commit charge), then the directory and hyperspace page.
  */
+#include <ps.h>
 #include "mi.h"
 #include "virtual.h"
 
 MMADDRESS_SPACE MmSystemAddressSpace;
-PMMADDRESS_SPACE MiCurrentAddressSpace = &MmSystemAddressSpace;
 LIST_ENTRY MmProcessList = { &MmProcessList, &MmProcessList };
 static KSPIN_LOCK MiProcessListLock;
 
@@ -47,6 +45,7 @@ NTSTATUS MmCreateAddressSpace(PMMADDRESS_SPACE AddressSpace)
     MiUnmapPageInHyperSpace(HyperPte, OldIrql);
 
     ULONG FirstSystemPde = MiGetPdeIndex(MmSystemRangeStart);
+    AddressSpace->SystemPdeGeneration = MmSystemPdeGeneration;
     PMMPTE Pd = MiMapPageInHyperSpace(Directory, &OldIrql);
     RtlFillMemoryUlong(Pd, FirstSystemPde * sizeof(MMPTE), 0);
     memcpy(&Pd[FirstSystemPde], &MmSystemPagePtes[FirstSystemPde],
@@ -55,15 +54,16 @@ NTSTATUS MmCreateAddressSpace(PMMADDRESS_SPACE AddressSpace)
     Pd[HYPER_SPACE_PDE] = MiMakeValidPte(Hyper, MI_PDE_KERNEL);
     MiUnmapPageInHyperSpace(Pd, OldIrql);
 
-    /* Each page is mapped by the new directory's own self-map entries. */
-    PMMPFN Pfn1 = MI_PFN_ELEMENT(Directory);
-    Pfn1->PteAddress = MiAddressToPde(PTE_BASE);
-    Pfn1->u2.ShareCount = 1;
-    Pfn1->u4.PteFrame = Directory;
-    Pfn1 = MI_PFN_ELEMENT(Hyper);
-    Pfn1->PteAddress = MiAddressToPde(HYPER_SPACE);
-    Pfn1->u2.ShareCount = 1;
-    Pfn1->u4.PteFrame = Directory;
+    /*
+     * Each page is mapped by an entry of the new directory (its PDE 0x300
+     * and 0x301), so each is held by the directory, NT's way: the directory
+     * counts a share for its self-map and one for the hyperspace page table,
+     * plus its own mapping (share count 3); the hyperspace page 1.
+     */
+    LOCK_PFN(OldIrql);
+    MiInitializePfnForOtherProcess(Directory, MiAddressToPde(PTE_BASE), Directory);
+    MiInitializePfnForOtherProcess(Hyper, MiAddressToPde(HYPER_SPACE), Directory);
+    UNLOCK_PFN(OldIrql);
 
     AddressSpace->PageDirectoryPfn = Directory;
     AddressSpace->HyperSpacePfn = Hyper;
@@ -71,7 +71,8 @@ NTSTATUS MmCreateAddressSpace(PMMADDRESS_SPACE AddressSpace)
     return STATUS_SUCCESS;
 }
 
-NTSTATUS MmCreateProcessAddressSpace(PEPROCESS Process)
+/* An empty user range for Process, listed on MmProcessList; its address space already made. */
+static void MiInitializeUserRange(PEPROCESS Process)
 {
     KIRQL OldIrql;
 
@@ -83,24 +84,34 @@ NTSTATUS MmCreateProcessAddressSpace(PEPROCESS Process)
     Process->NumberOfLockedPages = 0;
     memset(&Process->Vm, 0, sizeof(Process->Vm));
     memset(&Process->WorkingSetList, 0, sizeof(Process->WorkingSetList));
-    NTSTATUS Status = MmCreateAddressSpace(&Process->AddressSpace);
-    if (!NT_SUCCESS(Status))
-        return Status;
     Process->AddressSpace.Process = Process;
     KeAcquireSpinLock(&MiProcessListLock, &OldIrql);
     InsertTailList(&MmProcessList, &Process->MmProcessLinks);
     KeReleaseSpinLock(&MiProcessListLock, OldIrql);
+}
+
+NTSTATUS MmCreateProcessAddressSpace(PEPROCESS Process)
+{
+    NTSTATUS Status = MmCreateAddressSpace(&Process->AddressSpace);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    MiInitializeUserRange(Process);
     return STATUS_SUCCESS;
+}
+
+void MmInitializeProcessAddressSpace(PEPROCESS SystemProcess)
+{
+    SystemProcess->AddressSpace = MmSystemAddressSpace;
+    MiInitializeUserRange(SystemProcess);
 }
 
 void MmCleanProcessAddressSpace(PEPROCESS Process)
 {
-    PMMADDRESS_SPACE Previous = NULL;
+    KAPC_STATE ApcState;
     ULONG Charged = 0;
     PMMVAD Vad;
 
-    if (MiGetCurrentProcess() != Process)
-        Previous = MmSwitchAddressSpace(&Process->AddressSpace);
+    KeStackAttachProcess(&Process->Pcb, &ApcState);
     MiLockAddressSpace(Process);
     MiLockWorkingSet(Process);
     while ((Vad = MiGetFirstVad(Process)) != NULL) {
@@ -122,8 +133,7 @@ void MmCleanProcessAddressSpace(PEPROCESS Process)
         KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_PROCESS_LEFTOVERS, (ULONG_PTR)Process, Process->CommitCharge,
                      Process->WorkingSetList.NumberOfPageTables);
     MiUnlockAddressSpace(Process);
-    if (Previous)
-        MmSwitchAddressSpace(Previous);
+    KeUnstackDetachProcess(&ApcState);
 }
 
 /* A user page table still in a directory that is being freed: its pages would leak. */
@@ -141,12 +151,20 @@ static void MiCheckNoUserPageTables(PMMADDRESS_SPACE AddressSpace)
         KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_USER_PAGE_TABLE_LEFT, AddressSpace->PageDirectoryPfn, Found, 0);
 }
 
+/*
+ * The directory is not current, so nothing maps through it. A process's
+ * user range goes first (MmCleanProcessAddressSpace); then the directory's
+ * entries for the hyperspace page and for itself end, and each page goes
+ * free with its last share (the directory last: its self-map share goes
+ * with the second).
+ */
 void MmDeleteAddressSpace(PMMADDRESS_SPACE AddressSpace)
 {
     PEPROCESS Process = AddressSpace->Process;
     KIRQL OldIrql;
 
-    ASSERT(AddressSpace != MiCurrentAddressSpace && AddressSpace != &MmSystemAddressSpace);
+    ASSERT(AddressSpace->PageDirectoryPfn != MmSystemPageDirectoryPfn &&
+           AddressSpace->PageDirectoryPfn != MmGetCurrentAddressSpace()->PageDirectoryPfn);
     if (Process) {
         MmCleanProcessAddressSpace(Process);
         KeAcquireSpinLock(&MiProcessListLock, &OldIrql);
@@ -155,54 +173,46 @@ void MmDeleteAddressSpace(PMMADDRESS_SPACE AddressSpace)
         AddressSpace->Process = NULL;
     }
     MiCheckNoUserPageTables(AddressSpace);
-    MiInsertPageInFreeList(AddressSpace->HyperSpacePfn);
-    MiInsertPageInFreeList(AddressSpace->PageDirectoryPfn);
+    LOCK_PFN(OldIrql);
+    MiDeletePageMapping(AddressSpace->HyperSpacePfn);
+    MiDeletePageMapping(AddressSpace->PageDirectoryPfn);
+    UNLOCK_PFN(OldIrql);
     AddressSpace->PageDirectoryPfn = AddressSpace->HyperSpacePfn = 0;
 }
 
 /*
- * The stack this code runs on must stay reachable after the switch. System
- * page tables reach other address spaces lazily, on a fault; but a fault on
- * the very stack the fault would be delivered on is a double fault. So
- * before loading CR3, the PDEs covering the current kernel stack are copied
- * from the master into the new directory (through hyperspace: it is not
- * mapped anywhere else).
+ * A thread's kernel stack must be mapped in whatever address space the
+ * thread runs in: a fault on the very stack the fault would be delivered
+ * on is a double fault, so the lazy PDE synchronisation (mm/pagetab.c)
+ * cannot cover stacks. Every system page table made bumps
+ * MmSystemPdeGeneration; a directory whose generation is older than that
+ * gets every master system PDE it lacks (through hyperspace: it is not
+ * mapped anywhere else) before it is loaded. Dispatcher lock held, at
+ * DISPATCH_LEVEL; a hyperspace mapping held across the switch would show
+ * the other address space's slot, which is MEMORY_MANAGEMENT (0x1A).
  */
-static void MiSyncStackPdes(PMMADDRESS_SPACE AddressSpace)
+ULONG MmPrepareAddressSpaceSwitch(PMMADDRESS_SPACE AddressSpace)
 {
-    KE_STACK_INFO Stack;
-    KIRQL OldIrql;
-    ULONG Esp = (ULONG)__builtin_frame_address(0);
-
-    if (!KeIdentifyStack(Esp, &Stack))
-        return;
-    PMMPTE Pd = MiMapPageInHyperSpace(AddressSpace->PageDirectoryPfn, &OldIrql);
-    for (ULONG Index = MiGetPdeIndex(Stack.Limit - PAGE_SIZE); Index <= MiGetPdeIndex(Stack.Base - 1); Index++)
-        Pd[Index] = MmSystemPagePtes[Index];
-    MiUnmapPageInHyperSpace(Pd, OldIrql);
-}
-
-/*
- * Loading CR3 also flushes every (non-global) translation, which is what
- * keeps hyperspace slots and stale user mappings of the old address space
- * out of the new one. Interrupts stay as they were.
- */
-PMMADDRESS_SPACE MmSwitchAddressSpace(PMMADDRESS_SPACE AddressSpace)
-{
-    PMMADDRESS_SPACE Previous = MiCurrentAddressSpace;
-    /* A hyperspace mapping belongs to one address space: it would show the other's slot. */
     if (MiHyperSpaceDepth != 0)
         MiHyperSpaceMisuse(AddressSpace->PageDirectoryPfn);
-    MiSyncStackPdes(AddressSpace);
-    bool Enabled = HalSaveAndDisableInterrupts();
-    MiCurrentAddressSpace = AddressSpace;
-    HalWriteCr3(AddressSpace->PageDirectoryPfn << PAGE_SHIFT);
-    HalRestoreInterrupts(Enabled);
-    return Previous;
+    ULONG Generation = MmSystemPdeGeneration;
+    if (AddressSpace->SystemPdeGeneration != Generation && AddressSpace->PageDirectoryPfn != MmSystemPageDirectoryPfn) {
+        KIRQL OldIrql;
+        PMMPTE Pd = MiMapPageInHyperSpace(AddressSpace->PageDirectoryPfn, &OldIrql);
+        for (ULONG Index = MiGetPdeIndex(MmSystemRangeStart); Index < PTE_PER_PAGE; Index++) {
+            if (Index == SELF_MAP_PDE || Index == HYPER_SPACE_PDE)
+                continue;
+            if (!Pd[Index].u.Hard.Valid && MmSystemPagePtes[Index].u.Hard.Valid)
+                Pd[Index] = MmSystemPagePtes[Index];
+        }
+        MiUnmapPageInHyperSpace(Pd, OldIrql);
+        AddressSpace->SystemPdeGeneration = Generation;
+    }
+    return AddressSpace->PageDirectoryPfn << PAGE_SHIFT;
 }
 
 PMMADDRESS_SPACE MmGetCurrentAddressSpace(void)
 {
-    return MiCurrentAddressSpace;
+    return &CONTAINING_RECORD(KeGetCurrentProcess(), EPROCESS, Pcb)->AddressSpace;
 }
 

@@ -58,8 +58,7 @@ static void MiDeleteUserPageTable(PEPROCESS Process, ULONG Va)
     HalInvalidatePage(PAGE_ALIGN(MiAddressToPte(Va)));
     HalInvalidatePage((PVOID)Va);
     LOCK_PFN(OldIrql);
-    MiMarkPageDeleted(Pfn);
-    MiDereferencePage(Pfn);
+    MiDeletePageMapping(Pfn);           /* the directory's share goes; the page table is freed */
     UNLOCK_PFN(OldIrql);
     Process->WorkingSetList.NumberOfPageTables--;
 }
@@ -166,8 +165,7 @@ void MiFlushDeleteBatch(PEPROCESS Process, MI_DELETE_BATCH *Batch)
     for (ULONG i = 0; i < Batch->Count; i++) {
         if (!Batch->Free[i])
             continue;
-        MiMarkPageDeleted(Batch->Pfn[i]);
-        MiDereferencePage(Batch->Pfn[i]);
+        MiDeletePageMapping(Batch->Pfn[i]);     /* freed now, or when the last MDL lock on it goes */
     }
     UNLOCK_PFN(OldIrql);
     Batch->Count = 0;

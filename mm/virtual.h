@@ -2,7 +2,7 @@
  * mm/virtual.h — the user range's internal interface: protections, user
  * PTEs, user page tables, page references and commit, shared by
  * mm/virtual.c (NtAllocateVirtualMemory), mm/freevm.c, mm/protect.c,
- * mm/queryvm.c, mm/userpt.c, mm/pageref.c, mm/mdllock.c, the user-fault
+ * mm/queryvm.c, mm/userpt.c, mm/mdllock.c, the user-fault
  * part of mm/pagfault.c and the teardown in mm/procsup.c.
  *
  * What a user PTE says (NT's formats, mm/pte.h), together with its VAD:
@@ -192,21 +192,6 @@ void MiFlushDeleteBatch(PEPROCESS Process, MI_DELETE_BATCH *Batch);
  */
 void MiDeleteUserRange(PEPROCESS Process, ULONG StartVa, ULONG EndVa, bool OwnsPages);
 
-/* -------------------------------------------------------- page references */
-
-/*
- * References on a user page (mm/pageref.c). A valid or transition PTE holds
- * one; MmProbeAndLockPages takes one more per lock. A page whose PTE is
- * deleted while it is locked stays allocated until the last unlock.
- * These two are the seam where the PFN share/reference counts of the pfn
- * work take over. PFN lock held for both.
- */
-void MiReferencePageForLock(PFN_NUMBER Pfn);
-/* Drops one reference; at zero the page goes to the free list. Below what its PTE holds: 0x4E, 7. */
-void MiDereferencePage(PFN_NUMBER Pfn);
-/* Records that Pfn's PTE is gone (share count 0); the caller then drops the PTE's reference. */
-void MiMarkPageDeleted(PFN_NUMBER Pfn);
-
 /* ------------------------------------------------------------------ commit */
 
 /*
@@ -234,17 +219,13 @@ extern MMINFO_COUNTERS MmInfoCounters;
 /* --------------------------------------------------------------- processes */
 
 /*
- * The process whose user range services and faults act on now: the owner
- * of the current address space (the system process for the boot one; NULL
- * for a bare address space, which has no user range). This is the seam
- * where the dispatcher's PsGetCurrentProcess — the current thread's,
- * changed by KeStackAttachProcess — takes over.
+ * The process whose user range services and faults act on now: the current
+ * thread's process, or the one it is attached to (KeStackAttachProcess) —
+ * NT's PsGetCurrentProcess.
  */
-extern PMMADDRESS_SPACE MiCurrentAddressSpace;     /* mm/procsup.c */
 static inline PEPROCESS MiGetCurrentProcess(void)
 {
-    PMMADDRESS_SPACE Current = MiCurrentAddressSpace;
-    return Current == &MmSystemAddressSpace ? PsInitialSystemProcess : Current->Process;
+    return PsGetCurrentProcess();
 }
 
 /*

@@ -16,6 +16,12 @@ whole pages, one in special pool: the boot has /SPECIALPOOL=Spcl) and gdb
 attaches a second time, halting the kernel at its
 prompt: mm-poolused, mm-pool, mm-sysptes, mm-vm and mm-pte of a stack's
 guard page and of free system PTEs must show what the prompt just showed.
+mm-process, mm-ready and mm-thread of each waiting thread must also be kd>'s
+(but for the Ticks since a wait began, as gdb reads later, and the prompt's
+thread, which runs while kd> answers and waits for input while gdb looks).
+mm-vm and mm-address are compared there only, once the page lists have
+settled: the zero page thread moves pages between the free and zeroed
+lists, through hyperspace, whenever the prompt waits for input.
 Last the prompt reserves, commits, guards and touches user memory (`vm`)
 and gdb attaches a third time: mm-vad, mm-address (and -summary), mm-vm
 and mm-pte of those pages must be the prompt's views.
@@ -28,6 +34,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import elf  # noqa: E402
@@ -83,10 +90,22 @@ def gdb_views(kernel, port, commands, to_prompt=True):
     return output, views
 
 
+def settle(kd):
+    """Waits until the zero page thread has no free page left to zero: until !vm says the same twice (the
+    thread runs whenever the prompt waits for input, moving pages from the free list to the zeroed list)."""
+    last = None
+    for _ in range(200):
+        time.sleep(0.05)                # the prompt waits for input meanwhile: the zero page thread runs
+        now = kd.command('!vm')
+        if now == last:
+            return
+        last = now
+
+
 def pools_and_sysptes(args, port, kd, out):
     """The prompt allocates (a small block, one freed into a lookaside list, a big one), and gdb attaches
     again: its pool and system PTE views, of those blocks, a stack's guard page and a free system PTE, must
-    be the prompt's."""
+    be the prompt's. The page lists are let settle first (the zero page thread)."""
     small = kdsession.allocate(kd, 'Gdbs', 0x40)
     cached = kdsession.allocate(kd, 'Gdbs', 0x40)
     big = kdsession.allocate(kd, 'Gdbs', 0x5000, paged=True)
@@ -99,11 +118,19 @@ def pools_and_sysptes(args, port, kd, out):
     free_pte = kdsession.first_free_run(kd.command('!sysptes 1'))
     if not out.check('k names the stack and !sysptes 1 a free run', guard and free_pte, 'see the session log'):
         return
-    pairs = [('mm-poolused', '!poolused'), (f'mm-pool {small:#x}', f'!pool {small:x}'),
+    settle(kd)
+    system = re.search(r'PROCESS (\w+)', kd.command('!process 0'))
+    threads = re.findall(r'THREAD (\w+)  Cid \w+\.\w+  WAIT', kd.command(f'!process {system.group(1)}')) if system else []
+    if not out.check('!process lists the System process and threads waiting in it', len(threads) >= 2,
+                     'see the session log'):
+        return
+    pairs = [('mm-process 0', '!process 0'), (f'mm-process 0x{system.group(1)}', f'!process {system.group(1)}'),
+             ('mm-ready', '!ready')] + [(f'mm-thread 0x{t}', f'!thread {t}') for t in threads] + [
+             ('mm-poolused', '!poolused'), (f'mm-pool {small:#x}', f'!pool {small:x}'),
              (f'mm-pool {cached:#x}', f'!pool {cached:x}'), (f'mm-pool {big + 0x1000:#x}', f'!pool {big + 0x1000:x}'),
              ('mm-pool 0xe0100000', '!pool e0100000'), (f'mm-pool {special:#x}', f'!pool {special:x}'),
              (f'mm-pool {special + 0x1000:#x}', f'!pool {special + 0x1000:x}'),
-             ('mm-sysptes 1', '!sysptes 1'), ('mm-vm', '!vm'),
+             ('mm-sysptes 1', '!sysptes 1'), ('mm-vm', '!vm'), ('mm-address', '!address'),
              (f'mm-pte {guard[0]:#x}', f'!pte {guard[0]:x}'), (f'mm-pte {free_pte[0]:#x}', f'!pte {free_pte[0]:x}'),
              (f'mm-pte {free_pte[0] + 4:#x}', f'!pte {free_pte[0] + 4:x}'),
              (f'mm-pte {free_pte[0] + 8:#x}', f'!pte {free_pte[0] + 8:x}')]
@@ -117,6 +144,10 @@ def pools_and_sysptes(args, port, kd, out):
         f.write(output)
     for g, k in pairs:
         mine = views.get(g, '').strip('\n')
+        if g.startswith('mm-thread'):
+            mine, theirs[g] = same_moment(mine, theirs[g], out, g)
+        if g.startswith('mm-process 0x'):
+            theirs[g] = theirs[g].replace('RUNNING     priority', 'WAIT        priority')  # the prompt waits
         out.check(f'{g.split()[0]} ({k}) shows what kd> shows', mine == theirs[g] and mine,
                   f'gdb:\n{mine}\nkd>:\n{theirs[g]}')
 
@@ -154,6 +185,16 @@ def user_range(args, port, kd, out):
         mine = views.get(g, '').strip('\n')
         out.check(f'{g} ({k}) shows what kd> shows', mine == theirs[g] and mine,
                   f'gdb:\n{mine}\nkd>:\n{theirs[g]}')
+
+
+def same_moment(gdb_view, kd_view, out, command):
+    """A thread view's one line that time moves: Ticks (since the wait began), read by gdb after kd>. gdb's
+    must be no fewer than kd>'s; both are then compared without it."""
+    pattern = re.compile(r'Ticks: (\d+)')
+    a, b = pattern.search(gdb_view), pattern.search(kd_view)
+    out.check(f'{command}: Ticks has moved on from kd>\'s, never back', a and b and int(a.group(1)) >= int(b.group(1)),
+              f'gdb:\n{gdb_view}\nkd>:\n{kd_view}')
+    return pattern.sub('Ticks: -', gdb_view), pattern.sub('Ticks: -', kd_view)
 
 
 def run(args):
@@ -205,8 +246,7 @@ def run(args):
                   ram and vm.get('Physical Memory') == int(ram.group(1)), views.get('mm-vm', '').strip())
         pairs = [(commands[0], f'!pte {va:x}', 'mm-pte (kernel text)'),
                  (commands[1], f'!pfn {pfn:x}', 'mm-pfn (an active page)'),
-                 ('mm-pfn 0', '!pfn 0', 'mm-pfn (not RAM)'),
-                 ('mm-vm', '!vm', 'mm-vm'), ('mm-address', '!address', 'mm-address')]
+                 ('mm-pfn 0', '!pfn 0', 'mm-pfn (not RAM)')]
         for gdb_command, kd_command, label in pairs:
             mine, theirs = views.get(gdb_command, '').strip('\n'), kd.command(kd_command).strip('\n')
             out.check(f'{label} shows what kd> shows', mine == theirs,

@@ -47,13 +47,31 @@ CONFIGS = [
     ('2gb-maxmem48', '128M', '/MAXMEM=48', False),
     ('2gb-128m-specialpool', '128M', '/SPECIALPOOL=Spcl', False),
     ('grub-iso-2gb-128m', '128M', '', True),
+    ('2gb-128m-nopge', '128M', '', False),
 ]
 
 # Boots whose expected outcome is a bugcheck during initialisation:
 # name, RAM, switches, bugcheck code, text the console must show.
 BOOT_FAILURES = [
-    ('maxmem-too-small', '128M', '/MAXMEM=4', 0x7D, r'mm386 needs at least \d+ pages'),
+    ('maxmem-too-small', '128M', '/MAXMEM=4', 0x7D, r'mm386 needs at least \d+ pages[\s\S]*/MAXMEM=9 or more'),
+    ('ram-8m', '8M', '', 0x7D, r'mm386 needs at least \d+ pages[\s\S]*give it at least 9 MB \(qemu -m 9\)'),
+    ('cpu-486', '128M', '', 0x5D, r'lacks what mm386 relies on: TSC CX8 CMOV\n'),
+    ('cpu-pentium', '128M', '', 0x5D, r'lacks what mm386 relies on: CMOV\n'),
 ]
+
+# QEMU CPU models other than the default (qemu32), by CONFIGS or BOOT_FAILURES name.
+CPU_MODELS = {
+    '2gb-128m-nopge': 'qemu32,-pge,-sep',   # optional features off: the suite must still pass
+    'cpu-486': '486',                       # no TSC, CX8, CMOV: UNSUPPORTED_PROCESSOR
+    'cpu-pentium': 'pentium',               # no CMOV: UNSUPPORTED_PROCESSOR
+}
+
+
+def cpu_args(name):
+    """QEMU's -cpu option for a configuration or boot failure, if it names a model."""
+    return ['-cpu', CPU_MODELS[name]] if name in CPU_MODELS else []
+
+
 DEATH_CONFIG = CONFIGS[0]
 BOOT_TIMEOUT = 90
 
@@ -140,7 +158,7 @@ def boot_config(args, config):
     result.log = os.path.join(LOG_DIR, name + '.log')
     with qemu.Boot(result.log, memory=memory, kernel=args.kernel,
                    iso=args.iso if use_iso else None,
-                   initrd=BOOT_MODULE if config == DEATH_CONFIG else None,
+                   initrd=BOOT_MODULE if config == DEATH_CONFIG else None, extra=cpu_args(name),
                    append=('ktest ' + switches).strip()) as boot:
         if use_iso:
             # GRUB shows its menu on COM1; pick the self-test entry by its hotkey.
@@ -197,7 +215,7 @@ def boot_death_test(args, name, code, test_switches):
 def boot_expecting_failure(args, name, memory, switches, code, message):
     result = Result('boot ' + name)
     result.log = os.path.join(LOG_DIR, 'boot-' + name + '.log')
-    with qemu.Boot(result.log, memory=memory, kernel=args.kernel,
+    with qemu.Boot(result.log, memory=memory, kernel=args.kernel, extra=cpu_args(name),
                    append=('ktest ' + switches).strip()) as boot:
         status = boot.wait_exit(args.timeout)
         result.seconds = boot.elapsed()

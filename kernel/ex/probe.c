@@ -13,9 +13,6 @@
 #include <ex.h>
 #include <mm.h>
 
-/* The previous mode until threads carry one (include/ex.h). */
-KPROCESSOR_MODE ExpPreviousMode = KernelMode;
-
 static inline void ExpCheckAlignmentArgument(ULONG Alignment)
 {
     ASSERT(Alignment == 1 || Alignment == 2 || Alignment == 4 || Alignment == 8 || Alignment == 16);

@@ -6,10 +6,11 @@
  * first that accepts it; with none in kernel mode the machine stops with
  * KMODE_EXCEPTION_NOT_HANDLED. mm386's handlers are fault catchers (the
  * innermost armed one, include/ke.h), so raising is: record the status in
- * that catcher, unlink it, return to the IRQL it was armed at and resume
- * it — exactly what the trap dispatcher does for a CPU exception, which
- * records the page fault's status (or the vector, mapped here to NT's
- * exception code) the same way.
+ * that catcher (Vector KI_RAISED_STATUS, the status in ErrorCode and
+ * ExceptionCode), unlink it, return to the IRQL it was armed at and resume
+ * it (KiRaiseToCatcher) — exactly what the trap dispatcher does for a CPU
+ * exception, which records the page fault's status (or the vector, mapped
+ * here to NT's exception code) the same way.
  */
 #include <ex.h>
 #include <hal.h>
@@ -23,16 +24,7 @@ NORETURN __attribute__((noinline)) void ExRaiseStatus(NTSTATUS Status)
     /* A catcher armed below an interrupt in progress is not this code's handler. */
     if (!KeFaultCatcherActive())
         KeBugCheckEx(KMODE_EXCEPTION_NOT_HANDLED, (ULONG_PTR)Status, Caller, 0, 0);
-    PKFAULT_CATCHER Catcher = KiGetFaultCatcher();
-    KiSetFaultCatcher(Catcher->Previous);
-    Catcher->Vector = KFAULT_RAISED_EXCEPTION;
-    Catcher->ErrorCode = 0;
-    Catcher->FaultAddress = 0;
-    Catcher->FaultEip = Caller;
-    Catcher->ExceptionCode = Status;
-    if (KeGetCurrentIrql() > Catcher->Irql)
-        KeLowerIrql(Catcher->Irql);
-    KiResumeFaultContext(Catcher);
+    KiRaiseToCatcher(KI_RAISED_STATUS, (ULONG)Status, Caller);
 }
 
 NORETURN void ExRaiseAccessViolation(void)
@@ -68,7 +60,7 @@ static NTSTATUS ExpCodeForVector(ULONG Vector)
 
 NTSTATUS ExpExceptionCode(const KFAULT_CATCHER *Catcher)
 {
-    if (Catcher->Vector == KFAULT_RAISED_EXCEPTION || Catcher->Vector == TRAP_PAGE_FAULT)
+    if (Catcher->Vector == KI_RAISED_STATUS || Catcher->Vector == TRAP_PAGE_FAULT)
         return Catcher->ExceptionCode;
     return ExpCodeForVector(Catcher->Vector);
 }

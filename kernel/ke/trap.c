@@ -3,7 +3,9 @@
  *
  * hal/trap.asm hands each vector to KiDispatchTrap with a KTRAP_FRAME:
  *
- *   page fault (14)     MmAccessFault resolves it or decides: it bugchecks
+ *   page fault (14)     first the SLIST pop's hook (include/slist.h): a pop
+ *                       whose entry was popped and freed under it restarts;
+ *                       then MmAccessFault resolves it or decides: it bugchecks
  *                       for system addresses as NT does (0x50, 0xBE, 0x0A),
  *                       and returns STATUS_ACCESS_VIOLATION for the rest,
  *                       which here — kernel mode, no handler — becomes
@@ -11,6 +13,8 @@
  *                       an unhandled kernel exception such as a NULL
  *                       dereference.
  *   breakpoint (3)      reported, and execution continues after the int3.
+ *   debug (1)           KiDebugTrapRoutine's, when one is set (a test that
+ *                       single-steps); otherwise unexpected, as below.
  *   NMI (2)             NMI_HARDWARE_FAILURE (0x80).
  *   other exceptions    UNEXPECTED_KERNEL_MODE_TRAP (0x7F) with the trap
  *                       number, as NT raises for traps the kernel never
@@ -22,39 +26,62 @@
  * Before any of those verdicts, an armed fault catcher (include/ke.h) takes
  * the exception: the innermost catcher gets the vector and addresses and
  * resumes where it was armed — if the fault is the arming code's own, not
- * that of an interrupt handler running meanwhile (KiInterruptNesting). The double fault arrives on its own task
- * (hal/gdt.c) at KiDoubleFault.
+ * that of an interrupt handler running meanwhile (KPCR.InterruptNesting).
+ * The double fault arrives on its own task (hal/gdt.c) at KiDoubleFault.
  */
 #include <hal.h>
 #include <ke.h>
 #include <mm.h>
 #include <rtl.h>
+#include <slist.h>
 #include "kernel/ke/ki.h"
 
-PKFAULT_CATCHER KiFaultCatcher;        /* the innermost armed catcher (KePushFaultCatcher, include/ke.h) */
-ULONG KiInterruptNesting;               /* device interrupts being handled */
 ULONG KiBreakpointCount;
+PKDEBUG_TRAP_ROUTINE KiDebugTrapRoutine;
 
+/*
+ * The catchers of the running thread are a chain whose head is the KPCR's
+ * exception list, fs:[0], as NT keeps a thread's exception registrations;
+ * KiSwapContext saves and restores it with each thread. A catcher records
+ * how many device interrupts were in progress when it was armed, so a fault
+ * in an interrupt handler that runs meanwhile does not resume it. Arming
+ * and disarming are inline (include/ke.h).
+ */
 bool KeFaultCatcherActive(void)
 {
-    return KiFaultCatcher != NULL && KiFaultCatcher->Nesting == KiInterruptNesting;
+    PKFAULT_CATCHER Catcher = KeGetPcr()->ExceptionList;
+    return Catcher != NULL && Catcher->Nesting == KeGetPcr()->InterruptNesting;
 }
 
 PKFAULT_CATCHER KiGetFaultCatcher(void)
 {
-    return KiFaultCatcher;
+    return KeGetPcr()->ExceptionList;
 }
 
 void KiSetFaultCatcher(PKFAULT_CATCHER Catcher)
 {
-    KiFaultCatcher = Catcher;
+    KeGetPcr()->ExceptionList = Catcher;
+}
+
+NORETURN void KiRaiseToCatcher(ULONG Vector, ULONG ErrorCode, ULONG Eip)
+{
+    PKFAULT_CATCHER Catcher = KeGetPcr()->ExceptionList;
+    KeGetPcr()->ExceptionList = Catcher->Previous;
+    Catcher->Vector = Vector;
+    Catcher->ErrorCode = ErrorCode;
+    Catcher->FaultAddress = 0;
+    Catcher->FaultEip = Eip;
+    Catcher->ExceptionCode = Vector == KI_RAISED_STATUS ? (NTSTATUS)ErrorCode : STATUS_SUCCESS;
+    if (KeGetCurrentIrql() > Catcher->Irql)
+        KeLowerIrql(Catcher->Irql);
+    KiResumeFaultContext(Catcher);
 }
 
 /* Abandons the trap frame and resumes the innermost catcher; Status is a page fault's (else 0). */
 static NORETURN void KiResumeCatcher(const KTRAP_FRAME *TrapFrame, ULONG FaultAddress, NTSTATUS Status)
 {
-    PKFAULT_CATCHER Catcher = KiFaultCatcher;
-    KiFaultCatcher = Catcher->Previous;
+    PKFAULT_CATCHER Catcher = KeGetPcr()->ExceptionList;
+    KeGetPcr()->ExceptionList = Catcher->Previous;
     Catcher->ExceptionCode = Status;
     Catcher->Vector = TrapFrame->Vector;
     Catcher->ErrorCode = TrapFrame->ErrCode;
@@ -65,11 +92,22 @@ static NORETURN void KiResumeCatcher(const KTRAP_FRAME *TrapFrame, ULONG FaultAd
     KiResumeFaultContext(Catcher);
 }
 
+/*
+ * The page fault. CR2 is read first, with interrupts still off (a fault in
+ * an interrupt handler would overwrite it); then, as NT's KiTrap0E, the
+ * interrupt flag of the faulting code is restored, so resolving the fault
+ * — zeroing or copying a page — does not hold interrupts off.
+ */
 static void KiPageFault(KTRAP_FRAME *TrapFrame)
 {
+    if (ExpResumeInterruptedSListPop(TrapFrame))
+        return;
     ULONG Address = HalReadCr2();
     KPROCESSOR_MODE Mode = KiTrapFromUserMode(TrapFrame) ? UserMode : KernelMode;
+    if (TrapFrame->EFlags & EFLAGS_IF)
+        HalEnableInterrupts();
     NTSTATUS Status = MmAccessFault(TrapFrame->ErrCode, (PVOID)Address, Mode, TrapFrame);
+    HalDisableInterrupts();
 
     if (NT_SUCCESS(Status))
         return;
@@ -93,9 +131,7 @@ void KiDispatchTrap(KTRAP_FRAME *TrapFrame)
     ULONG Vector = TrapFrame->Vector;
 
     if (Vector >= PRIMARY_VECTOR_BASE && Vector < PRIMARY_VECTOR_BASE + PIC_IRQ_COUNT) {
-        KiInterruptNesting++;
         HalDispatchInterrupt(Vector - PRIMARY_VECTOR_BASE, TrapFrame);
-        KiInterruptNesting--;
         return;
     }
     switch (Vector) {
@@ -114,17 +150,14 @@ void KiDispatchTrap(KTRAP_FRAME *TrapFrame)
         break;
     }
     if (Vector < TRAP_EXCEPTION_COUNT) {
+        if (Vector == TRAP_DEBUG && KiDebugTrapRoutine && KiDebugTrapRoutine(TrapFrame))
+            return;
         if (KeFaultCatcherActive())
             KiResumeCatcher(TrapFrame, 0, STATUS_SUCCESS);
         KiBugCheckWithTrapFrame(UNEXPECTED_KERNEL_MODE_TRAP, Vector, TrapFrame->ErrCode,
                                 TrapFrame->Eip, 0, TrapFrame);
     }
     KiBugCheckWithTrapFrame(TRAP_CAUSE_UNKNOWN, Vector, TrapFrame->Eip, 0, 0, TrapFrame);
-}
-
-ULONG KeGetTickCount(void)
-{
-    return HalGetTickCount();
 }
 
 extern char __boot_stack_guard[], __boot_stack_limit[], __boot_stack_base[];

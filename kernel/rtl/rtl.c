@@ -41,16 +41,6 @@ void *memset(void *Destination, int Value, size_t Length)
     return Result;
 }
 
-void RtlFillMemoryUlong(void *Destination, size_t Length, uint32_t Value)
-{
-    size_t Dwords = Length >> 2;
-
-    __asm__ volatile("rep stosl"
-                     : "+D"(Destination), "+c"(Dwords)
-                     : "a"(Value)
-                     : "memory");
-}
-
 void *memmove(void *Destination, const void *Source, size_t Length)
 {
     if ((uintptr_t)Destination <= (uintptr_t)Source ||
@@ -242,9 +232,13 @@ static const struct {
     S(STATUS_INVALID_PARAMETER_3), S(STATUS_INVALID_PARAMETER_4),
     S(STATUS_INVALID_PARAMETER_5), S(STATUS_INVALID_PARAMETER_6),
     S(STATUS_STACK_OVERFLOW), S(STATUS_COMMITMENT_LIMIT), S(STATUS_INVALID_ADDRESS),
-    S(STATUS_NOT_FOUND),
+    S(STATUS_NOT_FOUND), S(STATUS_ABANDONED_WAIT_0), S(STATUS_USER_APC), S(STATUS_KERNEL_APC),
+    S(STATUS_ALERTED), S(STATUS_NO_YIELD_PERFORMED), S(STATUS_MUTANT_NOT_OWNED),
+    S(STATUS_SEMAPHORE_LIMIT_EXCEEDED), S(STATUS_MUTANT_LIMIT_EXCEEDED),
+    S(STATUS_INVALID_HANDLE), S(STATUS_ACCESS_DENIED), S(STATUS_OBJECT_TYPE_MISMATCH),
+    S(STATUS_OBJECT_NAME_INVALID), S(STATUS_OBJECT_NAME_COLLISION), S(STATUS_PROCESS_IS_TERMINATING),
     S(STATUS_PAGE_FAULT_GUARD_PAGE), S(STATUS_INVALID_INFO_CLASS), S(STATUS_INFO_LENGTH_MISMATCH),
-    S(STATUS_INVALID_HANDLE), S(STATUS_UNABLE_TO_DELETE_SECTION), S(STATUS_NOT_COMMITTED),
+    S(STATUS_UNABLE_TO_DELETE_SECTION), S(STATUS_NOT_COMMITTED),
     S(STATUS_ARRAY_BOUNDS_EXCEEDED), S(STATUS_FREE_VM_NOT_AT_BASE), S(STATUS_NOT_SUPPORTED),
 #undef S
 };

@@ -54,13 +54,13 @@ static NTSTATUS FreeFails(KTEST_CONTEXT *t, HANDLE Handle, ULONG Base, SIZE_T Si
 
 /* A process attached for the test's body; Detach restores the system address space and deletes it. */
 #define ATTACH_TEST_PROCESS(LargeAddressAware)                                  \
-    PEPROCESS Process = TestCreateProcess(LargeAddressAware);                  \
+    PEPROCESS Process = TestCreateUserProcess(LargeAddressAware);                  \
     ASSERT_NOT_NULL(Process);                                                  \
-    PMMADDRESS_SPACE Previous = TestAttach(Process)
+    PKAPC_STATE Previous = TestAttach(Process)
 #define DETACH_TEST_PROCESS()                                                   \
     do {                                                                        \
         TestDetach(Previous);                                                   \
-        TestDeleteProcess(Process);                                             \
+        TestDeleteUserProcess(Process);                                             \
     } while (0)
 
 /* A handle other than NtCurrentProcess(): STATUS_INVALID_HANDLE, checked after the arguments. */

@@ -39,10 +39,10 @@ static void Report(KBENCH_CONTEXT *b, const char *Name, uint64_t Instructions, U
  */
 static PEPROCESS CreateBusyProcess(void)
 {
-    PEPROCESS Process = TestCreateProcess(false);
+    PEPROCESS Process = TestCreateUserProcess(false);
     if (!Process)
         return NULL;
-    PMMADDRESS_SPACE Previous = TestAttach(Process);
+    PKAPC_STATE Previous = TestAttach(Process);
     ULONG Low = 0x3F0000;
     SIZE_T LowSize = PAGE_SIZE;
     if (TestAllocate(&Low, &LowSize, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE) == STATUS_SUCCESS)
@@ -92,7 +92,7 @@ KBENCH(demand_zero_fault)
     PEPROCESS Process = CreateBusyProcess();
     if (!Process)
         return;
-    PMMADDRESS_SPACE Previous = TestAttach(Process);
+    PKAPC_STATE Previous = TestAttach(Process);
     ULONG Base = 0;
     SIZE_T Size = 2 * Pages * PAGE_SIZE;
     HAL_TB_FLUSH_COUNTS Before;
@@ -114,7 +114,7 @@ KBENCH(demand_zero_fault)
         KbenchReport(b, "demand_zero_fault_harness", HalReadTsc() - Start, Pages);
     }
     TestDetach(Previous);
-    TestDeleteProcess(Process);
+    TestDeleteUserProcess(Process);
 }
 
 /*
@@ -128,7 +128,7 @@ KBENCH(reserve_commit_4mb)
     PEPROCESS Process = CreateBusyProcess();
     if (!Process)
         return;
-    PMMADDRESS_SPACE Previous = TestAttach(Process);
+    PKAPC_STATE Previous = TestAttach(Process);
     HAL_TB_FLUSH_COUNTS Before = HalTbFlushCounts;
     uint64_t Total = 0, Harness = 0;
     for (ULONG i = 0; i < Count; i++) {
@@ -146,7 +146,7 @@ KBENCH(reserve_commit_4mb)
     Report(b, "reserve_commit_4mb", Total, Count, &Before);
     KbenchReport(b, "reserve_commit_4mb_harness", Harness, Count);
     TestDetach(Previous);
-    TestDeleteProcess(Process);
+    TestDeleteUserProcess(Process);
 }
 
 /*
@@ -159,7 +159,7 @@ KBENCH(release_per_touched_page)
     PEPROCESS Process = CreateBusyProcess();
     if (!Process)
         return;
-    PMMADDRESS_SPACE Previous = TestAttach(Process);
+    PKAPC_STATE Previous = TestAttach(Process);
     HAL_TB_FLUSH_COUNTS Before = HalTbFlushCounts;
     uint64_t Total = 0;
     for (ULONG Round = 0; Round < Rounds; Round++) {
@@ -177,7 +177,7 @@ KBENCH(release_per_touched_page)
     }
     Report(b, "release_per_touched_page", Total, Pages * Rounds, &Before);
     TestDetach(Previous);
-    TestDeleteProcess(Process);
+    TestDeleteUserProcess(Process);
 }
 
 /*
@@ -193,7 +193,7 @@ KBENCH(alloc_touch_free_1page)
     PEPROCESS Process = CreateBusyProcess();
     if (!Process)
         return;
-    PMMADDRESS_SPACE Previous = TestAttach(Process);
+    PKAPC_STATE Previous = TestAttach(Process);
     HAL_TB_FLUSH_COUNTS Before = HalTbFlushCounts;
     uint64_t Start = HalReadTsc();
     for (ULONG i = 0; i < Count; i++) {
@@ -208,7 +208,7 @@ KBENCH(alloc_touch_free_1page)
     }
     Report(b, "alloc_touch_free_1page", HalReadTsc() - Start, Count, &Before);
     TestDetach(Previous);
-    TestDeleteProcess(Process);
+    TestDeleteUserProcess(Process);
 }
 
 /* Changing the protection of 64 committed pages, half of them resident (valid PTEs rewritten and flushed). */
@@ -218,7 +218,7 @@ KBENCH(protect_64_pages)
     PEPROCESS Process = CreateBusyProcess();
     if (!Process)
         return;
-    PMMADDRESS_SPACE Previous = TestAttach(Process);
+    PKAPC_STATE Previous = TestAttach(Process);
     ULONG Base = 0;
     SIZE_T Size = 64 * PAGE_SIZE;
     if (TestAllocate(&Base, &Size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE) == STATUS_SUCCESS) {
@@ -235,7 +235,7 @@ KBENCH(protect_64_pages)
         Report(b, "protect_64_pages", HalReadTsc() - Start, Count, &Before);
     }
     TestDetach(Previous);
-    TestDeleteProcess(Process);
+    TestDeleteUserProcess(Process);
 }
 
 /*
@@ -249,7 +249,7 @@ KBENCH(query_region)
     PEPROCESS Process = CreateBusyProcess();
     if (!Process)
         return;
-    PMMADDRESS_SPACE Previous = TestAttach(Process);
+    PKAPC_STATE Previous = TestAttach(Process);
     MEMORY_BASIC_INFORMATION Info;
     for (ULONG i = 0; i < ARRAY_SIZE(Addresses); i++) {
         /* Half in reservations (a VAD's pages), half anywhere. */
@@ -266,5 +266,5 @@ KBENCH(query_region)
                              &Info, sizeof(Info), NULL);
     Report(b, "query_region", HalReadTsc() - Start, Count, &Before);
     TestDetach(Previous);
-    TestDeleteProcess(Process);
+    TestDeleteUserProcess(Process);
 }

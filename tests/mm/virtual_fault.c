@@ -8,13 +8,13 @@
 #include "../testlib.h"
 
 #define ATTACH_TEST_PROCESS(LargeAddressAware)                                  \
-    PEPROCESS Process = TestCreateProcess(LargeAddressAware);                  \
+    PEPROCESS Process = TestCreateUserProcess(LargeAddressAware);                  \
     ASSERT_NOT_NULL(Process);                                                  \
-    PMMADDRESS_SPACE Previous = TestAttach(Process)
+    PKAPC_STATE Previous = TestAttach(Process)
 #define DETACH_TEST_PROCESS()                                                   \
     do {                                                                        \
         TestDetach(Previous);                                                   \
-        TestDeleteProcess(Process);                                             \
+        TestDeleteUserProcess(Process);                                             \
     } while (0)
 
 /* Fills Count free pages with garbage and gives them back: a page not zeroed again would show it. */
@@ -282,7 +282,7 @@ KTEST(virtual_fault, top_down_placement_and_zero_bits)
  */
 KTEST(virtual_fault, large_address_awareness_sets_the_highest_address)
 {
-    PEPROCESS Aware = TestCreateProcess(true), Unaware = TestCreateProcess(false);
+    PEPROCESS Aware = TestCreateUserProcess(true), Unaware = TestCreateUserProcess(false);
     ASSERT_NOT_NULL(Aware);
     ASSERT_NOT_NULL(Unaware);
     ULONG Highest = (ULONG)MmHighestUserAddress, Value;
@@ -292,7 +292,7 @@ KTEST(virtual_fault, large_address_awareness_sets_the_highest_address)
     MEMORY_BASIC_INFORMATION Info;
     SIZE_T Size = 0x10000;
 
-    PMMADDRESS_SPACE Previous = TestAttach(Aware);
+    PKAPC_STATE Previous = TestAttach(Aware);
     AwareTop = 0;
     EXPECT_EQ(TestAllocate(&AwareTop, &Size, MEM_RESERVE | MEM_TOP_DOWN, PAGE_READWRITE), STATUS_SUCCESS);
     if (Highest > 0x80000000) {
@@ -322,8 +322,8 @@ KTEST(virtual_fault, large_address_awareness_sets_the_highest_address)
         EXPECT_EQ(UnawareQuery, STATUS_INVALID_PARAMETER);
         EXPECT_EQ(UnawareTouch, STATUS_ACCESS_VIOLATION);
     }
-    TestDeleteProcess(Aware);
-    TestDeleteProcess(Unaware);
+    TestDeleteUserProcess(Aware);
+    TestDeleteUserProcess(Unaware);
 }
 
 /*
@@ -331,12 +331,27 @@ KTEST(virtual_fault, large_address_awareness_sets_the_highest_address)
  * nothing changed (no VAD, no charge); with the limit reached, one more
  * page fails; after a release, it succeeds.
  */
+/* How many page tables Pages pages from Base span (each maps 4 MB). */
+static ULONG TablesSpanned(ULONG Base, ULONG Pages)
+{
+    return ((Base + Pages * PAGE_SIZE - 1) >> 22) - (Base >> 22) + 1;
+}
+
 KTEST(virtual_fault, commit_limit_reached_and_recovered)
 {
     ATTACH_TEST_PROCESS(true);
     ULONG Remaining = MmTotalCommitLimit - MmTotalCommittedPages;
-    /* Remaining pages need their page tables too: this many pages fit exactly with theirs. */
+    /*
+     * Committed pages need their page tables charged too (NT charges one per
+     * page table a VAD spans). The reservation goes bottom-up from the
+     * lowest address NT hands out, 0x10000: the most pages that fit there
+     * with their page tables, leaving one page of commit at most.
+     */
     ULONG Fit = Remaining - (Remaining + 1023) / 1024 - 1;
+    while (Fit + TablesSpanned(0x10000, Fit) < Remaining - 1)
+        Fit++;
+    while (Fit + TablesSpanned(0x10000, Fit) > Remaining - 1)
+        Fit--;
     ULONG Committed = MmTotalCommittedPages;
     ULONG Base = 0;
     SIZE_T Size = (SIZE_T)Remaining << PAGE_SHIFT;
@@ -354,6 +369,7 @@ KTEST(virtual_fault, commit_limit_reached_and_recovered)
     Base = 0;
     Size = (SIZE_T)Fit << PAGE_SHIFT;
     EXPECT_EQ(TestAllocate(&Base, &Size, MEM_RESERVE, PAGE_READWRITE), STATUS_SUCCESS);
+    EXPECT_EQ(Base, 0x10000);
     ULONG Reserved = Base;
     SIZE_T Commit = Size;
     EXPECT_EQ(TestAllocate(&Base, &Commit, MEM_COMMIT, PAGE_READWRITE), STATUS_SUCCESS);
@@ -413,7 +429,7 @@ KTEST(virtual_fault, teardown_releases_everything)
 /* A user address that faults in kernel code with no handler: NT's KMODE_EXCEPTION_NOT_HANDLED with the status. */
 KTEST_DEATH_P1(virtual_fault, unhandled_user_fault_in_kernel_mode, KMODE_EXCEPTION_NOT_HANDLED, STATUS_ACCESS_VIOLATION)
 {
-    PEPROCESS Process = TestCreateProcess(false);
+    PEPROCESS Process = TestCreateUserProcess(false);
     TEST_REQUIRE(Process != NULL);
     TestAttach(Process);
     ULONG Base = 0;

@@ -635,7 +635,7 @@ static bool BuildWalls(PEPROCESS Process, ULONG *Below, ULONG *Above)
 
 static void RunFuzz(KTEST_CONTEXT *t, ULONG Seed)
 {
-    PEPROCESS Process = TestCreateProcess(false);
+    PEPROCESS Process = TestCreateUserProcess(false);
     ASSERT_NOT_NULL(Process);
     memset(Model, 0, sizeof(Model));
     memset(Allocations, 0, sizeof(Allocations));
@@ -647,7 +647,7 @@ static void RunFuzz(KTEST_CONTEXT *t, ULONG Seed)
     DbgPrint("    # seed %08x, %u operations over %u pages, commit cap %u pages\n", Seed, OPERATIONS, WINDOW_PAGES,
              CommitCap);
 
-    PMMADDRESS_SPACE Previous = TestAttach(Process);
+    PKAPC_STATE Previous = TestAttach(Process);
     ULONG Below = 0, Above = 0;
     bool Ok = BuildWalls(Process, &Below, &Above);
     EXPECT_TRUE(Ok);
@@ -723,7 +723,7 @@ static void RunFuzz(KTEST_CONTEXT *t, ULONG Seed)
     EXPECT_EQ(Process->WorkingSetList.NumberOfPageTables, 0);
     EXPECT_EQ(Process->Vm.WorkingSetSize, 0);
     TestDetach(Previous);
-    TestDeleteProcess(Process);
+    TestDeleteUserProcess(Process);
 }
 
 /*

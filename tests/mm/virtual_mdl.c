@@ -9,13 +9,13 @@
 #include "../testlib.h"
 
 #define ATTACH_TEST_PROCESS(LargeAddressAware)                                  \
-    PEPROCESS Process = TestCreateProcess(LargeAddressAware);                  \
+    PEPROCESS Process = TestCreateUserProcess(LargeAddressAware);                  \
     ASSERT_NOT_NULL(Process);                                                  \
-    PMMADDRESS_SPACE Previous = TestAttach(Process)
+    PKAPC_STATE Previous = TestAttach(Process)
 #define DETACH_TEST_PROCESS()                                                   \
     do {                                                                        \
         TestDetach(Previous);                                                   \
-        TestDeleteProcess(Process);                                             \
+        TestDeleteUserProcess(Process);                                             \
     } while (0)
 
 /* MmProbeAndLockPages under a handler: STATUS_SUCCESS, or the status it raised. */
@@ -99,9 +99,14 @@ KTEST(virtual_mdl, locked_pages_outlive_their_release)
         TestFillPage(Page, 0x12345678);
         PFN_NUMBER Available = MmAvailablePages;
         EXPECT_EQ(TestFree(Base, 0, MEM_RELEASE), STATUS_SUCCESS);
-        /* The page table went (its last PTEs did); the locked pages did not. */
+        /*
+         * The page table went (its last PTEs did); the locked pages did not:
+         * no PTE maps them (share count 0), so NT calls them in transition,
+         * held by the lock's reference alone.
+         */
         EXPECT_EQ(MmAvailablePages, Available + 1);
-        EXPECT_EQ(MI_PFN_ELEMENT(Page)->u3.e2.e1.PageLocation, ActiveAndValid);
+        EXPECT_EQ(MI_PFN_ELEMENT(Page)->u3.e2.e1.PageLocation, TransitionPage);
+        EXPECT_EQ(MI_PFN_ELEMENT(Page)->u2.ShareCount, 0);
         EXPECT_EQ(References(Page), 1);
         EXPECT_TRUE(TestPageIsFilledWith(Page, 0x12345678));
         MmUnlockPages(Mdl);
@@ -304,9 +309,9 @@ KTEST(virtual_mdl, probe_for_write_touches_user_pages)
 /* A process torn down with user pages still locked: NT's PROCESS_HAS_LOCKED_PAGES (0x76). */
 KTEST_DEATH(virtual_mdl, teardown_with_locked_pages, PROCESS_HAS_LOCKED_PAGES)
 {
-    PEPROCESS Process = TestCreateProcess(false);
+    PEPROCESS Process = TestCreateUserProcess(false);
     TEST_REQUIRE(Process != NULL);
-    PMMADDRESS_SPACE Previous = TestAttach(Process);
+    PKAPC_STATE Previous = TestAttach(Process);
     ULONG Base = 0;
     SIZE_T Size = PAGE_SIZE;
     TEST_REQUIRE(TestAllocate(&Base, &Size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE) == STATUS_SUCCESS);
@@ -315,7 +320,7 @@ KTEST_DEATH(virtual_mdl, teardown_with_locked_pages, PROCESS_HAS_LOCKED_PAGES)
     TEST_REQUIRE(ProbeAndLock(Mdl, UserMode, IoReadAccess) == STATUS_SUCCESS);
     TestDetach(Previous);
     KtestExpectBugCheckParameter(t, 2, (ULONG_PTR)Process);
-    TestDeleteProcess(Process);
+    TestDeleteUserProcess(Process);
 }
 
 /* MmUnlockPages of an MDL that is not locked would drop references nobody took. */

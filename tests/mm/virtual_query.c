@@ -7,13 +7,13 @@
 #include "virtual_test.h"
 
 #define ATTACH_TEST_PROCESS(LargeAddressAware)                                  \
-    PEPROCESS Process = TestCreateProcess(LargeAddressAware);                  \
+    PEPROCESS Process = TestCreateUserProcess(LargeAddressAware);                  \
     ASSERT_NOT_NULL(Process);                                                  \
-    PMMADDRESS_SPACE Previous = TestAttach(Process)
+    PKAPC_STATE Previous = TestAttach(Process)
 #define DETACH_TEST_PROCESS()                                                   \
     do {                                                                        \
         TestDetach(Previous);                                                   \
-        TestDeleteProcess(Process);                                             \
+        TestDeleteUserProcess(Process);                                             \
     } while (0)
 
 /* One expected answer: the queried address, then the seven fields. */

@@ -3,9 +3,9 @@
  * to attach to, and touching user memory under a handler.
  *
  * A test process is an EPROCESS from nonpaged pool with an address space of
- * its own (MmCreateProcessAddressSpace). Attaching makes its address space
- * current (MmSwitchAddressSpace, until KeStackAttachProcess exists), so the
- * services' NtCurrentProcess() and page faults act on it. A test detaches
+ * its own (MmCreateProcessAddressSpace). Attaching (KeStackAttachProcess)
+ * makes it the current process, so the services' NtCurrentProcess() and
+ * page faults act on it. A test detaches
  * and deletes it before it ends (the leak guards check that everything
  * came back); checks made while attached use EXPECT, never ASSERT, so the
  * test always gets back to the system address space.
@@ -19,41 +19,49 @@
 #include <ps.h>
 #include "../../mm/mi.h"
 #include "../../mm/virtual.h"
+#include "../testlib.h"
 
 #define TEST_PROCESS_TAG    MAKE_TAG('T', 'P', 'r', 'c')
 
+/* A test process and the state its attachment saves (one attachment at a time per process). */
+typedef struct _TEST_USER_PROCESS {
+    EPROCESS Process;
+    KAPC_STATE ApcState;
+} TEST_USER_PROCESS;
+
 /* A process with an empty user range, or NULL if memory ran out. */
-static inline PEPROCESS TestCreateProcess(bool LargeAddressAware)
+static inline PEPROCESS TestCreateUserProcess(bool LargeAddressAware)
 {
-    PEPROCESS Process = ExAllocatePoolWithTag(NonPagedPool, sizeof(EPROCESS), TEST_PROCESS_TAG);
-    if (!Process)
+    TEST_USER_PROCESS *Test = ExAllocatePoolWithTag(NonPagedPool, sizeof(*Test), TEST_PROCESS_TAG);
+    if (!Test)
         return NULL;
-    memset(Process, 0, sizeof(*Process));
-    Process->LargeAddressAware = LargeAddressAware;
-    strlcpy(Process->ImageFileName, "ktest", sizeof(Process->ImageFileName));
-    if (!NT_SUCCESS(MmCreateProcessAddressSpace(Process))) {
-        ExFreePoolWithTag(Process, TEST_PROCESS_TAG);
+    if (!NT_SUCCESS(TestCreateProcess(&Test->Process))) {
+        ExFreePoolWithTag(Test, TEST_PROCESS_TAG);
         return NULL;
     }
-    return Process;
+    Test->Process.LargeAddressAware = LargeAddressAware;
+    strlcpy(Test->Process.ImageFileName, "ktest", sizeof(Test->Process.ImageFileName));
+    return &Test->Process;
 }
 
-/* Makes Process current and returns the address space to go back to. */
-static inline PMMADDRESS_SPACE TestAttach(PEPROCESS Process)
+/* Attaches to Process (KeStackAttachProcess) and returns what TestDetach needs to come back. */
+static inline PKAPC_STATE TestAttach(PEPROCESS Process)
 {
-    return MmSwitchAddressSpace(&Process->AddressSpace);
+    PKAPC_STATE ApcState = &CONTAINING_RECORD(Process, TEST_USER_PROCESS, Process)->ApcState;
+    KeStackAttachProcess(&Process->Pcb, ApcState);
+    return ApcState;
 }
 
-static inline void TestDetach(PMMADDRESS_SPACE Previous)
+static inline void TestDetach(PKAPC_STATE Previous)
 {
-    MmSwitchAddressSpace(Previous);
+    KeUnstackDetachProcess(Previous);
 }
 
 /* Deletes a process that is not current: its user range, then its address space. */
-static inline void TestDeleteProcess(PEPROCESS Process)
+static inline void TestDeleteUserProcess(PEPROCESS Process)
 {
-    MmDeleteAddressSpace(&Process->AddressSpace);
-    ExFreePoolWithTag(Process, TEST_PROCESS_TAG);
+    TestDeleteProcess(Process);
+    ExFreePoolWithTag(CONTAINING_RECORD(Process, TEST_USER_PROCESS, Process), TEST_PROCESS_TAG);
 }
 
 /* ZwAllocateVirtualMemory with the base and size passed by value; results in *Base and *Size. */

@@ -1,8 +1,7 @@
 """mm-vad, and the user range in mm-address and mm-vm: kd>'s !vad, !address's user regions, !vm's process commit.
 
-The current process is the one whose address space is current
-(MiCurrentAddressSpace: the boot one is the system process's), as
-MiGetCurrentProcess says. Its VADs are read from its VadRoot, walked in
+The current process is the running thread's, or the one it is attached to
+(KTHREAD.ApcState.Process), as PsGetCurrentProcess says. Its VADs are read from its VadRoot, walked in
 order; each node as the kernel's own MMVAD, laid out by the ELF's debug
 information. The user regions are worked out as NtQueryVirtualMemory works
 them out (mm/queryvm.c): the free space between VADs, and in each VAD the
@@ -21,10 +20,8 @@ def data(name):
 
 
 def current_process():
-    """The current process's address (0 for a bare address space): MiGetCurrentProcess."""
-    if target.integer('(unsigned long)MiCurrentAddressSpace') == target.integer('(unsigned long)&MmSystemAddressSpace'):
-        return target.integer('(unsigned long)PsInitialSystemProcess')
-    return target.integer('(unsigned long)MiCurrentAddressSpace->Process')
+    """The current process's address: PsGetCurrentProcess (the KPROCESS is the EPROCESS's first member)."""
+    return target.integer('(unsigned long)KiPcr.PrcbData.CurrentThread->ApcState.Process')
 
 
 def process(address):
@@ -32,8 +29,8 @@ def process(address):
 
 
 def processes():
-    """The system process, then those on MmProcessList (KdNextProcess)."""
-    result = [target.integer('(unsigned long)PsInitialSystemProcess')]
+    """The processes on MmProcessList, the system process first (KdNextProcess)."""
+    result = []
     head = target.integer('(unsigned long)&MmProcessList')
     offset = target.integer('(unsigned long)&((struct _EPROCESS *)0)->MmProcessLinks')
     entry = target.integer('(unsigned long)MmProcessList.Flink')
