@@ -30,13 +30,14 @@ CFLAGS := -std=gnu11 -m32 -march=i686 -O2 -g \
           -fcf-protection=none -mgeneral-regs-only -fno-omit-frame-pointer \
           -fno-strict-aliasing -fno-delete-null-pointer-checks \
           -fno-asynchronous-unwind-tables -fno-common \
-          -Iinclude -I.
+          -Iinclude -I. -I$(BUILD)/gen
 NASMFLAGS := -f elf32 -I$(BUILD)/gen/ -I./
 LDFLAGS  := -m32 -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,linker.ld \
             -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 LIBGCC   := $(shell $(CC) -m32 -print-libgcc-file-name 2>/dev/null)
 
-SRC_C    := $(sort $(wildcard boot/*.c hal/*.c drivers/*.c kernel/*.c kernel/*/*.c mm/*.c tests/*.c tests/*/*.c))
+SRC_C    := $(sort $(filter-out tests/user/%,$(wildcard boot/*.c hal/*.c drivers/*.c kernel/*.c kernel/*/*.c mm/*.c \
+                                                       tests/*.c tests/*/*.c)))
 SRC_ASM  := $(sort $(wildcard boot/*.asm hal/*.asm kernel/*.asm kernel/*/*.asm))
 OBJS     := $(patsubst %,$(BUILD)/obj/%.o,$(SRC_C) $(SRC_ASM))
 
@@ -62,6 +63,12 @@ $(BUILD)/obj/%.c.o: %.c
 $(BUILD)/gen/kernel.inc: include/x86.h include/layout.h tools/h2inc.py
 	@mkdir -p $(dir $@)
 	@$(PYTHON) tools/h2inc.py include/x86.h include/layout.h -o $@
+
+# The system-service table, generated from the one list the user runtime's stubs come from too.
+$(BUILD)/gen/kiservices.h: kernel/ke/services.list tools/gensvc.py
+	@mkdir -p $(dir $@)
+	@$(PYTHON) tools/gensvc.py kernel/ke/services.list --kernel $@
+$(BUILD)/obj/kernel/ke/syscall.c.o: $(BUILD)/gen/kiservices.h
 
 $(BUILD)/obj/%.asm.o: %.asm $(BUILD)/gen/kernel.inc
 	@mkdir -p $(dir $@)
@@ -93,6 +100,64 @@ $(KERNEL): $(OBJS) $(BUILD)/ksyms.o linker.ld tools/check_image.py
 	@$(PYTHON) tools/gensyms.py --nm $(NM) --check $(BUILD)/mm386-pass1.elf $@.tmp
 	@$(PYTHON) tools/check_image.py $@.tmp
 	@mv $@.tmp $@
+
+# ---------------------------------------------------------------- ring 3
+# The user runtime (user/ntdll, user/crt, and the kernel's RTL compiled again
+# for ring 3) and the programs: user/programs/NAME.c and the user-mode tests
+# tests/user/NAME.c, each linked as a PE32 native image by the same
+# binutils (ld -m i386pe). Every image becomes a boot module, opened by the
+# kernel as \Boot\NAME.exe.
+LD       := $(CROSS)ld
+USER_CFLAGS := -std=gnu11 -m32 -march=i686 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+               -ffreestanding -nostdlib -fno-pie -fno-pic -fno-stack-protector -fcf-protection=none \
+               -mgeneral-regs-only -fno-omit-frame-pointer -fno-strict-aliasing -fno-common \
+               -fno-asynchronous-unwind-tables -fno-ident -Iuser/include -Iinclude -I. -I$(BUILD)/gen
+USER_LDFLAGS := -m i386pe --no-leading-underscore --subsystem native --image-base 0x00400000 -e NtProcessStartup \
+                --file-alignment 0x200 --section-alignment 0x1000 --strip-debug
+USER_RUNTIME_SRC := $(sort $(wildcard user/ntdll/*.c user/crt/*.c)) kernel/rtl/rtl.c kernel/rtl/format.c
+USER_RUNTIME_OBJS := $(patsubst %,$(BUILD)/user/obj/%.o,$(USER_RUNTIME_SRC) $(wildcard user/ntdll/*.asm)) \
+                     $(BUILD)/user/obj/ntstubs.asm.o
+# libgcc's 64-bit division helpers, linked as objects: ld's PE output does not search an ELF archive's index.
+USER_LIBGCC_OBJS := $(addprefix $(BUILD)/user/libgcc/,_divdi3.o _moddi3.o _divmoddi4.o _udivdi3.o _umoddi3.o \
+                                                    _udivmoddi4.o)
+USER_IMAGES := $(patsubst user/programs/%.c,$(BUILD)/user/%.exe,$(wildcard user/programs/*.c)) \
+               $(patsubst tests/user/%.c,$(BUILD)/user/%.exe,$(wildcard tests/user/*.c))
+
+$(BUILD)/gen/ntstubs.asm $(BUILD)/gen/ntstubs.h: kernel/ke/services.list tools/gensvc.py
+	@mkdir -p $(BUILD)/gen
+	@$(PYTHON) tools/gensvc.py kernel/ke/services.list --stubs $(BUILD)/gen/ntstubs.asm --header $(BUILD)/gen/ntstubs.h
+
+$(BUILD)/user/obj/%.c.o: %.c $(BUILD)/gen/ntstubs.h Makefile
+	@mkdir -p $(dir $@)
+	@echo "  CC3     $<"
+	@$(CC) $(USER_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/user/obj/%.asm.o: %.asm Makefile
+	@mkdir -p $(dir $@)
+	@echo "  NASM3   $<"
+	@$(NASM) -f elf32 $< -o $@
+
+$(USER_LIBGCC_OBJS) &: $(LIBGCC)
+	@mkdir -p $(BUILD)/user/libgcc
+	@cd $(BUILD)/user/libgcc && $(CROSS)ar x $(LIBGCC) $(notdir $(USER_LIBGCC_OBJS))
+
+$(BUILD)/user/obj/ntstubs.asm.o: $(BUILD)/gen/ntstubs.asm
+	@mkdir -p $(dir $@)
+	@$(NASM) -f elf32 $< -o $@
+
+$(BUILD)/user/%.exe: $(BUILD)/user/obj/user/programs/%.c.o $(USER_RUNTIME_OBJS) $(USER_LIBGCC_OBJS) \
+                     user/ntdll/exports.def
+	@echo "  LD PE   $@"
+	@$(LD) $(USER_LDFLAGS) -o $@ $< $(USER_RUNTIME_OBJS) $(USER_LIBGCC_OBJS) user/ntdll/exports.def
+
+$(BUILD)/user/%.exe: $(BUILD)/user/obj/tests/user/%.c.o $(USER_RUNTIME_OBJS) $(USER_LIBGCC_OBJS) \
+                     user/ntdll/exports.def
+	@echo "  LD PE   $@"
+	@$(LD) $(USER_LDFLAGS) -o $@ $< $(USER_RUNTIME_OBJS) $(USER_LIBGCC_OBJS) user/ntdll/exports.def
+
+all: $(USER_IMAGES)
+.SECONDARY: $(USER_RUNTIME_OBJS) $(patsubst %.exe,%.o,$(USER_IMAGES))
+-include $(shell find $(BUILD)/user/obj -name '*.d' 2>/dev/null)
 
 BOOT_MODULE := tests/data/bootmod.txt
 

@@ -30,6 +30,7 @@
 
 #include <ke.h>
 #include <x86.h>
+#include <ntexcept.h>
 
 /*
  * Raises Status as an exception: the innermost handler of the running code
@@ -40,17 +41,6 @@ NORETURN void ExRaiseStatus(NTSTATUS Status);
 NORETURN void ExRaiseAccessViolation(void);
 NORETURN void ExRaiseDatatypeMisalignment(void);
 
-/*
- * NT's EXCEPTION_RECORD, the part a handler reads: for an access violation
- * ExceptionInformation[0] is 0 for a read and 1 for a write, [1] the address.
- */
-typedef struct _EXCEPTION_RECORD {
-    NTSTATUS ExceptionCode;
-    ULONG ExceptionFlags;
-    PVOID ExceptionAddress;         /* the instruction that faulted, or ExRaiseStatus's caller */
-    ULONG NumberParameters;
-    ULONG_PTR ExceptionInformation[2];
-} EXCEPTION_RECORD, *PEXCEPTION_RECORD;
 
 typedef struct _EX_TRY_FRAME {
     KFAULT_CATCHER Catcher;
@@ -120,5 +110,8 @@ static inline KPROCESSOR_MODE ExpSetPreviousMode(KPROCESSOR_MODE Mode)
  */
 void ProbeForRead(const volatile void *Address, SIZE_T Length, ULONG Alignment);
 void ProbeForWrite(volatile void *Address, SIZE_T Length, ULONG Alignment);
+
+/* Prints String on the console and COM1 (kernel/ex/display.c). PASSIVE_LEVEL. */
+NTSTATUS NtDisplayString(PUNICODE_STRING String);
 
 #endif

@@ -385,6 +385,8 @@ void KeAttachProcess(PKPROCESS Process);
 void KeDetachProcess(void);
 /* Initialises a process's dispatcher part: no threads yet, BasePriority, its page directory's CR3. */
 void KeInitializeProcess(PKPROCESS Process, KPRIORITY BasePriority, ULONG DirectoryTableBase);
+/* The process object is signalled (its last thread ended): every waiter on it is released. DISPATCH_LEVEL or below. */
+void KeTerminateProcess(PKPROCESS Process);
 /* The process whose address space the current thread runs in (the attached one while attached). */
 static inline PKPROCESS KeGetCurrentProcess(void)
 {

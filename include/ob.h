@@ -30,76 +30,11 @@
 #include <pool.h>
 
 struct _EPROCESS;
-struct _UNICODE_STRING;
 
-typedef PVOID HANDLE, *PHANDLE;
-typedef ULONG ACCESS_MASK, *PACCESS_MASK;
-
-/* ------------------------------------------------------------------------
- * Access rights (winnt.h's values). The low 16 bits are the type's own
- * (EVENT_MODIFY_STATE, PROCESS_DUP_HANDLE ...); the standard rights apply
- * to every type; the four generic rights are mapped onto the others by the
- * type's GENERIC_MAPPING before a handle is made.
- */
-#define DELETE                      0x00010000u
-#define READ_CONTROL                0x00020000u
-#define WRITE_DAC                   0x00040000u
-#define WRITE_OWNER                 0x00080000u
-#define SYNCHRONIZE                 0x00100000u
-#define STANDARD_RIGHTS_REQUIRED    0x000F0000u
-#define STANDARD_RIGHTS_READ        READ_CONTROL
-#define STANDARD_RIGHTS_WRITE       READ_CONTROL
-#define STANDARD_RIGHTS_EXECUTE     READ_CONTROL
-#define STANDARD_RIGHTS_ALL         0x001F0000u
-#define SPECIFIC_RIGHTS_ALL         0x0000FFFFu
-#define ACCESS_SYSTEM_SECURITY      0x01000000u
-#define MAXIMUM_ALLOWED             0x02000000u
-#define GENERIC_READ                0x80000000u
-#define GENERIC_WRITE               0x40000000u
-#define GENERIC_EXECUTE             0x20000000u
-#define GENERIC_ALL                 0x10000000u
-#define GENERIC_ACCESS              (GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL)
-
-typedef struct _GENERIC_MAPPING {
-    ACCESS_MASK GenericRead;
-    ACCESS_MASK GenericWrite;
-    ACCESS_MASK GenericExecute;
-    ACCESS_MASK GenericAll;
-} GENERIC_MAPPING, *PGENERIC_MAPPING;
 
 /* Replaces each GENERIC_* bit of *AccessMask with what GenericMapping maps it to. Any IRQL. */
 void RtlMapGenericMask(PACCESS_MASK AccessMask, const GENERIC_MAPPING *GenericMapping);
 
-/* ------------------------------------------------------------------------
- * Object attributes: what a creator says about the object and its handle.
- */
-#define OBJ_INHERIT             0x00000002u    /* the handle is inherited by child processes */
-#define OBJ_PERMANENT           0x00000010u
-#define OBJ_EXCLUSIVE           0x00000020u
-#define OBJ_CASE_INSENSITIVE    0x00000040u
-#define OBJ_OPENIF              0x00000080u
-#define OBJ_OPENLINK            0x00000100u
-#define OBJ_KERNEL_HANDLE       0x00000200u    /* the handle goes in the kernel handle table */
-#define OBJ_FORCE_ACCESS_CHECK  0x00000400u
-#define OBJ_VALID_ATTRIBUTES    0x000007F2u
-
-typedef struct _OBJECT_ATTRIBUTES {
-    ULONG Length;                           /* sizeof(OBJECT_ATTRIBUTES) */
-    HANDLE RootDirectory;                   /* names are out of scope: must be NULL */
-    struct _UNICODE_STRING *ObjectName;     /* names are out of scope: must be NULL */
-    ULONG Attributes;                       /* OBJ_* */
-    PVOID SecurityDescriptor;               /* no security descriptors: must be NULL */
-    PVOID SecurityQualityOfService;         /* must be NULL */
-} OBJECT_ATTRIBUTES, *POBJECT_ATTRIBUTES;
-
-#define InitializeObjectAttributes(p, n, a, r, s) do {  \
-        (p)->Length = sizeof(OBJECT_ATTRIBUTES);        \
-        (p)->RootDirectory = (r);                       \
-        (p)->Attributes = (a);                          \
-        (p)->ObjectName = (n);                          \
-        (p)->SecurityDescriptor = (s);                  \
-        (p)->SecurityQualityOfService = NULL;           \
-    } while (0)
 
 /* ------------------------------------------------------------------------
  * Handles.

@@ -9,7 +9,8 @@
  *             address-space layout, the PFN database, system PTEs, pools).
  *   phase 1   the clock; the IRQL drops to PASSIVE_LEVEL and interrupts are
  *             enabled; MmInitSystem(1) and the drivers that need the memory
- *             manager (the VGA console moves onto MmMapIoSpace); the system
+ *             manager (the VGA console moves onto MmMapIoSpace); the
+ *             system-service gates and KUSER_SHARED_DATA's stub; the system
  *             process and the object manager (PsInitSystem, ObInitSystem).
  *
  * Then startup leaves the boot stack (linker.ld's .bootstack) for a large
@@ -122,6 +123,7 @@ static void KiPhase1Initialization(PVOID Context)
     HalInitializeClock();
     KiInitializeSystemClock();
     MmInitSystem(1);
+    KiInitializeSystemServices();
     ObInitSystem();
     PsInitSystem(2);
     MmInitSystem(2);

@@ -23,13 +23,39 @@
 /* OBJ_* for which mm386 has no meaning yet: both concern how others may open a (named) object. */
 #define OBP_UNSUPPORTED_ATTRIBUTES  (OBJ_PERMANENT | OBJ_EXCLUSIVE)
 
-/* Checks what the creator passed and returns the attributes to keep. */
-static NTSTATUS ObpCaptureObjectAttributes(const OBJECT_TYPE *Type, const OBJECT_ATTRIBUTES *ObjectAttributes,
-                                           PULONG Attributes)
+/* Copies a ring-3 caller's OBJECT_ATTRIBUTES: the fault's status if it cannot be read. */
+static NTSTATUS ObpCopyUserObjectAttributes(const OBJECT_ATTRIBUTES *Source, POBJECT_ATTRIBUTES Copy)
 {
+    NTSTATUS Status;
+    EX_TRY {
+        ProbeForRead(Source, sizeof(OBJECT_ATTRIBUTES), sizeof(ULONG));
+        *Copy = *Source;
+    } EX_EXCEPT(Status) {
+        return Status;
+    } EX_END;
+    return STATUS_SUCCESS;
+}
+
+/*
+ * Checks what the creator passed and returns the attributes to keep. A
+ * ring-3 caller's (ProbeMode UserMode) is probed and copied first, and its
+ * OBJ_KERNEL_HANDLE dropped, as NT's ObpCaptureObjectCreateInformation does.
+ */
+static NTSTATUS ObpCaptureObjectAttributes(KPROCESSOR_MODE ProbeMode, const OBJECT_TYPE *Type,
+                                           const OBJECT_ATTRIBUTES *ObjectAttributes, PULONG Attributes)
+{
+    OBJECT_ATTRIBUTES Copy;
+
     *Attributes = 0;
     if (!ObjectAttributes)
         return STATUS_SUCCESS;
+    if (ProbeMode == UserMode) {
+        NTSTATUS Status = ObpCopyUserObjectAttributes(ObjectAttributes, &Copy);
+        if (!NT_SUCCESS(Status))
+            return Status;
+        Copy.Attributes &= ~OBJ_KERNEL_HANDLE;
+        ObjectAttributes = &Copy;
+    }
     if (ObjectAttributes->Length != sizeof(OBJECT_ATTRIBUTES))
         return STATUS_INVALID_PARAMETER;
     if (ObjectAttributes->ObjectName || ObjectAttributes->RootDirectory)
@@ -55,7 +81,7 @@ NTSTATUS ObCreateObject(KPROCESSOR_MODE ProbeMode, POBJECT_TYPE ObjectType, POBJ
     *Object = NULL;
     if (!ObjectType)
         return STATUS_INVALID_PARAMETER;
-    NTSTATUS Status = ObpCaptureObjectAttributes(ObjectType, ObjectAttributes, &Attributes);
+    NTSTATUS Status = ObpCaptureObjectAttributes(ProbeMode, ObjectType, ObjectAttributes, &Attributes);
     if (!NT_SUCCESS(Status))
         return Status;
     if (ObjectBodySize > ~0u - HeaderSize)

@@ -114,15 +114,38 @@ static void ObpDereferenceProcess(PEPROCESS Process)
         ObDereferenceObject(Process);
 }
 
+/* Writes Value to a caller's HANDLE: probed and under a handler when the caller is in ring 3. */
+static NTSTATUS ObpWriteHandle(PHANDLE Target, HANDLE Value, KPROCESSOR_MODE PreviousMode)
+{
+    NTSTATUS Status;
+    if (PreviousMode == KernelMode) {
+        *Target = Value;
+        return STATUS_SUCCESS;
+    }
+    EX_TRY {
+        ProbeForWrite(Target, sizeof(HANDLE), sizeof(ULONG));
+        *Target = Value;
+    } EX_EXCEPT(Status) {
+        return Status;
+    } EX_END;
+    return STATUS_SUCCESS;
+}
+
 NTSTATUS NtDuplicateObject(HANDLE SourceProcessHandle, HANDLE SourceHandle, HANDLE TargetProcessHandle,
                            PHANDLE TargetHandle, ACCESS_MASK DesiredAccess, ULONG HandleAttributes, ULONG Options)
 {
     KPROCESSOR_MODE PreviousMode = ObpGetPreviousMode();
     PEPROCESS SourceProcess, TargetProcess = NULL;
+    HANDLE NewHandle = NULL;
+    NTSTATUS Status;
 
-    if (TargetHandle)
-        *TargetHandle = NULL;
-    NTSTATUS Status = ObpReferenceProcessHandle(SourceProcessHandle, PreviousMode, &SourceProcess);
+    /* A caller in ring 3 gets the handle through a pointer that must be its own and writable (NT's probe). */
+    if (TargetHandle) {
+        Status = ObpWriteHandle(TargetHandle, NULL, PreviousMode);
+        if (!NT_SUCCESS(Status))
+            return Status;
+    }
+    Status = ObpReferenceProcessHandle(SourceProcessHandle, PreviousMode, &SourceProcess);
     if (!NT_SUCCESS(Status))
         return Status;
     if (TargetProcessHandle) {
@@ -132,10 +155,12 @@ NTSTATUS NtDuplicateObject(HANDLE SourceProcessHandle, HANDLE SourceHandle, HAND
             return Status;
         }
     }
-    Status = ObDuplicateObject(SourceProcess, SourceHandle, TargetProcess, TargetHandle, DesiredAccess,
-                               HandleAttributes, Options, PreviousMode);
+    Status = ObDuplicateObject(SourceProcess, SourceHandle, TargetProcess, TargetHandle ? &NewHandle : NULL,
+                               DesiredAccess, HandleAttributes, Options, PreviousMode);
     if (TargetProcess)
         ObpDereferenceProcess(TargetProcess);
     ObpDereferenceProcess(SourceProcess);
+    if (TargetHandle && NT_SUCCESS(Status))
+        return ObpWriteHandle(TargetHandle, NewHandle, PreviousMode);  /* failing, the handle stays, as in NT */
     return Status;
 }

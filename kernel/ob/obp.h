@@ -12,6 +12,7 @@
 
 #include <ob.h>
 #include <ps.h>
+#include <ex.h>
 
 /* ------------------------------------------------------------------------
  * The handle table (exhandle.c).
@@ -218,14 +219,13 @@ static inline BOOLEAN ObpIsKernelHandle(HANDLE Handle, KPROCESSOR_MODE PreviousM
 }
 
 /*
- * The mode an Nt* routine's caller ran in. NT reads the current thread's
- * PreviousMode: UserMode when the call came through the system-service gate
- * from ring 3. mm386 has no system-service entry yet, so every Nt* call comes
- * from kernel code and the answer is KernelMode.
+ * The mode an Nt* routine's caller ran in: the current thread's PreviousMode,
+ * UserMode when the call came through the system-service gate from ring 3
+ * (include/ex.h).
  */
 static inline KPROCESSOR_MODE ObpGetPreviousMode(void)
 {
-    return KernelMode;
+    return ExGetPreviousMode();
 }
 
 /*
