@@ -150,13 +150,14 @@ $(BUILD)/user/%.exe: $(BUILD)/user/obj/user/programs/%.c.o $(USER_RUNTIME_OBJS) 
 	@echo "  LD PE   $@"
 	@$(LD) $(USER_LDFLAGS) -o $@ $< $(USER_RUNTIME_OBJS) $(USER_LIBGCC_OBJS) user/ntdll/exports.def
 
-$(BUILD)/user/%.exe: $(BUILD)/user/obj/tests/user/%.c.o $(USER_RUNTIME_OBJS) $(USER_LIBGCC_OBJS) \
-                     user/ntdll/exports.def
+$(BUILD)/user/%.exe: $(BUILD)/user/obj/tests/user/%.c.o $(BUILD)/user/obj/user/utest/utest.c.o $(USER_RUNTIME_OBJS) \
+                     $(USER_LIBGCC_OBJS) user/ntdll/exports.def
 	@echo "  LD PE   $@"
-	@$(LD) $(USER_LDFLAGS) -o $@ $< $(USER_RUNTIME_OBJS) $(USER_LIBGCC_OBJS) user/ntdll/exports.def
+	@$(LD) $(USER_LDFLAGS) -o $@ $< $(BUILD)/user/obj/user/utest/utest.c.o $(USER_RUNTIME_OBJS) \
+	       $(USER_LIBGCC_OBJS) user/ntdll/exports.def
 
 all: $(USER_IMAGES)
-.SECONDARY: $(USER_RUNTIME_OBJS) $(patsubst %.exe,%.o,$(USER_IMAGES))
+.SECONDARY: $(USER_RUNTIME_OBJS) $(BUILD)/user/obj/user/utest/utest.c.o
 -include $(shell find $(BUILD)/user/obj -name '*.d' 2>/dev/null)
 
 BOOT_MODULE := tests/data/bootmod.txt

@@ -238,7 +238,6 @@ const char *KiBugCheckName(ULONG BugCheckCode);
 typedef void (*PKBUGCHECK_HOOK)(ULONG BugCheckCode, const ULONG_PTR Parameters[4]);
 void KeSetBugCheckHook(PKBUGCHECK_HOOK Hook);
 
-#define STATUS_ASSERTION_FAILURE ((NTSTATUS)0xC0000420)
 NORETURN void RtlAssert(const char *Expression, const char *File, int Line);
 #define ASSERT(e) ((e) ? (void)0 : RtlAssert(#e, __FILE__, __LINE__))
 
@@ -385,8 +384,6 @@ void KeAttachProcess(PKPROCESS Process);
 void KeDetachProcess(void);
 /* Initialises a process's dispatcher part: no threads yet, BasePriority, its page directory's CR3. */
 void KeInitializeProcess(PKPROCESS Process, KPRIORITY BasePriority, ULONG DirectoryTableBase);
-/* The process object is signalled (its last thread ended): every waiter on it is released. DISPATCH_LEVEL or below. */
-void KeTerminateProcess(PKPROCESS Process);
 /* The process whose address space the current thread runs in (the attached one while attached). */
 static inline PKPROCESS KeGetCurrentProcess(void)
 {

@@ -226,4 +226,12 @@ typedef struct _KBENCH {
 void KbenchReport(KBENCH_CONTEXT *b, const char *Figure, uint64_t Instructions, uint64_t Operations);
 NORETURN void KbenchRunFromBoot(void);
 
+/*
+ * The user-mode tests' cases (kernel/ktest/ktestuser.c): found once in the
+ * boot modules (the first call, before any test's guards look), then by
+ * index, in boot-module order and each program's order.
+ */
+ULONG KtestDiscoverUserTests(void);
+const KTEST *KtestUserTest(ULONG Index);
+
 #endif

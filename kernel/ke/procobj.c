@@ -145,11 +145,3 @@ void KeDetachProcess(void)
     KAPC_STATE Original = { .Process = NULL };
     KeUnstackDetachProcess(&Original);
 }
-
-void KeTerminateProcess(PKPROCESS Process)
-{
-    KIRQL OldIrql = KiAcquireDispatcherLock();
-    Process->Header.SignalState = 1;
-    KiWaitTest(&Process->Header, 0);
-    KiReleaseDispatcherLock(OldIrql);
-}

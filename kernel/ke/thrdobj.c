@@ -158,6 +158,12 @@ NORETURN void KeTerminateThread(PKTHREAD_REAPER Reaper)
     Thread->Header.SignalState = 1;
     if (!IsListEmpty(&Thread->Header.WaitListHead))
         KiWaitTest(&Thread->Header, 0);
+    /* The last thread of a process: the process object is signalled too, as it leaves (NT's order). */
+    if (IsListEmpty(&Thread->Process->ThreadListHead)) {
+        Thread->Process->Header.SignalState = 1;
+        if (!IsListEmpty(&Thread->Process->Header.WaitListHead))
+            KiWaitTest(&Thread->Process->Header, 0);
+    }
     Thread->State = Terminated;
     if (Reaper) {
         InsertTailList(&Reaper->ListHead, &Thread->WaitListEntry);

@@ -14,8 +14,8 @@
  * does. Then the thread records its exit status and time and leaves its
  * process. A user thread's TEB and stack go with it; the last thread of a
  * process ends the process (PspExitProcess: exit status, handles closed,
- * user range released, the process object signalled). KeTerminateThread
- * then signals the thread object (waking whoever waits for it) and
+ * user range released). KeTerminateThread then signals the thread object
+ * — and the process's, for its last thread — waking whoever waits, and
  * switches away for good, onto the reaper's list.
  *
  * The reaper (PspReaperThread), a system thread above the ones it reaps,
@@ -61,9 +61,10 @@ static void PspDeleteUserThreadMemory(PETHREAD Thread)
 
 /*
  * A process's last thread is ending: its exit status is settled (the
- * first NtTerminateProcess's, else this thread's), its handles are closed,
- * its user range released, and its object signalled — NT's PspExitProcess.
- * The page directory stays until the object goes.
+ * first NtTerminateProcess's, else this thread's), its handles are closed
+ * and its user range released — NT's PspExitProcess. The process object is
+ * signalled as the thread leaves the processor (KeTerminateThread); the
+ * page directory stays until the object goes.
  */
 static void PspExitProcess(PEPROCESS Process, NTSTATUS ExitStatus)
 {
@@ -74,7 +75,6 @@ static void PspExitProcess(PEPROCESS Process, NTSTATUS ExitStatus)
     KeQuerySystemTime(&Process->ExitTime);
     ObKillProcess(Process);
     MmCleanProcessAddressSpace(Process);
-    KeTerminateProcess(&Process->Pcb);
 }
 
 NORETURN void PspExitThread(NTSTATUS ExitStatus)
