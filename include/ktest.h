@@ -23,8 +23,9 @@
  * whose boot needs switches of its own (special pool, say): the listing
  * carries them and the runner adds them to that test's command line.
  *
- * KBENCH(name) registers a benchmark for `/BENCH` boots; it reports guest
- * instructions per operation with KbenchReport.
+ * KBENCH(name) registers a benchmark for `/BENCH` boots: it brackets its
+ * measured loop with KbenchStart/KbenchStop and reports guest instructions
+ * and TLB flushes per operation with KbenchReport.
  */
 #ifndef MM386_KTEST_H
 #define MM386_KTEST_H
@@ -222,8 +223,22 @@ typedef struct _KBENCH {
     static const KBENCH kbench_entry_##name                                    \
         __attribute__((section(".kbench"), used, aligned(4))) = { #name, kbench_##name }; \
     static void kbench_##name(KBENCH_CONTEXT *b UNUSED)
-/* Reports one figure: `Instructions` guest instructions (TSC ticks under -icount) for `Operations`. */
-void KbenchReport(KBENCH_CONTEXT *b, const char *Figure, uint64_t Instructions, uint64_t Operations);
+/*
+ * A benchmark's measured loop sits between KbenchStart and KbenchStop, which
+ * read the TSC (guest instructions under -icount) and the TLB flush counters
+ * (HalTbFlushCounts); setup and teardown stay outside. KbenchReport then
+ * prints the figure for Operations operations:
+ *
+ *   bench NAME ins_per_op=N ops=N ins=N entire_flushes=N process_flushes=N invlpg=N
+ *
+ * KbenchReportHarness reports, for figure NAME, the cost of the same loop
+ * with the measured operation taken out (its bookkeeping, random choices,
+ * calls), measured the same way; tools/bench.py prints it beside the figure.
+ */
+void KbenchStart(KBENCH_CONTEXT *b);
+void KbenchStop(KBENCH_CONTEXT *b);
+void KbenchReport(KBENCH_CONTEXT *b, const char *Figure, uint64_t Operations);
+void KbenchReportHarness(KBENCH_CONTEXT *b, const char *Figure, uint64_t Operations);
 NORETURN void KbenchRunFromBoot(void);
 
 #endif

@@ -321,22 +321,23 @@ KBENCH(pfn_remove_insert)
     const ULONG Count = 10000;
     KIRQL OldIrql;
     LOCK_PFN(OldIrql);
-    uint64_t Start = HalReadTsc();
+    KbenchStart(b);
     for (ULONG i = 0; i < Count; i++)
         MiInsertPageInFreeListLocked(MiRemoveAnyPageLocked());
-    uint64_t Instructions = HalReadTsc() - Start;
+    KbenchStop(b);
     UNLOCK_PFN(OldIrql);
-    KbenchReport(b, "pfn_remove_insert", Instructions, Count);
+    KbenchReport(b, "pfn_remove_insert", Count);
 }
 
 /* The same pair through the wrappers that take and release the PFN lock each time. */
 KBENCH(pfn_remove_insert_locking)
 {
     const ULONG Count = 10000;
-    uint64_t Start = HalReadTsc();
+    KbenchStart(b);
     for (ULONG i = 0; i < Count; i++)
         MiInsertPageInFreeList(MiRemoveAnyPage());
-    KbenchReport(b, "pfn_remove_insert_locking", HalReadTsc() - Start, Count);
+    KbenchStop(b);
+    KbenchReport(b, "pfn_remove_insert_locking", Count);
 }
 
 /* Zeroing one page through hyperspace (map, 1024 stores, unmap). */
@@ -344,9 +345,10 @@ KBENCH(zero_page)
 {
     const ULONG Count = 2000;
     PFN_NUMBER Pfn = MiRemoveAnyPage();
-    uint64_t Start = HalReadTsc();
+    KbenchStart(b);
     for (ULONG i = 0; i < Count; i++)
         MiZeroPhysicalPage(Pfn);
-    KbenchReport(b, "zero_page", HalReadTsc() - Start, Count);
+    KbenchStop(b);
+    KbenchReport(b, "zero_page", Count);
     MiInsertPageInFreeList(Pfn);
 }

@@ -9,34 +9,37 @@
 #define TAG_BENCH MAKE_TAG('B', 'n', 'c', 'h')
 
 /* One Size-byte block of PoolType allocated and freed, over and over: the lookaside hit for small sizes. */
-static uint64_t AllocFreeLoop(POOL_TYPE PoolType, SIZE_T Size, ULONG Count)
+static void AllocFreeLoop(KBENCH_CONTEXT *b, POOL_TYPE PoolType, SIZE_T Size, ULONG Count)
 {
     ExFreePoolWithTag(ExAllocatePoolWithTag(PoolType, Size, TAG_BENCH), TAG_BENCH);
-    uint64_t Start = HalReadTsc();
+    KbenchStart(b);
     for (ULONG i = 0; i < Count; i++)
         ExFreePoolWithTag(ExAllocatePoolWithTag(PoolType, Size, TAG_BENCH), TAG_BENCH);
-    return HalReadTsc() - Start;
+    KbenchStop(b);
 }
 
 /* A 64-byte nonpaged block from the lookaside list and back. */
 KBENCH(pool_np_alloc_free_64)
 {
     const ULONG Count = 10000;
-    KbenchReport(b, "pool_np_alloc_free_64", AllocFreeLoop(NonPagedPool, 64, Count), Count);
+    AllocFreeLoop(b, NonPagedPool, 64, Count);
+    KbenchReport(b, "pool_np_alloc_free_64", Count);
 }
 
 /* A 64-byte paged block from the lookaside list and back. */
 KBENCH(pool_paged_alloc_free_64)
 {
     const ULONG Count = 10000;
-    KbenchReport(b, "pool_paged_alloc_free_64", AllocFreeLoop(PagedPool, 64, Count), Count);
+    AllocFreeLoop(b, PagedPool, 64, Count);
+    KbenchReport(b, "pool_paged_alloc_free_64", Count);
 }
 
 /* Three pages of nonpaged pool: a big allocation with its big-page table entry, and its free. */
 KBENCH(pool_big_alloc_free_3pages)
 {
     const ULONG Count = 2000;
-    KbenchReport(b, "pool_big_alloc_free_3pages", AllocFreeLoop(NonPagedPool, 3 * PAGE_SIZE, Count), Count);
+    AllocFreeLoop(b, NonPagedPool, 3 * PAGE_SIZE, Count);
+    KbenchReport(b, "pool_big_alloc_free_3pages", Count);
 }
 
 /*
@@ -57,14 +60,14 @@ KBENCH(pool_np_alloc_free_mixed)
     }
     for (ULONG i = 0; i < ARRAY_SIZE(Live); i++)
         Live[i] = ExAllocatePoolWithTag(NonPagedPool, Sizes[i], TAG_BENCH);
-    uint64_t Start = HalReadTsc();
+    KbenchStart(b);
     for (ULONG i = 0; i < Count; i++) {
         PVOID *Slot = &Live[i % ARRAY_SIZE(Live)];
         ExFreePoolWithTag(*Slot, TAG_BENCH);
         *Slot = ExAllocatePoolWithTag(NonPagedPool, Sizes[i % ARRAY_SIZE(Sizes)], TAG_BENCH);
     }
-    uint64_t Elapsed = HalReadTsc() - Start;
+    KbenchStop(b);
     for (ULONG i = 0; i < ARRAY_SIZE(Live); i++)
         ExFreePoolWithTag(Live[i], TAG_BENCH);
-    KbenchReport(b, "pool_np_alloc_free_mixed", Elapsed, Count);
+    KbenchReport(b, "pool_np_alloc_free_mixed", Count);
 }
