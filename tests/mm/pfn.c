@@ -249,16 +249,32 @@ KTEST(pfn, physical_runs_from_odd_maps)
     }
 }
 
-/* /MAXMEM=N: no page at or above N MB is RAM to the memory manager. */
+/*
+ * /MAXMEM=N: no page at or above N MB is RAM to the memory manager, and
+ * every page of the loader's map below that limit still is: the highest
+ * page in use is the highest available page under the limit, whether the
+ * limit falls inside RAM or beyond it (then it limits nothing).
+ */
 KTEST(pfn, maxmem_is_honoured)
 {
     if (!KeBootOptions.MaxMemMb)
         KTEST_SKIP("no /MAXMEM in this configuration");
-    PFN_NUMBER Limit = KeBootOptions.MaxMemMb * (0x100000 / PAGE_SIZE);
-    EXPECT_LT(MmHighestPhysicalPage, Limit);
-    EXPECT_LE(MmPhysicalMemoryBlock.NumberOfPages, Limit);
-    EXPECT_FALSE(MiIsPhysicalPage(Limit));
-    EXPECT_GT(MmHighestPhysicalPage, Limit - 256);
+    uint64_t Limit = (uint64_t)KeBootOptions.MaxMemMb * (0x100000 / PAGE_SIZE);
+    uint64_t HighestBelowLimit = 0;
+    for (ULONG i = 0; i < KeLoaderBlock.MemoryDescriptorCount; i++) {
+        const LOADER_MEMORY_DESCRIPTOR *d = &KeLoaderBlock.MemoryDescriptors[i];
+        uint64_t End = (d->Base + d->Length) >> PAGE_SHIFT;      /* one past its last whole page */
+        if (d->Type != LOADER_MEMORY_AVAILABLE || d->Length < PAGE_SIZE)
+            continue;
+        End = MIN(MIN(End, Limit), 1ull << (32 - PAGE_SHIFT));   /* no PAE: nothing above 4 GB */
+        if (End > (d->Base + PAGE_SIZE - 1) >> PAGE_SHIFT)
+            HighestBelowLimit = MAX(HighestBelowLimit, End - 1);
+    }
+    EXPECT_ULT((uint64_t)MmHighestPhysicalPage, Limit);
+    EXPECT_ULE((uint64_t)MmPhysicalMemoryBlock.NumberOfPages, Limit);
+    if (Limit < 1ull << (32 - PAGE_SHIFT))
+        EXPECT_FALSE(MiIsPhysicalPage((PFN_NUMBER)Limit));
+    EXPECT_EQ((uint64_t)MmHighestPhysicalPage, HighestBelowLimit);
 }
 
 /* Firmware pages are not RAM to mm386; the kernel image, modules and the PFN database are in use. */
