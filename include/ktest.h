@@ -205,7 +205,11 @@ void KtestRegisterGuard(const KTEST_GUARD *Guard);
 void KtestInstallBootHook(void);
 /* Runs the tests the boot options select, prints KTAP, exits QEMU with the verdict. */
 NORETURN void KtestRunFromBoot(void);
-/* Runs tests matching Glob (from the kd> prompt); returns the number that failed. */
+/*
+ * Runs tests matching Glob (from the kd> prompt); returns the number that
+ * failed. A Glob that matches no test at all is reported and counts as one
+ * failure.
+ */
 ULONG KtestRun(const char *Glob);
 
 /* Exit values for isa-debug-exit; QEMU's exit status becomes (value << 1) | 1. */
