@@ -10,7 +10,8 @@ to end `# ktest: N passed, 0 failed` with the same N, and `0 test(s)
 failed`. Runs two and three must also leave what `!vm` shows of physical
 memory, system page tables and system PTEs as run one left it: the first
 run may grow structures NT keeps once grown (the system PTE pool's
-extension, paged pool's page tables), a later run may not.
+extension, paged pool's page tables), a later run may not. Last, a glob
+that matches no test must say so and count as a failure (`ktest nosuch.*`).
 
 Registered in tools/runtests.py as the `ktest-repeated` check; run alone
 with `python3 tools/ktestrepeat.py`.
@@ -60,6 +61,10 @@ def run(args):
             out.check(f'run {n} leaves memory, page tables and system PTEs as run 1 did',
                       after[n - 1] == after[0] and len(after[0]) == len(STABLE),
                       f'after run 1: {after[0]}; after run {n}: {after[n - 1]}')
+        nothing = kd.command('ktest nosuch.*')
+        out.check('ktest with a glob that matches nothing says so and fails',
+                  "no test matches 'nosuch.*'" in nothing and re.search(r'^1 test\(s\) failed$', nothing, re.M),
+                  nothing.strip())
         boot.send('quit\r')
         boot.wait_exit(10)
     return out
