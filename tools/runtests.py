@@ -394,7 +394,8 @@ def select(a):
             else:
                 continue
             configs.remove(c)
-        skipped += [(n, 'drives QEMU (the kd> prompt over COM1, or its gdb server)') for n in checks]
+        skipped += [(n, 'a host check: it boots QEMU itself (to type at the kd> prompt, attach gdb '
+                        'or read the boot table)') for n in checks]
         checks = {}
     return configs, checks, failures, skipped
 
