@@ -47,7 +47,7 @@ KiHalPageTable:         resb 4096
 
 extern __kernel_start, __readonly_end, __boot_stack_guard, __kernel_end
 extern __boot_stack_base
-extern KiSystemStartup, BootCaptureLoaderBlock
+extern KiSystemStartup, BootCaptureLoaderBlock, KiCheckProcessorFeatures
 
 %define PHYS(sym) ((sym) - KERNEL_VA_OFFSET)   ; for symbols of the high half
 
@@ -59,6 +59,10 @@ _start:
     mov esp, PHYS(__boot_stack_base)
     mov esi, eax                        ; multiboot magic
     mov ebp, ebx                        ; multiboot information (physical)
+
+    ; Stop with a message, before CR4.PSE or any C, on a processor that lacks
+    ; a feature the kernel relies on (boot/cpucheck.asm).
+    call KiCheckProcessorFeatures
 
     ; Start from empty tables: the loader zeroes .bss, but do not rely on it.
     mov edi, PHYS(KiBootPageDirectory)

@@ -4,7 +4,8 @@
  * The multiboot information lies somewhere in low physical memory, reachable
  * only while boot/boot.asm's temporary identity map exists. BootCaptureLoaderBlock
  * runs in that window: it copies the memory map, the command line (split into
- * the image name and the switches), the loader's name and the module list
+ * the image name and the switches, up to 4 KB of them; a longer line is cut
+ * between words and the cut reported), the loader's name and the module list
  * into KeLoaderBlock, a kernel variable every later phase can read. Module
  * contents stay where the loader put them; their physical ranges are
  * recorded and the memory manager maps them.
@@ -58,6 +59,54 @@ static bool IsImagePath(const char *Word, size_t Length)
     return Length >= 4 && memcmp(Word + Length - 4, ".elf", 4) == 0;
 }
 
+static bool IsBlank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/*
+ * The switches are kept whole up to LOADER_COMMAND_LINE_LENGTH - 1 bytes. A
+ * longer line is cut after its last whole word that fits, so no switch is
+ * parsed half (a /3GB cut to /3G); what was cut is counted and its start
+ * kept, and KiSystemStartup reports both.
+ */
+void BootSplitCommandLine(LOADER_PARAMETER_BLOCK *Block, const char *Line)
+{
+    const size_t Capacity = sizeof(Block->CommandLine) - 1;
+    const char *p = Line;
+
+    Block->CommandLineLength = (uint32_t)strlen(Line);
+    Block->ImageName[0] = '\0';
+    while (IsBlank(*p))
+        p++;
+    size_t n = 0;
+    while (p[n] && !IsBlank(p[n]))
+        n++;
+    if (IsImagePath(p, n)) {
+        strlcpy(Block->ImageName, p, MIN(n + 1, sizeof(Block->ImageName)));
+        p += n;
+        while (IsBlank(*p))
+            p++;
+    }
+
+    size_t Length = strlen(p), Kept = Length;
+    if (Length > Capacity) {
+        Kept = Capacity;
+        if (!IsBlank(p[Kept])) {
+            /* Back up to the blank before the word that does not fit. */
+            while (Kept > 0 && !IsBlank(p[Kept - 1]))
+                Kept--;
+        }
+    }
+    memcpy(Block->CommandLine, p, Kept);
+    Block->CommandLine[Kept] = '\0';
+    const char *Dropped = p + Kept;
+    while (IsBlank(*Dropped))
+        Dropped++;
+    Block->CommandLineDropped = (uint32_t)strlen(Dropped);
+    strlcpy(Block->DroppedText, Dropped, sizeof(Block->DroppedText));
+}
+
 /*
  * Returns false if Magic is not the multiboot loader's or the information is
  * out of reach; KiSystemStartup then reports it and stops.
@@ -75,23 +124,10 @@ bool BootCaptureLoaderBlock(uint32_t Magic, uint32_t InformationPhysical)
     if (Info->flags & MULTIBOOT_INFO_LOADER_NAME)
         CopyString(KeLoaderBlock.LoaderName, sizeof(KeLoaderBlock.LoaderName), Info->boot_loader_name);
 
-    if (Info->flags & MULTIBOOT_INFO_CMDLINE) {
-        char Line[LOADER_COMMAND_LINE_LENGTH];
-        CopyString(Line, sizeof(Line), Info->cmdline);
-        const char *p = Line;
-        while (*p == ' ')
-            p++;
-        size_t n = 0;
-        while (p[n] && p[n] != ' ')
-            n++;
-        if (IsImagePath(p, n)) {
-            strlcpy(KeLoaderBlock.ImageName, p, MIN(n + 1, sizeof(KeLoaderBlock.ImageName)));
-            p += n;
-            while (*p == ' ')
-                p++;
-        }
-        strlcpy(KeLoaderBlock.CommandLine, p, sizeof(KeLoaderBlock.CommandLine));
-    }
+    /* The line is read in place, where the loader left it: it may be long. */
+    if ((Info->flags & MULTIBOOT_INFO_CMDLINE) && Info->cmdline != 0 && Info->cmdline < IDENTITY_MAP_LIMIT &&
+        strnlen(Phys(Info->cmdline), IDENTITY_MAP_LIMIT - Info->cmdline) < IDENTITY_MAP_LIMIT - Info->cmdline)
+        BootSplitCommandLine(&KeLoaderBlock, Phys(Info->cmdline));
 
     if (Info->flags & MULTIBOOT_INFO_MEMORY) {
         KeLoaderBlock.MemoryLowerKb = Info->mem_lower;

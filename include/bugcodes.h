@@ -14,6 +14,7 @@
 #define SPIN_LOCK_ALREADY_OWNED                 0x0000000F
 #define SPIN_LOCK_NOT_OWNED                     0x00000010
 #define TRAP_CAUSE_UNKNOWN                      0x00000012
+#define REFERENCE_BY_POINTER                    0x00000018
 #define BAD_POOL_HEADER                         0x00000019
 #define MEMORY_MANAGEMENT                       0x0000001A
 #define KMODE_EXCEPTION_NOT_HANDLED             0x0000001E
@@ -23,6 +24,7 @@
 #define NO_PAGES_AVAILABLE                      0x0000004D
 #define PFN_LIST_CORRUPT                        0x0000004E
 #define PAGE_FAULT_IN_NONPAGED_AREA             0x00000050
+#define UNSUPPORTED_PROCESSOR                   0x0000005D   /* raised by boot/cpucheck.asm */
 #define INSTALL_MORE_MEMORY                     0x0000007D
 #define UNEXPECTED_KERNEL_MODE_TRAP             0x0000007F
 #define NMI_HARDWARE_FAILURE                    0x00000080

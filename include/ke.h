@@ -247,7 +247,10 @@ void KeUnregisterOutput(PKD_OUTPUT_ROUTINE Routine);
 /* Backtraces, symbolised from the table the build embeds. */
 const char *KiSymbolize(ULONG Address, ULONG *Offset);
 ULONG KiLookupSymbol(const char *Name);
+/* Frame 0 is Eip, an instruction's own address (a trap's); then the EBP chain's return addresses. */
 void KeDumpBacktrace(ULONG Eip, ULONG Ebp, int MaxFrames);
+/* Frame 0 is a return address (a call's, as KeBugCheckEx records its caller), looked up one byte earlier. */
+void KeDumpCallerBacktrace(ULONG ReturnAddress, ULONG Ebp, int MaxFrames);
 ULONG KeCaptureBacktrace(ULONG Ebp, ULONG *Frames, ULONG MaxFrames);
 
 /* A kernel stack, named for diagnostics. Limit is the lowest usable byte. */

@@ -14,7 +14,9 @@
 
 #define LOADER_MAX_MEMORY_DESCRIPTORS   64
 #define LOADER_MAX_MODULES              8
-#define LOADER_COMMAND_LINE_LENGTH      512
+#define LOADER_COMMAND_LINE_LENGTH      4096    /* switches kept, NUL included; Linux's x86 limit is 2048 */
+#define LOADER_DROPPED_TEXT_LENGTH      64      /* how much of a cut-off tail is kept to report it */
+#define LOADER_IMAGE_NAME_LENGTH        256
 #define LOADER_NAME_LENGTH              64
 
 /* Multiboot memory-map types. */
@@ -39,8 +41,11 @@ typedef struct _LOADER_MODULE {
 
 typedef struct _LOADER_PARAMETER_BLOCK {
     char LoaderName[LOADER_NAME_LENGTH];
-    char ImageName[LOADER_NAME_LENGTH];              /* first word of the command line */
+    char ImageName[LOADER_IMAGE_NAME_LENGTH];        /* first word of the command line */
     char CommandLine[LOADER_COMMAND_LINE_LENGTH];    /* the rest: the boot switches */
+    uint32_t CommandLineLength;         /* the loader's whole line in bytes, image path included */
+    uint32_t CommandLineDropped;        /* bytes of switches beyond CommandLine's capacity, not kept */
+    char DroppedText[LOADER_DROPPED_TEXT_LENGTH];    /* the start of what was dropped */
     uint32_t MemoryLowerKb, MemoryUpperKb;
     uint32_t MemoryDescriptorCount;
     LOADER_MEMORY_DESCRIPTOR MemoryDescriptors[LOADER_MAX_MEMORY_DESCRIPTORS];
@@ -53,10 +58,18 @@ typedef struct _LOADER_PARAMETER_BLOCK {
 extern LOADER_PARAMETER_BLOCK KeLoaderBlock;
 
 /*
+ * Splits the loader's command line Line into Block's ImageName (a first word
+ * that is a path) and CommandLine (the switches), and records its length and
+ * anything that did not fit (CommandLineDropped, DroppedText). Pure: the
+ * boot path calls it on the multiboot string, tests on their own lines.
+ */
+void BootSplitCommandLine(LOADER_PARAMETER_BLOCK *Block, const char *Line);
+
+/*
  * The boot options, NT style: /3GB, /USERVA=N, /MAXMEM=N, /BENCH,
  * /SPECIALPOOL=TAG, and the harness's ktest, ktest=GLOB. Switches are
- * case-insensitive. An unknown switch is reported on the console and
- * recorded here, never silently dropped.
+ * case-insensitive. An unknown, malformed or repeated switch is reported on
+ * the console and recorded here, never silently dropped.
  */
 #define BOOT_OPTION_GLOB_LENGTH     128
 #define BOOT_OPTION_MAX_UNKNOWN     8
@@ -76,14 +89,16 @@ typedef struct _KE_BOOT_OPTIONS {
     uint32_t UnknownCount;              /* switches rejected: unknown or malformed */
     char Unknown[BOOT_OPTION_MAX_UNKNOWN][BOOT_OPTION_TOKEN_LENGTH];
     uint32_t MalformedCount;            /* of those, known switches with a bad value */
+    uint32_t DuplicateCount;            /* of those, a switch given again (the first one decides) */
 } KE_BOOT_OPTIONS;
 
 extern KE_BOOT_OPTIONS KeBootOptions;
 
 /*
  * Parses CommandLine into *Options (which it clears first). Reports each
- * unknown or malformed switch through DbgPrint when Report is true. Returns
- * the number of switches it did not accept.
+ * unknown, malformed or duplicate switch, with the reason, through DbgPrint
+ * when Report is true; of a switch given twice the first occurrence decides.
+ * Returns the number of switches it did not accept.
  */
 ULONG KiParseBootOptions(const char *CommandLine, KE_BOOT_OPTIONS *Options, bool Report);
 

@@ -24,6 +24,21 @@ void MmInitSystem(ULONG Phase);
 BOOLEAN MmIsAddressValid(PVOID VirtualAddress);
 /* The physical address VirtualAddress maps to, or 0 if it maps nothing. */
 PHYSICAL_ADDRESS MmGetPhysicalAddress(PVOID BaseAddress);
+/*
+ * NT's obsolete query: TRUE if VirtualAddress lies in a nonpaged part of
+ * system space, whether or not anything is mapped there now. FALSE for user
+ * addresses, paged pool, special pool's paged allocations, the system cache
+ * and the session and system view spaces. Any IRQL.
+ */
+BOOLEAN MmIsNonPagedSystemAddressValid(PVOID VirtualAddress);
+/*
+ * The system virtual address that maps PhysicalAddress (its byte offset
+ * kept), found through the page's PFN entry (the PTE it records): NT's
+ * debugging aid. NULL when the page is not RAM or no PTE the database knows
+ * of maps it now (free pages, MDL pages, device memory) — NT's answer is
+ * undefined there. Any IRQL.
+ */
+PVOID MmGetVirtualForPhysical(PHYSICAL_ADDRESS PhysicalAddress);
 
 /*
  * The page-fault handler: resolves the fault and returns STATUS_SUCCESS, or
@@ -179,26 +194,59 @@ VOID MmBuildMdlForNonPagedPool(PMDL MemoryDescriptorList);
 /*
  * Allocates zeroed physical pages between LowAddress and HighAddress (then,
  * if SkipBytes is not 0, in that range moved up by SkipBytes, and so on) and
- * returns an MDL describing them, locked. The MDL may describe fewer bytes
- * than TotalBytes: callers check MmGetMdlByteCount. NULL if no page could be
- * had. MmFreePagesFromMdl gives the pages back (unmap first); the MDL itself
- * is then freed with IoFreeMdl (NT says ExFreePool: the same thing once the
+ * returns an MDL describing them, locked: each page holds one reference for
+ * the MDL, and no PTE maps it. The MDL may describe fewer bytes than
+ * TotalBytes: callers check MmGetMdlByteCount. NULL if TotalBytes is 0,
+ * SkipBytes not a multiple of a page, or no page could be had.
+ * MmFreePagesFromMdl gives the pages back (unmap first); the MDL itself is
+ * then freed with IoFreeMdl (NT says ExFreePool: the same thing once the
  * pool exists). IRQL <= APC_LEVEL in NT; mm386 allows DISPATCH_LEVEL.
  */
 PMDL MmAllocatePagesForMdl(PHYSICAL_ADDRESS LowAddress, PHYSICAL_ADDRESS HighAddress,
                            PHYSICAL_ADDRESS SkipBytes, SIZE_T TotalBytes);
 VOID MmFreePagesFromMdl(PMDL MemoryDescriptorList);
 
+/* MmAllocatePagesForMdlEx's Flags, NT's values. */
+#define MM_DONT_ZERO_ALLOCATION                 0x00000001  /* the pages keep their old contents */
+#define MM_ALLOCATE_FROM_LOCAL_NODE_ONLY        0x00000002  /* one node: always true */
+#define MM_ALLOCATE_FULLY_REQUIRED              0x00000004  /* all of TotalBytes, or NULL */
+#define MM_ALLOCATE_NO_WAIT                     0x00000008  /* mm386 never waits */
+#define MM_ALLOCATE_PREFER_CONTIGUOUS           0x00000010  /* a hint: accepted, no effect */
+#define MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS   0x00000020  /* see MmAllocatePagesForMdlEx */
+#define MM_ALLOCATE_FAST_LARGE_PAGES            0x00000040  /* no large pages: refused */
+#define MM_ALLOCATE_TRIM_IF_NECESSARY           0x00000080  /* no working sets: refused */
+#define MM_ALLOCATE_AND_HOT_REMOVE              0x00000100  /* refused */
+
+/*
+ * MmAllocatePagesForMdl with a cache type and flags. The pages remember
+ * CacheType (a value that is not a caching type means none): every mapping
+ * of the MDL uses it, whatever the mapper asks. Flags: MM_DONT_ZERO_ALLOCATION
+ * skips zeroing; MM_ALLOCATE_FULLY_REQUIRED returns NULL rather than part;
+ * MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS with SkipBytes 0 gives one
+ * physically contiguous block of all TotalBytes in [LowAddress, HighAddress]
+ * or NULL, and with SkipBytes a power of two that divides TotalBytes gives
+ * blocks of exactly SkipBytes, each aligned on SkipBytes (perhaps fewer than
+ * asked: each whole), else NULL. A flag not listed as accepted above: NULL.
+ */
+PMDL MmAllocatePagesForMdlEx(PHYSICAL_ADDRESS LowAddress, PHYSICAL_ADDRESS HighAddress,
+                             PHYSICAL_ADDRESS SkipBytes, SIZE_T TotalBytes,
+                             MEMORY_CACHING_TYPE CacheType, ULONG Flags);
+
 /*
  * Maps the locked pages an MDL describes at new system PTEs and returns the
  * buffer's address (the MDL's byte offset kept); sets MappedSystemVa and
  * MDL_MAPPED_TO_SYSTEM_VA. KernelMode only: UserMode needs processes and is
- * refused (NULL). NULL also for an invalid CacheType or when system PTEs run
- * out, unless BugCheckOnFailure is set (and MDL_MAPPING_CAN_FAIL is not):
- * then NO_MORE_SYSTEM_PTES (0x3F). RequestedAddress must be NULL; Priority
- * is accepted but does not ration PTEs yet. A page in the MDL that is not in
- * use (free, or on a page list) is MEMORY_MANAGEMENT (0x1A, 0x1233).
- * IRQL <= DISPATCH_LEVEL. MmUnmapLockedPages(address, MDL) undoes it.
+ * refused (NULL); in KernelMode RequestedAddress is ignored, as in NT.
+ * A page allocated for a cache type is mapped with that type whatever
+ * CacheType says; asking to map a page in use as cached memory (pool, say)
+ * uncached is refused. NULL for an invalid CacheType, for that refusal, or
+ * when system PTEs run out — unless BugCheckOnFailure is set (and
+ * MDL_MAPPING_CAN_FAIL is not): then MEMORY_MANAGEMENT (0x1A, 0x1000) or
+ * NO_MORE_SYSTEM_PTES (0x3F). Priority is accepted but does not ration PTEs
+ * yet. A page in the MDL that is not in use (free, or on a page list) is
+ * MEMORY_MANAGEMENT (0x1A, 0x1233). No PFN count changes (NT's rule: the
+ * MDL's lock holds the pages). IRQL <= DISPATCH_LEVEL.
+ * MmUnmapLockedPages(address, MDL) undoes it.
  */
 PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode,
                                    MEMORY_CACHING_TYPE CacheType, PVOID RequestedAddress,
@@ -218,16 +266,66 @@ static inline PVOID MmGetSystemAddressForMdlSafe(PMDL Mdl, ULONG Priority)
  * (MmAllocateMappingAddress: NULL for a zero PoolTag or when system PTEs run
  * out) and later maps MDLs into it without any allocation that could fail
  * (MmMapLockedPagesWithReservedMapping: NULL only when the MDL does not fit
- * the reservation). The reservation's PTEs stay zero until mapped. Freeing
- * or mapping with another tag, or at an address that is not a reservation,
- * is SYSTEM_PTE_MISUSE (0xDA) with NT's parameter 1 (0x101..0x10C).
- * IRQL <= DISPATCH_LEVEL.
+ * the reservation, or a page may not be mapped with CacheType). The
+ * reservation's PTEs stay zero until mapped; the two PTEs before it hold
+ * NT's header: the size ((pages + 2) << PAGE_SHIFT) and the tag (bit 0
+ * clear). The other three routines take any address in the reservation's
+ * first page, as NT does: mapping returns that address plus the MDL's byte
+ * offset. Freeing or mapping with another tag, or at an address that is
+ * not a reservation, is SYSTEM_PTE_MISUSE (0xDA) with NT's parameter 1
+ * (0x101..0x10C). IRQL <= DISPATCH_LEVEL.
  */
 PVOID MmAllocateMappingAddress(SIZE_T NumberOfBytes, ULONG PoolTag);
 VOID MmFreeMappingAddress(PVOID BaseAddress, ULONG PoolTag);
 PVOID MmMapLockedPagesWithReservedMapping(PVOID MappingAddress, ULONG PoolTag,
                                           PMDL MemoryDescriptorList, MEMORY_CACHING_TYPE CacheType);
 VOID MmUnmapReservedMapping(PVOID BaseAddress, ULONG PoolTag, PMDL MemoryDescriptorList);
+
+/* ------------------------------------------------------------------------
+ * Contiguous and noncached memory (mm/contig.c): fresh physical pages in
+ * system PTEs, for devices that need them so. Each page is accounted as a
+ * system page (share 1, reference 1) with the cache type asked for, and its
+ * pages are charged commit (they can never be paged), as nonpaged pool's
+ * are. NT takes a cached contiguous request from nonpaged pool when the pool
+ * happens to be contiguous there; mm386 always takes free pages, so every
+ * allocation is page aligned and never competes with the pool.
+ */
+
+/*
+ * NumberOfBytes of physically contiguous memory, uninitialised, between
+ * LowestAcceptableAddress and HighestAcceptableAddress (the last byte a
+ * page may hold; pages past RAM do not count), crossing no multiple of
+ * BoundaryAddressMultiple (0: none; else a power of two of at least a
+ * page), mapped with CacheType. Returns the page-aligned base, or NULL for
+ * 0 bytes, a CacheType that is not one, a bad boundary, an empty range, or
+ * when no such run of free pages, commit or system PTEs is left. The scan
+ * grows with the range: allocate early, as NT advises. IRQL <= DISPATCH_LEVEL.
+ */
+PVOID MmAllocateContiguousMemorySpecifyCache(SIZE_T NumberOfBytes, PHYSICAL_ADDRESS LowestAcceptableAddress,
+                                             PHYSICAL_ADDRESS HighestAcceptableAddress,
+                                             PHYSICAL_ADDRESS BoundaryAddressMultiple,
+                                             MEMORY_CACHING_TYPE CacheType);
+/* The same, cached, anywhere below HighestAcceptableAddress. */
+PVOID MmAllocateContiguousMemory(SIZE_T NumberOfBytes, PHYSICAL_ADDRESS HighestAcceptableAddress);
+/*
+ * Frees contiguous memory by its base. An address that does not start an
+ * allocation of contiguous memory is BAD_POOL_CALLER (0xC2, 0x60), NT's.
+ * IRQL <= DISPATCH_LEVEL.
+ */
+VOID MmFreeContiguousMemory(PVOID BaseAddress);
+/* The same; NumberOfBytes and CacheType are not needed (NT ignores them too). */
+VOID MmFreeContiguousMemorySpecifyCache(PVOID BaseAddress, SIZE_T NumberOfBytes, MEMORY_CACHING_TYPE CacheType);
+
+/*
+ * NumberOfBytes of zeroed, noncached (UC) memory in system space, not
+ * necessarily physically contiguous; NULL for 0 bytes or when pages, commit
+ * or system PTEs run out. MmFreeNonCachedMemory takes the same address and
+ * size; a size that does not match the allocation, or an address that
+ * starts none, is SYSTEM_PTE_MISUSE (0xDA, NT's 0x301..0x306).
+ * IRQL <= APC_LEVEL in NT; mm386 allows DISPATCH_LEVEL.
+ */
+PVOID MmAllocateNonCachedMemory(SIZE_T NumberOfBytes);
+VOID MmFreeNonCachedMemory(PVOID BaseAddress, SIZE_T NumberOfBytes);
 
 /*
  * Kernel stacks: NT's x86 sizes. mm386 commits a large stack whole (NT

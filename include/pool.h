@@ -14,9 +14,29 @@
 #define MM386_POOL_H
 
 #include <ke.h>
+#include <slist.h>
 
+/*
+ * NT's pool types. The low three bits are the base type; NT adds modifier
+ * bits, accepted as NT accepts them:
+ *
+ *   SESSION_POOL_MASK (32)     session pool: mm386 has no session space
+ *                              yet, so a session type is its global pool
+ *   POOL_RAISE_IF_ALLOCATION_FAILURE (16)
+ *                              NT raises STATUS_INSUFFICIENT_RESOURCES
+ *                              instead of returning NULL; mm386 has no
+ *                              exceptions yet, so it returns NULL
+ *   POOL_COLD_ALLOCATION (256) a hint that the block is rarely touched;
+ *                              ignored
+ *   POOL_NX_ALLOCATION (512)   no-execute pool (NonPagedPoolNx); without
+ *                              PAE an x86 PTE has no NX bit, so nonpaged
+ *                              pool serves it as it is
+ *
+ * Any other bit, and DontUseThisType, get NULL.
+ */
 typedef enum _POOL_TYPE {
     NonPagedPool = 0,
+    NonPagedPoolExecute = 0,
     PagedPool = 1,
     NonPagedPoolMustSucceed = 2,        /* refused: BAD_POOL_CALLER (0xC2, 0x9A) */
     DontUseThisType = 3,
@@ -24,11 +44,33 @@ typedef enum _POOL_TYPE {
     PagedPoolCacheAligned = 5,
     NonPagedPoolCacheAlignedMustS = 6,  /* refused like NonPagedPoolMustSucceed */
     MaxPoolType = 7,
+    NonPagedPoolBase = 0,
+    NonPagedPoolBaseMustSucceed = 2,
+    NonPagedPoolBaseCacheAligned = 4,
+    NonPagedPoolBaseCacheAlignedMustS = 6,
+    NonPagedPoolSession = 32,
+    PagedPoolSession = 33,
+    NonPagedPoolMustSucceedSession = 34,
+    DontUseThisTypeSession = 35,
+    NonPagedPoolCacheAlignedSession = 36,
+    PagedPoolCacheAlignedSession = 37,
+    NonPagedPoolCacheAlignedMustSSession = 38,
+    NonPagedPoolNx = 512,
+    NonPagedPoolNxCacheAligned = 516,
+    NonPagedPoolSessionNx = 544,
 } POOL_TYPE;
 
-#define BASE_POOL_TYPE_MASK             1   /* NonPagedPool or PagedPool */
-#define MUST_SUCCEED_POOL_TYPE_MASK     2
-#define CACHE_ALIGNED_POOL_TYPE_MASK    4
+#define BASE_POOL_TYPE_MASK                 1   /* NonPagedPool or PagedPool */
+#define MUST_SUCCEED_POOL_TYPE_MASK         2
+#define CACHE_ALIGNED_POOL_TYPE_MASK        4
+#define POOL_QUOTA_FAIL_INSTEAD_OF_RAISE    8   /* ExAllocatePoolWithQuotaTag's; not accepted here */
+#define POOL_RAISE_IF_ALLOCATION_FAILURE    16
+#define SESSION_POOL_MASK                   32
+#define POOL_COLD_ALLOCATION                256
+#define POOL_NX_ALLOCATION                  512
+/* The modifier bits ExAllocatePoolWithTag accepts on top of a base type. */
+#define POOL_TYPE_MODIFIERS \
+    (POOL_RAISE_IF_ALLOCATION_FAILURE | SESSION_POOL_MASK | POOL_COLD_ALLOCATION | POOL_NX_ALLOCATION)
 
 /* The processor cache line NonPagedPoolCacheAligned blocks start on. */
 #define POOL_CACHE_ALIGNMENT            64
@@ -37,9 +79,11 @@ typedef enum _POOL_TYPE {
  * Allocates NumberOfBytes from the pool PoolType and charges it to Tag.
  * Up to 4080 bytes the block carries an 8-byte header and is 8-byte
  * aligned; larger requests (and cache-aligned ones that do not fit a page
- * with their alignment) get whole pages and a page-aligned address.
- * Returns NULL for 0 bytes, an impossible size, an unknown pool type or
- * exhaustion. NonPagedPool at IRQL <= DISPATCH_LEVEL, PagedPool at
+ * with their alignment) get whole pages and a page-aligned address. A
+ * 0-byte request gets the smallest block (as NT's free build does).
+ * Returns NULL for an impossible size, an unknown pool type or modifier,
+ * or exhaustion (also with POOL_RAISE_IF_ALLOCATION_FAILURE, until mm386
+ * has exceptions). NonPagedPool at IRQL <= DISPATCH_LEVEL, PagedPool at
  * <= APC_LEVEL (higher: BAD_POOL_CALLER 0x08). Tag 0 is BAD_POOL_CALLER
  * 0x9B, a must-succeed type 0x9A. The caller frees with ExFreePoolWithTag.
  */
@@ -47,6 +91,44 @@ PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
 /* ExAllocatePoolWithTag with NT's default tag, 'None'. */
 PVOID ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes);
 #define POOL_DEFAULT_TAG    MAKE_TAG('N', 'o', 'n', 'e')
+
+/*
+ * NT's allocation priorities. Low and Normal requests may fail when the
+ * system is low (Low) or very low (Normal) on resources, so that High
+ * requests — which fail only when nothing is left — still find some. The
+ * SpecialPool variants say where a special pool allocation is placed: at
+ * the end of its page, an overrun touching the guard page after it
+ * (Overrun, the default), or at the start, an underrun touching the guard
+ * page before it (Underrun).
+ */
+typedef enum _EX_POOL_PRIORITY {
+    LowPoolPriority = 0,
+    LowPoolPrioritySpecialPoolOverrun = 8,
+    LowPoolPrioritySpecialPoolUnderrun = 9,
+    NormalPoolPriority = 16,
+    NormalPoolPrioritySpecialPoolOverrun = 24,
+    NormalPoolPrioritySpecialPoolUnderrun = 25,
+    HighPoolPriority = 32,
+    HighPoolPrioritySpecialPoolOverrun = 40,
+    HighPoolPrioritySpecialPoolUnderrun = 41,
+} EX_POOL_PRIORITY;
+
+#define POOL_SPECIAL_POOL_BIT           8
+#define POOL_SPECIAL_POOL_UNDERRUN_BIT  1
+
+/*
+ * ExAllocatePoolWithTag with a priority. "Low on resources" is, as in NT,
+ * little of the pool's own address space left: a Normal request that
+ * needs new pool pages fails if it would leave fewer than 512 pages of the
+ * pool unallocated, a Low one fewer than 1,024 — and, for nonpaged pool
+ * growing into its expansion, fewer than that many pages of RAM available;
+ * for paged pool, that much commit. A small request that a lookaside list
+ * or a free block can serve without a new page is never refused. High
+ * requests are ExAllocatePoolWithTag's. With special pool on for Tag, the
+ * SpecialPool bits choose the placement. Same IRQL rules, checks and
+ * bugchecks as ExAllocatePoolWithTag; NULL when refused or exhausted.
+ */
+PVOID ExAllocatePoolWithTagPriority(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, EX_POOL_PRIORITY Priority);
 
 /*
  * Frees a block. A nonzero Tag must be the tag it was allocated with
@@ -59,9 +141,12 @@ void ExFreePoolWithTag(PVOID P, ULONG Tag);
 void ExFreePool(PVOID P);
 
 /*
- * The usable size of an allocated block: the block minus its header, the
- * whole pages of a big allocation, the requested size of a special pool
- * allocation. *QuotaCharged is FALSE: mm386 has no pool quota.
+ * NT's (undocumented, obsolete) ExQueryPoolBlockSize, as NT answers: for a
+ * small block its size minus the header — which may be up to 7 bytes more
+ * than was asked for; for a page-aligned address (a big allocation)
+ * PAGE_SIZE, whatever the allocation's size, as NT's own comment says;
+ * for special pool the size asked for. 0 for an address in no pool.
+ * *QuotaCharged is FALSE: mm386 charges no pool quota.
  */
 SIZE_T ExQueryPoolBlockSize(PVOID PoolBlock, PBOOLEAN QuotaCharged);
 
@@ -111,134 +196,9 @@ typedef void (*PPOOL_BLOCK_ROUTINE)(const POOL_BLOCK_INFORMATION *Block, PVOID C
 NTSTATUS ExpWalkPoolPage(PVOID Va, PPOOL_BLOCK_ROUTINE Routine, PVOID Context);
 
 /*
- * Lookaside lists. An SLIST is NT's lock-free singly linked list: the head
- * is 8 bytes (first entry, depth, sequence) replaced with one cmpxchg8b,
- * and the sequence changes on every push so a stale head never compares
- * equal (the ABA problem).
+ * Lookaside lists: free entries of one size kept on an SLIST
+ * (include/slist.h), pushed and popped without a lock.
  */
-typedef union ALIGNED(8) _SLIST_HEADER {
-    ULONGLONG Alignment;
-    struct {
-        SINGLE_LIST_ENTRY Next;
-        USHORT Depth;
-        USHORT Sequence;
-    };
-} SLIST_HEADER, *PSLIST_HEADER;
-
-_Static_assert(sizeof(SLIST_HEADER) == 8, "an SLIST head is one cmpxchg8b operand");
-
-static inline void InitializeSListHead(PSLIST_HEADER ListHead)
-{
-    ListHead->Alignment = 0;
-}
-
-/*
- * Reads the head as two 32-bit halves: a torn read is harmless, because
- * the compare-exchange that follows then fails and the loop reads again.
- */
-static inline SLIST_HEADER RtlpReadSListHead(const SLIST_HEADER *ListHead)
-{
-    SLIST_HEADER Head;
-    const volatile ULONG *Half = (const volatile ULONG *)ListHead;
-    ((ULONG *)&Head)[0] = Half[0];
-    ((ULONG *)&Head)[1] = Half[1];
-    return Head;
-}
-
-/*
- * One lock cmpxchg8b. The operand type promises gcc the 8-byte alignment
- * SLIST_HEADER has; the __sync form is the one gcc expands inline without
- * x87 or SSE registers (-mgeneral-regs-only), and it is a full barrier.
- */
-typedef ULONGLONG ALIGNED(8) RTLP_SLIST_WORD;
-
-static inline bool RtlpSwapSListHead(PSLIST_HEADER ListHead, SLIST_HEADER Old, SLIST_HEADER New)
-{
-    return __sync_bool_compare_and_swap((volatile RTLP_SLIST_WORD *)&ListHead->Alignment, Old.Alignment,
-                                        New.Alignment);
-}
-
-/*
- * Push and pop are on the pool's fast path, so they are written as NT
- * writes them, in a few instructions of assembly around cmpxchg8b: EDX:EAX
- * holds the head as last seen (first entry; depth in the low and sequence
- * in the high half of EDX), ECX:EBX the head to install. A failed exchange
- * reloads EDX:EAX with the current head and the loop tries again.
- */
-
-/*
- * Pushes ListEntry, starting from Head, the head as the caller last read it
- * (a stale Head only costs a retry), and returns the entry that was first
- * before (NULL if the list was empty). For a caller that looks at the head
- * before it pushes, such as a lookaside free checking the depth.
- */
-static inline PSINGLE_LIST_ENTRY RtlpPushEntrySList(PSLIST_HEADER ListHead, PSINGLE_LIST_ENTRY ListEntry,
-                                                    SLIST_HEADER Head)
-{
-    ULONG First = (ULONG)Head.Next.Next, DepthSequence = ((PULONG)&Head)[1], Scratch;
-    __asm__ volatile("1:\n\t"
-                     "movl %%eax, (%%ebx)\n\t"            /* ListEntry->Next = first */
-                     "leal 0x10001(%%edx), %%ecx\n\t"     /* depth + 1, sequence + 1 */
-                     "lock cmpxchg8b %0\n\t"
-                     "jnz 1b"
-                     : "+m"(*ListHead), "+a"(First), "+d"(DepthSequence), "=&c"(Scratch)
-                     : "b"(ListEntry)
-                     : "memory", "cc");
-    return (PSINGLE_LIST_ENTRY)First;
-}
-
-/* Pushes ListEntry and returns the entry that was first before (NULL if the list was empty). */
-static inline PSINGLE_LIST_ENTRY InterlockedPushEntrySList(PSLIST_HEADER ListHead,
-                                                           PSINGLE_LIST_ENTRY ListEntry)
-{
-    return RtlpPushEntrySList(ListHead, ListEntry, RtlpReadSListHead(ListHead));
-}
-
-/*
- * Pops the first entry, or returns NULL. Reading the first entry's link is
- * the one unprotected step: on a multiprocessor the entry could be popped
- * and its memory freed in between, which NT's pop survives by catching the
- * fault. mm386 runs on one processor and nothing that runs in an interrupt
- * may use pool, so nothing can pop between the read and the exchange.
- */
-static inline PSINGLE_LIST_ENTRY InterlockedPopEntrySList(PSLIST_HEADER ListHead)
-{
-    SLIST_HEADER Head = RtlpReadSListHead(ListHead);
-    ULONG First = (ULONG)Head.Next.Next, DepthSequence = ((PULONG)&Head)[1], Next, Scratch;
-    __asm__ volatile("1:\n\t"
-                     "testl %%eax, %%eax\n\t"
-                     "jz 2f\n\t"
-                     "movl (%%eax), %%ebx\n\t"            /* the new first: first->Next */
-                     "leal -1(%%edx), %%ecx\n\t"          /* depth - 1 (not 0 here), same sequence */
-                     "lock cmpxchg8b %0\n\t"
-                     "jnz 1b\n"
-                     "2:"
-                     : "+m"(*ListHead), "+a"(First), "+d"(DepthSequence), "=&b"(Next), "=&c"(Scratch)
-                     :
-                     : "memory", "cc");
-    return (PSINGLE_LIST_ENTRY)First;
-}
-
-/* Empties the list in one exchange and returns the former first entry (a NULL-terminated chain). */
-static inline PSINGLE_LIST_ENTRY InterlockedFlushSList(PSLIST_HEADER ListHead)
-{
-    SLIST_HEADER Old, New;
-    do {
-        Old = RtlpReadSListHead(ListHead);
-        if (Old.Next.Next == NULL)
-            return NULL;
-        New.Next.Next = NULL;
-        New.Depth = 0;
-        New.Sequence = Old.Sequence;
-    } while (!RtlpSwapSListHead(ListHead, Old, New));
-    return Old.Next.Next;
-}
-
-static inline USHORT ExQueryDepthSList(const SLIST_HEADER *ListHead)
-{
-    return ListHead->Depth;
-}
-
 typedef PVOID (*PALLOCATE_FUNCTION)(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
 typedef void (*PFREE_FUNCTION)(PVOID Buffer);
 

@@ -14,6 +14,7 @@
 
 #include <ke.h>
 #include <mm.h>
+#include <ob.h>
 
 struct _HANDLE_TABLE;
 
@@ -23,6 +24,18 @@ typedef struct _EPROCESS {
     struct _HANDLE_TABLE *ObjectTable;      /* handles this process holds (kernel/ob) */
     char ImageFileName[16];                 /* NT's 15 characters and a terminator */
 } EPROCESS, *PEPROCESS;
+
+/* Process access rights (NT 5.2's values). */
+#define PROCESS_DUP_HANDLE      0x0040u
+#define PROCESS_ALL_ACCESS      (STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0xFFFu)
+
+/*
+ * The object types of processes and threads: NULL until their owners create
+ * them (ObCreateObjectType). The object manager resolves NtCurrentProcess()
+ * through PsProcessType and PsGetCurrentProcess() once the type exists.
+ */
+extern POBJECT_TYPE PsProcessType;
+extern POBJECT_TYPE PsThreadType;
 
 /* The system process: the kernel's threads and kernel handles belong to it. */
 extern PEPROCESS PsInitialSystemProcess;

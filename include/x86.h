@@ -35,6 +35,19 @@
 #define EFLAGS_TF               0x00000100
 #define EFLAGS_IF               0x00000200
 #define EFLAGS_NT               0x00004000
+#define EFLAGS_ID               0x00200000  /* writable exactly when the CPU has CPUID */
+
+/*
+ * CPUID leaf 1, EDX: the features mm386 asks about (Intel SDM vol. 2A,
+ * CPUID). boot/cpucheck.asm requires PSE, TSC, CX8 and CMOV; PGE is used
+ * when present (hal/tb.c); SEP will be, once sysenter exists.
+ */
+#define CPUID1_EDX_PSE          0x00000008  /* 4 MB pages: the boot identity map */
+#define CPUID1_EDX_TSC          0x00000010  /* rdtsc: boot timing, benchmarks */
+#define CPUID1_EDX_CX8          0x00000100  /* cmpxchg8b: the pool's lookaside lists */
+#define CPUID1_EDX_SEP          0x00000800  /* sysenter/sysexit */
+#define CPUID1_EDX_PGE          0x00002000  /* global pages (CR4.PGE) */
+#define CPUID1_EDX_CMOV         0x00008000  /* cmovcc: gcc emits it for -march=i686 */
 
 /* Hardware bits of a non-PAE page-table or page-directory entry. */
 #define PTE_VALID               0x001

@@ -9,7 +9,8 @@
  *             address-space layout, the PFN database, system PTEs, pools).
  *   phase 1   the clock; the IRQL drops to PASSIVE_LEVEL and interrupts are
  *             enabled; MmInitSystem(1) and the drivers that need the memory
- *             manager (the VGA console moves onto MmMapIoSpace).
+ *             manager (the VGA console moves onto MmMapIoSpace); the system
+ *             process and the object manager (PsInitSystem, ObInitSystem).
  *
  * Then startup leaves the boot stack (linker.ld's .bootstack) for a large
  * kernel stack from MmCreateKernelStack, with a guard page below it, the
@@ -36,26 +37,49 @@ extern uint32_t KiBootPageDirectory[];
 extern char __boot_stack_base[];
 void KiInitializeTestGuards(void);
 
-static uint64_t KiUsableMemoryBytes(void)
+/* Bytes of RAM in the loader's map, and how many of them lie above 4 GB. */
+static uint64_t KiUsableMemoryBytes(uint64_t *Above4Gb)
 {
+    const uint64_t Limit = 1ull << 32;
     uint64_t Total = 0;
+
+    *Above4Gb = 0;
     for (uint32_t i = 0; i < KeLoaderBlock.MemoryDescriptorCount; i++) {
-        if (KeLoaderBlock.MemoryDescriptors[i].Type == LOADER_MEMORY_AVAILABLE)
-            Total += KeLoaderBlock.MemoryDescriptors[i].Length;
+        const LOADER_MEMORY_DESCRIPTOR *d = &KeLoaderBlock.MemoryDescriptors[i];
+        if (d->Type != LOADER_MEMORY_AVAILABLE)
+            continue;
+        Total += d->Length;
+        if (d->Base + d->Length > Limit)
+            *Above4Gb += d->Base + d->Length - MAX(d->Base, Limit);
     }
     return Total;
 }
 
+/*
+ * The banner: version, the RAM the loader's map offers (and how much of it
+ * lies above 4 GB, out of reach without PAE), the image and the switches
+ * as they were kept. A command line longer than KeLoaderBlock holds is cut
+ * between words; the banner says how much and how it began.
+ */
 static void KiPrintBanner(void)
 {
-    uint64_t Usable = KiUsableMemoryBytes();
+    uint64_t Above4Gb;
+    uint64_t Usable = KiUsableMemoryBytes(&Above4Gb);
+
     DbgPrint("mm386 %s - an NT-style memory manager for 32-bit x86\n", KiVersion);
-    DbgPrint("RAM: %llu MB usable (%llu KB) in %u memory-map ranges; loader: %s\n",
-             Usable >> 20, Usable >> 10, KeLoaderBlock.MemoryDescriptorCount,
-             KeLoaderBlock.LoaderName[0] ? KeLoaderBlock.LoaderName : "unnamed");
+    DbgPrint("RAM: %llu MB (%llu KB) in %u memory-map ranges", Usable >> 20, Usable >> 10,
+             KeLoaderBlock.MemoryDescriptorCount);
+    if (Above4Gb)
+        DbgPrint(", %llu MB of it above 4 GB (not used: see below)", Above4Gb >> 20);
+    DbgPrint("; loader: %s\n", KeLoaderBlock.LoaderName[0] ? KeLoaderBlock.LoaderName : "unnamed");
     DbgPrint("image: %s  command line: \"%s\"\n",
              KeLoaderBlock.ImageName[0] ? KeLoaderBlock.ImageName : "(not named by the loader)",
              KeLoaderBlock.CommandLine);
+    if (KeLoaderBlock.CommandLineDropped)
+        DbgPrint("command line: %u bytes; the last %u did not fit in %u and were dropped, unparsed: \"%s%s\"\n",
+                 KeLoaderBlock.CommandLineLength, KeLoaderBlock.CommandLineDropped,
+                 LOADER_COMMAND_LINE_LENGTH - 1, KeLoaderBlock.DroppedText,
+                 KeLoaderBlock.CommandLineDropped >= sizeof(KeLoaderBlock.DroppedText) ? "..." : "");
     for (uint32_t i = 0; i < KeLoaderBlock.ModuleCount; i++) {
         const LOADER_MODULE *m = &KeLoaderBlock.Modules[i];
         DbgPrint("module %u: %08x..%08x %s\n", i, m->PhysicalStart, m->PhysicalEnd, m->Name);
@@ -92,6 +116,7 @@ static void KiInitializePhase1(void)
     HalEnableInterrupts();
     MmInitSystem(1);
     PsInitSystem();
+    ObInitSystem();
     KiMoveConsoleToIoSpace();
     KiInitializeTestGuards();
 }

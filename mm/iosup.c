@@ -11,15 +11,22 @@
  *                          the pages an MDL describes (mm/mdlsup.c), at new
  *                          PTEs; the MDL records the address (MappedSystemVa,
  *                          MDL_MAPPED_TO_SYSTEM_VA) until MmUnmapLockedPages.
+ *                          As in NT, a system-space mapping of an MDL changes
+ *                          no PFN count: the MDL's lock (or, for nonpaged
+ *                          pool, the pool's own mapping) is what holds the
+ *                          pages, so the mapping must go before they do.
  *   reserved mappings      MmAllocateMappingAddress reserves the PTEs ahead of
  *                          time, so MmMapLockedPagesWithReservedMapping cannot
  *                          fail for lack of them. NT's layout: two PTEs in
  *                          front of the returned address hold the reservation's
- *                          size (a list PTE, NextEntry = pages) and its owner's
- *                          tag (valid bit cleared); the rest stay zero until
- *                          mapped, and are zeroed again, with their TLB entries
- *                          flushed, on unmap — the addresses stay reserved, so
- *                          the pool's lazy flush cannot cover them.
+ *                          size (a list PTE whose NextEntry counts the pages
+ *                          plus these two: (pages + 2) << PAGE_SHIFT) and its
+ *                          owner's tag (valid bit cleared); the rest stay zero
+ *                          until mapped, and are zeroed again, with their TLB
+ *                          entries flushed, on unmap — the addresses stay
+ *                          reserved, so the pool's lazy flush cannot cover
+ *                          them. Any address in the reservation's first page
+ *                          names it, as in NT.
  *
  * The cache type becomes the PTE's PCD (cache disable) and PWT (write
  * through) bits. mm386 leaves the PAT at its power-on value, so the four
@@ -31,6 +38,12 @@
  *                                          the range write-combining turns into
  *                                          WC (NT's choice without PAT support)
  *
+ * A RAM page remembers the cache type it was allocated for (its PFN's
+ * CacheAttribute): mapping an MDL maps such a page with that type whatever
+ * the caller asked, and refuses to map a page in use as cached memory
+ * uncached (NT's MEMORY_MANAGEMENT 0x1000 case) — two translations of one
+ * page with different cache types are undefined on x86.
+ *
  * Unmapping an MDL or I/O space releases its PTEs; the pool zeroes them and
  * flushes the TLB lazily before the addresses are reused. Misuse (unmapping
  * what was not mapped, the wrong count, another owner's reservation) is
@@ -38,25 +51,46 @@
  */
 #include "mi.h"
 
-/* The PTE bits for CacheType; false for a value that is not a caching type. */
-static bool MiCachingBits(MEMORY_CACHING_TYPE CacheType, ULONG *Bits)
+bool MiCacheAttributeOf(MEMORY_CACHING_TYPE CacheType, MI_PFN_CACHE_ATTRIBUTE *CacheAttribute)
 {
     switch (CacheType) {
     case MmCached:
     case MmHardwareCoherentCached:
-        *Bits = 0;
+        *CacheAttribute = MiCached;
         return true;
     case MmNonCached:
     case MmNonCachedUnordered:
-        *Bits = PTE_CACHE_DISABLE | PTE_WRITE_THROUGH;
+        *CacheAttribute = MiNonCached;
         return true;
     case MmWriteCombined:
     case MmUSWCCached:
-        *Bits = PTE_CACHE_DISABLE;
+        *CacheAttribute = MiWriteCombined;
         return true;
     default:
         return false;
     }
+}
+
+ULONG MiCacheAttributeBits(MI_PFN_CACHE_ATTRIBUTE CacheAttribute)
+{
+    switch (CacheAttribute) {
+    case MiNonCached:
+        return PTE_CACHE_DISABLE | PTE_WRITE_THROUGH;
+    case MiWriteCombined:
+        return PTE_CACHE_DISABLE;
+    default:
+        return 0;
+    }
+}
+
+/* The PTE bits for CacheType; false for a value that is not a caching type. */
+static bool MiCachingBits(MEMORY_CACHING_TYPE CacheType, ULONG *Bits)
+{
+    MI_PFN_CACHE_ATTRIBUTE CacheAttribute;
+    if (!MiCacheAttributeOf(CacheType, &CacheAttribute))
+        return false;
+    *Bits = MiCacheAttributeBits(CacheAttribute);
+    return true;
 }
 
 PVOID MmMapIoSpace(PHYSICAL_ADDRESS PhysicalAddress, SIZE_T NumberOfBytes,
@@ -104,12 +138,49 @@ static void MiCheckMdlPages(PMDL Mdl, ULONG Pages)
     }
 }
 
-/* Writes valid PTEs for the MDL's pages at Pte. */
-static void MiMapMdlPages(PMMPTE Pte, PMDL Mdl, ULONG Pages, ULONG CachingBits)
+/*
+ * The cache attribute RAM page Pfn is mapped with when the caller asks for
+ * Requested. A page allocated for a cache type (contiguous or noncached
+ * memory, MmAllocatePagesForMdlEx) is always mapped with it, so that no two
+ * mappings of it disagree; a page in use as cached memory (pool, stacks)
+ * may not be mapped uncached at all — NT's refusal, MEMORY_MANAGEMENT
+ * 0x1000's case: false.
+ */
+static bool MiMappingAttribute(PFN_NUMBER Pfn, MI_PFN_CACHE_ATTRIBUTE Requested, MI_PFN_CACHE_ATTRIBUTE *Used)
+{
+    MI_PFN_CACHE_ATTRIBUTE Page = MiIsPhysicalPage(Pfn) ? MI_PFN_ELEMENT(Pfn)->u3.e2.e1.CacheAttribute : MiNotMapped;
+
+    if (Page == MiNotMapped) {
+        *Used = Requested;
+        return true;
+    }
+    *Used = Page;
+    return !(Page == MiCached && Requested != MiCached);
+}
+
+/* The first page of the MDL that may not be mapped with Requested, or MI_NO_PAGE if all may. */
+static PFN_NUMBER MiFindCacheConflict(PMDL Mdl, ULONG Pages, MI_PFN_CACHE_ATTRIBUTE Requested)
 {
     const PFN_NUMBER *Pfns = MmGetMdlPfnArray(Mdl);
-    for (ULONG i = 0; i < Pages; i++)
-        MiWritePte(Pte + i, MiMakeValidPte(Pfns[i], MI_PTE_KERNEL_READWRITE | CachingBits));
+    MI_PFN_CACHE_ATTRIBUTE Used;
+
+    for (ULONG i = 0; i < Pages; i++) {
+        if (!MiMappingAttribute(Pfns[i], Requested, &Used))
+            return Pfns[i];
+    }
+    return MI_NO_PAGE;
+}
+
+/* Writes valid PTEs for the MDL's pages at Pte, each with the cache type it may have. */
+static void MiMapMdlPages(PMMPTE Pte, PMDL Mdl, ULONG Pages, MI_PFN_CACHE_ATTRIBUTE Requested)
+{
+    const PFN_NUMBER *Pfns = MmGetMdlPfnArray(Mdl);
+    MI_PFN_CACHE_ATTRIBUTE Used;
+
+    for (ULONG i = 0; i < Pages; i++) {
+        MiMappingAttribute(Pfns[i], Requested, &Used);
+        MiWritePte(Pte + i, MiMakeValidPte(Pfns[i], MI_PTE_KERNEL_READWRITE | MiCacheAttributeBits(Used)));
+    }
 }
 
 static inline ULONG MiMdlPages(PMDL Mdl)
@@ -122,23 +193,31 @@ PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE Ac
                                    ULONG BugCheckOnFailure, ULONG Priority)
 {
     PMDL Mdl = MemoryDescriptorList;
-    ULONG Bits, Pages = MiMdlPages(Mdl);
+    ULONG Pages = MiMdlPages(Mdl);
+    MI_PFN_CACHE_ATTRIBUTE CacheAttribute;
+    bool MayBugCheck = BugCheckOnFailure && !(Mdl->MdlFlags & MDL_MAPPING_CAN_FAIL);
 
-    if (AccessMode != KernelMode || RequestedAddress != NULL || Pages == 0 ||
-        !MiCachingBits(CacheType, &Bits))
+    /* In kernel mode NT ignores RequestedAddress: the mapping goes where system PTEs are free. */
+    if (AccessMode != KernelMode || Pages == 0 || !MiCacheAttributeOf(CacheType, &CacheAttribute))
         return NULL;
     if (Mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA)
         KeBugCheckEx(SYSTEM_PTE_MISUSE, PTE_MDL_ALREADY_MAPPED, (ULONG_PTR)Mdl,
                      (ULONG_PTR)Mdl->MappedSystemVa, Pages);
     MiCheckMdlPages(Mdl, Pages);
+    PFN_NUMBER Conflict = MiFindCacheConflict(Mdl, Pages, CacheAttribute);
+    if (Conflict != MI_NO_PAGE) {
+        if (MayBugCheck)
+            KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_CACHE_CONFLICT, (ULONG_PTR)Mdl, Conflict, CacheType);
+        return NULL;
+    }
     PMMPTE Pte = MiReserveSystemPtes(Pages, SystemPteSpace);
     if (!Pte) {
-        if (BugCheckOnFailure && !(Mdl->MdlFlags & MDL_MAPPING_CAN_FAIL))
+        if (MayBugCheck)
             KeBugCheckEx(NO_MORE_SYSTEM_PTES, SystemPteSpace, Pages, MmTotalFreeSystemPtes,
                          MmTotalSystemPtes);
         return NULL;
     }
-    MiMapMdlPages(Pte, Mdl, Pages, Bits);
+    MiMapMdlPages(Pte, Mdl, Pages, CacheAttribute);
     Mdl->MappedSystemVa = (char *)MiPteToAddress(Pte) + Mdl->ByteOffset;
     Mdl->MdlFlags |= MDL_MAPPED_TO_SYSTEM_VA;
     if (Mdl->MdlFlags & MDL_PARTIAL)
@@ -182,27 +261,39 @@ static inline ULONG MiTagPte(ULONG PoolTag)
 }
 
 /*
- * Checks that MappingAddress is a reservation from MmAllocateMappingAddress
- * owned by PoolTag and returns its size in pages. Not a reservation:
- * SYSTEM_PTE_MISUSE with NotReserved; another tag: with NotOwned.
+ * The size PTE, NT's encoding: a list PTE whose NextEntry (the frame field)
+ * holds the whole reservation, the two header PTEs included.
+ */
+static inline MMPTE MiReservationSizePte(ULONG Pages)
+{
+    MMPTE Size = { .u.Long = 0 };
+    Size.u.List.NextEntry = Pages + MI_RESERVATION_HEADER;
+    return Size;
+}
+
+/*
+ * Checks that MappingAddress lies in the first page of a reservation from
+ * MmAllocateMappingAddress owned by PoolTag (a byte offset into that page
+ * is accepted, as NT accepts it) and returns its size in pages. Not a
+ * reservation: SYSTEM_PTE_MISUSE with NotReserved; another tag: NotOwned.
  */
 static ULONG MiCheckReservation(PVOID MappingAddress, ULONG PoolTag, ULONG NotOwned, ULONG NotReserved)
 {
     PMMPTE Header = MiAddressToPte(MappingAddress) - MI_RESERVATION_HEADER, Start;
-    ULONG Length = BYTE_OFFSET(MappingAddress) == 0 ? MiQuerySystemPteAllocation(Header, &Start) : 0;
+    ULONG Length = MiQuerySystemPteAllocation(Header, &Start);
     MMPTE Size = { .u.Long = 0 }, Tag = { .u.Long = 0 };
 
     if (Length && Start == Header) {
         Size = MiReadPte(Header);
         Tag = MiReadPte(Header + 1);
     }
-    ULONG Pages = Size.u.List.NextEntry;
-    if (Pages == 0 || Size.u.Hard.Valid || Tag.u.Hard.Valid ||
-        MiSystemPteAllocationSize(Pages + MI_RESERVATION_HEADER) != Length)
+    ULONG Total = Size.u.List.NextEntry;
+    if (Total <= MI_RESERVATION_HEADER || Size.u.Long != MiReservationSizePte(Total - MI_RESERVATION_HEADER).u.Long ||
+        Tag.u.Hard.Valid || MiSystemPteAllocationSize(Total) != Length)
         KeBugCheckEx(SYSTEM_PTE_MISUSE, NotReserved, (ULONG_PTR)MappingAddress, PoolTag, 0);
     if (Tag.u.Long != MiTagPte(PoolTag))
         KeBugCheckEx(SYSTEM_PTE_MISUSE, NotOwned, (ULONG_PTR)MappingAddress, PoolTag, Tag.u.Long);
-    return Pages;
+    return Total - MI_RESERVATION_HEADER;
 }
 
 /* The first nonzero PTE among Count from Pte, or NULL. */
@@ -229,10 +320,8 @@ PVOID MmAllocateMappingAddress(SIZE_T NumberOfBytes, ULONG PoolTag)
     PMMPTE Header = MiReserveSystemPtes(Pages + MI_RESERVATION_HEADER, SystemPteSpace);
     if (!Header)
         return NULL;
-    MMPTE Size = { .u.Long = 0 }, Tag = { .u.Long = MiTagPte(PoolTag) };
-    Size.u.List.NextEntry = Pages;
-    MiWritePte(Header, Size);
-    MiWritePte(Header + 1, Tag);
+    MiWritePte(Header, MiReservationSizePte(Pages));
+    MiWritePte(Header + 1, (MMPTE){ .u.Long = MiTagPte(PoolTag) });
     return MiPteToAddress(Header + MI_RESERVATION_HEADER);
 }
 
@@ -254,10 +343,11 @@ PVOID MmMapLockedPagesWithReservedMapping(PVOID MappingAddress, ULONG PoolTag,
     PMDL Mdl = MemoryDescriptorList;
     ULONG Reserved = MiCheckReservation(MappingAddress, PoolTag, PTE_MAPPING_ADDRESS_NOT_OWNED,
                                         PTE_MAPPING_ADDRESS_INVALID);
-    ULONG Bits, Pages = MiMdlPages(Mdl);
+    ULONG Pages = MiMdlPages(Mdl);
     PMMPTE Pte = MiAddressToPte(MappingAddress);
+    MI_PFN_CACHE_ATTRIBUTE CacheAttribute;
 
-    if (Pages == 0 || Pages > Reserved || !MiCachingBits(CacheType, &Bits))
+    if (Pages == 0 || Pages > Reserved || !MiCacheAttributeOf(CacheType, &CacheAttribute))
         return NULL;
     if (Mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA)
         KeBugCheckEx(SYSTEM_PTE_MISUSE, PTE_MDL_ALREADY_MAPPED, (ULONG_PTR)Mdl,
@@ -267,8 +357,15 @@ PVOID MmMapLockedPagesWithReservedMapping(PVOID MappingAddress, ULONG PoolTag,
         KeBugCheckEx(SYSTEM_PTE_MISUSE, PTE_MAPPING_ADDRESS_IN_USE, (ULONG_PTR)MappingAddress,
                      (ULONG_PTR)MiPteToAddress(Mapped), (ULONG_PTR)MiPteToAddress(Pte + Reserved - 1));
     MiCheckMdlPages(Mdl, Pages);
-    MiMapMdlPages(Pte, Mdl, Pages, Bits);
-    /* NT's documented quirk: MappedSystemVa is the reservation, without the byte offset. */
+    if (MiFindCacheConflict(Mdl, Pages, CacheAttribute) != MI_NO_PAGE)
+        return NULL;
+    MiMapMdlPages(Pte, Mdl, Pages, CacheAttribute);
+    /*
+     * NT's behaviour, as ReactOS's conformance tests pin it: MappedSystemVa
+     * is the address the caller gave, without the MDL's byte offset; the
+     * address returned adds that offset to it, whatever offset the caller's
+     * address already had.
+     */
     Mdl->MappedSystemVa = MappingAddress;
     Mdl->MdlFlags |= MDL_MAPPED_TO_SYSTEM_VA;
     if (Mdl->MdlFlags & MDL_PARTIAL)
@@ -283,6 +380,7 @@ VOID MmUnmapReservedMapping(PVOID BaseAddress, ULONG PoolTag, PMDL MemoryDescrip
                                         PTE_MAPPING_ADDRESS_EMPTY);
     ULONG Pages = MiMdlPages(Mdl);
     PMMPTE Pte = MiAddressToPte(BaseAddress);
+    char *Page = PAGE_ALIGN(BaseAddress);
 
     if (Pages > Reserved)
         KeBugCheckEx(SYSTEM_PTE_MISUSE, PTE_UNMAPPING_TOO_MANY, (ULONG_PTR)BaseAddress, Reserved, Pages);
@@ -294,7 +392,7 @@ VOID MmUnmapReservedMapping(PVOID BaseAddress, ULONG PoolTag, PMDL MemoryDescrip
         KeBugCheckEx(SYSTEM_PTE_MISUSE, PTE_UNMAPPING_PARTIAL, (ULONG_PTR)BaseAddress, PoolTag, Pages);
     for (ULONG i = 0; i < Pages; i++) {
         MiWritePte(Pte + i, (MMPTE){ .u.Long = 0 });
-        HalInvalidatePage((char *)BaseAddress + i * PAGE_SIZE);
+        HalInvalidatePage(Page + i * PAGE_SIZE);
     }
     Mdl->MdlFlags &= ~(MDL_MAPPED_TO_SYSTEM_VA | MDL_PARTIAL_HAS_BEEN_MAPPED);
     /* A nonpaged pool buffer's system address is the buffer again, as after MmUnmapLockedPages. */

@@ -145,8 +145,9 @@ ULONG MiDescribePte(char Lines[MI_PTE_DESCRIPTION_LINES][MI_PTE_DESCRIPTION_LENG
  * What !pte says of a PTE that is not valid where the system PTE pool gives
  * it a meaning of its own: a free system PTE (the MMPTE_LIST format: a run's
  * first PTE links to the next run, its second holds the run's size unless
- * OneEntry says the run is one PTE, the rest are zero), or the guard page
- * below a kernel stack. Returns 0 for any other PTE.
+ * OneEntry says the run is one PTE, the rest are zero; a cached run's first
+ * PTE is instead its SLIST entry, the address of the next run's first PTE),
+ * or the guard page below a kernel stack. Returns 0 for any other PTE.
  */
 static ULONG KdDescribeSystemPte(char Lines[MI_PTE_DESCRIPTION_LINES][MI_PTE_DESCRIPTION_LENGTH], PMMPTE PointerPte,
                                  MMPTE Pte, ULONG Va)
@@ -160,7 +161,15 @@ static ULONG KdDescribeSystemPte(char Lines[MI_PTE_DESCRIPTION_LINES][MI_PTE_DES
     if (MiQueryFreeSystemPte(PointerPte, &Free)) {
         bool HasSizePte = Free.Size > 1 && (Free.List == MiPteOnFreeList || Free.List == MiPteOnWaitingList);
         snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "not valid");
-        if (PointerPte == Free.Run) {
+        bool InCache = Free.List == MiPteInCache || Free.List == MiPteInCacheWaiting;
+        if (PointerPte == Free.Run && InCache) {
+            snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "free system PTE (SLIST entry)");
+            if (Pte.u.Long == 0)
+                snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "Next NULL: last run");
+            else
+                snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "Next %08X: run at %08x", Pte.u.Long,
+                         (ULONG)MiPteToAddress(Pte.u.Long));
+        } else if (PointerPte == Free.Run) {
             snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "free system PTE (MMPTE_LIST)");
             if (Pte.u.List.NextEntry == MM_EMPTY_PTE_LIST)
                 snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "NextEntry %05X: last run%s", MM_EMPTY_PTE_LIST,
@@ -196,10 +205,8 @@ KD_COMMAND(pte, "!pte", "VA", "the PDE and PTE that map VA, decoded (a VA in the
     char Right[MI_PTE_DESCRIPTION_LINES][MI_PTE_DESCRIPTION_LENGTH];
     ULONG nLeft, nRight = 0;
 
-    if (Argc != 2 || !KdParseAddress(Argv[1], &Va)) {
-        DbgPrint("usage: !pte VA\n");
+    if (!KdCheckArgumentCount(Argc, Argv, 1, 1) || !KdParseAddress(Argv[1], "VA", &Va))
         return;
-    }
     if (Va >= PTE_BASE && Va <= PTE_TOP) {
         /* WinDbg's rule: an address in the page tables names a PTE; show what it maps. */
         Va = (ULONG)MiPteToAddress(Va & ~(sizeof(MMPTE) - 1));
@@ -234,17 +241,21 @@ KD_COMMAND(pte, "!pte", "VA", "the PDE and PTE that map VA, decoded (a VA in the
 
 KD_COMMAND(vtop, "!vtop", "[0] VA", "the physical address VA translates to now (MmGetPhysicalAddress)")
 {
-    ULONG Va;
+    ULONG Va, DirectoryBase = 0;
 
     /* WinDbg's form is "!vtop DirBase VA"; only the current directory (0) is supported. */
-    if (Argc == 3 && strcmp(Argv[1], "0") == 0) {
-        Argc--;
-        Argv++;
-    }
-    if (Argc != 2 || !KdParseAddress(Argv[1], &Va)) {
-        DbgPrint("usage: !vtop [0] VA\n");
+    if (!KdCheckArgumentCount(Argc, Argv, 1, 2))
         return;
+    if (Argc == 3) {
+        if (!KdParseNumber(Argv[1], "DirBase", &DirectoryBase))
+            return;
+        if (DirectoryBase != 0) {
+            DbgPrint("!vtop: DirBase %x: only 0, the current address space, is supported\n", DirectoryBase);
+            return;
+        }
     }
+    if (!KdParseAddress(Argv[Argc - 1], "VA", &Va))
+        return;
     PHYSICAL_ADDRESS Physical = MmGetPhysicalAddress((PVOID)Va);
     if (Physical == 0)
         DbgPrint("Virtual address %08x is not mapped\n", Va);
@@ -263,10 +274,8 @@ KD_COMMAND(pfn, "!pfn", "PFN", "a physical page's PFN entry: state or list, coun
     };
     ULONG Pfn;
 
-    if (Argc != 2 || !KdParseHex(Argv[1], &Pfn)) {
-        DbgPrint("usage: !pfn PFN (hex page frame number; !pte VA shows the one mapping VA)\n");
+    if (!KdCheckArgumentCount(Argc, Argv, 1, 1) || !KdParseNumber(Argv[1], "PFN", &Pfn))
         return;
-    }
     if (Pfn > MmHighestPhysicalPage || !MiIsPhysicalPage(Pfn)) {
         DbgPrint("%x is not a page of RAM; RAM is pages", Pfn);
         for (ULONG i = 0; i < MmPhysicalMemoryBlock.NumberOfRuns; i++) {
@@ -329,6 +338,8 @@ KD_COMMAND(address, "!address", "", "the running split's layout: every region, i
     ULONG UserMb = (ULONG)MmSystemRangeStart >> 20;
     char Size[16], Mapped[16];
 
+    if (!KdCheckArgumentCount(Argc, Argv, 0, 0))
+        return;
     DbgPrint("Virtual address space: %u MB user / %u MB system\n", UserMb, 4096 - UserMb);
     DbgPrint("MmSystemRangeStart %08x  MmHighestUserAddress %08x  MmUserProbeAddress %08x\n",
              (ULONG)MmSystemRangeStart, (ULONG)MmHighestUserAddress, (ULONG)MmUserProbeAddress);
@@ -420,6 +431,8 @@ static void (*const KdVmSections[])(void) = {
 
 KD_COMMAND(vm, "!vm", "", "physical memory by list, system PTEs, pool usage and limits, commit")
 {
+    if (!KdCheckArgumentCount(Argc, Argv, 0, 0))
+        return;
     DbgPrint("*** Virtual Memory Usage ***\n");
     for (ULONG i = 0; i < ARRAY_SIZE(KdVmSections); i++)
         KdVmSections[i]();
@@ -442,8 +455,10 @@ KD_COMMAND(sysptes, "!sysptes", "[1]", "system PTEs: the per-size caches, free r
     MI_SYSTEM_PTE_RUNS Runs;
     ULONG ListPtes = 0, CachePtes = 0, Flags = 0;
 
-    if (Argc > 2 || (Argc == 2 && !KdParseHex(Argv[1], &Flags))) {
-        DbgPrint("usage: !sysptes [1]\n");
+    if (!KdCheckArgumentCount(Argc, Argv, 0, 1) || (Argc == 2 && !KdParseNumber(Argv[1], "FLAGS", &Flags)))
+        return;
+    if (Flags & ~1u) {
+        DbgPrint("!sysptes: FLAGS %x: only 1 (list the free runs) is known\n", Flags);
         return;
     }
     MiQuerySystemPtes(&Info);

@@ -59,10 +59,8 @@ KD_COMMAND(pool, "!pool", "VA", "the pool page holding VA: every block, its size
     static KD_POOL_PAGE Page;       /* 512 blocks at most: too large for the prompt's stack */
     ULONG Va;
 
-    if (Argc != 2 || !KdParseAddress(Argv[1], &Va)) {
-        DbgPrint("usage: !pool VA\n");
+    if (!KdCheckArgumentCount(Argc, Argv, 1, 1) || !KdParseAddress(Argv[1], "VA", &Va))
         return;
-    }
     const char *Region = MiIsSpecialPoolAddress((PVOID)Va) ? "Special"
                          : MiIsNonPagedPoolAddress((PVOID)Va) ? "Nonpaged"
                          : MiIsPagedPoolAddress((PVOID)Va) ? "Paged" : NULL;
@@ -105,22 +103,29 @@ KD_COMMAND(pool, "!pool", "VA", "the pool page holding VA: every block, its size
 
 KD_COMMAND(poolused, "!poolused", "", "the pool tag table: live allocations and bytes per tag, largest first")
 {
+    if (!KdCheckArgumentCount(Argc, Argv, 0, 0))
+        return;
     ExpPrintPoolTagTable();
 }
 
-/* A pool tag typed at the prompt: one to four printable characters, padded with blanks as NT's 'Mdl ' is. */
+#define KD_POOL_ALLOC_USAGE "alloc TAG SIZE [paged]"
+#define KD_POOL_FREE_USAGE  "free VA [TAG]"
+
+/*
+ * A pool tag typed at the prompt: one to four characters (the prompt's
+ * words hold printable characters only), padded with blanks as NT's 'Mdl '
+ * is. Says what is wrong and returns false otherwise.
+ */
 static bool KdParseTag(const char *Text, ULONG *Tag)
 {
     size_t Length = strlen(Text);
     UCHAR c[4] = { ' ', ' ', ' ', ' ' };
 
-    if (Length == 0 || Length > 4)
+    if (Length > 4) {
+        DbgPrint("pool: TAG '%s' is %u characters; a pool tag has 1 to 4\n", Text, (ULONG)Length);
         return false;
-    for (size_t i = 0; i < Length; i++) {
-        if (Text[i] < 0x21 || Text[i] > 0x7E)
-            return false;
-        c[i] = (UCHAR)Text[i];
     }
+    memcpy(c, Text, Length);
     *Tag = MAKE_TAG(c[0], c[1], c[2], c[3]);
     return true;
 }
@@ -130,15 +135,15 @@ static void KdPoolAllocate(int Argc, char **Argv)
     ULONG Tag, Size;
     POOL_TYPE PoolType = NonPagedPool;
 
-    if (Argc == 5 && strcmp(Argv[4], "paged") == 0)
+    if (!KdCheckArguments(Argc, Argv, 3, 4, KD_POOL_ALLOC_USAGE) || !KdParseTag(Argv[2], &Tag) ||
+        !KdParseNumber(Argv[3], "SIZE", &Size))
+        return;
+    if (Argc == 5) {
+        if (strcmp(Argv[4], "paged") != 0) {
+            DbgPrint("pool alloc: '%s' is not 'paged' (the pool is nonpaged unless it says paged)\n", Argv[4]);
+            return;
+        }
         PoolType = PagedPool;
-    else if (Argc != 4) {
-        DbgPrint("usage: pool alloc TAG SIZE [paged]   (SIZE in hex bytes)\n");
-        return;
-    }
-    if (!KdParseTag(Argv[2], &Tag) || !KdParseHex(Argv[3], &Size)) {
-        DbgPrint("pool alloc: TAG is 1-4 printable characters, SIZE a hex byte count\n");
-        return;
     }
     PVOID P = ExAllocatePoolWithTag(PoolType, Size, Tag);
     char Name[5];
@@ -154,22 +159,26 @@ static void KdPoolFree(int Argc, char **Argv)
 {
     ULONG Va, Tag = 0;
 
-    if ((Argc != 3 && Argc != 4) || !KdParseAddress(Argv[2], &Va) || (Argc == 4 && !KdParseTag(Argv[3], &Tag))) {
-        DbgPrint("usage: pool free VA [TAG]\n");
+    if (!KdCheckArguments(Argc, Argv, 2, 3, KD_POOL_FREE_USAGE) || !KdParseAddress(Argv[2], "VA", &Va) ||
+        (Argc == 4 && !KdParseTag(Argv[3], &Tag)))
         return;
-    }
     /* No checks of our own: a bad free is the pool's to judge, and it stops the machine. */
     ExFreePoolWithTag((PVOID)Va, Tag);
     DbgPrint("ExFreePoolWithTag(%08x) done\n", Va);
 }
 
-KD_COMMAND(poolcmd, "pool", "alloc|free ...",
-           "pool alloc TAG SIZE [paged], pool free VA [TAG]: ExAllocatePoolWithTag, ExFreePoolWithTag")
+KD_COMMAND(poolcmd, "pool", KD_POOL_ALLOC_USAGE " | " KD_POOL_FREE_USAGE,
+           "ExAllocatePoolWithTag, ExFreePoolWithTag from the prompt (SIZE in hex bytes)")
 {
     if (Argc >= 2 && strcmp(Argv[1], "alloc") == 0)
         KdPoolAllocate(Argc, Argv);
     else if (Argc >= 2 && strcmp(Argv[1], "free") == 0)
         KdPoolFree(Argc, Argv);
-    else
-        DbgPrint("usage: pool alloc TAG SIZE [paged] | pool free VA [TAG]\n");
+    else {
+        if (Argc < 2)
+            DbgPrint("pool: alloc or free is missing\n");
+        else
+            DbgPrint("pool: '%s' is neither alloc nor free\n", Argv[1]);
+        KdPrintUsage(KD_POOL_ALLOC_USAGE " | " KD_POOL_FREE_USAGE);
+    }
 }

@@ -97,6 +97,15 @@ extern bool MmPfnDatabaseReady;
 /* The pure part of MiBuildPhysicalMemoryBlock, for tests: a map in, runs out. */
 void MiComputePhysicalRuns(const LOADER_MEMORY_DESCRIPTOR *Map, ULONG Count,
                            PFN_NUMBER MaxMemPages, PHYSICAL_MEMORY_DESCRIPTOR *Block);
+/* /MAXMEM=N MB as the first page it cuts, computed in 64 bits; 0 (no limit) from 4 GB up. */
+PFN_NUMBER MiMaxMemPages(ULONG MaxMemMb);
+/* Bytes of RAM the map puts above 4 GB, which mm386 without PAE does not use. */
+uint64_t MiRamAbove4Gb(const LOADER_MEMORY_DESCRIPTOR *Map, ULONG Count);
+/* For the INSTALL_MORE_MEMORY advice, from the runs without /MAXMEM: the smallest /MAXMEM
+ * that leaves MM_MINIMUM_PHYSICAL_PAGES (0 if none does), and the RAM in MB a machine with
+ * this map's holes needs. */
+ULONG MiMinimumMaxMemMb(const PHYSICAL_MEMORY_DESCRIPTOR *Full);
+ULONG MiMinimumRamMb(const PHYSICAL_MEMORY_DESCRIPTOR *Full);
 
 /* --------------------------------------------------------------------- pfn.c */
 
@@ -108,29 +117,55 @@ typedef enum _MMLISTS {
     ModifiedNoWritePageList = 4,
     BadPageList = 5,
     ActiveAndValid = 6,
-    TransitionPage = 7,         /* reserved for paging */
+    TransitionPage = 7,         /* off every list: its last PTE went, a reference still holds it */
 } MMLISTS;
+
+/*
+ * How a page may be mapped (NT's MI_PFN_CACHE_ATTRIBUTE): set when the page
+ * is handed to an owner that chose a cache type (MiCached for every mapping
+ * MiInitializePfn records), MiNotMapped while nobody has. Mapping an MDL
+ * refuses to alias a page with another cache type (mm/iosup.c).
+ */
+typedef enum _MI_PFN_CACHE_ATTRIBUTE {
+    MiNonCached = 0,
+    MiCached = 1,
+    MiWriteCombined = 2,
+    MiNotMapped = 3,
+} MI_PFN_CACHE_ATTRIBUTE;
 
 typedef struct _MMPFNENTRY {
     USHORT PageLocation : 3;    /* an MMLISTS value */
     USHORT WriteInProgress : 1;
     USHORT Modified : 1;
     USHORT ReadInProgress : 1;
-    USHORT CacheAttribute : 2;
+    USHORT CacheAttribute : 2;  /* an MI_PFN_CACHE_ATTRIBUTE value */
     USHORT PrototypePte : 1;
     USHORT RemovalRequested : 1;
     USHORT InPageError : 1;
-    USHORT StartOfAllocation : 1;   /* nonpaged pool: first page of an allocation */
-    USHORT EndOfAllocation : 1;     /* nonpaged pool: last page of an allocation */
+    USHORT StartOfAllocation : 1;   /* nonpaged pool, contiguous memory: first page of an allocation */
+    USHORT EndOfAllocation : 1;     /* nonpaged pool, contiguous memory: last page of an allocation */
     USHORT Reserved : 3;
 } MMPFNENTRY;
 
 /*
  * One entry per physical page (NT's MMPFN, 24 bytes). On a list, u1/u2 are
- * the links (PFN indices). Active, u2 is the share count (how many PTEs map
- * the page) and u3 the reference count (share count plus I/O and locks);
- * PteAddress is the PTE that maps it and u4 the page-table page holding
- * that PTE.
+ * the links (PFN indices). Off the lists the counts are NT's:
+ *
+ *   u2.ShareCount            how many PTEs map the page: 1 for its own PTE
+ *                            (PteAddress), plus, for a page table or page
+ *                            directory, one per page whose PteFrame it is.
+ *                            (A system-space mapping of an MDL does not
+ *                            count, as in NT: the MDL's lock holds the page.)
+ *   u3.e2.ReferenceCount     how many reasons the page has to stay: one for
+ *                            all its PTEs together (ShareCount > 0), one per
+ *                            MDL lock.
+ *
+ * A page leaves for a list only when its reference count reaches 0: to the
+ * free list if it was deleted (MI_SET_PFN_DELETED: its owner released it),
+ * else to the modified or standby list, its PTE in transition, OriginalPte
+ * holding what that PTE is put back to when the page is reused. PteAddress
+ * is the PTE that maps the page (bit 0 set once deleted); u4.PteFrame the
+ * page table holding that PTE.
  */
 typedef struct _MMPFN {
     union {
@@ -174,6 +209,7 @@ extern MMPFNLIST MmZeroedPageListHead, MmFreePageListHead, MmStandbyPageListHead
 extern MMPFNLIST MmModifiedPageListHead, MmModifiedNoWritePageListHead, MmBadPageListHead;
 extern PMMPFNLIST MmPageLocationList[BadPageList + 1];
 extern PFN_NUMBER MmAvailablePages;   /* zeroed + free + standby; changed under the PFN lock */
+extern ULONG MmSystemLockPagesCount;  /* MDL lock references held (NT's name); under the PFN lock */
 extern KSPIN_LOCK MmPfnLock;
 
 #define MI_PFN_ELEMENT(Pfn) (&MmPfnDatabase[(Pfn)])
@@ -181,11 +217,18 @@ extern KSPIN_LOCK MmPfnLock;
 /* The PFN lock guards the database and the lists; it is a spin lock (DISPATCH_LEVEL). */
 #define LOCK_PFN(OldIrql)   KeAcquireSpinLock(&MmPfnLock, &(OldIrql))
 #define UNLOCK_PFN(OldIrql) KeReleaseSpinLock(&MmPfnLock, (OldIrql))
+/* The same for a caller already at DISPATCH_LEVEL (holding another spin lock). */
+#define LOCK_PFN_AT_DPC()       KeAcquireSpinLockAtDpcLevel(&MmPfnLock)
+#define UNLOCK_PFN_FROM_DPC()   KeReleaseSpinLockFromDpcLevel(&MmPfnLock)
 
-/* PFN_LIST_CORRUPT (0x4E) first parameters mm386 uses (NT's where NT has one). */
-#define PFN_CORRUPT_LIST_HEAD       0x01    /* p2 = list head, p3 = its count */
-#define PFN_CORRUPT_PAGE_STATE      0x99    /* p2 = PFN, p3 = its state, p4 = expected */
-/* MEMORY_MANAGEMENT (0x1A) first parameters mm386 uses. */
+/* PFN_LIST_CORRUPT (0x4E) parameter 1 values, NT's (bug check 0x4E reference). */
+#define PFN_CORRUPT_LIST_HEAD       0x01    /* p2 = list head, p3 = its count, p4 = its first PFN */
+#define PFN_CORRUPT_COUNT_UNDERFLOW 0x07    /* a count dropped more often than taken: p2 = PFN, p3 = share count */
+#define PFN_CORRUPT_PAGE_STATE      0x99    /* p2 = PFN, p3 = its state: on a list where it must be in use, or the reverse */
+#define PFN_CORRUPT_PAGE_REFERENCED 0x9A    /* freed while still referenced: p2 = PFN, p3 = state, p4 = reference count */
+/* MEMORY_MANAGEMENT (0x1A) parameter 1 values: NT's first, then mm386's own. */
+#define MM_BUGCHECK_PTE_CORRUPT     0x411   /* NT's: a PTE is not what it must be; p2 = PTE, p3 = its contents */
+#define MM_BUGCHECK_PDE_INVALIDATED 0x61940 /* NT's: a PTE's page table is missing; p2 = PTE, p3 = PDE, p4 = VA */
 #define MM_BUGCHECK_NOT_A_PAGE      0x4150  /* p2 = PFN that is not RAM */
 #define MM_BUGCHECK_NO_PAGE_TABLE   0x4151  /* p2 = VA whose page table could not be made */
 #define MM_BUGCHECK_HYPERSPACE      0x4152  /* p2 = PFN or VA, p3 = mappings outstanding, p4 = IRQL */
@@ -198,19 +241,38 @@ extern KSPIN_LOCK MmPfnLock;
  * Page allocation. MiRemoveAnyPage, MiRemoveZeroPage and MiInsertPageInFreeList
  * take the PFN lock themselves; the "Locked" forms (NT's own routines, which
  * run under the caller's PFN lock) expect it held. A page handed out is
- * ActiveAndValid with ReferenceCount 1 and ShareCount 0, no PTE yet;
- * MiInitializePfn records the PTE that maps it.
+ * ActiveAndValid with no reference and no share and no PTE, as in NT: its
+ * owner references it (MiInitializePfn* when a PTE maps it, an MDL lock),
+ * or gives it back unreferenced with MiInsertPageInFreeList. A page taken
+ * from the standby list first has its old PTE put back to OriginalPte.
+ * Giving back a page that is referenced or mapped is PFN_LIST_CORRUPT 0x9A
+ * (0x07 for a share count without a reference), one already on a list 0x99,
+ * a frame that is not RAM MEMORY_MANAGEMENT 0x4150.
  */
 PFN_NUMBER MiRemoveAnyPage(void);
 PFN_NUMBER MiRemoveZeroPage(void);
 void MiInsertPageInFreeList(PFN_NUMBER Pfn);
-/* PFN lock held: puts an active page onto the head (Zeroed, Free) or tail of a list. */
+/* PFN lock held: puts an unreferenced active page onto the head (Zeroed, Free) or tail of a list. */
 void MiInsertPageInList(PMMPFNLIST ListHead, PFN_NUMBER Pfn);
-/* PFN lock held: takes a page off whatever list it is on; it becomes ActiveAndValid, unreferenced. */
+/*
+ * PFN lock held: takes a page off the free or zeroed list (a particular
+ * page: an MDL's range, a contiguous run); it becomes ActiveAndValid,
+ * unreferenced. A page on any other list is PFN_LIST_CORRUPT 0x99: a
+ * standby or modified page's PTE still names it, so it leaves through
+ * MiRemoveAnyPage (which restores that PTE) or, once there are working
+ * sets, NT's transition fault (which gives it back to that PTE).
+ */
 void MiUnlinkPageFromList(PFN_NUMBER Pfn);
 
-/* u3 as one word: ReferenceCount in the low half, the MMPFNENTRY flags (PageLocation first) above. */
-#define MI_PFN_U3(Location, References) (((ULONG)(Location) << 16) | (References))
+/*
+ * u3 as one word: ReferenceCount in the low half, the MMPFNENTRY flags above
+ * it (PageLocation in bits 16-18, CacheAttribute in 22-23, MiNotMapped: a
+ * page on a list or just handed out has no mapping to agree with).
+ */
+#define MI_PFN_U3(Location, References) \
+    (((ULONG)MiNotMapped << 22) | ((ULONG)(Location) << 16) | (References))
+/* The part of u3 that says "in use and unreferenced": PageLocation and ReferenceCount. */
+#define MI_PFN_U3_STATE_MASK    0x0007FFFFu
 
 /* The out-of-line halves of the two inline routines below. */
 PFN_NUMBER MiRemovePageFromOtherLists(void);
@@ -236,28 +298,31 @@ static inline PFN_NUMBER MiRemoveAnyPageLocked(void)
         Database[Next].u2.Blink = MM_EMPTY_LIST;
     MmFreePageListHead.Total--;
     MmAvailablePages--;
-    Pfn1->u3.Long = MI_PFN_U3(ActiveAndValid, 1);
+    Pfn1->u3.Long = MI_PFN_U3(ActiveAndValid, 0);
+    Pfn1->u1.WsIndex = 0;
     Pfn1->u2.ShareCount = 0;
     Pfn1->PteAddress = NULL;
     return Pfn;
 }
 
 /*
- * PFN lock held: gives back an active page to the head of the free list.
- * Pages outside the last (largest) run of RAM, and pages that fail the
- * check, take the out-of-line path, which bugchecks for a frame that is not
- * RAM or a page that is not active (already free: a double free).
+ * PFN lock held: gives back an active, unreferenced, unmapped page to the
+ * head of the free list. Pages outside the last (largest) run of RAM, and
+ * pages that fail the check, take the out-of-line path, which bugchecks
+ * for a frame that is not RAM, a page still referenced or mapped, or a page
+ * already on a list (a double free).
  */
 static inline void MiInsertPageInFreeListLocked(PFN_NUMBER Pfn)
 {
     const PHYSICAL_MEMORY_RUN *Last = &MmPhysicalMemoryBlock.Run[MmPhysicalMemoryBlock.NumberOfRuns - 1];
     PMMPFN Database = MmPfnDatabase;
+    PMMPFN Pfn1 = &Database[Pfn];
     if (Pfn - Last->BasePage >= Last->PageCount ||
-        (Database[Pfn].u3.Long >> 16 & 7) != ActiveAndValid) {
+        (Pfn1->u3.Long & MI_PFN_U3_STATE_MASK) != (MI_PFN_U3(ActiveAndValid, 0) & MI_PFN_U3_STATE_MASK) ||
+        Pfn1->u2.ShareCount != 0) {
         MiInsertPageInFreeListChecked(Pfn);
         return;
     }
-    PMMPFN Pfn1 = &Database[Pfn];
     PFN_NUMBER First = MmFreePageListHead.Flink;
     Pfn1->u3.Long = MI_PFN_U3(FreePageList, 0);
     Pfn1->PteAddress = NULL;
@@ -272,8 +337,90 @@ static inline void MiInsertPageInFreeListLocked(PFN_NUMBER Pfn)
     MmAvailablePages++;
 }
 
-/* Records that PointerPte now maps Pfn (share count 1, reference count 1, its page-table frame). */
+/*
+ * The deleted mark: bit 0 of PteAddress, as NT's MI_SET_PFN_DELETED. Its
+ * owner has released the page, so when its last reference goes it is
+ * freed, not kept on standby for a PTE that no longer wants it.
+ */
+static inline void MI_SET_PFN_DELETED(PMMPFN Pfn1)
+{
+    Pfn1->PteAddress = (PMMPTE)((ULONG)Pfn1->PteAddress | 1);
+}
+
+static inline bool MI_IS_PFN_DELETED(const MMPFN *Pfn1)
+{
+    return ((ULONG)Pfn1->PteAddress & 1) != 0;
+}
+
+/*
+ * Shares and references, NT's routines. All run with the PFN lock held.
+ *
+ * MiInitializePfn: a page just handed out (unreferenced) is about to be
+ * mapped by PointerPte, which is not valid yet and holds the software PTE
+ * the page stands for (kept as OriginalPte). Share 1, reference 1, cached;
+ * the page table holding PointerPte (found through the self-map, its PDE
+ * copied from the master if this address space lacks it) gains a share.
+ * MiInitializePfnAndMakePteValid: the same for system memory (OriginalPte a
+ * demand-zero read/write PTE) and writes TempPte. MiInitializePfnForOtherProcess:
+ * the PTE is in a page table that is not mapped here (another directory, or
+ * a PDE); PteFrame names that page table.
+ *
+ * MiDecrementShareCount: a PTE no longer maps the page. At 0 the page is in
+ * transition and loses the reference its PTEs held (MiDecrementReferenceCount).
+ * MiDecrementReferenceCount: at 0 the page goes to the free list if deleted,
+ * else to the modified or standby list by its Modified bit. Dropping a count
+ * that is already 0, or reaching reference 0 with shares left, is
+ * PFN_LIST_CORRUPT 0x07; a page on a list, 0x99.
+ */
 void MiInitializePfn(PFN_NUMBER Pfn, PMMPTE PointerPte, bool Modified);
+void MiInitializePfnAndMakePteValid(PFN_NUMBER Pfn, PMMPTE PointerPte, MMPTE TempPte);
+void MiInitializePfnForOtherProcess(PFN_NUMBER Pfn, PMMPTE PointerPte, PFN_NUMBER PteFrame);
+void MiDecrementShareCount(PMMPFN Pfn1, PFN_NUMBER Pfn);
+void MiDecrementReferenceCount(PMMPFN Pfn1, PFN_NUMBER Pfn);
+
+/*
+ * PFN lock held. The PTE recorded in Pfn's entry no longer maps it (the
+ * caller cleared it and flushed it, or is deleting the page table holding
+ * it): the page table loses a share, the page is marked deleted and loses
+ * its share — freed now, or when the last MDL lock on it goes. NT open-codes
+ * these steps in each caller (MI_SET_PFN_DELETED, two MiDecrementShareCount).
+ */
+void MiDeletePageMapping(PFN_NUMBER Pfn);
+/*
+ * PFN lock held. PointerPte (valid, in this address space) maps a page that
+ * MiInitializePfn* recorded there: the PTE is zeroed and its translation
+ * flushed, then MiDeletePageMapping. A PTE the page's entry does not name is
+ * PFN_LIST_CORRUPT 0x99.
+ */
+void MiDeleteValidPte(PMMPTE PointerPte);
+
+/*
+ * MDL locks (ReactOS ARM3's names for NT's MI_ADD_LOCKED_PAGE_CHARGE and its
+ * inverse), PFN lock held. Each reference is counted in
+ * MmSystemLockPagesCount. Unused: a page just handed out (it must be active
+ * and unreferenced): MmAllocatePagesForMdl's. Used: a page in use (at least
+ * one reference already) — MmProbeAndLockPages' case, which comes with
+ * processes; until then only the tests lock a mapped page this way.
+ * MiDereferencePfnAndDropLockCount drops one (MiDecrementReferenceCount).
+ */
+void MiReferenceUnusedPageAndBumpLockCount(PFN_NUMBER Pfn);
+void MiReferenceUsedPageAndBumpLockCount(PFN_NUMBER Pfn);
+void MiDereferencePfnAndDropLockCount(PFN_NUMBER Pfn);
+
+/*
+ * A transition PTE (NT's x86 format): the page is still in memory on a
+ * standby or modified list; Protection is what the PTE allowed.
+ */
+static inline MMPTE MiMakeTransitionPte(PFN_NUMBER Pfn, ULONG Protection)
+{
+    MMPTE Pte;
+    Pte.u.Long = 0;
+    Pte.u.Trans.Transition = 1;
+    Pte.u.Trans.Protection = Protection;
+    Pte.u.Trans.PageFrameNumber = Pfn;
+    return Pte;
+}
+
 /* Zeroes a physical page through hyperspace. */
 void MiZeroPhysicalPage(PFN_NUMBER Pfn);
 
@@ -296,10 +443,24 @@ extern volatile ULONG MmSystemPageTablePages;   /* system page tables made since
 bool MiEnsureSystemPageTable(PVOID Va);
 /* Copies the master PDE for Va into the current directory if it is missing there (lazy sync). */
 bool MiSyncSystemPde(PVOID Va);
-/* Maps Pfn at system address Va with Bits (page table made if needed); false if none could be. */
+/*
+ * Maps Pfn at system address Va with Bits (page table made if needed); false
+ * if none could be. Raw: the PFN entry is not touched — for boot, before the
+ * database exists, and for frames their owner accounts for itself.
+ */
 bool MiMapSystemPage(PVOID Va, PFN_NUMBER Pfn, ULONG Bits);
-/* Clears the valid PTE for system address Va, flushes it from the TLB, returns the frame. */
+/* Clears the valid PTE for system address Va, flushes it from the TLB, returns the frame. Raw too. */
 PFN_NUMBER MiUnmapSystemPage(PVOID Va);
+/*
+ * Takes a page (its old contents left in it) and maps it at system address
+ * Va, read/write, accounted: share 1, reference 1, its page table one share
+ * more (MiInitializePfnAndMakePteValid). Returns the page, or MI_NO_PAGE if
+ * no page or no page table could be had. IRQL <= DISPATCH_LEVEL; takes the
+ * page-table lock if it makes a page table, then the PFN lock.
+ */
+PFN_NUMBER MiMapNewSystemPage(PVOID Va);
+/* Unmaps the page MiMapNewSystemPage put at Va and releases it (MiDeleteValidPte). Takes the PFN lock. */
+void MiFreeSystemPage(PVOID Va);
 
 /* --------------------------------------------------------------- hypermap.c */
 
@@ -507,6 +668,28 @@ bool MiFillSystemPtesWithPages(PMMPTE FirstPte, ULONG Count);
 /* Unmaps the valid PTEs among Count and frees their pages; the PTEs stay reserved. */
 void MiFreeSystemPtePages(PMMPTE FirstPte, ULONG Count);
 
+/* ----------------------------------------------------------------- iosup.c */
+
+/* The PFN cache attribute a caching type asks for; false for a value that is not a caching type. */
+bool MiCacheAttributeOf(MEMORY_CACHING_TYPE CacheType, MI_PFN_CACHE_ATTRIBUTE *CacheAttribute);
+/* The PTE bits (PCD, PWT) that give a cache attribute; none for MiCached and MiNotMapped. */
+ULONG MiCacheAttributeBits(MI_PFN_CACHE_ATTRIBUTE CacheAttribute);
+/* NT's: mapping a cached page uncached was refused and the caller asked to bugcheck. p2 MDL, p3 PFN, p4 cache type. */
+#define MM_BUGCHECK_CACHE_CONFLICT      0x1000
+
+/* ---------------------------------------------------------------- contig.c */
+
+/*
+ * Finds SizeInPages physically contiguous pages in [LowestPfn, HighestPfn],
+ * all on the free or zeroed list, whose run crosses no multiple of
+ * BoundaryPfn pages (0: no boundary; a power of two), takes them off their
+ * lists (active, unreferenced, contents stale) and returns the first; or
+ * MI_NO_PAGE. Scans the database under the PFN lock: the cost grows with
+ * the range, as NT's documentation warns. IRQL <= DISPATCH_LEVEL.
+ */
+PFN_NUMBER MiFindContiguousPages(PFN_NUMBER LowestPfn, PFN_NUMBER HighestPfn, PFN_NUMBER BoundaryPfn,
+                                 PFN_NUMBER SizeInPages);
+
 /* The highest IRQL a pool may be used at: DISPATCH_LEVEL for nonpaged, APC_LEVEL for paged. */
 static inline KIRQL MiPoolMaximumIrql(POOL_TYPE BasePoolType)
 {
@@ -598,6 +781,14 @@ PVOID MiAllocatePoolPages(POOL_TYPE PoolType, SIZE_T SizeInBytes);
  * BAD_POOL_CALLER (0x41 nonpaged, 0x50 paged, 0x41286 inside an allocation).
  */
 ULONG MiFreePoolPages(PVOID StartingAddress);
+/*
+ * NT's MmResourcesAvailable, for ExAllocatePoolWithTagPriority: whether
+ * NumberOfBytes of new pages of BasePoolType's pool would still leave
+ * ReservePages of its address space unallocated — and, for nonpaged pages
+ * beyond the initial region's free ones, that many pages of RAM available;
+ * for paged pool, that much commit. A snapshot, without locks.
+ */
+bool MiPoolResourcesAvailable(POOL_TYPE BasePoolType, SIZE_T NumberOfBytes, ULONG ReservePages);
 /* True if Va's page is a whole one-page allocation of either pool (a page of small blocks, say). */
 bool MiIsSinglePagePoolAllocation(PVOID Va);
 /*
@@ -651,6 +842,7 @@ typedef struct _POOL_DESCRIPTOR {
     ULONG TotalPages;           /* pages split into small blocks */
     volatile ULONG TotalBigPages;
     ULONG ListsInUse[POOL_LIST_HEADS / 32];     /* mm386: bit n set when ListHeads[n] is not empty */
+    ULONG ListsInUseSummary;                    /* mm386: bit w set when ListsInUse[w] is not 0 */
     LIST_ENTRY ListHeads[POOL_LIST_HEADS];      /* free blocks of n units on ListHeads[n] */
 } POOL_DESCRIPTOR, *PPOOL_DESCRIPTOR;
 
@@ -680,6 +872,44 @@ static inline PPOOL_DESCRIPTOR ExpPoolDescriptor(POOL_TYPE BasePoolType)
     return BasePoolType == NonPagedPool ? &NonPagedPoolDescriptor : &PagedPoolDescriptor;
 }
 
+/* The units of a small block holding NumberOfBytes (1..4080) with its header. */
+static inline ULONG ExpBytesToUnits(SIZE_T NumberOfBytes)
+{
+    return (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) >> POOL_BLOCK_SHIFT;
+}
+
+/*
+ * The header's lower half, PreviousSize | PoolIndex << 9, read as one
+ * 16-bit word (mm386 has one descriptor per pool, so PoolIndex is 0). The
+ * pool is compiled with -fno-strict-aliasing.
+ */
+static inline ULONG ExpPreviousAndIndex(const POOL_HEADER *Entry)
+{
+    return ((const USHORT *)Entry)[0];
+}
+
+/* The block's size in bytes, its header included: BlockSize in units. */
+static inline ULONG ExpBlockBytes(const POOL_HEADER *Entry)
+{
+    return (ULONG)Entry->BlockSize << POOL_BLOCK_SHIFT;
+}
+
+/*
+ * The header's last byte is BlockSize's top bit and PoolType above it. A
+ * block of up to 32 units (a lookaside list's) has that bit clear, so the
+ * byte is its PoolType << 1 and one store marks it allocated in its pool
+ * (clearing POOL_IN_LOOKASIDE) or cached in a lookaside list.
+ */
+static inline void ExpSetAllocatedType(PPOOL_HEADER Entry, POOL_TYPE BasePoolType)
+{
+    ((UCHAR *)Entry)[3] = (UCHAR)((BasePoolType + 1) << 1);
+}
+
+static inline void ExpMarkInLookaside(PPOOL_HEADER Entry)
+{
+    ((UCHAR *)Entry)[3] |= POOL_IN_LOOKASIDE << 1;
+}
+
 /*
  * Small blocks (poolblk.c), for pool.c's paths. They take and release the
  * pool's lock. regparm(3), as a call to a static function would be: every
@@ -692,6 +922,8 @@ static inline PPOOL_DESCRIPTOR ExpPoolDescriptor(POOL_TYPE BasePoolType)
 __attribute__((regparm(3))) PVOID ExpAllocateNonPagedBlock(ULONG Units, ULONG Tag);
 __attribute__((regparm(3))) PVOID ExpAllocatePagedBlock(ULONG Units, ULONG Tag);
 __attribute__((regparm(3))) PVOID ExpAllocateAlignedBlock(POOL_TYPE BasePoolType, ULONG Units, ULONG Tag);
+/* A block of Units units for Tag from the free lists only, counted; NULL if it would need a new page. */
+PVOID ExpAllocateBlockWithoutNewPage(POOL_TYPE BasePoolType, ULONG Units, ULONG Tag);
 /*
  * Frees an allocated block of Units units whose type, index and tag the
  * caller checked, to the free lists (checked against both neighbours,
@@ -755,6 +987,8 @@ static inline ULONG ExpTagHash(ULONG Key)
 
 /* Key's row, found past its home slot or claimed now. */
 PPOOL_TRACKER_TABLE ExpFindPoolTracker(ULONG Key);
+/* ExpInsertPoolTracker / ExpRemovePoolTracker for a tag that is not in its home row. */
+void ExpUpdatePoolTrackerElsewhere(ULONG Key, LONG Allocs, LONG Frees, SIZE_T NumberOfBytes, POOL_TYPE PoolType);
 
 static inline POOL_TRACKER_COUNTS *ExpPoolTrackerCounts(ULONG Key, POOL_TYPE PoolType)
 {
@@ -764,18 +998,31 @@ static inline POOL_TRACKER_COUNTS *ExpPoolTrackerCounts(ULONG Key, POOL_TYPE Poo
     return &Row->Pool[PoolType];
 }
 
+/*
+ * Counts an allocation (a free) of NumberOfBytes against Key. The home row
+ * is updated here, inline; any other row by ExpUpdatePoolTrackerElsewhere,
+ * so the common case addresses its counters straight from the hash.
+ */
 static inline void ExpInsertPoolTracker(ULONG Key, SIZE_T NumberOfBytes, POOL_TYPE PoolType)
 {
-    POOL_TRACKER_COUNTS *Counts = ExpPoolTrackerCounts(Key, PoolType);
-    __atomic_fetch_add(&Counts->Allocs, 1, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&Counts->Bytes, NumberOfBytes, __ATOMIC_RELAXED);
+    PPOOL_TRACKER_TABLE Row = &PoolTrackTable[ExpTagHash(Key)];
+    if (UNLIKELY(Row->Key != Key)) {
+        ExpUpdatePoolTrackerElsewhere(Key, 1, 0, NumberOfBytes, PoolType);
+        return;
+    }
+    __atomic_fetch_add(&Row->Pool[PoolType].Allocs, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&Row->Pool[PoolType].Bytes, NumberOfBytes, __ATOMIC_RELAXED);
 }
 
 static inline void ExpRemovePoolTracker(ULONG Key, SIZE_T NumberOfBytes, POOL_TYPE PoolType)
 {
-    POOL_TRACKER_COUNTS *Counts = ExpPoolTrackerCounts(Key, PoolType);
-    __atomic_fetch_add(&Counts->Frees, 1, __ATOMIC_RELAXED);
-    __atomic_fetch_sub(&Counts->Bytes, NumberOfBytes, __ATOMIC_RELAXED);
+    PPOOL_TRACKER_TABLE Row = &PoolTrackTable[ExpTagHash(Key)];
+    if (UNLIKELY(Row->Key != Key)) {
+        ExpUpdatePoolTrackerElsewhere(Key, 0, 1, -NumberOfBytes, PoolType);
+        return;
+    }
+    __atomic_fetch_add(&Row->Pool[PoolType].Frees, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&Row->Pool[PoolType].Bytes, NumberOfBytes, __ATOMIC_RELAXED);
 }
 
 void ExpInitializePoolTracking(void);
@@ -828,8 +1075,12 @@ static inline bool MiIsSpecialPoolAddress(const void *Va)
 
 /* Phase 1: reserves special pool's system PTEs when /SPECIALPOOL is given. */
 void MiInitializeSpecialPool(void);
-/* An allocation with the special tag, or NULL (the caller falls back to the normal pool). */
-PVOID MmAllocateSpecialPool(SIZE_T NumberOfBytes, ULONG Tag, POOL_TYPE PoolType);
+/*
+ * An allocation with the special tag, placed against the guard page after
+ * it, or (Underrun) against the one before it; NULL if it cannot be made
+ * (the caller falls back to the normal pool).
+ */
+PVOID MmAllocateSpecialPool(SIZE_T NumberOfBytes, ULONG Tag, POOL_TYPE PoolType, bool Underrun);
 /* Frees a special pool allocation; checks the bytes around it (0xC1) and the tag (0xC2, 0x0A). */
 void MmFreeSpecialPool(PVOID P, ULONG Tag);
 SIZE_T MmQuerySpecialPoolBlockSize(PVOID P);

@@ -1,6 +1,9 @@
 /*
  * mm/mmsup.c — small queries over the page tables: is an address mapped,
- * and to which physical address.
+ * and to which physical address; and NT's two queries drivers still call,
+ * MmIsNonPagedSystemAddressValid (which region an address is in) and
+ * MmGetVirtualForPhysical (which address maps a physical page, through the
+ * PTE its PFN entry records, checked against the page tables).
  *
  * Both read the current address space's tables through the self-map: the
  * PDE first (a PDE that is not present means the page table does not exist,
@@ -50,4 +53,47 @@ PHYSICAL_ADDRESS MmGetPhysicalAddress(PVOID BaseAddress)
     if (Large)
         return (Pte.u.Long & LARGE_PAGE_FRAME_MASK) | ((ULONG)BaseAddress & LARGE_PAGE_OFFSET_MASK);
     return ((PHYSICAL_ADDRESS)Pte.u.Hard.PageFrameNumber << PAGE_SHIFT) | BYTE_OFFSET(BaseAddress);
+}
+
+/*
+ * The regions of system space whose pages may be paged (or, for the system
+ * cache and views, unmapped at will): paged pool, the system cache, session
+ * space, system views. NT's test is by region, not by PTE.
+ */
+static bool MiIsPageableSystemAddress(ULONG Va)
+{
+    return MiIsPagedPoolAddress((PVOID)Va) ||
+           (Va >= (ULONG)MmSystemCacheStart && Va <= (ULONG)MmSystemCacheEnd) ||
+           (MmSessionSize && Va - (ULONG)MmSessionBase < MmSessionSize) ||
+           (MmSystemViewSize && Va - (ULONG)MiSystemViewStart < MmSystemViewSize);
+}
+
+BOOLEAN MmIsNonPagedSystemAddressValid(PVOID VirtualAddress)
+{
+    ULONG Va = (ULONG)VirtualAddress;
+    POOL_BLOCK_INFORMATION Block;
+
+    if (Va < (ULONG)MmSystemRangeStart || MiIsPageableSystemAddress(Va))
+        return FALSE;
+    /* Special pool holds both kinds: a live allocation says which it is. */
+    if (MiIsSpecialPoolAddress(VirtualAddress) && MiQuerySpecialPoolBlock(VirtualAddress, &Block))
+        return (Block.PoolType & BASE_POOL_TYPE_MASK) == NonPagedPool;
+    return TRUE;
+}
+
+PVOID MmGetVirtualForPhysical(PHYSICAL_ADDRESS PhysicalAddress)
+{
+    PFN_NUMBER Pfn = (PFN_NUMBER)(PhysicalAddress >> PAGE_SHIFT);
+
+    if (PhysicalAddress >> PAGE_SHIFT > MmHighestPhysicalPage || !MiIsPhysicalPage(Pfn))
+        return NULL;
+    PMMPTE Pte = MI_PFN_ELEMENT(Pfn)->PteAddress;
+    if (MI_PFN_ELEMENT(Pfn)->u3.e2.e1.PageLocation != ActiveAndValid || (ULONG)Pte < PTE_BASE ||
+        (ULONG)Pte > PTE_TOP || ((ULONG)Pte & (sizeof(MMPTE) - 1)))
+        return NULL;
+    /* The recorded PTE must map this page now, in this address space. */
+    PVOID Va = MiPteToAddress(Pte);
+    if (MmGetPhysicalAddress(Va) >> PAGE_SHIFT != Pfn)
+        return NULL;
+    return (char *)Va + BYTE_OFFSET(PhysicalAddress);
 }

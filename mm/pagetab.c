@@ -16,7 +16,15 @@
  *
  * Before the PFN database exists, page-table pages come from MxGetNextPage
  * and are zeroed through the self-map; afterwards they are zeroed pages from
- * MiRemoveZeroPage, so a page table is never live with garbage in it.
+ * MiRemoveZeroPage, so a page table is never live with garbage in it. A
+ * page table's PFN entry counts its shares as NT's does: one for its PDE,
+ * one for each page mapped in it (MiInitializePfn adds them), so the system
+ * page directory's share count is one plus the system page tables.
+ *
+ * The page-level helpers live here too: MiMapSystemPage/MiUnmapSystemPage
+ * write and clear a PTE without touching the PFN database (boot, and frames
+ * their owner accounts for), MiMapNewSystemPage/MiFreeSystemPage take and
+ * release an accounted page (pool expansion, special pool).
  */
 #include "mi.h"
 
@@ -71,11 +79,18 @@ bool MiEnsureSystemPageTable(PVOID Va)
         MiInsertPageInFreeList(Pfn);
         return MiSyncSystemPde(Va);
     }
+    /*
+     * The page table's one mapping is its PDE in the master directory (the
+     * copies in other directories are the same entry, synchronised): share
+     * 1, held by the system page directory, which gains a share.
+     */
+    KIRQL PfnIrql;
+    LOCK_PFN(PfnIrql);
+    MiInitializePfnForOtherProcess(Pfn, Pde, MmSystemPageDirectoryPfn);
+    UNLOCK_PFN(PfnIrql);
     MMPTE NewPde = MiMakeValidPte(Pfn, MI_PDE_KERNEL);
     MiWritePte(Master, NewPde);
     MiWritePte(Pde, NewPde);
-    MiInitializePfn(Pfn, Pde, true);
-    MI_PFN_ELEMENT(Pfn)->u4.PteFrame = MmSystemPageDirectoryPfn;
     MmSystemPageTablePages++;
     KeReleaseSpinLock(&MiSystemPageTableLock, OldIrql);
     return true;
@@ -99,4 +114,26 @@ PFN_NUMBER MiUnmapSystemPage(PVOID Va)
     MiWritePte(Pte, (MMPTE){ .u.Long = 0 });
     HalInvalidatePage(Va);
     return Old.u.Hard.PageFrameNumber;
+}
+
+PFN_NUMBER MiMapNewSystemPage(PVOID Va)
+{
+    KIRQL OldIrql;
+
+    if (!MiEnsureSystemPageTable(Va))
+        return MI_NO_PAGE;
+    LOCK_PFN(OldIrql);
+    PFN_NUMBER Pfn = MiRemoveAnyPageLocked();
+    if (Pfn != MI_NO_PAGE)
+        MiInitializePfnAndMakePteValid(Pfn, MiAddressToPte(Va), MiMakeValidPte(Pfn, MI_PTE_KERNEL_READWRITE));
+    UNLOCK_PFN(OldIrql);
+    return Pfn;
+}
+
+void MiFreeSystemPage(PVOID Va)
+{
+    KIRQL OldIrql;
+    LOCK_PFN(OldIrql);
+    MiDeleteValidPte(MiAddressToPte(Va));
+    UNLOCK_PFN(OldIrql);
 }

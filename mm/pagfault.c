@@ -86,8 +86,8 @@ NTSTATUS MiResolveDemandZeroFault(PMMPTE PointerPte)
         UNLOCK_PFN(OldIrql);
         return STATUS_SUCCESS;
     }
+    /* Share 1, reference 1, the page table a share more; the demand-zero PTE becomes OriginalPte. */
     MiInitializePfn(Pfn, PointerPte, true);
-    MI_PFN_ELEMENT(Pfn)->OriginalPte = MiReadPte(PointerPte);
     MiWritePte(PointerPte, MiMakeValidPte(Pfn, MI_PTE_KERNEL_READWRITE));
     UNLOCK_PFN(OldIrql);
     return STATUS_SUCCESS;

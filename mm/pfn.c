@@ -1,5 +1,5 @@
 /*
- * mm/pfn.c — the page lists and page allocation.
+ * mm/pfn.c — the page lists, page allocation, and each page's counts.
  *
  * NT knows every physical page by its state, and keeps the pages that are
  * not in use on doubly linked lists threaded through their PFN entries (the
@@ -10,20 +10,33 @@
  *
  * Handing out: MiRemoveAnyPage takes from the free list, then the zeroed
  * list, then standby (NT's order: a caller that does not need zeroes should
- * not use up pages someone already zeroed). MiRemoveZeroPage takes a zeroed
- * page, or a free page that it zeroes through hyperspace. When nothing is
- * left both return MI_NO_PAGE, which callers test for.
+ * not use up pages someone already zeroed). A standby page still belongs, in
+ * a way, to the PTE it left: that PTE is in transition, naming the page, so
+ * before the page is reused the PTE is put back to the software format the
+ * PFN entry kept (OriginalPte) — reached through hyperspace, since it may be
+ * another address space's. MiRemoveZeroPage takes a zeroed page, or another
+ * that it zeroes. When nothing is left both return MI_NO_PAGE.
  *
- * Giving back: MiInsertPageInFreeList. Inserting a page that is already on a
- * list — freeing it twice — is PFN_LIST_CORRUPT (0x4E, 0x99, PFN, state); a
- * frame that is not RAM is MEMORY_MANAGEMENT (0x1A). All of it under the
- * PFN lock, a spin lock at DISPATCH_LEVEL.
+ * Who holds a page, NT's way: the share count is how many PTEs map it, the
+ * reference count how many reasons it has to stay — one for all its PTEs
+ * together, one per MDL lock. A page handed out has neither; its owner
+ * takes them (MiInitializePfn* when a PTE maps it, an MDL lock). Ending a
+ * mapping (MiDeletePageMapping, MiDeleteValidPte) marks the page deleted and
+ * drops its share; the last share drops the PTEs' reference; the last
+ * reference sends the page to the free list — or, for a page not deleted,
+ * to the standby or modified list, its PTE in transition. So a page leaves
+ * for a list only when nothing holds it. Giving back a page that is still
+ * referenced is PFN_LIST_CORRUPT (0x4E) 0x9A, one already on a list (freed
+ * twice) 0x99, a count dropped below zero 0x07 — NT's parameters — and a
+ * frame that is not RAM MEMORY_MANAGEMENT (0x1A). Every write to an entry
+ * happens under the PFN lock, a spin lock at DISPATCH_LEVEL.
  */
 #include "mi.h"
 
 PMMPFN MmPfnDatabase;
 KSPIN_LOCK MmPfnLock;
 PFN_NUMBER MmAvailablePages;
+ULONG MmSystemLockPagesCount;
 
 MMPFNLIST MmZeroedPageListHead = { 0, ZeroedPageList, MM_EMPTY_LIST, MM_EMPTY_LIST };
 MMPFNLIST MmFreePageListHead = { 0, FreePageList, MM_EMPTY_LIST, MM_EMPTY_LIST };
@@ -44,9 +57,27 @@ static inline bool CountsAsAvailable(MMLISTS List)
     return List <= StandbyPageList;
 }
 
-static NORETURN void NotAPage(PFN_NUMBER Pfn)
+static inline bool OnAList(MMLISTS Location)
+{
+    return Location <= BadPageList;
+}
+
+static NORETURN __attribute__((cold, noinline)) void NotAPage(PFN_NUMBER Pfn)
 {
     KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_NOT_A_PAGE, Pfn, MmHighestPhysicalPage, 0);
+}
+
+static NORETURN __attribute__((cold, noinline)) void CorruptPageState(PFN_NUMBER Pfn)
+{
+    KeBugCheckEx(PFN_LIST_CORRUPT, PFN_CORRUPT_PAGE_STATE, Pfn, MI_PFN_ELEMENT(Pfn)->u3.e2.e1.PageLocation, 0);
+}
+
+/* A count dropped below zero. On a list the share count's word is a link: it is reported as 0. */
+static NORETURN __attribute__((cold, noinline)) void CountUnderflow(PFN_NUMBER Pfn)
+{
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
+    ULONG Share = Pfn1->u3.e2.e1.PageLocation <= BadPageList ? 0 : Pfn1->u2.ShareCount;
+    KeBugCheckEx(PFN_LIST_CORRUPT, PFN_CORRUPT_COUNT_UNDERFLOW, Pfn, Share, 0);
 }
 
 /* Bugchecks unless Pfn is a page of RAM. Most pages are in the last run: it is tried first. */
@@ -59,8 +90,17 @@ static inline void CheckFrame(PFN_NUMBER Pfn)
         NotAPage(Pfn);
 }
 
-/* Unlinks Pfn from the list it is on; it becomes active with References references. PFN lock held. */
-static inline void Unlink(PMMPFNLIST ListHead, MMLISTS List, PFN_NUMBER Pfn, USHORT References)
+/* The page leaves the lists: in use, nothing holding it yet, no PTE, no working set entry (no list link). */
+static inline void MakeActiveUnreferenced(PMMPFN Pfn1)
+{
+    Pfn1->u3.Long = PFN_U3(ActiveAndValid, 0);
+    Pfn1->u1.WsIndex = 0;
+    Pfn1->u2.ShareCount = 0;
+    Pfn1->PteAddress = NULL;
+}
+
+/* Unlinks Pfn from the list it is on. PFN lock held. */
+static inline void Unlink(PMMPFNLIST ListHead, MMLISTS List, PFN_NUMBER Pfn)
 {
     PMMPFN Database = MmPfnDatabase;
     PMMPFN Pfn1 = &Database[Pfn];
@@ -77,10 +117,6 @@ static inline void Unlink(PMMPFNLIST ListHead, MMLISTS List, PFN_NUMBER Pfn, USH
     ListHead->Total--;
     if (CountsAsAvailable(List))
         MmAvailablePages--;
-
-    Pfn1->u3.Long = PFN_U3(ActiveAndValid, References);
-    Pfn1->u2.ShareCount = 0;
-    Pfn1->PteAddress = NULL;
 }
 
 static NORETURN __attribute__((cold, noinline)) void CorruptListHead(PMMPFNLIST ListHead)
@@ -90,7 +126,33 @@ static NORETURN __attribute__((cold, noinline)) void CorruptListHead(PMMPFNLIST 
 }
 
 /*
- * Takes the first page off a list and returns it referenced once. The head
+ * A standby page is about to be reused: the PTE it left (in transition,
+ * naming the page) gets back the software PTE it held before (OriginalPte),
+ * and the page table holding it loses the share that PTE held. The page
+ * table is reached through hyperspace by its frame (PteFrame), so this
+ * works for any address space. PFN lock held. A PTE that is not this page's
+ * transition PTE is PFN_LIST_CORRUPT 0x99.
+ */
+static void MiRestoreTransitionPte(PMMPFN Pfn1, PFN_NUMBER Pfn)
+{
+    PFN_NUMBER TableFrame = Pfn1->u4.PteFrame;
+    KIRQL HyperIrql;
+    PMMPTE Table = MiMapPageInHyperSpace(TableFrame, &HyperIrql);
+    PMMPTE Pte = Table + BYTE_OFFSET(Pfn1->PteAddress) / sizeof(MMPTE);
+    MMPTE Value = MiReadPte(Pte);
+
+    if (Value.u.Hard.Valid || !Value.u.Trans.Transition || Value.u.Trans.Prototype ||
+        Value.u.Trans.PageFrameNumber != Pfn) {
+        MiUnmapPageInHyperSpace(Table, HyperIrql);
+        CorruptPageState(Pfn);
+    }
+    MiWritePte(Pte, Pfn1->OriginalPte);
+    MiUnmapPageInHyperSpace(Table, HyperIrql);
+    MiDecrementShareCount(MI_PFN_ELEMENT(TableFrame), TableFrame);
+}
+
+/*
+ * Takes the first page off a list and returns it, unreferenced. The head
  * has no predecessor, so only its successor's back link changes. List is a
  * constant at every call, so the bookkeeping folds away.
  */
@@ -112,9 +174,9 @@ static inline PFN_NUMBER RemoveHead(PMMPFNLIST ListHead, MMLISTS List)
     if (CountsAsAvailable(List))
         MmAvailablePages--;
 
-    Pfn1->u3.Long = PFN_U3(ActiveAndValid, 1);
-    Pfn1->u2.ShareCount = 0;
-    Pfn1->PteAddress = NULL;
+    if (List == StandbyPageList)
+        MiRestoreTransitionPte(Pfn1, Pfn);
+    MakeActiveUnreferenced(Pfn1);
     return Pfn;
 }
 
@@ -155,20 +217,21 @@ PFN_NUMBER MiRemoveZeroPage(void)
     return Pfn;
 }
 
-/* Links an active page into a list. PFN lock held; List is ListHead's name. */
-static inline void InsertPage(PMMPFNLIST ListHead, MMLISTS List, PFN_NUMBER Pfn)
+/*
+ * Links a page nothing holds into a list. Zeroed and free pages go to the
+ * head (the most recently freed is the warmest) and forget their PTE;
+ * standby and modified pages go to the tail and keep PteAddress,
+ * OriginalPte, PteFrame and their flags: their PTE is in transition and
+ * may take them back. PFN lock held; List is ListHead's name.
+ */
+static void LinkPage(PMMPFNLIST ListHead, MMLISTS List, PFN_NUMBER Pfn)
 {
-    CheckFrame(Pfn);
     PMMPFN Database = MmPfnDatabase;
     PMMPFN Pfn1 = &Database[Pfn];
-    if (Pfn1->u3.e2.e1.PageLocation != ActiveAndValid)
-        KeBugCheckEx(PFN_LIST_CORRUPT, PFN_CORRUPT_PAGE_STATE, Pfn,
-                     Pfn1->u3.e2.e1.PageLocation, ActiveAndValid);
 
-    Pfn1->u3.Long = PFN_U3(List, 0);
-    Pfn1->PteAddress = NULL;
     if (List <= FreePageList) {
-        /* Zeroed and free pages go to the head: the most recently freed is the warmest. */
+        Pfn1->u3.Long = PFN_U3(List, 0);
+        Pfn1->PteAddress = NULL;
         PFN_NUMBER First = ListHead->Flink;
         Pfn1->u1.Flink = First;
         Pfn1->u2.Blink = MM_EMPTY_LIST;
@@ -178,6 +241,8 @@ static inline void InsertPage(PMMPFNLIST ListHead, MMLISTS List, PFN_NUMBER Pfn)
             Database[First].u2.Blink = Pfn;
         ListHead->Flink = Pfn;
     } else {
+        Pfn1->u3.e2.ReferenceCount = 0;
+        Pfn1->u3.e2.e1.PageLocation = List;
         PFN_NUMBER Last = ListHead->Blink;
         Pfn1->u1.Flink = MM_EMPTY_LIST;
         Pfn1->u2.Blink = Last;
@@ -192,15 +257,37 @@ static inline void InsertPage(PMMPFNLIST ListHead, MMLISTS List, PFN_NUMBER Pfn)
         MmAvailablePages++;
 }
 
+/*
+ * Bugchecks unless Pfn may be given to a list by its holder: RAM, in use,
+ * no reference, no share. PFN lock held.
+ */
+static void CheckPageToInsert(PFN_NUMBER Pfn)
+{
+    CheckFrame(Pfn);
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
+    MMLISTS Location = Pfn1->u3.e2.e1.PageLocation;
+
+    if (OnAList(Location))
+        CorruptPageState(Pfn);
+    if (Pfn1->u3.e2.ReferenceCount != 0)
+        KeBugCheckEx(PFN_LIST_CORRUPT, PFN_CORRUPT_PAGE_REFERENCED, Pfn, Location, Pfn1->u3.e2.ReferenceCount);
+    if (Pfn1->u2.ShareCount != 0)
+        CountUnderflow(Pfn);
+    if (Location != ActiveAndValid)
+        CorruptPageState(Pfn);
+}
+
 void MiInsertPageInList(PMMPFNLIST ListHead, PFN_NUMBER Pfn)
 {
-    InsertPage(ListHead, ListHead->ListName, Pfn);
+    CheckPageToInsert(Pfn);
+    LinkPage(ListHead, ListHead->ListName, Pfn);
 }
 
 /* MiInsertPageInFreeListLocked for pages its fast check does not cover: every check, then the insert. */
 void MiInsertPageInFreeListChecked(PFN_NUMBER Pfn)
 {
-    InsertPage(&MmFreePageListHead, FreePageList, Pfn);
+    CheckPageToInsert(Pfn);
+    LinkPage(&MmFreePageListHead, FreePageList, Pfn);
 }
 
 void MiInsertPageInFreeList(PFN_NUMBER Pfn)
@@ -214,22 +301,157 @@ void MiInsertPageInFreeList(PFN_NUMBER Pfn)
 void MiUnlinkPageFromList(PFN_NUMBER Pfn)
 {
     CheckFrame(Pfn);
-    MMLISTS List = MI_PFN_ELEMENT(Pfn)->u3.e2.e1.PageLocation;
-    if (List > BadPageList)
-        KeBugCheckEx(PFN_LIST_CORRUPT, PFN_CORRUPT_PAGE_STATE, Pfn, List, FreePageList);
-    Unlink(MmPageLocationList[List], List, Pfn, 0);
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
+    MMLISTS List = Pfn1->u3.e2.e1.PageLocation;
+    if (List != ZeroedPageList && List != FreePageList)
+        CorruptPageState(Pfn);
+    Unlink(MmPageLocationList[List], List, Pfn);
+    MakeActiveUnreferenced(Pfn1);
+}
+
+/* ------------------------------------------------------------------ counts */
+
+/*
+ * The page table holding PointerPte, by its PDE in this address space; a
+ * system PDE this address space lacks is copied from the master first. No
+ * page table at all is MEMORY_MANAGEMENT 0x61940 (NT's).
+ */
+static PFN_NUMBER MiPageTableFrame(PMMPTE PointerPte)
+{
+    PMMPTE Pde = MiAddressToPte(PointerPte);
+    MMPTE Value = MiReadPte(Pde);
+
+    if (!Value.u.Hard.Valid) {
+        MiSyncSystemPde(MiPteToAddress(PointerPte));
+        Value = MiReadPte(Pde);
+    }
+    if (!Value.u.Hard.Valid)
+        KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_PDE_INVALIDATED, (ULONG_PTR)PointerPte, Value.u.Long,
+                     (ULONG_PTR)MiPteToAddress(PointerPte));
+    return Value.u.Hard.PageFrameNumber;
+}
+
+/* The shared part of the MiInitializePfn* routines: a fresh page becomes mapped once. */
+static void MiInitializeActivePfn(PFN_NUMBER Pfn, PMMPTE PointerPte, MMPTE OriginalPte, PFN_NUMBER PteFrame,
+                                  bool Modified)
+{
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
+
+    if (Pfn1->u3.e2.e1.PageLocation != ActiveAndValid || Pfn1->u3.e2.ReferenceCount != 0 ||
+        Pfn1->u2.ShareCount != 0)
+        CorruptPageState(Pfn);
+    Pfn1->PteAddress = PointerPte;
+    Pfn1->OriginalPte = OriginalPte;
+    Pfn1->u2.ShareCount = 1;
+    Pfn1->u3.e2.ReferenceCount = 1;
+    Pfn1->u3.e2.e1.Modified = Modified;
+    Pfn1->u3.e2.e1.CacheAttribute = MiCached;
+    Pfn1->u4.PteFrame = PteFrame;
+    MI_PFN_ELEMENT(PteFrame)->u2.ShareCount++;
 }
 
 void MiInitializePfn(PFN_NUMBER Pfn, PMMPTE PointerPte, bool Modified)
 {
+    PFN_NUMBER PteFrame = MiPageTableFrame(PointerPte);
+    MiInitializeActivePfn(Pfn, PointerPte, MiReadPte(PointerPte), PteFrame, Modified);
+}
+
+void MiInitializePfnAndMakePteValid(PFN_NUMBER Pfn, PMMPTE PointerPte, MMPTE TempPte)
+{
+    PFN_NUMBER PteFrame = MiPageTableFrame(PointerPte);
+    MiInitializeActivePfn(Pfn, PointerPte, MiMakeDemandZeroPte(MM_READWRITE), PteFrame, true);
+    MiWritePte(PointerPte, TempPte);
+}
+
+void MiInitializePfnForOtherProcess(PFN_NUMBER Pfn, PMMPTE PointerPte, PFN_NUMBER PteFrame)
+{
+    MiInitializeActivePfn(Pfn, PointerPte, MiMakeDemandZeroPte(MM_READWRITE), PteFrame, true);
+}
+
+void MiDecrementShareCount(PMMPFN Pfn1, PFN_NUMBER Pfn)
+{
+    if (Pfn1->u3.e2.e1.PageLocation != ActiveAndValid)
+        CorruptPageState(Pfn);
+    if (Pfn1->u2.ShareCount == 0)
+        CountUnderflow(Pfn);
+    if (--Pfn1->u2.ShareCount != 0)
+        return;
+    /* No PTE maps it now; the reference they held goes. */
+    Pfn1->u3.e2.e1.PageLocation = TransitionPage;
+    MiDecrementReferenceCount(Pfn1, Pfn);
+}
+
+void MiDecrementReferenceCount(PMMPFN Pfn1, PFN_NUMBER Pfn)
+{
+    if (Pfn1->u3.e2.ReferenceCount == 0)
+        CountUnderflow(Pfn);
+    if (--Pfn1->u3.e2.ReferenceCount != 0)
+        return;
+    if (Pfn1->u2.ShareCount != 0)
+        CountUnderflow(Pfn);
+    if (OnAList(Pfn1->u3.e2.e1.PageLocation))
+        CorruptPageState(Pfn);
+    /* A page its owner released, or that no PTE ever mapped, has nothing to go back to. */
+    if (MI_IS_PFN_DELETED(Pfn1) || Pfn1->PteAddress == NULL)
+        LinkPage(&MmFreePageListHead, FreePageList, Pfn);
+    else if (Pfn1->u3.e2.e1.Modified)
+        LinkPage(&MmModifiedPageListHead, ModifiedPageList, Pfn);
+    else
+        LinkPage(&MmStandbyPageListHead, StandbyPageList, Pfn);
+}
+
+void MiDeletePageMapping(PFN_NUMBER Pfn)
+{
     PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
-    Pfn1->PteAddress = PointerPte;
-    Pfn1->u2.ShareCount = 1;
+
+    if (Pfn1->PteAddress == NULL || MI_IS_PFN_DELETED(Pfn1))
+        CorruptPageState(Pfn);
+    PFN_NUMBER PteFrame = Pfn1->u4.PteFrame;
+    MiDecrementShareCount(MI_PFN_ELEMENT(PteFrame), PteFrame);
+    MI_SET_PFN_DELETED(Pfn1);
+    MiDecrementShareCount(Pfn1, Pfn);
+}
+
+void MiDeleteValidPte(PMMPTE PointerPte)
+{
+    MMPTE Pte = MiReadPte(PointerPte);
+    PFN_NUMBER Pfn = Pte.u.Hard.PageFrameNumber;
+
+    if (!Pte.u.Hard.Valid || !MiIsPhysicalPage(Pfn))
+        KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_PTE_CORRUPT, (ULONG_PTR)PointerPte, Pte.u.Long, 0);
+    if (MI_PFN_ELEMENT(Pfn)->PteAddress != PointerPte)
+        CorruptPageState(Pfn);
+    MiWritePte(PointerPte, (MMPTE){ .u.Long = 0 });
+    /* Before the frame can be reused: no stale translation may reach it. */
+    HalInvalidatePage(MiPteToAddress(PointerPte));
+    MiDeletePageMapping(Pfn);
+}
+
+void MiReferenceUnusedPageAndBumpLockCount(PFN_NUMBER Pfn)
+{
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
+    if (Pfn1->u3.e2.e1.PageLocation != ActiveAndValid || Pfn1->u3.e2.ReferenceCount != 0)
+        CorruptPageState(Pfn);
     Pfn1->u3.e2.ReferenceCount = 1;
-    Pfn1->u3.e2.e1.PageLocation = ActiveAndValid;
-    Pfn1->u3.e2.e1.Modified = Modified;
-    /* The page table holding PointerPte, found through the self-map. */
-    Pfn1->u4.PteFrame = MiReadPte(MiAddressToPte(PointerPte)).u.Hard.PageFrameNumber;
+    MmSystemLockPagesCount++;
+}
+
+void MiReferenceUsedPageAndBumpLockCount(PFN_NUMBER Pfn)
+{
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
+    if (OnAList(Pfn1->u3.e2.e1.PageLocation) || Pfn1->u3.e2.ReferenceCount == 0 ||
+        Pfn1->u3.e2.ReferenceCount == 0xFFFF)
+        CorruptPageState(Pfn);
+    Pfn1->u3.e2.ReferenceCount++;
+    MmSystemLockPagesCount++;
+}
+
+void MiDereferencePfnAndDropLockCount(PFN_NUMBER Pfn)
+{
+    if (MmSystemLockPagesCount == 0)
+        CountUnderflow(Pfn);
+    MmSystemLockPagesCount--;
+    MiDecrementReferenceCount(MI_PFN_ELEMENT(Pfn), Pfn);
 }
 
 void MiZeroPhysicalPage(PFN_NUMBER Pfn)

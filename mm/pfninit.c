@@ -19,10 +19,14 @@
  * Filling it: every page of a run starts on the free list — the pages above
  * 16 MB in ascending order, then those below (the memory ISA-era devices can
  * reach goes out last) — except pages already in use — the kernel image, boot modules and
- * everything MxGetNextPage handed out — which become ActiveAndValid. A walk
- * of the system page tables then records, for every page mapped in system
- * space, the PTE that maps it (PteAddress) and the page table holding that
- * PTE (PteFrame).
+ * everything MxGetNextPage handed out — which become ActiveAndValid, held
+ * by one reference (their PTEs', or the loader's for a page nothing maps).
+ * A walk of the system page tables then records, for every page mapped in
+ * system space, the PTE that maps it (PteAddress) and the page table
+ * holding that PTE (PteFrame), and counts the shares as MiInitializePfn
+ * would have: one for a page's own PTE, one on its page table (so a page
+ * table's share count is one for its PDE plus one per page it maps).
+ * Phase 0 runs on one processor with interrupts off: no lock is taken.
  */
 #include <loader.h>
 #include "mi.h"
@@ -35,6 +39,7 @@ static PFN_NUMBER MxFreeBase, MxFreeCount, MxFirstBootPage;
 bool MmPfnDatabaseReady;
 
 #define PFN_LIMIT_4GB   0x100000
+#define MB              0x100000u
 #define MI_LOW_MEMORY_PAGES (0x1000000 >> PAGE_SHIFT)   /* 16 MB */
 
 typedef struct {
@@ -145,25 +150,110 @@ static PFN_NUMBER LoaderHighWaterPage(void)
     return High;
 }
 
+PFN_NUMBER MiMaxMemPages(ULONG MaxMemMb)
+{
+    uint64_t Pages = (uint64_t)MaxMemMb << (20 - PAGE_SHIFT);
+    return Pages >= PFN_LIMIT_4GB ? 0 : (PFN_NUMBER)Pages;
+}
+
+uint64_t MiRamAbove4Gb(const LOADER_MEMORY_DESCRIPTOR *Map, ULONG Count)
+{
+    const uint64_t Limit = (uint64_t)PFN_LIMIT_4GB << PAGE_SHIFT;
+    uint64_t Bytes = 0;
+    for (ULONG i = 0; i < Count; i++) {
+        uint64_t End = Map[i].Base + Map[i].Length;
+        if (Map[i].Type == LOADER_MEMORY_AVAILABLE && End > Limit)
+            Bytes += End - MAX(Map[i].Base, Limit);
+    }
+    return Bytes;
+}
+
+/* The page at which the runs of Block reach their Count-th page (counting from 1), or 0 if they have fewer. */
+static PFN_NUMBER MiNthPage(const PHYSICAL_MEMORY_DESCRIPTOR *Block, PFN_NUMBER Count)
+{
+    for (ULONG i = 0; i < Block->NumberOfRuns; i++) {
+        if (Count <= Block->Run[i].PageCount)
+            return Block->Run[i].BasePage + Count - 1;
+        Count -= Block->Run[i].PageCount;
+    }
+    return 0;
+}
+
+/* Pages as whole MB, rounded up. */
+static ULONG MiPagesToMb(uint64_t Pages)
+{
+    return (ULONG)(ROUND_UP(Pages << PAGE_SHIFT, MB) / MB);
+}
+
+/* One past the last page of Block's runs: the top of the RAM it describes. */
+static PFN_NUMBER MiTopPage(const PHYSICAL_MEMORY_DESCRIPTOR *Block)
+{
+    if (Block->NumberOfRuns == 0)
+        return 0;
+    return Block->Run[Block->NumberOfRuns - 1].BasePage + Block->Run[Block->NumberOfRuns - 1].PageCount;
+}
+
+ULONG MiMinimumMaxMemMb(const PHYSICAL_MEMORY_DESCRIPTOR *Full)
+{
+    PFN_NUMBER Last = MiNthPage(Full, MM_MINIMUM_PHYSICAL_PAGES);
+    return Last ? MiPagesToMb((uint64_t)Last + 1) : 0;
+}
+
+ULONG MiMinimumRamMb(const PHYSICAL_MEMORY_DESCRIPTOR *Full)
+{
+    PFN_NUMBER Missing = 0;
+    if (Full->NumberOfPages < MM_MINIMUM_PHYSICAL_PAGES)
+        Missing = MM_MINIMUM_PHYSICAL_PAGES - Full->NumberOfPages;
+    return MiPagesToMb((uint64_t)MiTopPage(Full) + Missing);
+}
+
+/*
+ * Less usable RAM than mm386 needs. The advice names the knob that would
+ * help: /MAXMEM if it cut away what was needed (the exact smallest value,
+ * read off the runs without it), else the machine's RAM. A memory map
+ * holds back some of the machine's RAM (the 640 KB..1 MB hole, firmware
+ * tables at the top), so the RAM to give is the top of RAM plus the pages
+ * missing, in whole MB: what `qemu -m` takes.
+ */
+static NORETURN void MiStopForTooLittleMemory(const PHYSICAL_MEMORY_DESCRIPTOR *Block,
+                                              const PHYSICAL_MEMORY_DESCRIPTOR *Full)
+{
+    DbgPrint("mm: %u pages (%u KB) of usable RAM%s; mm386 needs at least %u pages (%u MB) usable\n",
+             Block->NumberOfPages, Block->NumberOfPages * (PAGE_SIZE / 1024),
+             KeBootOptions.MaxMemMb ? " below /MAXMEM" : "", MM_MINIMUM_PHYSICAL_PAGES,
+             MM_MINIMUM_PHYSICAL_PAGES / (MB / PAGE_SIZE));
+    ULONG MaxMemMb = MiMinimumMaxMemMb(Full);
+    if (MaxMemMb)
+        DbgPrint("mm: the RAM is there: boot with /MAXMEM=%u or more, or without /MAXMEM\n", MaxMemMb);
+    else
+        DbgPrint("mm: part of a machine's RAM is never usable (the hole below 1 MB, firmware tables): "
+                 "give it at least %u MB (qemu -m %u)\n", MiMinimumRamMb(Full), MiMinimumRamMb(Full));
+    KeBugCheckEx(INSTALL_MORE_MEMORY, Block->NumberOfPages, MmLowestPhysicalPage,
+                 MmHighestPhysicalPage, MM_MINIMUM_PHYSICAL_PAGES);
+}
+
 void MiBuildPhysicalMemoryBlock(void)
 {
     PHYSICAL_MEMORY_DESCRIPTOR *Block = &MmPhysicalMemoryBlock;
+    PHYSICAL_MEMORY_DESCRIPTOR Full;
+    PFN_NUMBER Limit = MiMaxMemPages(KeBootOptions.MaxMemMb);
+    uint64_t Above4Gb = MiRamAbove4Gb(KeLoaderBlock.MemoryDescriptors, KeLoaderBlock.MemoryDescriptorCount);
 
-    MiComputePhysicalRuns(KeLoaderBlock.MemoryDescriptors, KeLoaderBlock.MemoryDescriptorCount,
-                          (PFN_NUMBER)KeBootOptions.MaxMemMb * (0x100000 / PAGE_SIZE), Block);
+    MiComputePhysicalRuns(KeLoaderBlock.MemoryDescriptors, KeLoaderBlock.MemoryDescriptorCount, 0, &Full);
+    MiComputePhysicalRuns(KeLoaderBlock.MemoryDescriptors, KeLoaderBlock.MemoryDescriptorCount, Limit, Block);
+    if (Above4Gb)
+        DbgPrint("mm: %llu MB of RAM above 4 GB not used: mm386 has no PAE yet, so it reaches physical "
+                 "addresses below 4 GB only\n", Above4Gb / MB);
+    if (KeBootOptions.MaxMemMb && Block->NumberOfPages == Full.NumberOfPages)
+        DbgPrint("mm: /MAXMEM=%u is at or above the top of usable RAM (%u MB): it limits nothing\n",
+                 KeBootOptions.MaxMemMb, MiPagesToMb(MiTopPage(&Full)));
     if (Block->NumberOfRuns) {
         MmLowestPhysicalPage = Block->Run[0].BasePage;
         MmHighestPhysicalPage = Block->Run[Block->NumberOfRuns - 1].BasePage +
                                 Block->Run[Block->NumberOfRuns - 1].PageCount - 1;
     }
-    if (Block->NumberOfPages < MM_MINIMUM_PHYSICAL_PAGES) {
-        DbgPrint("mm: %u pages (%u KB) of usable RAM%s; mm386 needs at least %u pages (%u MB)\n",
-                 Block->NumberOfPages, Block->NumberOfPages * 4,
-                 KeBootOptions.MaxMemMb ? " after /MAXMEM" : "",
-                 MM_MINIMUM_PHYSICAL_PAGES, MM_MINIMUM_PHYSICAL_PAGES / 256);
-        KeBugCheckEx(INSTALL_MORE_MEMORY, Block->NumberOfPages, MmLowestPhysicalPage,
-                     MmHighestPhysicalPage, MM_MINIMUM_PHYSICAL_PAGES);
-    }
+    if (Block->NumberOfPages < MM_MINIMUM_PHYSICAL_PAGES)
+        MiStopForTooLittleMemory(Block, &Full);
 
     /* The boot allocator's run: the largest stretch above the loader's last byte. */
     PFN_NUMBER HighWater = LoaderHighWaterPage();
@@ -227,43 +317,61 @@ static bool InLoaderImage(PFN_NUMBER Pfn)
     return false;
 }
 
+/* A page the loader or the boot allocator gave out: in use, cached, held once (by boot). */
 static void MarkActive(PFN_NUMBER Pfn)
 {
     PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
-    Pfn1->u3.e2.e1.PageLocation = ActiveAndValid;
-    Pfn1->u3.e2.ReferenceCount = 1;
-    Pfn1->u2.ShareCount = 1;
+    Pfn1->u3.Long = MI_PFN_U3(ActiveAndValid, 1);
+    Pfn1->u3.e2.e1.CacheAttribute = MiCached;
+    Pfn1->u2.ShareCount = 0;
 }
 
-/* Records the PTE and page table of every page mapped in system space. */
+/*
+ * Records the PTE and page table of every page mapped in system space, and
+ * counts the shares as MiInitializePfn would have: one for a page's own PTE,
+ * one on its page table. Page tables first, described by their PDEs (the
+ * boot page tables live in the kernel image, so they are also mapped as
+ * image pages: the PDE is the mapping that counts), held by the system page
+ * directory. Then the pages they map, each recorded once; hyperspace's
+ * slots are per-use mappings and are not recorded.
+ */
 static void RecordSystemMappings(void)
 {
     ULONG FirstPde = MiGetPdeIndex(MmSystemRangeStart);
+    PMMPFN Directory = MI_PFN_ELEMENT(MmSystemPageDirectoryPfn);
 
     for (ULONG PdeIndex = FirstPde; PdeIndex < PTE_PER_PAGE; PdeIndex++) {
         PMMPTE Pde = (PMMPTE)PDE_BASE + PdeIndex;
         MMPTE PdeValue = MiReadPte(Pde);
-        if (!PdeValue.u.Hard.Valid || PdeValue.u.Hard.LargePage || PdeIndex == SELF_MAP_PDE)
+        if (!PdeValue.u.Hard.Valid || PdeValue.u.Hard.LargePage || PdeIndex == SELF_MAP_PDE ||
+            !MiIsPhysicalPage(PdeValue.u.Hard.PageFrameNumber))
+            continue;
+        PMMPFN Table = MI_PFN_ELEMENT(PdeValue.u.Hard.PageFrameNumber);
+        Table->PteAddress = Pde;
+        Table->u4.PteFrame = MmSystemPageDirectoryPfn;
+        Table->u2.ShareCount++;
+        Directory->u2.ShareCount++;
+    }
+
+    for (ULONG PdeIndex = FirstPde; PdeIndex < PTE_PER_PAGE; PdeIndex++) {
+        PMMPTE Pde = (PMMPTE)PDE_BASE + PdeIndex;
+        MMPTE PdeValue = MiReadPte(Pde);
+        if (!PdeValue.u.Hard.Valid || PdeValue.u.Hard.LargePage || PdeIndex == SELF_MAP_PDE ||
+            PdeIndex == HYPER_SPACE_PDE || !MiIsPhysicalPage(PdeValue.u.Hard.PageFrameNumber))
             continue;
         PFN_NUMBER TablePfn = PdeValue.u.Hard.PageFrameNumber;
-        if (MiIsPhysicalPage(TablePfn)) {
-            MI_PFN_ELEMENT(TablePfn)->PteAddress = Pde;
-            MI_PFN_ELEMENT(TablePfn)->u4.PteFrame = MmSystemPageDirectoryPfn;
-        }
         PMMPTE Pte = MiPdeToPte(Pde);
         for (ULONG i = 0; i < PTE_PER_PAGE; i++, Pte++) {
             MMPTE Value = MiReadPte(Pte);
             if (!Value.u.Hard.Valid || !MiIsPhysicalPage(Value.u.Hard.PageFrameNumber))
                 continue;
             PMMPFN Pfn1 = MI_PFN_ELEMENT(Value.u.Hard.PageFrameNumber);
-            /*
-             * The boot page tables live in the kernel image, so they are also
-             * mapped as image pages: a page table is described by its PDE.
-             */
-            if ((ULONG)Pfn1->PteAddress >= PDE_BASE && (ULONG)Pfn1->PteAddress < PDE_BASE + PAGE_SIZE)
-                continue;
+            if (Pfn1->PteAddress != NULL)
+                continue;       /* a page table, or a page mapped twice: its first mapping counts */
             Pfn1->PteAddress = Pte;
             Pfn1->u4.PteFrame = TablePfn;
+            Pfn1->u2.ShareCount++;
+            MI_PFN_ELEMENT(TablePfn)->u2.ShareCount++;
         }
     }
 }
@@ -298,7 +406,7 @@ void MiInitializePfnDatabase(void)
                 }
                 /* Appended to the tail without the general insert. */
                 PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
-                Pfn1->u3.e2.e1.PageLocation = FreePageList;
+                Pfn1->u3.Long = MI_PFN_U3(FreePageList, 0);
                 Pfn1->u2.Blink = PreviousFree;
                 Pfn1->u1.Flink = MM_EMPTY_LIST;
                 if (PreviousFree == MM_EMPTY_LIST)

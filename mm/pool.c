@@ -16,23 +16,23 @@
  * merged (BAD_POOL_HEADER 0x19), catches a second free (BAD_POOL_CALLER
  * 0xC2 parameter 7; a block waiting in a lookaside list is marked so a
  * double free is seen there too), a wrong tag (0xC2, 0x0A), an address
- * outside every pool (0xC2, 0x40/0x42) and the wrong IRQL (0xC2, 0x08 on
- * allocation, 0x09 on free). Nonpaged pool is usable up to DISPATCH_LEVEL,
- * paged pool up to APC_LEVEL, because its pages fault in on first touch.
+ * outside every pool (0xC2, 0x40/0x42), an address in a pool page that
+ * holds no small blocks — unmapped, free, or inside a big allocation —
+ * before any header is read there (0xC2, 0x44/0x41 nonpaged, 0x50/0x41286
+ * paged), and the wrong IRQL (0xC2, 0x08 on allocation, 0x09 on free).
+ * Nonpaged pool is usable up to DISPATCH_LEVEL, paged pool up to APC_LEVEL,
+ * because its pages fault in on first touch.
  *
  * The two entry points are written as a fast path per pool type (the type a
  * constant in each copy, so list and counter addresses are fixed) that
  * handles a plain small request — a lookaside hit or miss, a block from the
  * lists — and leaves everything else, unchanged, to a slow path that checks
- * again in full: AllocatePoolSlow (special pool, big pages, cache
- * alignment, bad arguments) and FreePoolSlow (every verdict on a bad free).
- * The lookaside part of each fast path is assembly; docs/POOL.md counts the
- * instructions of each step.
+ * again in full: AllocatePoolSlow (pool type modifiers, special pool, big
+ * pages, cache alignment, bad arguments) and FreePoolSlow (every verdict on
+ * a bad free). The fast paths are C; the lookaside lists are SLISTs, pushed
+ * and popped with the interlocked routines of include/slist.h.
  */
 #include "mi.h"
-
-/* A lookaside-sized block whose header starts below this page offset ends inside its page. */
-#define LOOKASIDE_HEADER_LIMIT  (PAGE_SIZE - POOL_SMALL_LISTS * POOL_SMALLEST_BLOCK)
 
 static inline PGENERAL_LOOKASIDE SmallLookaside(POOL_TYPE BasePoolType, ULONG BlockSize)
 {
@@ -125,181 +125,158 @@ static inline void CheckFreedSize(PPOOL_HEADER Entry)
         ExpCheckBlockNeighbours(Entry);
 }
 
+/* A block of Units units from the free lists (or a fresh page), counted against Tag; NULL when exhausted. */
+static inline __attribute__((always_inline)) PVOID AllocateListBlock(POOL_TYPE BasePoolType, ULONG Units, ULONG Tag)
+{
+    return BasePoolType == NonPagedPool ? ExpAllocateNonPagedBlock(Units, Tag) : ExpAllocatePagedBlock(Units, Tag);
+}
+
+/* A lookaside list of Units units was empty: the miss is counted and the block comes from the free lists. */
+static __attribute__((noinline)) PVOID LookasideMiss(POOL_TYPE BasePoolType, ULONG Units, ULONG Tag)
+{
+    SmallLookaside(BasePoolType, Units)->AllocateMisses++;
+    return AllocateListBlock(BasePoolType, Units, Tag);
+}
+
 /*
- * Every request the fast path does not take: the argument checks and their
- * bugchecks (Caller is the address 0x9B names), special pool, big pages,
- * cache-aligned blocks.
+ * A block of Units units (1..32) from BasePoolType's lookaside list of that
+ * size (NT's fast path: no lock), counted against Tag; on a miss, one from
+ * the free lists. NULL only when the pool is exhausted. BasePoolType is a
+ * constant at each inlined call.
+ */
+static inline __attribute__((always_inline)) PVOID AllocateFromLookaside(POOL_TYPE BasePoolType, ULONG Units,
+                                                                        ULONG Tag)
+{
+    PGENERAL_LOOKASIDE Lookaside = SmallLookaside(BasePoolType, Units);
+    Lookaside->TotalAllocates++;
+    PSLIST_ENTRY Body = InterlockedPopEntrySList(&Lookaside->ListHead);
+    if (UNLIKELY(Body == NULL))
+        return LookasideMiss(BasePoolType, Units, Tag);
+    PPOOL_HEADER Entry = (PPOOL_HEADER)Body - 1;
+    ExpSetAllocatedType(Entry, BasePoolType);      /* POOL_IN_LOOKASIDE cleared */
+    Entry->PoolTag = Tag;
+    ExpInsertPoolTracker(Tag, Units << POOL_BLOCK_SHIFT, BasePoolType);
+    return Body;
+}
+
+/* A small block of Units units for a pool type known only at run time: lookaside list, or free lists. */
+static __attribute__((noinline)) PVOID AllocateSmallBlockOf(POOL_TYPE BasePoolType, ULONG Units, ULONG Tag)
+{
+    if (Units > POOL_SMALL_LISTS)
+        return AllocateListBlock(BasePoolType, Units, Tag);
+    return BasePoolType == NonPagedPool ? AllocateFromLookaside(NonPagedPool, Units, Tag)
+                                        : AllocateFromLookaside(PagedPool, Units, Tag);
+}
+
+/*
+ * What ExAllocatePoolWithTagPriority refuses to Low and Normal requests:
+ * new pool pages that would leave less than this much of the pool (pages).
+ */
+#define POOL_RESERVE_FOR_NORMAL     512
+#define POOL_RESERVE_FOR_LOW        1024
+
+/*
+ * A small request made when the pool is short (a Low or Normal priority
+ * request that new pages would take too close to the end): served from its
+ * lookaside list or a free block if one is there, never from a new page.
+ */
+static __attribute__((noinline)) PVOID AllocateWithoutNewPage(POOL_TYPE BasePoolType, ULONG Units, ULONG Tag)
+{
+    if (Units <= POOL_SMALL_LISTS) {
+        PGENERAL_LOOKASIDE Lookaside = SmallLookaside(BasePoolType, Units);
+        Lookaside->TotalAllocates++;
+        PSLIST_ENTRY Body = InterlockedPopEntrySList(&Lookaside->ListHead);
+        if (Body) {
+            PPOOL_HEADER Entry = (PPOOL_HEADER)Body - 1;
+            ExpSetAllocatedType(Entry, BasePoolType);
+            Entry->PoolTag = Tag;
+            ExpInsertPoolTracker(Tag, ExpBlockBytes(Entry), BasePoolType);
+            return Body;
+        }
+        Lookaside->AllocateMisses++;
+    }
+    return ExpAllocateBlockWithoutNewPage(BasePoolType, Units, Tag);
+}
+
+/*
+ * Every request the fast path does not take, and every request with a
+ * priority: the pool type decoded (its modifiers accepted, unknown bits
+ * refused), the argument checks and their bugchecks (Caller is the address
+ * 0x9B names), a 0-byte request made a 1-byte one, special pool (placed as
+ * the priority's special-pool bits say), the priority's refusal when the
+ * pool is short, big pages, cache-aligned blocks.
  */
 static __attribute__((noinline)) PVOID AllocatePoolSlow(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag,
-                                                       PVOID Caller)
+                                                       PVOID Caller, EX_POOL_PRIORITY Priority)
 {
-    if (PoolType >= MaxPoolType || PoolType == DontUseThisType)
+    ULONG Base = PoolType & ~POOL_TYPE_MODIFIERS;
+    if ((PoolType & ~(POOL_TYPE_MODIFIERS | 7u)) || (Base & 3) == DontUseThisType)
         return NULL;
-    if (PoolType & MUST_SUCCEED_POOL_TYPE_MASK)
+    if (Base & MUST_SUCCEED_POOL_TYPE_MASK)
         KeBugCheckEx(BAD_POOL_CALLER, 0x9A, PoolType, NumberOfBytes, Tag);
     if (Tag == 0)
         KeBugCheckEx(BAD_POOL_CALLER, 0x9B, PoolType, NumberOfBytes, (ULONG_PTR)Caller);
-    POOL_TYPE BasePoolType = PoolType & BASE_POOL_TYPE_MASK;
+    POOL_TYPE BasePoolType = Base & BASE_POOL_TYPE_MASK;
     if (KeGetCurrentIrql() > MiPoolMaximumIrql(BasePoolType))
         KeBugCheckEx(BAD_POOL_CALLER, 0x08, KeGetCurrentIrql(), PoolType, NumberOfBytes);
     if (NumberOfBytes == 0)
-        return NULL;
+        NumberOfBytes = 1;                  /* NT's free build: the smallest block */
 
-    bool CacheAligned = (PoolType & CACHE_ALIGNED_POOL_TYPE_MASK) != 0;
+    bool CacheAligned = (Base & CACHE_ALIGNED_POOL_TYPE_MASK) != 0;
     if (Tag == MmSpecialPoolTag && !CacheAligned) {
-        PVOID Special = MmAllocateSpecialPool(NumberOfBytes, Tag, BasePoolType);
+        PVOID Special = MmAllocateSpecialPool(NumberOfBytes, Tag, BasePoolType,
+                                              (Priority & POOL_SPECIAL_POOL_BIT) &&
+                                                  (Priority & POOL_SPECIAL_POOL_UNDERRUN_BIT));
         if (Special)
             return Special;
     }
     SIZE_T Limit = CacheAligned ? POOL_BUDDY_MAX - POOL_CACHE_ALIGN_UNITS * POOL_SMALLEST_BLOCK : POOL_BUDDY_MAX;
+    ULONG Units = ExpBytesToUnits(MIN(NumberOfBytes, Limit));
+    Priority &= ~(POOL_SPECIAL_POOL_BIT | POOL_SPECIAL_POOL_UNDERRUN_BIT);
+    if (Priority != HighPoolPriority &&
+        !MiPoolResourcesAvailable(BasePoolType, NumberOfBytes,
+                                  Priority == NormalPoolPriority ? POOL_RESERVE_FOR_NORMAL : POOL_RESERVE_FOR_LOW))
+        return NumberOfBytes > Limit || CacheAligned ? NULL : AllocateWithoutNewPage(BasePoolType, Units, Tag);
     if (NumberOfBytes > Limit)
         return AllocateBigPages(BasePoolType, NumberOfBytes, Tag);
-
-    ULONG Units = (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) >> POOL_BLOCK_SHIFT;
     if (CacheAligned)
         return ExpAllocateAlignedBlock(BasePoolType, Units, Tag);
-    return BasePoolType == NonPagedPool ? ExpAllocateNonPagedBlock(Units, Tag) : ExpAllocatePagedBlock(Units, Tag);
-}
-
-/*
- * A small request from PoolType's lookaside list, in C: what the assembly
- * fast path below hands over when the tag is not in its home row of the
- * tag table. Arguments already checked.
- */
-static __attribute__((noinline)) PVOID AllocateFromLookaside(POOL_TYPE PoolType, ULONG Units, ULONG Tag)
-{
-    PGENERAL_LOOKASIDE Lookaside = SmallLookaside(PoolType, Units);
-    Lookaside->TotalAllocates++;
-    PSINGLE_LIST_ENTRY Body = InterlockedPopEntrySList(&Lookaside->ListHead);
-    if (Body == NULL) {
-        Lookaside->AllocateMisses++;
-        return PoolType == NonPagedPool ? ExpAllocateNonPagedBlock(Units, Tag) : ExpAllocatePagedBlock(Units, Tag);
-    }
-    PPOOL_HEADER Entry = (PPOOL_HEADER)Body - 1;
-    Entry->PoolType = PoolType + 1;         /* allocated again: POOL_IN_LOOKASIDE cleared */
-    Entry->PoolTag = Tag;
-    ExpInsertPoolTracker(Tag, Units << POOL_BLOCK_SHIFT, PoolType);
-    return Body;
+    return AllocateSmallBlockOf(BasePoolType, Units, Tag);
 }
 
 /*
  * The fast path of ExAllocatePoolWithTag for one pool type (a constant): a
- * request of 1..4080 bytes with a tag that is neither 0 nor special pool's,
- * at an IRQL the pool allows. Up to 248 bytes it pops the lookaside list of
- * its size (NT's fast path: no lock); a miss, or a larger request, takes a
- * block from the free lists. Everything else goes to AllocatePoolSlow.
- *
- * The lookaside hit is written in assembly, for the reason FreeToPool's
- * is; each step is AllocateFromLookaside's C:
- *
- *   NumberOfBytes - 1 < 248, Tag != 0, Tag != MmSpecialPoolTag,
- *   IRQL <= the pool's                 (else the C below decides)
- *   tag's home row holds Tag           (else AllocateFromLookaside)
- *   Bytes = (NumberOfBytes + 15) & ~7  (the block with its header; the list
- *                                       of BlockSize units is at
- *                                       Lists + (BlockSize - 1) * 64, that
- *                                       is Lists - 64 + Bytes * 8)
- *   TotalAllocates++, pop (lock cmpxchg8b); empty: a miss
- *   PoolType = PoolType + 1 (the header's last byte: BlockSize is below
- *   256, so its top bit is 0, and POOL_IN_LOOKASIDE is cleared), PoolTag
- *   Allocs++, Bytes += Bytes           (interlocked)
- *
- * esi holds Bytes, edi the home row's offset, across the cmpxchg8b.
+ * request of at least one byte with a tag that is neither 0 nor special
+ * pool's, at an IRQL the pool allows. Up to 248 bytes it pops the lookaside list of
+ * its size; a miss, or a larger request, takes a block from the free lists;
+ * above 4080 bytes, whole pages. Everything else goes to AllocatePoolSlow.
  */
-static inline __attribute__((always_inline)) PVOID AllocateFromPool(POOL_TYPE PoolType,
-                                                                   const SIZE_T *NumberOfBytesArgument,
-                                                                   const ULONG *TagArgument)
+static inline __attribute__((always_inline)) PVOID AllocateFromPool(POOL_TYPE PoolType, SIZE_T NumberOfBytes,
+                                                                   ULONG Tag, PVOID Caller)
 {
-    SIZE_T NumberOfBytes;
-    ULONG Tag;
-    PGENERAL_LOOKASIDE Lists = ExpSmallPoolLookasideLists[PoolType];
-    POOL_TRACKER_COUNTS *Counts = &PoolTrackTable[0].Pool[PoolType];
-    PVOID Body;
-
-    __asm__ goto("movl %[NumberOfBytes], %%esi\n\t"
-                 "decl %%esi\n\t"
-                 "cmpl %[SmallMaximum], %%esi\n\t"
-                 "jae %l[NotLookaside]\n\t"
-                 "movl %[Tag], %%edx\n\t"
-                 "testl %%edx, %%edx\n\t"
-                 "jz %l[NotLookaside]\n\t"
-                 "cmpl %[SpecialTag], %%edx\n\t"
-                 "je %l[NotLookaside]\n\t"
-                 "cmpb %[MaxIrql], %[Irql]\n\t"
-                 "ja %l[NotLookaside]\n\t"
-                 "imull %[HashMultiplier], %%edx, %%edi\n\t"
-                 "shrl %[HashShift], %%edi\n\t"
-                 "shll $5, %%edi\n\t"                           /* edi: the home row's offset */
-                 "cmpl %%edx, %c[Rows](%%edi)\n\t"
-                 "jne %l[NotHome]\n\t"
-                 "addl $16, %%esi\n\t"
-                 "andl $-8, %%esi\n\t"                          /* esi: Bytes */
-                 "incl %c[Lists]-64+%c[TotalAllocatesField](,%%esi,8)\n\t"
-                 "movl %c[Lists]-64(,%%esi,8), %%eax\n\t"
-                 "movl %c[Lists]-60(,%%esi,8), %%edx\n"
-                 "1:\t"
-                 "testl %%eax, %%eax\n\t"
-                 "jz %l[Miss]\n\t"
-                 "movl (%%eax), %%ebx\n\t"                        /* the new first: first->Next */
-                 "leal -1(%%edx), %%ecx\n\t"                      /* depth - 1, same sequence */
-                 "lock cmpxchg8b %c[Lists]-64(,%%esi,8)\n\t"
-                 "jnz 1b\n\t"
-                 "movb %[AllocatedByte], -5(%%eax)\n\t"
-                 "movl %[Tag], %%edx\n\t"
-                 "movl %%edx, -4(%%eax)\n\t"
-                 "lock incl %c[Allocs](%%edi)\n\t"
-                 "lock addl %%esi, %c[Bytes](%%edi)"
-                 : "=&a"(Body)
-                 : [NumberOfBytes] "m"(*NumberOfBytesArgument), [Tag] "m"(*TagArgument), [Irql] "m"(KiCurrentIrql),
-                   [SpecialTag] "m"(MmSpecialPoolTag),
-                   [MaxIrql] "i"(MiPoolMaximumIrql(PoolType)),
-                   [SmallMaximum] "i"(POOL_SMALL_LISTS * POOL_SMALLEST_BLOCK - POOL_OVERHEAD),
-                   [HashMultiplier] "i"(POOL_TAG_HASH_MULTIPLIER),
-                   [HashShift] "i"(32 - POOL_TRACK_TABLE_SHIFT),
-                   [Rows] "i"(&PoolTrackTable[0].Key),
-                   [Allocs] "i"(&Counts->Allocs), [Bytes] "i"(&Counts->Bytes),
-                   [Lists] "i"(Lists),
-                   [TotalAllocatesField] "i"(offsetof(GENERAL_LOOKASIDE, TotalAllocates)),
-                   [AllocatedByte] "i"((PoolType + 1) << 1)   /* PoolType is bits 1-7 of the header's last byte */
-                 : "ebx", "ecx", "edx", "esi", "edi", "memory", "cc"
-                 : NotLookaside, NotHome, Miss);
-    return Body;
-
-    /* The C below reads the arguments again, from where the caller put them. */
-Miss:
-    NumberOfBytes = *NumberOfBytesArgument;
-    Tag = *TagArgument;
-    {
-        ULONG Units = (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) >> POOL_BLOCK_SHIFT;
-        SmallLookaside(PoolType, Units)->AllocateMisses++;
-        return PoolType == NonPagedPool ? ExpAllocateNonPagedBlock(Units, Tag) : ExpAllocatePagedBlock(Units, Tag);
-    }
-NotHome:
-    NumberOfBytes = *NumberOfBytesArgument;
-    Tag = *TagArgument;
-    return AllocateFromLookaside(PoolType, (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) >> POOL_BLOCK_SHIFT,
-                                 Tag);
-NotLookaside:
-    /* Above 248 bytes, or something to look at more closely: a block from the free lists, or the slow path. */
-    NumberOfBytes = *NumberOfBytesArgument;
-    Tag = *TagArgument;
-    if (UNLIKELY(NumberOfBytes - 1 >= POOL_BUDDY_MAX || Tag == 0 || Tag == MmSpecialPoolTag ||
-                 KeGetCurrentIrql() > MiPoolMaximumIrql(PoolType)))
-        return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, __builtin_return_address(0));
-    {
-        ULONG Units = (NumberOfBytes + POOL_OVERHEAD + POOL_SMALLEST_BLOCK - 1) >> POOL_BLOCK_SHIFT;
-        return PoolType == NonPagedPool ? ExpAllocateNonPagedBlock(Units, Tag) : ExpAllocatePagedBlock(Units, Tag);
-    }
+    if (UNLIKELY(Tag == 0 || Tag == MmSpecialPoolTag || KeGetCurrentIrql() > MiPoolMaximumIrql(PoolType)))
+        return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, Caller, HighPoolPriority);
+    if (LIKELY(NumberOfBytes - 1 < POOL_SMALL_LISTS * POOL_SMALLEST_BLOCK - POOL_OVERHEAD))
+        return AllocateFromLookaside(PoolType, ExpBytesToUnits(NumberOfBytes), Tag);
+    if (LIKELY(NumberOfBytes - 1 < POOL_BUDDY_MAX))
+        return AllocateListBlock(PoolType, ExpBytesToUnits(NumberOfBytes), Tag);
+    if (UNLIKELY(NumberOfBytes == 0))
+        return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, Caller, HighPoolPriority);
+    return AllocateBigPages(PoolType, NumberOfBytes, Tag);
 }
 
 PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
 {
-    /* The assembly reads the arguments where the caller put them, so it is given their addresses. */
     if (PoolType == NonPagedPool)
-        return AllocateFromPool(NonPagedPool, &NumberOfBytes, &Tag);
+        return AllocateFromPool(NonPagedPool, NumberOfBytes, Tag, __builtin_return_address(0));
     if (PoolType == PagedPool)
-        return AllocateFromPool(PagedPool, &NumberOfBytes, &Tag);
-    return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, __builtin_return_address(0));
+        return AllocateFromPool(PagedPool, NumberOfBytes, Tag, __builtin_return_address(0));
+    return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, __builtin_return_address(0), HighPoolPriority);
+}
+
+PVOID ExAllocatePoolWithTagPriority(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, EX_POOL_PRIORITY Priority)
+{
+    return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, __builtin_return_address(0), Priority);
 }
 
 PVOID ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes)
@@ -321,7 +298,10 @@ static __attribute__((noinline)) void FreeNonSmallBlock(PVOID P, ULONG Tag)
 /*
  * Every free the fast path does not take, and every bad one: each check in
  * full, in order, and the verdict on the first that fails; a good block
- * then goes to its lookaside list or the free lists.
+ * then goes to its lookaside list or the free lists. An address inside a
+ * pool whose page is not a page of small blocks (unmapped, free, or inside
+ * a big allocation) gets MiBadPoolPagesFree's verdict before its header is
+ * read: a header there is not one.
  */
 static __attribute__((noinline)) void FreePoolSlow(PVOID P, ULONG Tag)
 {
@@ -336,6 +316,8 @@ static __attribute__((noinline)) void FreePoolSlow(PVOID P, ULONG Tag)
         return;
     }
     MiCheckPoolFreeIrql(BasePoolType, P);
+    if (!MiIsSinglePagePoolAllocation(P))
+        MiBadPoolPagesFree(P);
     PPOOL_HEADER Entry = (PPOOL_HEADER)P - 1;
     CheckFreedType(BasePoolType, Entry);
     ULONG BlockTag = Entry->PoolTag;
@@ -349,7 +331,7 @@ static __attribute__((noinline)) void FreePoolSlow(PVOID P, ULONG Tag)
         PGENERAL_LOOKASIDE Lookaside = SmallLookaside(BasePoolType, BlockSize);
         Lookaside->TotalFrees++;
         if (ExQueryDepthSList(&Lookaside->ListHead) < Lookaside->Depth) {
-            Entry->PoolType |= POOL_IN_LOOKASIDE;
+            ExpMarkInLookaside(Entry);
             InterlockedPushEntrySList(&Lookaside->ListHead, P);
             return;
         }
@@ -364,122 +346,99 @@ static __attribute__((noinline)) void FreePoolSlow(PVOID P, ULONG Tag)
 
 /*
  * The fast path of ExFreePoolWithTag for one pool type (a constant), P
- * already known to lie in that pool. A block whose checks pass in the
- * plainest way goes to its lookaside list; one larger than a lookaside
- * list's, to the free lists (which check it against both neighbours);
- * anything else, with nothing changed, to FreePoolSlow, which checks again
- * in full and names what is wrong. ExFreePool (tag 0) takes the slow path,
- * and so does a tag that is not in its home row of the tag table.
+ * already known to lie in that pool on a page that is mapped. A block whose
+ * checks pass in the plainest way goes to its lookaside list; one larger
+ * than a lookaside list's, to the free lists (which check it against both
+ * neighbours), as does a lookaside-sized one whose list is full; anything
+ * else, with nothing changed, to FreePoolSlow, which checks again in full
+ * and names what is wrong. Tag 0 (ExFreePool) frees whatever tag the block
+ * has.
  *
- * The lookaside free is written in assembly, because it is most of what a
- * pool allocation costs and the compiler spills registers around the
- * cmpxchg8b it needs; each step is the C of FreePoolSlow's lookaside branch:
- *
- *   header in the first 3,840 bytes of P's page  (not page-aligned: not a
- *                                                 big allocation; a block of
- *                                                 up to 32 units ends inside
- *                                                 the page, so its next
- *                                                 header can be read)
- *   IRQL <= the pool's                           (else 0xC2/0x09)
+ *   P not page-aligned                           (else a big allocation; and
+ *                                                 the header is in P's page)
+ *   IRQL <= the pool's
  *   BlockSize | PoolType << 9 - ((PoolType + 1) << 9 | 1) < 32
  *                                                (allocated in this pool,
  *                                                 1..32 units: one compare)
- *   PoolIndex == 0, PoolTag == Tag
- *   next header's PreviousSize | PoolIndex << 9 == BlockSize
- *   tag's home row holds Tag                     (the row is 32 bytes)
- *   list depth < list Depth                      (the list is 64 bytes; as
- *                                                 in NT the depth is a bound
- *                                                 one processor keeps exactly,
- *                                                 several only roughly: it is
- *                                                 not checked again on a retry)
- *   Frees++, Bytes -= BlockSize * 8              (interlocked)
- *   TotalFrees++, PoolType |= POOL_IN_LOOKASIDE, push (lock cmpxchg8b)
- *
- * ebx holds P throughout: it is also the new first entry for cmpxchg8b.
+ *   PoolIndex == 0, PoolTag == Tag (or Tag 0)
+ *   the block ends inside its page and the next header's
+ *   PreviousSize | PoolIndex << 9 == BlockSize, or it ends the page exactly
+ *   list depth < list Depth                      (as in NT the depth is a
+ *                                                 bound one processor keeps
+ *                                                 exactly, several roughly)
  */
-static inline __attribute__((always_inline)) void FreeToPool(POOL_TYPE PoolType, PVOID P, const ULONG *TagArgument)
+static inline __attribute__((always_inline)) void FreeToPool(POOL_TYPE PoolType, PVOID P, ULONG Tag)
 {
-    ULONG Tag;
-    PGENERAL_LOOKASIDE Lists = ExpSmallPoolLookasideLists[PoolType];
-    POOL_TRACKER_COUNTS *Counts = &PoolTrackTable[0].Pool[PoolType];
+    PPOOL_HEADER Entry = (PPOOL_HEADER)P - 1;
 
-    __asm__ goto("leal -8(%[P]), %%eax\n\t"
-                 "andl $0xfff, %%eax\n\t"
-                 "cmpl %[HeaderLimit], %%eax\n\t"
-                 "jae %l[Slow]\n\t"
-                 "cmpb %[MaxIrql], %[Irql]\n\t"
-                 "ja %l[Slow]\n\t"
-                 "movzwl -6(%[P]), %%esi\n\t"
-                 "subl %[SizeOneAllocated], %%esi\n\t"         /* esi: BlockSize - 1 */
-                 "cmpl %[SmallLists], %%esi\n\t"
-                 "jae %l[NotLookaside]\n\t"
-                 "testb $0xfe, -7(%[P])\n\t"
-                 "jnz %l[Slow]\n\t"
-                 "movl %[Tag], %%edx\n\t"
-                 "cmpl -4(%[P]), %%edx\n\t"
-                 "jne %l[Slow]\n\t"
-                 "leal 1(%%esi), %%eax\n\t"                     /* eax: BlockSize */
-                 "cmpw %%ax, (%[P],%%esi,8)\n\t"                 /* the next header, at Entry + BlockSize * 8 */
-                 "jne %l[Slow]\n\t"
-                 "imull %[HashMultiplier], %%edx, %%ecx\n\t"
-                 "shrl %[HashShift], %%ecx\n\t"
-                 "shll $5, %%ecx\n\t"                           /* ecx: the home row's offset */
-                 "cmpl %%edx, %c[Rows](%%ecx)\n\t"
-                 "jne %l[Slow]\n\t"
-                 "shll $6, %%esi\n\t"                           /* esi: the list's offset */
-                 "movl %c[Lists]+4(%%esi), %%edx\n\t"            /* depth | sequence << 16 */
-                 "cmpw %c[Lists]+%c[DepthField](%%esi), %%dx\n\t"
-                 "jae %l[Slow]\n\t"
-                 "lock incl %c[Frees](%%ecx)\n\t"
-                 "shll %[UnitShift], %%eax\n\t"
-                 "lock subl %%eax, %c[Bytes](%%ecx)\n\t"
-                 "incl %c[Lists]+%c[TotalFreesField](%%esi)\n\t"
-                 "orb %[InLookaside], -5(%[P])\n\t"              /* marked before the push, which hands the block on */
-                 "movl %c[Lists](%%esi), %%eax\n"
-                 "1:\t"
-                 "movl %%eax, (%[P])\n\t"                        /* P->Next = first */
-                 "leal 0x10001(%%edx), %%ecx\n\t"                /* depth + 1, sequence + 1 */
-                 "lock cmpxchg8b %c[Lists](%%esi)\n\t"
-                 "jnz 1b"
-                 :
-                 : [P] "b"(P), [Tag] "m"(*TagArgument), [Irql] "m"(KiCurrentIrql),
-                   [MaxIrql] "i"(MiPoolMaximumIrql(PoolType)),
-                   [HeaderLimit] "i"(LOOKASIDE_HEADER_LIMIT),
-                   [SizeOneAllocated] "i"(((PoolType + 1) << POOL_TYPE_SHIFT) | 1),
-                   [SmallLists] "i"(POOL_SMALL_LISTS),
-                   [HashMultiplier] "i"(POOL_TAG_HASH_MULTIPLIER),
-                   [HashShift] "i"(32 - POOL_TRACK_TABLE_SHIFT),
-                   [Rows] "i"(&PoolTrackTable[0].Key),
-                   [Frees] "i"(&Counts->Frees), [Bytes] "i"(&Counts->Bytes),
-                   [UnitShift] "i"(POOL_BLOCK_SHIFT),
-                   [Lists] "i"(Lists),
-                   [DepthField] "i"(offsetof(GENERAL_LOOKASIDE, Depth)),
-                   [TotalFreesField] "i"(offsetof(GENERAL_LOOKASIDE, TotalFrees)),
-                   [InLookaside] "i"(POOL_IN_LOOKASIDE << 1)  /* PoolType is bits 1-7 of the header's last byte */
-                 : "eax", "ecx", "edx", "esi", "memory", "cc"
-                 : NotLookaside, Slow);
+    if (UNLIKELY(BYTE_OFFSET(P) == 0 || KeGetCurrentIrql() > MiPoolMaximumIrql(PoolType)))
+        goto Slow;
+    /* BlockSize, if the upper half says "allocated in this pool"; else a number above 511. */
+    ULONG Size = ((const USHORT *)Entry)[1] - ((PoolType + 1) << POOL_TYPE_SHIFT);
+    if (Size - 1 >= POOL_SMALL_LISTS)
+        goto NotLookaside;
+    if (UNLIKELY(ExpPreviousAndIndex(Entry) >> POOL_TYPE_SHIFT))
+        goto Slow;                          /* PoolIndex is not 0 */
+    if (UNLIKELY(Tag != Entry->PoolTag && Tag != 0))
+        goto Slow;
+    PPOOL_HEADER Next = ExpBlockAt(Entry, Size);
+    if (UNLIKELY(((ULONG)Next ^ (ULONG)Entry) >= PAGE_SIZE)) {
+        if (BYTE_OFFSET(Next) != 0)
+            goto Slow;                      /* past the end of the page */
+    } else if (UNLIKELY(ExpPreviousAndIndex(Next) != Size)) {
+        goto Slow;
+    }
+    PGENERAL_LOOKASIDE Lookaside = SmallLookaside(PoolType, Size);
+    Lookaside->TotalFrees++;
+    if (UNLIKELY(ExQueryDepthSList(&Lookaside->ListHead) >= Lookaside->Depth)) {
+        Lookaside->FreeMisses++;
+        goto FreeLists;
+    }
+    /* The block's size in bytes is the list's: read there, it need not be kept in a register. */
+    ExpRemovePoolTracker(Entry->PoolTag, Lookaside->Size, PoolType);
+    ExpMarkInLookaside(Entry);              /* before the push, which hands the block on */
+    InterlockedPushEntrySList(&Lookaside->ListHead, P);
     return;
 
 NotLookaside:
     /* Larger than a lookaside list's block (or no block of this pool): the free lists, if the header checks out. */
-    Tag = *TagArgument;
-    {
-        PPOOL_HEADER Entry = (PPOOL_HEADER)P - 1;
-        if ((Entry->Ulong1 & TYPE_AND_INDEX_MASK) == ALLOCATED_BITS(PoolType) && Entry->PoolTag == Tag)
-            return PoolType == NonPagedPool ? ExpFreeNonPagedListBlock(Entry, Tag, Entry->BlockSize)
-                                            : ExpFreePagedListBlock(Entry, Tag, Entry->BlockSize);
-    }
+    if ((Entry->Ulong1 & TYPE_AND_INDEX_MASK) != ALLOCATED_BITS(PoolType) || (Tag != 0 && Tag != Entry->PoolTag))
+        goto Slow;
+FreeLists:
+    /* The free lists check the block against both neighbours before they change anything. */
+    if (PoolType == NonPagedPool)
+        ExpFreeNonPagedListBlock(Entry, Entry->PoolTag, Entry->BlockSize);
+    else
+        ExpFreePagedListBlock(Entry, Entry->PoolTag, Entry->BlockSize);
+    return;
 Slow:
-    FreePoolSlow(P, *TagArgument);
+    FreePoolSlow(P, Tag);
 }
 
+/* True if Va's page is mapped in this address space now: its PDE and its PTE are valid. */
+static inline bool PoolPageIsMapped(PVOID Va)
+{
+    return MiReadPte(MiAddressToPde(Va)).u.Hard.Valid && MiReadPte(MiAddressToPte(Va)).u.Hard.Valid;
+}
+
+/*
+ * Where a free's header may be read without a fault that is not the
+ * caller's to take: the initial nonpaged pool is always mapped; a paged
+ * pool page is readable (touching it resolves its fault) exactly when it is
+ * allocated; the nonpaged expansion when its page is mapped. Anything else
+ * goes to FreePoolSlow, which names the bad free without reading a header
+ * that is not there.
+ */
 void ExFreePoolWithTag(PVOID P, ULONG Tag)
 {
-    /* The assembly reads the tag where the caller put it, so it is given its address. */
-    if (MiIsNonPagedPoolAddress(P))
-        return FreeToPool(NonPagedPool, P, &Tag);
-    if (MiIsPagedPoolAddress(P))
-        return FreeToPool(PagedPool, P, &Tag);
+    if ((ULONG)P - (ULONG)MmNonPagedPoolStart < MmSizeOfNonPagedPoolInBytes)
+        return FreeToPool(NonPagedPool, P, Tag);
+    ULONG PagedPage = ((ULONG)P - (ULONG)MmPagedPoolStart) >> PAGE_SHIFT;
+    if (PagedPage < MmSizeOfPagedPoolInBytes >> PAGE_SHIFT &&
+        RtlCheckBit(&MmPagedPoolInfo.PagedPoolAllocationMap, PagedPage))
+        return FreeToPool(PagedPool, P, Tag);
+    if (MiIsNonPagedPoolAddress(P) && PoolPageIsMapped(P))
+        return FreeToPool(NonPagedPool, P, Tag);
     FreePoolSlow(P, Tag);
 }
 
@@ -490,20 +449,14 @@ void ExFreePool(PVOID P)
 
 SIZE_T ExQueryPoolBlockSize(PVOID PoolBlock, PBOOLEAN QuotaCharged)
 {
-    PVOID Start;
-    ULONG Key, Pages;
-
     *QuotaCharged = FALSE;
     if (MiIsSpecialPoolAddress(PoolBlock))
         return MmQuerySpecialPoolBlockSize(PoolBlock);
-    if (BYTE_OFFSET(PoolBlock) == 0)
-        return ExpFindBigPages(PoolBlock, &Start, &Key, &Pages) && Start == PoolBlock ? Pages << PAGE_SHIFT : 0;
     if (!MiIsNonPagedPoolAddress(PoolBlock) && !MiIsPagedPoolAddress(PoolBlock))
         return 0;
-    PPOOL_HEADER Entry = (PPOOL_HEADER)PoolBlock - 1;
-    if (Entry->PoolType == POOL_FREE_BLOCK || (Entry->PoolType & POOL_IN_LOOKASIDE))
-        return 0;
-    return ((SIZE_T)Entry->BlockSize << POOL_BLOCK_SHIFT) - POOL_OVERHEAD;
+    if (BYTE_OFFSET(PoolBlock) == 0)
+        return PAGE_SIZE;                   /* NT's answer for any big allocation */
+    return ExpBlockBytes((PPOOL_HEADER)PoolBlock - 1) - POOL_OVERHEAD;
 }
 
 void MiInitializePool(void)

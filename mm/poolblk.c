@@ -38,17 +38,12 @@ static inline PLIST_ENTRY FreeLinks(PPOOL_HEADER Entry)
 }
 
 /*
- * The header as two 16-bit halves: PreviousSize | PoolIndex << 9 below,
- * BlockSize | PoolType << 9 above. mm386 has one descriptor per pool type,
- * so PoolIndex is always 0 and each half is written with one plain store
- * (bit-field assignments would read, mask and write back). The pool is
- * compiled with -fno-strict-aliasing.
+ * The header as two 16-bit halves: PreviousSize | PoolIndex << 9 below
+ * (ExpPreviousAndIndex, mm/mi.h), BlockSize | PoolType << 9 above. mm386
+ * has one descriptor per pool type, so PoolIndex is always 0 and each half
+ * is written with one plain store (bit-field assignments would read, mask
+ * and write back).
  */
-static inline ULONG PreviousAndIndex(const POOL_HEADER *Entry)
-{
-    return ((const USHORT *)Entry)[0];
-}
-
 static inline ULONG SizeAndType(const POOL_HEADER *Entry)
 {
     return ((const USHORT *)Entry)[1];
@@ -85,18 +80,21 @@ static inline __attribute__((always_inline)) void UnlockPool(POOL_TYPE BasePoolT
 }
 
 /*
- * The bitmap of non-empty lists. bts and btr with a register bit number
- * address the whole array, so setting or clearing a bit is one instruction.
- * Not locked instructions: the pool lock is held.
+ * The bitmap of non-empty lists: bit n of ListsInUse says ListHeads[n] has
+ * a block, bit w of ListsInUseSummary that word w of ListsInUse is not 0,
+ * so the first non-empty list at or above a size is two bit scans away.
+ * Pool locked.
  */
 static inline void MarkListInUse(PPOOL_DESCRIPTOR Descriptor, ULONG List)
 {
-    __asm__("btsl %1, %0" : "+m"(Descriptor->ListsInUse) : "r"(List) : "cc");
+    Descriptor->ListsInUse[List / 32] |= 1u << (List % 32);
+    Descriptor->ListsInUseSummary |= 1u << (List / 32);
 }
 
 static inline void MarkListEmpty(PPOOL_DESCRIPTOR Descriptor, ULONG List)
 {
-    __asm__("btrl %1, %0" : "+m"(Descriptor->ListsInUse) : "r"(List) : "cc");
+    if ((Descriptor->ListsInUse[List / 32] &= ~(1u << (List % 32))) == 0)
+        Descriptor->ListsInUseSummary &= ~(1u << (List / 32));
 }
 
 /* Free lists. Only blocks of two units or more are listed, on the list of their size. Pool locked. */
@@ -127,9 +125,11 @@ static inline ULONG FindFreeList(PPOOL_DESCRIPTOR Descriptor, ULONG Units)
 {
     ULONG Word = Units / 32;
     ULONG Bits = Descriptor->ListsInUse[Word] & (0xFFFFFFFFu << (Units % 32));
-    while (Bits == 0) {
-        if (++Word == POOL_LIST_HEADS / 32)
+    if (Bits == 0) {
+        ULONG Words = Descriptor->ListsInUseSummary & (0xFFFFFFFEu << Word);
+        if (Words == 0)
             return 0;
+        Word = __builtin_ctz(Words);
         Bits = Descriptor->ListsInUse[Word];
     }
     return Word * 32 + __builtin_ctz(Bits);
@@ -195,12 +195,12 @@ static inline __attribute__((always_inline)) void ReleaseFreeBlock(PPOOL_DESCRIP
             End += NextHeader;
         }
     }
-    ULONG PreviousSize = PreviousAndIndex(Entry);
+    ULONG PreviousSize = ExpPreviousAndIndex(Entry);
     if (PreviousSize) {
         PPOOL_HEADER Previous = ExpBlockAt(Entry, -(LONG)PreviousSize);
         ULONG PreviousHeader = SizeAndType(Previous);
         if (PreviousHeader >> POOL_TYPE_SHIFT == POOL_FREE_BLOCK) {
-            if (PreviousAndIndex(Previous) > ExpPageOffset(Previous))
+            if (ExpPreviousAndIndex(Previous) > ExpPageOffset(Previous))
                 BadPoolHeader(0x0E, Previous, Entry);
             if (PreviousHeader > 1)
                 RemoveFreeBlock(Descriptor, Previous, PreviousHeader);
@@ -235,7 +235,7 @@ static inline __attribute__((always_inline)) PPOOL_HEADER SplitBlock(PPOOL_DESCR
         return Entry;
     bool Last = ExpPageOffset(Entry) + Size == POOL_UNITS_PER_PAGE;
     PPOOL_HEADER Next = ExpBlockAt(Entry, Size);
-    if (PreviousAndIndex(Entry) == 0) {
+    if (ExpPreviousAndIndex(Entry) == 0) {
         /* The first block of its page gives its front. */
         Allocated = Entry;
         Rest = ExpBlockAt(Entry, Units);
@@ -292,11 +292,13 @@ static PPOOL_HEADER AlignBlock(PPOOL_DESCRIPTOR Descriptor, PPOOL_HEADER Entry, 
 
 /*
  * A block of Units units (plus the slack a cache-aligned body needs) from
- * the free lists or a fresh page, with its header written for Tag; NULL
- * when the pool is exhausted. Takes and releases the pool's lock.
+ * the free lists or, if MayGrow, a fresh page, with its header written for
+ * Tag; NULL when the pool is exhausted (or no listed block fits and it may
+ * not grow). Takes and releases the pool's lock.
  */
 static inline __attribute__((always_inline)) PPOOL_HEADER AllocateSmallBlock(POOL_TYPE BasePoolType, ULONG Units,
-                                                                             ULONG Tag, bool CacheAligned)
+                                                                             ULONG Tag, bool CacheAligned,
+                                                                             bool MayGrow)
 {
     PPOOL_DESCRIPTOR Descriptor = ExpPoolDescriptor(BasePoolType);
     ULONG Needed = Units + (CacheAligned ? POOL_CACHE_ALIGN_UNITS : 0);
@@ -312,7 +314,7 @@ static inline __attribute__((always_inline)) PPOOL_HEADER AllocateSmallBlock(POO
         RemoveFreeBlock(Descriptor, Entry, List);
         Entry = SplitBlock(Descriptor, Entry, List, Needed);
     } else {
-        Entry = MiAllocatePoolPages(BasePoolType, PAGE_SIZE);
+        Entry = MayGrow ? MiAllocatePoolPages(BasePoolType, PAGE_SIZE) : NULL;
         if (!Entry) {
             UnlockPool(BasePoolType, OldIrql);
             return NULL;
@@ -342,7 +344,7 @@ static inline __attribute__((always_inline)) PPOOL_HEADER AllocateSmallBlock(POO
 /* One pool's block, counted against its tag; PoolType is a constant at each call. */
 static inline __attribute__((always_inline)) PVOID AllocateCountedBlock(POOL_TYPE PoolType, ULONG Units, ULONG Tag)
 {
-    PPOOL_HEADER Entry = AllocateSmallBlock(PoolType, Units, Tag, false);
+    PPOOL_HEADER Entry = AllocateSmallBlock(PoolType, Units, Tag, false, true);
     if (!Entry)
         return NULL;
     ExpInsertPoolTracker(Tag, Units << POOL_BLOCK_SHIFT, PoolType);
@@ -361,8 +363,18 @@ __attribute__((regparm(3))) PVOID ExpAllocatePagedBlock(ULONG Units, ULONG Tag)
 
 __attribute__((regparm(3))) PVOID ExpAllocateAlignedBlock(POOL_TYPE BasePoolType, ULONG Units, ULONG Tag)
 {
-    PPOOL_HEADER Entry = BasePoolType == NonPagedPool ? AllocateSmallBlock(NonPagedPool, Units, Tag, true)
-                                                      : AllocateSmallBlock(PagedPool, Units, Tag, true);
+    PPOOL_HEADER Entry = BasePoolType == NonPagedPool ? AllocateSmallBlock(NonPagedPool, Units, Tag, true, true)
+                                                      : AllocateSmallBlock(PagedPool, Units, Tag, true, true);
+    if (!Entry)
+        return NULL;
+    ExpInsertPoolTracker(Tag, Units << POOL_BLOCK_SHIFT, BasePoolType);
+    return Entry + 1;
+}
+
+PVOID ExpAllocateBlockWithoutNewPage(POOL_TYPE BasePoolType, ULONG Units, ULONG Tag)
+{
+    PPOOL_HEADER Entry = BasePoolType == NonPagedPool ? AllocateSmallBlock(NonPagedPool, Units, Tag, false, false)
+                                                      : AllocateSmallBlock(PagedPool, Units, Tag, false, false);
     if (!Entry)
         return NULL;
     ExpInsertPoolTracker(Tag, Units << POOL_BLOCK_SHIFT, BasePoolType);

@@ -23,8 +23,10 @@
  * + MiMaximumNonPagedExpansionPages) is an address range allocated in a
  * bitmap, and each page allocated there gets a fresh page of RAM and is
  * charged commit (NT charges commit for nonpaged expansion: the page can
- * never be paged). Freed expansion pages go straight back to the free page
- * list. The bitmap is sized so that initial + expansion never exceeds
+ * never be paged). Each expansion page is accounted in its PFN entry as a
+ * system page (share 1, reference 1: MiMapNewSystemPage); freed, it is
+ * released (MiFreeSystemPage) and goes back to the free page list when
+ * nothing else holds it. The bitmap is sized so that initial + expansion never exceeds
  * MmMaximumNonPagedPoolInBytes. A spin lock guards all of nonpaged pool's
  * pages.
  *
@@ -105,14 +107,24 @@ static void InsertFreeRun(PMMFREE_POOL_ENTRY Entry, ULONG Size)
     InsertTailList(&MmNonPagedPoolFreeListHead[MIN(Size, MI_MAX_FREE_LIST_HEADS) - 1], &Entry->List);
 }
 
-static void MarkAllocation(PVOID Va, ULONG Pages)
+/*
+ * The flags share a word with the reference count: written under the PFN
+ * lock, like every PFN field (the nonpaged pool lock holds us at
+ * DISPATCH_LEVEL already) — except in phase 0, when there is one
+ * processor, interrupts are off and no lock may be taken yet.
+ */
+static void MarkAllocation(PVOID Va, ULONG Pages, bool Boot)
 {
+    if (!Boot)
+        LOCK_PFN_AT_DPC();
     PoolPfn(Va)->u3.e2.e1.StartOfAllocation = 1;
     PoolPfn(PageAt(Va, Pages - 1))->u3.e2.e1.EndOfAllocation = 1;
+    if (!Boot)
+        UNLOCK_PFN_FROM_DPC();
 }
 
-/* SizeInPages off the end of the first initial run that has them; NULL if none. Nonpaged lock held. */
-static PVOID AllocateInitialPages(ULONG SizeInPages)
+/* SizeInPages off the end of the first initial run that has them; NULL if none. Nonpaged lock held (or Boot). */
+static PVOID AllocateInitialPages(ULONG SizeInPages, bool Boot)
 {
     for (ULONG List = MIN(SizeInPages, MI_MAX_FREE_LIST_HEADS) - 1; List < MI_MAX_FREE_LIST_HEADS; List++) {
         PLIST_ENTRY Head = &MmNonPagedPoolFreeListHead[List];
@@ -127,7 +139,7 @@ static PVOID AllocateInitialPages(ULONG SizeInPages)
                 InsertFreeRun(Run, Left);
             MmNumberOfFreeNonPagedPool -= SizeInPages;
             PVOID Va = PageAt(Run, Left);
-            MarkAllocation(Va, SizeInPages);
+            MarkAllocation(Va, SizeInPages, Boot);
             return Va;
         }
     }
@@ -159,11 +171,11 @@ static void FreeInitialPages(PVOID Va, ULONG Pages)
     MmNumberOfFreeNonPagedPool += Pages;
 }
 
-/* Unmaps the first Count pages of an expansion allocation and frees their RAM. */
+/* Unmaps the first Count pages of an expansion allocation and releases their RAM. */
 static void ReleaseExpansionPages(PVOID Va, ULONG Count)
 {
     for (ULONG i = 0; i < Count; i++)
-        MiInsertPageInFreeList(MiUnmapSystemPage(PageAt(Va, i)));
+        MiFreeSystemPage(PageAt(Va, i));
 }
 
 /* SizeInPages of new expansion pages, each with RAM and commit; NULL if any is missing. Nonpaged lock held. */
@@ -178,23 +190,14 @@ static PVOID AllocateExpansionPages(ULONG SizeInPages)
     }
     PVOID Va = PageAt(MmNonPagedPoolExpansionStart, Index);
     for (ULONG i = 0; i < SizeInPages; i++) {
-        PVOID Page = PageAt(Va, i);
-        PFN_NUMBER Pfn = MiRemoveAnyPage();
-        if (Pfn != MI_NO_PAGE && !MiMapSystemPage(Page, Pfn, MI_PTE_KERNEL_READWRITE)) {
-            MiInsertPageInFreeList(Pfn);
-            Pfn = MI_NO_PAGE;
-        }
-        if (Pfn == MI_NO_PAGE) {
+        if (MiMapNewSystemPage(PageAt(Va, i)) == MI_NO_PAGE) {
             ReleaseExpansionPages(Va, i);
             RtlClearBits(&MiNonPagedExpansionMap, Index, SizeInPages);
             MiReturnCommitment(SizeInPages);
             return NULL;
         }
-        MiInitializePfn(Pfn, MiAddressToPte(Page), true);
-        MI_PFN_ELEMENT(Pfn)->u3.e2.e1.StartOfAllocation = 0;
-        MI_PFN_ELEMENT(Pfn)->u3.e2.e1.EndOfAllocation = 0;
     }
-    MarkAllocation(Va, SizeInPages);
+    MarkAllocation(Va, SizeInPages, false);
     MiNonPagedExpansionHint = Index + SizeInPages;
     MiNonPagedExpansionPagesInUse += SizeInPages;
     return Va;
@@ -277,7 +280,7 @@ static ULONG FreePagedPoolPages(PVOID Va)
     PMMPTE Pte = MiAddressToPte(Va);
     for (ULONG i = 0; i < Pages; i++) {
         if (MiReadPte(&Pte[i]).u.Hard.Valid)
-            MiInsertPageInFreeList(MiUnmapSystemPage(PageAt(Va, i)));
+            MiFreeSystemPage(PageAt(Va, i));
         else
             MiWritePte(&Pte[i], (MMPTE){ .u.Long = 0 });
     }
@@ -301,7 +304,7 @@ PVOID MiAllocatePoolPages(POOL_TYPE PoolType, SIZE_T SizeInBytes)
         return AllocatePagedPoolPages(SizeInPages);
 
     KeAcquireSpinLock(&MmNonPagedPoolLock, &OldIrql);
-    PVOID Va = AllocateInitialPages(SizeInPages);
+    PVOID Va = AllocateInitialPages(SizeInPages, false);
     if (!Va)
         Va = AllocateExpansionPages(SizeInPages);
     if (Va)
@@ -325,12 +328,14 @@ ULONG MiFreePoolPages(PVOID StartingAddress)
         MiBadPoolPagesFree(StartingAddress);
     PMMPFN Pfn1 = PoolPfn(StartingAddress);
     ULONG Pages = 1;
+    LOCK_PFN_AT_DPC();
     Pfn1->u3.e2.e1.StartOfAllocation = 0;
     while (!Pfn1->u3.e2.e1.EndOfAllocation) {
         Pfn1 = PoolPfn(PageAt(StartingAddress, Pages));
         Pages++;
     }
     Pfn1->u3.e2.e1.EndOfAllocation = 0;
+    UNLOCK_PFN_FROM_DPC();
 
     if (InInitialRegion(StartingAddress))
         FreeInitialPages(StartingAddress, Pages);
@@ -339,6 +344,21 @@ ULONG MiFreePoolPages(PVOID StartingAddress)
     MmAllocatedNonPagedPool -= Pages;
     KeReleaseSpinLock(&MmNonPagedPoolLock, OldIrql);
     return Pages;
+}
+
+bool MiPoolResourcesAvailable(POOL_TYPE BasePoolType, SIZE_T NumberOfBytes, ULONG ReservePages)
+{
+    ULONG Pages = BYTES_TO_PAGES(NumberOfBytes);
+    if (BasePoolType == PagedPool) {
+        ULONG FreePages = (MmSizeOfPagedPoolInBytes >> PAGE_SHIFT) - MmPagedPoolInfo.AllocatedPagedPool;
+        return Pages + ReservePages <= FreePages &&
+               MmTotalCommittedPages + Pages + ReservePages <= MmTotalCommitLimit;
+    }
+    ULONG FreePages = (MmMaximumNonPagedPoolInBytes >> PAGE_SHIFT) - MmAllocatedNonPagedPool;
+    if (Pages + ReservePages > FreePages)
+        return false;
+    /* Pages beyond what the initial region still has free come from RAM, through the expansion. */
+    return Pages <= MmNumberOfFreeNonPagedPool || Pages + ReservePages <= MmAvailablePages;
 }
 
 bool MiIsSinglePagePoolAllocation(PVOID Va)
@@ -384,7 +404,7 @@ void MiMapInitialNonPagedPool(void)
 
 PVOID MiAllocatePoolPagesAtBoot(ULONG Pages)
 {
-    PVOID Va = AllocateInitialPages(Pages);
+    PVOID Va = AllocateInitialPages(Pages, true);
     if (!Va)
         KeBugCheckEx(PHASE0_INITIALIZATION_FAILED, Pages, MmNumberOfFreeNonPagedPool, 0, 0);
     MmAllocatedNonPagedPool += Pages;

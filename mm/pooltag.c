@@ -76,6 +76,14 @@ PPOOL_TRACKER_TABLE ExpFindPoolTracker(ULONG Key)
     return &PoolTrackTable[POOL_TRACK_OVERFLOW];
 }
 
+void ExpUpdatePoolTrackerElsewhere(ULONG Key, LONG Allocs, LONG Frees, SIZE_T NumberOfBytes, POOL_TYPE PoolType)
+{
+    POOL_TRACKER_COUNTS *Counts = &ExpFindPoolTracker(Key)->Pool[PoolType];
+    __atomic_fetch_add(&Counts->Allocs, Allocs, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&Counts->Frees, Frees, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&Counts->Bytes, NumberOfBytes, __ATOMIC_RELAXED);
+}
+
 NTSTATUS ExQueryPoolTagInformation(ULONG Tag, PSYSTEM_POOLTAG Info)
 {
     for (ULONG n = 0, i = ExpTagHash(Tag); n < POOL_TRACK_TABLE_SIZE; n++, i = (i + 1) % POOL_TRACK_TABLE_SIZE) {

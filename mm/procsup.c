@@ -44,26 +44,36 @@ NTSTATUS MmCreateAddressSpace(PMMADDRESS_SPACE AddressSpace)
     Pd[HYPER_SPACE_PDE] = MiMakeValidPte(Hyper, MI_PDE_KERNEL);
     MiUnmapPageInHyperSpace(Pd, OldIrql);
 
-    /* Each page is mapped by the new directory's own self-map entries. */
-    PMMPFN Pfn1 = MI_PFN_ELEMENT(Directory);
-    Pfn1->PteAddress = MiAddressToPde(PTE_BASE);
-    Pfn1->u2.ShareCount = 1;
-    Pfn1->u4.PteFrame = Directory;
-    Pfn1 = MI_PFN_ELEMENT(Hyper);
-    Pfn1->PteAddress = MiAddressToPde(HYPER_SPACE);
-    Pfn1->u2.ShareCount = 1;
-    Pfn1->u4.PteFrame = Directory;
+    /*
+     * Each page is mapped by an entry of the new directory (its PDE 0x300
+     * and 0x301), so each is held by the directory, NT's way: the directory
+     * counts a share for its self-map and one for the hyperspace page table,
+     * plus its own mapping (share count 3); the hyperspace page 1.
+     */
+    LOCK_PFN(OldIrql);
+    MiInitializePfnForOtherProcess(Directory, MiAddressToPde(PTE_BASE), Directory);
+    MiInitializePfnForOtherProcess(Hyper, MiAddressToPde(HYPER_SPACE), Directory);
+    UNLOCK_PFN(OldIrql);
 
     AddressSpace->PageDirectoryPfn = Directory;
     AddressSpace->HyperSpacePfn = Hyper;
     return STATUS_SUCCESS;
 }
 
+/*
+ * The directory is not current, so nothing maps through it: its entries for
+ * the hyperspace page and for itself end, and each page goes free with its
+ * last share (the directory last: its self-map share goes with the second).
+ */
 void MmDeleteAddressSpace(PMMADDRESS_SPACE AddressSpace)
 {
+    KIRQL OldIrql;
+
     ASSERT(AddressSpace != MiCurrentAddressSpace && AddressSpace != &MmSystemAddressSpace);
-    MiInsertPageInFreeList(AddressSpace->HyperSpacePfn);
-    MiInsertPageInFreeList(AddressSpace->PageDirectoryPfn);
+    LOCK_PFN(OldIrql);
+    MiDeletePageMapping(AddressSpace->HyperSpacePfn);
+    MiDeletePageMapping(AddressSpace->PageDirectoryPfn);
+    UNLOCK_PFN(OldIrql);
     AddressSpace->PageDirectoryPfn = AddressSpace->HyperSpacePfn = 0;
 }
 

@@ -14,10 +14,17 @@
  * PAGE_FAULT_IN_FREED_SPECIAL_POOL (0xCC). Neither can be caught by an
  * exception handler, as in NT.
  *
+ * An allocation made with ExAllocatePoolWithTagPriority's
+ * SpecialPoolUnderrun priority is placed the other way round: at the start
+ * of its page, so a write just before it touches the guard page in front
+ * (the previous slot's, never mapped: slot 0 is never handed out) and
+ * faults with the same 0xCD.
+ *
  * The bytes of the page that are not the caller's — between the small
- * header at the start of the page and the allocation, and the up to seven
- * bytes of rounding after it — are filled with a pattern and checked on
- * free: SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION (0xC1) if they changed.
+ * header and the allocation (the header is at the start of the page, or at
+ * its end for an underrun placement), and the up to seven bytes of rounding
+ * — are filled with a pattern and checked on free:
+ * SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION (0xC1) if they changed.
  *
  * The special pool region MmSpecialPoolStart..MmSpecialPoolEnd is pairs of
  * pages, data then guard, reserved from system PTEs once at boot, as NT
@@ -48,6 +55,7 @@ ULONG MmSpecialPoolTag;
 static KSPIN_LOCK MiSpecialPoolLock;
 static USHORT MiSpecialPoolFreeSlots[MI_SPECIAL_POOL_SLOTS];   /* FIFO ring of free slot numbers */
 static ULONG MiSpecialPoolFreeHead, MiSpecialPoolFreeCount;
+static BOOLEAN MiSpecialPoolUnderrun[MI_SPECIAL_POOL_SLOTS];   /* a live slot's placement: at the page's start */
 
 void MiInitializeSpecialPool(void)
 {
@@ -61,9 +69,10 @@ void MiInitializeSpecialPool(void)
     KeInitializeSpinLock(&MiSpecialPoolLock);
     MmSpecialPoolStart = MiPteToAddress(First);
     MmSpecialPoolEnd = (PVOID)((ULONG)MmSpecialPoolStart + 2 * MI_SPECIAL_POOL_SLOTS * PAGE_SIZE);
-    for (ULONG i = 0; i < MI_SPECIAL_POOL_SLOTS; i++)
-        MiSpecialPoolFreeSlots[i] = (USHORT)i;
-    MiSpecialPoolFreeCount = MI_SPECIAL_POOL_SLOTS;
+    /* Slot 0 is never used: its guard page is what lies before slot 1's data page, as before every other. */
+    for (ULONG i = 1; i < MI_SPECIAL_POOL_SLOTS; i++)
+        MiSpecialPoolFreeSlots[i - 1] = (USHORT)i;
+    MiSpecialPoolFreeCount = MI_SPECIAL_POOL_SLOTS - 1;
     MmSpecialPoolTag = KeBootOptions.SpecialPoolTag;
     char Tag[5];
     RtlTagToString(MmSpecialPoolTag, Tag);
@@ -101,33 +110,62 @@ static void ReturnSlot(ULONG Slot)
     KeReleaseSpinLock(&MiSpecialPoolLock, OldIrql);
 }
 
-/* Where an allocation of Size bytes begins on its page: ending at the page end, 8-byte aligned. */
-static inline PUCHAR BodyOf(PVOID Page, ULONG Size)
+/*
+ * Where an allocation of Size bytes begins on its page: ending at the page
+ * end, 8-byte aligned; or, for an underrun placement, at the page start.
+ */
+static inline PUCHAR BodyOf(PVOID Page, ULONG Size, bool Underrun)
 {
-    return (PUCHAR)Page + PAGE_SIZE - ROUND_UP(Size, POOL_SMALLEST_BLOCK);
+    return Underrun ? (PUCHAR)Page : (PUCHAR)Page + PAGE_SIZE - ROUND_UP(Size, POOL_SMALLEST_BLOCK);
 }
 
-PVOID MmAllocateSpecialPool(SIZE_T NumberOfBytes, ULONG Tag, POOL_TYPE PoolType)
+/* Where a data page's header is: at its start, or at its end for an underrun placement. */
+static inline PMI_SPECIAL_POOL_HEADER HeaderOf(PVOID Page, bool Underrun)
+{
+    return Underrun ? (PMI_SPECIAL_POOL_HEADER)((PUCHAR)Page + PAGE_SIZE) - 1 : (PMI_SPECIAL_POOL_HEADER)Page;
+}
+
+static inline ULONG SlotOf(PVOID Va)
+{
+    return ((ULONG)Va - (ULONG)MmSpecialPoolStart) / (2 * PAGE_SIZE);
+}
+
+/* The bytes of the data page that are neither the header nor the allocation: [*From, *To) in one piece per side. */
+static void PatternRanges(PVOID Page, PMI_SPECIAL_POOL_HEADER Header, PUCHAR Body, ULONG Size, bool Underrun,
+                          PUCHAR Range[2][2])
+{
+    if (Underrun) {
+        Range[0][0] = Range[0][1] = Body;                       /* nothing before the body */
+        Range[1][0] = Body + Size;
+        Range[1][1] = (PUCHAR)Header;
+    } else {
+        Range[0][0] = (PUCHAR)(Header + 1);
+        Range[0][1] = Body;
+        Range[1][0] = Body + Size;
+        Range[1][1] = (PUCHAR)Page + PAGE_SIZE;
+    }
+}
+
+PVOID MmAllocateSpecialPool(SIZE_T NumberOfBytes, ULONG Tag, POOL_TYPE PoolType, bool Underrun)
 {
     if (NumberOfBytes > PAGE_SIZE - sizeof(MI_SPECIAL_POOL_HEADER) || !MiChargeCommitment(1))
         return NULL;
-    PFN_NUMBER Pfn = MiRemoveAnyPage();
-    ULONG Slot = Pfn == MI_NO_PAGE ? MI_SPECIAL_POOL_SLOTS : TakeSlot();
-    if (Slot == MI_SPECIAL_POOL_SLOTS || !MiMapSystemPage(SlotPage(Slot), Pfn, MI_PTE_KERNEL_READWRITE)) {
+    ULONG Slot = TakeSlot();
+    if (Slot == MI_SPECIAL_POOL_SLOTS || MiMapNewSystemPage(SlotPage(Slot)) == MI_NO_PAGE) {
         if (Slot != MI_SPECIAL_POOL_SLOTS)
             ReturnSlot(Slot);
-        if (Pfn != MI_NO_PAGE)
-            MiInsertPageInFreeList(Pfn);
         MiReturnCommitment(1);
         return NULL;
     }
     PVOID Page = SlotPage(Slot);
-    MiInitializePfn(Pfn, MiAddressToPte(Page), true);
+    MiSpecialPoolUnderrun[Slot] = Underrun;
 
-    PMI_SPECIAL_POOL_HEADER Header = Page;
-    PUCHAR Body = BodyOf(Page, NumberOfBytes);
-    memset(Header + 1, MI_SPECIAL_POOL_PATTERN, Body - (PUCHAR)(Header + 1));
-    memset(Body + NumberOfBytes, MI_SPECIAL_POOL_PATTERN, (PUCHAR)Page + PAGE_SIZE - (Body + NumberOfBytes));
+    PMI_SPECIAL_POOL_HEADER Header = HeaderOf(Page, Underrun);
+    PUCHAR Body = BodyOf(Page, NumberOfBytes, Underrun);
+    PUCHAR Range[2][2];
+    PatternRanges(Page, Header, Body, NumberOfBytes, Underrun, Range);
+    for (ULONG i = 0; i < 2; i++)
+        memset(Range[i][0], MI_SPECIAL_POOL_PATTERN, Range[i][1] - Range[i][0]);
     Header->Signature = MI_SPECIAL_POOL_SIGNATURE;
     Header->Size = NumberOfBytes;
     Header->Tag = Tag;
@@ -144,7 +182,7 @@ static PMI_SPECIAL_POOL_HEADER FindAllocation(PVOID Va)
     if (!MiIsSpecialPoolAddress(Va) || (Offset & PAGE_SIZE) || !MiSyncSystemPde(Page) ||
         !MiReadPte(MiAddressToPte(Page)).u.Hard.Valid)
         return NULL;
-    PMI_SPECIAL_POOL_HEADER Header = Page;
+    PMI_SPECIAL_POOL_HEADER Header = HeaderOf(Page, MiSpecialPoolUnderrun[SlotOf(Page)]);
     return Header->Signature == MI_SPECIAL_POOL_SIGNATURE ? Header : NULL;
 }
 
@@ -161,20 +199,23 @@ void MmFreeSpecialPool(PVOID P, ULONG Tag)
     PMI_SPECIAL_POOL_HEADER Header = FindAllocation(P);
     if (!Header)
         KeBugCheckEx(SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION, (ULONG_PTR)P, 0, 0, 0x20);
-    PVOID Page = Header;
-    PUCHAR Body = BodyOf(Page, Header->Size);
+    PVOID Page = PAGE_ALIGN(P);
+    ULONG Slot = SlotOf(Page);
+    bool Underrun = MiSpecialPoolUnderrun[Slot];
+    PUCHAR Body = BodyOf(Page, Header->Size, Underrun);
     if ((PUCHAR)P != Body)
         KeBugCheckEx(SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION, (ULONG_PTR)P, Header->Size,
                      (PUCHAR)Page + PAGE_SIZE - (PUCHAR)P, 0x21);
     MiCheckPoolFreeIrql(Header->PoolType, P);
     if (Tag != 0 && Tag != Header->Tag)
         KeBugCheckEx(BAD_POOL_CALLER, 0x0A, (ULONG_PTR)P, Header->Tag, Tag);
-    CheckPattern(P, (PUCHAR)(Header + 1), Body, 0x23);
-    CheckPattern(P, Body + Header->Size, (PUCHAR)Page + PAGE_SIZE, 0x24);
+    PUCHAR Range[2][2];
+    PatternRanges(Page, Header, Body, Header->Size, Underrun, Range);
+    CheckPattern(P, Range[0][0], Range[0][1], 0x23);
+    CheckPattern(P, Range[1][0], Range[1][1], 0x24);
 
     ExpRemovePoolTracker(Header->Tag, PAGE_SIZE, Header->PoolType);
-    ULONG Slot = ((ULONG)Page - (ULONG)MmSpecialPoolStart) / (2 * PAGE_SIZE);
-    MiInsertPageInFreeList(MiUnmapSystemPage(Page));
+    MiFreeSystemPage(Page);
     MiReturnCommitment(1);
     ReturnSlot(Slot);
 }
@@ -182,7 +223,7 @@ void MmFreeSpecialPool(PVOID P, ULONG Tag)
 SIZE_T MmQuerySpecialPoolBlockSize(PVOID P)
 {
     PMI_SPECIAL_POOL_HEADER Header = FindAllocation(P);
-    return Header && BodyOf(Header, Header->Size) == P ? Header->Size : 0;
+    return Header && BodyOf(PAGE_ALIGN(P), Header->Size, MiSpecialPoolUnderrun[SlotOf(P)]) == P ? Header->Size : 0;
 }
 
 bool MiQuerySpecialPoolBlock(PVOID Va, PPOOL_BLOCK_INFORMATION Block)
@@ -190,7 +231,7 @@ bool MiQuerySpecialPoolBlock(PVOID Va, PPOOL_BLOCK_INFORMATION Block)
     PMI_SPECIAL_POOL_HEADER Header = FindAllocation(Va);
     if (!Header)
         return false;
-    Block->Header = Header;
+    Block->Header = PAGE_ALIGN(Va);
     Block->Size = PAGE_SIZE;
     Block->Tag = Header->Tag;
     Block->PoolType = Header->PoolType;

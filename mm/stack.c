@@ -21,8 +21,10 @@
  * only 12 KB of a large stack and grows it on demand (MmGrowKernelStack);
  * mm386 commits a large stack whole.
  *
- * The helpers that back reserved PTEs with fresh pages, and free them, are
- * here too; reserved mappings and special pool use them as well.
+ * Each stack page is accounted as NT accounts a system page: share 1 (its
+ * PTE), reference 1, its page table one share more; deleting the stack
+ * marks each page deleted and drops its share, which frees it. The helpers
+ * that back reserved PTEs with fresh pages, and free them, are here.
  */
 #include "mi.h"
 
@@ -39,35 +41,39 @@ static inline ULONG MiKernelStackPages(BOOLEAN LargeStack)
 
 bool MiFillSystemPtesWithPages(PMMPTE FirstPte, ULONG Count)
 {
+    KIRQL OldIrql;
+
+    LOCK_PFN(OldIrql);
     for (ULONG i = 0; i < Count; i++) {
-        PFN_NUMBER Pfn = MiRemoveAnyPage();
+        PFN_NUMBER Pfn = MiRemoveAnyPageLocked();
         if (Pfn == MI_NO_PAGE) {
+            UNLOCK_PFN(OldIrql);
             MiFreeSystemPtePages(FirstPte, i);
             return false;
         }
-        MiWritePte(FirstPte + i, MiMakeValidPte(Pfn, MI_PTE_KERNEL_READWRITE));
-        MiInitializePfn(Pfn, FirstPte + i, true);
+        MiInitializePfnAndMakePteValid(Pfn, FirstPte + i, MiMakeValidPte(Pfn, MI_PTE_KERNEL_READWRITE));
     }
+    UNLOCK_PFN(OldIrql);
     return true;
 }
 
 /*
- * Each translation is dropped from the TLB before its frame goes back: the
- * frame may be handed out at once, and a stray access through a stale
- * translation would then write someone else's page instead of faulting.
- * (The addresses themselves are protected by the system PTE pool's own
- * TLB rule.)
+ * Each translation is dropped from the TLB before its frame goes back
+ * (MiDeleteValidPte): the frame may be handed out at once, and a stray
+ * access through a stale translation would then write someone else's page
+ * instead of faulting. (The addresses themselves are protected by the
+ * system PTE pool's own TLB rule.)
  */
 void MiFreeSystemPtePages(PMMPTE FirstPte, ULONG Count)
 {
+    KIRQL OldIrql;
+
+    LOCK_PFN(OldIrql);
     for (ULONG i = 0; i < Count; i++) {
-        MMPTE Pte = MiReadPte(FirstPte + i);
-        if (!Pte.u.Hard.Valid)
-            continue;
-        MiWritePte(FirstPte + i, (MMPTE){ .u.Long = 0 });
-        HalInvalidatePage(MiPteToAddress(FirstPte + i));
-        MiInsertPageInFreeList(Pte.u.Hard.PageFrameNumber);
+        if (MiReadPte(FirstPte + i).u.Hard.Valid)
+            MiDeleteValidPte(FirstPte + i);
     }
+    UNLOCK_PFN(OldIrql);
 }
 
 PVOID MmCreateKernelStack(BOOLEAN LargeStack, UCHAR Node)

@@ -25,10 +25,10 @@
  * runs of exactly that size, linked through their first PTEs, refilled 32
  * runs at a time by cutting one larger run from the free list (aligned, so
  * a run of 4 starts at a multiple of 4). Releases of those sizes go back to
- * the cache until it holds 64 runs. The cache stacks are lock-free, as NT's
- * per-size SLISTs are: a stack's head is its first run's index and a
- * sequence number that every push changes, replaced together with one
- * cmpxchg8b, so a reservation or release of a cached size takes no lock.
+ * the cache until it holds 64 runs. The cache stacks are NT's SLISTs
+ * (include/slist.h), lock-free: a run's first PTE is its list entry and
+ * holds the address of the next run's first PTE, so a reservation or
+ * release of a cached size takes no lock.
  *
  * The TLB rule. Releasing zeroes the PTEs but does not flush the TLB, which
  * may still translate the old addresses. So a released run is "waiting":
@@ -91,12 +91,6 @@ static ULONG MiExtraMap[MI_MAXIMUM_EXTRA_SYSTEM_PTES / MI_MAP_PTES_PER_WORD];
 static inline void MiZeroPte(PMMPTE Pte)
 {
     MiWritePte(Pte, (MMPTE){ .u.Long = 0 });
-}
-
-/* Zeroes Count PTEs from Pte on: RtlFillMemoryUlong's rep stosl, inline for the release fast path. */
-static inline void MiZeroPtes(PMMPTE Pte, ULONG Count)
-{
-    __asm__ volatile("rep stosl" : "+D"(Pte), "+c"(Count) : "a"(0) : "memory");
 }
 
 /* Writes a list PTE: Link in NextEntry, OneEntry as given. */
@@ -229,70 +223,35 @@ static inline ULONG MiMapShiftOfIndex(ULONG Index)
 
 /* ------------------------------------------------------------ cache stacks */
 
-/* Reads a stack head as two halves: a torn read only makes the exchange that follows fail. */
-static inline MI_PTE_STACK MiReadPteStack(const MI_PTE_STACK *Stack)
-{
-    const volatile ULONG *Half = (const volatile ULONG *)Stack;
-    return (MI_PTE_STACK){ .First = Half[0], .Sequence = Half[1] };
-}
-
 /*
- * Pops the first run and returns its index, or MM_EMPTY_PTE_LIST. The
- * run's link is read before the exchange; the run may meanwhile have been
- * popped and mapped by someone else, but its PTE is always readable (the
- * pool's page tables exist), and then the head has changed and the
- * exchange fails. A link PTE is NextEntry << 12 (OneEntry and Valid 0).
+ * A cache is two SLISTs (include/slist.h) of runs: the entry of a run is
+ * its first PTE, which holds the address of the next run's first PTE (NULL
+ * for the last). That is a pointer with bits 0 and 1 clear, so the PTE is
+ * not valid and OneEntry is clear; the run's other PTEs are zero. A pop may
+ * read the link of a run that another path has just popped and mapped:
+ * the PTE is always readable (the pool's page tables exist) and the head
+ * has changed, so the exchange fails and the pop retries.
  */
-static inline ULONG MiPopPteStack(MI_PTE_STACK *Stack)
+static inline PMMPTE MiEntryRun(PSLIST_ENTRY Entry)
 {
-    MI_PTE_STACK Head = MiReadPteStack(Stack);
-    ULONG First = Head.First, Sequence = Head.Sequence, Next, Scratch;
-    __asm__ volatile("1:\n\t"
-                     "cmpl %[Empty], %%eax\n\t"
-                     "je 2f\n\t"
-                     "movl %c[PteBase](,%%eax,4), %%ebx\n\t"   /* the first run's link PTE */
-                     "shrl $12, %%ebx\n\t"                    /* its NextEntry: the new first */
-                     "movl %%edx, %%ecx\n\t"                  /* the same sequence */
-                     "lock cmpxchg8b %0\n\t"
-                     "jnz 1b\n"
-                     "2:"
-                     : "+m"(*Stack), "+a"(First), "+d"(Sequence), "=&b"(Next), "=&c"(Scratch)
-                     : [Empty] "i"(MM_EMPTY_PTE_LIST), [PteBase] "i"(PTE_BASE)
-                     : "memory", "cc");
-    return First;
+    return (PMMPTE)Entry;
 }
 
-/*
- * Pushes the chain of runs First .. Last (each linked to the next through
- * its first PTE; Last is the last run's first PTE): Last is linked to the
- * old first run and First becomes the first, with a new sequence.
- */
-static inline void MiPushPteChain(MI_PTE_STACK *Stack, ULONG First, PMMPTE Last)
+static inline PSLIST_ENTRY MiRunEntry(PMMPTE Run)
 {
-    MI_PTE_STACK Head = MiReadPteStack(Stack);
-    ULONG OldFirst = Head.First, Sequence = Head.Sequence, Scratch;
-    __asm__ volatile("1:\n\t"
-                     "movl %%eax, %%ecx\n\t"
-                     "shll $12, %%ecx\n\t"
-                     "movl %%ecx, (%[Last])\n\t"             /* Last links to the old first */
-                     "leal 1(%%edx), %%ecx\n\t"               /* a new sequence */
-                     "lock cmpxchg8b %0\n\t"
-                     "jnz 1b"
-                     : "+m"(*Stack), "+a"(OldFirst), "+d"(Sequence), "=&c"(Scratch)
-                     : "b"(First), [Last] "r"(Last)
-                     : "memory", "cc");
+    return (PSLIST_ENTRY)Run;
 }
 
-/* Empties the stack and returns its former first run (the chain is the caller's now). */
-static inline ULONG MiTakePteStack(MI_PTE_STACK *Stack)
+/* Writes Run's link to Next (NULL: the last run of a chain). */
+static inline void MiWriteCacheLink(PMMPTE Run, PMMPTE Next)
 {
-    MI_PTE_STACK Old, New;
-    do {
-        Old = MiReadPteStack(Stack);
-        New = (MI_PTE_STACK){ .First = MM_EMPTY_PTE_LIST, .Sequence = Old.Sequence };
-    } while (Old.First != MM_EMPTY_PTE_LIST &&
-             !__sync_bool_compare_and_swap((volatile ULONGLONG ALIGNED(8) *)&Stack->Value, Old.Value, New.Value));
-    return Old.First;
+    MiWritePte(Run, (MMPTE){ .u.Long = (ULONG)Next });
+}
+
+/* Runs a cache holds, usable and waiting: a bound, read without the lock. */
+static inline ULONG MiBinHeld(const MI_PTE_BIN *Bin)
+{
+    return ExQueryDepthSList(&Bin->Usable) + ExQueryDepthSList(&Bin->Waiting);
 }
 
 /* ---------------------------------------------------------------- free list */
@@ -373,22 +332,17 @@ static PMMPTE MiTakeFreeRun(ULONG Count, ULONG Align)
 /* ------------------------------------------------------ the flush and caches */
 
 /*
- * Makes the chain of runs starting at First (ending in MM_EMPTY_PTE_LIST)
- * usable. A flush comes when a cache has run out of usable runs, so its
- * stack is usually empty and the chain simply becomes the stack; otherwise
- * it is walked to its last run and pushed in front. Lock held.
+ * Makes the chain of runs starting at First (linked through first PTEs,
+ * ending in NULL) usable: pushed in front of the usable runs as one chain.
+ * Lock held.
  */
-static void MiAppendUsableRuns(MI_PTE_BIN *Bin, ULONG First)
+static void MiAppendUsableRuns(MI_PTE_BIN *Bin, PSLIST_ENTRY First)
 {
-    MI_PTE_STACK Old = MiReadPteStack(&Bin->UsableStack);
-    MI_PTE_STACK New = { .First = First, .Sequence = Old.Sequence + 1 };
-    if (Old.First == MM_EMPTY_PTE_LIST &&
-        __sync_bool_compare_and_swap((volatile ULONGLONG ALIGNED(8) *)&Bin->UsableStack.Value, Old.Value, New.Value))
-        return;
-    PMMPTE Last = MiIndexToPte(First);
-    while (Last->u.List.NextEntry != MM_EMPTY_PTE_LIST)
-        Last = MiIndexToPte(Last->u.List.NextEntry);
-    MiPushPteChain(&Bin->UsableStack, First, Last);
+    PSLIST_ENTRY Last = First;
+    ULONG Count = 1;
+    for (; Last->Next; Last = Last->Next)
+        Count++;
+    InterlockedPushListSList(&Bin->Usable, First, Last, Count);
 }
 
 /*
@@ -399,15 +353,15 @@ static void MiAppendUsableRuns(MI_PTE_BIN *Bin, ULONG First)
  */
 static void MiFlushWaitingPtes(void)
 {
-    ULONG Taken[MI_PTE_BINS];
+    PSLIST_ENTRY Taken[MI_PTE_BINS];
 
     for (ULONG i = 0; i < MI_PTE_BINS; i++)
-        Taken[i] = MiTakePteStack(&MiPteBins[i].WaitingStack);
+        Taken[i] = InterlockedFlushSList(&MiPteBins[i].Waiting);
     KeFlushCurrentTb();
     MiSystemPteFlushes++;
 
     for (ULONG i = 0; i < MI_PTE_BINS; i++) {
-        if (Taken[i] != MM_EMPTY_PTE_LIST)
+        if (Taken[i])
             MiAppendUsableRuns(&MiPteBins[i], Taken[i]);
     }
     while (MiWaitingPtes.u.List.NextEntry != MM_EMPTY_PTE_LIST) {
@@ -423,7 +377,7 @@ static bool MiAnyWaiting(void)
     if (MiWaitingListPtes)
         return true;
     for (ULONG i = 0; i < MI_PTE_BINS; i++) {
-        if (MiPteBins[i].Waiting != MM_EMPTY_PTE_LIST)
+        if (RtlFirstEntrySList(&MiPteBins[i].Waiting))
             return true;
     }
     return false;
@@ -434,7 +388,7 @@ ULONG MiCachedPtes(void)
 {
     ULONG Ptes = 0;
     for (ULONG i = 0; i < MI_PTE_BINS; i++)
-        Ptes += MiPteBins[i].Held * MiBinSize[i];
+        Ptes += MiBinHeld(&MiPteBins[i]) * MiBinSize[i];
     return Ptes;
 }
 
@@ -445,13 +399,11 @@ static void MiDrainCaches(void)
         MiFlushWaitingPtes();
     for (ULONG i = 0; i < MI_PTE_BINS; i++) {
         MI_PTE_BIN *Bin = &MiPteBins[i];
-        LONG Drained = 0;
-        for (ULONG Next = MiTakePteStack(&Bin->UsableStack); Next != MM_EMPTY_PTE_LIST; Drained++) {
-            PMMPTE Run = MiIndexToPte(Next);
-            Next = Run->u.List.NextEntry;
-            MiInsertFreeRun(Run, Bin->Size);
+        for (PSLIST_ENTRY Entry = InterlockedFlushSList(&Bin->Usable); Entry;) {
+            PSLIST_ENTRY Next = Entry->Next;
+            MiInsertFreeRun(MiEntryRun(Entry), Bin->Size);
+            Entry = Next;
         }
-        __atomic_fetch_sub(&Bin->Held, Drained, __ATOMIC_RELAXED);
     }
 }
 
@@ -525,9 +477,9 @@ static void MiRefillBin(ULONG BinIndex)
     }
     /* Linked in address order and pushed as one chain, so the lowest run is handed out first. */
     for (ULONG i = 0; i + 1 < Runs; i++)
-        MiWriteListPte(Chunk + i * Size, MiPteToIndex(Chunk + (i + 1) * Size), false);
-    MiPushPteChain(&Bin->UsableStack, MiPteToIndex(Chunk), Chunk + (Runs - 1) * Size);
-    __atomic_fetch_add(&Bin->Held, Runs, __ATOMIC_RELAXED);
+        MiWriteCacheLink(Chunk + i * Size, Chunk + (i + 1) * Size);
+    PMMPTE Last = Chunk + (Runs - 1) * Size;
+    InterlockedPushListSList(&Bin->Usable, MiRunEntry(Chunk), MiRunEntry(Last), Runs);
 }
 
 /*
@@ -538,15 +490,14 @@ static PMMPTE __attribute__((noinline)) MiPopEmptyBin(ULONG BinIndex)
 {
     MI_PTE_BIN *Bin = &MiPteBins[BinIndex];
 
-    if (Bin->Waiting != MM_EMPTY_PTE_LIST)
+    if (RtlFirstEntrySList(&Bin->Waiting))
         MiFlushWaitingPtes();
     else
         MiRefillBin(BinIndex);
-    ULONG Index = MiPopPteStack(&Bin->UsableStack);
-    if (Index == MM_EMPTY_PTE_LIST)
+    PSLIST_ENTRY Entry = InterlockedPopEntrySList(&Bin->Usable);
+    if (!Entry)
         return NULL;
-    __atomic_fetch_sub(&Bin->Held, 1, __ATOMIC_RELAXED);
-    PMMPTE Run = MiIndexToPte(Index);
+    PMMPTE Run = MiEntryRun(Entry);
     MiZeroPte(Run);
     return Run;
 }
@@ -604,11 +555,11 @@ PMMPTE MiReserveSystemPtes(ULONG NumberOfPtes, MMSYSTEM_PTE_POOL_TYPE SystemPteP
     ASSERT(SystemPtePoolType == SystemPteSpace);
     if (LIKELY(NumberOfPtes - 1 < MI_PTE_BIN_LIMIT && KeGetCurrentIrql() <= DISPATCH_LEVEL)) {
         MI_PTE_BIN *Bin = MiBinForCount[NumberOfPtes];
-        ULONG Index = MiPopPteStack(&Bin->UsableStack);
-        if (LIKELY(Index != MM_EMPTY_PTE_LIST)) {
-            PMMPTE Pte = MiIndexToPte(Index);
+        PSLIST_ENTRY Entry = InterlockedPopEntrySList(&Bin->Usable);
+        if (LIKELY(Entry != NULL)) {
+            PMMPTE Pte = MiEntryRun(Entry);
+            ULONG Index = MiPteToIndex(Pte);
             MiZeroPte(Pte);
-            __atomic_fetch_sub(&Bin->Held, 1, __ATOMIC_RELAXED);
             __atomic_fetch_or(MiMapWordOfIndex(Index), Bin->Mark << MiMapShiftOfIndex(Index), __ATOMIC_RELAXED);
             __atomic_fetch_sub(&MmTotalFreeSystemPtes, Bin->Size, __ATOMIC_RELAXED);
             return Pte;
@@ -646,9 +597,8 @@ static inline void MiQueueReleasedRun(PMMPTE Run, ULONG Size, MI_PTE_BIN *Bin)
         RtlFillMemoryUlong(Run + 1, (Size - 1) * sizeof(MMPTE), 0);
     __atomic_fetch_add(&MmTotalFreeSystemPtes, Size, __ATOMIC_RELAXED);
 
-    if (LIKELY(Bin != NULL && Bin->Held < MI_PTE_BIN_MAXIMUM)) {
-        MiPushPteChain(&Bin->WaitingStack, MiPteToIndex(Run), Run);
-        __atomic_fetch_add(&Bin->Held, 1, __ATOMIC_RELAXED);
+    if (LIKELY(Bin != NULL && MiBinHeld(Bin) < MI_PTE_BIN_MAXIMUM)) {
+        InterlockedPushEntrySList(&Bin->Waiting, MiRunEntry(Run));
         return;
     }
     MiWriteRun(Run, Size, MiWaitingPtes.u.List.NextEntry);
@@ -714,14 +664,13 @@ void MiReleaseSystemPtes(PMMPTE StartingPte, ULONG NumberOfPtes, MMSYSTEM_PTE_PO
          * both only if nobody changed the word meanwhile; if somebody did,
          * the locked path decides.
          */
-        if (LIKELY(((Bits >> Shift) & Bin->Span) == Bin->Mark && Bin->Held < MI_PTE_BIN_MAXIMUM &&
+        if (LIKELY(((Bits >> Shift) & Bin->Span) == Bin->Mark && MiBinHeld(Bin) < MI_PTE_BIN_MAXIMUM &&
                    __sync_bool_compare_and_swap(Word, Bits, Bits ^ (Bin->Mark << Shift)))) {
             ULONG Size = Bin->Size;
             if (Size > 1)                       /* the first PTE becomes the stack link */
-                MiZeroPtes(StartingPte + 1, Size - 1);
-            MiPushPteChain(&Bin->WaitingStack, Index, StartingPte);
-            __atomic_fetch_add(&Bin->Held, 1, __ATOMIC_RELAXED);
+                RtlFillMemoryUlong(StartingPte + 1, (Size - 1) * sizeof(MMPTE), 0);
             __atomic_fetch_add(&MmTotalFreeSystemPtes, Size, __ATOMIC_RELAXED);
+            InterlockedPushEntrySList(&Bin->Waiting, MiRunEntry(StartingPte));
             return;
         }
     }
@@ -775,10 +724,9 @@ void MiInitializeSystemPtes(void)
     MiExtraFirstIndex = MiPteToIndex(Extra);
     ASSERT(MiBaseRegion.First == MiIndexToPte(MI_BASE_FIRST_INDEX));
     for (ULONG i = 0; i < MI_PTE_BINS; i++) {
-        MiPteBins[i] = (MI_PTE_BIN){
-            .UsableStack = { .First = MM_EMPTY_PTE_LIST }, .WaitingStack = { .First = MM_EMPTY_PTE_LIST },
-            .Size = MiBinSize[i], .Mark = MiBinMark[i], .Span = MiBinSpan[i],
-        };
+        MiPteBins[i] = (MI_PTE_BIN){ .Size = MiBinSize[i], .Mark = MiBinMark[i], .Span = MiBinSpan[i] };
+        InitializeSListHead(&MiPteBins[i].Usable);
+        InitializeSListHead(&MiPteBins[i].Waiting);
     }
     MmTotalSystemPtes = MmTotalFreeSystemPtes = MmNumberOfSystemPtes;
     MiInsertFreeRun(MiBaseRegion.First, MmNumberOfSystemPtes);

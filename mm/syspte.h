@@ -39,31 +39,15 @@ typedef struct _MI_PTE_REGION {
 } MI_PTE_REGION;
 
 /*
- * A cache stack: runs of one size linked through their first PTEs by index
- * (MMPTE_LIST NextEntry). The head — the first run's index and a sequence
- * number — is replaced as one 8-byte value with lock cmpxchg8b; a push
- * changes the sequence, so a pop that read a head which was popped and
- * pushed back in between fails and retries (NT's SLIST, with indexes).
+ * One cache: the runs of its size ready to hand out (Usable) and those
+ * released since the last TLB flush (Waiting), each an SLIST whose entries
+ * are the runs' first PTEs (syspte.c); and the constants its fast paths
+ * need. The two depths together are the runs the cache holds, a bound
+ * checked without the lock.
  */
-typedef union ALIGNED(8) _MI_PTE_STACK {
-    ULONGLONG Value;
-    struct {
-        ULONG First;            /* index of the first run, MM_EMPTY_PTE_LIST if none */
-        ULONG Sequence;
-    };
-} MI_PTE_STACK;
-
-/* One cache: its two stacks, and the constants its fast paths need. */
 typedef struct _MI_PTE_BIN {
-    union {
-        MI_PTE_STACK UsableStack;
-        ULONG Usable;           /* the first usable run */
-    };
-    union {
-        MI_PTE_STACK WaitingStack;
-        ULONG Waiting;          /* the first run released since the last flush */
-    };
-    volatile LONG Held;         /* runs on both stacks (interlocked; a bound, not an exact count) */
+    SLIST_HEADER Usable;
+    SLIST_HEADER Waiting;
     ULONG Size;                 /* PTEs in each run: MiBinSize[] of this bin */
     ULONG Mark;                 /* a run's map bits, start and end, for a run at slot 0 of a map word */
     ULONG Span;                 /* every map bit a run covers, at slot 0 */

@@ -44,11 +44,8 @@ void MiQuerySystemPtes(MI_SYSTEM_PTE_INFO *Info)
         .Flushes = MiSystemPteFlushes,
         .Failures = MiSystemPteFailures,
     };
-    for (ULONG i = 0; i < MI_PTE_BINS; i++) {
-        for (ULONG Next = MiPteBins[i].Waiting; Next != MM_EMPTY_PTE_LIST;
-             Next = MiIndexToPte(Next)->u.List.NextEntry)
-            Info->WaitingForFlush += MiBinSize[i];
-    }
+    for (ULONG i = 0; i < MI_PTE_BINS; i++)
+        Info->WaitingForFlush += ExQueryDepthSList(&MiPteBins[i].Waiting) * MiBinSize[i];
     for (ULONG Next = MmFirstFreeSystemPte.u.List.NextEntry; Next != MM_EMPTY_PTE_LIST;) {
         PMMPTE Run = MiIndexToPte(Next);
         Info->FreeRuns++;
@@ -81,11 +78,11 @@ _Static_assert(MI_PTE_BINS == MI_SYSTEM_PTE_CACHES, "mi.h's count of cached size
 /* The reservation map's geometry, which the gdb extension (tools/gdb/) reads to find reservations. */
 const ULONG MiSystemPteMapPtesPerWord = MI_MAP_PTES_PER_WORD;
 
-/* Runs on a cache stack, following first-PTE links from Index. Lock held. */
-static ULONG MiCountStack(ULONG Index)
+/* Runs on a cache's SLIST, following the first-PTE links. Lock held. */
+static ULONG MiCountStack(const SLIST_HEADER *Stack)
 {
     ULONG Runs = 0;
-    for (; Index != MM_EMPTY_PTE_LIST; Index = MiIndexToPte(Index)->u.List.NextEntry)
+    for (PSLIST_ENTRY Entry = RtlFirstEntrySList(Stack); Entry; Entry = Entry->Next)
         Runs++;
     return Runs;
 }
@@ -111,8 +108,8 @@ void MiQuerySystemPteRuns(MI_SYSTEM_PTE_RUNS *Runs)
     }
     for (ULONG i = 0; i < MI_PTE_BINS; i++) {
         Runs->CacheSize[i] = MiBinSize[i];
-        Runs->CacheUsable[i] = MiCountStack(MiPteBins[i].Usable);
-        Runs->CacheWaiting[i] = MiCountStack(MiPteBins[i].Waiting);
+        Runs->CacheUsable[i] = MiCountStack(&MiPteBins[i].Usable);
+        Runs->CacheWaiting[i] = MiCountStack(&MiPteBins[i].Waiting);
     }
     for (ULONG Next = MiWaitingPtes.u.List.NextEntry; Next != MM_EMPTY_PTE_LIST;) {
         PMMPTE Run = MiIndexToPte(Next);
@@ -128,19 +125,29 @@ void MiQuerySystemPteRuns(MI_SYSTEM_PTE_RUNS *Runs)
     KeReleaseSpinLock(&MiSystemPteLock, OldIrql);
 }
 
-/*
- * Looks for Pte in the runs of one list, linked through first PTEs from
- * Index; runs of a cache have the cache's Size, others carry their own.
- * Lock held.
- */
-static bool MiFindInRuns(PMMPTE Pte, ULONG Index, ULONG Size, MI_FREE_SYSTEM_PTE_LIST List,
+/* Looks for Pte in the runs of one list, linked by index through first PTEs from Index. Lock held. */
+static bool MiFindInRuns(PMMPTE Pte, ULONG Index, MI_FREE_SYSTEM_PTE_LIST List,
                          MI_FREE_SYSTEM_PTE *Info)
 {
     for (; Index != MM_EMPTY_PTE_LIST; Index = MiIndexToPte(Index)->u.List.NextEntry) {
         PMMPTE Run = MiIndexToPte(Index);
-        ULONG RunSize = Size ? Size : MiRunSize(Run);
+        ULONG RunSize = MiRunSize(Run);
         if (Pte >= Run && Pte < Run + RunSize) {
             *Info = (MI_FREE_SYSTEM_PTE){ .Run = Run, .Size = RunSize, .List = List };
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The same for the runs of a cache's SLIST, each of Size PTEs. Lock held. */
+static bool MiFindInCache(PMMPTE Pte, const SLIST_HEADER *Stack, ULONG Size, MI_FREE_SYSTEM_PTE_LIST List,
+                          MI_FREE_SYSTEM_PTE *Info)
+{
+    for (PSLIST_ENTRY Entry = RtlFirstEntrySList(Stack); Entry; Entry = Entry->Next) {
+        PMMPTE Run = (PMMPTE)Entry;
+        if (Pte >= Run && Pte < Run + Size) {
+            *Info = (MI_FREE_SYSTEM_PTE){ .Run = Run, .Size = Size, .List = List };
             return true;
         }
     }
@@ -154,11 +161,11 @@ bool MiQueryFreeSystemPte(PMMPTE Pte, MI_FREE_SYSTEM_PTE *Info)
     if (!MiRegionOf(Pte))
         return false;
     KeAcquireSpinLock(&MiSystemPteLock, &OldIrql);
-    bool Found = MiFindInRuns(Pte, MmFirstFreeSystemPte.u.List.NextEntry, 0, MiPteOnFreeList, Info) ||
-            MiFindInRuns(Pte, MiWaitingPtes.u.List.NextEntry, 0, MiPteOnWaitingList, Info);
+    bool Found = MiFindInRuns(Pte, MmFirstFreeSystemPte.u.List.NextEntry, MiPteOnFreeList, Info) ||
+            MiFindInRuns(Pte, MiWaitingPtes.u.List.NextEntry, MiPteOnWaitingList, Info);
     for (ULONG i = 0; i < MI_PTE_BINS && !Found; i++) {
-        Found = MiFindInRuns(Pte, MiPteBins[i].Usable, MiBinSize[i], MiPteInCache, Info) ||
-                MiFindInRuns(Pte, MiPteBins[i].Waiting, MiBinSize[i], MiPteInCacheWaiting, Info);
+        Found = MiFindInCache(Pte, &MiPteBins[i].Usable, MiBinSize[i], MiPteInCache, Info) ||
+                MiFindInCache(Pte, &MiPteBins[i].Waiting, MiBinSize[i], MiPteInCacheWaiting, Info);
     }
     KeReleaseSpinLock(&MiSystemPteLock, OldIrql);
     return Found;

@@ -62,4 +62,31 @@ static inline NORETURN void TestPreconditionFailed(ULONG_PTR Line)
 }
 #define TEST_REQUIRE(e) ((e) ? (void)0 : TestPreconditionFailed(__LINE__))
 
+/*
+ * Output capture, for tests of what the kernel says: between
+ * TestBeginCapture and TestEndCapture, DbgPrint's text goes into Buffer
+ * (kept NUL-terminated, the excess dropped) instead of COM1 and the VGA
+ * console. Call nothing that can end the test (ASSERT_*) in between.
+ */
+void TestBeginCapture(char *Buffer, size_t Size);
+void TestEndCapture(void);
+
+/* True if Needle occurs in Text. */
+static inline bool TestContains(const char *Text, const char *Needle)
+{
+    size_t n = strlen(Needle);
+    for (; *Text; Text++) {
+        if (strncmp(Text, Needle, n) == 0)
+            return true;
+    }
+    return n == 0;
+}
+
+/*
+ * Gives back the system page table a test made for Va in a region nothing
+ * else uses (tests/testlib.c says why a test may), so that the suite can
+ * run again and again without using up that region's PDEs.
+ */
+void TestGiveBackSystemPageTable(PVOID Va);
+
 #endif

@@ -35,14 +35,21 @@ TARGETS = {
     'hyperspace_map_unmap': 40,
     'pfn_remove_insert': 60,
     'zero_page': 1150,
-    'syspte_reserve_release_1': 150,
-    'syspte_reserve_release_16': 250,
-    'syspte_fragmented_reserve_release': 600,
+    # issue 9: the system PTE and pool figures no worse than before the shared SLIST primitive
+    'syspte_reserve_release_1': 139,
+    'syspte_reserve_release_16': 159,
+    'syspte_fragmented_reserve_release': 239,
     'map_io_space_1page': 400,
-    'pool_np_alloc_free_64': 100,
-    'pool_np_alloc_free_mixed': 400,
-    'pool_paged_alloc_free_64': 120,
-    'pool_big_alloc_free_3pages': 1500,
+    # issue 9: the pool fast path in C
+    'pool_np_alloc_free_64': 120,
+    'pool_np_alloc_free_mixed': 300,
+    'pool_paged_alloc_free_64': 115,
+    'pool_big_alloc_free_3pages': 718,
+    # issue 9: the free-list path and expansion; no target in the issue: bounds from the first
+    # measurement (with issue 9.1's PFN accounting, which makes expansion dearer)
+    'pool_np_alloc_free_64_freelist': 480,
+    'pool_big_alloc_free_3pages_expanding': 2200,
+    'handle_create_reference_close': 500,
 }
 
 # Boots: name, RAM, switches. The first runs every benchmark; the others

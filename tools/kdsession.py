@@ -15,6 +15,16 @@ the 2 GB split (with a boot module) for the bulk, /3GB /SPECIALPOOL=Spcl
 for !address, !pool of a special pool block and `bugcheck`, and one for
 `reboot`.
 
+Then every input a user can get wrong: a command sent before the kernel
+has started (its first byte must survive COM1's initialisation); argument
+mistakes, each with its own message; a script of 1.6 KB piped at once,
+six times the receive ring, in which every command must run in order, a
+Ctrl-C'd `bugcheck` must not, and an overlong line must be refused whole;
+a 3 KB multiboot command line (a switch at its end must count) and one
+past the 4 KB the kernel keeps (the banner must say what was dropped); and
+5 GB of RAM, of which QEMU puts 2 GB above 4 GB, where the kernel must say
+it leaves them out.
+
 Registered in tools/runtests.py as the `kd-session` check; run alone with
 `python3 tools/kdsession.py` to see the outcomes and the session log.
 """
@@ -329,6 +339,100 @@ def session_reboot(args, out):
                       status == qemu.EXIT_SUCCESS, qemu.describe_exit(status))
 
 
+def session_input(args, syms, out):
+    """COM1 input as a script would send it: before the prompt, all at once, with Ctrl-C and mistakes."""
+    log = os.path.join(LOG_DIR, 'kd-session-input.log')
+    text_va = syms['KiSystemStartup']
+    addresses = [text_va + 0x10 * i for i in range(96)]
+    with qemu.Boot(log, memory='128M', kernel=args.kernel) as boot:
+        # Sent as QEMU starts, long before the kernel sets COM1 up: the first byte
+        # waits in the UART's receive register and must survive initialisation.
+        boot.send('lm\r')
+        first = boot.wait_for(r'kd> lm\n(start +end +module +name\n)[\s\S]*?\nkd> ', 30)
+        out.check('a command sent before the prompt runs whole, first byte included', first, f'see {log}')
+        kd = Session(boot)
+        if not out.check('kd> prompt after input sent early', kd.ready, f'see {log}'):
+            return
+
+        said = kd.command('bugcheck')
+        out.check('bugcheck without CODE prints its usage instead of crashing',
+                  'bugcheck: CODE is missing' in said and 'usage: bugcheck CODE [P1 P2 P3 P4]' in said, said.strip())
+        said = kd.command('bugcheck `')
+        out.check('a lone backtick is not read as 0', 'a backtick goes between two digits' in said, said.strip())
+        said = kd.command('!pte 123456789')
+        out.check('a number over 32 bits is reported as such, not as a missing function',
+                  'more than 32 bits' in said and 'no function' not in said, said.strip())
+        said = kd.command('ktest serial.uart_overrun_is_counted')
+        out.check('an overrun in the UART (the test makes one through loopback) is reported at the prompt',
+                  re.search(r'^    ok 1 uart_overrun_is_counted$', said, re.M) and
+                  re.search(r'^\[COM1: \d+ receive overrun\(s\): input was lost', said, re.M), said.strip()[-300:])
+        said = kd.command('!vm extra')
+        out.check('an extra argument is reported and the command does not run',
+                  "!vm: unexpected argument 'extra'" in said and 'Virtual Memory Usage' not in said, said.strip())
+
+        # One write of a few KB: every line must run, in order, none merged or lost,
+        # and a line cancelled with Ctrl-C must not run (here: a bugcheck).
+        script = [f'!vtop {va:x}' for va in addresses[:48]] + ['bugcheck\x03', 'db ' + 'f' * 140] + \
+                 [f'!vtop {va:x}' for va in addresses[48:]] + ['quit']
+        blob = ''.join(line + '\r' for line in script)
+        start = len(boot.text())
+        boot.send(blob)
+        status = boot.wait_exit(60)
+        said = boot.text()[start:]
+        seen = [int(a, 16) for a in re.findall(r'^Virtual address ([0-9a-f]{8}) translates', said, re.M)]
+        out.check(f'a {len(blob)}-byte script piped at once: every command ran, in order',
+                  seen == addresses, f'{len(seen)} of {len(addresses)} !vtop outputs; see {log}')
+        out.check('Ctrl-C cancels the line: `bugcheck^C` does not crash',
+                  'bugcheck^C' in said and '*** STOP' not in said, f'see {log}')
+        out.check('a line longer than the prompt holds is refused whole, not run cut',
+                  'line too long' in said and 'db: ' not in said, f'see {log}')
+        out.check('the last line of the script (quit) arrived and ran', status == qemu.EXIT_SUCCESS,
+                  qemu.describe_exit(status))
+        out.check('no receive overrun was reported', 'receive overrun' not in said, f'see {log}')
+
+
+def session_boot_line(args, out):
+    """The multiboot command line beyond the old 511 bytes, and beyond what the kernel keeps."""
+    log = os.path.join(LOG_DIR, 'kd-session-long-line.log')
+    with qemu.Boot(log, memory='128M', kernel=args.kernel, append=' ' * 3000 + '/3GB') as boot:
+        kd = Session(boot)
+        if out.check('kd> prompt after a boot with a 3 KB command line', kd.ready, f'see {log}'):
+            address = kd.command('!address')
+            out.check('a switch 3000 bytes into the command line is honoured (/3GB)',
+                      '3072 MB user / 1024 MB system' in address, address.strip()[:200])
+    # 4092 bytes of switches (an unknown one, reported, makes the length), then /3GB
+    # across the 4095 the kernel keeps: it must be dropped whole with what follows.
+    log = os.path.join(LOG_DIR, 'kd-session-overlong-line.log')
+    padded = '/SPECIALPOOL=Spcl /X' + 'x' * 4072
+    with qemu.Boot(log, memory='128M', kernel=args.kernel, append=padded + ' /3GB /MAXMEM=64') as boot:
+        kd = Session(boot)
+        text = boot.text()
+        out.check('a command line past 4 KB: the banner says what was dropped',
+                  re.search(r'^command line: \d+ bytes; the last 15 did not fit in 4095 and were dropped, '
+                            r'unparsed: "/3GB /MAXMEM=64"$', text, re.M), f'see {log}')
+        if kd.ready:
+            address = kd.command('!address')
+            out.check('and what was dropped is not half-applied (2 GB split)',
+                      '2048 MB user / 2048 MB system' in address, address.strip()[:200])
+
+
+def session_big_ram(args, out):
+    """5 GB of RAM: QEMU puts 3 GB below 4 GB and 2 GB above (its gigabyte-aligned split)."""
+    log = os.path.join(LOG_DIR, 'kd-session-5g.log')
+    with qemu.Boot(log, memory='5G', kernel=args.kernel) as boot:
+        kd = Session(boot)
+        text = boot.text()
+        out.check('5 GB: the banner says how much RAM lies above 4 GB',
+                  re.search(r'^RAM: \d+ MB .*, 2048 MB of it above 4 GB', text, re.M), f'see {log}')
+        out.check('5 GB: the memory manager says the 2048 MB above 4 GB are not used, and why',
+                  re.search(r'^mm: 2048 MB of RAM above 4 GB not used: mm386 has no PAE', text, re.M), f'see {log}')
+        if kd.ready:
+            vm = dict((k.strip(), int(v)) for k, v in VM_LINE.findall(kd.command('!vm')))
+            pages = vm.get('Physical Memory', 0)
+            out.check('5 GB: the pages in use all lie below 4 GB (at most 3 GB of them)',
+                      0 < pages <= (3 << 30) >> 12, f'{pages} pages')
+
+
 def run(args):
     """The runner's entry point: returns [(test name, ok, details)]."""
     syms = elf.symbols(args.kernel)     # KERNEL_VA_OFFSET is one: linker.ld defines it
@@ -336,9 +440,10 @@ def run(args):
     session_2gb(args, syms, out)
     session_3gb(args, out)
     session_reboot(args, out)
+    session_input(args, syms, out)
+    session_boot_line(args, out)
+    session_big_ram(args, out)
     return out
-
-
 
 
 if __name__ == '__main__':

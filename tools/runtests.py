@@ -81,14 +81,18 @@ CONFIGS = [
     Config('2gb-17m', '17M', ''),
     Config('2gb-maxmem48', '128M', '/MAXMEM=48'),
     Config('2gb-128m-specialpool', '128M', '/SPECIALPOOL=Spcl'),
-    Config('2gb-128m-no-pge', '128M', '', cpu='qemu32,-pge'),
     Config('grub-iso-2gb-128m', '128M', '', iso=True),
+    Config('2gb-128m-nopge', '128M', '', cpu='qemu32,-pge,-sep'),   # optional features off: must still pass
 ]
 
-# Boots whose expected outcome is a bugcheck during initialisation:
-# name, RAM, switches, bugcheck code, text the console must show.
+# Boots whose expected outcome is a bugcheck during initialisation: RAM,
+# switches, bugcheck code, text the console must show, and a QEMU -cpu model.
+BootFailure = collections.namedtuple('BootFailure', 'name memory switches code message cpu', defaults=(None,))
 BOOT_FAILURES = [
-    ('maxmem-too-small', '128M', '/MAXMEM=4', 0x7D, r'mm386 needs at least \d+ pages'),
+    BootFailure('maxmem-too-small', '128M', '/MAXMEM=4', 0x7D, r'mm386 needs at least \d+ pages[\s\S]*/MAXMEM=9 or more'),
+    BootFailure('ram-8m', '8M', '', 0x7D, r'mm386 needs at least \d+ pages[\s\S]*give it at least 9 MB \(qemu -m 9\)'),
+    BootFailure('cpu-486', '128M', '', 0x5D, r'lacks what mm386 relies on: TSC CX8 CMOV\n', cpu='486'),
+    BootFailure('cpu-pentium', '128M', '', 0x5D, r'lacks what mm386 relies on: CMOV\n', cpu='pentium'),
 ]
 DEATH_CONFIG = CONFIGS[0]
 TIMEOUTS = {'qemu': 90, 'bochs': 900}     # seconds per boot
@@ -100,11 +104,11 @@ CHECKS['layout-diagrams'] = layoutsvg.check     # docs/layout-*.svg still match 
 CHECKS['gdb-session'] = gdbsession.run          # the gdb extension against QEMU's gdb server
 CHECKS['ktest-repeated'] = ktestrepeat.run      # the suite three times in a row from the prompt
 
-# Bochs's CPU line for a configuration's QEMU -cpu model; a model missing
-# here is skipped under Bochs. Bochs 2.7 cannot turn PGE off alone: its
-# only CPUs without PGE (cpuid level 5, `pentium`) lack CMOV too, which the
-# kernel is compiled to use.
-BOCHS_CPU = {None: None}
+# Bochs's CPU line for a QEMU -cpu model; a configuration or boot failure
+# whose model is missing here is skipped under Bochs. Bochs 2.7 cannot turn
+# PGE off alone: its only CPUs without PGE (cpuid level 5, `pentium`) lack
+# CMOV too, which the kernel is compiled to use; it has no 486.
+BOCHS_CPU = {None: None, 'pentium': 'cpu: model=pentium'}
 
 EMULATORS = {'qemu': qemu, 'bochs': bochs}
 
@@ -283,10 +287,10 @@ def boot_death_test(args, name, code, test_switches):
     return result
 
 
-def boot_expecting_failure(args, name, memory, switches, code, message):
+def boot_expecting_failure(args, name, memory, switches, code, message, cpu=None):
     result = Result('boot ' + name)
     result.log = os.path.join(LOG_DIR, 'boot-' + name + '.log')
-    with emulator_boot(args, result.log, memory, ('ktest ' + switches).strip()) as boot:
+    with emulator_boot(args, result.log, memory, ('ktest ' + switches).strip(), cpu=cpu) as boot:
         status = boot.wait_exit(args.timeout)
         result.seconds = boot.elapsed()
         text = boot.text()
@@ -373,17 +377,17 @@ def select(a):
     """The configurations, checks and boot failures this run boots, and the entries it skips with why."""
     configs, checks, failures, skipped = list(CONFIGS), dict(CHECKS), list(BOOT_FAILURES), []
     if a.only:
-        known = {c.name for c in CONFIGS} | set(CHECKS) | {f[0] for f in BOOT_FAILURES}
+        known = {c.name for c in CONFIGS} | set(CHECKS) | {f.name for f in BOOT_FAILURES}
         unknown = [n for n in a.only if n not in known]
         if unknown:
             raise SystemExit(f'runtests: no configuration named {", ".join(unknown)}; '
                              f'these exist: {", ".join(sorted(known))}')
         configs = [c for c in configs if c.name in a.only]
         checks = {n: f for n, f in checks.items() if n in a.only}
-        failures = [f for f in failures if f[0] in a.only]
+        failures = [f for f in failures if f.name in a.only]
     if a.suite:
         skipped += [(n, 'a host check, not a suite') for n in checks] + \
-                   [(f[0], 'a boot failure, not a suite') for f in failures]
+                   [(f.name, 'a boot failure, not a suite') for f in failures]
         checks, failures = {}, []
     if a.emulator == 'bochs':
         for c in list(configs):
@@ -394,6 +398,10 @@ def select(a):
             else:
                 continue
             configs.remove(c)
+        for f in list(failures):
+            if f.cpu not in BOCHS_CPU:
+                skipped.append((f.name, f'Bochs has no CPU model like QEMU\'s "{f.cpu}"'))
+                failures.remove(f)
         skipped += [(n, 'a host check: it boots QEMU itself (to type at the kd> prompt, attach gdb '
                         'or read the boot table)') for n in checks]
         checks = {}
@@ -424,7 +432,8 @@ def main():
         for n in CHECKS:
             print(f'{n:<24} host check')
         for f in BOOT_FAILURES:
-            print(f'{f[0]:<24} -m {f[1]} {f[2]}, must stop with bugcheck 0x{f[3]:X}')
+            print(f'{f.name:<24} -m {f.memory} {f.switches}' + (f' -cpu {f.cpu}' if f.cpu else '') +
+                  f', must stop with bugcheck 0x{f.code:X}')
         return 0
 
     start = time.monotonic()

@@ -2,12 +2,16 @@
  * kernel/kd/kd.c — the kd> prompt: a small kernel debugger on COM1.
  *
  * The prompt reads characters that the serial driver's receive interrupt
- * queued, edits the line (backspace erases, Ctrl-U clears), and on Enter
- * splits it into words and runs the command of that name from the .kdcmd
- * section. While it waits for input the processor halts until the next
- * interrupt. Commands are modelled on WinDbg's; this file holds the general
- * ones (help, k, lm, db, dd, ktest, bugcheck, reboot, quit); memory-manager
- * extensions (!pte, !pfn ...) register themselves in mm/kdexts.c.
+ * queued, edits the line (backspace erases, Ctrl-U clears, Ctrl-C cancels),
+ * and on Enter splits it into words and runs the command of that name from
+ * the .kdcmd section; the command reads its arguments with the helpers of
+ * kernel/kd/args.c, which report every mistake. A line longer than the
+ * prompt holds is refused whole rather than run cut, and input the UART lost
+ * (an overrun) is reported where it happened. While it waits for input the
+ * processor halts until the next interrupt. Commands are modelled on
+ * WinDbg's; this file holds the general ones (help, k, lm, db, dd, ktest,
+ * bugcheck, reboot, quit); memory-manager extensions (!pte, !pfn ...)
+ * register themselves in mm/kdexts.c and mm/kdpool.c.
  *
  * db and dd never fault: before reading a page they ask MmIsAddressValid
  * whether a valid PTE maps it, and stop with a message at the first page
@@ -22,73 +26,30 @@
 #include <mm.h>
 #include <rtl.h>
 #include "kernel/ke/ki.h"
+#include "kdp.h"
 
 #define KD_LINE_LENGTH 128
+_Static_assert(KD_MAX_ARGS >= KD_LINE_LENGTH / 2, "a typed line's every word must fit in Argv");
 #define KD_DUMP_MAX_BYTES 0x10000   /* one db/dd prints at most 64 KB */
 
 extern const KD_COMMAND __kd_command_start[], __kd_command_end[];
 extern const char __kernel_start[], __kernel_end[];
 
-bool KdParseHex(const char *Text, ULONG *Value)
-{
-    const char *p = Text;
-    ULONG Result = 0;
-    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
-        p += 2;
-    if (!*p)
-        return false;
-    for (; *p; p++) {
-        char c = *p;
-        ULONG d;
-        if (c == '`')
-            continue;           /* WinDbg's 64-bit separator: 0xffff`ffff */
-        if (c >= '0' && c <= '9') d = (ULONG)(c - '0');
-        else if (c >= 'a' && c <= 'f') d = (ULONG)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') d = (ULONG)(c - 'A' + 10);
-        else return false;
-        if (Result >> 28)
-            return false;
-        Result = Result << 4 | d;
-    }
-    *Value = Result;
-    return true;
-}
-
-bool KdParseAddress(const char *Text, ULONG *Value)
-{
-    char Name[64];
-    const char *Plus = strchr(Text, '+');
-    size_t Length = Plus ? (size_t)(Plus - Text) : strlen(Text);
-    ULONG Offset = 0;
-
-    if (KdParseHex(Text, Value))
-        return true;
-    if (Length == 0 || Length >= sizeof(Name) || (Plus && !KdParseHex(Plus + 1, &Offset))) {
-        DbgPrint("'%s' is neither a hex address nor function+offset\n", Text);
-        return false;
-    }
-    memcpy(Name, Text, Length);
-    Name[Length] = '\0';
-    ULONG Base = KiLookupSymbol(Name);
-    if (Base == 0) {
-        DbgPrint("%s: no function of that name (the symbol table holds functions only)\n", Name);
-        return false;
-    }
-    *Value = Base + Offset;
-    return true;
-}
-
 void KdExecute(char *Line)
 {
     char *Argv[KD_MAX_ARGS];
     int Argc = 0;
-    char *p = Line;
+    char *p = Line, *Extra = NULL;
 
-    while (*p && Argc < KD_MAX_ARGS) {
+    for (;;) {
         while (*p == ' ' || *p == '\t')
             *p++ = '\0';
         if (!*p)
             break;
+        if (Argc == KD_MAX_ARGS) {
+            Extra = p;
+            break;
+        }
         Argv[Argc++] = p;
         while (*p && *p != ' ' && *p != '\t')
             p++;
@@ -97,7 +58,15 @@ void KdExecute(char *Line)
         return;
     for (const KD_COMMAND *c = __kd_command_start; c < __kd_command_end; c++) {
         if (strcmp(c->Name, Argv[0]) == 0) {
-            c->Routine(Argc, Argv);
+            KdpCurrentCommand = c;
+            if (Extra) {
+                DbgPrint("%s: too many arguments: a command takes %d at most ('%s' is one too many)\n",
+                         c->Name, KD_MAX_ARGS - 1, Extra);
+                KdPrintUsage(c->Usage);
+            } else {
+                c->Routine(Argc, Argv);
+            }
+            KdpCurrentCommand = NULL;
             return;
         }
     }
@@ -117,29 +86,68 @@ static int KdWaitForChar(void)
     }
 }
 
-static void KdReadLine(char *Line, size_t Size)
+#define KD_CTRL_C   0x03
+#define KD_CTRL_U   0x15
+
+static ULONG KdOverrunsReported;
+
+/* Reports the UART's overruns not yet reported (input lost before the kernel saw it); true if there were any. */
+static bool KdReportOverruns(void)
+{
+    ULONG Overruns = SerialOverruns();
+    if (Overruns == KdOverrunsReported)
+        return false;
+    DbgPrint("\n[COM1: %u receive overrun(s): input was lost before the kernel saw it; "
+             "check the line before running it]\n", Overruns - KdOverrunsReported);
+    KdOverrunsReported = Overruns;
+    return true;
+}
+
+/*
+ * Reads one line into Line. Returns false when there is nothing to run: the
+ * line was cancelled (Ctrl-C) or was longer than Size - 1 characters, which
+ * it says (the rest of such a line is read and thrown away, never run as a
+ * command of its own).
+ */
+static bool KdReadLine(char *Line, size_t Size)
 {
     size_t n = 0;
+    bool TooLong = false;
+
     for (;;) {
+        if (KdReportOverruns())
+            DbgPrint("kd> %.*s", (int)n, Line);     /* the line so far, to go on typing */
         int c = KdWaitForChar();
         if (c == '\r' || c == '\n') {
             DbgPrint("\n");
             Line[n] = '\0';
-            return;
+            if (TooLong)
+                DbgPrint("line too long: the prompt takes %u characters at most; nothing was run\n",
+                         (ULONG)(Size - 1));
+            return !TooLong;
+        }
+        if (c == KD_CTRL_C) {
+            DbgPrint("^C\n");
+            Line[0] = '\0';
+            return false;
         }
         if (c == '\b' || c == 0x7F) {
             if (n) {
                 n--;
                 DbgPrint("\b \b");
             }
-        } else if (c == 0x15) {             /* Ctrl-U */
+        } else if (c == KD_CTRL_U) {
             while (n) {
                 n--;
                 DbgPrint("\b \b");
             }
-        } else if (c >= 0x20 && c < 0x7F && n + 1 < Size) {
-            Line[n++] = (char)c;
-            DbgPrint("%c", c);
+        } else if (c >= 0x20 && c < 0x7F) {
+            if (n + 1 < Size) {
+                Line[n++] = (char)c;
+                DbgPrint("%c", c);
+            } else {
+                TooLong = true;
+            }
         }
     }
 }
@@ -151,19 +159,25 @@ NORETURN void KdRunPrompt(void)
     SerialEnableReceiveInterrupt();
     DbgPrint("\nType `help` for the commands.\n");
     for (;;) {
+        KdReportOverruns();
         DbgPrint("kd> ");
-        KdReadLine(Line, sizeof(Line));
-        KdExecute(Line);
+        if (KdReadLine(Line, sizeof(Line)))
+            KdExecute(Line);
     }
 }
 
 KD_COMMAND(help, "help", "", "list the commands")
 {
+    if (!KdCheckArgumentCount(Argc, Argv, 0, 0))
+        return;
     DbgPrint("Commands:\n");
     for (const KD_COMMAND *c = __kd_command_start; c < __kd_command_end; c++) {
-        char Head[40];
+        char Head[96];
         snprintf(Head, sizeof(Head), "%s %s", c->Name, c->Usage);
-        DbgPrint("  %-28s %s\n", Head, c->Help);
+        if (strlen(Head) > 28)
+            DbgPrint("  %s\n  %-28s %s\n", Head, "", c->Help);
+        else
+            DbgPrint("  %-28s %s\n", Head, c->Help);
     }
 }
 
@@ -172,6 +186,8 @@ KD_COMMAND(k, "k", "", "backtrace of the current thread, and the stack it runs o
     KE_STACK_INFO Stack;
     ULONG Esp = (ULONG)__builtin_frame_address(0);
 
+    if (!KdCheckArgumentCount(Argc, Argv, 0, 0))
+        return;
     if (KeIdentifyStack(Esp, &Stack))
         DbgPrint("Stack: %s, %08x..%08x (guard page %08x)\n", Stack.Name, Stack.Limit, Stack.Base - 1,
                  Stack.Limit - PAGE_SIZE);
@@ -183,6 +199,8 @@ Here:
 
 KD_COMMAND(lm, "lm", "", "the kernel image and the boot modules, with their ranges")
 {
+    if (!KdCheckArgumentCount(Argc, Argv, 0, 0))
+        return;
     DbgPrint("start    end        module     name\n");
     DbgPrint("%08x %08x   %-10s %s (kernel image, physical %08x)\n",
              (ULONG)__kernel_start, (ULONG)__kernel_end, "mm386",
@@ -251,18 +269,21 @@ static void KdDumpMemory(int Argc, char **Argv, ULONG Width, ULONG DefaultCount)
     ULONG Address, Count = DefaultCount;
     ULONG CheckedPage = 1;          /* no page checked yet: 1 is never a page address */
 
-    if (Argc < 2 || Argc > 3) {
-        DbgPrint("usage: %s ADDRESS [COUNT]\n", Argv[0]);
-        return;
-    }
-    if (!KdParseAddress(Argv[1], &Address))
+    if (!KdCheckArgumentCount(Argc, Argv, 1, 2) || !KdParseAddress(Argv[1], "ADDRESS", &Address))
         return;
     if (Argc > 2) {
-        const char *Text = (Argv[2][0] == 'L' || Argv[2][0] == 'l') ? Argv[2] + 1 : Argv[2];
-        if (!KdParseHex(Text, &Count) || Count == 0 || Count > KD_DUMP_MAX_BYTES / Width) {
-            DbgPrint("%s: count must be 1..%x (hex)\n", Argv[0], KD_DUMP_MAX_BYTES / Width);
+        /* WinDbg's length prefix: L10 is 0x10 elements. */
+        bool Prefixed = Argv[2][0] == 'L' || Argv[2][0] == 'l';
+        if (!KdParseNumber(Prefixed ? Argv[2] + 1 : Argv[2], Prefixed ? "COUNT after L" : "COUNT", &Count))
+            return;
+        if (Count == 0 || Count > KD_DUMP_MAX_BYTES / Width) {
+            DbgPrint("%s: COUNT must be 1..%x (hex)\n", Argv[0], KD_DUMP_MAX_BYTES / Width);
             return;
         }
+    }
+    if (Address + (Count * Width - 1) < Address) {
+        DbgPrint("%s: %x elements from %08x run past 4 GB\n", Argv[0], Count, Address);
+        return;
     }
     for (ULONG Done = 0; Done < Count; ) {
         ULONG Row = Address + Done * Width;
@@ -293,30 +314,39 @@ KD_COMMAND(dd, "dd", "ADDRESS [COUNT]", "dump 32-bit words (COUNT hex, default 2
 
 KD_COMMAND(ktest, "ktest", "[GLOB]", "run the self-tests (all, or those matching GLOB)")
 {
+    if (!KdCheckArgumentCount(Argc, Argv, 0, 1))
+        return;
     ULONG Failed = KtestRun(Argc > 1 ? Argv[1] : "");
     DbgPrint("%u test(s) failed\n", Failed);
 }
 
-KD_COMMAND(bugcheck, "bugcheck", "CODE [P1 P2 P3 P4]", "crash the machine with a bugcheck code (hex)")
+KD_COMMAND(bugcheck, "bugcheck", "CODE [P1 P2 P3 P4]",
+           "crash the machine with a bugcheck code (hex; e2 is MANUALLY_INITIATED_CRASH)")
 {
-    ULONG Values[5] = { MANUALLY_INITIATED_CRASH, 0, 0, 0, 0 };
-    for (int i = 1; i < Argc && i <= 5; i++) {
-        if (!KdParseHex(Argv[i], &Values[i - 1])) {
-            DbgPrint("bugcheck: '%s' is not a hex number\n", Argv[i]);
+    static const char *const Names[5] = { "CODE", "P1", "P2", "P3", "P4" };
+    ULONG Values[5] = { 0 };
+
+    if (!KdCheckArgumentCount(Argc, Argv, 1, 5))
+        return;
+    for (int i = 1; i < Argc; i++) {
+        if (!KdParseNumber(Argv[i], Names[i - 1], &Values[i - 1]))
             return;
-        }
     }
     KeBugCheckEx(Values[0], Values[1], Values[2], Values[3], Values[4]);
 }
 
 KD_COMMAND(reboot, "reboot", "", "restart the machine")
 {
+    if (!KdCheckArgumentCount(Argc, Argv, 0, 0))
+        return;
     DbgPrint("Rebooting...\n");
     HalReboot();
 }
 
 KD_COMMAND(quit, "quit", "", "leave QEMU (isa-debug-exit)")
 {
+    if (!KdCheckArgumentCount(Argc, Argv, 0, 0))
+        return;
     DbgPrint("Bye.\n");
     HalQemuExit(KTEST_EXIT_SUCCESS);
 }

@@ -87,9 +87,12 @@ ULONG KeCaptureBacktrace(ULONG Ebp, ULONG *Frames, ULONG MaxFrames)
 }
 
 /*
- * A return address may sit just past the end of its function (a call to a
- * noreturn routine is often the last instruction), so it is looked up one
- * byte earlier.
+ * A return address may sit just past the end of its function: when a call
+ * to a routine that does not return (KeBugCheckEx) is a function's last
+ * instruction, the address after it is the next function's first byte. So
+ * a return address is looked up one byte earlier, inside the call, as
+ * WinDbg does; an exact instruction address (a trap's EIP) is looked up as
+ * it is. The offset printed is the address's own.
  */
 static void PrintFrame(int Index, ULONG Address, bool IsReturnAddress)
 {
@@ -102,12 +105,23 @@ static void PrintFrame(int Index, ULONG Address, bool IsReturnAddress)
         DbgPrint("  #%-2d %08x ?\n", Index, Address);
 }
 
-/* Prints Eip, then the return addresses found by walking the chain from Ebp. */
-void KeDumpBacktrace(ULONG Eip, ULONG Ebp, int MaxFrames)
+static void DumpBacktrace(ULONG Address, bool IsReturnAddress, ULONG Ebp, int MaxFrames)
 {
     ULONG Frames[32];
     ULONG Count = KeCaptureBacktrace(Ebp, Frames, MIN((ULONG)MaxFrames, ARRAY_SIZE(Frames)));
-    PrintFrame(0, Eip, false);
+    PrintFrame(0, Address, IsReturnAddress);
     for (ULONG i = 0; i < Count; i++)
         PrintFrame((int)i + 1, Frames[i], true);
+}
+
+/* Prints Eip (an instruction's own address: a trap's), then the return addresses found by walking the chain from Ebp. */
+void KeDumpBacktrace(ULONG Eip, ULONG Ebp, int MaxFrames)
+{
+    DumpBacktrace(Eip, false, Ebp, MaxFrames);
+}
+
+/* The same from a call: frame 0 is the return address of the call that got here (KeBugCheckEx's caller). */
+void KeDumpCallerBacktrace(ULONG ReturnAddress, ULONG Ebp, int MaxFrames)
+{
+    DumpBacktrace(ReturnAddress, true, Ebp, MaxFrames);
 }

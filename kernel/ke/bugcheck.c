@@ -27,7 +27,7 @@ static const struct {
     B(BAD_POOL_HEADER), B(MEMORY_MANAGEMENT), B(KMODE_EXCEPTION_NOT_HANDLED),
     B(PHASE0_INITIALIZATION_FAILED), B(PHASE1_INITIALIZATION_FAILED),
     B(NO_MORE_SYSTEM_PTES), B(NO_PAGES_AVAILABLE), B(PFN_LIST_CORRUPT),
-    B(PAGE_FAULT_IN_NONPAGED_AREA), B(INSTALL_MORE_MEMORY),
+    B(REFERENCE_BY_POINTER), B(PAGE_FAULT_IN_NONPAGED_AREA), B(UNSUPPORTED_PROCESSOR), B(INSTALL_MORE_MEMORY),
     B(NMI_HARDWARE_FAILURE), B(UNEXPECTED_KERNEL_MODE_TRAP),
     B(ATTEMPTED_WRITE_TO_READONLY_MEMORY), B(SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION),
     B(BAD_POOL_CALLER),
@@ -50,8 +50,9 @@ void KeSetBugCheckHook(PKBUGCHECK_HOOK Hook)
     KiBugCheckHook = Hook;
 }
 
-NORETURN void KiBugCheckWithTrapFrame(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2,
-                                      ULONG_PTR P3, ULONG_PTR P4, const KTRAP_FRAME *Tf)
+/* The screen and the stop. Tf->Eip is a return address when KeBugCheckEx built the frame from its call. */
+static NORETURN void KiBugCheck(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR P4,
+                                const KTRAP_FRAME *Tf, bool EipIsReturnAddress)
 {
     HalDisableInterrupts();
     if (__atomic_fetch_add(&KiBugCheckActive, 1, __ATOMIC_SEQ_CST) != 0) {
@@ -70,7 +71,10 @@ NORETURN void KiBugCheckWithTrapFrame(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PT
     DbgPrint("cr0=%08x cr2=%08x cr3=%08x cr4=%08x irql=%u\n",
              HalReadCr0(), HalReadCr2(), HalReadCr3(), HalReadCr4(), KeGetCurrentIrql());
     DbgPrint("\nBacktrace:\n");
-    KeDumpBacktrace(Tf->Eip, Tf->Ebp, 24);
+    if (EipIsReturnAddress)
+        KeDumpCallerBacktrace(Tf->Eip, Tf->Ebp, 24);
+    else
+        KeDumpBacktrace(Tf->Eip, Tf->Ebp, 24);
 
     if (KiBugCheckHook) {
         const ULONG_PTR Parameters[4] = { P1, P2, P3, P4 };
@@ -80,7 +84,13 @@ NORETURN void KiBugCheckWithTrapFrame(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PT
     HalHaltSystem();
 }
 
-/* Builds a trap frame for the caller's context: its EIP and EBP, its registers. */
+NORETURN void KiBugCheckWithTrapFrame(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2,
+                                      ULONG_PTR P3, ULONG_PTR P4, const KTRAP_FRAME *Tf)
+{
+    KiBugCheck(BugCheckCode, P1, P2, P3, P4, Tf, false);
+}
+
+/* Builds a trap frame for the caller's context: its EIP (the return address) and EBP, its registers. */
 NORETURN void KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2,
                            ULONG_PTR P3, ULONG_PTR P4)
 {
@@ -93,7 +103,7 @@ NORETURN void KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2,
     Tf.SegCs = KGDT_R0_CODE;
     Tf.SegDs = KGDT_R0_DATA;
     Tf.EFlags = HalReadEflags();
-    KiBugCheckWithTrapFrame(BugCheckCode, P1, P2, P3, P4, &Tf);
+    KiBugCheck(BugCheckCode, P1, P2, P3, P4, &Tf, true);
 }
 
 /*

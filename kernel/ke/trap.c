@@ -3,7 +3,9 @@
  *
  * hal/trap.asm hands each vector to KiDispatchTrap with a KTRAP_FRAME:
  *
- *   page fault (14)     MmAccessFault resolves it or decides: it bugchecks
+ *   page fault (14)     first the SLIST pop's hook (include/slist.h): a pop
+ *                       whose entry was popped and freed under it restarts;
+ *                       then MmAccessFault resolves it or decides: it bugchecks
  *                       for system addresses as NT does (0x50, 0xBE, 0x0A),
  *                       and returns STATUS_ACCESS_VIOLATION for the rest,
  *                       which here — kernel mode, no handler — becomes
@@ -11,6 +13,8 @@
  *                       an unhandled kernel exception such as a NULL
  *                       dereference.
  *   breakpoint (3)      reported, and execution continues after the int3.
+ *   debug (1)           KiDebugTrapRoutine's, when one is set (a test that
+ *                       single-steps); otherwise unexpected, as below.
  *   NMI (2)             NMI_HARDWARE_FAILURE (0x80).
  *   other exceptions    UNEXPECTED_KERNEL_MODE_TRAP (0x7F) with the trap
  *                       number, as NT raises for traps the kernel never
@@ -29,11 +33,13 @@
 #include <ke.h>
 #include <mm.h>
 #include <rtl.h>
+#include <slist.h>
 #include "kernel/ke/ki.h"
 
 static PKFAULT_CATCHER KiFaultCatcher;
 static ULONG KiInterruptNesting;        /* device interrupts being handled */
 ULONG KiBreakpointCount;
+PKDEBUG_TRAP_ROUTINE KiDebugTrapRoutine;
 
 void KePushFaultCatcher(PKFAULT_CATCHER Catcher)
 {
@@ -82,6 +88,8 @@ static NORETURN void KiResumeCatcher(const KTRAP_FRAME *TrapFrame, ULONG FaultAd
 
 static void KiPageFault(KTRAP_FRAME *TrapFrame)
 {
+    if (ExpResumeInterruptedSListPop(TrapFrame))
+        return;
     ULONG Address = HalReadCr2();
     KPROCESSOR_MODE Mode = KiTrapFromUserMode(TrapFrame) ? UserMode : KernelMode;
     NTSTATUS Status = MmAccessFault(TrapFrame->ErrCode, (PVOID)Address, Mode, TrapFrame);
@@ -129,6 +137,8 @@ void KiDispatchTrap(KTRAP_FRAME *TrapFrame)
         break;
     }
     if (Vector < TRAP_EXCEPTION_COUNT) {
+        if (Vector == TRAP_DEBUG && KiDebugTrapRoutine && KiDebugTrapRoutine(TrapFrame))
+            return;
         if (KeFaultCatcherActive())
             KiResumeCatcher(TrapFrame, 0);
         KiBugCheckWithTrapFrame(UNEXPECTED_KERNEL_MODE_TRAP, Vector, TrapFrame->ErrCode,

@@ -12,6 +12,8 @@
 
 static EPROCESS PspSystemProcess;
 PEPROCESS PsInitialSystemProcess;
+POBJECT_TYPE PsProcessType;
+POBJECT_TYPE PsThreadType;
 
 PEPROCESS PsGetCurrentProcess(void)
 {

@@ -41,16 +41,6 @@ void *memset(void *Destination, int Value, size_t Length)
     return Result;
 }
 
-void RtlFillMemoryUlong(void *Destination, size_t Length, uint32_t Value)
-{
-    size_t Dwords = Length >> 2;
-
-    __asm__ volatile("rep stosl"
-                     : "+D"(Destination), "+c"(Dwords)
-                     : "a"(Value)
-                     : "memory");
-}
-
 void *memmove(void *Destination, const void *Source, size_t Length)
 {
     if ((uintptr_t)Destination <= (uintptr_t)Source ||
@@ -243,6 +233,8 @@ static const struct {
     S(STATUS_INVALID_PARAMETER_5), S(STATUS_INVALID_PARAMETER_6),
     S(STATUS_STACK_OVERFLOW), S(STATUS_COMMITMENT_LIMIT), S(STATUS_INVALID_ADDRESS),
     S(STATUS_NOT_FOUND),
+    S(STATUS_INVALID_HANDLE), S(STATUS_ACCESS_DENIED), S(STATUS_OBJECT_TYPE_MISMATCH),
+    S(STATUS_OBJECT_NAME_INVALID), S(STATUS_OBJECT_NAME_COLLISION), S(STATUS_PROCESS_IS_TERMINATING),
 #undef S
 };
 

@@ -170,6 +170,65 @@ KTEST(traps, backtrace_resolves_names)
     EXPECT_NULL(KiSymbolize(0x1000, &Offset));
 }
 
+/*
+ * A fixture laid out in assembly, so that its layout is certain: a function
+ * whose last instruction is a call to KeBugCheckEx (MANUALLY_INITIATED_CRASH,
+ * 0xF0), and another function right after it. The call's return address is
+ * therefore KtestTrapsAfterCallAtEnd's first byte; looked up as it is, it
+ * would name the wrong function.
+ */
+void KtestTrapsCallAtEnd(void);
+void KtestTrapsAfterCallAtEnd(void);
+__asm__(".pushsection .text\n"
+        ".globl KtestTrapsCallAtEnd\n"
+        ".type KtestTrapsCallAtEnd, @function\n"
+        "KtestTrapsCallAtEnd:\n"
+        "    pushl %ebp\n"
+        "    movl %esp, %ebp\n"
+        "    pushl $0\n"
+        "    pushl $0\n"
+        "    pushl $0\n"
+        "    pushl $0xF0\n"
+        "    pushl $0xE2\n"
+        "    call KeBugCheckEx\n"
+        ".size KtestTrapsCallAtEnd, . - KtestTrapsCallAtEnd\n"
+        ".globl KtestTrapsAfterCallAtEnd\n"
+        ".type KtestTrapsAfterCallAtEnd, @function\n"
+        "KtestTrapsAfterCallAtEnd:\n"
+        "    ret\n"
+        ".size KtestTrapsAfterCallAtEnd, . - KtestTrapsAfterCallAtEnd\n"
+        ".popsection\n");
+
+/*
+ * Frame 0 of a bugcheck is KeBugCheckEx's return address: it names the
+ * function that made the call even when the call is its last instruction;
+ * a trap's EIP (an instruction's own address) is looked up as it is.
+ */
+KTEST(traps, return_address_names_the_calling_function)
+{
+    ULONG Return = (ULONG)KtestTrapsAfterCallAtEnd, Call = (ULONG)KtestTrapsCallAtEnd;
+    char Said[128], Expected[96];
+
+    ASSERT_EQ(KiLookupSymbol("KtestTrapsAfterCallAtEnd"), Return);
+    TestBeginCapture(Said, sizeof(Said));
+    KeDumpCallerBacktrace(Return, 0, 1);
+    TestEndCapture();
+    snprintf(Expected, sizeof(Expected), "  #0  %08x KtestTrapsCallAtEnd+0x%x\n", Return, Return - Call);
+    EXPECT_STREQ(Said, Expected);
+
+    TestBeginCapture(Said, sizeof(Said));
+    KeDumpBacktrace(Return, 0, 1);
+    TestEndCapture();
+    snprintf(Expected, sizeof(Expected), "  #0  %08x KtestTrapsAfterCallAtEnd+0x0\n", Return);
+    EXPECT_STREQ(Said, Expected);
+}
+
+/* The same through KeBugCheckEx itself: the STOP screen's frame 0 names KtestTrapsCallAtEnd. */
+KTEST_DEATH_P1(traps, bugcheck_call_is_last_instruction, MANUALLY_INITIATED_CRASH, 0xF0)
+{
+    KtestTrapsCallAtEnd();
+}
+
 /* Writing to the kernel's own code is ATTEMPTED_WRITE_TO_READONLY_MEMORY (.text is mapped read-only, CR0.WP is on). */
 KTEST_DEATH(traps, write_to_kernel_text, ATTEMPTED_WRITE_TO_READONLY_MEMORY)
 {

@@ -30,8 +30,7 @@ static bool TakePage(PFN_NUMBER Pfn)
     LOCK_PFN(OldIrql);
     MMLISTS List = MI_PFN_ELEMENT(Pfn)->u3.e2.e1.PageLocation;
     if (List == FreePageList || List == ZeroedPageList) {
-        MiUnlinkPageFromList(Pfn);
-        MI_PFN_ELEMENT(Pfn)->u3.e2.ReferenceCount = 1;
+        MiUnlinkPageFromList(Pfn);      /* in use, unreferenced: the test holds it as a caller of MiRemoveAnyPage would */
         Taken = true;
     }
     UNLOCK_PFN(OldIrql);

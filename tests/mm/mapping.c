@@ -135,3 +135,67 @@ KTEST_DEATH_P1(mapping, map_mapped_mdl_into_reservation, SYSTEM_PTE_MISUSE, PTE_
     TEST_REQUIRE(Mdl && Va && MmGetSystemAddressForMdlSafe(Mdl, NormalPagePriority));
     MmMapLockedPagesWithReservedMapping(Va, TAG_TEST, Mdl, MmCached);
 }
+
+/*
+ * The two PTEs before a reservation hold NT's header, compared with NT's
+ * encoding written out: the size as a list PTE counting the pages and both
+ * header PTEs, (pages + 2) << PAGE_SHIFT, and the tag with its valid bit
+ * clear. ReactOS's MmReservedMapping conformance test pins the same layout.
+ * Else a debugger or driver reading the header as NT writes it is misled.
+ */
+KTEST(mapping, header_ptes_hold_nt_values)
+{
+    const ULONG Tag = MAKE_TAG('K', 'm', 'R', 'M');     /* 'MRmK' = 0x4D526D4B: bit 0 set, so its clearing shows */
+    PVOID Ten = MmAllocateMappingAddress(10 * PAGE_SIZE, Tag);
+    PVOID One = MmAllocateMappingAddress(1, Tag);
+    ASSERT_NOT_NULL(Ten);
+    ASSERT_NOT_NULL(One);
+    EXPECT_EQ(MiReadPte(MiAddressToPte(Ten) - 2).u.Long, 0x0000C000);  /* 12 << 12 */
+    EXPECT_EQ(MiReadPte(MiAddressToPte(Ten) - 1).u.Long, 0x4D526D4A);
+    EXPECT_EQ(MiReadPte(MiAddressToPte(One) - 2).u.Long, 0x00003000);  /* 3 << 12 */
+    EXPECT_EQ(MiReadPte(MiAddressToPte(One) - 1).u.Long, 0x4D526D4A);
+    EXPECT_TRUE(PtesZero(Ten, 10));
+    MmFreeMappingAddress(Ten, Tag);
+    MmFreeMappingAddress(One, Tag);
+}
+
+/*
+ * NT takes any address in the reservation's first page: mapping returns
+ * that address plus the MDL's byte offset (MappedSystemVa the address as
+ * given), unmapping and freeing accept such an address too. Else drivers
+ * that keep an offset pointer into their reservation would bugcheck.
+ */
+KTEST(mapping, address_inside_first_page_is_accepted)
+{
+    PMDL Mdl = MmAllocatePagesForMdl(0, ~0ull, 0, PAGE_SIZE);
+    ASSERT_NOT_NULL(Mdl);
+    char *Va = MmAllocateMappingAddress(2 * PAGE_SIZE, TAG_TEST);
+    ASSERT_NOT_NULL(Va);
+    PMMPTE Header = MiAddressToPte(Va) - 2, Start;
+
+    char *Inside = Va + sizeof(ULONG);
+    char *Mapped = MmMapLockedPagesWithReservedMapping(Inside, TAG_TEST, Mdl, MmCached);
+    ASSERT_EQ(Mapped, Inside);
+    EXPECT_EQ(Mdl->MappedSystemVa, Inside);
+    EXPECT_EQ(MiReadPte(MiAddressToPte(Va)).u.Hard.PageFrameNumber, MmGetMdlPfnArray(Mdl)[0]);
+    EXPECT_TRUE(PtesZero(Va + PAGE_SIZE, 1));
+    *(volatile ULONG *)Mapped = 0x0FF5E7;
+    EXPECT_EQ(*(volatile ULONG *)(Va + sizeof(ULONG)), 0x0FF5E7);
+
+    MmUnmapReservedMapping(Mapped + 0x100, TAG_TEST, Mdl);
+    EXPECT_TRUE(PtesZero(Va, 2));
+    EXPECT_FALSE(Mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);
+    MmFreeMappingAddress(Va + 0x123, TAG_TEST);
+    EXPECT_EQ(MiQuerySystemPteAllocation(Header, &Start), 0);      /* the whole reservation went back */
+    MmFreePagesFromMdl(Mdl);
+    IoFreeMdl(Mdl);
+}
+
+/* An address in the reservation's second page names no reservation: SYSTEM_PTE_MISUSE 0x102. */
+KTEST_DEATH_P1(mapping, free_from_second_page, SYSTEM_PTE_MISUSE, PTE_MAPPING_EMPTY)
+{
+    char *Va = MmAllocateMappingAddress(2 * PAGE_SIZE, TAG_TEST);
+    TEST_REQUIRE(Va != NULL);
+    KtestExpectBugCheckParameter(t, 2, (ULONG_PTR)(Va + PAGE_SIZE));
+    MmFreeMappingAddress(Va + PAGE_SIZE, TAG_TEST);
+}

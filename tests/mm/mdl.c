@@ -1,7 +1,8 @@
 /*
  * tests/mm/mdl.c — MDLs (mm/mdlsup.c) and mapping them (mm/iosup.c):
  * IoAllocateMdl, MmBuildMdlForNonPagedPool, MmMapLockedPagesSpecifyCache,
- * MmAllocatePagesForMdl.
+ * MmAllocatePagesForMdl and MmAllocatePagesForMdlEx (flags, cache types),
+ * and the cache-type rules of mapping.
  */
 #include <ktest.h>
 #include <pool.h>
@@ -204,4 +205,212 @@ KTEST(mdl, unmapped_address_faults_before_pages_are_freed)
     (void)Word;
     MmFreePagesFromMdl(Mdl);
     IoFreeMdl(Mdl);
+}
+
+/* Takes one page for the test, fills it with Value and gives it back: it is now the free list's head. */
+static PFN_NUMBER DirtyFreePage(ULONG Value)
+{
+    PFN_NUMBER Pfn = MiRemoveAnyPage();
+    if (Pfn != MI_NO_PAGE) {
+        TestFillPage(Pfn, Value);
+        MiInsertPageInFreeList(Pfn);
+    }
+    return Pfn;
+}
+
+static PHYSICAL_ADDRESS PageAddress(PFN_NUMBER Pfn)
+{
+    return (PHYSICAL_ADDRESS)Pfn << PAGE_SHIFT;
+}
+
+/*
+ * MmAllocatePagesForMdlEx zeroes its pages unless MM_DONT_ZERO_ALLOCATION
+ * says not to; MM_ALLOCATE_FULLY_REQUIRED turns a partial allocation into
+ * NULL (and gives back what it had). The range is a single known page, so
+ * the page each call gets is known. Else a driver gets stale data it did
+ * not ask for, or half a buffer it said it could not use.
+ */
+KTEST(mdl, allocate_pages_ex_zeroing_and_full_allocation)
+{
+    PFN_NUMBER Pfn = DirtyFreePage(0xD1D1D1D1);
+    ASSERT_NE(Pfn, MI_NO_PAGE);
+    PHYSICAL_ADDRESS Low = PageAddress(Pfn), High = Low + PAGE_SIZE - 1;
+
+    PMDL Mdl = MmAllocatePagesForMdlEx(Low, High, 0, PAGE_SIZE, MmCached, MM_DONT_ZERO_ALLOCATION);
+    ASSERT_NOT_NULL(Mdl);
+    EXPECT_EQ(MmGetMdlPfnArray(Mdl)[0], Pfn);
+    EXPECT_TRUE(TestPageIsFilledWith(Pfn, 0xD1D1D1D1));
+    MmFreePagesFromMdl(Mdl);
+    IoFreeMdl(Mdl);
+
+    Mdl = MmAllocatePagesForMdlEx(Low, High, 0, PAGE_SIZE, MmCached, 0);
+    ASSERT_NOT_NULL(Mdl);
+    EXPECT_EQ(MmGetMdlPfnArray(Mdl)[0], Pfn);
+    EXPECT_TRUE(TestPageIsFilledWith(Pfn, 0));
+    MmFreePagesFromMdl(Mdl);
+    IoFreeMdl(Mdl);
+
+    /* Two pages asked of a one-page range: part without the flag, nothing with it. */
+    Mdl = MmAllocatePagesForMdlEx(Low, High, 0, 2 * PAGE_SIZE, MmCached, 0);
+    ASSERT_NOT_NULL(Mdl);
+    EXPECT_EQ(MmGetMdlByteCount(Mdl), PAGE_SIZE);
+    MmFreePagesFromMdl(Mdl);
+    IoFreeMdl(Mdl);
+    ULONG Locks = MmSystemLockPagesCount;
+    EXPECT_NULL(MmAllocatePagesForMdlEx(Low, High, 0, 2 * PAGE_SIZE, MmCached, MM_ALLOCATE_FULLY_REQUIRED));
+    EXPECT_EQ(MI_PFN_ELEMENT(Pfn)->u3.e2.e1.PageLocation, FreePageList);
+    EXPECT_EQ(MmSystemLockPagesCount, Locks);
+}
+
+/*
+ * MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS: with SkipBytes 0 one physically
+ * contiguous block; with SkipBytes a power of two, blocks of exactly that
+ * size each aligned on it; a chunk size that is no power of two, or does
+ * not divide the request, is refused. Else a device with scatter limits
+ * gets a buffer it cannot use.
+ */
+KTEST(mdl, allocate_pages_ex_contiguous_chunks)
+{
+    const ULONG Pages = 16, ChunkPages = 4;
+    PMDL Mdl = MmAllocatePagesForMdlEx(0, ~0ull, 0, Pages * PAGE_SIZE, MmCached,
+                                       MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS);
+    ASSERT_NOT_NULL(Mdl);
+    ASSERT_EQ(MmGetMdlByteCount(Mdl), Pages * PAGE_SIZE);
+    const PFN_NUMBER *Pfns = MmGetMdlPfnArray(Mdl);
+    ULONG Gaps = 0;
+    for (ULONG i = 1; i < Pages; i++)
+        Gaps += Pfns[i] != Pfns[0] + i;
+    EXPECT_EQ(Gaps, 0);
+    MmFreePagesFromMdl(Mdl);
+    IoFreeMdl(Mdl);
+
+    Mdl = MmAllocatePagesForMdlEx(0, ~0ull, ChunkPages * PAGE_SIZE, Pages * PAGE_SIZE, MmCached,
+                                  MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS);
+    ASSERT_NOT_NULL(Mdl);
+    ASSERT_EQ(MmGetMdlByteCount(Mdl) % (ChunkPages * PAGE_SIZE), 0);
+    Pfns = MmGetMdlPfnArray(Mdl);
+    ULONG Misaligned = 0;
+    Gaps = 0;
+    for (ULONG i = 0; i < MmGetMdlByteCount(Mdl) / PAGE_SIZE; i++) {
+        if (i % ChunkPages == 0)
+            Misaligned += Pfns[i] % ChunkPages != 0;
+        else
+            Gaps += Pfns[i] != Pfns[i - 1] + 1;
+    }
+    EXPECT_EQ(Misaligned, 0);
+    EXPECT_EQ(Gaps, 0);
+    MmFreePagesFromMdl(Mdl);
+    IoFreeMdl(Mdl);
+
+    EXPECT_NULL(MmAllocatePagesForMdlEx(0, ~0ull, 3 * PAGE_SIZE, 12 * PAGE_SIZE, MmCached,
+                                        MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS));
+    EXPECT_NULL(MmAllocatePagesForMdlEx(0, ~0ull, 4 * PAGE_SIZE, 6 * PAGE_SIZE, MmCached,
+                                        MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS));
+}
+
+/* Bad input and flags mm386 cannot honour get NULL, as NT gives. */
+KTEST(mdl, allocate_pages_ex_refusals)
+{
+    PHYSICAL_ADDRESS AboveRam = ((PHYSICAL_ADDRESS)MmHighestPhysicalPage + 1) << PAGE_SHIFT;
+    EXPECT_NULL(MmAllocatePagesForMdlEx(0, ~0ull, 0, 0, MmCached, 0));
+    EXPECT_NULL(MmAllocatePagesForMdlEx(0, ~0ull, 0x800, PAGE_SIZE, MmCached, 0));
+    EXPECT_NULL(MmAllocatePagesForMdlEx(AboveRam, AboveRam + 0x100000 - 1, 0, PAGE_SIZE, MmCached, 0));
+    EXPECT_NULL(MmAllocatePagesForMdlEx(0, ~0ull, 0, PAGE_SIZE, MmCached, MM_ALLOCATE_FAST_LARGE_PAGES));
+    EXPECT_NULL(MmAllocatePagesForMdlEx(0, ~0ull, 0, PAGE_SIZE, MmCached, MM_ALLOCATE_TRIM_IF_NECESSARY));
+    EXPECT_NULL(MmAllocatePagesForMdlEx(0, ~0ull, 0, PAGE_SIZE, MmCached, 0x80000000));
+    /* The flags that only describe mm386 anyway are accepted. */
+    PMDL Mdl = MmAllocatePagesForMdlEx(0, ~0ull, 0, PAGE_SIZE, MmCached,
+                                       MM_ALLOCATE_FROM_LOCAL_NODE_ONLY | MM_ALLOCATE_NO_WAIT |
+                                       MM_ALLOCATE_PREFER_CONTIGUOUS);
+    ASSERT_NOT_NULL(Mdl);
+    MmFreePagesFromMdl(Mdl);
+    IoFreeMdl(Mdl);
+}
+
+static ULONG CacheBitsAt(PVOID Va)
+{
+    return MiReadPte(MiAddressToPte(Va)).u.Long & (PTE_CACHE_DISABLE | PTE_WRITE_THROUGH);
+}
+
+/*
+ * The pages remember the cache type they were allocated for, and every
+ * mapping uses it, whatever the mapper asks: a noncached allocation mapped
+ * through MmGetSystemAddressForMdlSafe (which asks for cached) is mapped
+ * uncached. A cache type that is none leaves the choice to the mapper.
+ * Else one page could be mapped cached and uncached at once.
+ */
+KTEST(mdl, allocate_pages_ex_cache_type_is_kept)
+{
+    PMDL Mdl = MmAllocatePagesForMdlEx(0, ~0ull, 0, PAGE_SIZE, MmNonCached, 0);
+    ASSERT_NOT_NULL(Mdl);
+    EXPECT_EQ(MI_PFN_ELEMENT(MmGetMdlPfnArray(Mdl)[0])->u3.e2.e1.CacheAttribute, MiNonCached);
+    PVOID Va = MmGetSystemAddressForMdlSafe(Mdl, NormalPagePriority);
+    ASSERT_NOT_NULL(Va);
+    EXPECT_EQ(CacheBitsAt(Va), PTE_CACHE_DISABLE | PTE_WRITE_THROUGH);
+    MmUnmapLockedPages(Va, Mdl);
+    MmFreePagesFromMdl(Mdl);
+    IoFreeMdl(Mdl);
+
+    Mdl = MmAllocatePagesForMdlEx(0, ~0ull, 0, PAGE_SIZE, MmMaximumCacheType + 5, 0);
+    ASSERT_NOT_NULL(Mdl);
+    EXPECT_EQ(MI_PFN_ELEMENT(MmGetMdlPfnArray(Mdl)[0])->u3.e2.e1.CacheAttribute, MiNotMapped);
+    Va = MmMapLockedPagesSpecifyCache(Mdl, KernelMode, MmWriteCombined, NULL, FALSE, NormalPagePriority);
+    ASSERT_NOT_NULL(Va);
+    EXPECT_EQ(CacheBitsAt(Va), PTE_CACHE_DISABLE);
+    MmUnmapLockedPages(Va, Mdl);
+    MmFreePagesFromMdl(Mdl);
+    IoFreeMdl(Mdl);
+}
+
+/*
+ * In kernel mode NT ignores RequestedAddress: the MDL is mapped in system
+ * PTEs as if NULL had been passed. Else a driver passing a stale pointer
+ * there would get NULL from a call that cannot fail on NT.
+ */
+KTEST(mdl, kernel_mode_ignores_requested_address)
+{
+    PMDL Mdl = MmAllocatePagesForMdl(0, ~0ull, 0, PAGE_SIZE);
+    ASSERT_NOT_NULL(Mdl);
+    PVOID Requested = (PVOID)0x12340000;
+    char *Va = MmMapLockedPagesSpecifyCache(Mdl, KernelMode, MmCached, Requested, FALSE, NormalPagePriority);
+    ASSERT_NOT_NULL(Va);
+    EXPECT_NE((PVOID)Va, Requested);
+    EXPECT_UGE((ULONG)Va, (ULONG)MmSystemRangeStart);
+    EXPECT_EQ(MmGetPhysicalAddress(Va), (PHYSICAL_ADDRESS)MmGetMdlPfnArray(Mdl)[0] << PAGE_SHIFT);
+    MmUnmapLockedPages(Va, Mdl);
+    EXPECT_NULL(MmMapLockedPagesSpecifyCache(Mdl, UserMode, MmCached, NULL, FALSE, NormalPagePriority));
+    MmFreePagesFromMdl(Mdl);
+    IoFreeMdl(Mdl);
+}
+
+/*
+ * A page in use as cached memory (nonpaged pool) may not be mapped
+ * uncached: NULL, and no system PTE is used. Else the CPU would hold two
+ * translations of one page with different cache types.
+ */
+KTEST(mdl, cached_page_is_not_mapped_uncached)
+{
+    PVOID Buffer = ExAllocatePoolWithTag(NonPagedPool, PAGE_SIZE, MAKE_TAG('T', 'm', 'd', 'l'));
+    ASSERT_NOT_NULL(Buffer);
+    PMDL Mdl = IoAllocateMdl(Buffer, PAGE_SIZE, FALSE, FALSE, NULL);
+    ASSERT_NOT_NULL(Mdl);
+    MmBuildMdlForNonPagedPool(Mdl);
+    ULONG Free = MmTotalFreeSystemPtes;
+    EXPECT_NULL(MmMapLockedPagesSpecifyCache(Mdl, KernelMode, MmNonCached, NULL, FALSE, NormalPagePriority));
+    EXPECT_NULL(MmMapLockedPagesSpecifyCache(Mdl, KernelMode, MmWriteCombined, NULL, FALSE, NormalPagePriority));
+    EXPECT_EQ(MmTotalFreeSystemPtes, Free);
+    EXPECT_FALSE(Mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);
+    IoFreeMdl(Mdl);
+    ExFreePoolWithTag(Buffer, MAKE_TAG('T', 'm', 'd', 'l'));
+}
+
+/* The same refusal with BugCheckOnFailure: MEMORY_MANAGEMENT 0x1000 (NT's), naming the MDL. */
+KTEST_DEATH_P1(mdl, cached_page_uncached_bugcheck, MEMORY_MANAGEMENT, MM_BUGCHECK_CACHE_CONFLICT)
+{
+    PVOID Buffer = ExAllocatePoolWithTag(NonPagedPool, PAGE_SIZE, MAKE_TAG('T', 'm', 'd', 'l'));
+    PMDL Mdl = IoAllocateMdl(Buffer, PAGE_SIZE, FALSE, FALSE, NULL);
+    TEST_REQUIRE(Buffer && Mdl);
+    MmBuildMdlForNonPagedPool(Mdl);
+    KtestExpectBugCheckParameter(t, 2, (ULONG_PTR)Mdl);
+    MmMapLockedPagesSpecifyCache(Mdl, KernelMode, MmNonCached, NULL, TRUE, NormalPagePriority);
 }

@@ -4,6 +4,7 @@
  */
 #include <ktest.h>
 #include "../../mm/mi.h"
+#include "../testlib.h"
 
 /*
  * A system address in a region nothing else uses yet (the system cache) and
@@ -16,27 +17,6 @@ static PVOID FreshSystemPde(void)
             return (PVOID)Va;
     }
     return NULL;
-}
-
-/*
- * Gives back the page table a test made for Va. NT never frees a system
- * page table (an address space may have copied its PDE), and mm386 has no
- * routine that does; but a test that made one in a region nothing else
- * uses, mapped nothing through it any more, and deleted the address spaces
- * that could have copied it, can undo its own work — so the suite can run
- * again and again (`ktest` at the prompt) without using up the region's
- * PDEs. Runs with the system address space current, whose directory is
- * the master.
- */
-static void GiveBackSystemPageTable(PVOID Va)
-{
-    PMMPTE Master = &MmSystemPagePtes[MiGetPdeIndex(Va)];
-    MMPTE Pde = MiReadPte(Master);
-    ASSERT(Pde.u.Hard.Valid && HalReadCr3() >> PAGE_SHIFT == MmSystemPageDirectoryPfn);
-    MiWritePte(Master, (MMPTE){ .u.Long = 0 });
-    KeFlushCurrentTb();
-    MmSystemPageTablePages--;
-    MiInsertPageInFreeList(Pde.u.Hard.PageFrameNumber);
 }
 
 /*
@@ -77,7 +57,7 @@ KTEST(pagetab, lazy_pde_sync_between_address_spaces)
     MiInsertPageInFreeList(Page);
     MmDeleteAddressSpace(&A);
     MmDeleteAddressSpace(&B);
-    GiveBackSystemPageTable(Va);
+    TestGiveBackSystemPageTable(Va);
 }
 
 /* Reading a PTE through the self-map also syncs a missing system PDE (NT's fault on a page-table address). */
@@ -105,7 +85,7 @@ KTEST(pagetab, self_map_read_syncs_pde)
     MiUnmapSystemPage(Va);
     MiInsertPageInFreeList(Page);
     MmDeleteAddressSpace(&B);
-    GiveBackSystemPageTable(Va);
+    TestGiveBackSystemPageTable(Va);
 }
 
 /* A new address space: user PDEs empty, system PDEs from the master, its own self-map and hyperspace. */

@@ -110,9 +110,7 @@ KTEST(pool, big_requests_are_page_aligned)
             SIZE_T Before = TestTagBytes(TAG_TEST, Type);
             PUCHAR P = ExAllocatePoolWithTag(Type, Sizes[i], TAG_TEST);
             ASSERT_NOT_NULL(P);
-            BOOLEAN Quota;
             EXPECT_EQ(BYTE_OFFSET(P), 0);
-            EXPECT_EQ(ExQueryPoolBlockSize(P, &Quota), ROUND_TO_PAGES(Sizes[i]));
             EXPECT_EQ(TestTagBytes(TAG_TEST, Type) - Before, ROUND_TO_PAGES(Sizes[i]));
             P[0] = P[Sizes[i] - 1] = 1;
             ExFreePoolWithTag(P, TAG_TEST);
@@ -145,18 +143,18 @@ KTEST(pool, cache_aligned_blocks_start_on_a_line)
     }
 }
 
-/* Zero bytes, sizes that overflow and pool types mm386 does not provide give NULL, not a crash. */
+/* Sizes that overflow and pool types mm386 does not provide give NULL, not a crash. */
 KTEST(pool, impossible_requests_return_null)
 {
-    EXPECT_NULL(ExAllocatePoolWithTag(NonPagedPool, 0, TAG_TEST));
-    EXPECT_NULL(ExAllocatePoolWithTag(PagedPool, 0, TAG_TEST));
     EXPECT_NULL(ExAllocatePoolWithTag(NonPagedPool, 0xFFFFFFFF, TAG_TEST));
     EXPECT_NULL(ExAllocatePoolWithTag(PagedPool, 0xFFFFF001, TAG_TEST));
     EXPECT_NULL(ExAllocatePoolWithTag(NonPagedPool, 0x80000000, TAG_TEST));
     EXPECT_NULL(ExAllocatePoolWithTag(PagedPool, MmSizeOfPagedPoolInBytes + PAGE_SIZE, TAG_TEST));
     EXPECT_NULL(ExAllocatePoolWithTag(DontUseThisType, 16, TAG_TEST));
     EXPECT_NULL(ExAllocatePoolWithTag(MaxPoolType, 16, TAG_TEST));
-    EXPECT_NULL(ExAllocatePoolWithTag((POOL_TYPE)0x20, 16, TAG_TEST));
+    EXPECT_NULL(ExAllocatePoolWithTag((POOL_TYPE)0x40, 16, TAG_TEST));
+    EXPECT_NULL(ExAllocatePoolWithTag((POOL_TYPE)(NonPagedPool | POOL_QUOTA_FAIL_INSTEAD_OF_RAISE), 16, TAG_TEST));
+    EXPECT_NULL(ExAllocatePoolWithTag(DontUseThisTypeSession, 16, TAG_TEST));
     EXPECT_EQ(TagLive(TAG_TEST, NonPagedPool) + TagLive(TAG_TEST, PagedPool), 0);
 }
 
@@ -349,6 +347,38 @@ KTEST(pool, pool_lookaside_hits_and_respects_depth)
 }
 
 /*
+ * A lookaside-sized block that ends its page exactly has no next header to
+ * check; it still goes to its lookaside list (marked POOL_IN_LOOKASIDE),
+ * like any other. Breaks if such a block is merged into the free lists
+ * instead, or refused.
+ */
+KTEST(pool, block_ending_its_page_goes_to_its_lookaside_list)
+{
+    static PVOID Blocks[600];
+    ULONG n = 0;
+    PUCHAR Last = NULL;
+    ExpDrainPoolLookasideLists();
+    while (n < ARRAY_SIZE(Blocks) && !Last) {
+        PUCHAR P = ExAllocatePoolWithTag(NonPagedPool, 64, TAG_TEST);
+        ASSERT_NOT_NULL(P);
+        PPOOL_HEADER Header = (PPOOL_HEADER)P - 1;
+        if (ExpPageOffset(Header) + Header->BlockSize == POOL_UNITS_PER_PAGE)
+            Last = P;
+        else
+            Blocks[n++] = P;
+    }
+    ASSERT_NOT_NULL(Last);
+    PGENERAL_LOOKASIDE List = &ExpSmallPoolLookasideLists[NonPagedPool][(64 + 8) / 8 - 1];
+    ULONG Depth = ExQueryDepthSList(&List->ListHead);
+    ExFreePoolWithTag(Last, TAG_TEST);
+    EXPECT_EQ(ExQueryDepthSList(&List->ListHead), Depth + 1);
+    EXPECT_EQ(RtlFirstEntrySList(&List->ListHead), (PSLIST_ENTRY)Last);
+    EXPECT_TRUE(((PPOOL_HEADER)Last - 1)->PoolType & POOL_IN_LOOKASIDE);
+    for (ULONG i = 0; i < n; i++)
+        ExFreePoolWithTag(Blocks[i], TAG_TEST);
+}
+
+/*
  * Two tags with the same home row in the tag table: whichever is not in its
  * home row is found by the slower paths (the fast paths check the home row
  * only), and both still hit their lookaside list and count every
@@ -511,9 +541,15 @@ KTEST(pool, big_page_table_grows_and_shrinks)
     }
     ExpQueryBigPageTable(&Used, &Size);
     EXPECT_GT(Size, BootSize);
-    BOOLEAN Quota;
-    for (ULONG i = 0; i < ARRAY_SIZE(Blocks); i++)
-        EXPECT_EQ(ExQueryPoolBlockSize(Blocks[i], &Quota), PAGE_SIZE);
+    /* Every allocation is still found in the grown table, with its page count and tag. */
+    ULONG Found = 0;
+    for (ULONG i = 0; i < ARRAY_SIZE(Blocks); i++) {
+        PVOID Start;
+        ULONG Key, Pages;
+        Found += ExpFindBigPages(Blocks[i], &Start, &Key, &Pages) && Start == Blocks[i] && Pages == 1 &&
+                 Key == TAG_TEST;
+    }
+    EXPECT_EQ(Found, ARRAY_SIZE(Blocks));
     for (ULONG i = 0; i < ARRAY_SIZE(Blocks); i++)
         ExFreePoolWithTag(Blocks[i], TAG_TEST);
     ExpQueryBigPageTable(&Used, &Size);

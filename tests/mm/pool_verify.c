@@ -43,10 +43,22 @@ KTEST_DEATH_P1(pool_verify, double_free_from_lookaside, BAD_POOL_CALLER, 0x07)
     ExFreePoolWithTag(P, TAG_TEST);
 }
 
-/* A block freed twice after the first free merged it into the free lists (0xC2, 7). */
+/* A block whose page also holds a second allocated block: freeing the first cannot return the page. */
+static PUCHAR BlockSharingItsPage(SIZE_T Size)
+{
+    PUCHAR Previous = ExAllocatePoolWithTag(NonPagedPool, Size, TAG_TEST);
+    for (;;) {
+        PUCHAR P = ExAllocatePoolWithTag(NonPagedPool, Size, TAG_TEST);
+        if (PAGE_ALIGN(P) == PAGE_ALIGN(Previous))
+            return Previous;
+        Previous = P;
+    }
+}
+
+/* A block freed twice after the first free merged it into the free lists, its page still in use (0xC2, 7). */
 KTEST_DEATH_P1(pool_verify, double_free_from_free_list, BAD_POOL_CALLER, 0x07)
 {
-    PVOID P = BlockWithNeighbour(1000);
+    PVOID P = BlockSharingItsPage(1000);
     ExFreePoolWithTag(P, TAG_TEST);
     ExFreePoolWithTag(P, TAG_TEST);
 }
@@ -154,4 +166,64 @@ KTEST_DEATH_P1(pool_verify, paged_free_at_dispatch_level, BAD_POOL_CALLER, 0x09)
 KTEST_DEATH_P1(pool_verify, commit_returned_without_charge, MEMORY_MANAGEMENT, MM_BUGCHECK_COMMIT_UNDERFLOW)
 {
     MiReturnCommitment(MmTotalCommittedPages + 1);
+}
+
+/* The must-succeed bit is refused whatever modifiers come with it (NonPagedPoolNx | MustSucceed): 0x9A. */
+KTEST_DEATH_P1(pool_verify, nx_must_succeed_is_refused, BAD_POOL_CALLER, 0x9A)
+{
+    ExAllocatePoolWithTag((POOL_TYPE)(0x200 | 0x2), 16, TAG_TEST);
+}
+
+/* With /SPECIALPOOL=Spcl, an Underrun priority puts the allocation after a guard page: one byte before is 0xCD. */
+KTEST_DEATH_SWITCHES(pool_verify, special_pool_underrun_priority, PAGE_FAULT_BEYOND_END_OF_ALLOCATION,
+                     "/SPECIALPOOL=Spcl")
+{
+    volatile UCHAR *P = ExAllocatePoolWithTagPriority(NonPagedPool, 64, TAG_SPECIAL,
+                                                      NormalPoolPrioritySpecialPoolUnderrun);
+    TEST_REQUIRE(P != NULL && BYTE_OFFSET(P) == 0);
+    P[0] = 1;
+    P[-1] = 1;
+}
+
+/*
+ * Freeing an address inside a nonpaged pool page that is not mapped (an
+ * expansion page never allocated) names the address with BAD_POOL_CALLER
+ * 0x44, as a bogus free should — it used to fault reading a header that
+ * is not there (PAGE_FAULT_IN_NONPAGED_AREA).
+ */
+KTEST_DEATH_P1(pool_verify, free_in_unmapped_nonpaged_page, BAD_POOL_CALLER, 0x44)
+{
+    PUCHAR Page = NULL;
+    for (ULONG Va = (ULONG)MmNonPagedPoolEnd - PAGE_SIZE; Va >= (ULONG)MmNonPagedPoolExpansionStart; Va -= PAGE_SIZE) {
+        if (!MmIsAddressValid((PVOID)Va)) {
+            Page = (PUCHAR)Va;
+            break;
+        }
+    }
+    TEST_REQUIRE(Page != NULL);
+    KtestExpectBugCheckParameter(t, 2, (ULONG_PTR)(Page + 0x100));
+    ExFreePoolWithTag(Page + 0x100, TAG_TEST);
+}
+
+/* The same inside a paged pool page that is not allocated (its page table may not even exist): 0x50. */
+KTEST_DEATH_P1(pool_verify, free_in_unallocated_paged_page, BAD_POOL_CALLER, 0x50)
+{
+    PUCHAR Page = PAGE_ALIGN(MmPagedPoolEnd);
+    ULONG Index = ((ULONG)Page - (ULONG)MmPagedPoolStart) >> PAGE_SHIFT;
+    TEST_REQUIRE(!RtlCheckBit(&MmPagedPoolInfo.PagedPoolAllocationMap, Index));
+    KtestExpectBugCheckParameter(t, 2, (ULONG_PTR)(Page + 0x100));
+    ExFreePoolWithTag(Page + 0x100, TAG_TEST);
+}
+
+/* A lookaside-sized block whose size was rewritten to run past its page's end: BAD_POOL_HEADER 9 on its free. */
+KTEST_DEATH_P1(pool_verify, size_past_the_page_end, BAD_POOL_HEADER, 9)
+{
+    for (;;) {
+        PUCHAR P = ExAllocatePoolWithTag(NonPagedPool, 64, TAG_TEST);
+        PPOOL_HEADER Header = (PPOOL_HEADER)P - 1;
+        if (ExpPageOffset(Header) + Header->BlockSize == POOL_UNITS_PER_PAGE) {
+            Header->BlockSize += 2;
+            ExFreePoolWithTag(P, TAG_TEST);
+        }
+    }
 }

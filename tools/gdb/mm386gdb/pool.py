@@ -111,12 +111,18 @@ def special_block(va):
     """MiQuerySpecialPoolBlock: (page, tag, pool type) of the live allocation on va's data page, or None.
 
     The kernel also checks the header's signature; a data page that is mapped
-    always carries one (freeing unmaps the page), so the mapping is the test here."""
+    always carries one (freeing unmaps the page), so the mapping is the test here.
+    The header is at the page's start, or at its end for an underrun placement
+    (MiSpecialPoolUnderrun[slot])."""
     start, page_size = target.integer('MmSpecialPoolStart'), target.constant('PageSize')
     page = va & ~(page_size - 1)
     if (va - start) & page_size or pte_if_mapped(page) is None:
         return None
-    header = target.value(f'*(struct _MI_SPECIAL_POOL_HEADER *){page:#x}')
+    slot = (page - start) // (2 * page_size)
+    at = page
+    if target.integer(f'MiSpecialPoolUnderrun[{slot}]'):      # an underrun placement: the header ends the page
+        at = page + page_size - target.integer('sizeof(struct _MI_SPECIAL_POOL_HEADER)')
+    header = target.value(f'*(struct _MI_SPECIAL_POOL_HEADER *){at:#x}')
     return page, int(header['Tag']) & 0xFFFFFFFF, int(header['PoolType'])
 
 

@@ -3,7 +3,9 @@
 The pool is read where mm/syspte.c keeps it: the free list from
 MmFirstFreeSystemPte through the free PTEs themselves (MMPTE_LIST: a run's
 first PTE links to the next run by index, its second holds the size unless
-OneEntry is set), the per-size caches MiPteBins (sizes MiBinSize), the
+OneEntry is set), the per-size caches MiPteBins (sizes MiBinSize: two SLISTs
+each, whose entries are the runs' first PTEs, each holding the address of
+the next run's first PTE), the
 waiting list MiWaitingPtes, the regions MiBaseRegion and MiExtraRegion with
 their reservation maps (two bits a PTE, MiSystemPteMapPtesPerWord PTEs a
 word: start bit, end bit). The kernel's own queries take the pool's lock;
@@ -23,8 +25,9 @@ class Pool:
         self.bins = []
         count = target.integer('sizeof(MiPteBins) / sizeof(MiPteBins[0])')
         for i in range(count):
-            self.bins.append((target.integer(f'MiBinSize[{i}]'), target.integer(f'MiPteBins[{i}].Usable'),
-                              target.integer(f'MiPteBins[{i}].Waiting')))
+            self.bins.append((target.integer(f'MiBinSize[{i}]'),
+                              target.integer(f'(unsigned long)MiPteBins[{i}].Usable.Next.Next'),
+                              target.integer(f'(unsigned long)MiPteBins[{i}].Waiting.Next.Next')))
         self.regions = []
         for name in ('MiBaseRegion', 'MiExtraRegion'):
             self.regions.append(tuple(target.integer(f'{name}.{f}') for f in ('First', 'End', 'Limit', 'Map')))
@@ -49,6 +52,16 @@ class Pool:
             if seen > 1 << 20:
                 raise target.KernelError(f'a list of system PTEs does not end (at index {index:x})')
 
+    def cache_chain(self, first):
+        """The run indexes of a cache's SLIST whose first entry (a run's first PTE) is at address first."""
+        seen = 0
+        while first:
+            yield (first - self.pte_base) // 4
+            first = target.read_word(first)
+            seen += 1
+            if seen > 1 << 16:
+                raise target.KernelError(f'a system PTE cache does not end (at {first:08x})')
+
     def free_list(self):
         return self.chain(self.list(target.integer('MmFirstFreeSystemPte.u.Long'), 'NextEntry'))
 
@@ -68,7 +81,7 @@ class Pool:
             return None
         lists = [(self.free_list(), 0, 0), (self.waiting_list(), 0, 1)]
         for size, usable, waiting in self.bins:
-            lists += [(self.chain(usable), size, 2), (self.chain(waiting), size, 3)]
+            lists += [(self.cache_chain(usable), size, 2), (self.cache_chain(waiting), size, 3)]
         for runs, size, number in lists:
             for index in runs:
                 run = self.pte_base + index * 4
@@ -133,7 +146,13 @@ def describe_system_pte(pointer, word, va, describe):
         lst = pool.list
         has_size_pte = size > 1 and number in (0, 1)
         lines = ['not valid']
-        if pointer == run:
+        if pointer == run and number in (2, 3):
+            lines.append('free system PTE (SLIST entry)')
+            if word == 0:
+                lines.append('Next NULL: last run')
+            else:
+                lines.append(f'Next {word:08X}: run at {target.pte_to_address(word):08x}')
+        elif pointer == run:
             one = ', OneEntry' if lst(word, 'OneEntry') else ''
             entry = lst(word, 'NextEntry')
             lines.append('free system PTE (MMPTE_LIST)')
@@ -172,7 +191,7 @@ def sysptes_view(flags):
     lines = ['System PTE Information', f'  Total System Ptes {total}']
     cache_ptes = 0
     for size, usable, waiting in pool.bins:
-        u, w = len(list(pool.chain(usable))), len(list(pool.chain(waiting)))
+        u, w = len(list(pool.cache_chain(usable))), len(list(pool.cache_chain(waiting)))
         lines.append(f'     SysPtes list of size {size} has {u} free, {w} waiting for a TLB flush')
         cache_ptes += (u + w) * size
     base, extra = pool.regions
