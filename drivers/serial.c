@@ -17,6 +17,11 @@
  * it had nowhere to put it, which only real hardware or a sender that does
  * not wait can cause) is counted; the kd> prompt reports it.
  *
+ * A thread that wants input and finds none waits on SerialInputEvent
+ * (SerialWaitForInput): the interrupt queues a DPC, as NT's drivers do,
+ * and the DPC sets the event, so the waiting thread gives the processor to
+ * others meanwhile instead of halting it.
+ *
  * Initialisation leaves the receive FIFOs as the loader left them (on after
  * GRUB, off after QEMU's -kernel loader): turning them on or off empties
  * them (16550 data sheet; QEMU does the same), and a byte typed before the
@@ -52,6 +57,8 @@ static volatile uint32_t RxHead, RxTail;        /* bytes in the ring: RxHead - R
 static volatile uint32_t RxOverruns;
 static volatile bool RxInterruptEnabled;        /* SerialEnableReceiveInterrupt has run */
 static volatile bool RxHeld;                    /* the ring filled: the receive interrupt is masked */
+static KDPC SerialDpc;
+static KEVENT SerialInputEvent;                 /* set by the DPC when bytes have come */
 
 void SerialInitialize(void)
 {
@@ -117,13 +124,31 @@ void SerialPollInput(void)
     HalRestoreInterrupts(Enabled);
 }
 
+/* NT's serial increment: a thread that waited for input runs a little sooner. */
+#define IO_SERIAL_INCREMENT 2
+
+static void SerialInputDpc(PKDPC Dpc, PVOID Context, PVOID Argument1, PVOID Argument2)
+{
+    KeSetEvent(&SerialInputEvent, IO_SERIAL_INCREMENT, FALSE);
+}
+
 static void SerialInterrupt(KTRAP_FRAME *TrapFrame, PVOID Context)
 {
     SerialPollInput();
+    if (RxHead != RxTail)
+        KeInsertQueueDpc(&SerialDpc, NULL, NULL);
+}
+
+void SerialWaitForInput(void)
+{
+    while (RxHead == RxTail)
+        KeWaitForSingleObject(&SerialInputEvent, Executive, KernelMode, FALSE, NULL);
 }
 
 void SerialEnableReceiveInterrupt(void)
 {
+    KeInitializeDpc(&SerialDpc, SerialInputDpc, NULL);
+    KeInitializeEvent(&SerialInputEvent, SynchronizationEvent, FALSE);
     HalConnectInterrupt(COM1_IRQ, SerialInterrupt, NULL);
     bool Enabled = HalSaveAndDisableInterrupts();
     RxInterruptEnabled = true;

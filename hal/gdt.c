@@ -2,8 +2,10 @@
  * hal/gdt.c — the global descriptor table and the task-state segments.
  *
  * The GDT follows NT's layout (KGDT_* in include/x86.h): flat ring-0 and
- * ring-3 code and data, the main TSS at 0x28 and the double-fault TSS at
- * 0x50. The main TSS supplies the ring-0 stack for traps from user mode.
+ * ring-3 code and data, the main TSS at 0x28, the processor control region
+ * at 0x30 (FS in kernel mode: fs:[0] is the KPCR), the current thread's TEB
+ * at 0x38 (FS in user mode) and the double-fault TSS at 0x50. The main TSS
+ * supplies the ring-0 stack for traps from user mode.
  * The double fault is delivered through a task gate (hal/idt.c), so the CPU
  * switches to the double-fault TSS — its own stack, its own EIP — before
  * pushing anything: a kernel stack overflow, whose #PF cannot be delivered on
@@ -30,6 +32,7 @@ typedef struct _KGDTENTRY {
 #define GDT_ACCESS_DATA     0x02    /* read/write */
 #define GDT_ACCESS_TSS32    0x09    /* available 32-bit TSS */
 #define GDT_FLAGS_4K_32BIT  0xC0
+#define GDT_FLAGS_BYTE_32BIT 0x40
 
 #define DOUBLE_FAULT_STACK_SIZE 16384
 
@@ -56,7 +59,7 @@ static void SetEntry(uint32_t Selector, uint32_t Base, uint32_t Limit, uint8_t A
  * double-fault task runs on; it must map the kernel image, which every
  * address space does. Called once, at HIGH_LEVEL, during phase 0.
  */
-void HalInitializeGdt(uint32_t KernelCr3)
+void HalInitializeGdt(uint32_t KernelCr3, void *Pcr, uint32_t PcrSize)
 {
     const uint8_t Code = GDT_ACCESS_PRESENT | GDT_ACCESS_SEGMENT | GDT_ACCESS_CODE;
     const uint8_t Data = GDT_ACCESS_PRESENT | GDT_ACCESS_SEGMENT | GDT_ACCESS_DATA;
@@ -67,6 +70,8 @@ void HalInitializeGdt(uint32_t KernelCr3)
     SetEntry(KGDT_R3_DATA, 0, 0xFFFFF, Data | GDT_ACCESS_DPL3, GDT_FLAGS_4K_32BIT);
     SetEntry(KGDT_TSS, (uint32_t)&KiTss, sizeof(KTSS) - 1,
              GDT_ACCESS_PRESENT | GDT_ACCESS_TSS32, 0);
+    SetEntry(KGDT_R0_PCR, (uint32_t)Pcr, PcrSize - 1, Data, GDT_FLAGS_BYTE_32BIT);
+    SetEntry(KGDT_R3_TEB, 0, PAGE_SIZE - 1, Data | GDT_ACCESS_DPL3, GDT_FLAGS_BYTE_32BIT);
     SetEntry(KGDT_DF_TSS, (uint32_t)&KiDoubleFaultTss, sizeof(KTSS) - 1,
              GDT_ACCESS_PRESENT | GDT_ACCESS_TSS32, 0);
 
@@ -77,7 +82,8 @@ void HalInitializeGdt(uint32_t KernelCr3)
         (uint32_t)(KiDoubleFaultStack + DOUBLE_FAULT_STACK_SIZE);
     KiDoubleFaultTss.Ss0 = KiDoubleFaultTss.Ss = KGDT_R0_DATA;
     KiDoubleFaultTss.Ds = KiDoubleFaultTss.Es = KGDT_R0_DATA;
-    KiDoubleFaultTss.Fs = KiDoubleFaultTss.Gs = KGDT_R0_DATA;
+    KiDoubleFaultTss.Gs = KGDT_R0_DATA;
+    KiDoubleFaultTss.Fs = KGDT_R0_PCR;
     KiDoubleFaultTss.Cs = KGDT_R0_CODE;
     KiDoubleFaultTss.Eip = (uint32_t)KiDoubleFaultEntry;
     KiDoubleFaultTss.EFlags = EFLAGS_RESERVED1;     /* interrupts off */
@@ -95,13 +101,23 @@ void HalInitializeGdt(uint32_t KernelCr3)
                      "movw %w2, %%ax\n\t"
                      "movw %%ax, %%ds\n\t"
                      "movw %%ax, %%es\n\t"
-                     "movw %%ax, %%fs\n\t"
                      "movw %%ax, %%gs\n\t"
                      "movw %%ax, %%ss\n\t"
+                     "movw %w4, %%ax\n\t"
+                     "movw %%ax, %%fs\n\t"
                      "ltr %w3"
                      :
-                     : "m"(Gdtr), "i"(KGDT_R0_CODE), "r"(KGDT_R0_DATA), "r"(KGDT_TSS)
+                     : "m"(Gdtr), "i"(KGDT_R0_CODE), "r"(KGDT_R0_DATA), "r"(KGDT_TSS), "r"(KGDT_R0_PCR)
                      : "eax", "memory");
+}
+
+void HalSetTebBase(void *Teb)
+{
+    KGDTENTRY *e = &KiGdt[KGDT_R3_TEB >> 3];
+    uint32_t Base = (uint32_t)Teb;
+    e->BaseLow = (uint16_t)(Base & 0xFFFF);
+    e->BaseMid = (uint8_t)((Base >> 16) & 0xFF);
+    e->BaseHigh = (uint8_t)(Base >> 24);
 }
 
 /* The stack the CPU switches to on a trap from ring 3. */

@@ -3,8 +3,14 @@
  *
  * A driver connects a routine to an IRQ; KiDispatchTrap hands every vector
  * in PRIMARY_VECTOR_BASE .. +15 to HalDispatchInterrupt, which filters
- * spurious IRQs, raises to the IRQ's device IRQL, runs the routine and
- * acknowledges the PIC. One routine per IRQ: mm386 has no shared lines.
+ * spurious IRQs, raises to the IRQ's device IRQL, runs the routine,
+ * acknowledges the PIC and lowers the IRQL again, as NT's
+ * HalBeginSystemInterrupt/HalEndSystemInterrupt pair does. The processor
+ * counts the interrupt as in progress (KPCR.InterruptNesting) until the
+ * routine has finished and the PIC is acknowledged; the lowering comes after
+ * that, because it is where a requested DPC or thread switch is delivered
+ * (hal/irql.c), and a switch must not carry the count to another thread.
+ * One routine per IRQ: mm386 has no shared lines.
  */
 #include <hal.h>
 #include <ke.h>
@@ -38,8 +44,11 @@ void HalDispatchInterrupt(uint32_t Irq, KTRAP_FRAME *TrapFrame)
     if (HalPicIsSpurious(Irq))
         return;
     KeRaiseIrql(DEVICE_IRQL(Irq), &OldIrql);
+    KeGetPcr()->InterruptNesting++;
+    KeGetCurrentPrcb()->InterruptCount++;
     if (HalpInterrupts[Irq].Routine)
         HalpInterrupts[Irq].Routine(TrapFrame, HalpInterrupts[Irq].Context);
     HalPicEndOfInterrupt(Irq);
+    KeGetPcr()->InterruptNesting--;
     KeLowerIrql(OldIrql);
 }

@@ -3,7 +3,8 @@
  *
  * Channel 0 runs in rate-generator mode at HAL_CLOCK_HZ (100 Hz, a 10 ms
  * tick: NT's classic x86 clock interval) and interrupts on IRQ 0, which runs
- * at CLOCK2_LEVEL. The tick count is what KeGetTickCount and int 0x2A return.
+ * at CLOCK2_LEVEL. Each tick is handed to the kernel's KeUpdateSystemTime,
+ * as NT's HAL hands it: time, timers and thread quantums are the kernel's.
  */
 #include <hal.h>
 #include <ke.h>
@@ -14,11 +15,11 @@
 #define PIT_CH0_RATE    0x34    /* channel 0, lobyte/hibyte, mode 2 */
 #define PIT_IRQ         0
 
-static volatile uint32_t HalpTickCount;
+void KeUpdateSystemTime(KTRAP_FRAME *TrapFrame);
 
 static void HalpClockInterrupt(KTRAP_FRAME *TrapFrame, PVOID Context)
 {
-    HalpTickCount++;
+    KeUpdateSystemTime(TrapFrame);
 }
 
 void HalInitializeClock(void)
@@ -28,9 +29,4 @@ void HalInitializeClock(void)
     HalWritePortUchar(PIT_CHANNEL0, (uint8_t)(Divisor & 0xFF));
     HalWritePortUchar(PIT_CHANNEL0, (uint8_t)(Divisor >> 8));
     HalConnectInterrupt(PIT_IRQ, HalpClockInterrupt, NULL);
-}
-
-uint32_t HalGetTickCount(void)
-{
-    return HalpTickCount;
 }

@@ -2,7 +2,7 @@
 ;
 ; Each entry pushes a zero error code when the CPU does not push one, then its
 ; vector, and jumps to KiTrapCommon, which saves the rest of a KTRAP_FRAME
-; (include/ke.h), loads the kernel data segments and calls
+; (include/ke.h), loads the kernel data segments and FS = the KPCR, and calls
 ; KiDispatchTrap(KTRAP_FRAME *). When that returns, the frame — possibly
 ; edited, for example EAX for int 0x2A — is restored and IRETD resumes the
 ; interrupted code. Vector 8 is normally reached through its task gate
@@ -41,6 +41,8 @@ KiTrapCommon:
     mov ax, KGDT_R0_DATA
     mov ds, ax
     mov es, ax
+    mov ax, KGDT_R0_PCR                 ; fs:[0] is the KPCR in kernel mode
+    mov fs, ax
     cld
     push esp                        ; KTRAP_FRAME *
     call KiDispatchTrap

@@ -25,6 +25,8 @@ void SerialFlush(void);
  * disables interrupts briefly.
  */
 int SerialReadChar(void);
+/* Waits (PASSIVE_LEVEL, after SerialEnableReceiveInterrupt) until a received character is waiting. */
+void SerialWaitForInput(void);
 /*
  * Moves the bytes waiting in the UART into the ring until it is full (then
  * masks the receive interrupt, leaving the rest in the UART). The receive

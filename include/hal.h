@@ -109,6 +109,8 @@ static inline void HalDisableInterrupts(void) { __asm__ volatile("cli" ::: "memo
 static inline void HalEnableInterrupts(void)  { __asm__ volatile("sti" ::: "memory"); }
 static inline void HalHalt(void)              { __asm__ volatile("hlt" ::: "memory"); }
 static inline void HalPause(void)             { __asm__ volatile("pause" ::: "memory"); }
+/* Enables interrupts and halts in one step: an interrupt cannot arrive between the two (sti's shadow). */
+static inline void HalProcessorIdle(void)     { __asm__ volatile("sti; hlt" ::: "memory"); }
 
 /* Returns the previous interrupt flag and disables interrupts. */
 static inline bool HalSaveAndDisableInterrupts(void)
@@ -140,8 +142,14 @@ typedef struct _KTSS {
     uint16_t Flags, IoMapBase;
 } __attribute__((packed)) KTSS;
 
-/* hal/gdt.c: GDT, the main TSS and the double-fault TSS behind a task gate. */
-void HalInitializeGdt(uint32_t KernelCr3);
+/*
+ * hal/gdt.c: GDT, the main TSS and the double-fault TSS behind a task gate.
+ * Pcr is the processor control region KGDT_R0_PCR selects (include/ketypes.h);
+ * on return FS holds that selector.
+ */
+void HalInitializeGdt(uint32_t KernelCr3, void *Pcr, uint32_t PcrSize);
+/* Points the user TEB selector (KGDT_R3_TEB) at Teb: the context switch calls it for ring-3 threads. */
+void HalSetTebBase(void *Teb);
 void HalSetKernelStack(uint32_t Esp0);
 KTSS *HalGetMainTss(void);
 
@@ -157,10 +165,9 @@ bool HalPicIsSpurious(uint32_t Irq);
 /* hal/irql.c: IRQL bookkeeping on the PIC masks (KeRaiseIrql and friends are in ke.h). */
 void HalInitializeIrql(void);
 
-/* hal/pit.c: the 8254 timer on IRQ 0. */
+/* hal/pit.c: the 8254 timer on IRQ 0; each tick goes to KeUpdateSystemTime. */
 #define HAL_CLOCK_HZ 100
 void HalInitializeClock(void);
-uint32_t HalGetTickCount(void);
 
 /* hal/interrupt.c: device interrupt routing by IRQ. */
 struct _KTRAP_FRAME;
@@ -171,6 +178,14 @@ void HalDispatchInterrupt(uint32_t Irq, struct _KTRAP_FRAME *TrapFrame);
 
 /* hal/halmap.c: drops the boot-time VGA mapping at HAL_EARLY_VGA_VA once the console has moved. */
 void HalReleaseEarlyVgaMapping(void);
+
+/* hal/cmos.c: the date and time in the CMOS real-time clock (as it keeps it: normally UTC under QEMU). */
+typedef struct _HAL_TIME_FIELDS {
+    uint16_t Year;          /* 1980.. */
+    uint8_t Month, Day;     /* 1..12, 1..31 */
+    uint8_t Hour, Minute, Second;
+} HAL_TIME_FIELDS;
+void HalQueryRealTimeClock(HAL_TIME_FIELDS *Time);
 
 /* hal/reboot.c */
 NORETURN void HalReboot(void);

@@ -16,7 +16,7 @@
 #include <ntstatus.h>
 #include <bugcodes.h>
 
-typedef uint8_t KIRQL, *PKIRQL;
+#include <ketypes.h>
 
 #define PASSIVE_LEVEL   0
 #define LOW_LEVEL       0
@@ -28,55 +28,83 @@ typedef uint8_t KIRQL, *PKIRQL;
 #define IPI_LEVEL       29
 #define POWER_LEVEL     30
 #define HIGH_LEVEL      31
+#define SYNCH_LEVEL     DISPATCH_LEVEL      /* uniprocessor NT: the dispatcher lock's IRQL */
 /* The IRQL a PIC interrupt runs at: NT's PIC HAL mapping. */
 #define DEVICE_IRQL(Irq) ((Irq) == 0 ? CLOCK2_LEVEL : (Irq) == 8 ? PROFILE_LEVEL : PROFILE_LEVEL - (Irq))
 
 /*
- * The current IRQL, one byte of processor state (NT keeps it in the KPCR).
- * Raising or lowering among PASSIVE, APC and DISPATCH changes no PIC mask,
- * so that path is inline; levels above DISPATCH go through the HAL.
+ * The processor control region of the running processor, through FS
+ * (include/ketypes.h): KeGetPcr()->Irql is fs:[24h], as in NT. FS holds
+ * KGDT_R0_PCR whenever the processor runs kernel code (trap entry loads it).
  */
-extern volatile KIRQL KiCurrentIrql;
-void HalRaiseDeviceIrql(KIRQL NewIrql, PKIRQL OldIrql);
+#define KeGetPcr()              ((__seg_fs KPCR *)0)
+#define KeGetCurrentPrcb()      (&((KPCR *)KeGetPcr()->SelfPcr)->PrcbData)
+
+static inline PKTHREAD KeGetCurrentThread(void)
+{
+    return KeGetPcr()->PrcbData.CurrentThread;
+}
+
+/*
+ * IRQL is one byte of processor state, KPCR.Irql. Raising or lowering
+ * among PASSIVE, APC and DISPATCH changes no PIC mask, so that path is
+ * inline; levels above DISPATCH go through the HAL. The two software
+ * interrupt levels, APC_LEVEL and DISPATCH_LEVEL, are requested by setting
+ * their bit in KPCR.IRR (HalRequestSoftwareInterrupt); whoever lowers the
+ * IRQL below a requested level delivers it (hal/irql.c), as NT's PIC HAL
+ * does: DPCs and thread switches at DISPATCH_LEVEL, kernel APCs at APC_LEVEL.
+ */
+KIRQL HalRaiseDeviceIrql(KIRQL NewIrql);
 void HalLowerDeviceIrql(KIRQL NewIrql);
+void HalpCheckForSoftwareInterrupt(KIRQL NewIrql);
+/* Requests the software interrupt at Irql (APC_LEVEL or DISPATCH_LEVEL); delivered at once if the IRQL is lower. */
+void HalRequestSoftwareInterrupt(KIRQL Irql);
 
 static inline KIRQL KeGetCurrentIrql(void)
 {
-    return KiCurrentIrql;
+    return KeGetPcr()->Irql;
 }
 
-/* Raises the IRQL to NewIrql (which must not be lower) and returns the old one in *OldIrql. */
-static inline void KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql)
+/* Raises the IRQL to NewIrql (which must not be lower) and returns the old one (NT's KfRaiseIrql). */
+static inline KIRQL KfRaiseIrql(KIRQL NewIrql)
 {
-    KIRQL Current = KiCurrentIrql;
-    if (NewIrql > DISPATCH_LEVEL || NewIrql < Current) {
-        HalRaiseDeviceIrql(NewIrql, OldIrql);
-        return;
-    }
-    *OldIrql = Current;
+    KIRQL Current = KeGetPcr()->Irql;
+    if (NewIrql > DISPATCH_LEVEL || NewIrql < Current)
+        return HalRaiseDeviceIrql(NewIrql);
     __asm__ volatile("" ::: "memory");
-    KiCurrentIrql = NewIrql;
+    KeGetPcr()->Irql = NewIrql;
     __asm__ volatile("" ::: "memory");
+    return Current;
 }
 
-/* Lowers the IRQL back to NewIrql (which must not be higher than the current IRQL). */
+#define KeRaiseIrql(NewIrql, OldIrql) (*(OldIrql) = KfRaiseIrql(NewIrql))
+
+/*
+ * Lowers the IRQL back to NewIrql (which must not be higher than the
+ * current IRQL), then delivers any software interrupt requested above it.
+ */
 static inline void KeLowerIrql(KIRQL NewIrql)
 {
-    KIRQL Current = KiCurrentIrql;
+    KIRQL Current = KeGetPcr()->Irql;
     if (Current > DISPATCH_LEVEL || NewIrql > Current) {
         HalLowerDeviceIrql(NewIrql);
         return;
     }
     __asm__ volatile("" ::: "memory");
-    KiCurrentIrql = NewIrql;
+    KeGetPcr()->Irql = NewIrql;
     __asm__ volatile("" ::: "memory");
+    if (UNLIKELY(KeGetPcr()->IRR >> (NewIrql + 1)))
+        HalpCheckForSoftwareInterrupt(NewIrql);
 }
 
 static inline KIRQL KeRaiseIrqlToDpcLevel(void)
 {
-    KIRQL Old;
-    KeRaiseIrql(DISPATCH_LEVEL, &Old);
-    return Old;
+    return KfRaiseIrql(DISPATCH_LEVEL);
+}
+
+static inline KIRQL KeRaiseIrqlToSynchLevel(void)
+{
+    return KfRaiseIrql(SYNCH_LEVEL);
 }
 
 /*
@@ -84,9 +112,9 @@ static inline KIRQL KeRaiseIrqlToDpcLevel(void)
  * raises to DISPATCH_LEVEL and takes the lock word with an atomic exchange,
  * as an SMP kernel's lock does (the lock itself would need no change there),
  * and re-acquiring a held lock on the one processor is caught (it would spin
- * forever) with a bugcheck.
+ * forever) with a bugcheck. Holding one means running at DISPATCH_LEVEL:
+ * no thread switch can happen until it is released.
  */
-typedef volatile ULONG_PTR KSPIN_LOCK, *PKSPIN_LOCK;
 NORETURN void KiSpinLockMisuse(PKSPIN_LOCK SpinLock, ULONG Reason);
 
 static inline void KeInitializeSpinLock(PKSPIN_LOCK SpinLock)
@@ -106,51 +134,20 @@ static inline void KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock)
         KiSpinLockMisuse(SpinLock, 2);      /* released a lock nobody held */
 }
 
-static inline void KeAcquireSpinLock(PKSPIN_LOCK SpinLock, PKIRQL OldIrql)
+/* NT's KeAcquireSpinLockRaiseToDpc: the old IRQL is returned. */
+static inline KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock)
 {
-    KeRaiseIrql(DISPATCH_LEVEL, OldIrql);
+    KIRQL OldIrql = KfRaiseIrql(DISPATCH_LEVEL);
     KeAcquireSpinLockAtDpcLevel(SpinLock);
+    return OldIrql;
 }
+
+#define KeAcquireSpinLock(SpinLock, OldIrql) (*(OldIrql) = KeAcquireSpinLockRaiseToDpc(SpinLock))
 
 static inline void KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql)
 {
     KeReleaseSpinLockFromDpcLevel(SpinLock);
     KeLowerIrql(NewIrql);
-}
-
-/*
- * Fast mutexes (NT's FAST_MUTEX): the lock for code that may take page
- * faults while holding it, such as paged pool. The holder runs at
- * APC_LEVEL, where a page fault can still be resolved. There are no threads
- * yet, so nobody can wait for a fast mutex: finding it held means the one
- * running path is acquiring it again, which would deadlock; it is caught
- * like a recursive spin lock. Callable at IRQL <= APC_LEVEL.
- */
-typedef struct _FAST_MUTEX {
-    volatile ULONG_PTR Owned;
-    KIRQL OldIrql;
-} FAST_MUTEX, *PFAST_MUTEX;
-
-static inline void ExInitializeFastMutex(PFAST_MUTEX FastMutex)
-{
-    FastMutex->Owned = 0;
-}
-
-static inline void ExAcquireFastMutex(PFAST_MUTEX FastMutex)
-{
-    KIRQL OldIrql;
-    KeRaiseIrql(APC_LEVEL, &OldIrql);
-    if (__atomic_exchange_n(&FastMutex->Owned, 1, __ATOMIC_ACQUIRE) != 0)
-        KiSpinLockMisuse(&FastMutex->Owned, 1);
-    FastMutex->OldIrql = OldIrql;
-}
-
-static inline void ExReleaseFastMutex(PFAST_MUTEX FastMutex)
-{
-    KIRQL OldIrql = FastMutex->OldIrql;
-    if (__atomic_exchange_n(&FastMutex->Owned, 0, __ATOMIC_RELEASE) != 1)
-        KiSpinLockMisuse(&FastMutex->Owned, 2);
-    KeLowerIrql(OldIrql);
 }
 
 /*
@@ -267,5 +264,160 @@ bool KeIdentifyStack(ULONG Address, KE_STACK_INFO *Info);
 
 /* The tick count since boot (HAL_CLOCK_HZ per second). */
 ULONG KeGetTickCount(void);
+
+/* ==================================================================== time
+ * NT's clock (kernel/ke/clock.c): interrupt time counts 100 ns units since
+ * boot, one clock tick (KeQueryTimeIncrement) at a time; system time is
+ * interrupt time plus the boot time read from the CMOS clock, in 100 ns
+ * units since January 1, 1601 (UTC, as NT keeps it).
+ */
+void KeQuerySystemTime(PLARGE_INTEGER CurrentTime);
+void KeQueryTickCount(PLARGE_INTEGER TickCount);
+ULONGLONG KeQueryInterruptTime(void);
+ULONG KeQueryTimeIncrement(void);
+
+/* ============================================================ dispatcher
+ * Dispatcher objects (include/ketypes.h) and waiting on them, NT's API
+ * (kernel/ke: eventobj.c, semphobj.c, mutntobj.c, timerobj.c, wait.c).
+ * Objects live in nonpaged memory. Setting or releasing is callable at
+ * IRQL <= DISPATCH_LEVEL; a wait with a nonzero timeout at IRQL <= APC_LEVEL.
+ * The increment of a set or release is the priority boost a waiter it
+ * satisfies receives (EVENT_INCREMENT ...).
+ */
+#define IO_NO_INCREMENT         0
+#define EVENT_INCREMENT         1
+#define SEMAPHORE_INCREMENT     1
+#define MUTANT_INCREMENT        1
+#define MUTANT_LIMIT            0x80000000      /* recursion past this raises STATUS_MUTANT_LIMIT_EXCEEDED */
+
+/* The priority classes: 1..15 variable, 16..31 real time. */
+#define LOW_PRIORITY            0
+#define LOW_REALTIME_PRIORITY   16
+#define HIGH_PRIORITY           31
+#define MAXIMUM_PRIORITY        32
+
+void KeInitializeEvent(PKEVENT Event, EVENT_TYPE Type, BOOLEAN State);
+LONG KeSetEvent(PKEVENT Event, KPRIORITY Increment, BOOLEAN Wait);
+LONG KeResetEvent(PKEVENT Event);
+void KeClearEvent(PKEVENT Event);
+LONG KePulseEvent(PKEVENT Event, KPRIORITY Increment, BOOLEAN Wait);
+LONG KeReadStateEvent(PKEVENT Event);
+
+void KeInitializeSemaphore(PKSEMAPHORE Semaphore, LONG Count, LONG Limit);
+LONG KeReleaseSemaphore(PKSEMAPHORE Semaphore, KPRIORITY Increment, LONG Adjustment, BOOLEAN Wait);
+LONG KeReadStateSemaphore(PKSEMAPHORE Semaphore);
+
+void KeInitializeMutant(PKMUTANT Mutant, BOOLEAN InitialOwner);
+LONG KeReleaseMutant(PKMUTANT Mutant, KPRIORITY Increment, BOOLEAN Abandoned, BOOLEAN Wait);
+LONG KeReadStateMutant(PKMUTANT Mutant);
+void KeInitializeMutex(PKMUTEX Mutex, ULONG Level);
+LONG KeReleaseMutex(PKMUTEX Mutex, BOOLEAN Wait);
+#define KeReadStateMutex(Mutex) KeReadStateMutant(Mutex)
+#define KeWaitForMutexObject    KeWaitForSingleObject
+
+void KeInitializeTimer(PKTIMER Timer);
+void KeInitializeTimerEx(PKTIMER Timer, TIMER_TYPE Type);
+BOOLEAN KeSetTimer(PKTIMER Timer, LARGE_INTEGER DueTime, PKDPC Dpc);
+BOOLEAN KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, PKDPC Dpc);
+BOOLEAN KeCancelTimer(PKTIMER Timer);
+BOOLEAN KeReadStateTimer(PKTIMER Timer);
+
+NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
+                               BOOLEAN Alertable, PLARGE_INTEGER Timeout);
+NTSTATUS KeWaitForMultipleObjects(ULONG Count, PVOID Object[], WAIT_TYPE WaitType,
+                                  KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
+                                  PLARGE_INTEGER Timeout, PKWAIT_BLOCK WaitBlockArray);
+NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLARGE_INTEGER Interval);
+
+/* DPCs (kernel/ke/dpcobj.c): run at DISPATCH_LEVEL once the IRQL falls below it. */
+void KeInitializeDpc(PKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext);
+BOOLEAN KeInsertQueueDpc(PKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2);
+BOOLEAN KeRemoveQueueDpc(PKDPC Dpc);
+void KeSetImportanceDpc(PKDPC Dpc, KDPC_IMPORTANCE Importance);
+
+/* APCs (kernel/ke/apcobj.c): a routine run in the context of one thread. */
+void KeInitializeApc(PKAPC Apc, PKTHREAD Thread, KAPC_ENVIRONMENT Environment, PKKERNEL_ROUTINE KernelRoutine,
+                     PKRUNDOWN_ROUTINE RundownRoutine, PKNORMAL_ROUTINE NormalRoutine,
+                     KPROCESSOR_MODE ApcMode, PVOID NormalContext);
+BOOLEAN KeInsertQueueApc(PKAPC Apc, PVOID SystemArgument1, PVOID SystemArgument2, KPRIORITY Increment);
+void KeEnterCriticalRegion(void);
+void KeLeaveCriticalRegion(void);
+void KeEnterGuardedRegion(void);
+void KeLeaveGuardedRegion(void);
+BOOLEAN KeAreApcsDisabled(void);
+
+/* Threads and processes at the kernel's level (kernel/ke/thrdobj.c, procobj.c). */
+KPRIORITY KeQueryPriorityThread(PKTHREAD Thread);
+KPRIORITY KeSetPriorityThread(PKTHREAD Thread, KPRIORITY Priority);
+LONG KeSetBasePriorityThread(PKTHREAD Thread, LONG Increment);
+/* Gives the processor to another ready thread of the same priority, if any (NtYieldExecution). */
+NTSTATUS KeYieldExecution(void);
+void KeStackAttachProcess(PKPROCESS Process, PKAPC_STATE ApcState);
+void KeUnstackDetachProcess(PKAPC_STATE ApcState);
+void KeAttachProcess(PKPROCESS Process);
+void KeDetachProcess(void);
+/* Initialises a process's dispatcher part: no threads yet, BasePriority, its page directory's CR3. */
+void KeInitializeProcess(PKPROCESS Process, KPRIORITY BasePriority, ULONG DirectoryTableBase);
+/* The process whose address space the current thread runs in (the attached one while attached). */
+static inline PKPROCESS KeGetCurrentProcess(void)
+{
+    return KeGetCurrentThread()->ApcState.Process;
+}
+
+/* ========================================================= fast mutexes
+ * NT's FAST_MUTEX (kernel/ke/fmutex.c): the lock for code that may take
+ * page faults while holding it, such as paged pool. The holder runs at
+ * APC_LEVEL; a thread that finds it held waits on its event. Acquiring one
+ * the current thread already holds would deadlock in NT; mm386 stops with
+ * SPIN_LOCK_ALREADY_OWNED (0x0F), and releasing one the thread does not
+ * hold with SPIN_LOCK_NOT_OWNED (0x10). Callable at IRQL <= APC_LEVEL.
+ * Guarded mutexes (KGUARDED_MUTEX) are the same lock entered in a guarded
+ * region instead of at APC_LEVEL.
+ */
+typedef struct _FAST_MUTEX {
+    volatile LONG Count;            /* 1 free, 0 held, below 0 held with waiters */
+    PKTHREAD Owner;
+    ULONG Contention;               /* acquisitions that had to wait */
+    KEVENT Event;                   /* synchronization event the waiters wait on */
+    ULONG OldIrql;
+} FAST_MUTEX, *PFAST_MUTEX, KGUARDED_MUTEX, *PKGUARDED_MUTEX;
+
+void ExInitializeFastMutex(PFAST_MUTEX FastMutex);
+/* The out-of-line halves of the inline acquire and release below: recursion, waiting, waking. */
+void ExpAcquireFastMutexContended(PFAST_MUTEX FastMutex, PKTHREAD Thread);
+void ExpReleaseFastMutexContended(PFAST_MUTEX FastMutex);
+NORETURN void ExpFastMutexNotOwned(PFAST_MUTEX FastMutex);
+
+/* Inline: the uncontended pair is on the path of every paged pool allocation and every handle. */
+static inline void ExAcquireFastMutex(PFAST_MUTEX FastMutex)
+{
+    KIRQL OldIrql = KfRaiseIrql(APC_LEVEL);
+    PKTHREAD Thread = KeGetCurrentThread();
+    if (UNLIKELY(FastMutex->Owner == Thread) ||
+        UNLIKELY(__atomic_sub_fetch(&FastMutex->Count, 1, __ATOMIC_ACQUIRE) != 0))
+        ExpAcquireFastMutexContended(FastMutex, Thread);
+    FastMutex->Owner = Thread;
+    FastMutex->OldIrql = OldIrql;
+}
+
+static inline void ExReleaseFastMutex(PFAST_MUTEX FastMutex)
+{
+    KIRQL OldIrql = (KIRQL)FastMutex->OldIrql;
+    if (UNLIKELY(FastMutex->Owner != KeGetCurrentThread()))
+        ExpFastMutexNotOwned(FastMutex);
+    FastMutex->Owner = NULL;
+    if (UNLIKELY(__atomic_add_fetch(&FastMutex->Count, 1, __ATOMIC_RELEASE) != 1))
+        ExpReleaseFastMutexContended(FastMutex);
+    KeLowerIrql(OldIrql);
+}
+
+BOOLEAN ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex);
+/* The caller is already at APC_LEVEL or in a critical region. */
+void ExAcquireFastMutexUnsafe(PFAST_MUTEX FastMutex);
+void ExReleaseFastMutexUnsafe(PFAST_MUTEX FastMutex);
+void KeInitializeGuardedMutex(PKGUARDED_MUTEX Mutex);
+void KeAcquireGuardedMutex(PKGUARDED_MUTEX Mutex);
+void KeReleaseGuardedMutex(PKGUARDED_MUTEX Mutex);
+BOOLEAN KeTryToAcquireGuardedMutex(PKGUARDED_MUTEX Mutex);
 
 #endif

@@ -17,7 +17,10 @@ extern PVOID MmSystemRangeStart;
 extern PVOID MmHighestUserAddress;
 extern PVOID MmUserProbeAddress;
 
-/* Phase 0: layout, PFN database, page tables, pools. Phase 1: what needs interrupts. */
+/*
+ * Phase 0: layout, PFN database, page tables, pools. Phase 1: what needs
+ * interrupts. Phase 2, once threads and objects exist: the zero page thread.
+ */
 void MmInitSystem(ULONG Phase);
 
 /* True if a reference to VirtualAddress would not fault right now. */
@@ -56,15 +59,22 @@ NTSTATUS MmAccessFault(ULONG FaultStatus, PVOID VirtualAddress, KPROCESSOR_MODE 
 typedef struct _MMADDRESS_SPACE {
     PFN_NUMBER PageDirectoryPfn;
     PFN_NUMBER HyperSpacePfn;
+    ULONG SystemPdeGeneration;      /* MmSystemPdeGeneration when its system PDEs were last brought up to date */
 } MMADDRESS_SPACE, *PMMADDRESS_SPACE;
 
 extern MMADDRESS_SPACE MmSystemAddressSpace;
+/* Bumped whenever a system page table is made (mm/pagetab.c). */
+extern volatile ULONG MmSystemPdeGeneration;
 /* A new page directory: system PDEs from the master copy, its own self-map and hyperspace. */
 NTSTATUS MmCreateAddressSpace(PMMADDRESS_SPACE AddressSpace);
-/* Frees an address space that is not current. */
+/* Frees an address space that is neither the system's nor the current one. */
 void MmDeleteAddressSpace(PMMADDRESS_SPACE AddressSpace);
-/* Loads AddressSpace into CR3 and returns the one that was current. */
-PMMADDRESS_SPACE MmSwitchAddressSpace(PMMADDRESS_SPACE AddressSpace);
+/*
+ * For the dispatcher, about to load AddressSpace's directory: brings its
+ * system PDEs up to date and returns the CR3 value. DISPATCH_LEVEL.
+ */
+ULONG MmPrepareAddressSpaceSwitch(PMMADDRESS_SPACE AddressSpace);
+/* The address space of the process the current thread runs in (attached or its own). */
 PMMADDRESS_SPACE MmGetCurrentAddressSpace(void);
 
 /* ------------------------------------------------------------------------

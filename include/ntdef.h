@@ -16,17 +16,20 @@
 
 typedef void VOID, *PVOID;
 typedef uint8_t UCHAR, BOOLEAN, *PUCHAR, *PBOOLEAN;
+typedef int8_t SCHAR, CCHAR;
 typedef uint16_t USHORT, CSHORT;
 typedef int32_t LONG;
 typedef uint32_t ULONG, *PULONG;
 typedef uint64_t ULONGLONG;
 typedef int64_t LONGLONG;
 typedef uint32_t ULONG_PTR;
+typedef int32_t LONG_PTR;
 typedef uint32_t SIZE_T, *PSIZE_T;
 typedef int32_t NTSTATUS;
 typedef uint32_t PFN_NUMBER, *PPFN_NUMBER;
 typedef uint64_t PHYSICAL_ADDRESS;
 typedef char CHAR, *PCHAR;
+typedef void *HANDLE, **PHANDLE;
 typedef const char *PCSTR;
 
 #define TRUE  1

@@ -241,6 +241,18 @@ NTSTATUS ObCreateObject(KPROCESSOR_MODE ProbeMode, POBJECT_TYPE ObjectType, POBJ
                         ULONG PagedPoolCharge, ULONG NonPagedPoolCharge, PVOID *Object);
 
 /*
+ * Storage for an object that lives outside pool for the whole life of the
+ * system (the system process, the threads startup makes before the object
+ * manager runs): its header and then its body. ObInitializeStaticObject
+ * gives it a header of ObjectType with one reference that is never dropped,
+ * so it is never deleted; the body is returned. IRQL <= APC_LEVEL.
+ */
+#define OB_STATIC_OBJECT(BodyType) \
+    union { ULONGLONG Align; UCHAR Bytes[FIELD_OFFSET(OBJECT_HEADER, Body) + sizeof(BodyType)]; }
+#define OB_STATIC_OBJECT_BODY(Storage) ((PVOID)((Storage)->Bytes + FIELD_OFFSET(OBJECT_HEADER, Body)))
+PVOID ObInitializeStaticObject(PVOID Storage, POBJECT_TYPE ObjectType);
+
+/*
  * Makes a handle for a new object with DesiredAccess (MAXIMUM_ALLOWED is
  * GENERIC_ALL; generic rights are mapped; the result is masked with the
  * type's ValidAccessMask) in the current process's table, or the kernel

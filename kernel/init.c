@@ -88,7 +88,6 @@ static void KiPrintBanner(void)
 
 static void KiInitializePhase0(void)
 {
-    HalInitializeGdt((uint32_t)KiBootPageDirectory - KERNEL_VA_OFFSET);
     HalSetKernelStack((uint32_t)__boot_stack_base);
     HalInitializeIdt();
     HalInitializePic();
@@ -96,7 +95,10 @@ static void KiInitializePhase0(void)
     KiParseBootOptions(KeLoaderBlock.CommandLine, &KeBootOptions, true);
     if (KeBootOptions.KTest || KeBootOptions.Bench)
         KtestInstallBootHook();
+    PsInitSystem(0);
+    KiInitializeKernel(&PsInitialSystemProcess->Pcb);
     MmInitSystem(0);
+    PsInitSystem(1);
 }
 
 /* The console's frame buffer as I/O space, then the HAL's early mapping of it is dropped. */
@@ -109,21 +111,22 @@ static void KiMoveConsoleToIoSpace(void)
     HalReleaseEarlyVgaMapping();
 }
 
-static void KiInitializePhase1(void)
+/*
+ * Phase 1, NT's Phase1Initialization: the first system thread, on a large
+ * kernel stack, at PASSIVE_LEVEL with interrupts on. It brings up what
+ * needs interrupts and threads, then becomes the system's work: the tests,
+ * the benchmarks or the kd> prompt.
+ */
+static void KiPhase1Initialization(PVOID Context)
 {
     HalInitializeClock();
-    KeLowerIrql(PASSIVE_LEVEL);
-    HalEnableInterrupts();
+    KiInitializeSystemClock();
     MmInitSystem(1);
-    PsInitSystem();
     ObInitSystem();
+    PsInitSystem(2);
+    MmInitSystem(2);
     KiMoveConsoleToIoSpace();
     KiInitializeTestGuards();
-}
-
-/* What the initial thread does, on its own kernel stack: run the tests, the benchmarks or kd>. */
-static ULONG KiRunSystem(PVOID Context)
-{
     if (KeBootOptions.KTest)
         KtestRunFromBoot();
     if (KeBootOptions.Bench)
@@ -131,9 +134,17 @@ static ULONG KiRunSystem(PVOID Context)
     KdRunPrompt();
 }
 
+/*
+ * The boot flow: the KPCR and FS first (every IRQL routine reads
+ * fs:[24h]), the consoles, phase 0 at HIGH_LEVEL with interrupts off (the
+ * boot flow becomes the system process's initial thread there), then
+ * phase 1 is handed to a system thread and the initial thread becomes the
+ * idle thread, at DISPATCH_LEVEL, for good — NT's order.
+ */
 NORETURN void KiSystemStartup(bool LoaderBlockCaptured)
 {
     KiTscAtKernelEntry = HalReadTsc();
+    KiInitializePcr();
     SerialInitialize();
     KeRegisterOutput(SerialWrite);
     VgaInitialize((void *)HAL_EARLY_VGA_VA);
@@ -145,13 +156,8 @@ NORETURN void KiSystemStartup(bool LoaderBlockCaptured)
     }
     KiPrintBanner();
     KiInitializePhase0();
-    KiInitializePhase1();
-
-    PVOID Stack = MmCreateKernelStack(TRUE, 0);
-    if (!Stack)
+    KeLowerIrql(DISPATCH_LEVEL);
+    if (!NT_SUCCESS(PspCreateBootThread(KiPhase1Initialization, NULL)))
         KeBugCheckEx(PHASE1_INITIALIZATION_FAILED, 0, 0, 0, 0);
-    HalSetKernelStack((uint32_t)Stack);
-    KiCallOnStack(Stack, KiRunSystem, NULL);
-    /* KiRunSystem never returns; coming back here would mean the stack switch went wrong. */
-    KeBugCheckEx(PHASE1_INITIALIZATION_FAILED, (ULONG_PTR)Stack, 0, 0, 0);
+    KiIdleLoop();
 }

@@ -274,6 +274,20 @@ void MiUnlinkPageFromList(PFN_NUMBER Pfn);
 /* The part of u3 that says "in use and unreferenced": PageLocation and ReferenceCount. */
 #define MI_PFN_U3_STATE_MASK    0x0007FFFFu
 
+/*
+ * The zero page thread (mm/zeropage.c): woken whenever the free list holds
+ * MI_FREE_PAGES_TO_ZERO pages (NT's MmMinimumFreePagesToZero) and it is
+ * idle. MmZeroingPageThreadActive is changed under the PFN lock.
+ */
+#define MI_FREE_PAGES_TO_ZERO   8
+extern volatile BOOLEAN MmZeroingPageThreadActive;
+extern ULONG MmZeroPageThreadPages;
+/* PFN lock held: wakes the zero page thread. */
+void MiWakeZeroPageThread(void);
+/* Phase 0: its event. Phase 2: the thread. */
+void MiInitializeZeroPageThread(void);
+void MiStartZeroPageThread(void);
+
 /* The out-of-line halves of the two inline routines below. */
 PFN_NUMBER MiRemovePageFromOtherLists(void);
 void MiInsertPageInFreeListChecked(PFN_NUMBER Pfn);
@@ -335,6 +349,8 @@ static inline void MiInsertPageInFreeListLocked(PFN_NUMBER Pfn)
     MmFreePageListHead.Flink = Pfn;
     MmFreePageListHead.Total++;
     MmAvailablePages++;
+    if (UNLIKELY(!MmZeroingPageThreadActive) && MmFreePageListHead.Total >= MI_FREE_PAGES_TO_ZERO)
+        MiWakeZeroPageThread();
 }
 
 /*
@@ -493,13 +509,11 @@ ULONG MiFlushHyperSpace(PMMPTE Counter);
 static inline PVOID MiMapPageInHyperSpace(PFN_NUMBER Pfn, PKIRQL OldIrql)
 {
     PMMPTE Counter = MiAddressToPte(HYPER_SPACE);
-    KIRQL Irql = KeGetCurrentIrql();
     ULONG Depth = MiHyperSpaceDepth;
 
-    if (Irql > DISPATCH_LEVEL || Depth >= MI_HYPERSPACE_MAX_NESTING)
+    if (KeGetCurrentIrql() > DISPATCH_LEVEL || Depth >= MI_HYPERSPACE_MAX_NESTING)
         MiHyperSpaceMisuse(Pfn);
-    *OldIrql = Irql;
-    KiCurrentIrql = DISPATCH_LEVEL;     /* KeRaiseIrql's inline path: Irql is known <= DISPATCH */
+    KeRaiseIrql(DISPATCH_LEVEL, OldIrql);
 
     ULONG Free = Counter->u.Long >> PAGE_SHIFT;
     if (Free < MI_HYPERSPACE_MAX_NESTING && Depth == 0)
@@ -518,10 +532,8 @@ static inline void MiUnmapPageInHyperSpace(PVOID Va, KIRQL OldIrql)
         KeGetCurrentIrql() != DISPATCH_LEVEL || OldIrql > DISPATCH_LEVEL)
         MiHyperSpaceMisuse((ULONG_PTR)Va);
     MiHyperSpaceDepth--;
-    KiCurrentIrql = OldIrql;
+    KeLowerIrql(OldIrql);
 }
-
-/* --------------------------------------------------------------- procsup.c */
 
 /* Address spaces (MMADDRESS_SPACE and its routines) are public: include/mm.h. */
 

@@ -316,6 +316,7 @@ static const KTEST_GUARD MiCommitGuard = { .Name = "committed pages", .Read = Re
 void MmInitSystem(ULONG Phase)
 {
     if (Phase == 0) {
+        MiInitializeZeroPageThread();
         MiBuildPhysicalMemoryBlock();
         MiComputeLayout();
         MiLayoutCount = MiGetLayout(MiLayout, ARRAY_SIZE(MiLayout));
@@ -331,6 +332,10 @@ void MmInitSystem(ULONG Phase)
         DbgPrint("mm: %u pages of RAM in %u runs (highest page %05x), %u available\n",
                  MmPhysicalMemoryBlock.NumberOfPages, MmPhysicalMemoryBlock.NumberOfRuns,
                  MmHighestPhysicalPage, MmAvailablePages);
+        return;
+    }
+    if (Phase == 2) {
+        MiStartZeroPageThread();
         return;
     }
     KtestRegisterGuard(&MiPagesGuard);

@@ -33,6 +33,7 @@ extern MMPTE KiBootPageDirectory[];
 PMMPTE MmSystemPagePtes = KiBootPageDirectory;
 PFN_NUMBER MmSystemPageDirectoryPfn;
 volatile ULONG MmSystemPageTablePages;
+volatile ULONG MmSystemPdeGeneration;
 static KSPIN_LOCK MiSystemPageTableLock;
 
 bool MiSyncSystemPde(PVOID Va)
@@ -66,6 +67,7 @@ bool MiEnsureSystemPageTable(PVOID Va)
         RtlFillMemoryUlong(MiPdeToPte(Pde), PAGE_SIZE, 0);
         KeFlushProcessTb();
         MmSystemPageTablePages++;
+        MmSystemPdeGeneration++;
         return true;
     }
 
@@ -92,6 +94,7 @@ bool MiEnsureSystemPageTable(PVOID Va)
     MiWritePte(Master, NewPde);
     MiWritePte(Pde, NewPde);
     MmSystemPageTablePages++;
+    MmSystemPdeGeneration++;
     KeReleaseSpinLock(&MiSystemPageTableLock, OldIrql);
     return true;
 }

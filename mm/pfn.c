@@ -255,6 +255,8 @@ static void LinkPage(PMMPFNLIST ListHead, MMLISTS List, PFN_NUMBER Pfn)
     ListHead->Total++;
     if (CountsAsAvailable(List))
         MmAvailablePages++;
+    if (List == FreePageList && !MmZeroingPageThreadActive && ListHead->Total >= MI_FREE_PAGES_TO_ZERO)
+        MiWakeZeroPageThread();
 }
 
 /*

@@ -10,14 +10,16 @@
  * yet), copy the master's system PDEs into the directory, point 0x300 at the
  * directory and 0x301 at the hyperspace page, and zero the user range.
  *
- * The system address space is the boot page directory. Processes come
- * later; for now address spaces exist so that per-address-space behaviour
- * (hyperspace, lazy PDE synchronisation) can be exercised by switching CR3.
+ * The system address space is the boot page directory. Every EPROCESS owns
+ * one (include/ps.h); the dispatcher loads a process's directory when it
+ * switches to one of its threads, or when a thread attaches to it
+ * (KeStackAttachProcess), after MmPrepareAddressSpaceSwitch has made sure
+ * the directory maps every kernel stack.
  */
+#include <ps.h>
 #include "mi.h"
 
 MMADDRESS_SPACE MmSystemAddressSpace;
-static PMMADDRESS_SPACE MiCurrentAddressSpace = &MmSystemAddressSpace;
 
 NTSTATUS MmCreateAddressSpace(PMMADDRESS_SPACE AddressSpace)
 {
@@ -36,6 +38,7 @@ NTSTATUS MmCreateAddressSpace(PMMADDRESS_SPACE AddressSpace)
     MiUnmapPageInHyperSpace(HyperPte, OldIrql);
 
     ULONG FirstSystemPde = MiGetPdeIndex(MmSystemRangeStart);
+    AddressSpace->SystemPdeGeneration = MmSystemPdeGeneration;
     PMMPTE Pd = MiMapPageInHyperSpace(Directory, &OldIrql);
     RtlFillMemoryUlong(Pd, FirstSystemPde * sizeof(MMPTE), 0);
     memcpy(&Pd[FirstSystemPde], &MmSystemPagePtes[FirstSystemPde],
@@ -69,7 +72,8 @@ void MmDeleteAddressSpace(PMMADDRESS_SPACE AddressSpace)
 {
     KIRQL OldIrql;
 
-    ASSERT(AddressSpace != MiCurrentAddressSpace && AddressSpace != &MmSystemAddressSpace);
+    ASSERT(AddressSpace->PageDirectoryPfn != MmSystemPageDirectoryPfn &&
+           AddressSpace->PageDirectoryPfn != MmGetCurrentAddressSpace()->PageDirectoryPfn);
     LOCK_PFN(OldIrql);
     MiDeletePageMapping(AddressSpace->HyperSpacePfn);
     MiDeletePageMapping(AddressSpace->PageDirectoryPfn);
@@ -78,47 +82,37 @@ void MmDeleteAddressSpace(PMMADDRESS_SPACE AddressSpace)
 }
 
 /*
- * The stack this code runs on must stay reachable after the switch. System
- * page tables reach other address spaces lazily, on a fault; but a fault on
- * the very stack the fault would be delivered on is a double fault. So
- * before loading CR3, the PDEs covering the current kernel stack are copied
- * from the master into the new directory (through hyperspace: it is not
- * mapped anywhere else).
+ * A thread's kernel stack must be mapped in whatever address space the
+ * thread runs in: a fault on the very stack the fault would be delivered
+ * on is a double fault, so the lazy PDE synchronisation (mm/pagetab.c)
+ * cannot cover stacks. Every system page table made bumps
+ * MmSystemPdeGeneration; a directory whose generation is older than that
+ * gets every master system PDE it lacks (through hyperspace: it is not
+ * mapped anywhere else) before it is loaded. Dispatcher lock held, at
+ * DISPATCH_LEVEL; a hyperspace mapping held across the switch would show
+ * the other address space's slot, which is MEMORY_MANAGEMENT (0x1A).
  */
-static void MiSyncStackPdes(PMMADDRESS_SPACE AddressSpace)
+ULONG MmPrepareAddressSpaceSwitch(PMMADDRESS_SPACE AddressSpace)
 {
-    KE_STACK_INFO Stack;
-    KIRQL OldIrql;
-    ULONG Esp = (ULONG)__builtin_frame_address(0);
-
-    if (!KeIdentifyStack(Esp, &Stack))
-        return;
-    PMMPTE Pd = MiMapPageInHyperSpace(AddressSpace->PageDirectoryPfn, &OldIrql);
-    for (ULONG Index = MiGetPdeIndex(Stack.Limit - PAGE_SIZE); Index <= MiGetPdeIndex(Stack.Base - 1); Index++)
-        Pd[Index] = MmSystemPagePtes[Index];
-    MiUnmapPageInHyperSpace(Pd, OldIrql);
-}
-
-/*
- * Loading CR3 also flushes every (non-global) translation, which is what
- * keeps hyperspace slots and stale user mappings of the old address space
- * out of the new one. Interrupts stay as they were.
- */
-PMMADDRESS_SPACE MmSwitchAddressSpace(PMMADDRESS_SPACE AddressSpace)
-{
-    PMMADDRESS_SPACE Previous = MiCurrentAddressSpace;
-    /* A hyperspace mapping belongs to one address space: it would show the other's slot. */
     if (MiHyperSpaceDepth != 0)
         MiHyperSpaceMisuse(AddressSpace->PageDirectoryPfn);
-    MiSyncStackPdes(AddressSpace);
-    bool Enabled = HalSaveAndDisableInterrupts();
-    MiCurrentAddressSpace = AddressSpace;
-    HalWriteCr3(AddressSpace->PageDirectoryPfn << PAGE_SHIFT);
-    HalRestoreInterrupts(Enabled);
-    return Previous;
+    ULONG Generation = MmSystemPdeGeneration;
+    if (AddressSpace->SystemPdeGeneration != Generation && AddressSpace->PageDirectoryPfn != MmSystemPageDirectoryPfn) {
+        KIRQL OldIrql;
+        PMMPTE Pd = MiMapPageInHyperSpace(AddressSpace->PageDirectoryPfn, &OldIrql);
+        for (ULONG Index = MiGetPdeIndex(MmSystemRangeStart); Index < PTE_PER_PAGE; Index++) {
+            if (Index == SELF_MAP_PDE || Index == HYPER_SPACE_PDE)
+                continue;
+            if (!Pd[Index].u.Hard.Valid && MmSystemPagePtes[Index].u.Hard.Valid)
+                Pd[Index] = MmSystemPagePtes[Index];
+        }
+        MiUnmapPageInHyperSpace(Pd, OldIrql);
+        AddressSpace->SystemPdeGeneration = Generation;
+    }
+    return AddressSpace->PageDirectoryPfn << PAGE_SHIFT;
 }
 
 PMMADDRESS_SPACE MmGetCurrentAddressSpace(void)
 {
-    return MiCurrentAddressSpace;
+    return &CONTAINING_RECORD(KeGetCurrentProcess(), EPROCESS, Pcb)->AddressSpace;
 }

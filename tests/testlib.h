@@ -9,7 +9,9 @@
 
 #include <ktest.h>
 #include <pool.h>
+#include <ps.h>
 #include "../mm/mi.h"
+#include "../kernel/ps/psp.h"
 
 /* Fills a physical page with Value, through hyperspace. */
 static inline void TestFillPage(PFN_NUMBER Pfn, ULONG Value)
@@ -30,6 +32,70 @@ static inline bool TestPageIsFilledWith(PFN_NUMBER Pfn, ULONG Value)
         Same &= Words[i] == Value;
     MiUnmapPageInHyperSpace((PVOID)Words, OldIrql);
     return Same;
+}
+
+/*
+ * A process that is nothing but an address space, for tests that run code
+ * in another address space: KeStackAttachProcess(&Process->Pcb, ...) makes
+ * it the current one. Process is the caller's storage.
+ */
+static inline NTSTATUS TestCreateProcess(PEPROCESS Process)
+{
+    memset(Process, 0, sizeof(*Process));
+    NTSTATUS Status = MmCreateAddressSpace(&Process->AddressSpace);
+    if (NT_SUCCESS(Status))
+        KeInitializeProcess(&Process->Pcb, 8, Process->AddressSpace.PageDirectoryPfn << PAGE_SHIFT);
+    return Status;
+}
+
+static inline void TestDeleteProcess(PEPROCESS Process)
+{
+    MmDeleteAddressSpace(&Process->AddressSpace);
+}
+
+/*
+ * A system thread for a test, running Routine(Context) at Priority, made
+ * with PsCreateSystemThread; the test holds one reference to it (the handle
+ * is closed at once). NULL if it could not be made. TestJoinThread waits
+ * for it to end and drops the reference, which frees it: the reaper, which
+ * drops the thread's own reference, runs above every test thread, so by
+ * the time the joiner runs again only the joiner's reference is left
+ * (TestJoinThread says whether it was).
+ */
+static inline PETHREAD TestStartThread(PKSTART_ROUTINE Routine, PVOID Context, KPRIORITY Priority)
+{
+    HANDLE Handle;
+    PETHREAD Thread;
+    OBJECT_ATTRIBUTES Attributes;
+    InitializeObjectAttributes(&Attributes, NULL, OBJ_KERNEL_HANDLE, NULL, NULL);
+    KPRIORITY Own = KeSetPriorityThread(KeGetCurrentThread(), HIGH_PRIORITY);  /* it starts only once it has its priority */
+    NTSTATUS Status = PsCreateSystemThread(&Handle, THREAD_ALL_ACCESS, &Attributes, NULL, NULL, Routine, Context);
+    if (!NT_SUCCESS(Status)) {
+        KeSetPriorityThread(KeGetCurrentThread(), Own);
+        return NULL;
+    }
+    Status = ObReferenceObjectByHandle(Handle, 0, PsThreadType, KernelMode, (PVOID *)&Thread, NULL);
+    NtClose(Handle);
+    if (NT_SUCCESS(Status))
+        KeSetPriorityThread(&Thread->Tcb, Priority);
+    KeSetPriorityThread(KeGetCurrentThread(), Own);
+    return NT_SUCCESS(Status) ? Thread : NULL;
+}
+
+/* Waits for Thread to terminate and drops the test's reference; false if another reference was still held then. */
+static inline bool TestJoinThread(PETHREAD Thread)
+{
+    KeWaitForSingleObject(&Thread->Tcb, Executive, KernelMode, FALSE, NULL);
+    bool OnlyOurs = ObGetObjectPointerCount(Thread) == 1;
+    ObDereferenceObject(Thread);
+    return OnlyOurs;
+}
+
+/* Sleeps for Ticks clock ticks (relative to now). */
+static inline void TestSleepTicks(ULONG Ticks)
+{
+    LARGE_INTEGER Interval = { .QuadPart = -(LONGLONG)Ticks * KeQueryTimeIncrement() };
+    KeDelayExecutionThread(KernelMode, FALSE, &Interval);
 }
 
 /* Recurses until the stack runs out: the road to a kernel stack's guard page. */

@@ -167,8 +167,8 @@ def session_2gb(args, syms, out):
             out.check('db reads the boot module where lm says it is',
                       MODULE_TEXT[:16] in dump, dump.strip())
         k = kd.command('k')
-        out.check('k walks back to KiSystemStartup',
-                  re.search(r'KdRunPrompt\+0x', k) and re.search(r'KiSystemStartup\+0x', k), k.strip())
+        out.check('k walks back to the start of the prompt\'s thread',
+                  re.search(r'KdRunPrompt\+0x', k) and re.search(r'KiThreadStartup\+0x', k), k.strip())
         unknown = kd.command('frob 1')
         out.check('an unknown command says so and points to help',
                   'frob: unknown command' in unknown and '`help`' in unknown, unknown.strip())

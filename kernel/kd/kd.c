@@ -7,11 +7,13 @@
  * the .kdcmd section; the command reads its arguments with the helpers of
  * kernel/kd/args.c, which report every mistake. A line longer than the
  * prompt holds is refused whole rather than run cut, and input the UART lost
- * (an overrun) is reported where it happened. While it waits for input the
- * processor halts until the next interrupt. Commands are modelled on
+ * (an overrun) is reported where it happened. The prompt is a thread (the
+ * system's phase-1 thread, once startup is done): while it waits for input
+ * it waits on the serial driver's event, and other threads run. Commands are modelled on
  * WinDbg's; this file holds the general ones (help, k, lm, db, dd, ktest,
  * bugcheck, reboot, quit); memory-manager extensions (!pte, !pfn ...)
- * register themselves in mm/kdexts.c and mm/kdpool.c.
+ * register themselves in mm/kdexts.c and mm/kdpool.c, the thread views
+ * (!thread, !ready) in kernel/kd/kdthread.c.
  *
  * db and dd never fault: before reading a page they ask MmIsAddressValid
  * whether a valid PTE maps it, and stop with a message at the first page
@@ -73,16 +75,14 @@ void KdExecute(char *Line)
     DbgPrint("%s: unknown command; `help` lists the commands\n", Argv[0]);
 }
 
+/* The next character typed: the prompt's thread waits for it, and other threads run meanwhile. */
 static int KdWaitForChar(void)
 {
     for (;;) {
-        HalDisableInterrupts();
         int c = SerialReadChar();
-        if (c >= 0) {
-            HalEnableInterrupts();
+        if (c >= 0)
             return c;
-        }
-        __asm__ volatile("sti; hlt" ::: "memory");
+        SerialWaitForInput();
     }
 }
 
@@ -181,20 +181,25 @@ KD_COMMAND(help, "help", "", "list the commands")
     }
 }
 
-KD_COMMAND(k, "k", "", "backtrace of the current thread, and the stack it runs on")
+KD_COMMAND(k, "k", "[THREAD]", "backtrace of the current thread (or of THREAD), and the stack it runs on")
 {
     KE_STACK_INFO Stack;
     ULONG Esp = (ULONG)__builtin_frame_address(0);
+    ULONG Thread = (ULONG)KeGetCurrentThread();
 
-    if (!KdCheckArgumentCount(Argc, Argv, 0, 0))
+    if (!KdCheckArgumentCount(Argc, Argv, 0, 1) || (Argc == 2 && !KdParseAddress(Argv[1], "THREAD", &Thread)))
         return;
+    if (Thread != (ULONG)KeGetCurrentThread()) {
+        if (!MmIsAddressValid((PVOID)Thread) || ((PKTHREAD)Thread)->Header.Type != ThreadObject) {
+            DbgPrint("k: %08x is not a thread\n", Thread);
+            return;
+        }
+        Esp = (ULONG)((PKTHREAD)Thread)->KernelStack;
+    }
     if (KeIdentifyStack(Esp, &Stack))
         DbgPrint("Stack: %s, %08x..%08x (guard page %08x)\n", Stack.Name, Stack.Limit, Stack.Base - 1,
                  Stack.Limit - PAGE_SIZE);
-    /* Frame #0 is this command; the EBP chain from its own frame gives its callers. */
-    KeDumpBacktrace((ULONG)&&Here, (ULONG)__builtin_frame_address(0), 24);
-Here:
-    return;
+    KdBacktraceThread((PVOID)Thread);
 }
 
 KD_COMMAND(lm, "lm", "", "the kernel image and the boot modules, with their ranges")

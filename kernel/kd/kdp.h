@@ -10,4 +10,8 @@
 /* The command KdExecute is running, for the argument helpers' messages (kernel/kd/args.c). */
 extern const KD_COMMAND *KdpCurrentCommand;
 
+/* The backtrace of a thread: from here for the running one, else from the frame KiSwapContext saved (kdthread.c). */
+struct _ETHREAD;
+void KdBacktraceThread(struct _ETHREAD *Thread);
+
 #endif

@@ -1,10 +1,18 @@
 /*
  * kernel/ke/ki.h — kernel-internal declarations shared between kernel/ files.
+ *
+ * The dispatcher's internals: the dispatcher lock, ready queues, the thread
+ * switch, waits and wait satisfaction, the timer table, APC delivery. Every
+ * routine that expects the dispatcher lock held says so; the lock is a spin
+ * lock (DISPATCH_LEVEL), held across a thread switch and released by
+ * whichever thread runs next (KiSwapThread's tail, KiThreadStartup, the idle
+ * loop), so it is always released exactly once per acquisition.
  */
 #ifndef MM386_KI_H
 #define MM386_KI_H
 
 #include <ke.h>
+#include <hal.h>
 
 /* kernel/init.c */
 extern uint64_t KiTscAtKernelEntry;
@@ -14,6 +22,8 @@ extern const char KiVersion[];
 PKFAULT_CATCHER KiGetFaultCatcher(void);
 void KiSetFaultCatcher(PKFAULT_CATCHER Catcher);
 extern ULONG KiBreakpointCount;
+/* Resumes the innermost catcher as if a trap Vector with ErrorCode had happened at Eip (ExRaiseStatus). */
+NORETURN void KiRaiseToCatcher(ULONG Vector, ULONG ErrorCode, ULONG Eip);
 /*
  * Where the debug trap (#DB: single step, debug registers) goes: a routine
  * that returns true once it has dealt with the trap (the frame may be
@@ -25,5 +35,173 @@ extern PKDEBUG_TRAP_ROUTINE KiDebugTrapRoutine;
 
 /* kernel/ke/stack.asm: runs Routine(Context) on the stack whose base is StackBase and returns its value. */
 ULONG KiCallOnStack(PVOID StackBase, ULONG (*Routine)(PVOID Context), PVOID Context);
+
+/* ----------------------------------------------------------- kiinit.c */
+
+/* The one processor's control region (FS in kernel mode). */
+extern KPCR KiPcr;
+/* Phase 0, first of all: the KPCR, the GDT that selects it, FS. */
+void KiInitializePcr(void);
+/*
+ * Phase 0, once the memory manager runs: the boot flow becomes the initial
+ * thread of the system process (Process), on the boot stack; it turns into
+ * the idle thread when KiIdleLoop is entered.
+ */
+void KiInitializeKernel(PKPROCESS Process);
+/* The initial thread's last act: the idle loop, at DISPATCH_LEVEL, forever. */
+NORETURN void KiIdleLoop(void);
+
+/* ---------------------------------------------------------- thrdschd.c */
+
+extern KSPIN_LOCK KiDispatcherLock;
+
+static inline KIRQL KiAcquireDispatcherLock(void)
+{
+    return KeAcquireSpinLockRaiseToDpc(&KiDispatcherLock);
+}
+
+static inline void KiReleaseDispatcherLock(KIRQL OldIrql)
+{
+    KeReleaseSpinLock(&KiDispatcherLock, OldIrql);
+}
+
+/*
+ * Makes Thread ready: it preempts the running thread if its priority is
+ * higher (it becomes the processor's NextThread and a dispatch interrupt is
+ * requested), else it joins the tail of its priority's ready queue.
+ * Dispatcher lock held.
+ */
+void KiReadyThread(PKTHREAD Thread);
+/*
+ * The current thread gives up the processor: it has already been put on a
+ * wait list or a ready queue, or it is terminating. Picks the next thread
+ * (NextThread, else the highest ready, else the idle thread), switches to
+ * it, and returns when the current thread runs again, with the dispatcher
+ * lock released and the IRQL lowered to Thread->WaitIrql; returns the
+ * thread's WaitStatus. Dispatcher lock held on entry.
+ */
+LONG_PTR KiSwapThread(PKTHREAD Thread);
+/*
+ * A thread that runs again on this processor gets its APC software
+ * interrupt back if it has kernel APCs pending (the request is per
+ * processor, so a switch drops it). Any IRQL.
+ */
+void KiRequestPendingApc(PKTHREAD Thread);
+/* The highest-priority ready thread at or above LowPriority, taken off its queue; NULL if none. Lock held. */
+PKTHREAD KiSelectReadyThread(KPRIORITY LowPriority);
+/* Clock tick bookkeeping for the running thread (CLOCK_LEVEL): quantum, run time. */
+void KiUpdateRunTime(KTRAP_FRAME *TrapFrame);
+
+/* The quantum, in NT's units: three per clock tick; NT's workstation default is two ticks. */
+#define CLOCK_QUANTUM_DECREMENT     3
+#define THREAD_QUANTUM              6
+/* Priorities of the threads the kernel makes itself. */
+#define SYSTEM_THREAD_PRIORITY      8       /* the system process's base priority, as NT's */
+
+/* kernel/ke/ctxswap.asm: saves the callee-saved registers, EFLAGS and the
+ * exception list on the current stack, stores ESP in *OldKernelStack, loads
+ * NewCr3 into CR3 unless it is 0, points TSS.ESP0 at NewInitialStack, and
+ * resumes the thread whose saved ESP is NewKernelStack. Returns when the
+ * caller's thread is switched back to. */
+void KiSwapContext(PVOID *OldKernelStack, PVOID NewKernelStack, ULONG NewCr3, PVOID NewInitialStack);
+
+/* -------------------------------------------------------------- wait.c */
+
+/* Is Object signalled for Thread (a mutant it owns is, recursively)? Lock held. */
+bool KiIsObjectSignalled(PDISPATCHER_HEADER Object, PKTHREAD Thread);
+/*
+ * Object was signalled: satisfies the waits it can, in wait-list order, and
+ * readies their threads with Increment as their boost. Lock held.
+ */
+void KiWaitTest(PDISPATCHER_HEADER Object, KPRIORITY Increment);
+/*
+ * Ends Thread's wait with WaitStatus: its wait blocks leave every wait list,
+ * its timeout timer is cancelled, it gets its boost and is readied. Lock held.
+ */
+void KiUnwaitThread(PKTHREAD Thread, LONG_PTR WaitStatus, KPRIORITY Increment);
+/* True if Header.Type is one of the waitable kinds of dispatcher object. */
+static inline bool KiIsDispatcherObject(const DISPATCHER_HEADER *Header)
+{
+    return Header->Type < MaximumKernelObject && Header->Type != QueueObject && Header->Type != GateObject;
+}
+void KiInitializeDispatcherHeader(PDISPATCHER_HEADER Header, KOBJECTS Type, ULONG SizeInBytes, LONG SignalState);
+
+/* Sets Event (eventobj.c) with the dispatcher lock already held; returns its previous state. */
+LONG KiSetEventLocked(PKEVENT Event, KPRIORITY Increment);
+/* A dying thread's mutant: free, abandoned, its waiters satisfied (mutntobj.c). Lock held. */
+void KiAbandonMutant(PKMUTANT Mutant);
+
+/* ---------------------------------------------------------- timerobj.c */
+
+/* Puts Timer in the timer table to expire at its DueTime; false (not inserted) if that has passed. Lock held. */
+bool KiInsertTimer(PKTIMER Timer, LARGE_INTEGER DueTime);
+/* Takes Timer out of the timer table if it is in it. Lock held. */
+void KiRemoveTimer(PKTIMER Timer);
+/* The clock: expire due timers (queues KiTimerExpiration's DPC). CLOCK_LEVEL. */
+void KiCheckTimerTable(ULONGLONG InterruptTime);
+void KiInitializeTimerTable(void);
+
+/* ------------------------------------------------------------ clock.c */
+
+extern volatile ULONGLONG KeTickCount64;
+extern volatile ULONGLONG KiInterruptTime;  /* 100 ns units since boot */
+#define KI_TIME_INCREMENT           (10000000 / HAL_CLOCK_HZ)  /* 100 ns units per tick */
+/* The tick count's low half: one 32-bit read, never torn. */
+static inline ULONG KiTickCountLow(void)
+{
+    return *(volatile ULONG *)&KeTickCount64;
+}
+/* Phase 1: system time from the CMOS clock. */
+void KiInitializeSystemClock(void);
+/* A date and time as NT's system time (100 ns units since January 1, 1601). */
+struct _HAL_TIME_FIELDS;
+LONGLONG KiTimeFieldsToTime(const struct _HAL_TIME_FIELDS *Time);
+
+/* -------------------------------------------------------------- dpc */
+
+/* Runs every queued DPC. DISPATCH_LEVEL. */
+void KiRetireDpcList(PKPRCB Prcb);
+
+/* -------------------------------------------------------------- apc */
+
+/* Delivers the current thread's pending kernel APCs (APC_LEVEL software interrupt). */
+void KiDeliverApc(KPROCESSOR_MODE PreviousMode);
+/* Empties both APC queues of a terminating thread, running their rundown routines. */
+void KiFlushQueueApc(PKTHREAD Thread);
+
+/* -------------------------------------------------------------- threads */
+
+/* What a new thread runs first: SystemRoutine(StartRoutine, StartContext), at APC_LEVEL. */
+typedef void (*PKSYSTEM_ROUTINE)(PKSTART_ROUTINE StartRoutine, PVOID StartContext);
+
+/*
+ * Initialises Thread to run SystemRoutine(StartRoutine, StartContext) on the
+ * kernel stack whose base is KernelStack (StackLimit its lowest byte), in
+ * Process. It is Initialized until KeStartThread readies it.
+ */
+void KeInitializeThread(PKTHREAD Thread, PVOID KernelStack, PVOID StackLimit, PKSYSTEM_ROUTINE SystemRoutine,
+                        PKSTART_ROUTINE StartRoutine, PVOID StartContext, PKPROCESS Process);
+/* Links Thread into its process and readies it. */
+void KeStartThread(PKTHREAD Thread);
+/*
+ * Where a terminated thread goes once it has left the processor for good:
+ * its stack can then be freed by someone running on another stack.
+ */
+typedef struct _KTHREAD_REAPER {
+    LIST_ENTRY ListHead;                /* terminated threads, linked through KTHREAD.WaitListEntry */
+    KEVENT Event;                       /* set when one is added */
+} KTHREAD_REAPER, *PKTHREAD_REAPER;
+/*
+ * The current thread's end at the kernel's level: owned mutants are
+ * abandoned, queued APCs run down, the thread object is signalled and the
+ * thread leaves its process's list and the processor for good, joining
+ * Reaper's list if there is one (else its creator frees it after waiting
+ * for it). PASSIVE_LEVEL.
+ */
+NORETURN void KeTerminateThread(PKTHREAD_REAPER Reaper);
+/* Abandons every mutant Thread owns (a KMUTEX held at exit is THREAD_TERMINATE_HELD_MUTEX). */
+void KeRundownThread(void);
+
+
 
 #endif

@@ -26,8 +26,8 @@
  * Before any of those verdicts, an armed fault catcher (include/ke.h) takes
  * the exception: the innermost catcher gets the vector and addresses and
  * resumes where it was armed — if the fault is the arming code's own, not
- * that of an interrupt handler running meanwhile (KiInterruptNesting). The double fault arrives on its own task
- * (hal/gdt.c) at KiDoubleFault.
+ * that of an interrupt handler running meanwhile (KPCR.InterruptNesting).
+ * The double fault arrives on its own task (hal/gdt.c) at KiDoubleFault.
  */
 #include <hal.h>
 #include <ke.h>
@@ -36,47 +36,67 @@
 #include <slist.h>
 #include "kernel/ke/ki.h"
 
-static PKFAULT_CATCHER KiFaultCatcher;
-static ULONG KiInterruptNesting;        /* device interrupts being handled */
 ULONG KiBreakpointCount;
 PKDEBUG_TRAP_ROUTINE KiDebugTrapRoutine;
 
+/*
+ * The catchers of the running thread are a chain whose head is the KPCR's
+ * exception list, fs:[0], as NT keeps a thread's exception registrations;
+ * KiSwapContext saves and restores it with each thread. A catcher records
+ * how many device interrupts were in progress when it was armed, so a fault
+ * in an interrupt handler that runs meanwhile does not resume it.
+ */
 void KePushFaultCatcher(PKFAULT_CATCHER Catcher)
 {
-    Catcher->Previous = KiFaultCatcher;
+    volatile __seg_fs KPCR *Pcr = KeGetPcr();
+    Catcher->Previous = Pcr->ExceptionList;
     Catcher->Irql = KeGetCurrentIrql();
-    Catcher->Nesting = KiInterruptNesting;
+    Catcher->Nesting = Pcr->InterruptNesting;
     Catcher->Vector = 0xFFFFFFFF;
     Catcher->ErrorCode = Catcher->FaultAddress = Catcher->FaultEip = 0;
-    KiFaultCatcher = Catcher;
+    Pcr->ExceptionList = Catcher;
 }
 
 void KePopFaultCatcher(PKFAULT_CATCHER Catcher)
 {
-    ASSERT(KiFaultCatcher == Catcher);
-    KiFaultCatcher = Catcher->Previous;
+    ASSERT(KeGetPcr()->ExceptionList == Catcher);
+    KeGetPcr()->ExceptionList = Catcher->Previous;
 }
 
 bool KeFaultCatcherActive(void)
 {
-    return KiFaultCatcher != NULL && KiFaultCatcher->Nesting == KiInterruptNesting;
+    PKFAULT_CATCHER Catcher = KeGetPcr()->ExceptionList;
+    return Catcher != NULL && Catcher->Nesting == KeGetPcr()->InterruptNesting;
 }
 
 PKFAULT_CATCHER KiGetFaultCatcher(void)
 {
-    return KiFaultCatcher;
+    return KeGetPcr()->ExceptionList;
 }
 
 void KiSetFaultCatcher(PKFAULT_CATCHER Catcher)
 {
-    KiFaultCatcher = Catcher;
+    KeGetPcr()->ExceptionList = Catcher;
+}
+
+NORETURN void KiRaiseToCatcher(ULONG Vector, ULONG ErrorCode, ULONG Eip)
+{
+    PKFAULT_CATCHER Catcher = KeGetPcr()->ExceptionList;
+    KeGetPcr()->ExceptionList = Catcher->Previous;
+    Catcher->Vector = Vector;
+    Catcher->ErrorCode = ErrorCode;
+    Catcher->FaultAddress = 0;
+    Catcher->FaultEip = Eip;
+    if (KeGetCurrentIrql() > Catcher->Irql)
+        KeLowerIrql(Catcher->Irql);
+    KiResumeFaultContext(Catcher);
 }
 
 /* Abandons the trap frame and resumes the innermost catcher. */
 static NORETURN void KiResumeCatcher(const KTRAP_FRAME *TrapFrame, ULONG FaultAddress)
 {
-    PKFAULT_CATCHER Catcher = KiFaultCatcher;
-    KiFaultCatcher = Catcher->Previous;
+    PKFAULT_CATCHER Catcher = KeGetPcr()->ExceptionList;
+    KeGetPcr()->ExceptionList = Catcher->Previous;
     Catcher->Vector = TrapFrame->Vector;
     Catcher->ErrorCode = TrapFrame->ErrCode;
     Catcher->FaultAddress = FaultAddress;
@@ -86,13 +106,22 @@ static NORETURN void KiResumeCatcher(const KTRAP_FRAME *TrapFrame, ULONG FaultAd
     KiResumeFaultContext(Catcher);
 }
 
+/*
+ * The page fault. CR2 is read first, with interrupts still off (a fault in
+ * an interrupt handler would overwrite it); then, as NT's KiTrap0E, the
+ * interrupt flag of the faulting code is restored, so resolving the fault
+ * — zeroing or copying a page — does not hold interrupts off.
+ */
 static void KiPageFault(KTRAP_FRAME *TrapFrame)
 {
     if (ExpResumeInterruptedSListPop(TrapFrame))
         return;
     ULONG Address = HalReadCr2();
     KPROCESSOR_MODE Mode = KiTrapFromUserMode(TrapFrame) ? UserMode : KernelMode;
+    if (TrapFrame->EFlags & EFLAGS_IF)
+        HalEnableInterrupts();
     NTSTATUS Status = MmAccessFault(TrapFrame->ErrCode, (PVOID)Address, Mode, TrapFrame);
+    HalDisableInterrupts();
 
     if (NT_SUCCESS(Status))
         return;
@@ -116,9 +145,7 @@ void KiDispatchTrap(KTRAP_FRAME *TrapFrame)
     ULONG Vector = TrapFrame->Vector;
 
     if (Vector >= PRIMARY_VECTOR_BASE && Vector < PRIMARY_VECTOR_BASE + PIC_IRQ_COUNT) {
-        KiInterruptNesting++;
         HalDispatchInterrupt(Vector - PRIMARY_VECTOR_BASE, TrapFrame);
-        KiInterruptNesting--;
         return;
     }
     switch (Vector) {
@@ -145,11 +172,6 @@ void KiDispatchTrap(KTRAP_FRAME *TrapFrame)
                                 TrapFrame->Eip, 0, TrapFrame);
     }
     KiBugCheckWithTrapFrame(TRAP_CAUSE_UNKNOWN, Vector, TrapFrame->Eip, 0, 0, TrapFrame);
-}
-
-ULONG KeGetTickCount(void)
-{
-    return HalGetTickCount();
 }
 
 extern char __boot_stack_guard[], __boot_stack_limit[], __boot_stack_base[];

@@ -81,3 +81,19 @@ NTSTATUS ObCreateObject(KPROCESSOR_MODE ProbeMode, POBJECT_TYPE ObjectType, POBJ
     *Object = OBJECT_HEADER_TO_OBJECT(Header);
     return STATUS_SUCCESS;
 }
+
+PVOID ObInitializeStaticObject(PVOID Storage, POBJECT_TYPE ObjectType)
+{
+    POBJECT_HEADER Header = Storage;
+    Header->PointerCount = 1;               /* the system's own, never dropped */
+    Header->HandleCount = 0;
+    Header->Type = ObjectType;
+    Header->NameInfoOffset = Header->HandleInfoOffset = Header->QuotaInfoOffset = 0;
+    Header->Flags = OB_FLAG_KERNEL_OBJECT;
+    Header->ObjectCreateAttributes = 0;
+    Header->SecurityDescriptor = NULL;
+    LONG Live = __atomic_add_fetch(&ObjectType->TotalNumberOfObjects, 1, __ATOMIC_RELAXED);
+    if (Live > ObjectType->HighWaterNumberOfObjects)
+        ObjectType->HighWaterNumberOfObjects = Live;
+    return OBJECT_HEADER_TO_OBJECT(Header);
+}

@@ -87,8 +87,22 @@ static NTSTATUS ObpReferencePseudoHandle(HANDLE Handle, ACCESS_MASK DesiredAcces
                                          KPROCESSOR_MODE AccessMode, PVOID *Object,
                                          POBJECT_HANDLE_INFORMATION HandleInformation)
 {
-    if (Handle == NtCurrentThread())
-        return ObjectType && ObjectType != PsThreadType ? STATUS_OBJECT_TYPE_MISMATCH : STATUS_INVALID_HANDLE;
+    if (Handle == NtCurrentThread()) {
+        if (ObjectType && ObjectType != PsThreadType)
+            return STATUS_OBJECT_TYPE_MISMATCH;
+        PETHREAD Thread = PsGetCurrentThread();
+        if (!PsThreadType || OBJECT_TO_OBJECT_HEADER(Thread)->Type != PsThreadType)
+            return STATUS_INVALID_HANDLE;       /* the idle thread is no object */
+        if (AccessMode != KernelMode && (DesiredAccess & ~THREAD_ALL_ACCESS))
+            return STATUS_ACCESS_DENIED;
+        ObfReferenceObject(Thread);
+        if (HandleInformation) {
+            HandleInformation->HandleAttributes = 0;
+            HandleInformation->GrantedAccess = THREAD_ALL_ACCESS;
+        }
+        *Object = Thread;
+        return STATUS_SUCCESS;
+    }
 
     if (ObjectType && ObjectType != PsProcessType)
         return STATUS_OBJECT_TYPE_MISMATCH;

@@ -68,7 +68,7 @@ KTEST(traps, null_is_unmapped)
 /* A catcher armed at DISPATCH_LEVEL comes back at DISPATCH_LEVEL; nested catchers unwind in order. */
 KTEST(traps, nested_catchers_restore_irql)
 {
-    KIRQL Old;
+    volatile KIRQL Old;         /* kept across the catchers' resumptions */
     KFAULT_CATCHER Outer, Inner;
     volatile int Path = 0;
 

@@ -126,14 +126,15 @@ KTEST(hyperspace, slot_reused_after_wrap_shows_new_page)
 /* Hyperspace is per address space: the same virtual address maps different pages in A and B. */
 KTEST(hyperspace, private_to_each_address_space)
 {
-    MMADDRESS_SPACE B;
+    EPROCESS B;
+    KAPC_STATE ApcState;
     KIRQL OldIrql;
     PFN_NUMBER x = MiRemoveAnyPage(), y = MiRemoveAnyPage();
     ASSERT_NE(x, MI_NO_PAGE);
     ASSERT_NE(y, MI_NO_PAGE);
     WriteWord(x, 0, 0x1111);
     WriteWord(y, 0, 0x2222);
-    ASSERT_EQ(MmCreateAddressSpace(&B), STATUS_SUCCESS);
+    ASSERT_EQ(TestCreateProcess(&B), STATUS_SUCCESS);
 
     /* In the system address space, map x and note the slot. */
     volatile ULONG *Vx = MiMapPageInHyperSpace(x, &OldIrql);
@@ -141,8 +142,8 @@ KTEST(hyperspace, private_to_each_address_space)
     MiUnmapPageInHyperSpace((PVOID)Vx, OldIrql);
 
     /* In B, map y until it lands on the same address. */
-    PMMADDRESS_SPACE A = MmSwitchAddressSpace(&B);
-    EXPECT_EQ(MiReadPte(MiAddressToPde(HYPER_SPACE)).u.Hard.PageFrameNumber, B.HyperSpacePfn);
+    KeStackAttachProcess(&B.Pcb, &ApcState);
+    EXPECT_EQ(MiReadPte(MiAddressToPde(HYPER_SPACE)).u.Hard.PageFrameNumber, B.AddressSpace.HyperSpacePfn);
     volatile ULONG *Vy = NULL;
     for (ULONG i = 0; i < MI_HYPERSPACE_PTES && Vy != Vx; i++) {
         Vy = MiMapPageInHyperSpace(y, &OldIrql);
@@ -153,13 +154,13 @@ KTEST(hyperspace, private_to_each_address_space)
     EXPECT_EQ(*Vy, 0x2222);
     EXPECT_EQ(MiReadPte(MiAddressToPte(Vy)).u.Hard.PageFrameNumber, y);
     MiUnmapPageInHyperSpace((PVOID)Vy, OldIrql);
-    MmSwitchAddressSpace(A);
+    KeUnstackDetachProcess(&ApcState);
 
     /* Back in A the slot still maps x (hyperspace leaves PTEs valid until the next wrap). */
     MMPTE Pte = MiReadPte(MiAddressToPte(Vx));
     EXPECT_TRUE(Pte.u.Hard.Valid);
     EXPECT_EQ(Pte.u.Hard.PageFrameNumber, x);
-    MmDeleteAddressSpace(&B);
+    TestDeleteProcess(&B);
     MiInsertPageInFreeList(x);
     MiInsertPageInFreeList(y);
 }
@@ -212,9 +213,10 @@ KBENCH(hyperspace_map_unmap)
 /* Switching address spaces while a hyperspace mapping is held would leave it showing the other's slot: MEMORY_MANAGEMENT. */
 KTEST_DEATH_P1(hyperspace, switch_with_mapping_held, MEMORY_MANAGEMENT, MM_BUGCHECK_HYPERSPACE)
 {
-    static MMADDRESS_SPACE B;
+    static EPROCESS B;
+    static KAPC_STATE ApcState;
     KIRQL OldIrql;
-    TEST_REQUIRE(MmCreateAddressSpace(&B) == STATUS_SUCCESS);
+    TEST_REQUIRE(TestCreateProcess(&B) == STATUS_SUCCESS);
     MiMapPageInHyperSpace(MmSystemAddressSpace.HyperSpacePfn, &OldIrql);
-    MmSwitchAddressSpace(&B);
+    KeStackAttachProcess(&B.Pcb, &ApcState);
 }

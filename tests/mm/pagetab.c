@@ -3,7 +3,6 @@
  * synchronisation; address spaces; MmIsAddressValid and MmGetPhysicalAddress.
  */
 #include <ktest.h>
-#include "../../mm/mi.h"
 #include "../testlib.h"
 
 /*
@@ -27,73 +26,80 @@ static PVOID FreshSystemPde(void)
  */
 KTEST(pagetab, lazy_pde_sync_between_address_spaces)
 {
-    MMADDRESS_SPACE A, B;
+    EPROCESS A, B;
+    KAPC_STATE ApcState;
     PVOID Va = FreshSystemPde();
     ASSERT_NOT_NULL(Va);
-    ASSERT_EQ(MmCreateAddressSpace(&A), STATUS_SUCCESS);
-    ASSERT_EQ(MmCreateAddressSpace(&B), STATUS_SUCCESS);
+    ASSERT_EQ(TestCreateProcess(&A), STATUS_SUCCESS);
+    ASSERT_EQ(TestCreateProcess(&B), STATUS_SUCCESS);
     PFN_NUMBER Page = MiRemoveAnyPage();
     ASSERT_NE(Page, MI_NO_PAGE);
     ULONG Tables = MmSystemPageTablePages;
 
-    PMMADDRESS_SPACE System = MmSwitchAddressSpace(&A);
+    KeStackAttachProcess(&A.Pcb, &ApcState);
     ASSERT_TRUE(MiMapSystemPage(Va, Page, MI_PTE_KERNEL_READWRITE));
     EXPECT_EQ(MmSystemPageTablePages, Tables + 1);
     *(volatile ULONG *)Va = 0x5EED5EED;
+    KeUnstackDetachProcess(&ApcState);
 
-    MmSwitchAddressSpace(&B);
-    EXPECT_FALSE(MiReadPte(MiAddressToPde(Va)).u.Hard.Valid);
+    /* B was made before the page table: its generation is older, the switch fills the PDE in. */
+    KeStackAttachProcess(&B.Pcb, &ApcState);
+    EXPECT_TRUE(MiReadPte(MiAddressToPde(Va)).u.Hard.Valid);
+    /* As if the switch had not filled it in: only the fault can sync it now. */
+    MiWritePte(MiAddressToPde(Va), (MMPTE){ .u.Long = 0 });
+    KeFlushCurrentTb();
     /* The queries see the mapping before any access has synced the PDE. */
     EXPECT_EQ(MmGetPhysicalAddress(Va), (PHYSICAL_ADDRESS)Page << PAGE_SHIFT);
-    MiWritePte(MiAddressToPde(Va), (MMPTE){ .u.Long = 0 });     /* as B had it */
-    KeFlushCurrentTb();
     EXPECT_EQ(*(volatile ULONG *)Va, 0x5EED5EED);      /* faults, syncs, retries */
     EXPECT_TRUE(MiReadPte(MiAddressToPde(Va)).u.Hard.Valid);
     EXPECT_EQ(MiReadPte(MiAddressToPde(Va)).u.Long, MiReadPte(&MmSystemPagePtes[MiGetPdeIndex(Va)]).u.Long);
+    KeUnstackDetachProcess(&ApcState);
 
-    MmSwitchAddressSpace(System);
     EXPECT_EQ(*(volatile ULONG *)Va, 0x5EED5EED);
     EXPECT_EQ(MiUnmapSystemPage(Va), Page);
     MiInsertPageInFreeList(Page);
-    MmDeleteAddressSpace(&A);
-    MmDeleteAddressSpace(&B);
+    TestDeleteProcess(&A);
+    TestDeleteProcess(&B);
     TestGiveBackSystemPageTable(Va);
 }
 
 /* Reading a PTE through the self-map also syncs a missing system PDE (NT's fault on a page-table address). */
 KTEST(pagetab, self_map_read_syncs_pde)
 {
-    MMADDRESS_SPACE B;
+    EPROCESS B;
+    KAPC_STATE ApcState;
     PVOID Va = FreshSystemPde();
     ASSERT_NOT_NULL(Va);
-    ASSERT_EQ(MmCreateAddressSpace(&B), STATUS_SUCCESS);
+    ASSERT_EQ(TestCreateProcess(&B), STATUS_SUCCESS);
     PFN_NUMBER Page = MiRemoveAnyPage();
     ASSERT_NE(Page, MI_NO_PAGE);
     ASSERT_TRUE(MiMapSystemPage(Va, Page, MI_PTE_KERNEL_READWRITE));
 
-    PMMADDRESS_SPACE System = MmSwitchAddressSpace(&B);
-    EXPECT_FALSE(MiReadPte(MiAddressToPde(Va)).u.Hard.Valid);
+    KeStackAttachProcess(&B.Pcb, &ApcState);
+    MiWritePte(MiAddressToPde(Va), (MMPTE){ .u.Long = 0 });     /* as if B predated the page table */
+    KeFlushCurrentTb();
     /* The query answers for the page table as an access would: it is there. */
     EXPECT_TRUE(MmIsAddressValid(MiAddressToPte(Va)));
-    MiWritePte(MiAddressToPde(Va), (MMPTE){ .u.Long = 0 });     /* as B had it */
+    MiWritePte(MiAddressToPde(Va), (MMPTE){ .u.Long = 0 });
     KeFlushCurrentTb();
     MMPTE Pte = MiReadPte(MiAddressToPte(Va));              /* faults in the PTE region */
     EXPECT_TRUE(Pte.u.Hard.Valid);
     EXPECT_EQ(Pte.u.Hard.PageFrameNumber, Page);
-    MmSwitchAddressSpace(System);
+    KeUnstackDetachProcess(&ApcState);
 
     MiUnmapSystemPage(Va);
     MiInsertPageInFreeList(Page);
-    MmDeleteAddressSpace(&B);
+    TestDeleteProcess(&B);
     TestGiveBackSystemPageTable(Va);
 }
 
 /* A new address space: user PDEs empty, system PDEs from the master, its own self-map and hyperspace. */
 KTEST(pagetab, new_address_space_layout)
 {
-    MMADDRESS_SPACE B;
-    ASSERT_EQ(MmCreateAddressSpace(&B), STATUS_SUCCESS);
-    PMMADDRESS_SPACE System = MmSwitchAddressSpace(&B);
+    EPROCESS B;
+    KAPC_STATE ApcState;
+    ASSERT_EQ(TestCreateProcess(&B), STATUS_SUCCESS);
+    KeStackAttachProcess(&B.Pcb, &ApcState);
     ULONG FirstSystem = MiGetPdeIndex(MmSystemRangeStart);
     ULONG UserMapped = 0, SystemDifferent = 0;
     PMMPTE Pd = (PMMPTE)PDE_BASE;
@@ -106,13 +112,14 @@ KTEST(pagetab, new_address_space_layout)
     }
     EXPECT_EQ(UserMapped, 0);
     EXPECT_EQ(SystemDifferent, 0);
-    EXPECT_EQ(Pd[SELF_MAP_PDE].u.Hard.PageFrameNumber, B.PageDirectoryPfn);
-    EXPECT_EQ(Pd[HYPER_SPACE_PDE].u.Hard.PageFrameNumber, B.HyperSpacePfn);
-    EXPECT_EQ(HalReadCr3() >> PAGE_SHIFT, B.PageDirectoryPfn);
-    EXPECT_EQ(MmGetCurrentAddressSpace(), &B);
-    MmSwitchAddressSpace(System);
-    EXPECT_EQ(MI_PFN_ELEMENT(B.PageDirectoryPfn)->u3.e2.e1.PageLocation, ActiveAndValid);
-    MmDeleteAddressSpace(&B);
+    EXPECT_EQ(Pd[SELF_MAP_PDE].u.Hard.PageFrameNumber, B.AddressSpace.PageDirectoryPfn);
+    EXPECT_EQ(Pd[HYPER_SPACE_PDE].u.Hard.PageFrameNumber, B.AddressSpace.HyperSpacePfn);
+    EXPECT_EQ(HalReadCr3() >> PAGE_SHIFT, B.AddressSpace.PageDirectoryPfn);
+    EXPECT_EQ(MmGetCurrentAddressSpace(), &B.AddressSpace);
+    KeUnstackDetachProcess(&ApcState);
+    EXPECT_EQ(HalReadCr3() >> PAGE_SHIFT, MmSystemPageDirectoryPfn);
+    EXPECT_EQ(MI_PFN_ELEMENT(B.AddressSpace.PageDirectoryPfn)->u3.e2.e1.PageLocation, ActiveAndValid);
+    TestDeleteProcess(&B);
 }
 
 /* MmIsAddressValid and MmGetPhysicalAddress agree with the page tables. */
@@ -157,24 +164,27 @@ KTEST(pagetab, address_space_creation_fails_cleanly_without_memory)
 /*
  * Switching to an address space whose directory lacks the PDE of the stack
  * we run on must copy it first: a fault on the current stack could not be
- * delivered (double fault). The test removes that PDE from B as if B
- * predated the stack's page table, then switches to B and back.
+ * delivered (double fault). The test removes that PDE from B and marks B as
+ * older than the newest system page table, as if B predated the stack's
+ * page table, then attaches to B and back.
  */
 KTEST(pagetab, switch_keeps_current_stack_reachable)
 {
-    MMADDRESS_SPACE B;
+    EPROCESS B;
+    KAPC_STATE ApcState;
     KE_STACK_INFO Stack;
     KIRQL OldIrql;
     ULONG Esp = (ULONG)__builtin_frame_address(0);
 
     ASSERT_TRUE(KeIdentifyStack(Esp, &Stack));
-    ASSERT_EQ(MmCreateAddressSpace(&B), STATUS_SUCCESS);
-    PMMPTE Pd = MiMapPageInHyperSpace(B.PageDirectoryPfn, &OldIrql);
+    ASSERT_EQ(TestCreateProcess(&B), STATUS_SUCCESS);
+    PMMPTE Pd = MiMapPageInHyperSpace(B.AddressSpace.PageDirectoryPfn, &OldIrql);
     Pd[MiGetPdeIndex(Esp)].u.Long = 0;
     MiUnmapPageInHyperSpace(Pd, OldIrql);
+    B.AddressSpace.SystemPdeGeneration = MmSystemPdeGeneration - 1;
 
-    PMMADDRESS_SPACE System = MmSwitchAddressSpace(&B);
+    KeStackAttachProcess(&B.Pcb, &ApcState);
     EXPECT_TRUE(MiReadPte(MiAddressToPde(Esp)).u.Hard.Valid);
-    MmSwitchAddressSpace(System);
-    MmDeleteAddressSpace(&B);
+    KeUnstackDetachProcess(&ApcState);
+    TestDeleteProcess(&B);
 }

@@ -47,13 +47,14 @@ static ULONG TagLive(ULONG Tag, POOL_TYPE PoolType)
  */
 KTEST(pool, paged_pool_touched_from_second_address_space)
 {
-    MMADDRESS_SPACE Second;
-    ASSERT_EQ(MmCreateAddressSpace(&Second), STATUS_SUCCESS);
+    EPROCESS Second;
+    KAPC_STATE ApcState;
+    ASSERT_EQ(TestCreateProcess(&Second), STATUS_SUCCESS);
     volatile ULONG *Block = ExAllocatePoolWithTag(PagedPool, 3 * PAGE_SIZE, TAG_TEST);
     ASSERT_NOT_NULL(Block);
     Block[0] = 0x1234;
 
-    PMMADDRESS_SPACE First = MmSwitchAddressSpace(&Second);
+    KeStackAttachProcess(&Second.Pcb, &ApcState);
     /* As if Second had been made before this page table existed: its PDE is not there yet. */
     MiWritePte(MiAddressToPde(&Block[2 * PAGE_SIZE / 4]), (MMPTE){ .u.Long = 0 });
     KeFlushCurrentTb();
@@ -61,14 +62,14 @@ KTEST(pool, paged_pool_touched_from_second_address_space)
     ULONG FreshThere = Block[2 * PAGE_SIZE / 4];
     bool PdeSynced = MiReadPte(MiAddressToPde(&Block[2 * PAGE_SIZE / 4])).u.Hard.Valid;
     Block[2 * PAGE_SIZE / 4] = 0x5678;
-    MmSwitchAddressSpace(First);
+    KeUnstackDetachProcess(&ApcState);
 
     EXPECT_EQ(SeenThere, 0x1234);
     EXPECT_EQ(FreshThere, 0);
     EXPECT_TRUE(PdeSynced);
     EXPECT_EQ(Block[2 * PAGE_SIZE / 4], 0x5678);
     ExFreePoolWithTag((PVOID)Block, TAG_TEST);
-    MmDeleteAddressSpace(&Second);
+    TestDeleteProcess(&Second);
 }
 
 /*
