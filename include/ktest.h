@@ -212,6 +212,15 @@ NORETURN void KtestRunFromBoot(void);
  */
 ULONG KtestRun(const char *Glob);
 
+/*
+ * Every test starts on a thread at this priority with no boost left over
+ * (the harness sets it before each test and gives the thread its own base
+ * priority back after the run), whether the run came from the boot line or
+ * from the kd> prompt, whose thread a keystroke may have boosted: tests
+ * that schedule threads against their own may count on it.
+ */
+#define KTEST_THREAD_PRIORITY   8
+
 /* Exit values for isa-debug-exit; QEMU's exit status becomes (value << 1) | 1. */
 #define KTEST_EXIT_SUCCESS  0x10    /* status 33 */
 #define KTEST_EXIT_FAILURE  0x11    /* status 35 */

@@ -237,9 +237,10 @@ static bool Runs(const KTEST *Test, const char *Glob)
 }
 
 /*
- * Runs the tests Glob selects and prints KTAP. Death tests it selects are
- * listed (`# death: NAME CODE [SWITCHES]`) for the runner to boot one by
- * one. With ListPlan, every test about to run is named first (`# plan:
+ * Runs the tests Glob selects and prints KTAP, each test on this thread at
+ * KTEST_THREAD_PRIORITY (the thread's own base priority back at the end).
+ * Death tests it selects are listed (`# death: NAME CODE [SWITCHES]`) for
+ * the runner to boot one by one. With ListPlan, every test about to run is named first (`# plan:
  * suite.name`), so a boot that dies part-way leaves a record of what never
  * ran. A Glob that selects nothing is a failure (a typo must not pass), and
  * counts as one; a Glob that selects only death tests runs nothing here and
@@ -249,6 +250,8 @@ static ULONG RunTests(const char *Glob, bool ListPlan)
 {
     ULONG Passed = 0, Failed = 0, Skipped = 0, Suites = 0, SuiteNumber = 0, Planned = 0, Deaths = 0;
     const KTEST *Test;
+    PKTHREAD Me = KeGetCurrentThread();
+    KPRIORITY OwnPriority = Me->BasePriority;
 
     for (Test = __ktest_start; Test < __ktest_end; Test++) {
         if (!Test->ExpectedBugCheck || !Selected(Test, Glob))
@@ -299,6 +302,7 @@ static ULONG RunTests(const char *Glob, bool ListPlan)
                 continue;
             KiCurrentIndex++;
             const char *SkipReason;
+            KeSetPriorityThread(Me, KTEST_THREAD_PRIORITY);
             TEST_OUTCOME Outcome = RunOne(Next, &SkipReason);
             if (Outcome == TEST_SKIPPED) {
                 DbgPrint("    ok %u %s # SKIP %s\n", KiCurrentIndex, Next->Name, SkipReason);
@@ -311,6 +315,7 @@ static ULONG RunTests(const char *Glob, bool ListPlan)
         }
         DbgPrint("%s %u %s\n", SuiteOk ? "ok" : "not ok", ++SuiteNumber, First->Suite);
     }
+    KeSetPriorityThread(Me, OwnPriority);
     DbgPrint("# ktest: %u passed, %u failed, %u skipped\n", Passed, Failed, Skipped);
     return Failed;
 }
