@@ -6,7 +6,7 @@
 #   make test-bochs the same matrix under Bochs, the second emulator
 #   make bench      boot under -icount and print guest instructions per operation
 #   make debug      QEMU stopped at the kernel entry, gdb attached with symbols
-#   make diagrams   redraw docs/layout-*.svg from the kernel's boot layout table
+#   make diagrams   redraw docs/layout-*.svg from the kernel's boot layout table, docs/vad-tree.svg from !vad
 #   make deps       install the Debian packages the build needs (every target runs it first)
 #   make clean      remove build/
 
@@ -53,7 +53,7 @@ DEP_FILES := /usr/share/bochs/BIOS-bochs-latest /usr/share/vgabios/vgabios.bin
 
 # `make test` boots a small randomised sweep beside the fixed matrix; SEED=N
 # repeats one (the runner prints the seed it chose).
-SWEEP    ?= 3
+SWEEP    ?= 2
 SEED     ?=
 
 .PHONY: all iso run test test-bochs bench debug diagrams deps clean FORCE
@@ -156,6 +156,7 @@ debug: deps
 diagrams: deps
 	$(MAKE) all
 	$(PYTHON) tools/layoutsvg.py --kernel $(KERNEL) --write docs
+	$(PYTHON) tools/vadsvg.py --kernel $(KERNEL) --write docs
 
 clean:
 	rm -rf $(BUILD)

@@ -33,6 +33,7 @@
 #define PAGE_FAULT_IN_NONPAGED_AREA             0x00000050
 #define UNSUPPORTED_PROCESSOR                   0x0000005D   /* raised by boot/cpucheck.asm */
 #define INSTALL_MORE_MEMORY                     0x0000007D
+#define PROCESS_HAS_LOCKED_PAGES                0x00000076
 #define UNEXPECTED_KERNEL_MODE_TRAP             0x0000007F
 #define NMI_HARDWARE_FAILURE                    0x00000080
 #define ATTEMPTED_SWITCH_FROM_DPC               0x000000B8

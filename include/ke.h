@@ -209,12 +209,21 @@ typedef struct _KFAULT_CATCHER {
     ULONG ErrorCode;
     ULONG FaultAddress;             /* CR2 for a page fault */
     ULONG FaultEip;
+    NTSTATUS ExceptionCode;         /* a page fault's status (MmAccessFault's), or one raised (kernel/ex) */
 } KFAULT_CATCHER, *PKFAULT_CATCHER;
+
+/* KFAULT_CATCHER.Vector of a status raised by ExRaiseStatus (ErrorCode and ExceptionCode hold it), not a CPU vector. */
+#define KI_RAISED_STATUS    0x100
 
 __attribute__((returns_twice)) int KiSaveFaultContext(PKFAULT_CATCHER Catcher);
 NORETURN void KiResumeFaultContext(PKFAULT_CATCHER Catcher);
-void KePushFaultCatcher(PKFAULT_CATCHER Catcher);
-void KePopFaultCatcher(PKFAULT_CATCHER Catcher);
+/*
+ * Arming and disarming are inline (kernel/ex's EX_TRY arms one around every
+ * access to a user buffer): the chain's head is the KPCR's exception list,
+ * fs:[0], saved and restored with each thread by KiSwapContext.
+ */
+static inline void KePushFaultCatcher(PKFAULT_CATCHER Catcher);
+static inline void KePopFaultCatcher(PKFAULT_CATCHER Catcher);
 bool KeFaultCatcherActive(void);
 #define KeTryFault(Catcher) (KePushFaultCatcher(Catcher), KiSaveFaultContext(Catcher) == 0)
 
@@ -232,6 +241,24 @@ void KeSetBugCheckHook(PKBUGCHECK_HOOK Hook);
 #define STATUS_ASSERTION_FAILURE ((NTSTATUS)0xC0000420)
 NORETURN void RtlAssert(const char *Expression, const char *File, int Line);
 #define ASSERT(e) ((e) ? (void)0 : RtlAssert(#e, __FILE__, __LINE__))
+
+static inline void KePushFaultCatcher(PKFAULT_CATCHER Catcher)
+{
+    volatile __seg_fs KPCR *Pcr = KeGetPcr();
+    Catcher->Previous = Pcr->ExceptionList;
+    Catcher->Irql = Pcr->Irql;
+    Catcher->Nesting = Pcr->InterruptNesting;
+    Catcher->Vector = 0xFFFFFFFF;
+    Catcher->ErrorCode = Catcher->FaultAddress = Catcher->FaultEip = 0;
+    Catcher->ExceptionCode = STATUS_SUCCESS;
+    Pcr->ExceptionList = Catcher;
+}
+
+static inline void KePopFaultCatcher(PKFAULT_CATCHER Catcher)
+{
+    ASSERT(KeGetPcr()->ExceptionList == Catcher);
+    KeGetPcr()->ExceptionList = Catcher->Previous;
+}
 
 /* Printing: every line goes to COM1 and to the VGA console. */
 ULONG DbgPrint(PCSTR Format, ...) PRINTF_LIKE(1, 2);

@@ -239,6 +239,7 @@ typedef struct _KTHREAD {
     BOOLEAN WaitNext;                   /* KeSetEvent(..., Wait = TRUE): the dispatcher lock is held */
     UCHAR ApcStateIndex;
     BOOLEAN SystemThread;
+    UCHAR PreviousMode;                 /* KPROCESSOR_MODE of the caller of the running service (ExGetPreviousMode) */
     SCHAR Priority;                     /* current: 0..31 */
     SCHAR BasePriority;
     SCHAR PriorityDecrement;            /* the boost still to decay, one per quantum end */

@@ -30,6 +30,7 @@
 #ifndef MM386_KTEST_H
 #define MM386_KTEST_H
 
+#include <hal.h>
 #include <ke.h>
 
 typedef struct _KTEST_CONTEXT KTEST_CONTEXT;
@@ -226,7 +227,16 @@ ULONG KtestRun(const char *Glob);
 #define KTEST_EXIT_FAILURE  0x11    /* status 35 */
 
 /* Benchmarks. */
-typedef struct _KBENCH_CONTEXT KBENCH_CONTEXT;
+typedef struct _KBENCH_SAMPLE {
+    uint64_t Tsc;
+    ULONG EntireFlushes, ProcessFlushes, SingleFlushes;
+} KBENCH_SAMPLE;
+typedef struct _KBENCH_CONTEXT {
+    const struct _KBENCH *Bench;
+    KBENCH_SAMPLE Start;            /* at the last KbenchStart */
+    KBENCH_SAMPLE Total;            /* the measured intervals since the last report, summed */
+    bool Running;
+} KBENCH_CONTEXT;
 typedef struct _KBENCH {
     const char *Name;
     void (*Routine)(KBENCH_CONTEXT *b);
@@ -239,8 +249,12 @@ typedef struct _KBENCH {
 /*
  * A benchmark's measured loop sits between KbenchStart and KbenchStop, which
  * read the TSC (guest instructions under -icount) and the TLB flush counters
- * (HalTbFlushCounts); setup and teardown stay outside. KbenchReport then
- * prints the figure for Operations operations:
+ * (HalTbFlushCounts); setup and teardown stay outside. A loop measured in
+ * pieces (an operation timed inside a loop with untimed work around it)
+ * brackets each piece: the intervals add up. Both are inline and read the
+ * TSC last and first, so an interval holds a few instructions of its own
+ * at most. KbenchReport then prints the sum for Operations operations and
+ * starts a new one:
  *
  *   bench NAME ins_per_op=N ops=N ins=N entire_flushes=N process_flushes=N invlpg=N
  *
@@ -248,8 +262,25 @@ typedef struct _KBENCH {
  * with the measured operation taken out (its bookkeeping, random choices,
  * calls), measured the same way; tools/bench.py prints it beside the figure.
  */
-void KbenchStart(KBENCH_CONTEXT *b);
-void KbenchStop(KBENCH_CONTEXT *b);
+static inline void KbenchStart(KBENCH_CONTEXT *b)
+{
+    b->Start.EntireFlushes = HalTbFlushCounts.EntireFlushes;
+    b->Start.ProcessFlushes = HalTbFlushCounts.ProcessFlushes;
+    b->Start.SingleFlushes = HalTbFlushCounts.SingleFlushes;
+    b->Running = true;
+    b->Start.Tsc = HalReadTsc();
+}
+
+static inline void KbenchStop(KBENCH_CONTEXT *b)
+{
+    uint64_t Now = HalReadTsc();
+    b->Total.Tsc += Now - b->Start.Tsc;
+    b->Total.EntireFlushes += HalTbFlushCounts.EntireFlushes - b->Start.EntireFlushes;
+    b->Total.ProcessFlushes += HalTbFlushCounts.ProcessFlushes - b->Start.ProcessFlushes;
+    b->Total.SingleFlushes += HalTbFlushCounts.SingleFlushes - b->Start.SingleFlushes;
+    b->Running = false;
+}
+
 void KbenchReport(KBENCH_CONTEXT *b, const char *Figure, uint64_t Operations);
 void KbenchReportHarness(KBENCH_CONTEXT *b, const char *Figure, uint64_t Operations);
 NORETURN void KbenchRunFromBoot(void);

@@ -56,10 +56,17 @@ NTSTATUS MmAccessFault(ULONG FaultStatus, PVOID VirtualAddress, KPROCESSOR_MODE 
  * self-map and hyperspace, the system range shared. Every EPROCESS owns one
  * (include/ps.h); the system process's is the boot page directory.
  */
+struct _EPROCESS;
 typedef struct _MMADDRESS_SPACE {
     PFN_NUMBER PageDirectoryPfn;
     PFN_NUMBER HyperSpacePfn;
     ULONG SystemPdeGeneration;      /* MmSystemPdeGeneration when its system PDEs were last brought up to date */
+    /*
+     * The process whose user range this is (MmCreateProcessAddressSpace), or
+     * NULL for a bare address space: teardown reaches the process's VADs,
+     * commit and working-set counters through it.
+     */
+    struct _EPROCESS *Process;
 } MMADDRESS_SPACE, *PMMADDRESS_SPACE;
 
 extern MMADDRESS_SPACE MmSystemAddressSpace;
@@ -67,7 +74,11 @@ extern MMADDRESS_SPACE MmSystemAddressSpace;
 extern volatile ULONG MmSystemPdeGeneration;
 /* A new page directory: system PDEs from the master copy, its own self-map and hyperspace. */
 NTSTATUS MmCreateAddressSpace(PMMADDRESS_SPACE AddressSpace);
-/* Frees an address space that is neither the system's nor the current one. */
+/*
+ * Frees an address space that is not current. If a process owns it, its
+ * user range goes first: every VAD, page, page table and commit charge
+ * (MmCleanProcessAddressSpace).
+ */
 void MmDeleteAddressSpace(PMMADDRESS_SPACE AddressSpace);
 /*
  * For the dispatcher, about to load AddressSpace's directory: brings its
@@ -76,6 +87,118 @@ void MmDeleteAddressSpace(PMMADDRESS_SPACE AddressSpace);
 ULONG MmPrepareAddressSpaceSwitch(PMMADDRESS_SPACE AddressSpace);
 /* The address space of the process the current thread runs in (attached or its own). */
 PMMADDRESS_SPACE MmGetCurrentAddressSpace(void);
+
+/* ------------------------------------------------------------------------
+ * The user range: VADs (mm/vad.c). A process records what it has reserved
+ * in a balanced binary tree of virtual address descriptors, NT's AVL tree
+ * of address nodes. Every node starts with an MMADDRESS_NODE: its parent
+ * (whose low two bits hold the node's balance, -1, 0 or +1, as in NT), its
+ * children and the first and last virtual page number it covers. The
+ * table's BalancedRoot is a sentinel whose right child is the real root, so
+ * the root needs no special case. mm/vad.h has the VADs themselves.
+ */
+typedef struct _MMADDRESS_NODE {
+    union {
+        LONG Balance : 2;
+        struct _MMADDRESS_NODE *Parent;
+    } u1;
+    struct _MMADDRESS_NODE *LeftChild;
+    struct _MMADDRESS_NODE *RightChild;
+    ULONG_PTR StartingVpn;
+    ULONG_PTR EndingVpn;            /* inclusive */
+} MMADDRESS_NODE, *PMMADDRESS_NODE;
+
+typedef struct _MM_AVL_TABLE {
+    MMADDRESS_NODE BalancedRoot;    /* sentinel: BalancedRoot.RightChild is the root */
+    ULONG NumberGenericTableElements;
+    PVOID NodeHint;                 /* the node the last lookup found (NT's VadHint) */
+} MM_AVL_TABLE, *PMM_AVL_TABLE;
+
+/* Page tables a user range can need: 3 GB of user space, 4 MB per page table. */
+#define MM_USER_PAGE_TABLE_PAGES    (MM_SYSTEM_RANGE_START_3GB >> PDE_SHIFT)
+
+/* ------------------------------------------------------------------------
+ * The virtual-memory services (mm/virtual.c, freevm.c, protect.c,
+ * queryvm.c; docs/VAD.md tabulates their rules and status codes). They act
+ * on the process ProcessHandle names — today only NtCurrentProcess(), the
+ * process whose address space is current — and take the caller's mode from
+ * ExGetPreviousMode: a UserMode caller's pointers are probed and read under
+ * a handler. The Zw forms are the same services called as from kernel mode.
+ * IRQL PASSIVE_LEVEL. On failure nothing is written back.
+ */
+#define PAGE_NOACCESS           0x01
+#define PAGE_READONLY           0x02
+#define PAGE_READWRITE          0x04
+#define PAGE_WRITECOPY          0x08
+#define PAGE_EXECUTE            0x10
+#define PAGE_EXECUTE_READ       0x20
+#define PAGE_EXECUTE_READWRITE  0x40
+#define PAGE_EXECUTE_WRITECOPY  0x80
+#define PAGE_GUARD              0x100
+#define PAGE_NOCACHE            0x200
+#define PAGE_WRITECOMBINE       0x400
+
+#define MEM_COMMIT              0x1000
+#define MEM_RESERVE             0x2000
+#define MEM_DECOMMIT            0x4000
+#define MEM_RELEASE             0x8000
+#define MEM_FREE                0x10000
+#define MEM_PRIVATE             0x20000
+#define MEM_MAPPED              0x40000
+#define MEM_RESET               0x80000
+#define MEM_TOP_DOWN            0x100000
+#define MEM_WRITE_WATCH         0x200000
+#define MEM_PHYSICAL            0x400000
+#define MEM_IMAGE               0x1000000
+#define MEM_LARGE_PAGES         0x20000000
+
+typedef struct _MEMORY_BASIC_INFORMATION {
+    PVOID BaseAddress;          /* the queried address rounded down to its page */
+    PVOID AllocationBase;       /* the reservation it lies in (NULL when free) */
+    ULONG AllocationProtect;    /* the protection the reservation was made with */
+    SIZE_T RegionSize;          /* bytes from BaseAddress with the same state and protection */
+    ULONG State;                /* MEM_COMMIT, MEM_RESERVE or MEM_FREE */
+    ULONG Protect;              /* committed pages' protection; 0 when reserved */
+    ULONG Type;                 /* MEM_PRIVATE (MEM_MAPPED, MEM_IMAGE with sections); 0 when free */
+} MEMORY_BASIC_INFORMATION, *PMEMORY_BASIC_INFORMATION;
+
+typedef enum _MEMORY_INFORMATION_CLASS {
+    MemoryBasicInformation,
+    MemoryWorkingSetInformation,
+    MemoryMappedFilenameInformation,
+    MemoryRegionInformation,
+} MEMORY_INFORMATION_CLASS;
+
+NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG_PTR ZeroBits,
+                                 PSIZE_T RegionSize, ULONG AllocationType, ULONG Protect);
+NTSTATUS NtFreeVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T RegionSize, ULONG FreeType);
+NTSTATUS NtProtectVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T RegionSize,
+                                ULONG NewProtect, PULONG OldProtect);
+NTSTATUS NtQueryVirtualMemory(HANDLE ProcessHandle, PVOID BaseAddress,
+                              MEMORY_INFORMATION_CLASS MemoryInformationClass, PVOID MemoryInformation,
+                              SIZE_T MemoryInformationLength, PSIZE_T ReturnLength);
+NTSTATUS ZwAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG_PTR ZeroBits,
+                                 PSIZE_T RegionSize, ULONG AllocationType, ULONG Protect);
+NTSTATUS ZwFreeVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T RegionSize, ULONG FreeType);
+NTSTATUS ZwProtectVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T RegionSize,
+                                ULONG NewProtect, PULONG OldProtect);
+NTSTATUS ZwQueryVirtualMemory(HANDLE ProcessHandle, PVOID BaseAddress,
+                              MEMORY_INFORMATION_CLASS MemoryInformationClass, PVOID MemoryInformation,
+                              SIZE_T MemoryInformationLength, PSIZE_T ReturnLength);
+
+/*
+ * A process's address space (mm/procsup.c). MmCreateProcessAddressSpace
+ * gives Process (its memory-manager fields zeroed by the caller, or not:
+ * they are reset here) a page directory of its own and an empty user range,
+ * and lists it on MmProcessList. MmDeleteAddressSpace(&Process->AddressSpace)
+ * undoes it. MmCleanProcessAddressSpace releases the user range alone:
+ * every VAD, page, page table and commit charge. IRQL PASSIVE_LEVEL.
+ */
+NTSTATUS MmCreateProcessAddressSpace(struct _EPROCESS *Process);
+/* The system process's: the boot page directory (MmSystemAddressSpace) and an empty user range. Phase 1. */
+void MmInitializeProcessAddressSpace(struct _EPROCESS *SystemProcess);
+void MmCleanProcessAddressSpace(struct _EPROCESS *Process);
+extern LIST_ENTRY MmProcessList;
 
 /* ------------------------------------------------------------------------
  * System PTEs at work: I/O space, MDLs, reserved mappings, kernel stacks.
@@ -245,23 +368,48 @@ PMDL MmAllocatePagesForMdlEx(PHYSICAL_ADDRESS LowAddress, PHYSICAL_ADDRESS HighA
 /*
  * Maps the locked pages an MDL describes at new system PTEs and returns the
  * buffer's address (the MDL's byte offset kept); sets MappedSystemVa and
- * MDL_MAPPED_TO_SYSTEM_VA. KernelMode only: UserMode needs processes and is
- * refused (NULL); in KernelMode RequestedAddress is ignored, as in NT.
- * A page allocated for a cache type is mapped with that type whatever
+ * MDL_MAPPED_TO_SYSTEM_VA. In KernelMode RequestedAddress is ignored, as in
+ * NT. A page allocated for a cache type is mapped with that type whatever
  * CacheType says; asking to map a page in use as cached memory (pool, say)
  * uncached is refused. NULL for an invalid CacheType, for that refusal, or
  * when system PTEs run out — unless BugCheckOnFailure is set (and
  * MDL_MAPPING_CAN_FAIL is not): then MEMORY_MANAGEMENT (0x1A, 0x1000) or
  * NO_MORE_SYSTEM_PTES (0x3F). Priority is accepted but does not ration PTEs
- * yet. A page in the MDL that is not in use (free, or on a page list) is
+ * yet. With UserMode the pages are mapped into the current process instead,
+ * read/write, at RequestedAddress or where there is room, as a VAD of their
+ * own (mm/usermdl.c); that raises an exception when it fails
+ * (STATUS_INVALID_PARAMETER_4, STATUS_CONFLICTING_ADDRESSES, STATUS_NO_MEMORY,
+ * STATUS_INSUFFICIENT_RESOURCES, STATUS_COMMITMENT_LIMIT), as NT's does. A
+ * page in the MDL that is not in use (free, or on a page list) is
  * MEMORY_MANAGEMENT (0x1A, 0x1233). No PFN count changes (NT's rule: the
- * MDL's lock holds the pages). IRQL <= DISPATCH_LEVEL.
- * MmUnmapLockedPages(address, MDL) undoes it.
+ * MDL's lock holds the pages). IRQL <= DISPATCH_LEVEL (APC_LEVEL for
+ * UserMode). MmUnmapLockedPages(address, MDL) undoes either.
  */
 PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode,
                                    MEMORY_CACHING_TYPE CacheType, PVOID RequestedAddress,
                                    ULONG BugCheckOnFailure, ULONG Priority);
 VOID MmUnmapLockedPages(PVOID BaseAddress, PMDL MemoryDescriptorList);
+
+/*
+ * Locking a buffer's pages (mm/mdllock.c). MmProbeAndLockPages faults in
+ * every page of the buffer an MDL describes (for writing too, unless
+ * Operation is IoReadAccess), takes a reference on each so it stays while
+ * locked, fills the MDL's PFN array and sets MDL_PAGES_LOCKED; a user
+ * buffer (AccessMode UserMode must stay below MmUserProbeAddress) records
+ * its process. A bad buffer raises the fault's status
+ * (STATUS_ACCESS_VIOLATION, STATUS_GUARD_PAGE_VIOLATION ...), with nothing
+ * left locked: callers wrap it in EX_TRY. MmUnlockPages undoes it (and an
+ * MDL still mapped in system space is unmapped first). IRQL <= APC_LEVEL
+ * for a buffer that may fault.
+ */
+typedef enum _LOCK_OPERATION {
+    IoReadAccess,
+    IoWriteAccess,
+    IoModifyAccess
+} LOCK_OPERATION;
+
+VOID MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode, LOCK_OPERATION Operation);
+VOID MmUnlockPages(PMDL MemoryDescriptorList);
 
 /* The MDL's system address, mapping it (cached) if it has none yet; NULL if that fails. */
 static inline PVOID MmGetSystemAddressForMdlSafe(PMDL Mdl, ULONG Priority)

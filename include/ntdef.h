@@ -39,6 +39,11 @@ typedef const char *PCSTR;
 
 typedef enum _MODE { KernelMode, UserMode, MaximumMode } KPROCESSOR_MODE, MODE;
 
+/* A handle to an object (kernel/ob); NtCurrentProcess() names the caller's own process. */
+typedef void *HANDLE, **PHANDLE;
+#define NtCurrentProcess()  ((HANDLE)(ULONG_PTR)-1)
+#define NtCurrentThread()   ((HANDLE)(ULONG_PTR)-2)
+
 #define FIELD_OFFSET(type, field)   ((LONG)offsetof(type, field))
 #define CONTAINING_RECORD(address, type, field) \
     ((type *)((char *)(address) - offsetof(type, field)))

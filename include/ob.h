@@ -104,9 +104,7 @@ typedef struct _OBJECT_ATTRIBUTES {
 /* ------------------------------------------------------------------------
  * Handles.
  */
-/* Pseudo-handles: never in a table, they name the caller's own process and thread. */
-#define NtCurrentProcess()      ((HANDLE)(LONG)-1)
-#define NtCurrentThread()       ((HANDLE)(LONG)-2)
+/* Pseudo-handles (include/ntdef.h): never in a table, they name the caller's own process and thread. */
 /* A kernel handle is a handle of the kernel handle table with this bit set (x86 NT's value). */
 #define KERNEL_HANDLE_MASK      0x80000000u
 /* The handle attributes kept in a handle table entry and reported by ObReferenceObjectByHandle. */
@@ -377,6 +375,8 @@ NTSTATUS NtDuplicateObject(HANDLE SourceProcessHandle, HANDLE SourceHandle, HAND
  * STATUS_INSUFFICIENT_RESOURCES without pool. PASSIVE_LEVEL.
  */
 NTSTATUS ObInitProcess(struct _EPROCESS *Parent, struct _EPROCESS *NewProcess);
+/* How many handles Process's table holds (0 without a table). Any IRQL <= DISPATCH_LEVEL; a moment's view. */
+ULONG ObGetProcessHandleCount(struct _EPROCESS *Process);
 /* Closes every handle Process holds and frees its table. Not for the system process. PASSIVE_LEVEL. */
 void ObKillProcess(struct _EPROCESS *Process);
 

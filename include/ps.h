@@ -22,6 +22,27 @@
 
 struct _HANDLE_TABLE;
 
+/* NT's MMSUPPORT, the part mm386 keeps: the process's working-set counters. */
+typedef struct _MMSUPPORT {
+    ULONG PageFaultCount;                   /* faults resolved for the process's user range */
+    ULONG WorkingSetSize;                   /* user pages resident (valid PTEs) now */
+    ULONG PeakWorkingSetSize;
+} MMSUPPORT;
+
+/*
+ * The user page tables' bookkeeping, which NT keeps in the process's
+ * working set list (MMWSL, in hyperspace): for each page table of the user
+ * range, how many of its PTEs are in use (not zero) — the page table is
+ * freed when that reaches zero — and whether commit has been charged for it
+ * (it is while any VAD spans it).
+ */
+typedef struct _MMWSL {
+    USHORT UsedPageTableEntries[MM_USER_PAGE_TABLE_PAGES];
+    ULONG CommittedPageTables[MM_USER_PAGE_TABLE_PAGES / 32];
+    ULONG NumberOfCommittedPageTables;
+    ULONG NumberOfPageTables;               /* user page tables present now */
+} MMWSL;
+
 typedef struct _CLIENT_ID {
     HANDLE UniqueProcess;
     HANDLE UniqueThread;
@@ -31,12 +52,71 @@ typedef struct _EPROCESS {
     KPROCESS Pcb;                           /* the dispatcher's part, first as in NT */
     MMADDRESS_SPACE AddressSpace;           /* page directory, hyperspace, (later) VADs */
     ULONG_PTR UniqueProcessId;
+    LIST_ENTRY ActiveProcessLinks;          /* in PsActiveProcessHead */
     LIST_ENTRY ThreadListHead;              /* its ETHREADs (ETHREAD.ThreadListEntry) */
     ULONG ActiveThreads;
     NTSTATUS ExitStatus;
     struct _HANDLE_TABLE *ObjectTable;      /* handles this process holds (kernel/ob) */
     char ImageFileName[16];                 /* NT's 15 characters and a terminator */
+
+    /*
+     * The user range, in NT's fields (mm/vad.c, mm/virtual.c). The address
+     * creation lock serialises changes to the VAD tree; the working set
+     * mutex guards the user PTEs and is what the page-fault handler takes.
+     * Order: address creation lock, then working set mutex.
+     */
+    MM_AVL_TABLE VadRoot;
+    FAST_MUTEX AddressCreationLock;
+    FAST_MUTEX WorkingSetMutex;
+    SIZE_T VirtualSize;                     /* bytes reserved */
+    SIZE_T PeakVirtualSize;
+    SIZE_T CommitCharge;                    /* pages: private commit and user page tables */
+    SIZE_T PeakCommitCharge;
+    ULONG NumberOfLockedPages;              /* user pages held by MmProbeAndLockPages */
+    MMSUPPORT Vm;
+    MMWSL WorkingSetList;
+    BOOLEAN LargeAddressAware;              /* the image may use user addresses above 2 GB */
+    LIST_ENTRY MmProcessLinks;              /* on MmProcessList while it has an address space */
 } EPROCESS, *PEPROCESS;
+
+/*
+ * NT's thread environment block, the part the kernel reads: the thread's
+ * user stack (NtTib.StackBase down to StackLimit is committed; the
+ * reservation starts at DeallocationStack). The offsets are NT's x86 ones,
+ * so ring 3's TEB will be this one grown.
+ */
+typedef struct _NT_TIB {
+    PVOID ExceptionList;
+    PVOID StackBase;                        /* one past the stack's highest byte */
+    PVOID StackLimit;                       /* the lowest committed byte: the guard page is just below */
+    PVOID SubSystemTib;
+    PVOID FiberData;
+    PVOID ArbitraryUserPointer;
+    struct _NT_TIB *Self;
+} NT_TIB;
+
+typedef struct _TEB {
+    NT_TIB NtTib;
+    UCHAR FieldsNotYetUsed[0xE0C - sizeof(NT_TIB)];
+    PVOID DeallocationStack;                /* the stack reservation's base */
+} TEB, *PTEB;
+
+_Static_assert(offsetof(TEB, DeallocationStack) == 0xE0C, "NT's x86 TEB.DeallocationStack");
+
+/* The current thread's TEB (a user address), or NULL for a thread that has no user mode: NT's PsGetCurrentThreadTeb. */
+static inline PTEB PsGetCurrentThreadTeb(void)
+{
+    return (PTEB)KeGetCurrentThread()->Teb;
+}
+
+/* Sets the current thread's TEB (KTHREAD.Teb) and returns the old one: thread creation, and tests. */
+static inline PTEB PspSetCurrentThreadTeb(PTEB Teb)
+{
+    PKTHREAD Thread = KeGetCurrentThread();
+    PTEB Old = (PTEB)Thread->Teb;
+    Thread->Teb = Teb;
+    return Old;
+}
 
 typedef struct _ETHREAD {
     KTHREAD Tcb;                            /* the dispatcher's part, first as in NT */
@@ -80,9 +160,22 @@ extern POBJECT_TYPE PsThreadType;
 
 /* The system process: the kernel's threads and kernel handles belong to it. */
 extern PEPROCESS PsInitialSystemProcess;
+/* Every process that exists (EPROCESS.ActiveProcessLinks), guarded by PspActiveProcessLock. */
+extern LIST_ENTRY PsActiveProcessHead;
+extern KSPIN_LOCK PspActiveProcessLock;
 
-/* The process whose thread is running (its own process, never the one it is attached to). Any IRQL. */
+/*
+ * The current process: the one whose address space the running thread is
+ * in — its own, or the one it is attached to (NT's PsGetCurrentProcess,
+ * which handle lookups and the memory manager's services use). Any IRQL.
+ */
 static inline PEPROCESS PsGetCurrentProcess(void)
+{
+    return CONTAINING_RECORD(KeGetCurrentThread()->ApcState.Process, EPROCESS, Pcb);
+}
+
+/* The process the current thread belongs to, attached elsewhere or not: NT's PsGetCurrentThreadProcess. */
+static inline PEPROCESS PsGetCurrentThreadProcess(void)
 {
     return CONTAINING_RECORD(KeGetCurrentThread()->Process, EPROCESS, Pcb);
 }

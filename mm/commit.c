@@ -12,8 +12,15 @@
  * NT charges it (its pages can never be paged, so they use up what the
  * limit promises); the initial nonpaged pool was taken before the limit was
  * computed and stays outside it.
+ *
+ * Private memory is charged to the process that commits it as well
+ * (EPROCESS.CommitCharge, with its peak): MiChargeProcessCommitment charges
+ * both at once, at commit time, and MiReturnProcessCommitment gives both
+ * back at decommit, release and teardown. A process's charge also counts
+ * the page tables its reservations span (mm/userpt.c).
  */
 #include "mi.h"
+#include "virtual.h"
 
 volatile ULONG MmTotalCommittedPages;
 ULONG MmTotalCommitLimit;
@@ -44,4 +51,27 @@ void MiReturnCommitment(ULONG Pages)
     ULONG Old = __atomic_fetch_sub(&MmTotalCommittedPages, Pages, __ATOMIC_SEQ_CST);
     if (Old < Pages)
         KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_COMMIT_UNDERFLOW, Pages, Old, 0);
+}
+
+bool MiChargeProcessCommitment(PEPROCESS Process, ULONG Pages)
+{
+    if (Pages == 0)
+        return true;
+    if (!MiChargeCommitment(Pages))
+        return false;
+    Process->CommitCharge += Pages;
+    if (Process->CommitCharge > Process->PeakCommitCharge)
+        Process->PeakCommitCharge = Process->CommitCharge;
+    return true;
+}
+
+void MiReturnProcessCommitment(PEPROCESS Process, ULONG Pages)
+{
+    if (Pages == 0)
+        return;
+    if (Process->CommitCharge < Pages)
+        KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_COMMIT_UNDERFLOW, Pages, Process->CommitCharge,
+                     (ULONG_PTR)Process);
+    Process->CommitCharge -= Pages;
+    MiReturnCommitment(Pages);
 }

@@ -84,7 +84,7 @@ ULONG MiCacheAttributeBits(MI_PFN_CACHE_ATTRIBUTE CacheAttribute)
 }
 
 /* The PTE bits for CacheType; false for a value that is not a caching type. */
-static bool MiCachingBits(MEMORY_CACHING_TYPE CacheType, ULONG *Bits)
+bool MiCachingBits(MEMORY_CACHING_TYPE CacheType, ULONG *Bits)
 {
     MI_PFN_CACHE_ATTRIBUTE CacheAttribute;
     if (!MiCacheAttributeOf(CacheType, &CacheAttribute))
@@ -125,7 +125,7 @@ VOID MmUnmapIoSpace(PVOID BaseAddress, SIZE_T NumberOfBytes)
  * MDL — or the mapping would let the kernel write a page someone else may
  * get. Pages that are not RAM (device memory) are not checked.
  */
-static void MiCheckMdlPages(PMDL Mdl, ULONG Pages)
+void MiCheckMdlPages(PMDL Mdl, ULONG Pages)
 {
     const PFN_NUMBER *Pfns = MmGetMdlPfnArray(Mdl);
 
@@ -197,6 +197,8 @@ PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE Ac
     MI_PFN_CACHE_ATTRIBUTE CacheAttribute;
     bool MayBugCheck = BugCheckOnFailure && !(Mdl->MdlFlags & MDL_MAPPING_CAN_FAIL);
 
+    if (AccessMode == UserMode)
+        return MiMapLockedPagesInUserSpace(Mdl, CacheType, RequestedAddress);      /* mm/usermdl.c */
     /* In kernel mode NT ignores RequestedAddress: the mapping goes where system PTEs are free. */
     if (AccessMode != KernelMode || Pages == 0 || !MiCacheAttributeOf(CacheType, &CacheAttribute))
         return NULL;
@@ -230,6 +232,10 @@ VOID MmUnmapLockedPages(PVOID BaseAddress, PMDL MemoryDescriptorList)
     PMDL Mdl = MemoryDescriptorList;
     ULONG Pages = MiMdlPages(Mdl);
 
+    if ((ULONG)BaseAddress < (ULONG)MmSystemRangeStart) {
+        MiUnmapLockedPagesInUserSpace(BaseAddress, Mdl);                            /* mm/usermdl.c */
+        return;
+    }
     /* NT's 0x06 "never mapped" and 0x03 "the wrong address", the MDL in place of its tracker. */
     if (!(Mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA))
         KeBugCheckEx(SYSTEM_PTE_MISUSE, 0x06, (ULONG_PTR)Mdl, (ULONG_PTR)BaseAddress, Pages);

@@ -72,7 +72,10 @@ const char *const MiProtectionNames[8] = {
 
 #define KD_COLUMN 27        /* !pte prints the PDE, then the PTE from this column */
 
-/* "4 - ReadWrite", "c - NoCache ReadWrite", "18 - NoAccess": NT's 5-bit protection. */
+/* What the modifier bits (3-4) of a protection with an access say: nocache, guard, write-combine. */
+const char *const MiProtectionModifierNames[4] = { "", "NoCache ", "Guard ", "WriteCombine " };
+
+/* "4 - ReadWrite", "c - NoCache ReadWrite", "19 - WriteCombine ReadOnly", "18 - NoAccess": NT's 5-bit protection. */
 static void KdFormatProtection(char *Out, size_t Size, ULONG Protection)
 {
     if (Protection == MM_NOACCESS)
@@ -80,9 +83,8 @@ static void KdFormatProtection(char *Out, size_t Size, ULONG Protection)
     else if (Protection == MM_DECOMMIT)
         snprintf(Out, Size, "Protect: %x - Decommitted", Protection);
     else
-        snprintf(Out, Size, "Protect: %x - %s%s%s", Protection,
-                 (Protection & MM_GUARD_PAGE) ? "Guard " : "",
-                 (Protection & MM_NOCACHE) ? "NoCache " : "", MiProtectionNames[Protection & 7]);
+        snprintf(Out, Size, "Protect: %x - %s%s", Protection, MiProtectionModifierNames[(Protection >> 3) & 3],
+                 MiProtectionNames[Protection & 7]);
 }
 
 /* WinDbg's flags of a valid PTE or PDE: C G L D A N T, K or U, W or R, E, V; '-' where clear. */
@@ -135,8 +137,11 @@ ULONG MiDescribePte(char Lines[MI_PTE_DESCRIPTION_LINES][MI_PTE_DESCRIPTION_LENG
     else if (Pte.u.Soft.PageFileHigh != 0 || Pte.u.Soft.PageFileLow != 0) {
         snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "PageFile: %2x", Pte.u.Soft.PageFileLow);
         snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "Offset: %x", Pte.u.Soft.PageFileHigh);
-    } else if (MiIsDemandZeroPte(Pte))
+    } else if (Pte.u.Soft.Protection != MM_DECOMMIT && Pte.u.Soft.Protection != MM_NOACCESS &&
+               (Pte.u.Soft.Protection & 7) != 0) {
+        /* A committed page never touched: any protection with an access, guard pages included. */
         snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "DemandZero");
+    }
     KdFormatProtection(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, Pte.u.Soft.Protection);
     return n;
 }
@@ -237,6 +242,8 @@ KD_COMMAND(pte, "!pte", "VA", "the PDE and PTE that map VA, decoded (a VA in the
         else
             DbgPrint("%s\n", Left[i]);
     }
+    if (Va < (ULONG)MmSystemRangeStart && (!Pde.u.Hard.Valid || MiReadPte(PointerPte).u.Long == 0))
+        MiKdDescribeZeroUserPte(Va);
 }
 
 KD_COMMAND(vtop, "!vtop", "[0] VA", "the physical address VA translates to now (MmGetPhysicalAddress)")
@@ -333,13 +340,22 @@ static ULONG KdCountMappedPages(ULONG Start, ULONG Size)
     return Count;
 }
 
-KD_COMMAND(address, "!address", "", "the running split's layout: every region, its bounds, size and what is mapped now")
+KD_COMMAND(address, "!address", "[-summary]",
+           "the running split's layout, then the current process's user regions (mm/kdvad.c); -summary totals them")
 {
     ULONG UserMb = (ULONG)MmSystemRangeStart >> 20;
     char Size[16], Mapped[16];
 
-    if (!KdCheckArgumentCount(Argc, Argv, 0, 0))
+    if (!KdCheckArgumentCount(Argc, Argv, 0, 1))
         return;
+    if (Argc == 2) {
+        if (strcmp(Argv[1], "-summary") != 0) {
+            DbgPrint("!address: unexpected argument '%s' (the only option is -summary)\n", Argv[1]);
+            return;
+        }
+        MiKdPrintAddressSummary();
+        return;
+    }
     DbgPrint("Virtual address space: %u MB user / %u MB system\n", UserMb, 4096 - UserMb);
     DbgPrint("MmSystemRangeStart %08x  MmHighestUserAddress %08x  MmUserProbeAddress %08x\n",
              (ULONG)MmSystemRangeStart, (ULONG)MmHighestUserAddress, (ULONG)MmUserProbeAddress);
@@ -356,6 +372,7 @@ KD_COMMAND(address, "!address", "", "the running split's layout: every region, i
         DbgPrint("  %08x  %08x  %9s  %9s  %-29s %s\n", r->Start, r->Start + (r->Size - 1), Size, Mapped,
                  r->Variable, r->Description);
     }
+    MiKdPrintUserRegions();
 }
 
 /* One line of !vm: a page count and the same in KB, WinDbg's way. */
@@ -420,16 +437,18 @@ static void KdVmCommit(void)
 
 /*
  * !vm prints these in order, NT's order: physical memory and its lists,
- * system PTEs, pool usage against the pool limits, then commit.
+ * system PTEs, pool usage against the pool limits, commit, then each
+ * process's commit charge.
  */
 static void (*const KdVmSections[])(void) = {
     KdVmPhysicalMemory,
     KdVmSystemPtes,
     KdVmPools,
     KdVmCommit,
+    MiKdPrintProcessCommit,
 };
 
-KD_COMMAND(vm, "!vm", "", "physical memory by list, system PTEs, pool usage and limits, commit")
+KD_COMMAND(vm, "!vm", "", "physical memory by list, system PTEs, pool usage and limits, commit, each process's commit")
 {
     if (!KdCheckArgumentCount(Argc, Argv, 0, 0))
         return;

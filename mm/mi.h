@@ -579,6 +579,13 @@ typedef enum _MMSYSTEM_PTE_POOL_TYPE {
 /* mm386's own: MmFreePagesFromMdl of an MDL MmAllocatePagesForMdl did not fill. p2 MDL, p3 its flags. */
 #define MM_BUGCHECK_MDL_NOT_ALLOCATED   0x4154
 
+/* mm/iosup.c: the PTE bits of a caching type (false for none); MEMORY_MANAGEMENT 0x1233 unless every RAM page of Mdl is in use. */
+bool MiCachingBits(MEMORY_CACHING_TYPE CacheType, ULONG *Bits);
+void MiCheckMdlPages(PMDL Mdl, ULONG Pages);
+/* mm/usermdl.c: MmMapLockedPagesSpecifyCache / MmUnmapLockedPages for UserMode. */
+PVOID MiMapLockedPagesInUserSpace(PMDL Mdl, MEMORY_CACHING_TYPE CacheType, PVOID RequestedAddress);
+void MiUnmapLockedPagesInUserSpace(PVOID BaseAddress, PMDL Mdl);
+
 /* Builds the pool over MmNonPagedSystemStart's region. Phase 0, before the PFN database (its page tables come from MxGetNextPage). */
 void MiInitializeSystemPtes(void);
 /* Registers the pool's leak guard (PTEs in use) with the test harness. Phase 1. */
@@ -1112,5 +1119,15 @@ NORETURN void MiSpecialPoolFault(PVOID Va, bool Write, const KTRAP_FRAME *TrapFr
  */
 ULONG MiDescribePte(char Lines[MI_PTE_DESCRIPTION_LINES][MI_PTE_DESCRIPTION_LENGTH], PMMPTE PointerPte,
                     MMPTE Pte);
+
+/* ------------------------------------------------------------------ kdvad.c */
+
+/* !address's user regions of the current process, and !address -summary. */
+void MiKdPrintUserRegions(void);
+void MiKdPrintAddressSummary(void);
+/* !vm's last section: each process's commit charge. */
+void MiKdPrintProcessCommit(void);
+/* !pte's last line for a user address whose PTE is zero: what its VAD says. */
+void MiKdDescribeZeroUserPte(ULONG Va);
 
 #endif

@@ -15,6 +15,18 @@
  *   APC_LEVEL: bringing a page in is exactly what DISPATCH_LEVEL code may
  *   not need, so there the fault falls through to the 0x0A verdict below.
  *
+ *   a user address of the current process, at IRQL <= APC_LEVEL
+ *   (MiResolveUserFault, below): the PTE decides when it says enough, else
+ *   the VAD does. Committed and never touched: a zeroed page, mapped with
+ *   the page's protection (MmInfoCounters.DemandZeroCount and the process's
+ *   Vm.PageFaultCount count it). A guard page: the guard is cleared and
+ *   STATUS_GUARD_PAGE_VIOLATION raised, unless the page is the guard of the
+ *   current thread's stack: then a new guard page is committed below and
+ *   the access retried (STATUS_STACK_OVERFLOW when the reservation has no
+ *   room left). A write to a read-only page, a touch of a no-access,
+ *   reserved or free page: STATUS_ACCESS_VIOLATION, raised to the faulting
+ *   code (docs/FAULTS.md).
+ *
  * Then, for what remains, the verdict NT gives:
  *
  *   special pool: a guard page       PAGE_FAULT_BEYOND_END_OF_ALLOCATION (0xCD)
@@ -31,6 +43,9 @@
  * trap handler resumes the catcher.
  */
 #include "mi.h"
+#include "virtual.h"
+
+static NTSTATUS MiResolveUserFault(ULONG FaultStatus, ULONG Address);
 
 /* The system address whose PDE a fault at Address needs, or 0 if none. */
 static ULONG SystemAddressNeedingPde(ULONG Address)
@@ -59,6 +74,8 @@ NTSTATUS MmAccessFault(ULONG FaultStatus, PVOID VirtualAddress, KPROCESSOR_MODE 
         if (MiIsSpecialPoolAddress(VirtualAddress))
             MiSpecialPoolFault(VirtualAddress, Write, TrapFrame);
     }
+    if (Address < (ULONG)MmSystemRangeStart && Irql <= APC_LEVEL)
+        return MiResolveUserFault(FaultStatus, Address);
 
     if (KeFaultCatcherActive())
         return STATUS_ACCESS_VIOLATION;
@@ -91,4 +108,159 @@ NTSTATUS MiResolveDemandZeroFault(PMMPTE PointerPte)
     MiWritePte(PointerPte, MiMakeValidPte(Pfn, MI_PTE_KERNEL_READWRITE));
     UNLOCK_PFN(OldIrql);
     return STATUS_SUCCESS;
+}
+
+/* ------------------------------------------------------------ user faults */
+
+MMINFO_COUNTERS MmInfoCounters;
+
+/*
+ * Gives the demand-zero page at Address (its page table present) a zeroed
+ * page, valid with Protection. OldPte is what the PTE held (zero: a page
+ * committed by its VAD, which now uses an entry of the page table).
+ */
+static void MiResolveUserDemandZero(PEPROCESS Process, ULONG Address, MMPTE OldPte, ULONG Protection, bool Write)
+{
+    PMMPTE Pte = MiAddressToPte(Address);
+    PFN_NUMBER Pfn = MiRemoveZeroPage();
+
+    if (Pfn == MI_NO_PAGE)
+        KeBugCheckEx(NO_PAGES_AVAILABLE, MmModifiedPageListHead.Total, 0, MmNumberOfFreeNonPagedPool, 0);
+    /* The page is off every list and referenced by this path alone: its PFN entry is ours to fill. */
+    MiInitializePfn(Pfn, Pte, Write);
+    MI_PFN_ELEMENT(Pfn)->OriginalPte = MiMakeUserSoftPte(Protection);
+    MiWritePte(Pte, MiMakeUserValidPte(Pfn, Protection, Write));
+    if (OldPte.u.Long == 0)
+        MiAdjustUsedPtes(Process, Address, 1);
+    Process->Vm.WorkingSetSize++;
+    if (Process->Vm.WorkingSetSize > Process->Vm.PeakWorkingSetSize)
+        Process->Vm.PeakWorkingSetSize = Process->Vm.WorkingSetSize;
+    MmInfoCounters.DemandZeroCount++;
+}
+
+/* The page table for Address must exist now: a fault that needs a page and finds none. */
+static void MiMakeUserPageTableForFault(PEPROCESS Process, ULONG Address)
+{
+    if (!MiMakeUserPageTable(Process, Address))
+        KeBugCheckEx(NO_PAGES_AVAILABLE, MmModifiedPageListHead.Total, 0, MmNumberOfFreeNonPagedPool, 0);
+}
+
+/*
+ * The fault at Address decided under the working set mutex: resolved
+ * (STATUS_SUCCESS), a guard page just cleared (STATUS_GUARD_PAGE_VIOLATION),
+ * or STATUS_ACCESS_VIOLATION.
+ */
+static NTSTATUS MiResolveUserFaultLocked(PEPROCESS Process, ULONG Address, bool Write)
+{
+    PMMPTE Pte = MiUserPteIfPresent(Address);
+    MMPTE Value = Pte ? MiReadPte(Pte) : (MMPTE){ .u.Long = 0 };
+    ULONG Protection;
+
+    if (Value.u.Hard.Valid) {
+        /* Present: a write the page does not allow, or a translation already fixed (a stale TLB entry). */
+        return Write && !Value.u.Hard.Write ? STATUS_ACCESS_VIOLATION : STATUS_SUCCESS;
+    }
+    if (Value.u.Long == 0) {
+        PMMVAD Vad = MiLocateAddress((PVOID)Address, Process);
+        if (!Vad || !Vad->u.VadFlags.MemCommit)
+            return STATUS_ACCESS_VIOLATION;         /* free, or reserved */
+        Protection = Vad->u.VadFlags.Protection;
+    } else if (MiIsDecommittedPte(Value)) {
+        return STATUS_ACCESS_VIOLATION;
+    } else {
+        Protection = Value.u.Soft.Protection;       /* demand zero, or transition: same field */
+    }
+
+    if (MiIsGuardProtection(Protection)) {
+        /* One shot: the page keeps the rest of its protection. */
+        ULONG Unguarded = Protection & ~MM_GUARD_PAGE;
+        if (!Pte) {
+            MiMakeUserPageTableForFault(Process, Address);
+            Pte = MiAddressToPte(Address);
+        }
+        if (MiIsUserTransitionPte(Value)) {
+            PFN_NUMBER Pfn = Value.u.Trans.PageFrameNumber;
+            MI_PFN_ELEMENT(Pfn)->OriginalPte.u.Soft.Protection = Unguarded;
+            MiWritePte(Pte, MiMakeUserValidPte(Pfn, Unguarded, false));
+            Process->Vm.WorkingSetSize++;
+        } else {
+            MiWritePte(Pte, MiMakeUserSoftPte(Unguarded));
+            if (Value.u.Long == 0)
+                MiAdjustUsedPtes(Process, Address, 1);
+        }
+        return STATUS_GUARD_PAGE_VIOLATION;
+    }
+    if (!MiIsAccessibleProtection(Protection) || (Write && !MiIsWritableProtection(Protection)))
+        return STATUS_ACCESS_VIOLATION;
+    if (!Pte)
+        MiMakeUserPageTableForFault(Process, Address);
+    MiResolveUserDemandZero(Process, Address, Value, Protection, Write);
+    return STATUS_SUCCESS;
+}
+
+/*
+ * NT's MiCheckForUserStackOverflow: Address is a guard page just cleared.
+ * If it lies in the current thread's stack (its TEB says where), commit
+ * the page below as the new guard page, move the stack limit down and
+ * have the access retried (STATUS_PAGE_FAULT_GUARD_PAGE); when only the
+ * reservation's last page would be left below, commit the page above it
+ * without a guard and report STATUS_STACK_OVERFLOW. A guard page anywhere
+ * else is STATUS_GUARD_PAGE_VIOLATION.
+ */
+static NTSTATUS MiCheckForUserStackOverflow(ULONG Address)
+{
+    PTEB Teb = PsGetCurrentThreadTeb();
+    ULONG StackBase, DeallocationStack;
+    NTSTATUS Status;
+
+    if (!Teb)
+        return STATUS_GUARD_PAGE_VIOLATION;
+    EX_TRY {
+        StackBase = (ULONG)Teb->NtTib.StackBase;
+        DeallocationStack = (ULONG)Teb->DeallocationStack;
+    } EX_EXCEPT(Status) {
+        return STATUS_GUARD_PAGE_VIOLATION;         /* the TEB itself is not readable */
+    } EX_END;
+    if (Address >= StackBase || Address < DeallocationStack)
+        return STATUS_GUARD_PAGE_VIOLATION;
+
+    PVOID NextPage = (PVOID)((ULONG)PAGE_ALIGN(Address) - PAGE_SIZE);
+    SIZE_T Size = PAGE_SIZE;
+    if ((ULONG)NextPage - PAGE_SIZE <= (ULONG)PAGE_ALIGN(DeallocationStack) ||
+        (ULONG)NextPage < PAGE_SIZE) {
+        /* No room for another guard page: the last page below stays reserved. */
+        NextPage = (PVOID)((ULONG)PAGE_ALIGN(DeallocationStack) + PAGE_SIZE);
+        Status = ZwAllocateVirtualMemory(NtCurrentProcess(), &NextPage, 0, &Size, MEM_COMMIT, PAGE_READWRITE);
+        if (NT_SUCCESS(Status)) {
+            EX_TRY {
+                Teb->NtTib.StackLimit = NextPage;
+            } EX_EXCEPT(Status) {
+                (void)Status;
+            } EX_END;
+        }
+        return STATUS_STACK_OVERFLOW;
+    }
+    EX_TRY {
+        Teb->NtTib.StackLimit = (PVOID)((ULONG)NextPage + PAGE_SIZE);
+    } EX_EXCEPT(Status) {
+        return STATUS_GUARD_PAGE_VIOLATION;
+    } EX_END;
+    Status = ZwAllocateVirtualMemory(NtCurrentProcess(), &NextPage, 0, &Size, MEM_COMMIT, PAGE_READWRITE | PAGE_GUARD);
+    return NT_SUCCESS(Status) ? STATUS_PAGE_FAULT_GUARD_PAGE : STATUS_STACK_OVERFLOW;
+}
+
+static NTSTATUS MiResolveUserFault(ULONG FaultStatus, ULONG Address)
+{
+    PEPROCESS Process = MiGetCurrentProcess();
+
+    if (!Process || Address > MiHighestUserAddress(Process))
+        return STATUS_ACCESS_VIOLATION;
+    MiLockWorkingSet(Process);
+    NTSTATUS Status = MiResolveUserFaultLocked(Process, Address, (FaultStatus & PF_WRITE) != 0);
+    if (Status == STATUS_SUCCESS || Status == STATUS_GUARD_PAGE_VIOLATION)
+        Process->Vm.PageFaultCount++;
+    MiUnlockWorkingSet(Process);
+    if (Status == STATUS_GUARD_PAGE_VIOLATION)
+        Status = MiCheckForUserStackOverflow(Address);
+    return Status;
 }

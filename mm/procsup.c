@@ -14,12 +14,19 @@
  * one (include/ps.h); the dispatcher loads a process's directory when it
  * switches to one of its threads, or when a thread attaches to it
  * (KeStackAttachProcess), after MmPrepareAddressSpaceSwitch has made sure
- * the directory maps every kernel stack.
+ * the directory maps every kernel stack. A process's address space
+ * (MmCreateProcessAddressSpace) is one of these plus an empty user range:
+ * the VAD tree and counters in its EPROCESS. Deleting it releases the user
+ * range first (MmCleanProcessAddressSpace: every VAD, page, page table and
+ * commit charge), then the directory and hyperspace page.
  */
 #include <ps.h>
 #include "mi.h"
+#include "virtual.h"
 
 MMADDRESS_SPACE MmSystemAddressSpace;
+LIST_ENTRY MmProcessList = { &MmProcessList, &MmProcessList };
+static KSPIN_LOCK MiProcessListLock;
 
 NTSTATUS MmCreateAddressSpace(PMMADDRESS_SPACE AddressSpace)
 {
@@ -60,20 +67,112 @@ NTSTATUS MmCreateAddressSpace(PMMADDRESS_SPACE AddressSpace)
 
     AddressSpace->PageDirectoryPfn = Directory;
     AddressSpace->HyperSpacePfn = Hyper;
+    AddressSpace->Process = NULL;
     return STATUS_SUCCESS;
 }
 
+/* An empty user range for Process, listed on MmProcessList; its address space already made. */
+static void MiInitializeUserRange(PEPROCESS Process)
+{
+    KIRQL OldIrql;
+
+    memset(&Process->VadRoot, 0, sizeof(Process->VadRoot));
+    ExInitializeFastMutex(&Process->AddressCreationLock);
+    ExInitializeFastMutex(&Process->WorkingSetMutex);
+    Process->VirtualSize = Process->PeakVirtualSize = 0;
+    Process->CommitCharge = Process->PeakCommitCharge = 0;
+    Process->NumberOfLockedPages = 0;
+    memset(&Process->Vm, 0, sizeof(Process->Vm));
+    memset(&Process->WorkingSetList, 0, sizeof(Process->WorkingSetList));
+    Process->AddressSpace.Process = Process;
+    KeAcquireSpinLock(&MiProcessListLock, &OldIrql);
+    InsertTailList(&MmProcessList, &Process->MmProcessLinks);
+    KeReleaseSpinLock(&MiProcessListLock, OldIrql);
+}
+
+NTSTATUS MmCreateProcessAddressSpace(PEPROCESS Process)
+{
+    NTSTATUS Status = MmCreateAddressSpace(&Process->AddressSpace);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    MiInitializeUserRange(Process);
+    return STATUS_SUCCESS;
+}
+
+void MmInitializeProcessAddressSpace(PEPROCESS SystemProcess)
+{
+    SystemProcess->AddressSpace = MmSystemAddressSpace;
+    MiInitializeUserRange(SystemProcess);
+}
+
+void MmCleanProcessAddressSpace(PEPROCESS Process)
+{
+    KAPC_STATE ApcState;
+    ULONG Charged = 0;
+    PMMVAD Vad;
+
+    KeStackAttachProcess(&Process->Pcb, &ApcState);
+    MiLockAddressSpace(Process);
+    MiLockWorkingSet(Process);
+    while ((Vad = MiGetFirstVad(Process)) != NULL) {
+        MiRemoveVad(Vad, Process);
+        MiDeleteUserRange(Process, (ULONG)MI_VPN_TO_VA(Vad->StartingVpn), (ULONG)MI_VPN_TO_VA_ENDING(Vad->EndingVpn),
+                          Vad->u.VadFlags.VadType != VadDevicePhysicalMemory);
+        Charged += Vad->CommitCharge;
+        MiFreeVad(Vad);
+    }
+    MiUnlockWorkingSet(Process);
+    MiReturnPageTableCommitment(Process, 0, (ULONG)MmHighestUserAddress);
+    MiReturnProcessCommitment(Process, Charged);
+    Process->VirtualSize = 0;
+    /* What a process still holds once its last VAD is gone is a leak of the memory manager's, or a lock. */
+    if (Process->NumberOfLockedPages != 0)
+        KeBugCheckEx(PROCESS_HAS_LOCKED_PAGES, 0, (ULONG_PTR)Process, Process->NumberOfLockedPages, 0);
+    if (Process->CommitCharge != 0 || Process->WorkingSetList.NumberOfPageTables != 0 ||
+        Process->Vm.WorkingSetSize != 0)
+        KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_PROCESS_LEFTOVERS, (ULONG_PTR)Process, Process->CommitCharge,
+                     Process->WorkingSetList.NumberOfPageTables);
+    MiUnlockAddressSpace(Process);
+    KeUnstackDetachProcess(&ApcState);
+}
+
+/* A user page table still in a directory that is being freed: its pages would leak. */
+static void MiCheckNoUserPageTables(PMMADDRESS_SPACE AddressSpace)
+{
+    KIRQL OldIrql;
+    ULONG Found = PTE_PER_PAGE;
+    const MMPTE *Pd = MiMapPageInHyperSpace(AddressSpace->PageDirectoryPfn, &OldIrql);
+    for (ULONG Index = 0; Index < MiGetPdeIndex(MmSystemRangeStart) && Found == PTE_PER_PAGE; Index++) {
+        if (Pd[Index].u.Hard.Valid)
+            Found = Index;
+    }
+    MiUnmapPageInHyperSpace((PVOID)Pd, OldIrql);
+    if (Found != PTE_PER_PAGE)
+        KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_USER_PAGE_TABLE_LEFT, AddressSpace->PageDirectoryPfn, Found, 0);
+}
+
 /*
- * The directory is not current, so nothing maps through it: its entries for
- * the hyperspace page and for itself end, and each page goes free with its
- * last share (the directory last: its self-map share goes with the second).
+ * The directory is not current, so nothing maps through it. A process's
+ * user range goes first (MmCleanProcessAddressSpace); then the directory's
+ * entries for the hyperspace page and for itself end, and each page goes
+ * free with its last share (the directory last: its self-map share goes
+ * with the second).
  */
 void MmDeleteAddressSpace(PMMADDRESS_SPACE AddressSpace)
 {
+    PEPROCESS Process = AddressSpace->Process;
     KIRQL OldIrql;
 
     ASSERT(AddressSpace->PageDirectoryPfn != MmSystemPageDirectoryPfn &&
            AddressSpace->PageDirectoryPfn != MmGetCurrentAddressSpace()->PageDirectoryPfn);
+    if (Process) {
+        MmCleanProcessAddressSpace(Process);
+        KeAcquireSpinLock(&MiProcessListLock, &OldIrql);
+        RemoveEntryList(&Process->MmProcessLinks);
+        KeReleaseSpinLock(&MiProcessListLock, OldIrql);
+        AddressSpace->Process = NULL;
+    }
+    MiCheckNoUserPageTables(AddressSpace);
     LOCK_PFN(OldIrql);
     MiDeletePageMapping(AddressSpace->HyperSpacePfn);
     MiDeletePageMapping(AddressSpace->PageDirectoryPfn);
@@ -116,3 +215,4 @@ PMMADDRESS_SPACE MmGetCurrentAddressSpace(void)
 {
     return &CONTAINING_RECORD(KeGetCurrentProcess(), EPROCESS, Pcb)->AddressSpace;
 }
+

@@ -42,7 +42,7 @@ static inline bool TestPageIsFilledWith(PFN_NUMBER Pfn, ULONG Value)
 static inline NTSTATUS TestCreateProcess(PEPROCESS Process)
 {
     memset(Process, 0, sizeof(*Process));
-    NTSTATUS Status = MmCreateAddressSpace(&Process->AddressSpace);
+    NTSTATUS Status = MmCreateProcessAddressSpace(Process);
     if (NT_SUCCESS(Status))
         KeInitializeProcess(&Process->Pcb, 8, Process->AddressSpace.PageDirectoryPfn << PAGE_SHIFT);
     return Status;

@@ -50,6 +50,14 @@ TARGETS = {
     'pool_np_alloc_free_64_freelist': 480,
     'pool_big_alloc_free_3pages_expanding': 2200,
     'handle_create_reference_close': 500,
+    # issue 11: the user range
+    'vad_lookup_1000_vads': 150,
+    'demand_zero_fault': 400,
+    'reserve_commit_4mb': 1500,
+    'release_per_touched_page': 400,
+    'alloc_touch_free_1page': 4000,
+    'protect_64_pages': 3000,
+    'query_region': 300,
 }
 
 # Boots: name, RAM, switches. The first runs every benchmark; the others

@@ -10,7 +10,9 @@ under test: addresses from the ELF's symbol table, the layout and the page
 count from the boot log, the physical address from a second command
 (!vtop, which calls MmGetPhysicalAddress), the boot module's bytes from the
 file the script wrote, a pool block's tag and size from the `pool alloc`
-that made it, the system PTE totals of !sysptes from !vm's. Three boots:
+that made it, the system PTE totals of !sysptes from !vm's, the VADs of
+!vad and the regions of !address from the `vm` calls that made them and
+NT's placement rules. Three boots:
 the 2 GB split (with a boot module) for the bulk, /3GB /SPECIALPOOL=Spcl
 for !address, !pool of a special pool block and `bugcheck`, and one for
 `reboot`.
@@ -178,6 +180,7 @@ def session_2gb(args, syms, out):
                   tests.strip()[-300:])
 
         session_pool(kd, out)
+        session_user_range(kd, out)
 
         boot.send('quit\r')
         status = boot.wait_exit(10)
@@ -192,6 +195,59 @@ SYSPTES_TOTALS = re.compile(r'Total System Ptes (\d+).*free blocks: (\d+)   tota
                             r'largest free block: (\d+)'
                             r'.*caches: (\d+) PTEs   waiting list: (\d+) runs, (\d+) PTEs.*free: (\d+)   in use: (\d+)',
                             re.S)
+
+
+VAD_ROW = re.compile(r'^([0-9a-f]{8}) \(\s*(\d+)\)\s+([0-9a-f]+)\s+([0-9a-f]+)\s+(\d+) (Private|Mapped)\s+(\S.*)$', re.M)
+
+
+def session_user_range(kd, out):
+    """`vm` calls the virtual-memory services on the prompt's process (the system process); what they did is
+    checked with !vad, !address, !pte and !vm against NT's rules for the same calls: a reservation without a
+    base starts at 64 KB (top-down: 64 KB below the highest VAD address, 0x7ffe0000), each page table a
+    reservation spans is charged with it, a page made no-access faults."""
+    a = kd.command('vm alloc 0 5000 reserve+commit readwrite')
+    out.check('vm alloc: the first reservation lands at 64 KB', 'STATUS_SUCCESS, base 00010000 size 5000' in a,
+              a.strip())
+    b = kd.command('vm alloc 0 3000 reserve+topdown readwrite')
+    out.check('vm alloc topdown: ends below 0x7ffe0000 on 64 KB', 'STATUS_SUCCESS, base 7ffd0000 size 3000' in b,
+              b.strip())
+    c = kd.command('vm alloc 10000 1000 reserve readwrite')
+    out.check('vm alloc over a reservation: STATUS_CONFLICTING_ADDRESSES', 'STATUS_CONFLICTING_ADDRESSES' in c,
+              c.strip())
+    tree = kd.command('!vad')
+    rows = [(int(s, 16), int(e, 16), int(n), kind, rest.strip()) for _, _, s, e, n, kind, rest in VAD_ROW.findall(tree)]
+    out.check('!vad lists both VADs in address order with their pages, commit and protection',
+              rows == [(0x10, 0x14, 5, 'Private', 'READWRITE'), (0x7ffd0, 0x7ffd2, 0, 'Private', 'READWRITE')],
+              tree.strip())
+    out.check('!vad counts them', re.search(r'Total VADs:\s+2\s', tree), tree.strip())
+    touched = kd.command('vm touch 10000 write')
+    pte = kd.command('!pte 10000')
+    m = PTE_LINE.search(pte)
+    out.check('vm touch: the first touch maps a page', 'wrote 00010000: 00000000' in touched, touched.strip())
+    out.check('!pte of the touched page: valid, user, writable, not global',
+              m and m.group(4)[10] == 'V' and m.group(4)[7] == 'U' and m.group(4)[8] == 'W' and m.group(4)[1] == '-',
+              pte.strip())
+    p = kd.command('vm protect 11000 1000 noaccess')
+    out.check('vm protect returns the old protection', 'STATUS_SUCCESS, base 00011000 size 1000, was PAGE_READWRITE'
+              in p, p.strip())
+    t = kd.command('vm touch 11000')
+    out.check('a no-access page faults: STATUS_ACCESS_VIOLATION', 'STATUS_ACCESS_VIOLATION' in t, t.strip())
+    address = kd.command('!address')
+    out.check('!address shows the no-access page as a region of its own',
+              re.search(r'^\s+11000\s+12000\s+1000 MEM_PRIVATE MEM_COMMIT\s+PAGE_NOACCESS\s', address, re.M) and
+              re.search(r'^\*\s+10000\s+11000\s+1000 MEM_PRIVATE MEM_COMMIT\s+PAGE_READWRITE\s', address, re.M),
+              address.strip()[-900:])
+    vm = kd.command('!vm')
+    system = re.search(r'^\s+0004 System\s+(\d+)\s', vm, re.M)
+    out.check('!vm: the system process is charged 5 pages and 2 page tables',
+              system and int(system.group(1)) == 7, vm.strip()[-300:])
+    f1 = kd.command('vm free 10000 0 release')
+    f2 = kd.command('vm free 7ffd0000 0 release')
+    out.check('vm free: a size of 0 releases each whole reservation',
+              'STATUS_SUCCESS, base 00010000 size 5000' in f1 and 'STATUS_SUCCESS, base 7ffd0000 size 3000' in f2,
+              f1.strip() + ' / ' + f2.strip())
+    empty = kd.command('!vad')
+    out.check('!vad of an empty user range', re.search(r'Total VADs:\s+0\s', empty), empty.strip())
 
 
 def vm_lines(vm):

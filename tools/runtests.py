@@ -60,6 +60,7 @@ import gdbsession  # noqa: E402
 import kdsession  # noqa: E402
 import ktestrepeat  # noqa: E402
 import layoutsvg  # noqa: E402
+import vadsvg  # noqa: E402
 
 LOG_DIR = os.path.join('build', 'test')
 
@@ -102,6 +103,7 @@ CHECKS = {}
 CHECKS['kd-session'] = kdsession.run            # the kd> prompt driven over COM1
 CHECKS['layout-diagrams'] = layoutsvg.check     # docs/layout-*.svg still match the boot table
 CHECKS['gdb-session'] = gdbsession.run          # the gdb extension against QEMU's gdb server
+CHECKS['vad-diagram'] = vadsvg.check            # docs/vad-tree.svg still matches the kernel's !vad
 CHECKS['ktest-repeated'] = ktestrepeat.run      # the suite three times in a row from the prompt
 
 # Bochs's CPU line for a QEMU -cpu model; a configuration or boot failure

@@ -77,6 +77,7 @@ void KeInitializeThread(PKTHREAD Thread, PVOID KernelStack, PVOID StackLimit, PK
     Thread->QuantumReset = Thread->Quantum = Process->QuantumReset;
     Thread->State = Initialized;
     Thread->WaitIrql = PASSIVE_LEVEL;
+    Thread->PreviousMode = KernelMode;
 
     KeInitializeTimer(&Thread->Timer);
     PKWAIT_BLOCK TimerBlock = &Thread->WaitBlock[TIMER_WAIT_BLOCK];

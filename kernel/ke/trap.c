@@ -44,25 +44,9 @@ PKDEBUG_TRAP_ROUTINE KiDebugTrapRoutine;
  * exception list, fs:[0], as NT keeps a thread's exception registrations;
  * KiSwapContext saves and restores it with each thread. A catcher records
  * how many device interrupts were in progress when it was armed, so a fault
- * in an interrupt handler that runs meanwhile does not resume it.
+ * in an interrupt handler that runs meanwhile does not resume it. Arming
+ * and disarming are inline (include/ke.h).
  */
-void KePushFaultCatcher(PKFAULT_CATCHER Catcher)
-{
-    volatile __seg_fs KPCR *Pcr = KeGetPcr();
-    Catcher->Previous = Pcr->ExceptionList;
-    Catcher->Irql = KeGetCurrentIrql();
-    Catcher->Nesting = Pcr->InterruptNesting;
-    Catcher->Vector = 0xFFFFFFFF;
-    Catcher->ErrorCode = Catcher->FaultAddress = Catcher->FaultEip = 0;
-    Pcr->ExceptionList = Catcher;
-}
-
-void KePopFaultCatcher(PKFAULT_CATCHER Catcher)
-{
-    ASSERT(KeGetPcr()->ExceptionList == Catcher);
-    KeGetPcr()->ExceptionList = Catcher->Previous;
-}
-
 bool KeFaultCatcherActive(void)
 {
     PKFAULT_CATCHER Catcher = KeGetPcr()->ExceptionList;
@@ -87,16 +71,18 @@ NORETURN void KiRaiseToCatcher(ULONG Vector, ULONG ErrorCode, ULONG Eip)
     Catcher->ErrorCode = ErrorCode;
     Catcher->FaultAddress = 0;
     Catcher->FaultEip = Eip;
+    Catcher->ExceptionCode = Vector == KI_RAISED_STATUS ? (NTSTATUS)ErrorCode : STATUS_SUCCESS;
     if (KeGetCurrentIrql() > Catcher->Irql)
         KeLowerIrql(Catcher->Irql);
     KiResumeFaultContext(Catcher);
 }
 
-/* Abandons the trap frame and resumes the innermost catcher. */
-static NORETURN void KiResumeCatcher(const KTRAP_FRAME *TrapFrame, ULONG FaultAddress)
+/* Abandons the trap frame and resumes the innermost catcher; Status is a page fault's (else 0). */
+static NORETURN void KiResumeCatcher(const KTRAP_FRAME *TrapFrame, ULONG FaultAddress, NTSTATUS Status)
 {
     PKFAULT_CATCHER Catcher = KeGetPcr()->ExceptionList;
     KeGetPcr()->ExceptionList = Catcher->Previous;
+    Catcher->ExceptionCode = Status;
     Catcher->Vector = TrapFrame->Vector;
     Catcher->ErrorCode = TrapFrame->ErrCode;
     Catcher->FaultAddress = FaultAddress;
@@ -126,7 +112,7 @@ static void KiPageFault(KTRAP_FRAME *TrapFrame)
     if (NT_SUCCESS(Status))
         return;
     if (KeFaultCatcherActive())
-        KiResumeCatcher(TrapFrame, Address);
+        KiResumeCatcher(TrapFrame, Address, Status);
     KiBugCheckWithTrapFrame(KMODE_EXCEPTION_NOT_HANDLED, (ULONG_PTR)Status, TrapFrame->Eip,
                             (TrapFrame->ErrCode & PF_WRITE) ? 1 : 0, Address, TrapFrame);
 }
@@ -167,7 +153,7 @@ void KiDispatchTrap(KTRAP_FRAME *TrapFrame)
         if (Vector == TRAP_DEBUG && KiDebugTrapRoutine && KiDebugTrapRoutine(TrapFrame))
             return;
         if (KeFaultCatcherActive())
-            KiResumeCatcher(TrapFrame, 0);
+            KiResumeCatcher(TrapFrame, 0, STATUS_SUCCESS);
         KiBugCheckWithTrapFrame(UNEXPECTED_KERNEL_MODE_TRAP, Vector, TrapFrame->ErrCode,
                                 TrapFrame->Eip, 0, TrapFrame);
     }

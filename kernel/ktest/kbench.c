@@ -5,8 +5,9 @@
  * exactly one per executed instruction, so a TSC difference is an instruction
  * count, independent of the host. Instruction counts do not see what a TLB
  * flush costs afterwards (the refills), so each figure also carries the
- * flushes its loop made: KbenchStart and KbenchStop snapshot the TSC and
- * HalTbFlushCounts around the measured loop, and KbenchReport prints both
+ * flushes its loop made: KbenchStart and KbenchStop (include/ktest.h)
+ * snapshot the TSC and HalTbFlushCounts around the measured loop, or around
+ * each measured piece of it, and KbenchReport prints the sums
  * (`bench NAME ins_per_op=N ... invlpg=N`); tools/bench.py turns the flush
  * counts into flushes per 1,000 operations. `/BENCH=GLOB` selects
  * benchmarks by name.
@@ -19,17 +20,6 @@
 
 extern const KBENCH __kbench_start[], __kbench_end[];
 
-typedef struct _KBENCH_SAMPLE {
-    uint64_t Tsc;
-    ULONG EntireFlushes, ProcessFlushes, SingleFlushes;
-} KBENCH_SAMPLE;
-
-struct _KBENCH_CONTEXT {
-    const KBENCH *Bench;
-    KBENCH_SAMPLE Start, Stop;
-    bool Started, Stopped;
-};
-
 static void ReadFlushCounts(KBENCH_SAMPLE *s)
 {
     s->EntireFlushes = HalTbFlushCounts.EntireFlushes;
@@ -37,35 +27,16 @@ static void ReadFlushCounts(KBENCH_SAMPLE *s)
     s->SingleFlushes = HalTbFlushCounts.SingleFlushes;
 }
 
-/* The counters first and the TSC last, so the loop's figure holds none of the reading. */
-void KbenchStart(KBENCH_CONTEXT *b)
-{
-    ReadFlushCounts(&b->Start);
-    b->Started = true;
-    b->Stopped = false;
-    b->Start.Tsc = HalReadTsc();
-}
-
-/* The TSC first, then the counters. */
-void KbenchStop(KBENCH_CONTEXT *b)
-{
-    b->Stop.Tsc = HalReadTsc();
-    ReadFlushCounts(&b->Stop);
-    ASSERT(b->Started);
-    b->Stopped = true;
-}
-
+/* Prints the intervals measured since the last report, and starts a new sum. */
 static void Print(KBENCH_CONTEXT *b, const char *Kind, const char *Figure, uint64_t Operations)
 {
-    ASSERT(b->Started && b->Stopped);
-    uint64_t Instructions = b->Stop.Tsc - b->Start.Tsc;
+    ASSERT(!b->Running);
+    uint64_t Instructions = b->Total.Tsc;
     uint64_t PerOp = Operations ? (Instructions + Operations / 2) / Operations : 0;
     DbgPrint("%s %s ins_per_op=%llu ops=%llu ins=%llu entire_flushes=%u process_flushes=%u invlpg=%u\n",
              Kind, Figure, PerOp, Operations, Instructions,
-             b->Stop.EntireFlushes - b->Start.EntireFlushes,
-             b->Stop.ProcessFlushes - b->Start.ProcessFlushes,
-             b->Stop.SingleFlushes - b->Start.SingleFlushes);
-    b->Started = b->Stopped = false;
+             b->Total.EntireFlushes, b->Total.ProcessFlushes, b->Total.SingleFlushes);
+    b->Total = (KBENCH_SAMPLE){ 0 };
 }
 
 void KbenchReport(KBENCH_CONTEXT *b, const char *Figure, uint64_t Operations)
@@ -86,15 +57,13 @@ NORETURN void KbenchRunFromBoot(void)
     DbgPrint("# bench: %llu instructions from kernel entry to the first benchmark (%llu from reset)\n",
              Now - KiTscAtKernelEntry, Now);
     /* The boot path as one operation: from kernel entry (no flush had happened yet) to here. */
-    b.Start = (KBENCH_SAMPLE){ .Tsc = KiTscAtKernelEntry };
-    b.Stop.Tsc = Now;
-    ReadFlushCounts(&b.Stop);
-    b.Started = b.Stopped = true;
+    ReadFlushCounts(&b.Total);
+    b.Total.Tsc = Now - KiTscAtKernelEntry;
     KbenchReport(&b, "boot_to_first_test", 1);
     for (const KBENCH *Bench = __kbench_start; Bench < __kbench_end; Bench++) {
         if (KeBootOptions.BenchGlob[0] && !RtlMatchGlob(KeBootOptions.BenchGlob, Bench->Name))
             continue;
-        b.Bench = Bench;
+        b = (KBENCH_CONTEXT){ .Bench = Bench };     /* nothing left over from one that ended early */
         Bench->Routine(&b);
     }
     DbgPrint("# bench: done\n");

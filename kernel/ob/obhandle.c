@@ -191,3 +191,9 @@ void ObKillProcess(PEPROCESS Process)
     Process->ObjectTable = NULL;
     ExDestroyHandleTable(Table);
 }
+
+ULONG ObGetProcessHandleCount(PEPROCESS Process)
+{
+    PHANDLE_TABLE Table = Process->ObjectTable;
+    return Table ? (ULONG)Table->HandleCount : 0;
+}

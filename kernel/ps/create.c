@@ -136,7 +136,7 @@ NTSTATUS PsCreateSystemProcess(PHANDLE ProcessHandle, ULONG DesiredAccess, POBJE
         return Status;
     memset(Process, 0, sizeof(*Process));
     InitializeListHead(&Process->ThreadListHead);
-    Status = MmCreateAddressSpace(&Process->AddressSpace);
+    Status = MmCreateProcessAddressSpace(Process);
     if (NT_SUCCESS(Status)) {
         KeInitializeProcess(&Process->Pcb, SYSTEM_THREAD_PRIORITY,
                             Process->AddressSpace.PageDirectoryPfn << PAGE_SHIFT);
@@ -148,5 +148,9 @@ NTSTATUS PsCreateSystemProcess(PHANDLE ProcessHandle, ULONG DesiredAccess, POBJE
         ObDereferenceObject(Process);
         return Status;
     }
+    KIRQL OldIrql;
+    KeAcquireSpinLock(&PspActiveProcessLock, &OldIrql);
+    InsertTailList(&PsActiveProcessHead, &Process->ActiveProcessLinks);
+    KeReleaseSpinLock(&PspActiveProcessLock, OldIrql);
     return ObInsertObject(Process, NULL, DesiredAccess, 0, NULL, ProcessHandle);
 }

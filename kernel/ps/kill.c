@@ -27,7 +27,7 @@ KTHREAD_REAPER PspReaper;
 NORETURN void PspExitThread(NTSTATUS ExitStatus)
 {
     PETHREAD Thread = PsGetCurrentThread();
-    PEPROCESS Process = PsGetCurrentProcess();
+    PEPROCESS Process = PsGetCurrentThreadProcess();
     KIRQL Irql = KeGetCurrentIrql();
 
     if (Irql != PASSIVE_LEVEL || Thread->Tcb.KernelApcDisable || Thread->Tcb.SpecialApcDisable)
@@ -66,6 +66,12 @@ void PspDeleteProcess(PVOID Object)
 {
     PEPROCESS Process = Object;
     ASSERT(IsListEmpty(&Process->ThreadListHead));
+    if (Process->ActiveProcessLinks.Flink) {
+        KIRQL OldIrql;
+        KeAcquireSpinLock(&PspActiveProcessLock, &OldIrql);
+        RemoveEntryList(&Process->ActiveProcessLinks);
+        KeReleaseSpinLock(&PspActiveProcessLock, OldIrql);
+    }
     if (Process->ObjectTable)
         ObKillProcess(Process);
     if (Process->AddressSpace.PageDirectoryPfn)

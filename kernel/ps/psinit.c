@@ -25,6 +25,8 @@
 static OB_STATIC_OBJECT(EPROCESS) PspSystemProcessStorage;
 PEPROCESS PsInitialSystemProcess = OB_STATIC_OBJECT_BODY(&PspSystemProcessStorage);
 POBJECT_TYPE PsProcessType;
+LIST_ENTRY PsActiveProcessHead;
+KSPIN_LOCK PspActiveProcessLock;
 POBJECT_TYPE PsThreadType;
 
 extern uint32_t KiBootPageDirectory[];
@@ -36,6 +38,8 @@ static void PspInitPhase0(void)
     System->UniqueProcessId = 4;                /* NT's System process id */
     InitializeListHead(&System->ThreadListHead);
     strlcpy(System->ImageFileName, "System", sizeof(System->ImageFileName));
+    InitializeListHead(&PsActiveProcessHead);
+    InsertTailList(&PsActiveProcessHead, &System->ActiveProcessLinks);
 }
 
 /* NT's generic mappings and full access for processes and threads. */
@@ -75,6 +79,7 @@ static void PspInitPhase2(void)
         !NT_SUCCESS(ObCreateObjectType("Thread", &PspThreadTypeInfo, NULL, &PsThreadType)))
         KeBugCheckEx(PHASE1_INITIALIZATION_FAILED, 0x5073, 1, 0, 0);      /* 'Ps' */
     ObInitializeStaticObject(&PspSystemProcessStorage, PsProcessType);
+    MmInitializeProcessAddressSpace(PsInitialSystemProcess);     /* its user range, for the prompt's `vm` */
     PspInitializeStaticThreads();
     if (!NT_SUCCESS(PspStartReaper()))
         KeBugCheckEx(PHASE1_INITIALIZATION_FAILED, 0x5073, 2, 0, 0);

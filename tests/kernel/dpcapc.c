@@ -184,7 +184,8 @@ KTEST(dpcapc, stack_attach_switches_address_space)
     KeStackAttachProcess(&B.Pcb, &Outer);
     EXPECT_EQ(HalReadCr3() >> PAGE_SHIFT, B.AddressSpace.PageDirectoryPfn);
     EXPECT_EQ(KeGetCurrentProcess(), &B.Pcb);
-    EXPECT_EQ(PsGetCurrentProcess(), PsInitialSystemProcess);      /* the thread's own process is unchanged */
+    EXPECT_EQ(PsGetCurrentProcess(), &B);                           /* NT's: the process it is attached to */
+    EXPECT_EQ(PsGetCurrentThreadProcess(), PsInitialSystemProcess); /* the thread's own process is unchanged */
     KeStackAttachProcess(&B.Pcb, &Self);                            /* to the same process: nothing */
     EXPECT_EQ(Self.Process, (PKPROCESS)1);
     KeUnstackDetachProcess(&Self);

@@ -29,8 +29,11 @@ const MI_PTE_FORMAT_EXAMPLE MiPteFormatExamples[] = {
     { 0, 0x02345022, { "not valid", "PageFile:  1", "Offset: 2345", "Protect: 1 - ReadOnly" } },
     { 0, 0x00002C06, { "not valid", "Proto: E1000A0C" } },           /* MmPagedPoolStart + 0xA0C */
     { 0, 0x00000200, { "not valid", "Protect: 10 - Decommitted" } },
-    { 0, 0x00000280, { "not valid", "Protect: 14 - Guard ReadWrite" } },
+    { 0, 0x00000280, { "not valid", "DemandZero", "Protect: 14 - Guard ReadWrite" } },
     { 0, 0x00000300, { "not valid", "Protect: 18 - NoAccess" } },
+    { 0, 0x00000320, { "not valid", "DemandZero", "Protect: 19 - WriteCombine ReadOnly" } },
+    { 0, 0x00000120, { "not valid", "DemandZero", "Protect: 9 - NoCache ReadOnly" } },
+    { 0, 0x00456B00, { "not valid", "Transition: 456", "Protect: 18 - NoAccess" } },   /* a user page made no-access */
     /* PTE 0 of hyperspace is the mapping-slot counter, never a mapping. */
     { PTE_BASE + (HYPER_SPACE >> PAGE_SHIFT) * 4, 0x000FF000,
       { "not valid", "HyperSpace counter: 255", "free mapping PTEs" } },

@@ -378,7 +378,6 @@ KTEST(mdl, kernel_mode_ignores_requested_address)
     EXPECT_UGE((ULONG)Va, (ULONG)MmSystemRangeStart);
     EXPECT_EQ(MmGetPhysicalAddress(Va), (PHYSICAL_ADDRESS)MmGetMdlPfnArray(Mdl)[0] << PAGE_SHIFT);
     MmUnmapLockedPages(Va, Mdl);
-    EXPECT_NULL(MmMapLockedPagesSpecifyCache(Mdl, UserMode, MmCached, NULL, FALSE, NormalPagePriority));
     MmFreePagesFromMdl(Mdl);
     IoFreeMdl(Mdl);
 }

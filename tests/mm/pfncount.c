@@ -193,12 +193,13 @@ KTEST(pfncount, demand_zero_page)
  * A system page table made now: share 1 for its PDE, held by the system
  * page directory (one share more there); a page mapped in it adds a share
  * and its release takes it away again. The directory holds one share per
- * system page table plus its own mapping, counted here from the PDEs.
+ * page table it maps (system ones, and any user page table of the system
+ * process's own user range) plus its own mapping, counted here from the PDEs.
  */
 KTEST(pfncount, system_page_tables)
 {
     ULONG Tables = 0;
-    for (ULONG i = MiGetPdeIndex(MmSystemRangeStart); i < PTE_PER_PAGE; i++) {
+    for (ULONG i = 0; i < PTE_PER_PAGE; i++) {
         MMPTE Pde = MiReadPte(&MmSystemPagePtes[i]);
         Tables += i != SELF_MAP_PDE && Pde.u.Hard.Valid && !Pde.u.Hard.LargePage &&
                   MiIsPhysicalPage(Pde.u.Hard.PageFrameNumber);

@@ -3,9 +3,10 @@
 The regions are the kernel's own table, MiLayout[0..MiLayoutCount), which
 mm/mminit.c fills at boot; "mapped" counts the valid PTEs (or large PDEs)
 in each region, read through the self-map one page table at a time. The
-output is the same, line for line, as !address in mm/kdexts.c.
+current process's user regions follow (vad.py). The output is the same,
+line for line, as !address in mm/kdexts.c and mm/kdvad.c.
 """
-from . import target
+from . import target, vad
 from .command import MmCommand
 
 MB = 1 << 20
@@ -52,7 +53,9 @@ class PageTables:
         return count
 
 
-def address_view():
+def address_view(argument=''):
+    if argument.strip() == '-summary':
+        return vad.summary_view()
     user_mb = target.integer('MmSystemRangeStart') >> 20
     tables = PageTables()
     lines = [
@@ -69,12 +72,13 @@ def address_view():
         mapped = format_size(pages << tables.shift) if pages else '-'
         lines.append(f'  {start:08x}  {start + size - 1:08x}  {format_size(size):>9}  {mapped:>9}  '
                      f'{region["Variable"].string():<29} {region["Description"].string()}')
-    return lines
+    return lines + vad.regions_view()
 
 
 class MmAddress(MmCommand):
-    """mm-address: every region of the running split, its bounds and size, and how much is mapped now (kd>'s !address)."""
+    """mm-address [-summary]: every region of the running split, its bounds and size, how much is mapped now,
+then the current process's user regions (kd>'s !address); -summary totals the user regions."""
     name = 'mm-address'
 
     def run(self, argument):
-        return address_view()
+        return address_view(argument)

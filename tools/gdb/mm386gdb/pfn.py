@@ -1,13 +1,14 @@
 """mm-pfn and mm-vm: the PFN database and the page lists, as kd>'s !pfn and !vm.
 
-mm-vm's system PTE and pool lines come from syspte.py and pool.py.
+mm-vm's system PTE and pool lines come from syspte.py and pool.py, its
+per-process commit from vad.py.
 
 An entry is read as the kernel's own MMPFN (MmPfnDatabase[pfn], laid out by
 the ELF's debug information); the lists through MmPageLocationList and its
 heads; the state and list names from MiPageLocationNames. The output is the
 same, line for line, as !pfn and !vm in mm/kdexts.c.
 """
-from . import pool, syspte, target
+from . import pool, syspte, target, vad
 from .command import MmCommand
 
 FLAG_NAMES = ['Modified', 'PrototypePte', 'ReadInProgress', 'WriteInProgress', 'InPageError',
@@ -65,7 +66,8 @@ def vm_commit():
 
 
 # The sections of !vm, in the order mm/kdexts.c's KdVmSections prints them.
-VM_SECTIONS = [vm_physical_memory, lambda: syspte.vm_system_ptes(vm_line), lambda: pool.vm_pools(vm_line), vm_commit]
+VM_SECTIONS = [vm_physical_memory, lambda: syspte.vm_system_ptes(vm_line), lambda: pool.vm_pools(vm_line), vm_commit,
+               vad.process_commit_view]
 
 
 class MmPfn(MmCommand):

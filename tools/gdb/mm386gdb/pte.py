@@ -7,7 +7,7 @@ information. The output is the same, line for line, as !pte in
 mm/kdexts.c; tools/gdbsession.py checks that it is. A free system PTE and
 the guard page below a kernel stack are described by syspte.py.
 """
-from . import syspte, target
+from . import syspte, target, vad
 from .command import MmCommand
 
 COLUMN = 27
@@ -19,9 +19,8 @@ def protection(value):
     if value == target.constant('ProtectDecommit'):
         return f'Protect: {value:x} - Decommitted'
     access = target.string(f'MiProtectionNames[{value & 7}]')
-    guard = 'Guard ' if value & target.constant('ProtectGuardPage') else ''
-    nocache = 'NoCache ' if value & target.constant('ProtectNoCache') else ''
-    return f'Protect: {value:x} - {guard}{nocache}{access}'
+    modifier = target.string(f'MiProtectionModifierNames[{(value >> 3) & 3}]')
+    return f'Protect: {value:x} - {modifier}{access}'
 
 
 def hardware_flags(word, hard):
@@ -61,8 +60,9 @@ def describe(pointer, word):
         lines.append(f'Transition: {trans(word, "PageFrameNumber"):x}')
     elif soft(word, 'PageFileHigh') or soft(word, 'PageFileLow'):
         lines += [f'PageFile: {soft(word, "PageFileLow"):2x}', f'Offset: {soft(word, "PageFileHigh"):x}']
-    elif soft(word, 'Protection') != 0 and not soft(word, 'Protection') & target.constant('ProtectGuardPage'):
-        lines.append('DemandZero')      # MiIsDemandZeroPte
+    elif (soft(word, 'Protection') not in (target.constant('ProtectDecommit'), target.constant('ProtectNoAccess'))
+          and soft(word, 'Protection') & 7):
+        lines.append('DemandZero')      # any protection with an access, guard pages included
     lines.append(protection(soft(word, 'Protection')))
     return lines
 
@@ -89,6 +89,8 @@ def pte_view(va):
     for i in range(max(len(left), len(right))):
         l = left[i] if i < len(left) else ''
         lines.append(f'{l:<{COLUMN}}{right[i]}' if i < len(right) else l)
+    if va < target.integer('MmSystemRangeStart') and (not hard(pde, 'Valid') or target.read_word(pte_at) == 0):
+        lines += vad.describe_zero_user_pte(va)
     return lines
 
 

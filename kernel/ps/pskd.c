@@ -1,0 +1,60 @@
+/*
+ * kernel/ps/pskd.c — kd>'s !process: the processes and their threads.
+ *
+ * WinDbg's shape: `!process 0 0` lists every process in two lines (PROCESS
+ * address, Cid, DirBase, ObjectTable and handle count, image name);
+ * `!process ADDR` shows one process and then each of its threads in one
+ * line (THREAD address, Cid, state, priority). The list is PsActiveProcessHead,
+ * read under its lock.
+ */
+#include <kd.h>
+#include <ps.h>
+#include <rtl.h>
+
+static const char *const KdpThreadStateNames[] = {
+    "INITIALIZED", "READY", "RUNNING", "STANDBY", "TERMINATED", "WAIT", "TRANSITION", "DEFERREDREADY",
+};
+
+static void KdpPrintProcess(PEPROCESS Process)
+{
+    DbgPrint("PROCESS %08x  Cid: %04x  DirBase: %08x  ObjectTable: %08x  HandleCount: %u.\n", (ULONG)Process,
+             Process->UniqueProcessId, Process->Pcb.DirectoryTableBase, (ULONG)Process->ObjectTable,
+             ObGetProcessHandleCount(Process));
+    DbgPrint("    Image: %s  Threads: %u  BasePriority %d\n", Process->ImageFileName[0] ? Process->ImageFileName : "-",
+             Process->ActiveThreads, Process->Pcb.BasePriority);
+}
+
+static void KdpPrintThreads(PEPROCESS Process)
+{
+    for (PLIST_ENTRY Entry = Process->ThreadListHead.Flink; Entry != &Process->ThreadListHead; Entry = Entry->Flink) {
+        PETHREAD Thread = CONTAINING_RECORD(Entry, ETHREAD, ThreadListEntry);
+        ULONG State = Thread->Tcb.State;
+        DbgPrint("        THREAD %08x  Cid %04x.%04x  %-11s priority %d\n", (ULONG)Thread,
+                 (ULONG)Thread->Cid.UniqueProcess, (ULONG)Thread->Cid.UniqueThread,
+                 State < ARRAY_SIZE(KdpThreadStateNames) ? KdpThreadStateNames[State] : "?", Thread->Tcb.Priority);
+    }
+}
+
+KD_COMMAND(process, "!process", "[0|PROCESS]",
+           "every process (0, or no argument), or one process and its threads")
+{
+    ULONG Address = 0;
+    KIRQL OldIrql;
+
+    if (!KdCheckArgumentCount(Argc, Argv, 0, 1) || (Argc == 2 && !KdParseAddress(Argv[1], "PROCESS", &Address)))
+        return;
+    bool Found = Address == 0;
+    KeAcquireSpinLock(&PspActiveProcessLock, &OldIrql);
+    for (PLIST_ENTRY Entry = PsActiveProcessHead.Flink; Entry != &PsActiveProcessHead; Entry = Entry->Flink) {
+        PEPROCESS Process = CONTAINING_RECORD(Entry, EPROCESS, ActiveProcessLinks);
+        if (Address != 0 && (ULONG)Process != Address)
+            continue;
+        Found = true;
+        KdpPrintProcess(Process);
+        if (Address != 0)
+            KdpPrintThreads(Process);
+    }
+    KeReleaseSpinLock(&PspActiveProcessLock, OldIrql);
+    if (!Found)
+        DbgPrint("!process: %08x is not a process (`!process 0` lists them)\n", Address);
+}

@@ -1,0 +1,193 @@
+/*
+ * mm/userpt.c — user page tables: made on demand, counted, freed when empty.
+ *
+ * The system range's page tables are shared and never freed (pagetab.c).
+ * The user range's belong to one process and come and go with what it
+ * uses, NT's way: a page table is made the first time one of its PTEs must
+ * hold something (a fault, a commit that writes demand-zero PTEs, a change
+ * of protection), and the process counts, per page table, how many of its
+ * 1,024 PTEs are not zero (NT's UsedPageTableEntries, in the working set
+ * list). Every routine that turns a zero PTE into something else or back
+ * adjusts the count; when it falls to zero the page table is freed, after
+ * the translations made through it were flushed. The PDE of a user page
+ * table carries the owner bit and, like every PDE, never the global bit.
+ *
+ * A page table is charged to the process's commit when the first VAD
+ * spanning it is inserted, and the charge returned when no VAD spans it any
+ * more (NT's CommittedPageTables bitmap): so making one later, on a fault,
+ * never fails for commit, only — rarely — for want of a page.
+ *
+ * Deleting user pages goes in two steps, through a batch: the PTEs are
+ * cleared, the TLB is flushed for them (one invlpg each for a few, a CR3
+ * reload for more: user translations are never global), and only then are
+ * the pages released, so no stale translation can reach a page that is
+ * handed out again.
+ */
+#include "virtual.h"
+
+#define MI_PDE_USER         (PTE_VALID | PTE_WRITE | PTE_OWNER | PTE_ACCESSED | PTE_DIRTY)
+#define MI_FLUSH_ENTIRE_THRESHOLD   16      /* more pages than this: reload CR3 instead of invlpg each */
+
+bool MiMakeUserPageTable(PEPROCESS Process, ULONG Va)
+{
+    PMMPTE Pde = MiAddressToPde(Va);
+    KIRQL OldIrql;
+
+    if (MiReadPte(Pde).u.Hard.Valid)
+        return true;
+    PFN_NUMBER Pfn = MiRemoveZeroPage();
+    if (Pfn == MI_NO_PAGE)
+        return false;
+    LOCK_PFN(OldIrql);
+    MiInitializePfn(Pfn, Pde, true);
+    UNLOCK_PFN(OldIrql);
+    MiWritePte(Pde, MiMakeValidPte(Pfn, MI_PDE_USER));
+    Process->WorkingSetList.NumberOfPageTables++;
+    return true;
+}
+
+/* Frees the page table of user address Va: every PTE in it is zero and flushed. */
+static void MiDeleteUserPageTable(PEPROCESS Process, ULONG Va)
+{
+    PMMPTE Pde = MiAddressToPde(Va);
+    PFN_NUMBER Pfn = MiReadPte(Pde).u.Hard.PageFrameNumber;
+    KIRQL OldIrql;
+
+    MiWritePte(Pde, (MMPTE){ .u.Long = 0 });
+    /* The page table's own translation through the self-map, and any cached walk through the PDE. */
+    HalInvalidatePage(PAGE_ALIGN(MiAddressToPte(Va)));
+    HalInvalidatePage((PVOID)Va);
+    LOCK_PFN(OldIrql);
+    MiDeletePageMapping(Pfn);           /* the directory's share goes; the page table is freed */
+    UNLOCK_PFN(OldIrql);
+    Process->WorkingSetList.NumberOfPageTables--;
+}
+
+bool MiMakeUserPageTables(PEPROCESS Process, ULONG StartVa, ULONG EndVa)
+{
+    for (ULONG Index = MI_PDE_INDEX(StartVa); Index <= MI_PDE_INDEX(EndVa); Index++) {
+        if (MiMakeUserPageTable(Process, Index << PDE_SHIFT))
+            continue;
+        /* Undo: the ones made here have no PTE in use yet (a kept page table always has one). */
+        for (ULONG Made = MI_PDE_INDEX(StartVa); Made < Index; Made++) {
+            if (Process->WorkingSetList.UsedPageTableEntries[Made] == 0 &&
+                MiReadPte(MiAddressToPde(Made << PDE_SHIFT)).u.Hard.Valid)
+                MiDeleteUserPageTable(Process, Made << PDE_SHIFT);
+        }
+        return false;
+    }
+    return true;
+}
+
+void MiAdjustUsedPtes(PEPROCESS Process, ULONG Va, LONG Delta)
+{
+    USHORT *Used = &Process->WorkingSetList.UsedPageTableEntries[MI_PDE_INDEX(Va)];
+    LONG Count = (LONG)*Used + Delta;
+
+    if (Delta == 0)
+        return;
+    if (Count < 0 || Count > PTE_PER_PAGE)
+        KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_USED_PTE_COUNT, Va, *Used, (ULONG_PTR)Delta);
+    *Used = (USHORT)Count;
+    if (Count == 0)
+        MiDeleteUserPageTable(Process, Va);
+}
+
+static inline bool MiTestCommittedPageTable(const PEPROCESS Process, ULONG Index)
+{
+    return (Process->WorkingSetList.CommittedPageTables[Index / 32] >> (Index % 32)) & 1;
+}
+
+bool MiChargeVadCommitment(PEPROCESS Process, ULONG StartVa, ULONG EndVa, ULONG AdditionalPages)
+{
+    ULONG New = 0;
+
+    for (ULONG Index = MI_PDE_INDEX(StartVa); Index <= MI_PDE_INDEX(EndVa); Index++)
+        New += !MiTestCommittedPageTable(Process, Index);
+    if (!MiChargeProcessCommitment(Process, New + AdditionalPages))
+        return false;
+    for (ULONG Index = MI_PDE_INDEX(StartVa); Index <= MI_PDE_INDEX(EndVa); Index++)
+        Process->WorkingSetList.CommittedPageTables[Index / 32] |= 1u << (Index % 32);
+    Process->WorkingSetList.NumberOfCommittedPageTables += New;
+    return true;
+}
+
+void MiReturnPageTableCommitment(PEPROCESS Process, ULONG StartVa, ULONG EndVa)
+{
+    ULONG Returned = 0;
+
+    for (ULONG Index = MI_PDE_INDEX(StartVa); Index <= MI_PDE_INDEX(EndVa); Index++) {
+        ULONG First = Index << PDE_SHIFT, Last = First | ((1u << PDE_SHIFT) - 1);
+        if (!MiTestCommittedPageTable(Process, Index) ||
+            MiCheckForConflictingVad((PVOID)First, (PVOID)Last, Process) != NULL)
+            continue;
+        Process->WorkingSetList.CommittedPageTables[Index / 32] &= ~(1u << (Index % 32));
+        Returned++;
+    }
+    Process->WorkingSetList.NumberOfCommittedPageTables -= Returned;
+    MiReturnProcessCommitment(Process, Returned);
+}
+
+LONG MiDeleteUserPte(PEPROCESS Process, PMMPTE Pte, ULONG Va, MI_DELETE_BATCH *Batch, bool OwnsPages)
+{
+    MMPTE Old = MiReadPte(Pte);
+
+    if (Old.u.Long == 0)
+        return 0;
+    MiWritePte(Pte, (MMPTE){ .u.Long = 0 });
+    if (Old.u.Hard.Valid || MiIsUserTransitionPte(Old)) {
+        /* The process's own resident pages are its working set; an MDL's mapped pages are not. */
+        if (Old.u.Hard.Valid && OwnsPages)
+            Process->Vm.WorkingSetSize--;
+        if (Batch->Count == MI_DELETE_BATCH_PAGES)
+            MiFlushDeleteBatch(Process, Batch);
+        Batch->Va[Batch->Count] = Va;
+        Batch->Pfn[Batch->Count] = Old.u.Hard.Valid ? Old.u.Hard.PageFrameNumber : Old.u.Trans.PageFrameNumber;
+        Batch->Free[Batch->Count] = OwnsPages;
+        Batch->Count++;
+    }
+    return -1;
+}
+
+void MiFlushDeleteBatch(PEPROCESS Process, MI_DELETE_BATCH *Batch)
+{
+    KIRQL OldIrql;
+
+    if (Batch->Count == 0)
+        return;
+    if (Batch->Count > MI_FLUSH_ENTIRE_THRESHOLD) {
+        KeFlushProcessTb();
+    } else {
+        for (ULONG i = 0; i < Batch->Count; i++)
+            HalInvalidatePage((PVOID)Batch->Va[i]);
+    }
+    LOCK_PFN(OldIrql);
+    for (ULONG i = 0; i < Batch->Count; i++) {
+        if (!Batch->Free[i])
+            continue;
+        MiDeletePageMapping(Batch->Pfn[i]);     /* freed now, or when the last MDL lock on it goes */
+    }
+    UNLOCK_PFN(OldIrql);
+    Batch->Count = 0;
+}
+
+void MiDeleteUserRange(PEPROCESS Process, ULONG StartVa, ULONG EndVa, bool OwnsPages)
+{
+    MI_DELETE_BATCH Batch;
+
+    Batch.Count = 0;
+    for (ULONG Chunk = StartVa; Chunk <= EndVa;) {
+        ULONG ChunkEnd = MIN(EndVa, Chunk | ((1u << PDE_SHIFT) - 1));
+        if (MiUserPteIfPresent(Chunk)) {
+            LONG Delta = 0;
+            PMMPTE Pte = MiAddressToPte(Chunk);
+            for (ULONG Va = Chunk; Va <= ChunkEnd; Va += PAGE_SIZE, Pte++)
+                Delta += MiDeleteUserPte(Process, Pte, Va, &Batch, OwnsPages);
+            MiFlushDeleteBatch(Process, &Batch);
+            MiAdjustUsedPtes(Process, Chunk, Delta);
+        }
+        if (ChunkEnd == EndVa)
+            break;
+        Chunk = ChunkEnd + 1;
+    }
+}

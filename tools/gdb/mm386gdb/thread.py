@@ -1,0 +1,310 @@
+"""mm-thread, mm-ready, mm-process: the dispatcher's view, as kd>'s !thread, !ready and !process print it.
+
+A thread that is not running keeps its registers on its own kernel stack,
+where KiSwapContext (kernel/ke/ctxswap.asm) pushed them: ExceptionList,
+EFLAGS, EDI, ESI, EBX, EBP, then the return address into the dispatcher.
+KTHREAD.KernelStack points at that frame, so its backtrace is the return
+address and then the EBP chain, each return address named from the
+symbol table the build embeds in the kernel (KiSymbolTable), exactly as
+kernel/kd/symbols.c names it. The running thread is the exception: its
+registers are the processor's, so gdb walks from $eip and $ebp.
+
+The ready queues are KPRCB.DispatcherReadyListHead[32], threads linked
+through KTHREAD.WaitListEntry, with ReadySummary's bit n set when queue n
+is not empty; the PRCB is KiPcr.PrcbData. Processes are linked on
+PsActiveProcessHead through EPROCESS.ActiveProcessLinks, and each
+process's threads on EPROCESS.ThreadListHead through
+ETHREAD.ThreadListEntry.
+"""
+import gdb
+
+from .command import MmCommand
+from .target import KernelError, integer, parse_address, read_bytes, read_words, symbol_address, value
+
+STATE_NAMES = ['INITIALIZED', 'READY', 'RUNNING', 'STANDBY', 'TERMINATED', 'WAIT', 'TRANSITION', 'DEFERREDREADY']
+CLOCK_MS = 10                    # HAL_CLOCK_HZ is 100: a tick is 10 ms
+MAXIMUM_WAIT_OBJECTS = 64
+STATUS_TIMEOUT_KEY = 0x0102      # a wait block whose WaitKey is (USHORT)STATUS_TIMEOUT is the wait's timer
+
+
+def _names(array):
+    """The strings of a kernel array of const char * (a name table)."""
+    v = value(array)
+    return [v[i].string() for i in range(v.type.range()[1] + 1)]
+
+
+def readable(address, length):
+    """MmIsAddressValid of the first and last byte: the memory can be read."""
+    try:
+        read_bytes(address, 1)
+        read_bytes(address + length - 1, 1)
+        return True
+    except KernelError:
+        return False
+
+
+_symbols = None
+
+
+def symbolize(address):
+    """KiSymbolize: (name, offset) of the function holding address, from the kernel's own table, or None."""
+    global _symbols
+    if _symbols is None:
+        count = integer('KiSymbolCount')
+        words = read_words(symbol_address('KiSymbolTable'), 2 * count)
+        names = symbol_address('KiSymbolNames')
+        _symbols = [(words[2 * i], names + words[2 * i + 1]) for i in range(count)]
+    if not _symbols or not symbol_address('__kernel_start') <= address < symbol_address('__text_end'):
+        return None
+    low, high = 0, len(_symbols)
+    while high - low > 1:
+        mid = (low + high) // 2
+        if _symbols[mid][0] <= address:
+            low = mid
+        else:
+            high = mid
+    start, name = _symbols[low]
+    if start > address:
+        return None
+    return value(f'(const char *){name:#x}').string(), address - start
+
+
+def frame_line(index, address, is_return_address):
+    """PrintFrame: a return address is looked up one byte earlier (inside its call), an EIP as it is."""
+    bias = 1 if is_return_address else 0
+    found = symbolize(address - bias)
+    if found is None:
+        return f'  #{index:<2d} {address:08x} ?'
+    return f'  #{index:<2d} {address:08x} {found[0]}+0x{found[1] + bias:x}'
+
+
+def backtrace(address, is_return_address, ebp, max_frames=24):
+    """DumpBacktrace: frame 0, then the EBP chain while it is readable and moves up the stack."""
+    lines = [frame_line(0, address, is_return_address)]
+    while len(lines) <= max_frames and ebp and ebp % 4 == 0 and readable(ebp, 8):
+        following, ret = read_words(ebp, 2)
+        if ret == 0:
+            break
+        lines.append(frame_line(len(lines), ret, True))
+        if following <= ebp:
+            break
+        ebp = following
+    return lines
+
+
+def thread_at(address):
+    """The ETHREAD at address, or a KernelError saying why it is not one (as kd>'s KdIsThread)."""
+    ethread = gdb.lookup_type('ETHREAD')
+    if address % 4 or not readable(address, ethread.sizeof):
+        raise KernelError(f'{address:08x} is not a thread: its memory is not mapped (or not aligned)')
+    thread = value(f'*(ETHREAD *){address:#x}')
+    kind = int(thread['Tcb']['Header']['Type'])
+    if kind != int(value('ThreadObject')):
+        raise KernelError(f'{address:08x} is not a thread: its dispatcher header says type {kind}, '
+                          f'not ThreadObject ({int(value("ThreadObject"))})')
+    return thread
+
+
+def current_thread():
+    return integer('KiPcr.PrcbData.CurrentThread')
+
+
+def ticks(name, count):
+    ms = count * CLOCK_MS
+    return f'{name:<26s}{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}'
+
+
+def process_of(kprocess):
+    """The EPROCESS holding a KPROCESS (Pcb is EPROCESS's first member)."""
+    return value(f'*(EPROCESS *){kprocess:#x}')
+
+
+def symbol_line(name, address):
+    found = symbolize(address)
+    label = f'{found[0]}+0x{found[1]:x}' if found else '?+0x0'
+    return f'{name:<26s}{label} ({address:08x})'
+
+
+def thread_lines(address):
+    """!thread ADDRESS, line for line."""
+    thread = thread_at(address)
+    tcb = thread['Tcb']
+    state = int(tcb['State'])
+    running = address == current_thread()
+    out = []
+    head = (f'THREAD {address:08x}  Cid {int(thread["Cid"]["UniqueProcess"]):04x}.'
+            f'{int(thread["Cid"]["UniqueThread"]):04x}  Teb: {int(tcb["Teb"]):08x} ')
+    if state != int(value('Waiting')):
+        out.append(head + (STATE_NAMES[state] if state < len(STATE_NAMES) else '?') +
+                   (' on processor 0' if running else ''))
+    else:
+        reasons = _names('KdWaitReasonNames')
+        reason = int(tcb['WaitReason'])
+        out.append(head + f'WAIT: ({reasons[reason] if reason < len(reasons) else "?"}) '
+                   f'{"KernelMode" if int(tcb["WaitMode"]) == 0 else "UserMode"} '
+                   f'{"Alertable" if int(tcb["Alertable"]) else "Non-Alertable"}')
+        kinds = _names('KdObjectKindNames')
+        first = block = int(tcb['WaitBlockList'])
+        for _ in range(MAXIMUM_WAIT_OBJECTS + 1):
+            if not block:
+                break
+            wb = value(f'*(KWAIT_BLOCK *){block:#x}')
+            obj = int(wb['Object'])
+            if not readable(obj, 1):
+                kind = '(not mapped)'
+            else:
+                t = int(value(f'((DISPATCHER_HEADER *){obj:#x})->Type'))
+                kind = kinds[t] if t < len(kinds) else '(not a dispatcher object)'
+            timeout = ' (the wait\'s timeout)' if int(wb['WaitKey']) == STATUS_TIMEOUT_KEY else ''
+            out.append(f'    {obj:08x}  {kind}{timeout}')
+            block = int(wb['NextWaitBlock'])
+            if block == first:
+                break
+    owner = int(tcb['Process'])
+    out.append(f'{"Owning Process":<26s}{owner:08x}       Image:         '
+               f'{process_of(owner)["ImageFileName"].string()}')
+    if int(tcb['ApcStateIndex']) != 0:
+        attached = int(tcb['ApcState']['Process'])
+        out.append(f'{"Attached Process":<26s}{attached:08x}       Image:         '
+                   f'{process_of(attached)["ImageFileName"].string()}')
+    else:
+        out.append(f'{"Attached Process":<26s}N/A')
+    wait_time = int(tcb['WaitTime'])
+    now = integer('(unsigned long)KeTickCount64')
+    out.append(f'{"Wait Start TickCount":<26s}{wait_time:<15d}Ticks: {(now - wait_time) & 0xFFFFFFFF}')
+    out.append(f'{"Context Switch Count":<26s}{int(tcb["ContextSwitches"])}')
+    out.append(ticks('UserTime', int(tcb['UserTime'])))
+    out.append(ticks('KernelTime', int(tcb['KernelTime'])))
+    start = int(thread['StartAddress'])
+    if start:
+        out.append(symbol_line('Start Address', start))
+    else:
+        out.append(f'{"Start Address":<26s}(the boot flow: the idle thread)')
+    current = integer('$esp') if running else int(tcb['KernelStack'])
+    out.append(f'Stack Init {int(tcb["InitialStack"]):08x} Current {current:08x} '
+               f'Base {int(tcb["InitialStack"]):08x} Limit {int(tcb["StackLimit"]):08x}')
+    out.append(f'Priority {int(tcb["Priority"])} BasePriority {int(tcb["BasePriority"])} '
+               f'PriorityDecrement {int(tcb["PriorityDecrement"])} Quantum {int(tcb["Quantum"])}')
+    out += thread_backtrace(address, tcb, running)
+    return out
+
+
+def thread_backtrace(address, tcb, running):
+    if running:
+        return backtrace(integer('$eip'), False, integer('$ebp'))
+    if int(tcb['State']) == int(value('Terminated')):
+        return ['    (terminated: its stack is no longer its own)']
+    saved = int(tcb['KernelStack'])
+    if not readable(saved, 28):
+        return [f'    (its saved stack pointer {saved:08x} is not mapped)']
+    frame = read_words(saved, 7)            # ExceptionList, EFLAGS, EDI, ESI, EBX, EBP, return address
+    return backtrace(frame[6], True, frame[5])
+
+
+class MmThread(MmCommand):
+    """mm-thread [EXPRESSION]: a thread (the running one without an argument) as kd>'s !thread shows it:
+    state and wait, process, ticks, priorities, stack bounds and backtrace. The running thread's
+    backtrace starts at the processor's $eip, where gdb stopped it."""
+    name = 'mm-thread'
+
+    def run(self, argument):
+        if argument.strip():
+            address = parse_address(argument, self.name)
+        else:
+            address = current_thread()
+        return thread_lines(address)
+
+
+def list_entries(head_address, link_offset):
+    """The addresses of the structures on a LIST_ENTRY list, each linked at link_offset."""
+    entries = []
+    entry = read_words(head_address, 1)[0]
+    while entry != head_address and len(entries) < 100000:
+        entries.append(entry - link_offset)
+        entry = read_words(entry, 1)[0]
+    return entries
+
+
+def offset_of(type_name, field):
+    return int(value(f'(unsigned long)&(({type_name} *)0)->{field}'))
+
+
+class MmReady(MmCommand):
+    """mm-ready: the ready queues from priority 31 down, and the standby thread, as kd>'s !ready."""
+    name = 'mm-ready'
+
+    def run(self, argument):
+        prcb = value('KiPcr.PrcbData')
+        out = [f'Processor 0: ReadySummary {int(prcb["ReadySummary"]):08x}']
+        any_thread = False
+        standby = int(prcb['NextThread'])
+        if standby:
+            out.append('    Standby (the next to run):')
+            out.append(ready_line(standby, 'STANDBY'))
+            any_thread = True
+        link = offset_of('KTHREAD', 'WaitListEntry')
+        for priority in range(31, -1, -1):
+            head = int(prcb['DispatcherReadyListHead'][priority].address)
+            threads = list_entries(head, link)
+            if not threads:
+                continue
+            out.append(f'    Ready Threads at priority {priority}')
+            out += [ready_line(t, 'READY') for t in threads]
+            any_thread = True
+        if not any_thread:
+            out.append('    No threads in READY state (the idle thread runs when this one waits)')
+        return out
+
+
+def ready_line(address, state):
+    thread = value(f'*(ETHREAD *){address:#x}')
+    tcb = thread['Tcb']
+    return (f'        THREAD {address:08x}  Cid {int(thread["Cid"]["UniqueProcess"]):04x}.'
+            f'{int(thread["Cid"]["UniqueThread"]):04x}  Teb: {int(tcb["Teb"]):08x}  {state}  '
+            f'priority {int(tcb["Priority"])} (base {int(tcb["BasePriority"])})')
+
+
+class MmProcess(MmCommand):
+    """mm-process [0|EXPRESSION]: every process, or one process and its threads, as kd>'s !process."""
+    name = 'mm-process'
+
+    def run(self, argument):
+        address = 0
+        if argument.strip():
+            address = parse_address(argument, self.name)
+        out = []
+        found = address == 0
+        head = integer('(unsigned long)&PsActiveProcessHead')
+        for process in list_entries(head, offset_of('EPROCESS', 'ActiveProcessLinks')):
+            if address and process != address:
+                continue
+            found = True
+            out += process_lines(process)
+            if address:
+                out += process_threads(process)
+        if not found:
+            out.append(f'!process: {address:08x} is not a process (`!process 0` lists them)')
+        return out
+
+
+def process_lines(address):
+    p = value(f'*(EPROCESS *){address:#x}')
+    table = int(p['ObjectTable'])
+    handles = int(value(f'((struct _HANDLE_TABLE *){table:#x})->HandleCount')) if table else 0
+    image = p['ImageFileName'].string() or '-'
+    return [f'PROCESS {address:08x}  Cid: {int(p["UniqueProcessId"]):04x}  '
+            f'DirBase: {int(p["Pcb"]["DirectoryTableBase"]):08x}  ObjectTable: {table:08x}  HandleCount: {handles}.',
+            f'    Image: {image}  Threads: {int(p["ActiveThreads"])}  BasePriority {int(p["Pcb"]["BasePriority"])}']
+
+
+def process_threads(address):
+    p = value(f'*(EPROCESS *){address:#x}')
+    head = int(p['ThreadListHead'].address)
+    out = []
+    for t in list_entries(head, offset_of('ETHREAD', 'ThreadListEntry')):
+        thread = value(f'*(ETHREAD *){t:#x}')
+        state = int(thread['Tcb']['State'])
+        name = STATE_NAMES[state] if state < len(STATE_NAMES) else '?'
+        out.append(f'        THREAD {t:08x}  Cid {int(thread["Cid"]["UniqueProcess"]):04x}.'
+                   f'{int(thread["Cid"]["UniqueThread"]):04x}  {name:<11s} priority {int(thread["Tcb"]["Priority"])}')
+    return out
