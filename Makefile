@@ -143,7 +143,7 @@ test: deps
 
 test-bochs: deps
 	$(MAKE) all
-	$(PYTHON) tools/runtests.py --kernel $(KERNEL) --emulator bochs
+	OBJCOPY=$(OBJCOPY) $(PYTHON) tools/runtests.py --kernel $(KERNEL) --emulator bochs
 
 bench: deps
 	$(MAKE) all

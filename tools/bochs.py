@@ -7,7 +7,11 @@ interface of qemu.Boot, with three differences that follow from Bochs:
 
 - Bochs cannot load a multiboot kernel itself. Each boot gets a GRUB ISO of
   its own (tools/mkiso.py) whose only menu entry, booted at once, carries
-  the boot's command line and module.
+  the boot's command line and module. The kernel on it is stripped of its
+  debugging information (the symbol table the kernel prints backtraces
+  with is a loaded section and stays): GRUB reads the whole file into
+  memory, and the 8 MB boot would have no room for it. A GRUB that fails
+  to boot its entry ends the boot at once, with no verdict.
 - COM1 goes to a file (Bochs's `mode=file`), read as it grows; nothing can
   be typed to the guest, so host checks that drive the kd> prompt stay
   QEMU's.
@@ -38,10 +42,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
 
 BOCHS = os.environ.get('BOCHS', 'bochs')
+OBJCOPY = os.environ.get('OBJCOPY', 'i686-linux-gnu-objcopy')
 BIOS = '/usr/share/bochs/BIOS-bochs-latest'
 VGA_BIOS = '/usr/share/vgabios/vgabios.bin'
 TOOLS = os.path.dirname(os.path.abspath(__file__))
 VERDICT = re.compile(r'^# ktest: verdict (pass|fail)$', re.M)
+GRUB_FAILED = re.compile(r'Failed to boot both default and fallback entries')
 
 GRUB_CFG = """serial --unit=0 --speed=115200
 terminal_input serial console
@@ -78,7 +84,13 @@ def megabytes(size):
 
 
 def make_iso(kernel, append, module, output):
-    """A GRUB ISO whose single entry boots kernel with append (and module) without waiting."""
+    """A GRUB ISO whose single entry boots kernel, stripped of debugging information, with append (and module)."""
+    stripped = os.path.join(os.path.dirname(output), 'mm386.elf')
+    r = subprocess.run([OBJCOPY, '--strip-debug', kernel, stripped], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f'objcopy --strip-debug failed: {r.stdout.strip()}')
+    kernel = stripped
     cfg = GRUB_CFG.replace('@MODULE@', f'    module /boot/{os.path.basename(module)} {os.path.basename(module)}\n'
                            if module else '')
     with tempfile.NamedTemporaryFile('w', suffix='.cfg', dir=os.path.dirname(output), delete=False) as f:
@@ -203,6 +215,9 @@ class Boot:
                 self.kill()
                 return None
             if not self._pump(min(left, 0.5)):
+                break
+            if GRUB_FAILED.search(self.text()):
+                self.kill()         # GRUB waits for a key that will never come
                 break
         verdicts = VERDICT.findall(self.text())
         if not verdicts:
