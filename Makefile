@@ -180,11 +180,12 @@ all: $(USER_IMAGES)
 .SECONDARY: $(USER_RUNTIME_OBJS) $(BUILD)/user/obj/user/utest/utest.c.o
 -include $(shell find $(BUILD)/user/obj -name '*.d' 2>/dev/null)
 
-BOOT_MODULE := tests/data/bootmod.txt
+# Every boot's modules (tools/bootmodules.py names the same files for the runner).
+BOOT_MODULES := tests/data/bootmod.txt $(sort $(USER_IMAGES))
 
-$(ISO): $(KERNEL) iso/grub.cfg tools/mkiso.py $(BOOT_MODULE) | deps
+$(ISO): $(KERNEL) iso/grub.cfg tools/mkiso.py $(BOOT_MODULES) | deps
 	@echo "  ISO     $@"
-	@$(PYTHON) tools/mkiso.py --kernel $(KERNEL) --cfg iso/grub.cfg --module $(BOOT_MODULE) -o $@
+	@$(PYTHON) tools/mkiso.py --kernel $(KERNEL) --cfg iso/grub.cfg $(addprefix --module=,$(BOOT_MODULES)) -o $@
 
 deps:
 	@missing=""; for t in $(DEP_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
@@ -198,7 +199,7 @@ deps:
 
 run: deps
 	$(MAKE) all
-	$(PYTHON) tools/mkiso.py --kernel $(KERNEL) --cfg iso/grub.cfg --module $(BOOT_MODULE) \
+	$(PYTHON) tools/mkiso.py --kernel $(KERNEL) --cfg iso/grub.cfg $(addprefix --module=,$(BOOT_MODULES)) \
 	        --args "$(ARGS)" -o $(BUILD)/mm386-run.iso
 	$(QEMU) -cdrom $(BUILD)/mm386-run.iso -m $(MEM) -display none -serial mon:stdio \
 	        -device isa-debug-exit,iobase=0xf4,iosize=0x04 || true

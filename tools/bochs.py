@@ -91,15 +91,16 @@ def make_iso(kernel, append, module, output):
     if r.returncode != 0:
         raise RuntimeError(f'objcopy --strip-debug failed: {r.stdout.strip()}')
     kernel = stripped
-    cfg = GRUB_CFG.replace('@MODULE@', f'    module /boot/{os.path.basename(module)} {os.path.basename(module)}\n'
-                           if module else '')
+    modules = module.split(',') if module else []
+    cfg = GRUB_CFG.replace('@MODULE@', ''.join(f'    module /boot/{os.path.basename(m)} {os.path.basename(m)}\n'
+                                               for m in modules))
     with tempfile.NamedTemporaryFile('w', suffix='.cfg', dir=os.path.dirname(output), delete=False) as f:
         f.write(cfg)
     try:
         cmd = [sys.executable, os.path.join(TOOLS, 'mkiso.py'), '--kernel', kernel, '--cfg', f.name,
                '--args', append, '-o', output]
-        if module:
-            cmd += ['--module', module]
+        for m in modules:
+            cmd += ['--module', m]
         r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if r.returncode != 0:
             raise RuntimeError(f'mkiso failed: {r.stdout.strip()}')

@@ -2,7 +2,9 @@
 """Build a bootable GRUB ISO holding the mm386 kernel.
 
 The ISO's grub.cfg is iso/grub.cfg with @ARGS@ replaced by extra boot
-switches (make run ARGS="/MAXMEM=64"); grub-mkrescue (grub-pc-bin, xorriso,
+switches (make run ARGS="/MAXMEM=64") and each @MODULES@ line by a
+`module` line per --module file (the boot modules: tools/bootmodules.py);
+grub-mkrescue (grub-pc-bin, xorriso,
 mtools) turns the staging folder into a BIOS-bootable image.
 """
 import argparse
@@ -25,6 +27,8 @@ def main():
 
     with open(a.cfg) as f:
         cfg = f.read().replace('@ARGS@', a.args.strip())
+    cfg = cfg.replace('@MODULES@\n', ''.join(f'    module /boot/{os.path.basename(m)} {os.path.basename(m)}\n'
+                                             for m in a.module))
     stage = tempfile.mkdtemp(prefix='mm386-iso-', dir=os.path.dirname(os.path.abspath(a.output)))
     try:
         os.makedirs(os.path.join(stage, 'boot', 'grub'))

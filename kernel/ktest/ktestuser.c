@@ -3,8 +3,8 @@
  *
  * A user-mode test program (tests/user/NAME.c, user/include/utest.h) is a
  * boot module NAME.exe whose .utest section lists its cases: each entry a
- * pointer to the case's name and one to its routine, between two empty
- * markers. At the first run the harness finds every boot file that has such
+ * pointer to the case's name, one to its routine and its source line,
+ * between two empty markers. At the first run the harness finds every boot file that has such
  * a section, reads the names out of the image file itself (a pointer is an
  * address at the image's preferred base: minus ImageBase it is an RVA, and
  * the section table maps that to the file), and makes each case a KTEST of
@@ -26,7 +26,8 @@
 #include <rtl.h>
 
 #define KTEST_USER_TAG          MAKE_TAG('K', 't', 's', 'U')
-#define KTEST_USER_NAME         40
+#define KTEST_USER_NAME         72              /* a case's or a program's name, the NUL included */
+#define KTEST_USER_CASE_WORDS   3               /* UTEST_CASE: name, routine, line (user/include/utest.h) */
 #define KTEST_USER_TIMEOUT_S    60              /* a case still running after this is a hang: ended, failed */
 
 typedef struct _KTEST_USER_CASE {
@@ -87,9 +88,9 @@ static ULONG KtestAddProgram(const char *Program, const UCHAR *File, SIZE_T Size
     if (!Section || Section->PointerToRawData + Section->SizeOfRawData > Size)
         return 0;
     const ULONG *Entry = (const ULONG *)(File + Section->PointerToRawData);
-    ULONG Entries = MIN(Section->VirtualSize, Section->SizeOfRawData) / (2 * sizeof(ULONG));
-    for (ULONG i = 0; i < Entries; i++) {
-        const char *Name = Entry[2 * i] ? KtestImageString(File, Size, &Info, Entry[2 * i]) : NULL;
+    ULONG Entries = MIN(Section->VirtualSize, Section->SizeOfRawData) / (KTEST_USER_CASE_WORDS * sizeof(ULONG));
+    for (ULONG i = 0; i < Entries; i++, Entry += KTEST_USER_CASE_WORDS) {
+        const char *Name = Entry[0] ? KtestImageString(File, Size, &Info, Entry[0]) : NULL;
         if (!Name)
             continue;
         Count++;
@@ -100,7 +101,7 @@ static ULONG KtestAddProgram(const char *Program, const UCHAR *File, SIZE_T Size
         snprintf(Case->Suite, sizeof(Case->Suite), "user_%.*s", (int)(strlen(Program) - 4), Program);
         snprintf(Case->Name, sizeof(Case->Name), "%s", Name);
         Case->Test = (KTEST){ .Suite = Case->Suite, .Name = Case->Name, .Routine = KtestRunUserCase,
-                              .File = Case->Program, .Line = (int)i };
+                              .File = Case->Program, .Line = (int)Entry[2] };
     }
     return Count;
 }

@@ -22,15 +22,17 @@
 
 #include <ntdll.h>
 
+/* One case: three words the kernel reads from the image (kernel/ktest/ktestuser.c). */
 typedef struct _UTEST_CASE {
     const char *Name;
     void (*Routine)(void);
+    ULONG Line;                 /* its line in the source: cases run in source order */
 } UTEST_CASE;
 
 #define UTEST(name)                                                                         \
     static void utest_##name(void);                                                         \
     __attribute__((used, section(".utest$b"))) static const UTEST_CASE utest_case_##name =  \
-        { #name, utest_##name };                                                            \
+        { #name, utest_##name, __LINE__ };                                                  \
     static void utest_##name(void)
 
 extern ULONG UtestFailures;

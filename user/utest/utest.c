@@ -8,8 +8,8 @@
  */
 #include <utest.h>
 
-__attribute__((used, section(".utest$a"))) static const UTEST_CASE UtestFirst = { NULL, NULL };
-__attribute__((used, section(".utest$z"))) static const UTEST_CASE UtestLast = { NULL, NULL };
+__attribute__((used, section(".utest$a"))) static const UTEST_CASE UtestFirst = { NULL, NULL, 0 };
+__attribute__((used, section(".utest$z"))) static const UTEST_CASE UtestLast = { NULL, NULL, 0 };
 
 ULONG UtestFailures;
 
