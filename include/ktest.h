@@ -292,5 +292,13 @@ NORETURN void KbenchRunFromBoot(void);
  */
 ULONG KtestDiscoverUserTests(void);
 const KTEST *KtestUserTest(ULONG Index);
+/*
+ * Runs a program from the boot modules — CommandLine's first word is its
+ * name, NAME.exe of \Boot\NAME.exe — and waits for it to end:
+ * *ExitStatus is its exit status. STATUS_TIMEOUT (and the process ended)
+ * if it still ran after a minute; process creation's statuses.
+ * PASSIVE_LEVEL.
+ */
+NTSTATUS KtestRunProgram(const char *CommandLine, NTSTATUS *ExitStatus);
 
 #endif

@@ -149,39 +149,55 @@ const KTEST *KtestUserTest(ULONG Index)
     return Index < KtestUserCaseCount ? &KtestUserCases[Index].Test : NULL;
 }
 
-static void KtestRunUserCase(KTEST_CONTEXT *t)
+NTSTATUS KtestRunProgram(const char *CommandLine, NTSTATUS *ExitStatus)
 {
-    const KTEST_USER_CASE *Case = CONTAINING_RECORD(t->Test, KTEST_USER_CASE, Test);
-    char Path[2 * KTEST_USER_NAME], Line[2 * KTEST_USER_NAME];
-    WCHAR PathBuffer[2 * KTEST_USER_NAME], LineBuffer[2 * KTEST_USER_NAME];
-    UNICODE_STRING ImagePath, CommandLine;
+    char Path[2 * KTEST_USER_NAME];
+    WCHAR PathBuffer[2 * KTEST_USER_NAME], LineBuffer[4 * KTEST_USER_NAME];
+    UNICODE_STRING ImagePath, Line;
     OBJECT_ATTRIBUTES Attributes;
     HANDLE Process, Thread;
     PEPROCESS Object;
 
-    snprintf(Path, sizeof(Path), "\\Boot\\%s", Case->Program);
-    snprintf(Line, sizeof(Line), "%s %s", Case->Program, Case->Name);
+    ULONG NameLength = 0;
+    while (CommandLine[NameLength] && CommandLine[NameLength] != ' ')
+        NameLength++;
+    snprintf(Path, sizeof(Path), "\\Boot\\%.*s", (int)NameLength, CommandLine);
     KtestWiden(&ImagePath, PathBuffer, ARRAY_SIZE(PathBuffer), Path);
-    KtestWiden(&CommandLine, LineBuffer, ARRAY_SIZE(LineBuffer), Line);
+    KtestWiden(&Line, LineBuffer, ARRAY_SIZE(LineBuffer), CommandLine);
     InitializeObjectAttributes(&Attributes, NULL, OBJ_KERNEL_HANDLE, NULL, NULL);
-    ASSERT_EQ(PsCreateUserProcess(&ImagePath, &CommandLine, &Attributes, &Attributes, PROCESS_ALL_ACCESS,
-                                  THREAD_ALL_ACCESS, &Process, &Thread), STATUS_SUCCESS);
-    ASSERT_EQ(ObReferenceObjectByHandle(Process, SYNCHRONIZE, PsProcessType, KernelMode, (PVOID *)&Object, NULL),
-              STATUS_SUCCESS);
-    LARGE_INTEGER Timeout = { .QuadPart = -(LONGLONG)KTEST_USER_TIMEOUT_S * 10000000 };
-    NTSTATUS Wait = KeWaitForSingleObject(Object, Executive, KernelMode, FALSE, &Timeout);
-    if (Wait == STATUS_TIMEOUT) {
-        EXPECT_EQ(Wait, STATUS_SUCCESS);
-        KtestFail(t, Case->Program, 0, "%s %s still runs after %u s: ended", Case->Program, Case->Name,
-                  KTEST_USER_TIMEOUT_S);
-        NtTerminateProcess(Process, STATUS_TIMEOUT);
-        KeWaitForSingleObject(Object, Executive, KernelMode, FALSE, NULL);
+    NTSTATUS Status = PsCreateUserProcess(&ImagePath, &Line, &Attributes, &Attributes, PROCESS_ALL_ACCESS,
+                                          THREAD_ALL_ACCESS, &Process, &Thread);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    Status = ObReferenceObjectByHandle(Process, SYNCHRONIZE, PsProcessType, KernelMode, (PVOID *)&Object, NULL);
+    if (NT_SUCCESS(Status)) {
+        LARGE_INTEGER Timeout = { .QuadPart = -(LONGLONG)KTEST_USER_TIMEOUT_S * 10000000 };
+        Status = KeWaitForSingleObject(Object, Executive, KernelMode, FALSE, &Timeout);
+        if (Status == STATUS_TIMEOUT) {
+            NtTerminateProcess(Process, STATUS_TIMEOUT);
+            KeWaitForSingleObject(Object, Executive, KernelMode, FALSE, NULL);
+        }
+        *ExitStatus = Object->ExitStatus;
+        ObDereferenceObject(Object);
     }
-    if (Object->ExitStatus != STATUS_SUCCESS)
-        KtestFail(t, Case->Program, 0, "%s %s exited with 0x%08x (the case's failed checks, or the exception that "
-                  "ended it)", Case->Program, Case->Name, (ULONG)Object->ExitStatus);
-    EXPECT_EQ(Object->ExitStatus, STATUS_SUCCESS);
-    ObDereferenceObject(Object);
     NtClose(Thread);
     NtClose(Process);
+    return Status;
+}
+
+static void KtestRunUserCase(KTEST_CONTEXT *t)
+{
+    const KTEST_USER_CASE *Case = CONTAINING_RECORD(t->Test, KTEST_USER_CASE, Test);
+    char Line[2 * KTEST_USER_NAME];
+    NTSTATUS ExitStatus = STATUS_UNSUCCESSFUL;
+
+    snprintf(Line, sizeof(Line), "%s %s", Case->Program, Case->Name);
+    NTSTATUS Status = KtestRunProgram(Line, &ExitStatus);
+    if (Status == STATUS_TIMEOUT)
+        KtestFail(t, Case->Program, 0, "%s still ran after %u s: ended", Line, KTEST_USER_TIMEOUT_S);
+    else if (NT_SUCCESS(Status) && ExitStatus != STATUS_SUCCESS)
+        KtestFail(t, Case->Program, 0, "%s exited with 0x%08x (the case's failed checks, or the exception that "
+                  "ended it)", Line, (ULONG)ExitStatus);
+    EXPECT_EQ(Status, STATUS_SUCCESS);
+    EXPECT_EQ(ExitStatus, STATUS_SUCCESS);
 }
