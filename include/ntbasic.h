@@ -76,6 +76,11 @@ typedef ULONG ACCESS_MASK, *PACCESS_MASK;
 #define GENERIC_ALL                 0x10000000u
 #define GENERIC_ACCESS              (GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL)
 
+/* NtDuplicateObject's Options. */
+#define DUPLICATE_CLOSE_SOURCE      0x00000001u
+#define DUPLICATE_SAME_ACCESS       0x00000002u
+#define DUPLICATE_SAME_ATTRIBUTES   0x00000004u
+
 /* Process and thread access rights (NT 5.2's values). */
 #define PROCESS_TERMINATE           0x0001u
 #define PROCESS_CREATE_THREAD       0x0002u

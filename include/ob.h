@@ -47,10 +47,6 @@ void RtlMapGenericMask(PACCESS_MASK AccessMask, const GENERIC_MAPPING *GenericMa
 #define OBJ_AUDIT_OBJECT_CLOSE  0x00000004u
 #define OBJ_HANDLE_ATTRIBUTES   (OBJ_INHERIT | OBJ_AUDIT_OBJECT_CLOSE)
 
-/* NtDuplicateObject's Options. */
-#define DUPLICATE_CLOSE_SOURCE      0x00000001u
-#define DUPLICATE_SAME_ACCESS       0x00000002u
-#define DUPLICATE_SAME_ATTRIBUTES   0x00000004u
 
 typedef struct _OBJECT_HANDLE_INFORMATION {
     ULONG HandleAttributes;             /* OBJ_INHERIT ... of the handle */

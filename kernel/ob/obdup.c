@@ -31,25 +31,38 @@ NTSTATUS ObDuplicateObject(PEPROCESS SourceProcess, HANDLE SourceHandle, PEPROCE
 {
     PEPROCESS SourceOwner = SourceProcess;
     PHANDLE_TABLE SourceTable = SourceProcess->ObjectTable;
+    POBJECT_HEADER Header;
+    ACCESS_MASK SourceAccess;
+    ULONG SourceAttributes = 0;
+    bool Pseudo = false;
 
     if (TargetHandle)
         *TargetHandle = NULL;
-    if (ObpIsKernelHandle(SourceHandle, PreviousMode)) {
-        SourceHandle = ObpDecodeKernelHandle(SourceHandle);
-        SourceTable = ObpKernelHandleTable;
-        SourceOwner = PsInitialSystemProcess;
+    if ((SourceHandle == NtCurrentProcess() || SourceHandle == NtCurrentThread()) &&
+        SourceProcess == PsGetCurrentProcess() && PsProcessType) {
+        /* A pseudo-handle names the caller's own process or thread, with every right: NT duplicates it so. */
+        PVOID Self = SourceHandle == NtCurrentProcess() ? (PVOID)PsGetCurrentProcess() : (PVOID)PsGetCurrentThread();
+        Header = OBJECT_TO_OBJECT_HEADER(Self);
+        SourceAccess = SourceHandle == NtCurrentProcess() ? PROCESS_ALL_ACCESS : THREAD_ALL_ACCESS;
+        ObReferenceObject(Self);
+        Pseudo = true;
+    } else {
+        if (ObpIsKernelHandle(SourceHandle, PreviousMode)) {
+            SourceHandle = ObpDecodeKernelHandle(SourceHandle);
+            SourceTable = ObpKernelHandleTable;
+            SourceOwner = PsInitialSystemProcess;
+        }
+        if (!SourceTable)
+            return STATUS_PROCESS_IS_TERMINATING;
+        PHANDLE_TABLE_ENTRY Entry = ExMapHandleToPointer(SourceTable, SourceHandle);
+        if (!Entry)
+            return STATUS_INVALID_HANDLE;
+        Header = ObpEntryHeader(Entry);
+        SourceAccess = Entry->GrantedAccess;
+        SourceAttributes = Entry->Value & OBJ_HANDLE_ATTRIBUTES;
+        __atomic_add_fetch(&Header->PointerCount, 1, __ATOMIC_RELAXED);    /* ours until the duplicate owns it */
+        ExUnlockHandleTableEntry(SourceTable, Entry);
     }
-    if (!SourceTable)
-        return STATUS_PROCESS_IS_TERMINATING;
-
-    PHANDLE_TABLE_ENTRY Entry = ExMapHandleToPointer(SourceTable, SourceHandle);
-    if (!Entry)
-        return STATUS_INVALID_HANDLE;
-    POBJECT_HEADER Header = ObpEntryHeader(Entry);
-    ACCESS_MASK SourceAccess = Entry->GrantedAccess;
-    ULONG SourceAttributes = Entry->Value & OBJ_HANDLE_ATTRIBUTES;
-    __atomic_add_fetch(&Header->PointerCount, 1, __ATOMIC_RELAXED);    /* ours until the duplicate owns it */
-    ExUnlockHandleTableEntry(SourceTable, Entry);
     PVOID Object = OBJECT_HEADER_TO_OBJECT(Header);
 
     NTSTATUS Status;
@@ -74,7 +87,7 @@ NTSTATUS ObDuplicateObject(PEPROCESS SourceProcess, HANDLE SourceHandle, PEPROCE
                                      Attributes, KernelHandle, &NewHandle);
     }
 
-    if (Options & DUPLICATE_CLOSE_SOURCE)
+    if ((Options & DUPLICATE_CLOSE_SOURCE) && !Pseudo)
         ObpCloseHandleInTable(SourceOwner, SourceTable, SourceHandle);
     if (!NT_SUCCESS(Status) || !NewHandle) {
         ObDereferenceObject(Object);

@@ -75,8 +75,8 @@ static void KdpWiden(PUNICODE_STRING String, PWSTR Buffer, ULONG Capacity, const
     String->MaximumLength = (USHORT)((n + 1) * sizeof(WCHAR));
 }
 
-KD_COMMAND(start, "start", "NAME [ARG1 .. ARG7]",
-           "starts the program \\Boot\\NAME (a boot module) with up to 7 arguments; its output comes as it runs")
+KD_COMMAND(start, "start", "NAME [ARG1 .. ARG6]",
+           "starts the program \\Boot\\NAME (a boot module) with up to 6 arguments; its output comes as it runs")
 {
     static WCHAR PathBuffer[KDP_START_LINE], LineBuffer[KDP_START_LINE];
     char Path[KDP_START_LINE], Line[KDP_START_LINE];
@@ -84,7 +84,7 @@ KD_COMMAND(start, "start", "NAME [ARG1 .. ARG7]",
     OBJECT_ATTRIBUTES Attributes;
     HANDLE Process, Thread;
 
-    if (!KdCheckArgumentCount(Argc, Argv, 1, 8))
+    if (!KdCheckArgumentCount(Argc, Argv, 1, 7))
         return;
     snprintf(Path, sizeof(Path), "\\Boot\\%s", Argv[1]);
     size_t Used = 0;
