@@ -165,6 +165,11 @@ $(BUILD)/user/obj/ntstubs.asm.o: $(BUILD)/gen/ntstubs.asm
 	@mkdir -p $(dir $@)
 	@$(NASM) -f elf32 $< -o $@
 
+# The smallest image: the service stubs alone, no runtime (its entry point is its own).
+$(BUILD)/user/exit0.exe: $(BUILD)/user/obj/user/programs/exit0.c.o $(BUILD)/user/obj/ntstubs.asm.o
+	@echo "  LD PE   $@"
+	@$(LD) $(USER_LDFLAGS) -o $@ $^
+
 $(BUILD)/user/%.exe: $(BUILD)/user/obj/user/programs/%.c.o $(USER_RUNTIME_OBJS) $(USER_LIBGCC_OBJS) \
                      user/ntdll/exports.def
 	@echo "  LD PE   $@"

@@ -282,6 +282,11 @@ static inline void KbenchStop(KBENCH_CONTEXT *b)
 }
 
 void KbenchReport(KBENCH_CONTEXT *b, const char *Figure, uint64_t Operations);
+/*
+ * For a loop measured elsewhere — in ring 3, by the program itself —
+ * adds its instructions and the TLB flushes it made to the next report.
+ */
+void KbenchAddMeasured(KBENCH_CONTEXT *b, uint64_t Instructions, const KBENCH_SAMPLE *Flushes);
 void KbenchReportHarness(KBENCH_CONTEXT *b, const char *Figure, uint64_t Operations);
 NORETURN void KbenchRunFromBoot(void);
 

@@ -40,6 +40,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
+import bootmodules  # noqa: E402
 
 BOCHS = os.environ.get('BOCHS', 'bochs')
 OBJCOPY = os.environ.get('OBJCOPY', 'i686-linux-gnu-objcopy')
@@ -152,7 +153,7 @@ class Boot:
         self.proc = None
         self.started = time.monotonic()
         open(self.serial, 'wb').close()
-        make_iso(kernel, append, initrd, self.iso)
+        make_iso(kernel, append, bootmodules.initrd() if initrd is None else initrd, self.iso)
         rc = os.path.join(self.work, 'bochsrc')
         with open(rc, 'w') as f:
             f.write(bochsrc(memory, self.iso, self.serial, self.bochs_log, cpu))

@@ -8,13 +8,14 @@ The service number of a line is its position among the list's prototypes.
 --kernel writes the kernel's table (included once, by kernel/ke/syscall.c):
 each prototype re-declared (a mismatch with the kernel's own declaration is
 a compile error), KiServiceTable (the routines), KiArgumentTable (each
-service's argument count in 32-bit words), KiServiceNames and
-KI_SERVICE_COUNT. --stubs writes the user runtime's NASM stubs, Nt* and
+service's argument count in 32-bit words), KiServiceLimit, KiServiceNames
+and KI_SERVICE_COUNT; kernel/ke/syscall.asm indexes the first three. --stubs writes the user runtime's NASM stubs, Nt* and
 Zw* for each service:
 
     NtClose:  mov eax, N / mov edx, KI_SYSTEM_CALL_VA / call edx / ret 4*args
 
-and --header their stdcall prototypes for C programs.
+and --header their stdcall prototypes for C programs, with each service's
+number as NT_SERVICE_NUMBER_NtName (for a program that enters the gate itself).
 """
 import argparse
 import re
@@ -60,9 +61,10 @@ def kernel(services, source):
     for result, name, args in services:
         out.append(f'{result} {name}({params(args)});')
     out += ['', f'#define KI_SERVICE_COUNT {len(services)}', '',
-            'static const PVOID KiServiceTable[KI_SERVICE_COUNT] = {']
+            'const ULONG KiServiceLimit = KI_SERVICE_COUNT;',
+            'const PVOID KiServiceTable[KI_SERVICE_COUNT] = {']
     out += [f'    (PVOID){name},' for _, name, _ in services]
-    out += ['};', '', 'static const UCHAR KiArgumentTable[KI_SERVICE_COUNT] = {']
+    out += ['};', '', 'const UCHAR KiArgumentTable[KI_SERVICE_COUNT] = {']
     out += [f'    {len(args)},    /* {name} */' for _, name, args in services]
     out += ['};', '', 'const char *const KiServiceNames[KI_SERVICE_COUNT] = {']
     out += [f'    "{name}",' for _, name, _ in services]
@@ -90,6 +92,7 @@ def header(services, source):
     for number, (result, name, args) in enumerate(services):
         out.append(f'{result} NTAPI {name}({params(args)});             /* service {number:#x} */')
         out.append(f'{result} NTAPI Zw{name[2:]}({params(args)});')
+        out.append(f'#define NT_SERVICE_NUMBER_{name} {number:#x}')
     out += ['', f'#define NT_SERVICE_COUNT {len(services)}', '', '#endif', '']
     return '\n'.join(out)
 

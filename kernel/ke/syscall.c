@@ -1,24 +1,15 @@
 /*
- * kernel/ke/syscall.c — the system-service dispatcher: from a service
- * number and the caller's stack to the Nt routine.
+ * kernel/ke/syscall.c — the system-service table and the gates' set-up.
  *
- * Both gates (kernel/ke/syscall.asm: int 2Eh, sysenter) arrive here with a
- * KTRAP_FRAME and a pointer to the caller's arguments. As NT's
- * KiSystemService: the number indexes one table (KiServiceTable, generated
- * with KiArgumentTable from kernel/ke/services.list by tools/gensvc.py, as
- * are the user runtime's stubs); a number past its end is
- * STATUS_INVALID_SYSTEM_SERVICE. The arguments are copied onto the kernel
- * stack — for a caller in ring 3 only after checking that they lie below
- * MmUserProbeAddress, and under a handler, so a bad stack pointer is
- * STATUS_ACCESS_VIOLATION, never a fault in the kernel. The thread's
- * PreviousMode becomes the caller's mode for the call (each service probes
- * what a UserMode caller passes; include/ex.h) and its TrapFrame the
- * frame, and both are put back after. The status goes back in the frame's
- * EAX.
- *
- * A service must return at PASSIVE_LEVEL with kernel APCs enabled; one
- * that does not is NT's IRQL_GT_ZERO_AT_SYSTEM_SERVICE (0x4A) or
- * APC_INDEX_MISMATCH (0x01), naming the service.
+ * The dispatch itself is kernel/ke/syscall.asm's (an argument count known
+ * only at run time has to be copied onto the stack of the call, which C
+ * cannot write); this file holds what it indexes — KiServiceTable,
+ * KiArgumentTable and KiServiceLimit, generated from kernel/ke/services.list
+ * by tools/gensvc.py as the user runtime's stubs are — the offsets the
+ * assembly uses, pinned, and its verdict on a service that returns above
+ * PASSIVE_LEVEL or with kernel APCs disabled (NT's
+ * IRQL_GT_ZERO_AT_SYSTEM_SERVICE, 0x4A, or APC_INDEX_MISMATCH, 0x01, naming
+ * the service).
  *
  * KiInitializeSystemServices points the int 2Eh gate at KiSystemService,
  * and, when the processor has SEP, the SYSENTER MSRs at KiFastCallEntry
@@ -38,11 +29,16 @@
 
 #include "kiservices.h"         /* generated: the table */
 
-#define KI_MAXIMUM_SERVICE_ARGUMENTS 16     /* tools/gensvc.py refuses more */
-
-_Static_assert(offsetof(KTRAP_FRAME, ErrCode) == 0x34 && offsetof(KTRAP_FRAME, Eip) == 0x38 &&
+_Static_assert(offsetof(KTRAP_FRAME, Eax) == 0x2C && offsetof(KTRAP_FRAME, ErrCode) == 0x34 &&
+               offsetof(KTRAP_FRAME, Eip) == 0x38 && offsetof(KTRAP_FRAME, SegCs) == 0x3C &&
                offsetof(KTRAP_FRAME, EFlags) == 0x40 && sizeof(KTRAP_FRAME) == 0x4C,
                "kernel/ke/syscall.asm's offsets into KTRAP_FRAME");
+_Static_assert(offsetof(KPCR, Irql) == 0x24 && offsetof(KPCR, PrcbData.CurrentThread) == 0x124 &&
+               offsetof(KPCR, PrcbData.KeSystemCalls) == 0x268 && offsetof(KPCR, TSS) == 0x40,
+               "kernel/ke/syscall.asm's offsets into KPCR");
+_Static_assert(offsetof(KTHREAD, PreviousMode) == 0x2C && offsetof(KTHREAD, TrapFrame) == 0x10C &&
+               offsetof(KTHREAD, KernelApcDisable) == 0x32 && offsetof(KTHREAD, SpecialApcDisable) == 0x34,
+               "kernel/ke/syscall.asm's offsets into KTHREAD");
 
 void KiSystemService(void);
 void KiFastCallEntry(void);
@@ -50,79 +46,19 @@ void KiFastCallEntry(void);
 BOOLEAN KiFastSystemCallEnabled;        /* the processor has SEP and the MSRs point at KiFastCallEntry */
 static ULONG KiSysenterStack[512];      /* ESP until KiFastCallEntry loads the thread's: room for a #DB taken there */
 
-typedef ULONG (*PKI_SERVICE0)(void);
-typedef ULONG (*PKI_SERVICE_N)(ULONG, ULONG, ULONG, ULONG, ULONG, ULONG, ULONG, ULONG,
-                               ULONG, ULONG, ULONG, ULONG, ULONG, ULONG, ULONG, ULONG);
-
 /*
- * Calls Service with Count arguments. The kernel's services are cdecl, so
- * the caller pops the arguments: passing all sixteen words is correct for
- * any count, and the words past Count are never read.
+ * A service returned above PASSIVE_LEVEL or with kernel APCs still
+ * disabled (kernel/ke/syscall.asm): NT's IRQL_GT_ZERO_AT_SYSTEM_SERVICE
+ * (0x4A: the routine, the IRQL) or APC_INDEX_MISMATCH (0x01: the routine,
+ * the APC environment, the two disable counts).
  */
-static inline ULONG KiCallService(PVOID Service, const ULONG *A, ULONG Count)
+NORETURN void KiServiceMisbehaved(PVOID Routine)
 {
-    if (Count == 0)
-        return ((PKI_SERVICE0)Service)();
-    return ((PKI_SERVICE_N)Service)(A[0], A[1], A[2], A[3], A[4], A[5], A[6], A[7], A[8], A[9], A[10], A[11],
-                                    A[12], A[13], A[14], A[15]);
-}
-
-/* Copies Count words of a user-mode caller's arguments: STATUS_ACCESS_VIOLATION if any lies outside the user range. */
-static NTSTATUS KiCopyUserArguments(ULONG *To, const ULONG *From, ULONG Count)
-{
-    KFAULT_CATCHER Catcher;
-    ULONG Bytes = Count * sizeof(ULONG);
-
-    if ((ULONG)From > (ULONG)MmUserProbeAddress - Bytes)
-        return STATUS_ACCESS_VIOLATION;
-    if (!KeTryFault(&Catcher))
-        return STATUS_ACCESS_VIOLATION;
-    for (ULONG i = 0; i < Count; i++)
-        To[i] = ((const volatile ULONG *)From)[i];
-    KePopFaultCatcher(&Catcher);
-    return STATUS_SUCCESS;
-}
-
-void KiSystemServiceDispatch(PKTRAP_FRAME TrapFrame, const ULONG *Arguments)
-{
-    ULONG Number = TrapFrame->Eax;
     PKTHREAD Thread = KeGetCurrentThread();
-    KPROCESSOR_MODE Mode = KiTrapFromUserMode(TrapFrame) ? UserMode : KernelMode;
-    ULONG Copied[KI_MAXIMUM_SERVICE_ARGUMENTS];
-
-    KeGetCurrentPrcb()->KeSystemCalls++;
-    if (Number >= KI_SERVICE_COUNT) {
-        TrapFrame->Eax = (ULONG)STATUS_INVALID_SYSTEM_SERVICE;
-        return;
-    }
-    ULONG Count = KiArgumentTable[Number];
-    if (Count != 0) {
-        if (Mode == UserMode) {
-            NTSTATUS Status = KiCopyUserArguments(Copied, Arguments, Count);
-            if (!NT_SUCCESS(Status)) {
-                TrapFrame->Eax = (ULONG)Status;
-                return;
-            }
-        } else {
-            for (ULONG i = 0; i < Count; i++)
-                Copied[i] = Arguments[i];
-        }
-    }
-
-    KPROCESSOR_MODE PreviousMode = Thread->PreviousMode;
-    PKTRAP_FRAME PreviousFrame = Thread->TrapFrame;
-    Thread->PreviousMode = Mode;
-    Thread->TrapFrame = TrapFrame;
-    ULONG Result = KiCallService(KiServiceTable[Number], Copied, Count);
-    Thread->PreviousMode = PreviousMode;
-    Thread->TrapFrame = PreviousFrame;
-
     if (KeGetCurrentIrql() != PASSIVE_LEVEL)
-        KeBugCheckEx(IRQL_GT_ZERO_AT_SYSTEM_SERVICE, (ULONG_PTR)KiServiceTable[Number], KeGetCurrentIrql(), 0, 0);
-    if (Thread->KernelApcDisable != 0 || Thread->SpecialApcDisable != 0)
-        KeBugCheckEx(APC_INDEX_MISMATCH, (ULONG_PTR)KiServiceTable[Number], Thread->ApcStateIndex,
-                     Thread->KernelApcDisable, Thread->SpecialApcDisable);
-    TrapFrame->Eax = Result;
+        KeBugCheckEx(IRQL_GT_ZERO_AT_SYSTEM_SERVICE, (ULONG_PTR)Routine, KeGetCurrentIrql(), 0, 0);
+    KeBugCheckEx(APC_INDEX_MISMATCH, (ULONG_PTR)Routine, Thread->ApcStateIndex, Thread->KernelApcDisable,
+                 Thread->SpecialApcDisable);
 }
 
 const char *KiServiceName(ULONG Number)

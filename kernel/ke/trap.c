@@ -46,6 +46,7 @@
 ULONG KiBreakpointCount;
 PKDEBUG_TRAP_ROUTINE KiDebugTrapRoutine;
 void KiFastCallEntry(void);
+void KiSystemServiceCopyArguments(void), KiSystemServiceCopyEnd(void), KiSystemServiceCopyFault(void);
 
 /*
  * The catchers of the running thread are a chain whose head is the KPCR's
@@ -121,6 +122,12 @@ static void KiPageFault(KTRAP_FRAME *TrapFrame)
         return;
     if (Mode == UserMode) {
         KiDispatchUserTrap(TrapFrame, Status, Address);
+        return;
+    }
+    /* The system-service gate copying a ring-3 caller's arguments from a bad stack: the service fails instead. */
+    if (TrapFrame->Eip >= (ULONG)KiSystemServiceCopyArguments && TrapFrame->Eip < (ULONG)KiSystemServiceCopyEnd &&
+        Address < (ULONG)MmSystemRangeStart) {
+        TrapFrame->Eip = (ULONG)KiSystemServiceCopyFault;
         return;
     }
     if (KeFaultCatcherActive())
