@@ -77,6 +77,8 @@ typedef struct _EPROCESS {
     MMWSL WorkingSetList;
     BOOLEAN LargeAddressAware;              /* the image may use user addresses above 2 GB */
     LIST_ENTRY MmProcessLinks;              /* on MmProcessList while it has an address space */
+    PVOID Peb;                              /* the process environment block (a user address), NULL until ring 3 has one */
+    ULONG_PTR InheritedFromUniqueProcessId; /* the creating process's id (0 for the System process) */
 } EPROCESS, *PEPROCESS;
 
 /*
@@ -129,6 +131,8 @@ typedef struct _ETHREAD {
     LIST_ENTRY ThreadListEntry;             /* in its EPROCESS's ThreadListHead */
     BOOLEAN LargeStack;                     /* its kernel stack came from MmCreateKernelStack(TRUE) */
     BOOLEAN Terminated;                     /* it has called PspExitThread */
+    LIST_ENTRY ActiveTimerListHead;         /* timers whose completion routine runs in this thread (kernel/ex/timer.c) */
+    KSPIN_LOCK ActiveTimerListLock;
 } ETHREAD, *PETHREAD;
 
 /* Process and thread access rights (NT 5.2's values). */
@@ -227,5 +231,50 @@ NTSTATUS PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess, POBJECT
 NTSTATUS PsCreateSystemProcess(PHANDLE ProcessHandle, ULONG DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes);
 /* Ends the current system thread with ExitStatus. PASSIVE_LEVEL (NT: else KERNEL_APC_PENDING_DURING_EXIT). */
 NTSTATUS PsTerminateSystemThread(NTSTATUS ExitStatus);
+
+/* ------------------------------------------------------------------------
+ * Querying processes and threads (kernel/ps/psquery.c), NT's x86 layouts.
+ */
+typedef enum _PROCESSINFOCLASS { ProcessBasicInformation = 0 } PROCESSINFOCLASS;
+typedef enum _THREADINFOCLASS { ThreadBasicInformation = 0 } THREADINFOCLASS;
+
+typedef struct _PROCESS_BASIC_INFORMATION {
+    NTSTATUS ExitStatus;                    /* STATUS_PENDING while it runs */
+    PVOID PebBaseAddress;
+    ULONG_PTR AffinityMask;
+    KPRIORITY BasePriority;
+    ULONG_PTR UniqueProcessId;
+    ULONG_PTR InheritedFromUniqueProcessId;
+} PROCESS_BASIC_INFORMATION, *PPROCESS_BASIC_INFORMATION;
+
+typedef struct _THREAD_BASIC_INFORMATION {
+    NTSTATUS ExitStatus;                    /* STATUS_PENDING until it has terminated */
+    PVOID TebBaseAddress;
+    CLIENT_ID ClientId;
+    KAFFINITY AffinityMask;
+    KPRIORITY Priority;
+    KPRIORITY BasePriority;                 /* relative to its process's, as NT's KeQueryBasePriorityThread */
+} THREAD_BASIC_INFORMATION, *PTHREAD_BASIC_INFORMATION;
+
+_Static_assert(sizeof(PROCESS_BASIC_INFORMATION) == 24, "NT's x86 PROCESS_BASIC_INFORMATION");
+_Static_assert(sizeof(THREAD_BASIC_INFORMATION) == 28, "NT's x86 THREAD_BASIC_INFORMATION");
+
+/*
+ * ProcessBasicInformation about the process ProcessHandle names
+ * (PROCESS_QUERY_INFORMATION): a buffer of exactly its size, else
+ * STATUS_INFO_LENGTH_MISMATCH; another class STATUS_INVALID_INFO_CLASS. A
+ * UserMode caller's buffer is probed first; a fault writing the answer is
+ * returned as the status (unlike the executive's object services, which
+ * ignore it). PASSIVE_LEVEL.
+ */
+NTSTATUS NtQueryInformationProcess(HANDLE ProcessHandle, PROCESSINFOCLASS ProcessInformationClass,
+                                   PVOID ProcessInformation, ULONG ProcessInformationLength, PULONG ReturnLength);
+/* ThreadBasicInformation, the same way (THREAD_QUERY_INFORMATION). */
+NTSTATUS NtQueryInformationThread(HANDLE ThreadHandle, THREADINFOCLASS ThreadInformationClass,
+                                  PVOID ThreadInformation, ULONG ThreadInformationLength, PULONG ReturnLength);
+NTSTATUS ZwQueryInformationProcess(HANDLE ProcessHandle, PROCESSINFOCLASS ProcessInformationClass,
+                                   PVOID ProcessInformation, ULONG ProcessInformationLength, PULONG ReturnLength);
+NTSTATUS ZwQueryInformationThread(HANDLE ThreadHandle, THREADINFOCLASS ThreadInformationClass,
+                                  PVOID ThreadInformation, ULONG ThreadInformationLength, PULONG ReturnLength);
 
 #endif

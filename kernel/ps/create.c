@@ -50,6 +50,8 @@ bool PspInitializeThread(PETHREAD Thread, PEPROCESS Process, BOOLEAN LargeStack,
     Thread->StartContext = StartContext;
     Thread->Cid.UniqueProcess = (HANDLE)Process->UniqueProcessId;
     Thread->Cid.UniqueThread = (HANDLE)PspAllocateClientId();
+    InitializeListHead(&Thread->ActiveTimerListHead);
+    KeInitializeSpinLock(&Thread->ActiveTimerListLock);
     KeQuerySystemTime(&Thread->CreateTime);
     return true;
 }
@@ -141,6 +143,8 @@ NTSTATUS PsCreateSystemProcess(PHANDLE ProcessHandle, ULONG DesiredAccess, POBJE
         KeInitializeProcess(&Process->Pcb, SYSTEM_THREAD_PRIORITY,
                             Process->AddressSpace.PageDirectoryPfn << PAGE_SHIFT);
         Process->UniqueProcessId = PspAllocateClientId();
+        Process->InheritedFromUniqueProcessId = PsInitialSystemProcess->UniqueProcessId;   /* NT's parent: System */
+        Process->ExitStatus = STATUS_PENDING;       /* NT's "still active" until it exits */
         strlcpy(Process->ImageFileName, "SystemProcess", sizeof(Process->ImageFileName));
         Status = ObInitProcess(NULL, Process);
     }

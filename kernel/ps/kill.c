@@ -19,6 +19,7 @@
  * — the reaper's, or a handle closed later. A process object's
  * (PspDeleteProcess) closes its handles and frees its address space.
  */
+#include <ntexapi.h>
 #include <ps.h>
 #include "kernel/ps/psp.h"
 
@@ -33,6 +34,7 @@ NORETURN void PspExitThread(NTSTATUS ExitStatus)
     if (Irql != PASSIVE_LEVEL || Thread->Tcb.KernelApcDisable || Thread->Tcb.SpecialApcDisable)
         KeBugCheckEx(KERNEL_APC_PENDING_DURING_EXIT, (ULONG_PTR)Thread->Tcb.ApcState.ApcListHead[KernelMode].Flink,
                      Thread->Tcb.KernelApcDisable, Irql, (ULONG_PTR)Thread);
+    ExTimerRundown();                   /* no timer's completion routine may be queued to a dead thread */
     Thread->ExitStatus = ExitStatus;
     KeQuerySystemTime(&Thread->ExitTime);
     KIRQL OldIrql = KiAcquireDispatcherLock();
