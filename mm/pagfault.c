@@ -63,6 +63,7 @@ NTSTATUS MmAccessFault(ULONG FaultStatus, PVOID VirtualAddress, KPROCESSOR_MODE 
     bool Write = (FaultStatus & PF_WRITE) != 0;
     KIRQL Irql = KeGetCurrentIrql();
 
+    MmInfoCounters.PageFaultCount++;        /* every fault handed to the memory manager, resolved or not */
     if (!(FaultStatus & PF_PRESENT)) {
         ULONG Needs = SystemAddressNeedingPde(Address);
         if (Needs && !MiReadPte(MiAddressToPde(Needs)).u.Hard.Valid && MiSyncSystemPde((PVOID)Needs))
