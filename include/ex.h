@@ -1,6 +1,8 @@
 /*
  * include/ex.h — the executive's support for code that touches user
- * buffers: raising exceptions, a kernel try/except, probing (kernel/ex/).
+ * buffers: raising exceptions, a kernel try/except, probing (kernel/ex/);
+ * the Zw forms of services, and the executive's startup. Its services are
+ * declared in include/ntexapi.h.
  *
  * NT's kernel code reads and writes user memory inside __try/__except: a
  * bad pointer, a page that is reserved but not committed, a read-only page

@@ -77,7 +77,7 @@ typedef struct _EPROCESS {
     MMWSL WorkingSetList;
     BOOLEAN LargeAddressAware;              /* the image may use user addresses above 2 GB */
     LIST_ENTRY MmProcessLinks;              /* on MmProcessList while it has an address space */
-    PVOID Peb;                              /* the process environment block (a user address), NULL until ring 3 has one */
+    PVOID Peb;                              /* the process environment block (user), NULL until ring 3 has one */
     ULONG_PTR InheritedFromUniqueProcessId; /* the creating process's id (0 for the System process) */
 } EPROCESS, *PEPROCESS;
 
@@ -131,7 +131,7 @@ typedef struct _ETHREAD {
     LIST_ENTRY ThreadListEntry;             /* in its EPROCESS's ThreadListHead */
     BOOLEAN LargeStack;                     /* its kernel stack came from MmCreateKernelStack(TRUE) */
     BOOLEAN Terminated;                     /* it has called PspExitThread */
-    LIST_ENTRY ActiveTimerListHead;         /* timers whose completion routine runs in this thread (kernel/ex/timer.c) */
+    LIST_ENTRY ActiveTimerListHead;         /* timers whose completion routine runs here (kernel/ex/timer.c) */
     KSPIN_LOCK ActiveTimerListLock;
 } ETHREAD, *PETHREAD;
 

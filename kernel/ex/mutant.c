@@ -21,7 +21,7 @@
 
 POBJECT_TYPE ExMutantObjectType;
 
-/* Released as abandoned: off its owner's MutantListHead if it has one. Nothing waits on it (waiters hold references). */
+/* Released as abandoned: off its owner's MutantListHead if it has one. No one waits (waiters hold references). */
 static void ExpDeleteMutant(PVOID Object)
 {
     KeReleaseMutant(Object, MUTANT_INCREMENT, TRUE, FALSE);

@@ -8,7 +8,8 @@
  * thread that exits at a raised IRQL (holding a spin lock, say) or inside a
  * critical or guarded region stops the machine with
  * KERNEL_APC_PENDING_DURING_EXIT (0x20), parameter 3 the IRQL, as NT's
- * does. Then the thread records its exit status and time, leaves its
+ * does. Then the thread cancels the timers whose completion routine it
+ * would run (ExTimerRundown), records its exit status and time, leaves its
  * process, and KeTerminateThread signals the thread object (waking whoever
  * waits for it) and switches away for good, onto the reaper's list.
  *

@@ -142,7 +142,7 @@ KTEST(exprobe, release_previous_count_pointer)
     ExtLeaveUserProcess(&User);
 }
 
-/* The four query services: a bad buffer or return length is refused; a misaligned buffer too, a misaligned length not. */
+/* The four query services: a bad buffer or return length is refused, a misaligned buffer too (not a length). */
 KTEST(exprobe, query_buffers)
 {
     EXT_USER User;

@@ -13,7 +13,10 @@
 #include "extest.h"
 #include <loader.h>
 
-/* True if physical page Pfn is RAM the memory manager uses: in an available range, in no other, below 4 GB and /MAXMEM, not page 0. */
+/*
+ * True if physical page Pfn is RAM the memory manager uses: in an available
+ * range, in no other, below 4 GB and /MAXMEM, not page 0.
+ */
 static bool IsUsablePage(ULONGLONG Pfn)
 {
     ULONGLONG Start = Pfn << PAGE_SHIFT, End = Start + PAGE_SIZE;
@@ -132,7 +135,7 @@ KTEST(sysinfo, lengths_and_classes)
     EXPECT_EQ(ZwQuerySystemInformation(SystemBasicInformation, Buffer, 0x2C, NULL), STATUS_SUCCESS);
 }
 
-/* Committing pages moves CommittedPages by exactly that many; the peak is never below it; touching them faults them in. */
+/* Committing pages moves CommittedPages by that many, the peak is never below it, touching them faults them in. */
 KTEST(sysinfo, performance_commit_and_faults)
 {
     EXT_USER User;
