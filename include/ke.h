@@ -366,6 +366,11 @@ void KeInitializeApc(PKAPC Apc, PKTHREAD Thread, KAPC_ENVIRONMENT Environment, P
                      PKRUNDOWN_ROUTINE RundownRoutine, PKNORMAL_ROUTINE NormalRoutine,
                      KPROCESSOR_MODE ApcMode, PVOID NormalContext);
 BOOLEAN KeInsertQueueApc(PKAPC Apc, PVOID SystemArgument1, PVOID SystemArgument2, KPRIORITY Increment);
+/*
+ * Takes Apc off its thread's queue if it is queued (TRUE), its routines not
+ * run; the pending flag follows. IRQL <= DISPATCH_LEVEL.
+ */
+BOOLEAN KeRemoveQueueApc(PKAPC Apc);
 void KeEnterCriticalRegion(void);
 void KeLeaveCriticalRegion(void);
 void KeEnterGuardedRegion(void);

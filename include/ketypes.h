@@ -18,9 +18,7 @@
 
 typedef uint8_t KIRQL, *PKIRQL;
 typedef int8_t KPRIORITY8;
-typedef LONG KPRIORITY;
 typedef volatile ULONG_PTR KSPIN_LOCK, *PKSPIN_LOCK;
-typedef ULONG KAFFINITY;
 
 
 /* ------------------------------------------------------------------ objects */

@@ -530,4 +530,38 @@ NTSTATUS MmCreateTeb(struct _PEB *Peb, PCLIENT_ID ClientId, const struct _INITIA
                      struct _TEB **Teb);
 void MmDeleteTeb(struct _TEB *Teb);
 
+/*
+ * The memory manager's counts NtQuerySystemInformation reports
+ * (kernel/ex/sysinfo.c). NT's sysinfo.c reads the memory manager's globals
+ * (MmNumberOfPhysicalPages, MmAvailablePages, MmTotalCommittedPages ...);
+ * mm386 keeps them private to mm/ and MmQuerySystemCounters copies them out
+ * (mm/mmquery.c). A moment's view: no lock is taken, so counts that move
+ * together may be read a change apart. Any IRQL <= DISPATCH_LEVEL.
+ */
+typedef struct _MM_SYSTEM_COUNTERS {
+    PFN_NUMBER NumberOfPhysicalPages;       /* RAM the memory manager uses (after /MAXMEM) */
+    PFN_NUMBER LowestPhysicalPage;
+    PFN_NUMBER HighestPhysicalPage;
+    ULONG AllocationGranularity;            /* reservations start on multiples of it */
+    ULONG_PTR LowestUserAddress;            /* the lowest address a reservation may take */
+    ULONG_PTR HighestUserAddress;           /* MmHighestUserAddress: true under /3GB and /USERVA */
+    PFN_NUMBER AvailablePages;              /* zeroed + free + standby */
+    ULONG CommittedPages;
+    ULONG CommitLimit;
+    ULONG PeakCommitment;                   /* the most CommittedPages has been since boot */
+    ULONG PageFaultCount;                   /* page faults MmAccessFault handled */
+    ULONG DemandZeroCount;                  /* user pages given a zeroed page on first touch */
+    ULONG PagedPoolPages;                   /* pages the paged pool holds: split into blocks, or whole */
+    ULONG NonPagedPoolPages;
+    ULONG PagedPoolAllocs;                  /* small blocks taken from the pool's lists */
+    ULONG PagedPoolFrees;
+    ULONG NonPagedPoolAllocs;
+    ULONG NonPagedPoolFrees;
+    ULONG PagedPoolLookasideHits;           /* small blocks taken from the pool's lookaside lists */
+    ULONG NonPagedPoolLookasideHits;
+    ULONG AvailablePagedPoolPages;          /* paged pool pages not allocated */
+    ULONG FreeSystemPtes;
+} MM_SYSTEM_COUNTERS, *PMM_SYSTEM_COUNTERS;
+void MmQuerySystemCounters(PMM_SYSTEM_COUNTERS Counters);
+
 #endif

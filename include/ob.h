@@ -156,7 +156,11 @@ _Static_assert(offsetof(OBJECT_HEADER, Body) == 0x18, "NT's x86 object body star
  * zeroed: the caller initialises it) from the type's pool with its tag, and
  * returns the body in *Object with a pointer count of 1 (the caller's) and no
  * handle. ObjectAttributes may be NULL; OBJ_KERNEL_HANDLE and OBJ_INHERIT in
- * it describe the handle ObInsertObject will make. A name or a root directory
+ * it describe the handle ObInsertObject will make. For a UserMode ProbeMode
+ * the OBJECT_ATTRIBUTES is probed and read under a handler (a bad pointer is
+ * STATUS_ACCESS_VIOLATION or STATUS_DATATYPE_MISALIGNMENT); for an
+ * OwnershipMode other than KernelMode OBJ_KERNEL_HANDLE is dropped, as NT
+ * drops it, so user mode's handle goes in its own process's table. A name or a root directory
  * is STATUS_OBJECT_NAME_INVALID; a security descriptor, OBJ_PERMANENT or
  * OBJ_EXCLUSIVE STATUS_NOT_IMPLEMENTED; attributes outside
  * OBJ_VALID_ATTRIBUTES or in the type's InvalidAttributes, a wrong Length or
@@ -185,7 +189,8 @@ PVOID ObInitializeStaticObject(PVOID Storage, POBJECT_TYPE ObjectType);
  * Makes a handle for a new object with DesiredAccess (MAXIMUM_ALLOWED is
  * GENERIC_ALL; generic rights are mapped; the result is masked with the
  * type's ValidAccessMask) in the current process's table, or the kernel
- * handle table for OBJ_KERNEL_HANDLE from kernel mode. It consumes the
+ * handle table for OBJ_KERNEL_HANDLE (which ObCreateObject keeps only for a
+ * KernelMode owner). It consumes the
  * creator's reference, success or failure: on success the object holds
  * 1 + ObjectPointerBias references (the handle's and ObjectPointerBias for
  * the caller, who then gets the body in *NewObject); on failure the object is
@@ -270,7 +275,7 @@ POBJECT_TYPE ObGetObjectType(PVOID Object);
  * close; by default it returns the status, as mm386 always does. PASSIVE_LEVEL.
  */
 NTSTATUS ObCloseHandle(HANDLE Handle, KPROCESSOR_MODE PreviousMode);
-/* ObCloseHandle for the caller's previous mode (KernelMode until system services exist). */
+/* ObCloseHandle for the caller's previous mode (ExGetPreviousMode). */
 NTSTATUS NtClose(HANDLE Handle);
 
 /*
@@ -296,6 +301,48 @@ NTSTATUS ObDuplicateObject(struct _EPROCESS *SourceProcess, HANDLE SourceHandle,
  */
 NTSTATUS NtDuplicateObject(HANDLE SourceProcessHandle, HANDLE SourceHandle, HANDLE TargetProcessHandle,
                            PHANDLE TargetHandle, ACCESS_MASK DesiredAccess, ULONG HandleAttributes, ULONG Options);
+
+/* ------------------------------------------------------------------------
+ * Waiting on objects by handle (kernel/ob/obwait.c): NT's wait services.
+ */
+/*
+ * Waits, for the caller's previous mode, on the object Handle names: the
+ * handle needs SYNCHRONIZE (checked for a UserMode caller, as every access
+ * is), the object must be waitable — its body a dispatcher object: an
+ * event, semaphore, mutant, timer, process or thread — else
+ * STATUS_OBJECT_TYPE_MISMATCH. *Timeout as KeWaitForSingleObject takes it
+ * (probed and read once for a UserMode caller), NULL for no timeout. Returns
+ * KeWaitForSingleObject's status (STATUS_WAIT_0, STATUS_ABANDONED_WAIT_0,
+ * STATUS_TIMEOUT, STATUS_USER_APC ...), or STATUS_MUTANT_LIMIT_EXCEEDED.
+ * PASSIVE_LEVEL.
+ */
+NTSTATUS NtWaitForSingleObject(HANDLE Handle, BOOLEAN Alertable, PLARGE_INTEGER Timeout);
+/*
+ * The same for Count handles (1..MAXIMUM_WAIT_OBJECTS, else
+ * STATUS_INVALID_PARAMETER_1), WaitAll or WaitAny (else
+ * STATUS_INVALID_PARAMETER_3); one object twice in a WaitAll is
+ * STATUS_INVALID_PARAMETER_MIX. The handle array is probed and copied once
+ * for a UserMode caller. STATUS_WAIT_0 + n names the object that satisfied
+ * a WaitAny. PASSIVE_LEVEL.
+ */
+NTSTATUS NtWaitForMultipleObjects(ULONG Count, HANDLE Handles[], WAIT_TYPE WaitType, BOOLEAN Alertable,
+                                  PLARGE_INTEGER Timeout);
+/*
+ * Signals SignalHandle's object — sets an event (EVENT_MODIFY_STATE),
+ * releases a semaphore by one (SEMAPHORE_MODIFY_STATE) or a mutant the
+ * caller owns — and waits on WaitHandle's as NtWaitForSingleObject does,
+ * with no other thread able to run in between. Another type of signal
+ * object is STATUS_OBJECT_TYPE_MISMATCH, a right missing (UserMode)
+ * STATUS_ACCESS_DENIED, a release the kernel refuses its status
+ * (STATUS_MUTANT_NOT_OWNED, STATUS_SEMAPHORE_LIMIT_EXCEEDED). PASSIVE_LEVEL.
+ */
+NTSTATUS NtSignalAndWaitForSingleObject(HANDLE SignalHandle, HANDLE WaitHandle, BOOLEAN Alertable,
+                                        PLARGE_INTEGER Timeout);
+NTSTATUS ZwWaitForSingleObject(HANDLE Handle, BOOLEAN Alertable, PLARGE_INTEGER Timeout);
+NTSTATUS ZwWaitForMultipleObjects(ULONG Count, HANDLE Handles[], WAIT_TYPE WaitType, BOOLEAN Alertable,
+                                  PLARGE_INTEGER Timeout);
+NTSTATUS ZwSignalAndWaitForSingleObject(HANDLE SignalHandle, HANDLE WaitHandle, BOOLEAN Alertable,
+                                        PLARGE_INTEGER Timeout);
 
 /* ------------------------------------------------------------------------
  * Processes' handle tables, and startup.

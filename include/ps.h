@@ -20,6 +20,7 @@
 #include <mm.h>
 #include <ob.h>
 #include <ntpeb.h>
+#include <ntinfo.h>
 
 struct _HANDLE_TABLE;
 
@@ -115,6 +116,8 @@ typedef struct _ETHREAD {
     BOOLEAN Terminated;                     /* it has called PspExitThread */
     BOOLEAN TerminationQueued;              /* TerminationApc is queued: it ends at its next chance */
     KAPC TerminationApc;                    /* ends the thread in its own context (NtTerminateThread/Process) */
+    LIST_ENTRY ActiveTimerListHead;         /* timers whose completion routine runs here (kernel/ex/timer.c) */
+    KSPIN_LOCK ActiveTimerListLock;
 } ETHREAD, *PETHREAD;
 
 
@@ -259,5 +262,26 @@ NTSTATUS NtTerminateProcess(HANDLE ProcessHandle, NTSTATUS ExitStatus);
 NTSTATUS NtTerminateThread(HANDLE ThreadHandle, NTSTATUS ExitStatus);
 /* Ends the current process with ExitStatus from inside the kernel (an unhandled exception's second chance). */
 NORETURN void PsTerminateCurrentProcess(NTSTATUS ExitStatus);
+/* ------------------------------------------------------------------------
+ * Querying processes and threads (kernel/ps/psquery.c), NT's x86 layouts.
+ */
+
+/*
+ * ProcessBasicInformation about the process ProcessHandle names
+ * (PROCESS_QUERY_INFORMATION): a buffer of exactly its size, else
+ * STATUS_INFO_LENGTH_MISMATCH; another class STATUS_INVALID_INFO_CLASS. A
+ * UserMode caller's buffer is probed first; a fault writing the answer is
+ * returned as the status (unlike the executive's object services, which
+ * ignore it). PASSIVE_LEVEL.
+ */
+NTSTATUS NtQueryInformationProcess(HANDLE ProcessHandle, PROCESSINFOCLASS ProcessInformationClass,
+                                   PVOID ProcessInformation, ULONG ProcessInformationLength, PULONG ReturnLength);
+/* ThreadBasicInformation, the same way (THREAD_QUERY_INFORMATION). */
+NTSTATUS NtQueryInformationThread(HANDLE ThreadHandle, THREADINFOCLASS ThreadInformationClass,
+                                  PVOID ThreadInformation, ULONG ThreadInformationLength, PULONG ReturnLength);
+NTSTATUS ZwQueryInformationProcess(HANDLE ProcessHandle, PROCESSINFOCLASS ProcessInformationClass,
+                                   PVOID ProcessInformation, ULONG ProcessInformationLength, PULONG ReturnLength);
+NTSTATUS ZwQueryInformationThread(HANDLE ThreadHandle, THREADINFOCLASS ThreadInformationClass,
+                                  PVOID ThreadInformation, ULONG ThreadInformationLength, PULONG ReturnLength);
 
 #endif

@@ -11,7 +11,8 @@
  *             enabled; MmInitSystem(1) and the drivers that need the memory
  *             manager (the VGA console moves onto MmMapIoSpace); the
  *             system-service gates and KUSER_SHARED_DATA's stub; the system
- *             process and the object manager (PsInitSystem, ObInitSystem).
+ *             process, the object manager and the executive's object types
+ *             (PsInitSystem, ObInitSystem, ExInitSystem).
  *
  * Then startup leaves the boot stack (linker.ld's .bootstack) for a large
  * kernel stack from MmCreateKernelStack, with a guard page below it, the
@@ -20,6 +21,7 @@
  * debug-exit device), otherwise the kd> prompt takes COM1.
  */
 #include <drivers.h>
+#include <ex.h>
 #include <hal.h>
 #include <ke.h>
 #include <kd.h>
@@ -125,6 +127,7 @@ static void KiPhase1Initialization(PVOID Context)
     MmInitSystem(1);
     KiInitializeSystemServices();
     ObInitSystem();
+    ExInitSystem();
     PsInitSystem(2);
     MmInitSystem(2);
     KiMoveConsoleToIoSpace();

@@ -66,6 +66,7 @@ NTSTATUS MmAccessFault(ULONG FaultStatus, PVOID VirtualAddress, KPROCESSOR_MODE 
     bool Write = (FaultStatus & PF_WRITE) != 0;
     KIRQL Irql = KeGetCurrentIrql();
 
+    MmInfoCounters.PageFaultCount++;        /* every fault handed to the memory manager, resolved or not */
     /* Ring 3 touching system space is the program's error, never the kernel's verdict (NT's first test). */
     if (PreviousMode == UserMode && Address >= (ULONG)MmSystemRangeStart)
         return STATUS_ACCESS_VIOLATION;

@@ -92,6 +92,25 @@ BOOLEAN KeInsertQueueApc(PKAPC Apc, PVOID SystemArgument1, PVOID SystemArgument2
     return TRUE;
 }
 
+BOOLEAN KeRemoveQueueApc(PKAPC Apc)
+{
+    KIRQL OldIrql = KiAcquireDispatcherLock();
+    BOOLEAN Inserted = Apc->Inserted;
+    if (Inserted) {
+        PKAPC_STATE ApcState = Apc->Thread->ApcStatePointer[Apc->ApcStateIndex];
+        RemoveEntryList(&Apc->ApcListEntry);
+        Apc->Inserted = FALSE;
+        if (IsListEmpty(&ApcState->ApcListHead[Apc->ApcMode])) {
+            if (Apc->ApcMode == KernelMode)
+                ApcState->KernelApcPending = FALSE;
+            else
+                ApcState->UserApcPending = FALSE;
+        }
+    }
+    KiReleaseDispatcherLock(OldIrql);
+    return Inserted;
+}
+
 void KiDeliverApc(KPROCESSOR_MODE PreviousMode)
 {
     PKTHREAD Thread = KeGetCurrentThread();

@@ -22,6 +22,7 @@
 #include <hal.h>
 #include <kusd.h>
 #include <mm.h>
+#include <ntexapi.h>
 #include <ob.h>
 #include <ps.h>
 #include <rtl.h>

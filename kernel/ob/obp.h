@@ -10,6 +10,7 @@
 #ifndef MM386_OBP_H
 #define MM386_OBP_H
 
+#include <ex.h>
 #include <ob.h>
 #include <ps.h>
 #include <ex.h>
@@ -219,9 +220,10 @@ static inline BOOLEAN ObpIsKernelHandle(HANDLE Handle, KPROCESSOR_MODE PreviousM
 }
 
 /*
- * The mode an Nt* routine's caller ran in: the current thread's PreviousMode,
- * UserMode when the call came through the system-service gate from ring 3
- * (include/ex.h).
+ * The mode an Nt* routine's caller ran in: the current thread's
+ * PreviousMode, as NT reads it (ExGetPreviousMode) — UserMode when the call
+ * came through the system-service gate from ring 3 (or a test says so with
+ * ExpSetPreviousMode), KernelMode for kernel code.
  */
 static inline KPROCESSOR_MODE ObpGetPreviousMode(void)
 {

@@ -59,6 +59,8 @@ bool PspInitializeThread(PETHREAD Thread, PEPROCESS Process, BOOLEAN LargeStack,
     Thread->Cid.UniqueProcess = (HANDLE)Process->UniqueProcessId;
     if (Thread->Cid.UniqueThread == NULL)
         Thread->Cid.UniqueThread = (HANDLE)PspAllocateClientId();
+    InitializeListHead(&Thread->ActiveTimerListHead);
+    KeInitializeSpinLock(&Thread->ActiveTimerListLock);
     KeQuerySystemTime(&Thread->CreateTime);
     return true;
 }
@@ -152,7 +154,8 @@ NTSTATUS PspCreateProcessObject(POBJECT_ATTRIBUTES ObjectAttributes, PCSTR Image
         KeInitializeProcess(&Process->Pcb, SYSTEM_THREAD_PRIORITY,
                             Process->AddressSpace.PageDirectoryPfn << PAGE_SHIFT);
         Process->UniqueProcessId = PspAllocateClientId();
-        Process->InheritedFromUniqueProcessId = PsGetCurrentProcess()->UniqueProcessId;
+        Process->InheritedFromUniqueProcessId = PsGetCurrentProcess()->UniqueProcessId;   /* its creator */
+        Process->ExitStatus = STATUS_PENDING;       /* NT's "still active" until it exits */
         KeQuerySystemTime(&Process->CreateTime);
         strlcpy(Process->ImageFileName, ImageFileName, sizeof(Process->ImageFileName));
         Status = ObInitProcess(NULL, Process);

@@ -11,9 +11,10 @@
  * thread that exits at a raised IRQL (holding a spin lock, say) or inside a
  * critical or guarded region stops the machine with
  * KERNEL_APC_PENDING_DURING_EXIT (0x20), parameter 3 the IRQL, as NT's
- * does. Then the thread records its exit status and time and leaves its
- * process. A user thread's TEB and stack go with it; the last thread of a
- * process ends the process (PspExitProcess: exit status, handles closed,
+ * does. Then the thread cancels the timers whose completion routine it
+ * would run (ExTimerRundown), records its exit status and time and leaves
+ * its process. A user thread's TEB and stack go with it; the last thread of
+ * a process ends the process (PspExitProcess: exit status, handles closed,
  * user range released). KeTerminateThread then signals the thread object
  * — and the process's, for its last thread — waking whoever waits, and
  * switches away for good, onto the reaper's list.
@@ -26,6 +27,7 @@
  * (PspDeleteProcess) closes its handles and frees its address space.
  */
 #include <ex.h>
+#include <ntexapi.h>
 #include <ps.h>
 #include "kernel/ps/psp.h"
 
@@ -89,6 +91,7 @@ NORETURN void PspExitThread(NTSTATUS ExitStatus)
     if (Thread->Tcb.ApcStateIndex != OriginalApcEnvironment)
         KeBugCheckEx(INVALID_PROCESS_ATTACH_ATTEMPT, (ULONG_PTR)Thread->Tcb.ApcState.Process,
                      (ULONG_PTR)Thread->Tcb.Process, Thread->Tcb.ApcStateIndex, 1);
+    ExTimerRundown();                   /* no timer's completion routine may be queued to a dead thread */
     Thread->ExitStatus = ExitStatus;
     KeQuerySystemTime(&Thread->ExitTime);
     KIRQL OldIrql = KiAcquireDispatcherLock();

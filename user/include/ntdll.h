@@ -28,6 +28,7 @@
 #include <ntexcept.h>
 #include <ntpeb.h>
 #include <kusd.h>
+#include <ntinfo.h>
 #include <rtl.h>
 #include <x86.h>            /* KGDT_* selectors, EFLAGS_*, PAGE_SIZE */
 
