@@ -62,7 +62,7 @@ KTEST(sysinfo, basic_information_is_nt_x86)
     ULONG Highest = 0x7FFEFFFF;
     if (KeBootOptions.ThreeGb)
         Highest = KeBootOptions.UserVaMb >= 2048 && KeBootOptions.UserVaMb <= 3072
-                      ? (KeBootOptions.UserVaMb << 20) - 0x10000 - 1
+                      ? (KeBootOptions.UserVaMb / 4 << 22) - 0x10000 - 1    /* NT: down to a 4 MB boundary */
                       : 0xBFFEFFFF;
     EXPECT_EQ(Basic.Reserved, 0u);
     EXPECT_EQ(Basic.TimerResolution, 100000u);          /* a 10 ms clock, in 100 ns */
