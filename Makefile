@@ -165,6 +165,10 @@ $(BUILD)/user/obj/ntstubs.asm.o: $(BUILD)/gen/ntstubs.asm
 	@mkdir -p $(dir $@)
 	@$(NASM) -f elf32 $< -o $@
 
+# Two test programs with links of their own: one large-address-aware, one whose preferred base is taken.
+$(BUILD)/user/bigaddress.exe: USER_LDFLAGS += --large-address-aware
+$(BUILD)/user/relocated.exe: USER_LDFLAGS += --image-base 0x7ffe0000
+
 # The smallest image: the service stubs alone, no runtime (its entry point is its own).
 $(BUILD)/user/exit0.exe: $(BUILD)/user/obj/user/programs/exit0.c.o $(BUILD)/user/obj/ntstubs.asm.o
 	@echo "  LD PE   $@"

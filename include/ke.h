@@ -367,6 +367,12 @@ void KeInitializeApc(PKAPC Apc, PKTHREAD Thread, KAPC_ENVIRONMENT Environment, P
                      KPROCESSOR_MODE ApcMode, PVOID NormalContext);
 BOOLEAN KeInsertQueueApc(PKAPC Apc, PVOID SystemArgument1, PVOID SystemArgument2, KPRIORITY Increment);
 /*
+ * Thread's queued user APC is to be delivered at its next return to ring 3
+ * even if it is not in an alertable wait: any user-mode wait it is in ends
+ * with STATUS_USER_APC (NT sets UserApcPending so for a termination).
+ */
+void KeForceUserApc(PKTHREAD Thread);
+/*
  * Takes Apc off its thread's queue if it is queued (TRUE), its routines not
  * run; the pending flag follows. IRQL <= DISPATCH_LEVEL.
  */

@@ -80,6 +80,7 @@ typedef struct _EPROCESS {
     PPEB Peb;                               /* its PEB, a user address (NULL for a system process) */
     PVOID SectionBaseAddress;               /* where its image is mapped */
     PVOID UserExceptionDispatcher;          /* the image's KiUserExceptionDispatcher (kernel/ke/except.c) */
+    PVOID UserApcDispatcher;                /* and its KiUserApcDispatcher (user APCs' normal routines) */
     ULONG_PTR InheritedFromUniqueProcessId; /* its creator's id */
     LARGE_INTEGER CreateTime;
     LARGE_INTEGER ExitTime;
@@ -116,6 +117,7 @@ typedef struct _ETHREAD {
     BOOLEAN Terminated;                     /* it has called PspExitThread */
     BOOLEAN TerminationQueued;              /* TerminationApc is queued: it ends at its next chance */
     KAPC TerminationApc;                    /* ends the thread in its own context (NtTerminateThread/Process) */
+    KAPC TerminationUserApc;                /* a user thread's end, on its way back to ring 3 (kernel/ps/kill.c) */
     LIST_ENTRY ActiveTimerListHead;         /* timers whose completion routine runs here (kernel/ex/timer.c) */
     KSPIN_LOCK ActiveTimerListLock;
 } ETHREAD, *PETHREAD;

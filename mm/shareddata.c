@@ -19,6 +19,7 @@
 #include <kusd.h>
 #include <ps.h>
 #include "mi.h"
+#include "vad.h"
 #include "virtual.h"
 
 PFN_NUMBER MmSharedUserDataPfn;
@@ -44,12 +45,51 @@ void MiInitializeSharedUserData(void)
     SharedUserData->ProcessorFeatures[8] = (Cpuid[3] & CPUID1_EDX_TSC) != 0;       /* PF_RDTSC_INSTRUCTION_AVAILABLE */
 }
 
+/* A large-address-aware process's VAD over the shared page's 64 KB, so nothing else is placed there. */
+static NTSTATUS MiReserveSharedUserData(PEPROCESS Process)
+{
+    const ULONG Start = MM_SHARED_USER_DATA_VA, End = MM_SHARED_USER_DATA_VA + MM_ALLOCATION_GRANULARITY - 1;
+    PMMVAD Vad = MiAllocateVad(false);
+    NTSTATUS Status = STATUS_SUCCESS;
+
+    if (!Vad)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    MiLockAddressSpace(Process);
+    if (MiCheckForConflictingVad((PVOID)Start, (PVOID)End, Process))
+        Status = STATUS_CONFLICTING_ADDRESSES;
+    else if (!MiChargeVadCommitment(Process, Start, End, 0))
+        Status = STATUS_COMMITMENT_LIMIT;
+    if (NT_SUCCESS(Status)) {
+        Vad->StartingVpn = MI_VA_TO_VPN(Start);
+        Vad->EndingVpn = MI_VA_TO_VPN(End);
+        Vad->u.VadFlags.Protection = MM_READONLY;
+        Vad->u.VadFlags.PrivateMemory = 1;
+        Vad->u.VadFlags.NoChange = 1;
+        Vad->u.VadFlags.VadType = VadDevicePhysicalMemory;
+        MiLockWorkingSet(Process);
+        MiInsertVad(Vad, Process);
+        MiUnlockWorkingSet(Process);
+        Process->VirtualSize += MM_ALLOCATION_GRANULARITY;
+    }
+    MiUnlockAddressSpace(Process);
+    if (!NT_SUCCESS(Status))
+        MiFreeVad(Vad);
+    return Status;
+}
+
 NTSTATUS MmMapSharedUserData(PEPROCESS Process)
 {
     KAPC_STATE ApcState;
     NTSTATUS Status = STATUS_SUCCESS;
 
     KeStackAttachProcess(&Process->Pcb, &ApcState);
+    if (MiHighestVadAddress(Process) >= MM_SHARED_USER_DATA_VA && !Process->SharedUserDataMapped) {
+        Status = MiReserveSharedUserData(Process);
+        if (!NT_SUCCESS(Status)) {
+            KeUnstackDetachProcess(&ApcState);
+            return Status;
+        }
+    }
     MiLockWorkingSet(Process);
     if (!Process->SharedUserDataMapped) {
         if (MiMakeUserPageTable(Process, MM_SHARED_USER_DATA_VA)) {
@@ -68,8 +108,12 @@ NTSTATUS MmMapSharedUserData(PEPROCESS Process)
 
 void MiUnmapSharedUserData(PEPROCESS Process)
 {
-    if (!Process->SharedUserDataMapped)
+    /* Under its own VAD (a large-address-aware process) the page went with the VADs already. */
+    if (!Process->SharedUserDataMapped || !MiReadPte(MiAddressToPde(MM_SHARED_USER_DATA_VA)).u.Hard.Valid ||
+        !MiReadPte(MiAddressToPte(MM_SHARED_USER_DATA_VA)).u.Hard.Valid) {
+        Process->SharedUserDataMapped = FALSE;
         return;
+    }
     MiWritePte(MiAddressToPte(MM_SHARED_USER_DATA_VA), (MMPTE){ .u.Long = 0 });
     HalInvalidatePage((PVOID)MM_SHARED_USER_DATA_VA);
     Process->SharedUserDataMapped = FALSE;

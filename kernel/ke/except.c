@@ -30,7 +30,6 @@
 #include <rtl.h>
 #include "kernel/ke/ki.h"
 
-#define KI_FAST_CALL_MARK       0x5AFE      /* kernel/ke/syscall.asm: a frame sysexit may leave by */
 /* CF PF AF ZF SF TF DF OF AC ID: what a program may set in EFLAGS (no IOPL, NT, VM, RF, VIF, VIP). */
 #define EFLAGS_USER_SANITIZE    0x00240DD5u
 
@@ -193,11 +192,44 @@ void KiDispatchException(PEXCEPTION_RECORD Record, PKTRAP_FRAME TrapFrame, BOOLE
     KeBugCheckEx(KMODE_EXCEPTION_NOT_HANDLED, (ULONG_PTR)Record->ExceptionCode, TrapFrame->Eip, 0, 0);
 }
 
+void KiInitializeUserApc(PKTRAP_FRAME TrapFrame, PKNORMAL_ROUTINE NormalRoutine, PVOID NormalContext,
+                         PVOID Argument1, PVOID Argument2)
+{
+    PEPROCESS Process = PsGetCurrentProcess();
+    CONTEXT Context;
+
+    if (!Process->UserApcDispatcher) {
+        DbgPrint("%s: a user APC for %p, and no KiUserApcDispatcher to run it: dropped\n", Process->ImageFileName,
+                 (PVOID)NormalRoutine);
+        return;
+    }
+    KeTrapFrameToContext(TrapFrame, &Context);
+    ULONG ContextAt = (TrapFrame->HardwareEsp - sizeof(CONTEXT)) & ~3u;
+    ULONG Top = ContextAt - 4 * sizeof(ULONG);
+    ULONG Words[4] = { (ULONG)NormalRoutine, (ULONG)NormalContext, (ULONG)Argument1, (ULONG)Argument2 };
+    if (TrapFrame->HardwareEsp > (ULONG)MmUserProbeAddress || Top > TrapFrame->HardwareEsp ||
+        !NT_SUCCESS(KiCopyToUser((PVOID)ContextAt, &Context, sizeof(CONTEXT))) ||
+        !NT_SUCCESS(KiCopyToUser((PVOID)Top, Words, sizeof(Words)))) {
+        /* As NT: the stack cannot take it; the thread takes an access violation instead. */
+        EXCEPTION_RECORD Record = { .ExceptionCode = STATUS_ACCESS_VIOLATION, .NumberParameters = 2,
+                                    .ExceptionAddress = (PVOID)TrapFrame->Eip,
+                                    .ExceptionInformation = { 1, Top } };
+        KiDispatchException(&Record, TrapFrame, TRUE);
+        return;
+    }
+    TrapFrame->HardwareEsp = Top;
+    TrapFrame->Eip = (ULONG)Process->UserApcDispatcher;
+    TrapFrame->EFlags &= ~EFLAGS_TF;
+    TrapFrame->ErrCode = 0;
+}
+
 /*
  * NtContinue: the thread resumes in ring 3 with ContextRecord's registers.
  * The return value is the new EAX, which the dispatcher writes back: a
- * successful NtContinue "returns" into the context it was given.
- * TestAlert: alerts are not kept by mm386's threads, so there is nothing to test.
+ * successful NtContinue "returns" into the context it was given. With
+ * TestAlert (KiUserApcDispatcher's), a user APC still queued is delivered
+ * on the way back (mm386's threads keep no alerts: that part of NT's test
+ * has nothing to find).
  */
 NTSTATUS NtContinue(PCONTEXT ContextRecord, BOOLEAN TestAlert)
 {
@@ -210,6 +242,8 @@ NTSTATUS NtContinue(PCONTEXT ContextRecord, BOOLEAN TestAlert)
     if (!NT_SUCCESS(Status))
         return Status;
     KeContextToTrapFrame(&Context, Thread->TrapFrame);
+    if (TestAlert && !IsListEmpty(&Thread->ApcState.ApcListHead[UserMode]))
+        KeForceUserApc(Thread);
     return (NTSTATUS)Thread->TrapFrame->Eax;
 }
 

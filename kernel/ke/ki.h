@@ -235,6 +235,30 @@ void KeContextToTrapFrame(const CONTEXT *Context, PKTRAP_FRAME TrapFrame);
  * interrupts on.
  */
 void KiDispatchException(PEXCEPTION_RECORD Record, PKTRAP_FRAME TrapFrame, BOOLEAN FirstChance);
+/*
+ * A user APC is to be delivered on the thread's way out to ring 3. Its
+ * system-service frame, if it is in a service, loses the fast-call mark, so
+ * the exit takes the path that looks (kernel/ke/syscall.asm); the frame
+ * Thread->TrapFrame names outside a service is where the next one will be.
+ * Dispatcher lock held.
+ */
+#define KI_FAST_CALL_MARK   0x5AFE      /* KTRAP_FRAME.ErrCode of a sysenter frame (no CPU error code is this) */
+static inline void KiSetUserApcPending(PKTHREAD Thread)
+{
+    Thread->ApcState.UserApcPending = TRUE;
+    if (Thread->TrapFrame && Thread->TrapFrame->ErrCode == KI_FAST_CALL_MARK)
+        Thread->TrapFrame->ErrCode = 0;
+}
+
+/*
+ * apcobj.c, on the way out to ring 3 with a user APC pending: the first
+ * user APC's kernel routine runs, and its normal routine (if any) is set up
+ * to run in ring 3 (KiInitializeUserApc). PASSIVE_LEVEL, interrupts on.
+ */
+void KiDeliverUserApc(PKTRAP_FRAME TrapFrame);
+/* except.c: TrapFrame goes to the process's KiUserApcDispatcher to call NormalRoutine(Context, 1, 2). */
+void KiInitializeUserApc(PKTRAP_FRAME TrapFrame, PKNORMAL_ROUTINE NormalRoutine, PVOID NormalContext,
+                         PVOID Argument1, PVOID Argument2);
 /* A CPU exception in ring 3 (trap.c): its EXCEPTION_RECORD, then KiDispatchException. */
 void KiDispatchUserTrap(PKTRAP_FRAME TrapFrame, NTSTATUS PageFaultStatus, ULONG FaultAddress);
 

@@ -47,7 +47,7 @@
 
 %include "kernel.inc"
 
-extern KiServiceTable, KiArgumentTable, KiServiceLimit, MmUserProbeAddress, KiServiceMisbehaved
+extern KiServiceTable, KiArgumentTable, KiServiceLimit, MmUserProbeAddress, KiServiceMisbehaved, KiDeliverUserApc
 
 ; Offsets, pinned by _Static_asserts in kernel/ke/syscall.c.
 KPCR_TSS            equ 0x40            ; KPCR.TSS (include/ketypes.h)
@@ -58,6 +58,7 @@ KTSS_ESP0           equ 0x04
 KTHREAD_PREVIOUS_MODE equ 0x2C
 KTHREAD_APC_DISABLE equ 0x32            ; KernelApcDisable, then SpecialApcDisable
 KTHREAD_TRAP_FRAME  equ 0x10C
+KTHREAD_USER_APC_PENDING equ 0xEA       ; ApcState.UserApcPending
 KI_FAST_CALL_MARK   equ 0x5AFE          ; KTRAP_FRAME.ErrCode of a frame KiFastCallEntry built
 KTRAP_EAX           equ 0x2C            ; offsets in KTRAP_FRAME (include/ke.h)
 KTRAP_ERRCODE       equ 0x34
@@ -200,6 +201,17 @@ KiServiceExit:
     sti                                 ; takes effect after the next instruction: none arrives before sysexit
     sysexit
 .iret:
+    test byte [esp + KTRAP_CS], 1
+    jz .pop
+    mov eax, [fs:KPCR_CURRENT_THREAD]
+    cmp byte [eax + KTHREAD_USER_APC_PENDING], 0
+    je .pop
+    sti                                 ; a user APC on the way out (kernel/ke/apcobj.c)
+    push esp
+    call KiDeliverUserApc
+    add esp, 4
+    jmp KiServiceExit
+.pop:
     pop gs
     pop fs
     pop es

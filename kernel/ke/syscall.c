@@ -38,6 +38,7 @@ _Static_assert(offsetof(KPCR, Irql) == 0x24 && offsetof(KPCR, PrcbData.CurrentTh
                offsetof(KPCR, PrcbData.KeSystemCalls) == 0x268 && offsetof(KPCR, TSS) == 0x40,
                "kernel/ke/syscall.asm's offsets into KPCR");
 _Static_assert(offsetof(KTHREAD, PreviousMode) == 0x2C && offsetof(KTHREAD, TrapFrame) == 0x10C &&
+               offsetof(KTHREAD, ApcState.UserApcPending) == 0xEA &&
                offsetof(KTHREAD, KernelApcDisable) == 0x32 && offsetof(KTHREAD, SpecialApcDisable) == 0x34,
                "kernel/ke/syscall.asm's offsets into KTHREAD");
 

@@ -166,8 +166,18 @@ static inline bool KiUserApcQueued(PKTHREAD Thread)
 {
     if (IsListEmpty(&Thread->ApcState.ApcListHead[UserMode]))
         return false;
-    Thread->ApcState.UserApcPending = TRUE;
+    KiSetUserApcPending(Thread);
     return true;
+}
+
+/*
+ * Whether a user-mode wait ends at once with STATUS_USER_APC (NT's order):
+ * alertable, when a user APC is queued; alertable or not, when a user APC
+ * was forced pending (a termination: KeForceUserApc). Dispatcher lock held.
+ */
+static inline bool KiUserApcEndsWait(PKTHREAD Thread, BOOLEAN Alertable)
+{
+    return Thread->ApcState.UserApcPending || (Alertable && KiUserApcQueued(Thread));
 }
 
 /* A wait that could block, at DISPATCH_LEVEL or above: ATTEMPTED_SWITCH_FROM_DPC in a DPC routine, else 0x0A. */
@@ -247,7 +257,7 @@ static NTSTATUS KiWaitForObjects(ULONG Count, PVOID Objects[], WAIT_TYPE WaitTyp
                 return STATUS_WAIT_0 | Abandoned;
             }
         }
-        if (Alertable && WaitMode == UserMode && KiUserApcQueued(Thread)) {
+        if (WaitMode == UserMode && KiUserApcEndsWait(Thread, Alertable)) {
             KiReleaseDispatcherLock(OldIrql);
             return STATUS_USER_APC;
         }
@@ -365,7 +375,7 @@ NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR
             KiReleaseDispatcherLock(OldIrql);
             return Status;
         }
-        if (Alertable && WaitMode == UserMode && KiUserApcQueued(Thread)) {
+        if (WaitMode == UserMode && KiUserApcEndsWait(Thread, Alertable)) {
             KiReleaseDispatcherLock(OldIrql);
             return STATUS_USER_APC;
         }
@@ -440,7 +450,7 @@ NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLA
         KiWaitAtRaisedIrql(Thread, NULL, OldIrql);
     LARGE_INTEGER DueTime = KiDueTime(Interval);
     for (;;) {
-        if (Alertable && WaitMode == UserMode && KiUserApcQueued(Thread)) {
+        if (WaitMode == UserMode && KiUserApcEndsWait(Thread, Alertable)) {
             KiReleaseDispatcherLock(OldIrql);
             return STATUS_USER_APC;
         }

@@ -114,10 +114,14 @@ NTSTATUS PsTerminateSystemThread(NTSTATUS ExitStatus)
 }
 
 /*
- * Ending another thread: a kernel APC that runs in that thread's own
- * context at its next chance — at once if it waits, when it next leaves
- * ring 3 or lowers its IRQL otherwise — and calls PspExitThread there (NT's
- * PspTerminateThreadByPointer). Queued once; the ETHREAD holds the APC.
+ * Ending another thread, NT's way, in that thread's own context at its next
+ * chance. A user thread gets a user APC, forced due (KeForceUserApc): any
+ * user-mode wait it is in ends with STATUS_USER_APC, the service it is in
+ * unwinds — releasing what it held — and on the way out to ring 3 the
+ * APC's kernel routine ends the thread with a clean kernel stack. A system
+ * thread, which never returns to ring 3, gets a kernel APC whose normal
+ * routine ends it where it is (at PASSIVE_LEVEL, outside critical regions).
+ * Queued once; the ETHREAD holds the APC objects.
  */
 static void PspTerminationKernelRoutine(PKAPC Apc, PKNORMAL_ROUTINE *NormalRoutine, PVOID *NormalContext,
                                         PVOID *SystemArgument1, PVOID *SystemArgument2)
@@ -127,6 +131,14 @@ static void PspTerminationKernelRoutine(PKAPC Apc, PKNORMAL_ROUTINE *NormalRouti
 static void PspTerminationNormalRoutine(PVOID NormalContext, PVOID SystemArgument1, PVOID SystemArgument2)
 {
     PspExitThread((NTSTATUS)(ULONG_PTR)NormalContext);
+}
+
+/* The user APC's kernel routine, at APC_LEVEL on the way out to ring 3: the thread ends here. */
+static void PspExitUserApcKernelRoutine(PKAPC Apc, PKNORMAL_ROUTINE *NormalRoutine, PVOID *NormalContext,
+                                        PVOID *SystemArgument1, PVOID *SystemArgument2)
+{
+    KeLowerIrql(PASSIVE_LEVEL);
+    PspExitThread((NTSTATUS)(ULONG_PTR)*NormalContext);
 }
 
 static void PspTerminateThreadByPointer(PETHREAD Thread, NTSTATUS ExitStatus)
@@ -139,9 +151,17 @@ static void PspTerminateThreadByPointer(PETHREAD Thread, NTSTATUS ExitStatus)
     KiReleaseDispatcherLock(OldIrql);
     if (!Queue)
         return;
-    KeInitializeApc(&Thread->TerminationApc, &Thread->Tcb, OriginalApcEnvironment, PspTerminationKernelRoutine,
-                    NULL, PspTerminationNormalRoutine, KernelMode, (PVOID)(ULONG_PTR)ExitStatus);
-    KeInsertQueueApc(&Thread->TerminationApc, NULL, NULL, IO_NO_INCREMENT + 2);
+    if (Thread->Tcb.SystemThread) {
+        KeInitializeApc(&Thread->TerminationApc, &Thread->Tcb, OriginalApcEnvironment, PspTerminationKernelRoutine,
+                        NULL, PspTerminationNormalRoutine, KernelMode, (PVOID)(ULONG_PTR)ExitStatus);
+        KeInsertQueueApc(&Thread->TerminationApc, NULL, NULL, IO_NO_INCREMENT + 2);
+        return;
+    }
+    /* The normal routine never runs (the kernel routine does not return): NT's user APCs need one. */
+    KeInitializeApc(&Thread->TerminationUserApc, &Thread->Tcb, OriginalApcEnvironment, PspExitUserApcKernelRoutine,
+                    NULL, PspTerminationNormalRoutine, UserMode, (PVOID)(ULONG_PTR)ExitStatus);
+    KeInsertQueueApc(&Thread->TerminationUserApc, NULL, NULL, IO_NO_INCREMENT + 2);
+    KeForceUserApc(&Thread->Tcb);
 }
 
 /* Queues the end of every thread of Process but Except; how many there were. Dispatcher lock not held. */

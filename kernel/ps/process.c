@@ -115,6 +115,8 @@ static NTSTATUS PspBuildUserRange(PEPROCESS Process, const void *File, const MM_
     Process->SectionBaseAddress = ImageBase;
     ULONG Dispatcher = MmFindImageExport(File, Info, "KiUserExceptionDispatcher");
     Process->UserExceptionDispatcher = Dispatcher ? (PVOID)((ULONG)ImageBase + Dispatcher) : NULL;
+    Dispatcher = MmFindImageExport(File, Info, "KiUserApcDispatcher");
+    Process->UserApcDispatcher = Dispatcher ? (PVOID)((ULONG)ImageBase + Dispatcher) : NULL;
     Status = MmCreatePeb(Info, ImageBase, ImagePath, CommandLine, &Process->Peb);
     if (NT_SUCCESS(Status))
         Status = PspCreateUserStack(Info, Stack);

@@ -134,6 +134,16 @@ NTSTATUS RtlCreateUserThread(HANDLE Process, PVOID SecurityDescriptor, BOOLEAN C
                              SIZE_T StackReserve, SIZE_T StackCommit, PUSER_THREAD_START_ROUTINE StartAddress,
                              PVOID Parameter, PHANDLE Thread, PCLIENT_ID ClientId);
 
+/* ------------------------------------------------------------ processes (user/ntdll/process.c) */
+
+/*
+ * Starts the program CommandLine's first word names (\Boot\NAME) with that
+ * command line: handles to its process and first thread. NtCreateUserProcess's statuses.
+ */
+NTSTATUS RtlStartProgram(const char *CommandLine, PHANDLE Process, PHANDLE Thread);
+/* Waits for a process to end: its exit status. */
+NTSTATUS RtlWaitForProgram(HANDLE Process, NTSTATUS *ExitStatus);
+
 /* ------------------------------------------------------------ C runtime (user/crt) */
 
 int printf(const char *Format, ...) __attribute__((format(printf, 1, 2)));

@@ -12,7 +12,7 @@
 ; Neither returns. The image exports KiUserExceptionDispatcher (exports.def)
 ; so that the kernel finds it.
 
-extern RtlDispatchException, NtContinue, NtRaiseException
+extern RtlDispatchException, NtContinue, NtRaiseException, NtTerminateProcess
 
 section .text
 
@@ -41,7 +41,24 @@ KiUserExceptionDispatcher:
     ; Both failed: nothing can be dispatched; end the process with what they returned.
     push eax
     push dword -1                       ; NtCurrentProcess()
-    extern NtTerminateProcess
+    call NtTerminateProcess
+.hang:
+    jmp .hang
+
+; KiUserApcDispatcher: where the kernel resumes a thread to run a user APC's normal routine
+; (kernel/ke/except.c's KiInitializeUserApc): [esp] the routine, then its three arguments
+; (NormalContext, SystemArgument1, SystemArgument2), then the CONTEXT to go back to. As NT's:
+; call the routine, then NtContinue(Context, TestAlert = TRUE), which delivers the next APC.
+global KiUserApcDispatcher
+KiUserApcDispatcher:
+    lea edi, [esp + 16]                 ; the CONTEXT, kept across the call (EDI is callee-saved)
+    pop eax
+    call eax
+    push dword 1
+    push edi
+    call NtContinue
+    push eax
+    push dword -1
     call NtTerminateProcess
 .hang:
     jmp .hang
