@@ -239,6 +239,20 @@ NTSTATUS PsCreateUserProcess(PCUNICODE_STRING ImagePath, PCUNICODE_STRING Comman
                              ACCESS_MASK ProcessDesiredAccess, ACCESS_MASK ThreadDesiredAccess,
                              PHANDLE ProcessHandle, PHANDLE ThreadHandle);
 /*
+ * A program among the boot modules started from the kernel: CommandLine is
+ * "NAME [ARGUMENTS]", the image \Boot\NAME, the whole line the process's
+ * command line (at most PS_BOOT_COMMAND_LINE - 1 characters, else
+ * STATUS_NAME_TOO_LONG; no name: STATUS_OBJECT_NAME_INVALID). Kernel
+ * handles to the process and its thread, with every right; PASSIVE_LEVEL.
+ * The kd> prompt's `start`, the /START= boot switch (NT's first process,
+ * smss.exe, is started the same way by Phase1Initialization) and the tests
+ * use it.
+ */
+#define PS_BOOT_COMMAND_LINE 256
+NTSTATUS PsStartBootProgram(const char *CommandLine, PHANDLE ProcessHandle, PHANDLE ThreadHandle);
+/* The same, said on the console: "start: LINE is process N (PROCESS ADDR)", or the status it failed with. */
+void PsStartAndReportBootProgram(const char *CommandLine);
+/*
  * A thread in ring 3 of the process ProcessHandle names (PROCESS_CREATE_THREAD),
  * starting with ThreadContext's registers on the stack InitialTeb describes
  * (its creator made it); it gets a TEB. CreateSuspended is not supported

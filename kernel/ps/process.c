@@ -188,6 +188,42 @@ NTSTATUS PsCreateUserProcess(PCUNICODE_STRING ImagePath, PCUNICODE_STRING Comman
     return STATUS_SUCCESS;
 }
 
+/* Text widened into Buffer (Capacity WCHARs, the terminator included) as String. */
+static void PspWiden(PUNICODE_STRING String, PWSTR Buffer, ULONG Capacity, const char *Text)
+{
+    ULONG n = 0;
+    while (Text[n] && n + 1 < Capacity) {
+        Buffer[n] = (UCHAR)Text[n];
+        n++;
+    }
+    Buffer[n] = 0;
+    String->Buffer = Buffer;
+    String->Length = (USHORT)(n * sizeof(WCHAR));
+    String->MaximumLength = (USHORT)((n + 1) * sizeof(WCHAR));
+}
+
+NTSTATUS PsStartBootProgram(const char *CommandLine, PHANDLE ProcessHandle, PHANDLE ThreadHandle)
+{
+    WCHAR PathBuffer[PS_BOOT_COMMAND_LINE], LineBuffer[PS_BOOT_COMMAND_LINE];
+    char Path[PS_BOOT_COMMAND_LINE];
+    UNICODE_STRING ImagePath, Line;
+    OBJECT_ATTRIBUTES Attributes;
+
+    ULONG NameLength = 0;
+    while (CommandLine[NameLength] && CommandLine[NameLength] != ' ')
+        NameLength++;
+    if (NameLength == 0)
+        return STATUS_OBJECT_NAME_INVALID;
+    if (strlen(CommandLine) >= PS_BOOT_COMMAND_LINE ||
+        snprintf(Path, sizeof(Path), "\\Boot\\%.*s", (int)NameLength, CommandLine) >= (int)sizeof(Path))
+        return STATUS_NAME_TOO_LONG;
+    PspWiden(&ImagePath, PathBuffer, ARRAY_SIZE(PathBuffer), Path);
+    PspWiden(&Line, LineBuffer, ARRAY_SIZE(LineBuffer), CommandLine);
+    InitializeObjectAttributes(&Attributes, NULL, OBJ_KERNEL_HANDLE, NULL, NULL);
+    return PsCreateUserProcess(&ImagePath, &Line, &Attributes, &Attributes, PROCESS_ALL_ACCESS, THREAD_ALL_ACCESS,
+                               ProcessHandle, ThreadHandle);
+}
+
 /*
  * A caller's UNICODE_STRING (its buffer at an offset from Parameters when
  * they are not normalized) copied into pool: Copy->Buffer is freed with
