@@ -126,12 +126,16 @@ $(KERNEL): $(OBJS) $(OBJLIST) $(BUILD)/ksyms.o linker.ld tools/check_image.py
 # for ring 3) and the programs: user/programs/NAME.c and the user-mode tests
 # tests/user/NAME.c, each linked as a PE32 native image by the same
 # binutils (ld -m i386pe). Every image becomes a boot module, opened by the
-# kernel as \Boot\NAME.exe.
+# kernel as \Boot\NAME.exe. -fstack-clash-protection probes every page of
+# a frame larger than a page as it is allocated, as NT's compilers do with
+# _chkstk: a user stack grows one guard page at a time (mm/pagfault.c), and
+# a frame that stepped over its guard page would fault in reserved memory.
 LD       := $(CROSS)ld
 USER_CFLAGS := -std=gnu11 -m32 -march=i686 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
                -ffreestanding -nostdlib -fno-pie -fno-pic -fno-stack-protector -fcf-protection=none \
                -mgeneral-regs-only -fno-omit-frame-pointer -fno-strict-aliasing -fno-common \
-               -fno-asynchronous-unwind-tables -fno-ident -Iuser/include -Iinclude -I. -I$(BUILD)/gen
+               -fno-asynchronous-unwind-tables -fno-ident -fstack-clash-protection \
+               -Iuser/include -Iinclude -I. -I$(BUILD)/gen
 USER_LDFLAGS := -m i386pe --no-leading-underscore --subsystem native --image-base 0x00400000 -e NtProcessStartup \
                 --file-alignment 0x200 --section-alignment 0x1000 --strip-debug
 USER_RUNTIME_SRC := $(sort $(wildcard user/ntdll/*.c user/crt/*.c)) kernel/rtl/rtl.c kernel/rtl/format.c

@@ -344,6 +344,8 @@ void KiDispatchUserTrap(PKTRAP_FRAME TrapFrame, NTSTATUS PageFaultStatus, ULONG 
         Record.ExceptionCode = STATUS_INTEGER_DIVIDE_BY_ZERO;
         break;
     case TRAP_OVERFLOW:
+        /* A trap: EIP is past the into; NT reports the into itself (the context keeps EIP). */
+        Record.ExceptionAddress = (PVOID)(TrapFrame->Eip - 1);
         Record.ExceptionCode = STATUS_INTEGER_OVERFLOW;
         break;
     case TRAP_BOUND:
