@@ -251,7 +251,7 @@ NTSTATUS PsCreateUserProcess(PCUNICODE_STRING ImagePath, PCUNICODE_STRING Comman
 /* Where ntdll.dll is in every process (kernel/ps/sysdll.c), or NULL if this boot has none. */
 PVOID PsGetSystemDllBase(void);
 NTSTATUS PsStartBootProgram(const char *CommandLine, PHANDLE ProcessHandle, PHANDLE ThreadHandle);
-/* The same, said on the console: "start: LINE is process N (PROCESS ADDR)", or the status it failed with. */
+/* The same, said on the console: "start: LINE is process ID (PROCESS ADDR)", ID in hex, or the status it failed with. */
 void PsStartAndReportBootProgram(const char *CommandLine);
 /*
  * A thread in ring 3 of the process ProcessHandle names (PROCESS_CREATE_THREAD),

@@ -137,7 +137,7 @@ static void KiPrintUnhandledException(const EXCEPTION_RECORD *Record, const char
         DbgPrint("%s: The exception %s (0x%08x) occurred in the application at location 0x%08x.\n",
                  Process->ImageFileName, Name ? Name : "unknown software exception",
                  (ULONG)Record->ExceptionCode, (ULONG)Record->ExceptionAddress);
-    DbgPrint("%s: process %u ends with status 0x%08x (%s)\n", Process->ImageFileName,
+    DbgPrint("%s: process %x ends with status 0x%08x (%s)\n", Process->ImageFileName,
              (ULONG)Process->UniqueProcessId, (ULONG)Record->ExceptionCode, Why);
 }
 

@@ -71,7 +71,7 @@ void PsStartAndReportBootProgram(const char *CommandLine)
         return;
     }
     if (NT_SUCCESS(ObReferenceObjectByHandle(Process, 0, PsProcessType, KernelMode, (PVOID *)&Object, NULL))) {
-        DbgPrint("start: %s is process %u (PROCESS %08x)\n", CommandLine, (ULONG)Object->UniqueProcessId,
+        DbgPrint("start: %s is process %x (PROCESS %08x)\n", CommandLine, (ULONG)Object->UniqueProcessId,
                  (ULONG)Object);
         ObDereferenceObject(Object);
     }
@@ -91,4 +91,48 @@ KD_COMMAND(start, "start", "NAME [ARG1 .. ARG6]",
     for (int i = 1; i < Argc; i++)
         Used += snprintf(Line + Used, sizeof(Line) - MIN(Used, sizeof(Line)), "%s%s", i > 1 ? " " : "", Argv[i]);
     PsStartAndReportBootProgram(Line);
+}
+
+/* The process at Address, referenced, if it is one on PsActiveProcessHead; NULL (said) if not. */
+static PEPROCESS KdpReferenceProcess(ULONG Address)
+{
+    PEPROCESS Found = NULL;
+    KIRQL OldIrql;
+    KeAcquireSpinLock(&PspActiveProcessLock, &OldIrql);
+    for (PLIST_ENTRY Entry = PsActiveProcessHead.Flink; Entry != &PsActiveProcessHead; Entry = Entry->Flink) {
+        PEPROCESS Process = CONTAINING_RECORD(Entry, EPROCESS, ActiveProcessLinks);
+        if ((ULONG)Process == Address || Process->UniqueProcessId == Address) {
+            ObReferenceObject(Process);
+            Found = Process;
+            break;
+        }
+    }
+    KeReleaseSpinLock(&PspActiveProcessLock, OldIrql);
+    if (!Found)
+        DbgPrint("%08x is neither a process nor a process id (`!process 0 0` lists them)\n", Address);
+    return Found;
+}
+
+KD_COMMAND(kill, "kill", "PROCESS [STATUS]",
+           "ends a process (its address or id) with STATUS (default 1), as NtTerminateProcess does")
+{
+    ULONG Address, ExitStatus = 1;
+    HANDLE Handle;
+
+    if (!KdCheckArgumentCount(Argc, Argv, 1, 2) || !KdParseAddress(Argv[1], "PROCESS", &Address) ||
+        (Argc == 3 && !KdParseNumber(Argv[2], "STATUS", &ExitStatus)))
+        return;
+    PEPROCESS Process = KdpReferenceProcess(Address);
+    if (!Process)
+        return;
+    NTSTATUS Status = ObOpenObjectByPointer(Process, OBJ_KERNEL_HANDLE, NULL, PROCESS_TERMINATE, PsProcessType,
+                                            KernelMode, &Handle);
+    if (NT_SUCCESS(Status)) {
+        Status = NtTerminateProcess(Handle, (NTSTATUS)ExitStatus);
+        NtClose(Handle);
+    }
+    const char *Name = RtlNtStatusName(Status);
+    DbgPrint("kill: process %x (%s): %s (0x%08x)\n", (ULONG)Process->UniqueProcessId, Process->ImageFileName,
+             Name ? Name : "?", (ULONG)Status);
+    ObDereferenceObject(Process);
 }

@@ -13,7 +13,7 @@ int main(int argc, char **argv)
     PTEB Teb = NtCurrentTeb();
     PPEB Peb = NtCurrentPeb();
 
-    printf("hello from ring 3: process %u, thread %u\n", (ULONG)Teb->ClientId.UniqueProcess,
+    printf("hello from ring 3: process %x, thread %x\n", (ULONG)Teb->ClientId.UniqueProcess,
            (ULONG)Teb->ClientId.UniqueThread);
     for (int i = 0; i < argc; i++)
         printf("  argv[%d] = \"%s\"\n", i, argv[i]);

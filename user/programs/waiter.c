@@ -44,7 +44,7 @@ int main(int argc, char **argv)
         !NT_SUCCESS(RtlCreateUserThread(NtCurrentProcess(), NULL, FALSE, 0, 0, 0, Sleeper, NULL, &Thread, &Cid)))
         return 2;
     PTEB Teb = NtCurrentTeb();
-    printf("waiter: process %u, threads %u and %u; PEB %p, TEB %p\n", (ULONG)Teb->ClientId.UniqueProcess,
+    printf("waiter: process %x, threads %x and %x; PEB %p, TEB %p\n", (ULONG)Teb->ClientId.UniqueProcess,
            (ULONG)Teb->ClientId.UniqueThread, (ULONG)Cid.UniqueThread, (PVOID)NtCurrentPeb(), (PVOID)Teb);
     printf("waiter: %u pages committed at %p, the first %u written\n", Pages, Base, Pages / 2);
     return (int)NtWaitForSingleObject(Event, FALSE, NULL);
