@@ -36,6 +36,9 @@
 #define MM_MINIMUM_INITIAL_NONPAGED_POOL    (256 * 1024)
 #define MM_NONPAGED_POOL_PER_MB             (32 * 1024)
 #define MM_MAXIMUM_INITIAL_NONPAGED_POOL    (16 * MB)
+/* NT 5.2 x86's ceilings on nonpaged pool ("Memory Limits for Windows Releases"): 256 MB, 128 MB with 4GT. */
+#define MM_MAX_NONPAGED_POOL_SIZE           (256 * MB)
+#define MM_MAX_NONPAGED_POOL_SIZE_3GB       (128 * MB)
 
 ULONG MmPteGlobal;
 PVOID MmSystemRangeStart = (PVOID)MM_SYSTEM_RANGE_START_2GB;
@@ -140,7 +143,8 @@ static void MiComputeLayout(void)
     MmNonPagedPoolEnd = (PVOID)MM_NONPAGED_POOL_END;
     ULONG Region = MM_NONPAGED_POOL_END - (ULONG)MmNonPagedPoolStart;
     uint64_t ThreeQuarters = (uint64_t)RamPages * PAGE_SIZE * 3 / 4;
-    MmMaximumNonPagedPoolInBytes = ROUND_DOWN((ULONG)MIN((uint64_t)Region, ThreeQuarters), PAGE_SIZE);
+    ULONG Ceiling = Start == MM_SYSTEM_RANGE_START_2GB ? MM_MAX_NONPAGED_POOL_SIZE : MM_MAX_NONPAGED_POOL_SIZE_3GB;
+    MmMaximumNonPagedPoolInBytes = ROUND_DOWN((ULONG)MIN(MIN((uint64_t)Region, ThreeQuarters), Ceiling), PAGE_SIZE);
     MmSizeOfNonPagedPoolInBytes = MIN(MiInitialNonPagedPoolSize(RamMb), MmMaximumNonPagedPoolInBytes);
     MmNonPagedPoolExpansionStart = (PVOID)((ULONG)MmNonPagedPoolStart + MmSizeOfNonPagedPoolInBytes);
 }

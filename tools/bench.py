@@ -49,6 +49,10 @@ TARGETS = {
     # measurement (with issue 9.1's PFN accounting, which makes expansion dearer)
     'pool_np_alloc_free_64_freelist': 480,
     'pool_big_alloc_free_3pages_expanding': 2200,
+    # issue 10: the dispatcher and the object manager
+    'thread_switch_event_pingpong': 400,
+    'wait_satisfied_no_switch': 60,
+    'thread_create_terminate_join': 8000,
     'handle_create_reference_close': 500,
     # issue 11: the user range
     'vad_lookup_1000_vads': 150,
