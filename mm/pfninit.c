@@ -281,10 +281,11 @@ PFN_NUMBER MxGetNextPage(void)
     return MxFreeBase++;
 }
 
+/* The runs from the last: it is the largest, where most pages are. */
 bool MiIsPhysicalPage(PFN_NUMBER Pfn)
 {
     const PHYSICAL_MEMORY_DESCRIPTOR *Block = &MmPhysicalMemoryBlock;
-    for (ULONG i = 0; i < Block->NumberOfRuns; i++) {
+    for (ULONG i = Block->NumberOfRuns; i-- > 0;) {
         if (Pfn >= Block->Run[i].BasePage && Pfn - Block->Run[i].BasePage < Block->Run[i].PageCount)
             return true;
     }
