@@ -594,7 +594,7 @@ static inline PVOID MiMapPageInHyperSpace(PFN_NUMBER Pfn, PKIRQL OldIrql)
     KeRaiseIrql(DISPATCH_LEVEL, OldIrql);
 
     ULONG Free = Counter->u.Long >> PAGE_SHIFT;
-    if (Free < MI_HYPERSPACE_MAX_NESTING && Depth == 0)
+    if (UNLIKELY(Free < MI_HYPERSPACE_MAX_NESTING && Depth == 0))
         Free = MiFlushHyperSpace(Counter);
     Counter->u.Long = (Free - 1) << PAGE_SHIFT;
     MiHyperSpaceDepth = Depth + 1;
