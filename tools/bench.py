@@ -58,6 +58,8 @@ TARGETS = {
     'alloc_touch_free_1page': 4000,
     'protect_64_pages': 3000,
     'query_region': 300,
+    # ring 3: the same fault taken from user mode (each with a zeroed page waiting, as demand_zero_fault)
+    'demand_zero_fault_ring3': 450,
 }
 
 # Boots: name, RAM, switches. The first runs every benchmark; the others
