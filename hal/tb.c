@@ -48,5 +48,5 @@ void KeFlushCurrentTb(void)
         HalWriteCr4(Cr4);
         HalRestoreInterrupts(Enabled);
     }
-    HalTbFlushCounts.EntireFlushes++;
+    HAL_COUNT_FLUSH(EntireFlushes);
 }

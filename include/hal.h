@@ -68,16 +68,19 @@ typedef struct _HAL_TB_FLUSH_COUNTS {
 extern HAL_TB_FLUSH_COUNTS HalTbFlushCounts;
 extern bool HalGlobalPagesEnabled;
 
+/* One interlocked add: a single instruction, where ++ on a volatile counter is three (and can lose a count). */
+#define HAL_COUNT_FLUSH(Counter) __atomic_fetch_add(&HalTbFlushCounts.Counter, 1, __ATOMIC_RELAXED)
+
 static inline void HalInvalidatePage(const volatile void *Va)
 {
     __asm__ volatile("invlpg (%0)" : : "r"(Va) : "memory");
-    HalTbFlushCounts.SingleFlushes++;
+    HAL_COUNT_FLUSH(SingleFlushes);
 }
 
 static inline void KeFlushProcessTb(void)
 {
     HalWriteCr3(HalReadCr3());
-    HalTbFlushCounts.ProcessFlushes++;
+    HAL_COUNT_FLUSH(ProcessFlushes);
 }
 
 void KeFlushCurrentTb(void);

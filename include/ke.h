@@ -80,6 +80,17 @@ static inline KIRQL KfRaiseIrql(KIRQL NewIrql)
 #define KeRaiseIrql(NewIrql, OldIrql) (*(OldIrql) = KfRaiseIrql(NewIrql))
 
 /*
+ * The software interrupts (KPCR.IRR bits) that lowering to each of PASSIVE,
+ * APC and DISPATCH_LEVEL must deliver: those requested above it. One load
+ * and one test on the inline path, as NT's HAL tests IRR against a mask.
+ */
+static const ULONG KiSoftwareInterruptsAbove[DISPATCH_LEVEL + 1] = {
+    [PASSIVE_LEVEL] = (1u << APC_LEVEL) | (1u << DISPATCH_LEVEL),
+    [APC_LEVEL] = 1u << DISPATCH_LEVEL,
+    [DISPATCH_LEVEL] = 0,
+};
+
+/*
  * Lowers the IRQL back to NewIrql (which must not be higher than the
  * current IRQL), then delivers any software interrupt requested above it.
  */
@@ -93,7 +104,7 @@ static inline void KeLowerIrql(KIRQL NewIrql)
     __asm__ volatile("" ::: "memory");
     KeGetPcr()->Irql = NewIrql;
     __asm__ volatile("" ::: "memory");
-    if (UNLIKELY(KeGetPcr()->IRR >> (NewIrql + 1)))
+    if (UNLIKELY(KeGetPcr()->IRR & KiSoftwareInterruptsAbove[NewIrql]))
         HalpCheckForSoftwareInterrupt(NewIrql);
 }
 

@@ -233,6 +233,7 @@ extern KSPIN_LOCK MmPfnLock;
 #define MM_BUGCHECK_NO_PAGE_TABLE   0x4151  /* p2 = VA whose page table could not be made */
 #define MM_BUGCHECK_HYPERSPACE      0x4152  /* p2 = PFN or VA, p3 = mappings outstanding, p4 = IRQL */
 #define MM_BUGCHECK_COMMIT_UNDERFLOW 0x4155  /* p2 = pages returned, p3 = pages charged */
+#define MM_BUGCHECK_PFN_LOCK_NOT_HELD 0x4156 /* an entry initialised without the PFN lock: p2 = PFN */
 #define MM_BUGCHECK_POOL_FREE_RUN   0x4160  /* p2 = free nonpaged run, p3 = its signature, p4 = expected */
 #define MM_BUGCHECK_PAGED_POOL_MAP  0x4161  /* p2 = VA, p3 = first page index, p4 = end bit found */
 #define MM_BUGCHECK_BIG_PAGES_MISMATCH 0x4162 /* p2 = VA, p3 = pages recorded, p4 = pages freed */
@@ -288,35 +289,64 @@ void MiWakeZeroPageThread(void);
 void MiInitializeZeroPageThread(void);
 void MiStartZeroPageThread(void);
 
-/* The out-of-line halves of the two inline routines below. */
+/* The out-of-line halves of the inline routines below. */
 PFN_NUMBER MiRemovePageFromOtherLists(void);
 void MiInsertPageInFreeListChecked(PFN_NUMBER Pfn);
+/* PFN_LIST_CORRUPT 0x01: ListHead's count and its links disagree. */
+NORETURN void MiCorruptListHead(PMMPFNLIST ListHead);
 
 /*
- * PFN lock held: the page at the head of the free list (else zeroed, else
- * standby), or MI_NO_PAGE. Inline: it is the hottest path of the memory
- * manager. The head has no predecessor; only its successor's link changes.
+ * PFN lock held: takes Pfn, the first page of ListHead (the zeroed or the
+ * free list), off it; the page becomes ActiveAndValid with no reference, no
+ * share and no PTE. The head has no predecessor; only its successor's link
+ * changes. ListHead is a constant at every call, so its fields are direct.
  */
-static inline PFN_NUMBER MiRemoveAnyPageLocked(void)
+static inline PFN_NUMBER MiUnlinkFirstPageLocked(PMMPFNLIST ListHead, PFN_NUMBER Pfn)
 {
     PMMPFN Database = MmPfnDatabase;
-    PFN_NUMBER Pfn = MmFreePageListHead.Flink;
-    if (Pfn == MM_EMPTY_LIST)
-        return MiRemovePageFromOtherLists();
     PMMPFN Pfn1 = &Database[Pfn];
     PFN_NUMBER Next = Pfn1->u1.Flink;
-    MmFreePageListHead.Flink = Next;
+    ListHead->Flink = Next;
     if (Next == MM_EMPTY_LIST)
-        MmFreePageListHead.Blink = MM_EMPTY_LIST;
+        ListHead->Blink = MM_EMPTY_LIST;
     else
         Database[Next].u2.Blink = MM_EMPTY_LIST;
-    MmFreePageListHead.Total--;
+    ListHead->Total--;
     MmAvailablePages--;
     Pfn1->u3.Long = MI_PFN_U3(ActiveAndValid, 0);
     Pfn1->u1.WsIndex = 0;
     Pfn1->u2.ShareCount = 0;
     Pfn1->PteAddress = NULL;
     return Pfn;
+}
+
+/*
+ * PFN lock held: the page at the head of the free list (else zeroed, else
+ * standby), or MI_NO_PAGE. Inline: it is the hottest path of the memory
+ * manager.
+ */
+static inline PFN_NUMBER MiRemoveAnyPageLocked(void)
+{
+    PFN_NUMBER Pfn = MmFreePageListHead.Flink;
+    if (Pfn == MM_EMPTY_LIST)
+        return MiRemovePageFromOtherLists();
+    return MiUnlinkFirstPageLocked(&MmFreePageListHead, Pfn);
+}
+
+/*
+ * PFN lock held: the page at the head of the zeroed list, or MI_NO_PAGE if
+ * the list is empty (NT's MiRemoveZeroPageIfAny). A demand-zero fault takes
+ * its page with this and initialises the page's entry in the same hold of
+ * the lock; only when it finds none does it take any page and zero it.
+ */
+static inline PFN_NUMBER MiRemoveZeroPageIfAnyLocked(void)
+{
+    if (MmZeroedPageListHead.Total == 0)
+        return MI_NO_PAGE;
+    PFN_NUMBER Pfn = MmZeroedPageListHead.Flink;
+    if (UNLIKELY(Pfn == MM_EMPTY_LIST))
+        MiCorruptListHead(&MmZeroedPageListHead);
+    return MiUnlinkFirstPageLocked(&MmZeroedPageListHead, Pfn);
 }
 
 /*
@@ -388,11 +418,59 @@ static inline bool MI_IS_PFN_DELETED(const MMPFN *Pfn1)
  * that is already 0, or reaching reference 0 with shares left, is
  * PFN_LIST_CORRUPT 0x07; a page on a list, 0x99.
  */
-void MiInitializePfn(PFN_NUMBER Pfn, PMMPTE PointerPte, bool Modified);
 void MiInitializePfnAndMakePteValid(PFN_NUMBER Pfn, PMMPTE PointerPte, MMPTE TempPte);
 void MiInitializePfnForOtherProcess(PFN_NUMBER Pfn, PMMPTE PointerPte, PFN_NUMBER PteFrame);
 void MiDecrementShareCount(PMMPFN Pfn1, PFN_NUMBER Pfn);
 void MiDecrementReferenceCount(PMMPFN Pfn1, PFN_NUMBER Pfn);
+
+/* PFN_LIST_CORRUPT 0x99: the page is not in the state the caller needs (pfn.c). */
+NORETURN void MiCorruptPageState(PFN_NUMBER Pfn);
+/* MEMORY_MANAGEMENT 0x4156: Pfn's entry was about to be written without the PFN lock (pfn.c). */
+NORETURN void MiPfnLockNotHeld(PFN_NUMBER Pfn);
+/* The page table of PointerPte when its PDE is not valid here: a system PDE copied from the master, or 0x61940. */
+PFN_NUMBER MiPageTableFrameNotPresent(PMMPTE PointerPte);
+
+/* The page table holding PointerPte, by its PDE in this address space (found there: one read). */
+static inline PFN_NUMBER MiPageTableFrame(PMMPTE PointerPte)
+{
+    MMPTE Value = MiReadPte(MiAddressToPte(PointerPte));
+    if (UNLIKELY(!Value.u.Hard.Valid))
+        return MiPageTableFrameNotPresent(PointerPte);
+    return Value.u.Hard.PageFrameNumber;
+}
+
+/*
+ * The shared part of the MiInitializePfn* routines: a page just handed out
+ * becomes mapped once. The PFN lock is checked, not assumed: a caller that
+ * fills the entry without it is MEMORY_MANAGEMENT 0x4156 before anything
+ * is written (mm386 runs on one processor, so a held lock is the caller's).
+ */
+static inline void MiInitializeActivePfn(PFN_NUMBER Pfn, PMMPTE PointerPte, MMPTE OriginalPte, PFN_NUMBER PteFrame,
+                                         bool Modified)
+{
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
+
+    if (UNLIKELY(MmPfnLock == 0))
+        MiPfnLockNotHeld(Pfn);
+    if (Pfn1->u3.e2.e1.PageLocation != ActiveAndValid || Pfn1->u3.e2.ReferenceCount != 0 ||
+        Pfn1->u2.ShareCount != 0)
+        MiCorruptPageState(Pfn);
+    Pfn1->PteAddress = PointerPte;
+    Pfn1->OriginalPte = OriginalPte;
+    Pfn1->u2.ShareCount = 1;
+    Pfn1->u3.e2.ReferenceCount = 1;
+    Pfn1->u3.e2.e1.Modified = Modified;
+    Pfn1->u3.e2.e1.CacheAttribute = MiCached;
+    Pfn1->u4.PteFrame = PteFrame;
+    MI_PFN_ELEMENT(PteFrame)->u2.ShareCount++;
+}
+
+/* Inline: every demand-zero fault and every page table made calls it under the PFN lock. */
+static inline void MiInitializePfn(PFN_NUMBER Pfn, PMMPTE PointerPte, bool Modified)
+{
+    PFN_NUMBER PteFrame = MiPageTableFrame(PointerPte);
+    MiInitializeActivePfn(Pfn, PointerPte, MiReadPte(PointerPte), PteFrame, Modified);
+}
 
 /*
  * PFN lock held. The PTE recorded in Pfn's entry no longer maps it (the
@@ -516,7 +594,7 @@ static inline PVOID MiMapPageInHyperSpace(PFN_NUMBER Pfn, PKIRQL OldIrql)
     KeRaiseIrql(DISPATCH_LEVEL, OldIrql);
 
     ULONG Free = Counter->u.Long >> PAGE_SHIFT;
-    if (Free < MI_HYPERSPACE_MAX_NESTING && Depth == 0)
+    if (UNLIKELY(Free < MI_HYPERSPACE_MAX_NESTING && Depth == 0))
         Free = MiFlushHyperSpace(Counter);
     Counter->u.Long = (Free - 1) << PAGE_SHIFT;
     MiHyperSpaceDepth = Depth + 1;

@@ -99,11 +99,17 @@ NTSTATUS MmAccessFault(ULONG FaultStatus, PVOID VirtualAddress, KPROCESSOR_MODE 
 NTSTATUS MiResolveDemandZeroFault(PMMPTE PointerPte)
 {
     KIRQL OldIrql;
-    PFN_NUMBER Pfn = MiRemoveZeroPage();
 
-    if (Pfn == MI_NO_PAGE)
-        KeBugCheckEx(NO_PAGES_AVAILABLE, MmModifiedPageListHead.Total, 0, MmNumberOfFreeNonPagedPool, 0);
+    /* A zeroed page is taken and mapped in one hold of the PFN lock; any other page is zeroed outside it first. */
     LOCK_PFN(OldIrql);
+    PFN_NUMBER Pfn = MiRemoveZeroPageIfAnyLocked();
+    if (Pfn == MI_NO_PAGE) {
+        UNLOCK_PFN(OldIrql);
+        Pfn = MiRemoveZeroPage();
+        if (Pfn == MI_NO_PAGE)
+            KeBugCheckEx(NO_PAGES_AVAILABLE, MmModifiedPageListHead.Total, 0, MmNumberOfFreeNonPagedPool, 0);
+        LOCK_PFN(OldIrql);
+    }
     if (!MiIsDemandZeroPte(MiReadPte(PointerPte))) {
         /* Resolved meanwhile (another processor, one day): this page is not needed. */
         MiInsertPageInFreeListLocked(Pfn);
@@ -129,13 +135,26 @@ MMINFO_COUNTERS MmInfoCounters;
 static void MiResolveUserDemandZero(PEPROCESS Process, ULONG Address, MMPTE OldPte, ULONG Protection, bool Write)
 {
     PMMPTE Pte = MiAddressToPte(Address);
-    PFN_NUMBER Pfn = MiRemoveZeroPage();
+    KIRQL OldIrql;
 
+    /*
+     * NT's order: the page is taken and its entry filled in one hold of the
+     * PFN lock — a zeroed page if there is one, else any page, zeroed after
+     * the lock is dropped (it is referenced by then, and its PTE is not
+     * valid until it is zeroed).
+     */
+    LOCK_PFN(OldIrql);
+    PFN_NUMBER Pfn = MiRemoveZeroPageIfAnyLocked();
+    bool NeedToZero = Pfn == MI_NO_PAGE;
+    if (NeedToZero)
+        Pfn = MiRemoveAnyPageLocked();
     if (Pfn == MI_NO_PAGE)
         KeBugCheckEx(NO_PAGES_AVAILABLE, MmModifiedPageListHead.Total, 0, MmNumberOfFreeNonPagedPool, 0);
-    /* The page is off every list and referenced by this path alone: its PFN entry is ours to fill. */
     MiInitializePfn(Pfn, Pte, Write);
     MI_PFN_ELEMENT(Pfn)->OriginalPte = MiMakeUserSoftPte(Protection);
+    UNLOCK_PFN(OldIrql);
+    if (NeedToZero)
+        MiZeroPhysicalPage(Pfn);
     MiWritePte(Pte, MiMakeUserValidPte(Pfn, Protection, Write));
     if (OldPte.u.Long == 0)
         MiAdjustUsedPtes(Process, Address, 1);

@@ -67,9 +67,14 @@ static NORETURN __attribute__((cold, noinline)) void NotAPage(PFN_NUMBER Pfn)
     KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_NOT_A_PAGE, Pfn, MmHighestPhysicalPage, 0);
 }
 
-static NORETURN __attribute__((cold, noinline)) void CorruptPageState(PFN_NUMBER Pfn)
+__attribute__((cold, noinline)) void MiCorruptPageState(PFN_NUMBER Pfn)
 {
     KeBugCheckEx(PFN_LIST_CORRUPT, PFN_CORRUPT_PAGE_STATE, Pfn, MI_PFN_ELEMENT(Pfn)->u3.e2.e1.PageLocation, 0);
+}
+
+__attribute__((cold, noinline)) void MiPfnLockNotHeld(PFN_NUMBER Pfn)
+{
+    KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_PFN_LOCK_NOT_HELD, Pfn, 0, 0);
 }
 
 /* A count dropped below zero. On a list the share count's word is a link: it is reported as 0. */
@@ -119,7 +124,7 @@ static inline void Unlink(PMMPFNLIST ListHead, MMLISTS List, PFN_NUMBER Pfn)
         MmAvailablePages--;
 }
 
-static NORETURN __attribute__((cold, noinline)) void CorruptListHead(PMMPFNLIST ListHead)
+__attribute__((cold, noinline)) void MiCorruptListHead(PMMPFNLIST ListHead)
 {
     KeBugCheckEx(PFN_LIST_CORRUPT, PFN_CORRUPT_LIST_HEAD, (ULONG_PTR)ListHead, ListHead->Total,
                  ListHead->Flink);
@@ -144,7 +149,7 @@ static void MiRestoreTransitionPte(PMMPFN Pfn1, PFN_NUMBER Pfn)
     if (Value.u.Hard.Valid || !Value.u.Trans.Transition || Value.u.Trans.Prototype ||
         Value.u.Trans.PageFrameNumber != Pfn) {
         MiUnmapPageInHyperSpace(Table, HyperIrql);
-        CorruptPageState(Pfn);
+        MiCorruptPageState(Pfn);
     }
     MiWritePte(Pte, Pfn1->OriginalPte);
     MiUnmapPageInHyperSpace(Table, HyperIrql);
@@ -152,16 +157,18 @@ static void MiRestoreTransitionPte(PMMPFN Pfn1, PFN_NUMBER Pfn)
 }
 
 /*
- * Takes the first page off a list and returns it, unreferenced. The head
- * has no predecessor, so only its successor's back link changes. List is a
- * constant at every call, so the bookkeeping folds away.
+ * Takes the first page off the standby list and returns it, unreferenced:
+ * the PTE it left is given back its software form first
+ * (MiRestoreTransitionPte). The head has no predecessor, so only its
+ * successor's back link changes. PFN lock held.
  */
-static inline PFN_NUMBER RemoveHead(PMMPFNLIST ListHead, MMLISTS List)
+static PFN_NUMBER RemoveStandbyHead(void)
 {
+    PMMPFNLIST ListHead = &MmStandbyPageListHead;
     PMMPFN Database = MmPfnDatabase;
     PFN_NUMBER Pfn = ListHead->Flink;
     if (Pfn == MM_EMPTY_LIST)
-        CorruptListHead(ListHead);
+        MiCorruptListHead(ListHead);
     PMMPFN Pfn1 = &Database[Pfn];
     PFN_NUMBER Next = Pfn1->u1.Flink;
 
@@ -171,11 +178,8 @@ static inline PFN_NUMBER RemoveHead(PMMPFNLIST ListHead, MMLISTS List)
     else
         Database[Next].u2.Blink = MM_EMPTY_LIST;
     ListHead->Total--;
-    if (CountsAsAvailable(List))
-        MmAvailablePages--;
-
-    if (List == StandbyPageList)
-        MiRestoreTransitionPte(Pfn1, Pfn);
+    MmAvailablePages--;
+    MiRestoreTransitionPte(Pfn1, Pfn);
     MakeActiveUnreferenced(Pfn1);
     return Pfn;
 }
@@ -184,9 +188,9 @@ static inline PFN_NUMBER RemoveHead(PMMPFNLIST ListHead, MMLISTS List)
 PFN_NUMBER MiRemovePageFromOtherLists(void)
 {
     if (MmZeroedPageListHead.Total)
-        return RemoveHead(&MmZeroedPageListHead, ZeroedPageList);
+        return MiRemoveZeroPageIfAnyLocked();
     if (MmStandbyPageListHead.Total)
-        return RemoveHead(&MmStandbyPageListHead, StandbyPageList);
+        return RemoveStandbyHead();
     return MI_NO_PAGE;
 }
 
@@ -205,8 +209,8 @@ PFN_NUMBER MiRemoveZeroPage(void)
     PFN_NUMBER Pfn;
 
     LOCK_PFN(OldIrql);
-    if (MmZeroedPageListHead.Total) {
-        Pfn = RemoveHead(&MmZeroedPageListHead, ZeroedPageList);
+    Pfn = MiRemoveZeroPageIfAnyLocked();
+    if (Pfn != MI_NO_PAGE) {
         UNLOCK_PFN(OldIrql);
         return Pfn;
     }
@@ -270,13 +274,13 @@ static void CheckPageToInsert(PFN_NUMBER Pfn)
     MMLISTS Location = Pfn1->u3.e2.e1.PageLocation;
 
     if (OnAList(Location))
-        CorruptPageState(Pfn);
+        MiCorruptPageState(Pfn);
     if (Pfn1->u3.e2.ReferenceCount != 0)
         KeBugCheckEx(PFN_LIST_CORRUPT, PFN_CORRUPT_PAGE_REFERENCED, Pfn, Location, Pfn1->u3.e2.ReferenceCount);
     if (Pfn1->u2.ShareCount != 0)
         CountUnderflow(Pfn);
     if (Location != ActiveAndValid)
-        CorruptPageState(Pfn);
+        MiCorruptPageState(Pfn);
 }
 
 void MiInsertPageInList(PMMPFNLIST ListHead, PFN_NUMBER Pfn)
@@ -306,7 +310,7 @@ void MiUnlinkPageFromList(PFN_NUMBER Pfn)
     PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
     MMLISTS List = Pfn1->u3.e2.e1.PageLocation;
     if (List != ZeroedPageList && List != FreePageList)
-        CorruptPageState(Pfn);
+        MiCorruptPageState(Pfn);
     Unlink(MmPageLocationList[List], List, Pfn);
     MakeActiveUnreferenced(Pfn1);
 }
@@ -314,48 +318,19 @@ void MiUnlinkPageFromList(PFN_NUMBER Pfn)
 /* ------------------------------------------------------------------ counts */
 
 /*
- * The page table holding PointerPte, by its PDE in this address space; a
- * system PDE this address space lacks is copied from the master first. No
- * page table at all is MEMORY_MANAGEMENT 0x61940 (NT's).
+ * MiPageTableFrame's path when PointerPte's PDE is not valid here: a system
+ * PDE this address space lacks is copied from the master; no page table at
+ * all is MEMORY_MANAGEMENT 0x61940 (NT's).
  */
-static PFN_NUMBER MiPageTableFrame(PMMPTE PointerPte)
+__attribute__((noinline)) PFN_NUMBER MiPageTableFrameNotPresent(PMMPTE PointerPte)
 {
     PMMPTE Pde = MiAddressToPte(PointerPte);
+    MiSyncSystemPde(MiPteToAddress(PointerPte));
     MMPTE Value = MiReadPte(Pde);
-
-    if (!Value.u.Hard.Valid) {
-        MiSyncSystemPde(MiPteToAddress(PointerPte));
-        Value = MiReadPte(Pde);
-    }
     if (!Value.u.Hard.Valid)
         KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_PDE_INVALIDATED, (ULONG_PTR)PointerPte, Value.u.Long,
                      (ULONG_PTR)MiPteToAddress(PointerPte));
     return Value.u.Hard.PageFrameNumber;
-}
-
-/* The shared part of the MiInitializePfn* routines: a fresh page becomes mapped once. */
-static void MiInitializeActivePfn(PFN_NUMBER Pfn, PMMPTE PointerPte, MMPTE OriginalPte, PFN_NUMBER PteFrame,
-                                  bool Modified)
-{
-    PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
-
-    if (Pfn1->u3.e2.e1.PageLocation != ActiveAndValid || Pfn1->u3.e2.ReferenceCount != 0 ||
-        Pfn1->u2.ShareCount != 0)
-        CorruptPageState(Pfn);
-    Pfn1->PteAddress = PointerPte;
-    Pfn1->OriginalPte = OriginalPte;
-    Pfn1->u2.ShareCount = 1;
-    Pfn1->u3.e2.ReferenceCount = 1;
-    Pfn1->u3.e2.e1.Modified = Modified;
-    Pfn1->u3.e2.e1.CacheAttribute = MiCached;
-    Pfn1->u4.PteFrame = PteFrame;
-    MI_PFN_ELEMENT(PteFrame)->u2.ShareCount++;
-}
-
-void MiInitializePfn(PFN_NUMBER Pfn, PMMPTE PointerPte, bool Modified)
-{
-    PFN_NUMBER PteFrame = MiPageTableFrame(PointerPte);
-    MiInitializeActivePfn(Pfn, PointerPte, MiReadPte(PointerPte), PteFrame, Modified);
 }
 
 void MiInitializePfnAndMakePteValid(PFN_NUMBER Pfn, PMMPTE PointerPte, MMPTE TempPte)
@@ -373,7 +348,7 @@ void MiInitializePfnForOtherProcess(PFN_NUMBER Pfn, PMMPTE PointerPte, PFN_NUMBE
 void MiDecrementShareCount(PMMPFN Pfn1, PFN_NUMBER Pfn)
 {
     if (Pfn1->u3.e2.e1.PageLocation != ActiveAndValid)
-        CorruptPageState(Pfn);
+        MiCorruptPageState(Pfn);
     if (Pfn1->u2.ShareCount == 0)
         CountUnderflow(Pfn);
     if (--Pfn1->u2.ShareCount != 0)
@@ -392,7 +367,7 @@ void MiDecrementReferenceCount(PMMPFN Pfn1, PFN_NUMBER Pfn)
     if (Pfn1->u2.ShareCount != 0)
         CountUnderflow(Pfn);
     if (OnAList(Pfn1->u3.e2.e1.PageLocation))
-        CorruptPageState(Pfn);
+        MiCorruptPageState(Pfn);
     /* A page its owner released, or that no PTE ever mapped, has nothing to go back to. */
     if (MI_IS_PFN_DELETED(Pfn1) || Pfn1->PteAddress == NULL)
         LinkPage(&MmFreePageListHead, FreePageList, Pfn);
@@ -407,7 +382,7 @@ void MiDeletePageMapping(PFN_NUMBER Pfn)
     PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
 
     if (Pfn1->PteAddress == NULL || MI_IS_PFN_DELETED(Pfn1))
-        CorruptPageState(Pfn);
+        MiCorruptPageState(Pfn);
     PFN_NUMBER PteFrame = Pfn1->u4.PteFrame;
     MiDecrementShareCount(MI_PFN_ELEMENT(PteFrame), PteFrame);
     MI_SET_PFN_DELETED(Pfn1);
@@ -422,7 +397,7 @@ void MiDeleteValidPte(PMMPTE PointerPte)
     if (!Pte.u.Hard.Valid || !MiIsPhysicalPage(Pfn))
         KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_PTE_CORRUPT, (ULONG_PTR)PointerPte, Pte.u.Long, 0);
     if (MI_PFN_ELEMENT(Pfn)->PteAddress != PointerPte)
-        CorruptPageState(Pfn);
+        MiCorruptPageState(Pfn);
     MiWritePte(PointerPte, (MMPTE){ .u.Long = 0 });
     /* Before the frame can be reused: no stale translation may reach it. */
     HalInvalidatePage(MiPteToAddress(PointerPte));
@@ -433,7 +408,7 @@ void MiReferenceUnusedPageAndBumpLockCount(PFN_NUMBER Pfn)
 {
     PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
     if (Pfn1->u3.e2.e1.PageLocation != ActiveAndValid || Pfn1->u3.e2.ReferenceCount != 0)
-        CorruptPageState(Pfn);
+        MiCorruptPageState(Pfn);
     Pfn1->u3.e2.ReferenceCount = 1;
     MmSystemLockPagesCount++;
 }
@@ -443,7 +418,7 @@ void MiReferenceUsedPageAndBumpLockCount(PFN_NUMBER Pfn)
     PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
     if (OnAList(Pfn1->u3.e2.e1.PageLocation) || Pfn1->u3.e2.ReferenceCount == 0 ||
         Pfn1->u3.e2.ReferenceCount == 0xFFFF)
-        CorruptPageState(Pfn);
+        MiCorruptPageState(Pfn);
     Pfn1->u3.e2.ReferenceCount++;
     MmSystemLockPagesCount++;
 }

@@ -36,6 +36,8 @@ PFN_NUMBER MmLowestPhysicalPage, MmHighestPhysicalPage;
 
 /* The run MxGetNextPage allocates from: [MxFreeBase, MxFreeBase + MxFreeCount). */
 static PFN_NUMBER MxFreeBase, MxFreeCount, MxFirstBootPage;
+/* The page after the kernel image's and every boot module's last byte: no loader page lies at or above it. */
+static PFN_NUMBER MxLoaderHighWater;
 bool MmPfnDatabaseReady;
 
 #define PFN_LIMIT_4GB   0x100000
@@ -257,6 +259,7 @@ void MiBuildPhysicalMemoryBlock(void)
 
     /* The boot allocator's run: the largest stretch above the loader's last byte. */
     PFN_NUMBER HighWater = LoaderHighWaterPage();
+    MxLoaderHighWater = HighWater;
     for (ULONG i = 0; i < Block->NumberOfRuns; i++) {
         PFN_NUMBER Base = MAX(Block->Run[i].BasePage, HighWater);
         PFN_NUMBER End = Block->Run[i].BasePage + Block->Run[i].PageCount;
@@ -278,10 +281,11 @@ PFN_NUMBER MxGetNextPage(void)
     return MxFreeBase++;
 }
 
+/* The runs from the last: it is the largest, where most pages are. */
 bool MiIsPhysicalPage(PFN_NUMBER Pfn)
 {
     const PHYSICAL_MEMORY_DESCRIPTOR *Block = &MmPhysicalMemoryBlock;
-    for (ULONG i = 0; i < Block->NumberOfRuns; i++) {
+    for (ULONG i = Block->NumberOfRuns; i-- > 0;) {
         if (Pfn >= Block->Run[i].BasePage && Pfn - Block->Run[i].BasePage < Block->Run[i].PageCount)
             return true;
     }
@@ -303,9 +307,12 @@ static void MapDatabaseRange(PFN_NUMBER Base, PFN_NUMBER Count)
     }
 }
 
+/* True if the kernel image or a boot module covers any of Pfn's page. */
 static bool InLoaderImage(PFN_NUMBER Pfn)
 {
     ULONG Address = Pfn << PAGE_SHIFT;
+    if (Pfn >= MxLoaderHighWater)
+        return false;                   /* most of RAM: no module list walked for it */
     if (Address >= ROUND_DOWN(KeLoaderBlock.KernelPhysicalStart, PAGE_SIZE) &&
         Address < KeLoaderBlock.KernelPhysicalEnd)
         return true;

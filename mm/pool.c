@@ -36,7 +36,8 @@
 
 static inline PGENERAL_LOOKASIDE SmallLookaside(POOL_TYPE BasePoolType, ULONG BlockSize)
 {
-    return &ExpSmallPoolLookasideLists[BasePoolType][BlockSize - 1];
+    /* As one offset from the pool's first list: gcc then forms the list's address once, not three ways. */
+    return &ExpSmallPoolLookasideLists[BasePoolType][0] + (BlockSize - 1);
 }
 
 /* Whole pages for a big request, entered in the big-page table and counted; NULL if either fails. */
@@ -155,7 +156,7 @@ static inline __attribute__((always_inline)) PVOID AllocateFromLookaside(POOL_TY
     PPOOL_HEADER Entry = (PPOOL_HEADER)Body - 1;
     ExpSetAllocatedType(Entry, BasePoolType);      /* POOL_IN_LOOKASIDE cleared */
     Entry->PoolTag = Tag;
-    ExpInsertPoolTracker(Tag, Units << POOL_BLOCK_SHIFT, BasePoolType);
+    ExpInsertPoolTracker(Tag, Lookaside->Size, BasePoolType);  /* the list's block size, read after the pop */
     return Body;
 }
 

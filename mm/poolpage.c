@@ -24,9 +24,11 @@
  * bitmap, and each page allocated there gets a fresh page of RAM and is
  * charged commit (NT charges commit for nonpaged expansion: the page can
  * never be paged). Each expansion page is accounted in its PFN entry as a
- * system page (share 1, reference 1: MiMapNewSystemPage); freed, it is
- * released (MiFreeSystemPage) and goes back to the free page list when
- * nothing else holds it. The bitmap is sized so that initial + expansion never exceeds
+ * system page (share 1, reference 1: MiInitializePfnAndMakePteValid);
+ * freed, it is released (MiDeleteValidPte) and goes back to the free page
+ * list when nothing else holds it — all of an allocation's pages in one
+ * hold of the PFN lock, as NT's MiAllocatePoolPages and MiFreePoolPages.
+ * The bitmap is sized so that initial + expansion never exceeds
  * MmMaximumNonPagedPoolInBytes. A spin lock guards all of nonpaged pool's
  * pages.
  *
@@ -113,12 +115,17 @@ static void InsertFreeRun(PMMFREE_POOL_ENTRY Entry, ULONG Size)
  * DISPATCH_LEVEL already) — except in phase 0, when there is one
  * processor, interrupts are off and no lock may be taken yet.
  */
+static void MarkAllocationLocked(PVOID Va, ULONG Pages)
+{
+    PoolPfn(Va)->u3.e2.e1.StartOfAllocation = 1;
+    PoolPfn(PageAt(Va, Pages - 1))->u3.e2.e1.EndOfAllocation = 1;
+}
+
 static void MarkAllocation(PVOID Va, ULONG Pages, bool Boot)
 {
     if (!Boot)
         LOCK_PFN_AT_DPC();
-    PoolPfn(Va)->u3.e2.e1.StartOfAllocation = 1;
-    PoolPfn(PageAt(Va, Pages - 1))->u3.e2.e1.EndOfAllocation = 1;
+    MarkAllocationLocked(Va, Pages);
     if (!Boot)
         UNLOCK_PFN_FROM_DPC();
 }
@@ -171,14 +178,20 @@ static void FreeInitialPages(PVOID Va, ULONG Pages)
     MmNumberOfFreeNonPagedPool += Pages;
 }
 
-/* Unmaps the first Count pages of an expansion allocation and releases their RAM. */
-static void ReleaseExpansionPages(PVOID Va, ULONG Count)
+/* Unmaps the first Count pages of an expansion allocation and releases their RAM. Nonpaged and PFN locks held. */
+static void ReleaseExpansionPagesLocked(PVOID Va, ULONG Count)
 {
     for (ULONG i = 0; i < Count; i++)
-        MiFreeSystemPage(PageAt(Va, i));
+        MiDeleteValidPte(MiAddressToPte(PageAt(Va, i)));
 }
 
-/* SizeInPages of new expansion pages, each with RAM and commit; NULL if any is missing. Nonpaged lock held. */
+/*
+ * SizeInPages of new expansion pages, each with RAM and commit; NULL if any
+ * is missing. Nonpaged lock held. The page tables are made first (making
+ * one takes the PFN lock); then, as NT's MiAllocatePoolPages, every page
+ * is taken, accounted as a system page (share 1, reference 1) and mapped,
+ * and the allocation's ends marked, in one hold of the PFN lock.
+ */
 static PVOID AllocateExpansionPages(ULONG SizeInPages)
 {
     if (!MiChargeCommitment(SizeInPages))
@@ -189,25 +202,38 @@ static PVOID AllocateExpansionPages(ULONG SizeInPages)
         return NULL;
     }
     PVOID Va = PageAt(MmNonPagedPoolExpansionStart, Index);
-    for (ULONG i = 0; i < SizeInPages; i++) {
-        if (MiMapNewSystemPage(PageAt(Va, i)) == MI_NO_PAGE) {
-            ReleaseExpansionPages(Va, i);
-            RtlClearBits(&MiNonPagedExpansionMap, Index, SizeInPages);
-            MiReturnCommitment(SizeInPages);
-            return NULL;
-        }
+    PVOID End = PageAt(Va, SizeInPages);
+    for (ULONG Table = (ULONG)Va; Table < (ULONG)End; Table = ROUND_DOWN(Table + (1u << PDE_SHIFT), 1u << PDE_SHIFT)) {
+        if (!MiEnsureSystemPageTable((PVOID)Table))
+            goto Fail;
     }
-    MarkAllocation(Va, SizeInPages, false);
+    LOCK_PFN_AT_DPC();
+    for (ULONG i = 0; i < SizeInPages; i++) {
+        PFN_NUMBER Pfn = MiRemoveAnyPageLocked();
+        if (Pfn == MI_NO_PAGE) {
+            ReleaseExpansionPagesLocked(Va, i);
+            UNLOCK_PFN_FROM_DPC();
+            goto Fail;
+        }
+        PMMPTE Pte = MiAddressToPte(PageAt(Va, i));
+        MiInitializePfnAndMakePteValid(Pfn, Pte, MiMakeValidPte(Pfn, MI_PTE_KERNEL_READWRITE));
+    }
+    MarkAllocationLocked(Va, SizeInPages);
+    UNLOCK_PFN_FROM_DPC();
     MiNonPagedExpansionHint = Index + SizeInPages;
     MiNonPagedExpansionPagesInUse += SizeInPages;
     return Va;
+
+Fail:
+    RtlClearBits(&MiNonPagedExpansionMap, Index, SizeInPages);
+    MiReturnCommitment(SizeInPages);
+    return NULL;
 }
 
-/* Gives an expansion allocation's pages, address space and commit back. Nonpaged lock held. */
+/* Gives an expansion allocation's address space and commit back (its pages released already). Nonpaged lock held. */
 static void FreeExpansionPages(PVOID Va, ULONG Pages)
 {
     ULONG Index = ((ULONG)Va - (ULONG)MmNonPagedPoolExpansionStart) >> PAGE_SHIFT;
-    ReleaseExpansionPages(Va, Pages);
     RtlClearBits(&MiNonPagedExpansionMap, Index, Pages);
     MiNonPagedExpansionHint = MIN(MiNonPagedExpansionHint, Index);
     MiNonPagedExpansionPagesInUse -= Pages;
@@ -328,6 +354,8 @@ ULONG MiFreePoolPages(PVOID StartingAddress)
         MiBadPoolPagesFree(StartingAddress);
     PMMPFN Pfn1 = PoolPfn(StartingAddress);
     ULONG Pages = 1;
+    bool Initial = InInitialRegion(StartingAddress);
+    /* One hold of the PFN lock: the ends unmarked and, for expansion pages, every page unmapped and released. */
     LOCK_PFN_AT_DPC();
     Pfn1->u3.e2.e1.StartOfAllocation = 0;
     while (!Pfn1->u3.e2.e1.EndOfAllocation) {
@@ -335,9 +363,11 @@ ULONG MiFreePoolPages(PVOID StartingAddress)
         Pages++;
     }
     Pfn1->u3.e2.e1.EndOfAllocation = 0;
+    if (!Initial)
+        ReleaseExpansionPagesLocked(StartingAddress, Pages);
     UNLOCK_PFN_FROM_DPC();
 
-    if (InInitialRegion(StartingAddress))
+    if (Initial)
         FreeInitialPages(StartingAddress, Pages);
     else
         FreeExpansionPages(StartingAddress, Pages);

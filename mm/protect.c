@@ -69,21 +69,6 @@ const ULONG MiProtectToWin32Access[8] = {
 };
 const ULONG MiProtectToWin32Modifier[4] = { 0, PAGE_NOCACHE, PAGE_GUARD, PAGE_WRITECOMBINE };
 
-MMPTE MiMakeUserValidPte(PFN_NUMBER Pfn, ULONG Protection, bool Dirty)
-{
-    ULONG Bits = PTE_VALID | PTE_OWNER | PTE_ACCESSED;
-
-    if (MiIsWritableProtection(Protection))
-        Bits |= PTE_WRITE;
-    if (Dirty)
-        Bits |= PTE_DIRTY;
-    if ((Protection & MM_PROTECTION_MODIFIER_MASK) == MM_NOCACHE)
-        Bits |= PTE_CACHE_DISABLE | PTE_WRITE_THROUGH;
-    else if ((Protection & MM_PROTECTION_MODIFIER_MASK) == MM_WRITECOMBINE)
-        Bits |= PTE_CACHE_DISABLE;
-    return MiMakeValidPte(Pfn, Bits);
-}
-
 /*
  * Sets Protection on every page of one page table's part of the range
  * (Pte onwards, Count PTEs; the page table exists). What the pages become
@@ -92,6 +77,7 @@ MMPTE MiMakeUserValidPte(PFN_NUMBER Pfn, ULONG Protection, bool Dirty)
  * Valid PTEs that change are counted in *Flushes (the first 16 of their
  * addresses kept in FlushVa) for the caller to flush. Returns the change
  * in the page table's used count; *Committed counts pages committed here.
+ * Working set mutex and PFN lock held (the OriginalPte of resident pages).
  */
 static LONG MiSetProtectionOnPtes(PEPROCESS Process, PMMVAD Vad, PMMPTE Pte, ULONG Va, ULONG Count,
                                   ULONG Protection, bool Commit, ULONG *Committed, ULONG *Flushes, ULONG FlushVa[16])
@@ -159,9 +145,13 @@ ULONG MiSetProtectionOnRange(PEPROCESS Process, PMMVAD Vad, ULONG StartVa, ULONG
         ULONG ChunkEnd = MIN(EndVa, Chunk | ((1u << PDE_SHIFT) - 1));
         /* No page table: every PTE is zero; the caller made the page tables a change needs. */
         if (MiUserPteIfPresent(Chunk)) {
+            /* The PFN lock: a resident or transition page's OriginalPte takes the new protection. */
+            KIRQL OldIrql;
+            LOCK_PFN(OldIrql);
             LONG Delta = MiSetProtectionOnPtes(Process, Vad, MiAddressToPte(Chunk), Chunk,
                                                ((ChunkEnd - Chunk) >> PAGE_SHIFT) + 1, Protection, Commit,
                                                &Committed, &Flushes, FlushVa);
+            UNLOCK_PFN(OldIrql);
             MiAdjustUsedPtes(Process, Chunk, Delta);
         }
         if (ChunkEnd == EndVa)

@@ -35,12 +35,20 @@ bool MiMakeUserPageTable(PEPROCESS Process, ULONG Va)
 
     if (MiReadPte(Pde).u.Hard.Valid)
         return true;
-    PFN_NUMBER Pfn = MiRemoveZeroPage();
-    if (Pfn == MI_NO_PAGE)
-        return false;
+    /* Taken and its entry filled in one hold of the PFN lock; a page not yet zeroed is zeroed before the PDE. */
     LOCK_PFN(OldIrql);
+    PFN_NUMBER Pfn = MiRemoveZeroPageIfAnyLocked();
+    bool NeedToZero = Pfn == MI_NO_PAGE;
+    if (NeedToZero)
+        Pfn = MiRemoveAnyPageLocked();
+    if (Pfn == MI_NO_PAGE) {
+        UNLOCK_PFN(OldIrql);
+        return false;
+    }
     MiInitializePfn(Pfn, Pde, true);
     UNLOCK_PFN(OldIrql);
+    if (NeedToZero)
+        MiZeroPhysicalPage(Pfn);
     MiWritePte(Pde, MiMakeValidPte(Pfn, MI_PDE_USER));
     Process->WorkingSetList.NumberOfPageTables++;
     return true;
@@ -79,7 +87,7 @@ bool MiMakeUserPageTables(PEPROCESS Process, ULONG StartVa, ULONG EndVa)
     return true;
 }
 
-void MiAdjustUsedPtes(PEPROCESS Process, ULONG Va, LONG Delta)
+void MiAdjustUsedPtesSlow(PEPROCESS Process, ULONG Va, LONG Delta)
 {
     USHORT *Used = &Process->WorkingSetList.UsedPageTableEntries[MI_PDE_INDEX(Va)];
     LONG Count = (LONG)*Used + Delta;

@@ -110,8 +110,25 @@ static inline bool MiIsUserTransitionPte(MMPTE Pte)
     return !Pte.u.Hard.Valid && !Pte.u.Soft.Prototype && Pte.u.Soft.Transition;
 }
 
-/* A valid user PTE for Pfn with Protection (accessible); Dirty for a page written now. Never global. */
-MMPTE MiMakeUserValidPte(PFN_NUMBER Pfn, ULONG Protection, bool Dirty);
+/*
+ * A valid user PTE for Pfn with Protection (accessible); Dirty for a page
+ * written now. Never global. Inline: every user fault makes one (and an
+ * MMPTE returned from a call goes through memory on i386).
+ */
+static inline MMPTE MiMakeUserValidPte(PFN_NUMBER Pfn, ULONG Protection, bool Dirty)
+{
+    ULONG Bits = PTE_VALID | PTE_OWNER | PTE_ACCESSED;
+
+    if (MiIsWritableProtection(Protection))
+        Bits |= PTE_WRITE;
+    if (Dirty)
+        Bits |= PTE_DIRTY;
+    if ((Protection & MM_PROTECTION_MODIFIER_MASK) == MM_NOCACHE)
+        Bits |= PTE_CACHE_DISABLE | PTE_WRITE_THROUGH;
+    else if ((Protection & MM_PROTECTION_MODIFIER_MASK) == MM_WRITECOMBINE)
+        Bits |= PTE_CACHE_DISABLE;
+    return MiMakeValidPte(Pfn, Bits);
+}
 
 /* The PTE of user address Va, or NULL when its page table does not exist (all its PTEs are zero). */
 static inline PMMPTE MiUserPteIfPresent(ULONG Va)
@@ -147,9 +164,26 @@ bool MiMakeUserPageTables(PEPROCESS Process, ULONG StartVa, ULONG EndVa);
 /*
  * Adds Delta to the count of PTEs in use in Va's page table; when it falls
  * to zero the page table is freed (the caller has already flushed every
- * translation made through it). Working set mutex held.
+ * translation made through it); a count that would go below zero or above
+ * PTE_PER_PAGE is MEMORY_MANAGEMENT. Working set mutex held. The count
+ * staying within 1..PTE_PER_PAGE is inline (every demand-zero fault adds
+ * one); a page table emptied and a bad count go out of line.
  */
-void MiAdjustUsedPtes(PEPROCESS Process, ULONG Va, LONG Delta);
+void MiAdjustUsedPtesSlow(PEPROCESS Process, ULONG Va, LONG Delta);
+
+static inline void MiAdjustUsedPtes(PEPROCESS Process, ULONG Va, LONG Delta)
+{
+    USHORT *Used = &Process->WorkingSetList.UsedPageTableEntries[MI_PDE_INDEX(Va)];
+    ULONG Count = (ULONG)((LONG)*Used + Delta);
+
+    if (Delta == 0)
+        return;
+    if (UNLIKELY(Count - 1 >= PTE_PER_PAGE)) {
+        MiAdjustUsedPtesSlow(Process, Va, Delta);
+        return;
+    }
+    *Used = (USHORT)Count;
+}
 
 /*
  * KUSER_SHARED_DATA (mm/shareddata.c): made once in phase 1; a process's

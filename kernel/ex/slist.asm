@@ -7,7 +7,8 @@
 ; current head into EDX:EAX and the loop tries again. A torn read of the two
 ; halves only makes the exchange fail. Push adds 0x10001 (depth + 1,
 ; sequence + 1); pop subtracts 1 (depth - 1, the same sequence); flush keeps
-; the sequence and zeroes the depth.
+; the sequence and zeroes the depth. The single push is C, inline in
+; include/slist.h: it reads nothing another path may free.
 ;
 ; The pop reads the first entry's link (ExpInterlockedPopEntrySListFault)
 ; between reading the head and exchanging it. If another path popped that
@@ -46,24 +47,6 @@ ExpPopEntrySListDone:
     pop esi
     pop ebx
     ret
-
-; PSLIST_ENTRY FASTCALL InterlockedPushEntrySList(PSLIST_HEADER ListHead, PSLIST_ENTRY ListEntry)
-global InterlockedPushEntrySList
-InterlockedPushEntrySList:
-    push ebx
-    push esi
-    mov esi, ecx
-    mov ebx, edx                    ; the new first entry
-    mov edx, [esi + 4]
-    mov eax, [esi]
-.retry:
-    mov [ebx], eax                  ; ListEntry->Next = the first entry
-    lea ecx, [edx + 0x10001]        ; depth + 1, sequence + 1
-    lock cmpxchg8b [esi]
-    jnz .retry
-    pop esi
-    pop ebx
-    ret                             ; EAX: the entry that was first
 
 ; PSLIST_ENTRY FASTCALL InterlockedPushListSList(PSLIST_HEADER ListHead, PSLIST_ENTRY List,
 ;                                                PSLIST_ENTRY ListEnd, ULONG Count)

@@ -20,7 +20,7 @@
  */
 #include <slist.h>
 
-bool ExpResumeInterruptedSListPop(PKTRAP_FRAME TrapFrame)
+bool ExpResumeInterruptedSListPopAt(PKTRAP_FRAME TrapFrame)
 {
     if (TrapFrame->Eip != (ULONG)ExpInterlockedPopEntrySListFault || KiTrapFromUserMode(TrapFrame))
         return false;

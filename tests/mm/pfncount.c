@@ -451,6 +451,21 @@ KTEST(pfncount, standby_page_gives_its_pte_back)
     EXPECT_EQ(StandbyAfter, Standby);
 }
 
+/*
+ * Filling a page's entry without the PFN lock (every MMPFN write is made
+ * under it) is MEMORY_MANAGEMENT 0x4156, naming the page, before anything
+ * is written.
+ */
+KTEST_DEATH_P1(pfncount, initialize_pfn_without_the_pfn_lock, MEMORY_MANAGEMENT, MM_BUGCHECK_PFN_LOCK_NOT_HELD)
+{
+    PMMPTE Pte = MiReserveSystemPtes(1, SystemPteSpace);
+    TEST_REQUIRE(Pte != NULL);
+    PFN_NUMBER Pfn = MiRemoveAnyPage();
+    TEST_REQUIRE(Pfn != MI_NO_PAGE);
+    KtestExpectBugCheckParameter(t, 2, Pfn);
+    MiInitializePfnAndMakePteValid(Pfn, Pte, MiMakeValidPte(Pfn, MI_PTE_KERNEL_READWRITE));
+}
+
 /* Freeing a page a PTE still maps (a kernel stack's) is PFN_LIST_CORRUPT 0x9A, naming the page. */
 KTEST_DEATH_P1(pfncount, free_mapped_page, PFN_LIST_CORRUPT, PFN_CORRUPT_PAGE_REFERENCED)
 {

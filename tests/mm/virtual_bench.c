@@ -49,27 +49,6 @@ static PEPROCESS CreateBusyProcess(void)
 }
 
 /*
- * Count zeroed pages on the zeroed list, as NT's zero-page thread keeps it
- * stocked between bursts of faults (the zeroing has its own figure,
- * zero_page). Returns how many it put there.
- */
-static ULONG StockZeroedPages(ULONG Count)
-{
-    KIRQL OldIrql;
-    ULONG Stocked = 0;
-    for (; Stocked < Count; Stocked++) {
-        PFN_NUMBER Pfn = MiRemoveAnyPage();
-        if (Pfn == MI_NO_PAGE)
-            break;
-        MiZeroPhysicalPage(Pfn);
-        LOCK_PFN(OldIrql);
-        MiInsertPageInList(&MmZeroedPageListHead, Pfn);
-        UNLOCK_PFN(OldIrql);
-    }
-    return Stocked;
-}
-
-/*
  * The first touch of committed pages: 1,024 demand-zero faults, one per
  * page, writing (the page table exists already: one in 1,024 faults would
  * make it). The harness alone is the same loop over the pages once
@@ -89,7 +68,7 @@ KBENCH(demand_zero_fault)
         TestWrite(Base, 1, NULL);                               /* ... touched: the next page table gets made */
         Base += PAGE_SIZE;
         TestWrite(Base + (Pages + 8) * PAGE_SIZE, 1, NULL);
-        StockZeroedPages(Pages + 16);
+        TestStockZeroedPages(Pages + 16);
         KbenchStart(b);
         for (ULONG i = 0; i < Pages; i++)
             *(volatile ULONG *)(Base + i * PAGE_SIZE) = i;

@@ -67,6 +67,87 @@ KTEST(virtual_fault, demand_zero_pages_read_as_zero)
     DETACH_TEST_PROCESS();
 }
 
+#define MI_READWRITE_SOFT_PTE   0x00000080u     /* NT's x86 software PTE of PAGE_READWRITE: protection 4 in bits 5-9 */
+
+/* Moves every page of the zeroed list to the free list (still zero, no longer known to be); returns how many. */
+static ULONG EmptyZeroedList(void)
+{
+    KIRQL OldIrql;
+    ULONG Moved = 0;
+    LOCK_PFN(OldIrql);
+    for (PFN_NUMBER Pfn; (Pfn = MiRemoveZeroPageIfAnyLocked()) != MI_NO_PAGE; Moved++)
+        MiInsertPageInFreeListLocked(Pfn);
+    UNLOCK_PFN(OldIrql);
+    return Moved;
+}
+
+/* The frame a user address of the attached process maps, or MI_NO_PAGE. */
+static PFN_NUMBER UserFrame(ULONG Va)
+{
+    MMPTE Pte = MiReadPte(MiAddressToPte(Va));
+    return Pte.u.Hard.Valid ? Pte.u.Hard.PageFrameNumber : MI_NO_PAGE;
+}
+
+/*
+ * A user demand-zero fault fills its page's entry as NT's MiInitializePfn
+ * does, in the same hold of the PFN lock that takes the page: active,
+ * share 1, reference 1, its PTE and page table recorded, OriginalPte the
+ * software PTE of the page's protection, Modified for a write and not for a
+ * read. The page is the zeroed list's first when there is one; with the
+ * zeroed list empty it is the free list's first — dirty here — zeroed
+ * before its PTE is made valid.
+ */
+KTEST(virtual_fault, demand_zero_page_entry_is_nts)
+{
+    ATTACH_TEST_PROCESS(false);
+    ULONG Base = 0, Value, NonZero = 0;
+    SIZE_T Size = 3 * PAGE_SIZE;
+    KIRQL OldIrql;
+    ASSERT_EQ(TestAllocate(&Base, &Size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE), STATUS_SUCCESS);
+    EXPECT_EQ(TestWrite(Base + 2 * PAGE_SIZE, 1, NULL), STATUS_SUCCESS);   /* the page table exists from here */
+    PFN_NUMBER Table = MiReadPte(MiAddressToPde(Base)).u.Hard.PageFrameNumber;
+
+    /* A read of the first page: the zeroed list's first page, not modified. */
+    ASSERT_EQ(TestStockZeroedPages(1), 1);
+    LOCK_PFN(OldIrql);
+    PFN_NUMBER Zeroed = MmZeroedPageListHead.Flink;
+    ULONG TableShare = MI_PFN_ELEMENT(Table)->u2.ShareCount;
+    UNLOCK_PFN(OldIrql);
+    EXPECT_EQ(TestRead(Base, &Value, NULL), STATUS_SUCCESS);
+    EXPECT_EQ(Value, 0);
+    EXPECT_EQ(UserFrame(Base), Zeroed);
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(Zeroed);
+    EXPECT_EQ(Pfn1->u3.e2.e1.PageLocation, ActiveAndValid);
+    EXPECT_EQ(Pfn1->u2.ShareCount, 1);
+    EXPECT_EQ(Pfn1->u3.e2.ReferenceCount, 1);
+    EXPECT_EQ(Pfn1->PteAddress, MiAddressToPte(Base));
+    EXPECT_EQ(Pfn1->u4.PteFrame, Table);
+    EXPECT_EQ(Pfn1->OriginalPte.u.Long, MI_READWRITE_SOFT_PTE);
+    EXPECT_FALSE(Pfn1->u3.e2.e1.Modified);
+    EXPECT_EQ(MI_PFN_ELEMENT(Table)->u2.ShareCount, TableShare + 1);
+
+    /* A write of the second with no zeroed page left: the free list's first, dirty, zeroed before it is seen. */
+    EmptyZeroedList();
+    PFN_NUMBER Dirty = MiRemoveAnyPage();
+    ASSERT_NE(Dirty, MI_NO_PAGE);
+    TestFillPage(Dirty, 0xDEADBEEF);
+    MiInsertPageInFreeList(Dirty);
+    EXPECT_EQ(TestWrite(Base + PAGE_SIZE, 7, NULL), STATUS_SUCCESS);
+    EXPECT_EQ(UserFrame(Base + PAGE_SIZE), Dirty);
+    for (ULONG Va = Base + PAGE_SIZE + sizeof(ULONG); Va < Base + 2 * PAGE_SIZE; Va += sizeof(ULONG)) {
+        if (TestRead(Va, &Value, NULL) != STATUS_SUCCESS || Value != 0)
+            NonZero++;
+    }
+    EXPECT_EQ(NonZero, 0);
+    Pfn1 = MI_PFN_ELEMENT(Dirty);
+    EXPECT_EQ(Pfn1->u2.ShareCount, 1);
+    EXPECT_EQ(Pfn1->u3.e2.ReferenceCount, 1);
+    EXPECT_EQ(Pfn1->PteAddress, MiAddressToPte(Base + PAGE_SIZE));
+    EXPECT_EQ(Pfn1->OriginalPte.u.Long, MI_READWRITE_SOFT_PTE);
+    EXPECT_TRUE(Pfn1->u3.e2.e1.Modified);
+    DETACH_TEST_PROCESS();
+}
+
 /*
  * Reserved, free, no-access and decommitted pages, and a write to a
  * read-only page: each is STATUS_ACCESS_VIOLATION, with the address and
