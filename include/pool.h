@@ -82,8 +82,9 @@ typedef enum _POOL_TYPE {
  * with their alignment) get whole pages and a page-aligned address. A
  * 0-byte request gets the smallest block (as NT's free build does).
  * Returns NULL for an impossible size, an unknown pool type or modifier,
- * or exhaustion (also with POOL_RAISE_IF_ALLOCATION_FAILURE, until mm386
- * has exceptions). NonPagedPool at IRQL <= DISPATCH_LEVEL, PagedPool at
+ * or exhaustion — or, with POOL_RAISE_IF_ALLOCATION_FAILURE, raises
+ * STATUS_INSUFFICIENT_RESOURCES instead (ExRaiseStatus: the caller's
+ * EX_TRY handles it), as NT does. NonPagedPool at IRQL <= DISPATCH_LEVEL, PagedPool at
  * <= APC_LEVEL (higher: BAD_POOL_CALLER 0x08). Tag 0 is BAD_POOL_CALLER
  * 0x9B, a must-succeed type 0x9A. The caller frees with ExFreePoolWithTag.
  */

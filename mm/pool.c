@@ -32,6 +32,7 @@
  * a bad free). The fast paths are C; the lookaside lists are SLISTs, pushed
  * and popped with the interlocked routines of include/slist.h.
  */
+#include <ex.h>
 #include "mi.h"
 
 static inline PGENERAL_LOOKASIDE SmallLookaside(POOL_TYPE BasePoolType, ULONG BlockSize)
@@ -245,6 +246,16 @@ static __attribute__((noinline)) PVOID AllocatePoolSlow(POOL_TYPE PoolType, SIZE
     return AllocateSmallBlockOf(BasePoolType, Units, Tag);
 }
 
+/* AllocatePoolSlow, and NT's POOL_RAISE_IF_ALLOCATION_FAILURE: a request it cannot meet raises instead of NULL. */
+static PVOID AllocatePoolOrRaise(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, PVOID Caller,
+                                 EX_POOL_PRIORITY Priority)
+{
+    PVOID P = AllocatePoolSlow(PoolType, NumberOfBytes, Tag, Caller, Priority);
+    if (!P && (PoolType & POOL_RAISE_IF_ALLOCATION_FAILURE))
+        ExRaiseStatus(STATUS_INSUFFICIENT_RESOURCES);
+    return P;
+}
+
 /*
  * The fast path of ExAllocatePoolWithTag for one pool type (a constant): a
  * request of at least one byte with a tag that is neither 0 nor special
@@ -272,12 +283,12 @@ PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
         return AllocateFromPool(NonPagedPool, NumberOfBytes, Tag, __builtin_return_address(0));
     if (PoolType == PagedPool)
         return AllocateFromPool(PagedPool, NumberOfBytes, Tag, __builtin_return_address(0));
-    return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, __builtin_return_address(0), HighPoolPriority);
+    return AllocatePoolOrRaise(PoolType, NumberOfBytes, Tag, __builtin_return_address(0), HighPoolPriority);
 }
 
 PVOID ExAllocatePoolWithTagPriority(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, EX_POOL_PRIORITY Priority)
 {
-    return AllocatePoolSlow(PoolType, NumberOfBytes, Tag, __builtin_return_address(0), Priority);
+    return AllocatePoolOrRaise(PoolType, NumberOfBytes, Tag, __builtin_return_address(0), Priority);
 }
 
 PVOID ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes)

@@ -8,6 +8,7 @@
  * the sizes NT's free build gives, the margins NT's memory manager keeps
  * for priority requests.
  */
+#include <ex.h>
 #include <ktest.h>
 #include <pool.h>
 #include "../../mm/mi.h"
@@ -67,16 +68,39 @@ KTEST(pool_api, pool_type_modifiers_are_accepted)
     }
 }
 
-/*
- * POOL_RAISE_IF_ALLOCATION_FAILURE would raise STATUS_INSUFFICIENT_RESOURCES
- * in NT; mm386 has no exceptions yet, so a request that cannot be met
- * returns NULL instead (documented in include/pool.h). Breaks if the flag
- * makes the allocator crash or return garbage.
- */
-KTEST(pool_api, raise_if_failure_returns_null_until_exceptions_exist)
+/* A request that cannot be met: *Raised is the status raised, or STATUS_SUCCESS if it returned (with *Block). */
+static void AllocateCatching(POOL_TYPE PoolType, SIZE_T Bytes, NTSTATUS *Raised, PVOID *Block)
 {
-    EXPECT_NULL(ExAllocatePoolWithTag((POOL_TYPE)(0x00 | 0x10), 0x80000000, TAG_API));
-    EXPECT_NULL(ExAllocatePoolWithTag((POOL_TYPE)(0x01 | 0x10), 0xFFFFF000, TAG_API));
+    volatile NTSTATUS Status = STATUS_SUCCESS;
+    *Block = NULL;
+    EX_TRY {
+        *Block = ExAllocatePoolWithTag(PoolType, Bytes, TAG_API);
+    } EX_EXCEPT(Status) {
+    } EX_END;
+    *Raised = Status;
+}
+
+/*
+ * POOL_RAISE_IF_ALLOCATION_FAILURE (0x10): a request that cannot be met
+ * raises STATUS_INSUFFICIENT_RESOURCES, as NT's ExAllocatePoolWithTag
+ * does; without the flag the same request returns NULL; with it a request
+ * that can be met returns its block. Nothing is charged by a failure.
+ */
+KTEST(pool_api, raise_if_failure_raises_insufficient_resources)
+{
+    NTSTATUS Raised;
+    PVOID Block;
+    AllocateCatching((POOL_TYPE)(NonPagedPool | POOL_RAISE_IF_ALLOCATION_FAILURE), 0x80000000, &Raised, &Block);
+    EXPECT_EQ(Raised, STATUS_INSUFFICIENT_RESOURCES);
+    AllocateCatching((POOL_TYPE)(PagedPool | POOL_RAISE_IF_ALLOCATION_FAILURE), 0xFFFFF000, &Raised, &Block);
+    EXPECT_EQ(Raised, STATUS_INSUFFICIENT_RESOURCES);
+    AllocateCatching(NonPagedPool, 0x80000000, &Raised, &Block);
+    EXPECT_EQ(Raised, STATUS_SUCCESS);
+    EXPECT_NULL(Block);
+    AllocateCatching((POOL_TYPE)(PagedPool | POOL_RAISE_IF_ALLOCATION_FAILURE), 64, &Raised, &Block);
+    EXPECT_EQ(Raised, STATUS_SUCCESS);
+    ASSERT_NOT_NULL(Block);
+    ExFreePoolWithTag(Block, TAG_API);
     EXPECT_EQ(TestTagBytes(TAG_API, NonPagedPool) + TestTagBytes(TAG_API, PagedPool), 0);
 }
 
