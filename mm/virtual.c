@@ -265,10 +265,13 @@ static NTSTATUS MiResetVirtualMemory(PEPROCESS Process, ULONG *Base, SIZE_T *Siz
             }
             MMPTE Value = MiReadPte(Pte);
             if (Value.u.Hard.Valid && Value.u.Hard.Dirty) {
+                KIRQL OldIrql;
                 Value.u.Hard.Dirty = 0;
                 MiWritePte(Pte, Value);
                 HalInvalidatePage((PVOID)Va);
+                LOCK_PFN(OldIrql);                  /* every MMPFN write under the PFN lock */
                 MI_PFN_ELEMENT(Value.u.Hard.PageFrameNumber)->u3.e2.e1.Modified = 0;
+                UNLOCK_PFN(OldIrql);
             }
         }
         MiUnlockWorkingSet(Process);
