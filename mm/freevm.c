@@ -102,14 +102,23 @@ NTSTATUS NtFreeVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T R
     if (!NT_SUCCESS(Status))
         return Status;
 
-    PEPROCESS Process = MiReferenceProcessByHandle(ProcessHandle);
-    ULONG Highest = Process ? MiHighestUserAddress(Process) : (ULONG)MmHighestUserAddress;
+    /* The range against the system's user range, then the handle, then against the process's own. */
+    ULONG Highest = (ULONG)MmHighestUserAddress;
     if (CapturedBase > Highest)
         return STATUS_INVALID_PARAMETER_2;
     if (Highest - CapturedBase < CapturedRegionSize)
         return STATUS_INVALID_PARAMETER_3;
-    if (!Process)
-        return STATUS_INVALID_HANDLE;
+    MI_PROCESS_REFERENCE Reference;
+    Status = MiReferenceProcessByHandle(ProcessHandle, PROCESS_VM_OPERATION, &Reference);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    PEPROCESS Process = Reference.Process;
+    Highest = MiHighestUserAddress(Process);
+    if (CapturedBase > Highest || Highest - CapturedBase < CapturedRegionSize) {
+        MiDetachAndDereferenceProcess(&Reference);
+        return CapturedBase > Highest ? STATUS_INVALID_PARAMETER_2 : STATUS_INVALID_PARAMETER_3;
+    }
+    MiAttachReferencedProcess(&Reference);
 
     ULONG StartVa = (ULONG)PAGE_ALIGN(CapturedBase);
     ULONG EndVa = (CapturedBase + CapturedRegionSize - 1) | (PAGE_SIZE - 1);
@@ -150,6 +159,7 @@ NTSTATUS NtFreeVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_T R
         }
     }
     MiUnlockAddressSpace(Process);
+    MiDetachAndDereferenceProcess(&Reference);
     if (!NT_SUCCESS(Status))
         return Status;
 

@@ -136,13 +136,21 @@ NTSTATUS NtQueryVirtualMemory(HANDLE ProcessHandle, PVOID BaseAddress,
         } EX_END;
     }
 
-    PEPROCESS Process = MiReferenceProcessByHandle(ProcessHandle);
-    ULONG Highest = Process ? MiHighestUserAddress(Process) : (ULONG)MmHighestUserAddress;
+    /* The address against the system's user range, then the handle, then against the process's own. */
     ULONG Va = (ULONG)PAGE_ALIGN(BaseAddress);
-    if ((ULONG)BaseAddress > Highest)
+    if ((ULONG)BaseAddress > (ULONG)MmHighestUserAddress)
         return STATUS_INVALID_PARAMETER;
-    if (!Process)
-        return STATUS_INVALID_HANDLE;
+    MI_PROCESS_REFERENCE Reference;
+    Status = MiReferenceProcessByHandle(ProcessHandle, PROCESS_QUERY_INFORMATION, &Reference);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    PEPROCESS Process = Reference.Process;
+    ULONG Highest = MiHighestUserAddress(Process);
+    if ((ULONG)BaseAddress > Highest) {
+        MiDetachAndDereferenceProcess(&Reference);
+        return STATUS_INVALID_PARAMETER;
+    }
+    MiAttachReferencedProcess(&Reference);
     if (Va == MM_SHARED_USER_DATA_VA && Process->SharedUserDataMapped) {
         /* KUSER_SHARED_DATA: one committed read-only page, as NT reports it. */
         Info.BaseAddress = Info.AllocationBase = (PVOID)Va;
@@ -164,6 +172,7 @@ NTSTATUS NtQueryVirtualMemory(HANDLE ProcessHandle, PVOID BaseAddress,
         MiQueryAddress(Process, Va, &Info);
         MiUnlockWorkingSet(Process);
     }
+    MiDetachAndDereferenceProcess(&Reference);
 
     EX_TRY {
         *(PMEMORY_BASIC_INFORMATION)MemoryInformation = Info;

@@ -284,6 +284,35 @@ static NTSTATUS MiResetVirtualMemory(PEPROCESS Process, ULONG *Base, SIZE_T *Siz
     return Status;
 }
 
+NTSTATUS MiReferenceProcessByHandle(HANDLE ProcessHandle, ACCESS_MASK Access, MI_PROCESS_REFERENCE *Reference)
+{
+    Reference->Referenced = Reference->Attached = FALSE;
+    if (ProcessHandle == NtCurrentProcess()) {
+        Reference->Process = MiGetCurrentProcess();
+        return STATUS_SUCCESS;
+    }
+    NTSTATUS Status = ObReferenceObjectByHandle(ProcessHandle, Access, PsProcessType, ExGetPreviousMode(),
+                                                (PVOID *)&Reference->Process, NULL);
+    Reference->Referenced = NT_SUCCESS(Status);
+    return Status;
+}
+
+void MiAttachReferencedProcess(MI_PROCESS_REFERENCE *Reference)
+{
+    if (Reference->Process != MiGetCurrentProcess()) {
+        KeStackAttachProcess(&Reference->Process->Pcb, &Reference->ApcState);
+        Reference->Attached = TRUE;
+    }
+}
+
+void MiDetachAndDereferenceProcess(MI_PROCESS_REFERENCE *Reference)
+{
+    if (Reference->Attached)
+        KeUnstackDetachProcess(&Reference->ApcState);
+    if (Reference->Referenced)
+        ObDereferenceObject(Reference->Process);
+}
+
 NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG_PTR ZeroBits,
                                  PSIZE_T RegionSize, ULONG AllocationType, ULONG Protect)
 {
@@ -301,30 +330,44 @@ NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG
     if (!NT_SUCCESS(Status))
         return Status;
 
-    PEPROCESS Process = MiReferenceProcessByHandle(ProcessHandle);
-    ULONG HighestVad = Process ? MiHighestVadAddress(Process) : (ULONG)MmHighestUserAddress - MM_ALLOCATION_GRANULARITY;
+    /* The range against the system's user range, then the handle, then against the process's own. */
+    ULONG HighestVad = (ULONG)MmHighestUserAddress - MM_ALLOCATION_GRANULARITY;
     if (CapturedBase > HighestVad || (CapturedBase != 0 && CapturedBase < MM_LOWEST_USER_ADDRESS))
         return STATUS_INVALID_PARAMETER_2;
     if (HighestVad + 1 - CapturedBase < CapturedRegionSize || CapturedRegionSize == 0)
         return STATUS_INVALID_PARAMETER_4;
-    if (!Process)
-        return STATUS_INVALID_HANDLE;
-    /* Checked as NT checks them, but not provided: AWE, large pages, write watch. */
-    if (AllocationType & (MEM_PHYSICAL | MEM_LARGE_PAGES | MEM_WRITE_WATCH))
-        return STATUS_NOT_SUPPORTED;
+    MI_PROCESS_REFERENCE Reference;
+    Status = MiReferenceProcessByHandle(ProcessHandle, PROCESS_VM_OPERATION, &Reference);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    PEPROCESS Process = Reference.Process;
+    HighestVad = MiHighestVadAddress(Process);
+    if (CapturedBase > HighestVad)
+        Status = STATUS_INVALID_PARAMETER_2;
+    else if (HighestVad + 1 - CapturedBase < CapturedRegionSize)
+        Status = STATUS_INVALID_PARAMETER_4;
+    else if (AllocationType & (MEM_PHYSICAL | MEM_LARGE_PAGES | MEM_WRITE_WATCH))
+        Status = STATUS_NOT_SUPPORTED;      /* checked as NT checks them, but not provided: AWE, large pages, write watch */
+    else if ((CapturedBase == 0 || (AllocationType & MEM_RESERVE)) && AllocationType != MEM_RESET &&
+             (Protect & (PAGE_WRITECOPY | PAGE_EXECUTE_WRITECOPY)))
+        Status = STATUS_INVALID_PAGE_PROTECTION;    /* private memory is never copy-on-write */
+    if (!NT_SUCCESS(Status)) {
+        MiDetachAndDereferenceProcess(&Reference);
+        return Status;
+    }
 
+    MiAttachReferencedProcess(&Reference);
     if (AllocationType == MEM_RESET) {
         Status = MiResetVirtualMemory(Process, &CapturedBase, &CapturedRegionSize);
     } else if (CapturedBase == 0 || (AllocationType & MEM_RESERVE)) {
         /* With no base address, MEM_COMMIT alone reserves too. */
-        if (Protect & (PAGE_WRITECOPY | PAGE_EXECUTE_WRITECOPY))
-            return STATUS_INVALID_PAGE_PROTECTION;  /* private memory is never copy-on-write */
         ULONG Highest = ZeroBits ? MIN(0xFFFFFFFFu >> ZeroBits, HighestVad) : HighestVad;
         Status = MiReserveVirtualMemory(Process, &CapturedBase, &CapturedRegionSize, Highest, AllocationType,
                                         ProtectionMask);
     } else {
         Status = MiCommitVirtualMemory(Process, &CapturedBase, &CapturedRegionSize, Protect, ProtectionMask);
     }
+    MiDetachAndDereferenceProcess(&Reference);
     if (!NT_SUCCESS(Status))
         return Status;
 

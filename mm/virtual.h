@@ -272,14 +272,27 @@ static inline PEPROCESS MiGetCurrentProcess(void)
 }
 
 /*
- * The process a ProcessHandle names: NtCurrentProcess() is the current
- * process; any other handle is STATUS_INVALID_HANDLE until there is an
- * object manager (kernel/ob): this is where ObReferenceObjectByHandle goes.
+ * The process a service's ProcessHandle names, as NT's services take it:
+ * ObReferenceObjectByHandle for Access (PROCESS_VM_OPERATION to change the
+ * range, PROCESS_QUERY_INFORMATION to query it) with the caller's mode —
+ * STATUS_INVALID_HANDLE, STATUS_OBJECT_TYPE_MISMATCH, STATUS_ACCESS_DENIED
+ * — and the thread attached to it (KeStackAttachProcess) when it is not
+ * the current process, so the services' work on PTEs through the self-map
+ * is on its page tables. NtCurrentProcess() is the fast case: no reference,
+ * no attach. MiDetachAndDereferenceProcess undoes it, before the service
+ * writes its results to the caller's buffers (which are in the caller's
+ * address space). PASSIVE_LEVEL.
  */
-static inline PEPROCESS MiReferenceProcessByHandle(HANDLE ProcessHandle)
-{
-    return ProcessHandle == NtCurrentProcess() ? MiGetCurrentProcess() : NULL;
-}
+typedef struct _MI_PROCESS_REFERENCE {
+    PEPROCESS Process;
+    BOOLEAN Referenced;
+    BOOLEAN Attached;
+    KAPC_STATE ApcState;
+} MI_PROCESS_REFERENCE;
+
+NTSTATUS MiReferenceProcessByHandle(HANDLE ProcessHandle, ACCESS_MASK Access, MI_PROCESS_REFERENCE *Reference);
+void MiAttachReferencedProcess(MI_PROCESS_REFERENCE *Reference);
+void MiDetachAndDereferenceProcess(MI_PROCESS_REFERENCE *Reference);
 
 static inline void MiLockAddressSpace(PEPROCESS Process)
 {

@@ -499,3 +499,56 @@ KTEST(virtual, free_and_protect_access_violation_for_bad_argument_pointers)
     EXPECT_EQ(Process->CommitCharge, 1 + 1 + 1);    /* the argument page, the second page, one page table */
     DETACH_TEST_PROCESS();
 }
+
+/*
+ * Each service acts on the process its handle names, as NT's do: from the
+ * test's own thread (its process the System process), a handle to a test
+ * process reserves, commits, protects, queries and frees there — the
+ * thread attached for the work and back after — and the System process's
+ * own range does not change. A handle to a thread is no process:
+ * STATUS_OBJECT_TYPE_MISMATCH.
+ */
+KTEST(virtual, services_act_on_the_process_a_handle_names)
+{
+    HANDLE Handle, ThreadHandle;
+    OBJECT_ATTRIBUTES Attributes;
+    PEPROCESS Process;
+    ULONG SystemVads = PsGetCurrentProcess()->VadRoot.NumberGenericTableElements;
+    InitializeObjectAttributes(&Attributes, NULL, OBJ_KERNEL_HANDLE, NULL, NULL);
+    ASSERT_EQ(PsCreateSystemProcess(&Handle, PROCESS_ALL_ACCESS, &Attributes), STATUS_SUCCESS);
+    ASSERT_EQ(ObReferenceObjectByHandle(Handle, 0, PsProcessType, KernelMode, (PVOID *)&Process, NULL),
+              STATUS_SUCCESS);
+
+    PVOID Base = NULL;
+    SIZE_T Size = 3 * PAGE_SIZE;
+    ULONG Old;
+    MEMORY_BASIC_INFORMATION Info;
+    EXPECT_EQ(ZwAllocateVirtualMemory(Handle, &Base, 0, &Size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE),
+              STATUS_SUCCESS);
+    EXPECT_EQ(Process->VadRoot.NumberGenericTableElements, 1);
+    EXPECT_EQ(PsGetCurrentProcess()->VadRoot.NumberGenericTableElements, SystemVads);
+    EXPECT_EQ(Process->CommitCharge >= 3, true);
+    EXPECT_EQ(ZwProtectVirtualMemory(Handle, &Base, &Size, PAGE_READONLY, &Old), STATUS_SUCCESS);
+    EXPECT_EQ(Old, PAGE_READWRITE);
+    EXPECT_EQ(ZwQueryVirtualMemory(Handle, Base, MemoryBasicInformation, &Info, sizeof(Info), NULL), STATUS_SUCCESS);
+    EXPECT_EQ((ULONG)Info.AllocationBase, (ULONG)Base);
+    EXPECT_EQ(Info.State, MEM_COMMIT);
+    EXPECT_EQ(Info.Protect, PAGE_READONLY);
+    EXPECT_EQ(ZwQueryVirtualMemory(NtCurrentProcess(), Base, MemoryBasicInformation, &Info, sizeof(Info), NULL),
+              STATUS_SUCCESS);
+    EXPECT_EQ(Info.State, MEM_FREE);                    /* not in the System process */
+    Size = 0;
+    EXPECT_EQ(ZwFreeVirtualMemory(Handle, &Base, &Size, MEM_RELEASE), STATUS_SUCCESS);
+    EXPECT_EQ(Process->VadRoot.NumberGenericTableElements, 0);
+    EXPECT_EQ(KeGetCurrentThread()->ApcStateIndex, OriginalApcEnvironment);   /* detached again */
+
+    ASSERT_EQ(ObOpenObjectByPointer(PsGetCurrentThread(), OBJ_KERNEL_HANDLE, NULL, THREAD_ALL_ACCESS, PsThreadType,
+                                    KernelMode, &ThreadHandle), STATUS_SUCCESS);
+    Base = NULL;
+    Size = PAGE_SIZE;
+    EXPECT_EQ(ZwAllocateVirtualMemory(ThreadHandle, &Base, 0, &Size, MEM_RESERVE, PAGE_READWRITE),
+              STATUS_OBJECT_TYPE_MISMATCH);
+    NtClose(ThreadHandle);
+    ObDereferenceObject(Process);
+    NtClose(Handle);
+}

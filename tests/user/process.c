@@ -119,3 +119,58 @@ UTEST(every_import_was_snapped_into_ntdll_at_its_own_base)
     }
     UTEST_EXPECT(Snapped >= 10, "only %u imports", Snapped);
 }
+
+/*
+ * The memory services act on the process a handle names (a child here),
+ * with the access the handle grants: PROCESS_VM_OPERATION to change its
+ * range, PROCESS_QUERY_INFORMATION to query it; a handle without the right
+ * is STATUS_ACCESS_DENIED, as NT's ObReferenceObjectByHandle decides.
+ */
+UTEST(memory_services_act_on_a_childs_range_with_the_handles_rights)
+{
+    HANDLE Process, Thread, QueryOnly, OperateOnly;
+    MEMORY_BASIC_INFORMATION Info;
+    UTEST_ASSERT_EQ(RtlStartProgram("spin.exe", &Process, &Thread), STATUS_SUCCESS);
+
+    PVOID Base = NULL;
+    SIZE_T Size = 2 * PAGE_SIZE;
+    UTEST_EXPECT_EQ(NtAllocateVirtualMemory(Process, &Base, 0, &Size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE),
+                    STATUS_SUCCESS);
+    UTEST_EXPECT_EQ(NtQueryVirtualMemory(Process, Base, MemoryBasicInformation, &Info, sizeof(Info), NULL),
+                    STATUS_SUCCESS);
+    UTEST_EXPECT_EQ(Info.State, MEM_COMMIT);
+    UTEST_EXPECT_EQ(Info.RegionSize, 2 * PAGE_SIZE);
+    /* The same address here is the parent's own, and tells nothing of the child's. */
+    UTEST_EXPECT_EQ(NtQueryVirtualMemory(NtCurrentProcess(), Base, MemoryBasicInformation, &Info, sizeof(Info), NULL),
+                    STATUS_SUCCESS);
+    UTEST_EXPECT(Info.AllocationBase != Base || Info.RegionSize != 2 * PAGE_SIZE, "the parent has the same region");
+
+    UTEST_ASSERT_EQ(NtDuplicateObject(NtCurrentProcess(), Process, NtCurrentProcess(), &QueryOnly,
+                                      PROCESS_QUERY_INFORMATION, 0, 0), STATUS_SUCCESS);
+    UTEST_ASSERT_EQ(NtDuplicateObject(NtCurrentProcess(), Process, NtCurrentProcess(), &OperateOnly,
+                                      PROCESS_VM_OPERATION, 0, 0), STATUS_SUCCESS);
+    PVOID Other = NULL;
+    Size = PAGE_SIZE;
+    UTEST_EXPECT_EQ(NtAllocateVirtualMemory(QueryOnly, &Other, 0, &Size, MEM_RESERVE, PAGE_READWRITE),
+                    STATUS_ACCESS_DENIED);
+    UTEST_EXPECT_EQ(NtQueryVirtualMemory(QueryOnly, Base, MemoryBasicInformation, &Info, sizeof(Info), NULL),
+                    STATUS_SUCCESS);
+    UTEST_EXPECT_EQ(NtQueryVirtualMemory(OperateOnly, Base, MemoryBasicInformation, &Info, sizeof(Info), NULL),
+                    STATUS_ACCESS_DENIED);
+    ULONG Old;
+    Size = PAGE_SIZE;
+    UTEST_EXPECT_EQ(NtProtectVirtualMemory(QueryOnly, &Base, &Size, PAGE_READONLY, &Old), STATUS_ACCESS_DENIED);
+    UTEST_EXPECT_EQ(NtProtectVirtualMemory(OperateOnly, &Base, &Size, PAGE_READONLY, &Old), STATUS_SUCCESS);
+    UTEST_EXPECT_EQ(Old, PAGE_READWRITE);
+    Size = 0;
+    UTEST_EXPECT_EQ(NtFreeVirtualMemory(QueryOnly, &Base, &Size, MEM_RELEASE), STATUS_ACCESS_DENIED);
+    UTEST_EXPECT_EQ(NtFreeVirtualMemory(OperateOnly, &Base, &Size, MEM_RELEASE), STATUS_SUCCESS);
+
+    NtTerminateProcess(Process, 0);
+    NTSTATUS ExitStatus;
+    UTEST_EXPECT_EQ(RtlWaitForProgram(Process, &ExitStatus), STATUS_SUCCESS);
+    NtClose(QueryOnly);
+    NtClose(OperateOnly);
+    NtClose(Thread);
+    NtClose(Process);
+}
