@@ -234,6 +234,12 @@ def check_judge(runtests, out):
               r.failed == 1 and any('kernel counted (6, 0, 0), runner counted (5, 0, 0)' in p for p in r.problems),
               f'{counts(r)} {r.problems}')
 
+    text, status = model_kernel(outcomes={'alpha.two': 'not ok'})
+    r = judged(runtests, (text.replace('# ktest: 4 passed, 1 failed', '# ktest: 4 passed, 2 failed'), status))
+    out.check("judge: after a failure verdict too, the kernel's count differing from the results is a failure",
+              r.failed == 2 and any('kernel counted (4, 2, 0), runner counted (4, 1, 0)' in p for p in r.problems),
+              f'{counts(r)} {r.problems}')
+
     text, status = model_kernel()
     r = judged(runtests, (re.sub(r'^# ktest: \d+ passed.*\n', '', text, flags=re.M), status))
     out.check('judge: a success verdict without the summary line is a failure', r.failed == 1,
@@ -328,6 +334,11 @@ def emulated_kernel(scenario, append):
     if scenario == 'no-match-claims-success':
         text, _ = model_kernel(glob)
         return text.replace('verdict fail', 'verdict pass'), qemu.EXIT_SUCCESS
+    if scenario == 'no-match-claims-only-deaths':
+        text, _ = model_kernel(glob)
+        text = text.replace("no test matches '%s' (counted as one failure)" % glob,
+                            "'%s' selects only death tests" % glob).replace('verdict fail', 'verdict pass')
+        return text, qemu.EXIT_SUCCESS
     if scenario == 'dies-before-plan' and '/MAXMEM=48' in words:
         return model_kernel(glob, death='boot')
     if scenario == 'dies-before-plan' and '/3GB' in words:
@@ -395,7 +406,8 @@ def check_runner(runtests, out):
     out.check('runner: --suite GLOB counts two tests per configuration and the death test, and exits 0',
               status == 0 and lines[-1:] == [f'{total} passed, 0 failed'], f'status {status}, {lines[-3:]}')
 
-    for scenario, what in (('normal', 'the kernel says so'), ('no-match-claims-success', 'the kernel claims success')):
+    for scenario, what in (('normal', 'the kernel says so'), ('no-match-claims-success', 'the kernel claims success'),
+                           ('no-match-claims-only-deaths', 'the kernel claims it selected only death tests')):
         status, lines, boots, _ = runner(scenario, '--suite', 'nosuch.*', '--only', plain.name)
         out.check(f'runner: --suite matching no test exits non-zero ({what})',
                   status != 0 and 'ktest: no test matches "nosuch.*"' in lines and
