@@ -8,9 +8,10 @@ ends with its verdict (`# ktest: verdict pass|fail`, and through QEMU's
 isa-debug-exit). A test that was planned and never reported, because the
 boot died before or during it, counts as failed, named on a line of its
 own; a boot that died before printing its plan is charged the plan any
-other boot of the same run printed. A boot's own ending is counted only
-when no test failure already accounts for it, so one crash is one failure
-per test it took down, not one more.
+other boot of the same run printed; a test that reports more than once
+has failed. A boot's own ending is counted only when no test failure
+already accounts for it, so one crash is one failure per test it took
+down, not one more.
 
 Death tests (a bugcheck is the expected result) are listed by the first
 configuration boot (`# death: NAME CODE SWITCHES...`) and then booted one
@@ -18,7 +19,8 @@ by one with DEATH_CONFIG's RAM and switches plus the test's own
 (KTEST_DEATH_SWITCHES). BOOT_FAILURES are boots whose switches must stop
 the kernel during initialisation with a given bugcheck. Host-side checks
 (the kd> session, gdb, the layout diagrams, the suite run three times from
-the prompt) register in CHECKS. Every serial log is kept under build/test/.
+the prompt, this runner's own accounting) register in CHECKS. Every serial
+log is kept under build/test/.
 
 Selecting: `--only NAME` runs exactly the configuration, check or boot
 failure of that name (`--list` prints them), no death tests; `--suite GLOB`
@@ -62,6 +64,7 @@ import ktestrepeat  # noqa: E402
 import layoutsvg  # noqa: E402
 import vadsvg  # noqa: E402
 import bootmodules  # noqa: E402
+import runnercheck  # noqa: E402
 
 LOG_DIR = os.path.join('build', 'test')
 
@@ -107,6 +110,7 @@ CHECKS['layout-diagrams'] = layoutsvg.check     # docs/layout-*.svg still match 
 CHECKS['gdb-session'] = gdbsession.run          # the gdb extension against QEMU's gdb server
 CHECKS['vad-diagram'] = vadsvg.check            # docs/vad-tree.svg still matches the kernel's !vad
 CHECKS['ktest-repeated'] = ktestrepeat.run      # the suite three times in a row from the prompt
+CHECKS['runner-accounting'] = runnercheck.run   # this runner's own counting, fed synthetic logs (no boot)
 
 # Bochs's CPU line for a QEMU -cpu model; a configuration or boot failure
 # whose model is missing here is skipped under Bochs. Bochs 2.7 cannot turn
@@ -206,6 +210,10 @@ def judge(result, run, plan):
     for name in never:
         result.fail(f'not ok {name}: never reported ({crash or "the boot ended: " + ending})')
     counted = (result.passed, result.failed - len(never), result.skipped)
+    # The plan runs each test once: one reported more often is a failure, named, whatever the kernel counted.
+    for name, times in collections.Counter(name for name, _, _ in run.results).items():
+        if times > 1:
+            result.fail(f'not ok {name}: reported {times} times')
     if run.status == qemu.EXIT_SUCCESS:
         if run.only_deaths:
             pass
