@@ -15,6 +15,11 @@
 #include <ke.h>
 
 static volatile LONG KiBugCheckActive;
+
+bool KiBugCheckInProgress(void)
+{
+    return KiBugCheckActive != 0;
+}
 static PKBUGCHECK_HOOK KiBugCheckHook;
 
 static const struct {

@@ -262,6 +262,9 @@ void KiDeliverUserApc(PKTRAP_FRAME TrapFrame);
  */
 extern PVOID KeUserExceptionDispatcher;
 extern PVOID KeUserApcDispatcher;
+/* bugcheck.c: whether the system is stopping (a bugcheck has begun). */
+bool KiBugCheckInProgress(void);
+
 /* except.c: TrapFrame goes to ntdll's KiUserApcDispatcher to call NormalRoutine(Context, 1, 2). */
 void KiInitializeUserApc(PKTRAP_FRAME TrapFrame, PKNORMAL_ROUTINE NormalRoutine, PVOID NormalContext,
                          PVOID Argument1, PVOID Argument2);

@@ -105,7 +105,12 @@ static NORETURN void KiResumeCatcher(const KTRAP_FRAME *TrapFrame, ULONG FaultAd
  * The page fault. CR2 is read first, with interrupts still off (a fault in
  * an interrupt handler would overwrite it); then, as NT's KiTrap0E, the
  * interrupt flag of the faulting code is restored, so resolving the fault
- * — zeroing or copying a page — does not hold interrupts off.
+ * — zeroing or copying a page — does not hold interrupts off. Code that
+ * faults with interrupts off has broken NT's rule (no pageable access with
+ * interrupts disabled): IRQL_NOT_LESS_OR_EQUAL with 0xFF for the IRQL, as
+ * KiTrap0E stops — unless the system is already stopping (the bugcheck
+ * screen), or a fault catcher expects faults (the debugger's stopped
+ * prompt runs its commands under one, with interrupts off: mm386's).
  */
 static void KiPageFault(KTRAP_FRAME *TrapFrame)
 {
@@ -115,6 +120,9 @@ static void KiPageFault(KTRAP_FRAME *TrapFrame)
     ULONG Address = HalReadCr2();
     if (TrapFrame->EFlags & EFLAGS_IF)
         HalEnableInterrupts();
+    else if (!KiBugCheckInProgress() && !KeFaultCatcherActive())
+        KiBugCheckWithTrapFrame(IRQL_NOT_LESS_OR_EQUAL, Address, 0xFF, (TrapFrame->ErrCode & PF_WRITE) ? 1 : 0,
+                                TrapFrame->Eip, TrapFrame);
     NTSTATUS Status = MmAccessFault(TrapFrame->ErrCode, (PVOID)Address, Mode, TrapFrame);
     HalDisableInterrupts();
 

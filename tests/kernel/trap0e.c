@@ -15,10 +15,9 @@
  * write is made under the PFN lock (or the working set mutex): raising the
  * IRQL never touches IF (hal/irql.c), so the flag seen is the handler's.
  *
- * The converse — a fault taken with interrupts off — is not tested: NT does
- * not resolve it (KiTrap0E stops the machine with IRQL_NOT_LESS_OR_EQUAL,
- * parameter 2 = 0xFF, unless it is already stopping), and mm386 resolves
- * it with IF left clear, which is mm386's own and not pinned here.
+ * The converse — a fault taken with interrupts off — is NT's stop, as
+ * KiTrap0E makes it: IRQL_NOT_LESS_OR_EQUAL, parameter 2 = 0xFF (a death
+ * test, last in the file).
  *
  * Every test puts DR0, DR6, DR7 and KiDebugTrapRoutine back as it found them.
  */
@@ -183,4 +182,18 @@ KTEST(trap0e, user_fault_resolved_with_interrupts_enabled)
     }
     TestDetach(Previous);
     TestDeleteUserProcess(Process);
+}
+
+/*
+ * The converse, NT's verdict: kernel code that faults with interrupts off
+ * stops the machine with IRQL_NOT_LESS_OR_EQUAL, the address first and
+ * 0xFF as the IRQL, before the memory manager is asked — here on a user
+ * address, which with interrupts on would be KMODE_EXCEPTION_NOT_HANDLED
+ * (0x1E) instead.
+ */
+KTEST_DEATH_P1(trap0e, fault_with_interrupts_off, IRQL_NOT_LESS_OR_EQUAL, 0x1000)
+{
+    HalDisableInterrupts();
+    (void)*(volatile ULONG *)0x1000;
+    HalEnableInterrupts();
 }

@@ -146,22 +146,32 @@ KTEST(wait, absolute_timeout_and_delay)
 }
 
 /* Tick count, interrupt time and system time advance together, one increment per tick. */
+/* The four clocks read with no tick between them: interrupts off for the reading. */
+static void ReadClocks(LARGE_INTEGER *Tick, LARGE_INTEGER *System, ULONGLONG *Interrupt, ULONG *TickCount)
+{
+    bool Enabled = HalSaveAndDisableInterrupts();
+    KeQueryTickCount(Tick);
+    KeQuerySystemTime(System);
+    *Interrupt = KeQueryInterruptTime();
+    *TickCount = KeGetTickCount();
+    HalRestoreInterrupts(Enabled);
+}
+
 KTEST(wait, clocks_agree)
 {
     LARGE_INTEGER Tick0, Tick1, Sys0, Sys1;
-    KeQueryTickCount(&Tick0);
-    KeQuerySystemTime(&Sys0);
-    ULONGLONG Interrupt0 = KeQueryInterruptTime();
+    ULONGLONG Interrupt0, Interrupt1;
+    ULONG Count0, Count1;
+    ReadClocks(&Tick0, &Sys0, &Interrupt0, &Count0);
     EXPECT_EQ(KeQueryTimeIncrement(), 100000);          /* 10 ms, NT's x86 clock */
     TestSleepTicks(5);
-    KeQueryTickCount(&Tick1);
-    KeQuerySystemTime(&Sys1);
-    ULONGLONG Interrupt1 = KeQueryInterruptTime();
+    ReadClocks(&Tick1, &Sys1, &Interrupt1, &Count1);
     LONGLONG TickDelta = Tick1.QuadPart - Tick0.QuadPart;
     EXPECT_GE(TickDelta, 5);
     EXPECT_EQ(Interrupt1 - Interrupt0, (ULONGLONG)TickDelta * KeQueryTimeIncrement());
     EXPECT_EQ(Sys1.QuadPart - Sys0.QuadPart, (LONGLONG)(Interrupt1 - Interrupt0));
-    EXPECT_EQ((ULONG)Tick1.QuadPart, KeGetTickCount());
+    EXPECT_EQ((ULONG)Tick0.QuadPart, Count0);
+    EXPECT_EQ((ULONG)Tick1.QuadPart, Count1);
 }
 
 /* WaitAny returns STATUS_WAIT_0 + the index of a signalled object and takes only that one. */
