@@ -44,7 +44,9 @@ KERNEL   := $(BUILD)/mm386.elf
 ISO      := $(BUILD)/mm386.iso
 
 DEBIAN_PACKAGES := gcc-i686-linux-gnu binutils-i686-linux-gnu nasm grub-pc-bin \
-                   grub-common xorriso mtools qemu-system-x86 gdb python3
+                   grub-common xorriso mtools qemu-system-x86 gdb python3 python3-pyelftools
+# tools/gentypes.py reads DWARF with pyelftools: the first of these Pythons that has it.
+PYTHON_ELF ?= $(firstword $(foreach p,$(PYTHON) /usr/bin/python3,$(shell $(p) -c 'import elftools' 2>/dev/null && echo $(p))) $(PYTHON))
 DEP_TOOLS := $(CC) $(NM) nasm grub-mkrescue xorriso mformat $(QEMU) $(GDB) python3
 
 .PHONY: all iso run test bench debug diagrams deps clean
@@ -83,13 +85,23 @@ $(BUILD)/%.o: $(BUILD)/%.c
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/mm386-pass1.elf: $(OBJS) $(BUILD)/ksyms-empty.o linker.ld
-	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@ $(OBJS) $(BUILD)/ksyms-empty.o $(LIBGCC)
+# The structure layouts kd>'s dt prints come from pass 1's DWARF the same way
+# (tools/gentypes.py, with pyelftools), into .ksyms too.
+$(BUILD)/kdtypes-empty.c: tools/gentypes.py
+	@mkdir -p $(BUILD)
+	@$(PYTHON) tools/gentypes.py --empty -o $@
 
-$(KERNEL): $(OBJS) $(BUILD)/ksyms.o linker.ld tools/check_image.py
+$(BUILD)/kdtypes.c: $(BUILD)/mm386-pass1.elf tools/gentypes.py
+	@echo "  TYPES   $@"
+	@$(PYTHON_ELF) tools/gentypes.py $< -o $@
+
+$(BUILD)/mm386-pass1.elf: $(OBJS) $(BUILD)/ksyms-empty.o $(BUILD)/kdtypes-empty.o linker.ld
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@.tmp $(OBJS) $(BUILD)/ksyms.o $(LIBGCC)
+	@$(CC) $(LDFLAGS) -o $@ $(OBJS) $(BUILD)/ksyms-empty.o $(BUILD)/kdtypes-empty.o $(LIBGCC)
+
+$(KERNEL): $(OBJS) $(BUILD)/ksyms.o $(BUILD)/kdtypes.o linker.ld tools/check_image.py
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@.tmp $(OBJS) $(BUILD)/ksyms.o $(BUILD)/kdtypes.o $(LIBGCC)
 	@$(PYTHON) tools/gensyms.py --nm $(NM) --check $(BUILD)/mm386-pass1.elf $@.tmp
 	@$(PYTHON) tools/check_image.py $@.tmp
 	@mv $@.tmp $@
@@ -102,6 +114,7 @@ $(ISO): $(KERNEL) iso/grub.cfg tools/mkiso.py $(BOOT_MODULE)
 
 deps:
 	@missing=""; for t in $(DEP_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	$(PYTHON_ELF) -c 'import elftools' 2>/dev/null || missing="$$missing python3-pyelftools"; \
 	if [ -n "$$missing" ]; then \
 	  echo "deps: missing:$$missing — installing Debian packages"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \

@@ -191,7 +191,8 @@ typedef void (*PPOOL_BLOCK_ROUTINE)(const POOL_BLOCK_INFORMATION *Block, PVOID C
  * order, with the pool locked (the routine must not allocate or free
  * pool). STATUS_INVALID_PARAMETER if Va is not in an allocated pool page,
  * STATUS_DATA_ERROR (after reporting the good blocks) if the page's headers
- * do not add up. IRQL <= APC_LEVEL.
+ * do not add up. IRQL <= APC_LEVEL; or on a kernel stopped in the debugger,
+ * without the lock, STATUS_DEVICE_BUSY when the stopped code holds it.
  */
 NTSTATUS ExpWalkPoolPage(PVOID Va, PPOOL_BLOCK_ROUTINE Routine, PVOID Context);
 

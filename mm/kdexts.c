@@ -22,6 +22,7 @@
  */
 #include <kd.h>
 #include "mi.h"
+#include "syspte.h"
 
 /*
  * What the gdb extension reads to learn the build's constants (it has the
@@ -163,7 +164,8 @@ static ULONG KdDescribeSystemPte(char Lines[MI_PTE_DESCRIPTION_LINES][MI_PTE_DES
 
     if (Pte.u.Hard.Valid)
         return 0;
-    if (MiQueryFreeSystemPte(PointerPte, &Free)) {
+    /* On a stopped kernel whose code holds the system PTE lock, the free runs may be mid-change: not looked up. */
+    if (!(KdIsStopped() && MiSystemPteLock != 0) && MiQueryFreeSystemPte(PointerPte, &Free)) {
         bool HasSizePte = Free.Size > 1 && (Free.List == MiPteOnFreeList || Free.List == MiPteOnWaitingList);
         snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "not valid");
         bool InCache = Free.List == MiPteInCache || Free.List == MiPteInCacheWaiting;
@@ -340,39 +342,93 @@ static ULONG KdCountMappedPages(ULONG Start, ULONG Size)
     return Count;
 }
 
-KD_COMMAND(address, "!address", "[-summary]",
-           "the running split's layout, then the current process's user regions (mm/kdvad.c); -summary totals them")
+static void KdPrintRegionRow(const MI_REGION *r)
+{
+    char Size[16], Mapped[16];
+    MiFormatSize(Size, sizeof(Size), r->Size);
+    ULONG MappedPages = KdCountMappedPages(r->Start, r->Size);
+    if (MappedPages)
+        MiFormatSize(Mapped, sizeof(Mapped), MappedPages << PAGE_SHIFT);
+    else
+        strlcpy(Mapped, "-", sizeof(Mapped));
+    DbgPrint("  %08x  %08x  %9s  %9s  %-29s %s\n", r->Start, r->Start + (r->Size - 1), Size, Mapped, r->Variable,
+             r->Description);
+}
+
+static void KdPrintRegionHeader(void)
+{
+    DbgPrint("  %-8s  %-8s  %9s  %9s  %-29s %s\n", "start", "end", "size", "mapped", "variable",
+             "what lives there");
+}
+
+/*
+ * !address VA: the region of the layout VA lies in (the smallest that holds
+ * it), and the state of its page: what the PDE and PTE say, in one line.
+ */
+static void KdDescribeAddress(ULONG Va)
+{
+    const MI_REGION *Found = NULL;
+    for (ULONG i = 0; i < MiLayoutCount; i++) {
+        const MI_REGION *r = &MiLayout[i];
+        if (Va - r->Start < r->Size && (!Found || r->Size < Found->Size))
+            Found = r;
+    }
+    if (!Found) {
+        DbgPrint("%08x lies in no region of the layout (a gap between regions)\n", Va);
+    } else {
+        DbgPrint("%08x lies in %s: %s\n", Va, Found->Variable, Found->Description);
+        KdPrintRegionHeader();
+        KdPrintRegionRow(Found);
+    }
+    MMPTE Pde = MiReadPte(MiAddressToPde(Va));
+    if (!Pde.u.Hard.Valid) {
+        DbgPrint("Its page: not mapped: its PDE is not valid (no page table; `!pte %x` shows the PDE)\n", Va);
+        return;
+    }
+    MMPTE Pte = Pde.u.Hard.LargePage ? Pde : MiReadPte(MiAddressToPte(Va));
+    if (!Pte.u.Hard.Valid) {
+        DbgPrint("Its page: not mapped: its PTE %08X is not valid (`!pte %x` decodes it)\n", Pte.u.Long, Va);
+        return;
+    }
+    DbgPrint("Its page: mapped, %s, %s%s, pfn %x (`!pte %x` decodes the PDE and PTE)\n",
+             Pte.u.Hard.Write ? "writable" : "read-only", Pte.u.Hard.Owner ? "user" : "kernel",
+             Pde.u.Hard.LargePage ? ", in a large page" : "",
+             Pde.u.Hard.LargePage ? Pde.u.Hard.PageFrameNumber + MiGetPteOffset(Va) : Pte.u.Hard.PageFrameNumber, Va);
+}
+
+KD_COMMAND(address, "!address", "[-summary|VA]",
+           "the running split's layout, then the current process's user regions (mm/kdvad.c); -summary totals them; "
+           "VA: its region and its page's state")
 {
     ULONG UserMb = (ULONG)MmSystemRangeStart >> 20;
-    char Size[16], Mapped[16];
+    ULONG Va;
 
     if (!KdCheckArgumentCount(Argc, Argv, 0, 1))
         return;
-    if (Argc == 2) {
+    if (Argc == 2 && Argv[1][0] == '-') {
         if (strcmp(Argv[1], "-summary") != 0) {
-            DbgPrint("!address: unexpected argument '%s' (the only option is -summary)\n", Argv[1]);
+            DbgPrint("!address: unexpected option '%s' (the only option is -summary)\n", Argv[1]);
             return;
         }
         MiKdPrintAddressSummary();
         return;
     }
+    if (Argc == 2) {
+        if (KdParseAddress(Argv[1], "VA", &Va))
+            KdDescribeAddress(Va);
+        return;
+    }
     DbgPrint("Virtual address space: %u MB user / %u MB system\n", UserMb, 4096 - UserMb);
     DbgPrint("MmSystemRangeStart %08x  MmHighestUserAddress %08x  MmUserProbeAddress %08x\n",
              (ULONG)MmSystemRangeStart, (ULONG)MmHighestUserAddress, (ULONG)MmUserProbeAddress);
-    DbgPrint("  %-8s  %-8s  %9s  %9s  %-29s %s\n", "start", "end", "size", "mapped", "variable",
-             "what lives there");
-    for (ULONG i = 0; i < MiLayoutCount; i++) {
-        const MI_REGION *r = &MiLayout[i];
-        MiFormatSize(Size, sizeof(Size), r->Size);
-        ULONG MappedPages = KdCountMappedPages(r->Start, r->Size);
-        if (MappedPages)
-            MiFormatSize(Mapped, sizeof(Mapped), MappedPages << PAGE_SHIFT);
-        else
-            strlcpy(Mapped, "-", sizeof(Mapped));
-        DbgPrint("  %08x  %08x  %9s  %9s  %-29s %s\n", r->Start, r->Start + (r->Size - 1), Size, Mapped,
-                 r->Variable, r->Description);
-    }
-    MiKdPrintUserRegions();
+    KdPrintRegionHeader();
+    for (ULONG i = 0; i < MiLayoutCount; i++)
+        KdPrintRegionRow(&MiLayout[i]);
+    if (KdIsStopped())
+        DbgPrint("(the kernel is stopped: the user regions need the process's working set lock, which cannot be "
+                 "waited for now; the running prompt shows them)\n");
+    else
+        MiKdPrintUserRegions();
 }
 
 /* One line of !vm: a page count and the same in KB, WinDbg's way. */

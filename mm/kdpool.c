@@ -80,6 +80,11 @@ KD_COMMAND(pool, "!pool", "VA", "the pool page holding VA: every block, its size
         DbgPrint("%08x is in %s pool, but on no page of small blocks and in no big allocation\n", Va, Region);
         return;
     }
+    if (Status == STATUS_DEVICE_BUSY) {
+        DbgPrint("%08x is in %s pool, whose lock the stopped code holds: its pages may be half changed, "
+                 "so they are not walked\n", Va, Region);
+        return;
+    }
     DbgPrint("Pool page %08x region is %s pool\n", Va, Region);
     if (Page.Count == 1 && Page.Blocks[0].BigAllocation) {
         KdPrintWholePages(Va, &Page.Blocks[0]);
@@ -167,8 +172,8 @@ static void KdPoolFree(int Argc, char **Argv)
     DbgPrint("ExFreePoolWithTag(%08x) done\n", Va);
 }
 
-KD_COMMAND(poolcmd, "pool", KD_POOL_ALLOC_USAGE " | " KD_POOL_FREE_USAGE,
-           "ExAllocatePoolWithTag, ExFreePoolWithTag from the prompt (SIZE in hex bytes)")
+KD_COMMAND_FLAGS(poolcmd, "pool", KD_POOL_ALLOC_USAGE " | " KD_POOL_FREE_USAGE,
+                 "ExAllocatePoolWithTag, ExFreePoolWithTag from the prompt (SIZE in hex bytes)", KD_RUNNING_ONLY)
 {
     if (Argc >= 2 && strcmp(Argv[1], "alloc") == 0)
         KdPoolAllocate(Argc, Argv);

@@ -588,6 +588,9 @@ void MiUnmapLockedPagesInUserSpace(PVOID BaseAddress, PMDL Mdl);
 
 /* Builds the pool over MmNonPagedSystemStart's region. Phase 0, before the PFN database (its page tables come from MxGetNextPage). */
 void MiInitializeSystemPtes(void);
+/* mm/mmdbg.c: the kernel debugger's mapping PTE (MmDbgCopyMemory), reserved in phase 1 (system PTEs need IRQL <= DISPATCH_LEVEL). */
+extern PMMPTE MmDebugPte;
+void MiInitializeDebugPte(void);
 /* Registers the pool's leak guard (PTEs in use) with the test harness. Phase 1. */
 void MiRegisterSystemPteGuard(void);
 

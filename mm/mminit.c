@@ -340,6 +340,7 @@ void MmInitSystem(ULONG Phase)
     }
     KtestRegisterGuard(&MiPagesGuard);
     KtestRegisterGuard(&MiCommitGuard);
+    MiInitializeDebugPte();
     MiRegisterSystemPteGuard();
     MiRegisterPoolPagesGuard();
     MiInitializePoolPhase1();
