@@ -1,13 +1,15 @@
 # mm386 — every entry point of the project.
 #
-#   make            build build/mm386.elf and build/mm386.iso
-#   make run        boot the ISO in QEMU, COM1 on this terminal (ARGS="/3GB" adds switches)
+#   make            build build/mm386.elf and build/mm386.iso (DEBUG=1: -Og -g3 into build-debug/)
+#   make run        boot the ISO in QEMU, COM1 on this terminal (ARGS="/3GB" adds switches;
+#                   GDB=1 opens the gdb server, KD=file types kd> commands, NOMENU=1 skips GRUB's menu)
+#   make gdb        attach gdb, with the mm-* commands, to a `make run GDB=1` (make qemu-gdb is xv6's name)
 #   make test       boot every test configuration and report "N passed, N failed"
 #   make bench      boot under -icount and print guest instructions per operation
 #   make debug      QEMU stopped at the kernel entry, gdb attached with symbols
-#   make diagrams   redraw docs/layout-*.svg from the kernel's boot layout table, docs/vad-tree.svg from !vad
+#   make diagrams   redraw docs/layout-*.svg from the kernel's boot layout table
 #   make deps       install the Debian packages the build needs (run by run/test/bench/debug)
-#   make clean      remove build/
+#   make clean      remove build/ and build-debug/
 
 CROSS    ?= i686-linux-gnu-
 CC       := $(CROSS)gcc
@@ -16,15 +18,25 @@ OBJCOPY  := $(CROSS)objcopy
 NASM     ?= nasm
 PYTHON   ?= python3
 QEMU     ?= qemu-system-i386
-GDB      ?= gdb
+# The gdb program (GDB=1 is `make run`'s switch for the gdb server, so the program has its own name).
+GDB_PROGRAM ?= gdb
+# make DEBUG=1: -Og -g3 into build-debug/ (locals live, no inlining to step
+# through, macros in gdb); the default is the optimised build in build/.
+DEBUG    ?=
+ifeq ($(DEBUG),1)
+BUILD    := build-debug
+OPTIMIZE := -Og -g3
+else
 BUILD    := build
+OPTIMIZE := -O2 -g
+endif
 ARGS     ?=
 MEM      ?= 128M
 
 # The kernel never touches FPU/SIMD state: -mgeneral-regs-only keeps gcc off
 # those registers, so traps need not save them. Debian's gcc builds PIE,
 # stack-protected, CET-instrumented code by default; all three are switched off.
-CFLAGS := -std=gnu11 -m32 -march=i686 -O2 -g \
+CFLAGS := -std=gnu11 -m32 -march=i686 $(OPTIMIZE) \
           -Wall -Wextra -Werror -Wno-unused-parameter \
           -ffreestanding -nostdlib -fno-pie -fno-pic -fno-stack-protector \
           -fcf-protection=none -mgeneral-regs-only -fno-omit-frame-pointer \
@@ -47,9 +59,9 @@ DEBIAN_PACKAGES := gcc-i686-linux-gnu binutils-i686-linux-gnu nasm grub-pc-bin \
                    grub-common xorriso mtools qemu-system-x86 gdb python3 python3-pyelftools
 # tools/gentypes.py reads DWARF with pyelftools: the first of these Pythons that has it.
 PYTHON_ELF ?= $(firstword $(foreach p,$(PYTHON) /usr/bin/python3,$(shell $(p) -c 'import elftools' 2>/dev/null && echo $(p))) $(PYTHON))
-DEP_TOOLS := $(CC) $(NM) nasm grub-mkrescue xorriso mformat $(QEMU) $(GDB) python3
+DEP_TOOLS := $(CC) $(NM) nasm grub-mkrescue xorriso mformat $(QEMU) $(GDB_PROGRAM) python3
 
-.PHONY: all iso run test bench debug diagrams deps clean
+.PHONY: all iso run qemu-gdb gdb test bench debug diagrams deps clean
 all: $(KERNEL) $(ISO)
 iso: $(ISO)
 
@@ -122,12 +134,20 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends $(DEBIAN_PACKAGES); \
 	fi
 
+# make run [GDB=1] [KD=script.txt] [NOMENU=1] [ARGS=...] [MEM=...]: tools/run.py says what each does.
 run: deps
 	$(MAKE) all
-	$(PYTHON) tools/mkiso.py --kernel $(KERNEL) --cfg iso/grub.cfg --module $(BOOT_MODULE) \
-	        --args "$(ARGS)" -o $(BUILD)/mm386-run.iso
-	$(QEMU) -cdrom $(BUILD)/mm386-run.iso -m $(MEM) -display none -serial mon:stdio \
-	        -device isa-debug-exit,iobase=0xf4,iosize=0x04 || true
+	$(PYTHON) tools/run.py --kernel $(KERNEL) --iso $(BUILD)/mm386-run.iso --module $(BOOT_MODULE) \
+	        --args "$(ARGS)" --mem $(MEM) $(if $(filter 1,$(GDB)),--gdb) $(if $(KD),--kd $(KD)) \
+	        $(if $(filter 1,$(NOMENU)),--nomenu)
+
+# xv6's name for the same: the console here, the gdb server for `make gdb`.
+qemu-gdb:
+	$(MAKE) run GDB=1
+
+# Attaches gdb to a `make run GDB=1` in another terminal, with the mm-* commands.
+gdb:
+	$(PYTHON) tools/debug.py --attach --kernel $(KERNEL) --gdb $(GDB_PROGRAM)
 
 test: deps
 	$(MAKE) all
@@ -139,7 +159,7 @@ bench: deps
 
 debug: deps
 	$(MAKE) all
-	$(PYTHON) tools/debug.py --kernel $(KERNEL) --mem $(MEM) --args "$(ARGS)" --gdb $(GDB)
+	$(PYTHON) tools/debug.py --kernel $(KERNEL) --mem $(MEM) --args "$(ARGS)" --gdb $(GDB_PROGRAM)
 
 diagrams: deps
 	$(MAKE) all
@@ -147,6 +167,6 @@ diagrams: deps
 	$(PYTHON) tools/vadsvg.py --kernel $(KERNEL) --write docs
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf build build-debug
 
 -include $(OBJS:.o=.d)

@@ -126,12 +126,15 @@ def flatten(aggregate, base, depth, rows):
         text, kind, size = type_text(m.get_DIE_from_attribute('DW_AT_type'))
         bitpos = bitsize = 0
         if 'DW_AT_bit_size' in m.attributes:
+            # WinDbg's way: the offset of the storage unit (the member's declared type) and the bit in it.
             bitsize = m.attributes['DW_AT_bit_size'].value
-            bit = m.attributes['DW_AT_data_bit_offset'].value if 'DW_AT_data_bit_offset' in m.attributes else 0
-            offset = base + bit // 32 * 4 if 'DW_AT_data_bit_offset' in m.attributes else offset
-            bitpos = bit % 32
+            unit = size if size in (1, 2, 4) else 4
+            if 'DW_AT_data_bit_offset' in m.attributes:
+                bit = m.attributes['DW_AT_data_bit_offset'].value
+                offset = base + bit // (unit * 8) * unit
+                bitpos = bit % (unit * 8)
             text = 'Pos %d, %d Bit%s' % (bitpos, bitsize, '' if bitsize == 1 else 's')
-            kind, size = KIND_BITFIELD, 4
+            kind, size = KIND_BITFIELD, unit
         rows.append((depth, name_of(m) or '<anonymous>', text, offset, kind, size, bitpos, bitsize))
         inner = strip(m.get_DIE_from_attribute('DW_AT_type'))
         if kind == KIND_AGGREGATE and depth < MAX_DEPTH and inner is not None:

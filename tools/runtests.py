@@ -26,6 +26,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
 import gdbsession  # noqa: E402
+import gdbconsole  # noqa: E402
+import kddebug  # noqa: E402
 import kdsession  # noqa: E402
 import layoutsvg  # noqa: E402
 import vadsvg  # noqa: E402
@@ -80,6 +82,8 @@ CHECKS = {}
 CHECKS['kd-session'] = kdsession.run            # the kd> prompt driven over COM1
 CHECKS['layout-diagrams'] = layoutsvg.check     # docs/layout-*.svg still match the boot table
 CHECKS['gdb-session'] = gdbsession.run          # the gdb extension against QEMU's gdb server
+CHECKS['kd-debugger'] = kddebug.run             # kd> stopping, stepping and editing the kernel; bugchecks at kd>
+CHECKS['gdb-console'] = gdbconsole.run          # make run GDB=1 + make gdb beside the console; Ctrl-C in make debug
 CHECKS['vad-diagram'] = vadsvg.check            # docs/vad-tree.svg still matches the kernel's !vad
 
 

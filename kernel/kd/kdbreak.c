@@ -14,7 +14,11 @@
  * hold up to four addresses, DR7 says for each whether a write, a read or
  * write, or an execution of 1, 2 or 4 bytes there traps (#DB after the
  * access). On one processor they are global: every thread, every address
- * space. `p` plants one more code breakpoint of its own, after the call it
+ * space. A write breakpoint stops only when the watched bytes changed since
+ * it was armed: QEMU's TCG (7.2) raises spurious data breakpoint traps
+ * after writes elsewhere on the watched page, which tools/kddebug.py caught
+ * (the bytes unchanged, the instruction writing another structure); the
+ * price is that a write of the value already there is not reported. `p` plants one more code breakpoint of its own, after the call it
  * steps over, which only the thread that asked may stop at.
  *
  * The commands work at both prompts. At the running prompt a change takes
@@ -46,6 +50,7 @@ typedef struct _KD_BREAKPOINT {
     UCHAR Register;             /* data: DR0..DR3 */
     ULONG Address;
     ULONG Hits;
+    ULONG Snapshot;             /* data, write: the watched bytes when the register was armed */
     PVOID Thread;               /* p's: the thread that may stop there (NULL: any) */
     ULONG Esp;                  /* p's: and only with ESP at or above this (the call returned) */
 } KD_BREAKPOINT;
@@ -102,9 +107,12 @@ static void KdpProgramDebugRegisters(bool On)
 {
     ULONG Dr7 = 0;
     for (ULONG i = 0; On && i < KD_BREAKPOINTS; i++) {
-        const KD_BREAKPOINT *b = &KdpBreakpoints[i];
+        KD_BREAKPOINT *b = &KdpBreakpoints[i];
         if (b->Kind != KdBreakpointData || !b->Enabled)
             continue;
+        b->Snapshot = 0;
+        if (b->Access == DR7_RW_WRITE)
+            KdpReadMemory(b->Address, &b->Snapshot, b->Length);
         switch (b->Register) {
         case 0: HalWriteDr0(b->Address); break;
         case 1: HalWriteDr1(b->Address); break;
@@ -225,6 +233,14 @@ bool KdpIsStepOverBreakpoint(const KD_BREAKPOINT *Breakpoint, PVOID Thread, ULON
 static const char *KdpAccessName(UCHAR Access)
 {
     return Access == DR7_RW_EXECUTE ? "e" : Access == DR7_RW_WRITE ? "w" : "r";
+}
+
+bool KdpDataBreakpointChanged(const KD_BREAKPOINT *b)
+{
+    ULONG Now = 0;
+    if (b->Access != DR7_RW_WRITE)
+        return true;
+    return !KdpReadMemory(b->Address, &Now, b->Length) || Now != b->Snapshot;
 }
 
 void KdpDescribeDataBreakpoint(const KD_BREAKPOINT *b)

@@ -96,6 +96,8 @@ struct _KD_BREAKPOINT *KdpBreakpointByNumber(ULONG Number);
 void KdpSetStepOverBreakpoint(ULONG Address, PVOID Thread, ULONG Esp);
 bool KdpIsStepOverBreakpoint(const struct _KD_BREAKPOINT *Breakpoint, PVOID Thread, ULONG Esp, bool *Ours);
 void KdpClearStepOverBreakpoint(void);
+/* False for a write breakpoint whose bytes are what they were when it was armed: no new value was written. */
+bool KdpDataBreakpointChanged(const struct _KD_BREAKPOINT *Breakpoint);
 /* Describes a data breakpoint's hit ("write of 4 bytes at ..."). */
 void KdpDescribeDataBreakpoint(const struct _KD_BREAKPOINT *Breakpoint);
 

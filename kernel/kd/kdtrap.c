@@ -342,14 +342,19 @@ static bool KdpTrap(PKTRAP_FRAME TrapFrame)
         if (Handled && !(Dr6 & 0xF))
             return true;        /* a step over a breakpoint; or a TF that outlived its step (saved by pushfd) */
     }
+    bool Unchanged = false;
     for (ULONG Register = 0; Register < DR_BREAKPOINTS; Register++) {
         struct _KD_BREAKPOINT *Breakpoint = KdpFindDataBreakpoint(Register);
         if (!(Dr6 & (DR6_B0 << Register)) || !Breakpoint)
             continue;
+        if (!KdpDataBreakpointChanged(Breakpoint)) {
+            Unchanged = true;           /* no new value (a spurious trap of QEMU's: kdbreak.c): go on */
+            continue;
+        }
         KdpBreakpointHit(Breakpoint);
         return KdpEnter(TrapFrame, KdStopDataBreakpoint, KdpBreakpointNumber(Breakpoint));
     }
-    return (Dr6 & DR6_BS) != 0;
+    return Unchanged || (Dr6 & DR6_BS) != 0;
 }
 
 void KdEnterDebuggerAfterBugCheck(ULONG Code, const ULONG_PTR Parameters[4], const KTRAP_FRAME *TrapFrame,

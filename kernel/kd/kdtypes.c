@@ -83,7 +83,7 @@ static void KdpFormatValue(char *Out, size_t Size, const struct kdrow *Row, ULON
         snprintf(Out, Size, "%s", Type);
         return;
     }
-    ULONG Bytes = Row->kind == KdValueBitField ? 4 : Row->size;
+    ULONG Bytes = Row->size;
     if (Bytes == 0 || Bytes > 8 || !KdpReadMemory(Address + Row->offset, &Wide, Bytes)) {
         snprintf(Out, Size, "?? (not mapped)");
         return;
