@@ -1,14 +1,16 @@
 # mm386 — every entry point of the project.
 #
-#   make            build build/mm386.elf and build/mm386.iso (DEBUG=1: -Og -g3 into build-debug/)
+#   make            build build/mm386.elf and build/mm386.iso (installing missing tools first;
+#                   DEBUG=1: -Og -g3 into build-debug/)
 #   make run        boot the ISO in QEMU, COM1 on this terminal (ARGS="/3GB" adds switches;
 #                   GDB=1 opens the gdb server, KD=file types kd> commands, NOMENU=1 skips GRUB's menu)
 #   make gdb        attach gdb, with the mm-* commands, to a `make run GDB=1` (make qemu-gdb is xv6's name)
 #   make test       boot every test configuration and report "N passed, N failed"
+#   make test-bochs the same matrix under Bochs, the second emulator
 #   make bench      boot under -icount and print guest instructions per operation
 #   make debug      QEMU stopped at the kernel entry, gdb attached with symbols
-#   make diagrams   redraw docs/layout-*.svg from the kernel's boot layout table
-#   make deps       install the Debian packages the build needs (run by run/test/bench/debug)
+#   make diagrams   redraw docs/layout-*.svg from the kernel's boot layout table, docs/vad-tree.svg from !vad
+#   make deps       install the Debian packages the build needs (every target runs it first)
 #   make clean      remove build/ and build-debug/
 
 CROSS    ?= i686-linux-gnu-
@@ -56,17 +58,36 @@ KERNEL   := $(BUILD)/mm386.elf
 ISO      := $(BUILD)/mm386.iso
 
 DEBIAN_PACKAGES := gcc-i686-linux-gnu binutils-i686-linux-gnu nasm grub-pc-bin \
-                   grub-common xorriso mtools qemu-system-x86 gdb python3 python3-pyelftools
+                   grub-common xorriso mtools qemu-system-x86 gdb python3 python3-pyelftools \
+                   bochs bochsbios vgabios
 # tools/gentypes.py reads DWARF with pyelftools: the first of these Pythons that has it.
 PYTHON_ELF ?= $(firstword $(foreach p,$(PYTHON) /usr/bin/python3,$(shell $(p) -c 'import elftools' 2>/dev/null && echo $(p))) $(PYTHON))
-DEP_TOOLS := $(CC) $(NM) nasm grub-mkrescue xorriso mformat $(QEMU) $(GDB_PROGRAM) python3
+DEP_TOOLS := $(CC) $(NM) nasm grub-mkrescue xorriso mformat $(QEMU) $(GDB_PROGRAM) python3 bochs
+# Files, not commands, that the packages above provide (the Bochs BIOS and VGA BIOS).
+DEP_FILES := /usr/share/bochs/BIOS-bochs-latest /usr/share/vgabios/vgabios.bin
 
-.PHONY: all iso run qemu-gdb gdb test bench debug diagrams deps clean
+# `make test` boots a small randomised sweep beside the fixed matrix; SEED=N
+# repeats one (the runner prints the seed it chose).
+SWEEP    ?= 2
+SEED     ?=
+
+.PHONY: all iso run qemu-gdb gdb test test-bochs bench debug diagrams deps clean FORCE
 all: $(KERNEL) $(ISO)
 iso: $(ISO)
 
-# Objects depend on the Makefile so that a change of flags rebuilds them.
-$(OBJS): Makefile
+# Objects depend on the Makefile so that a change of flags rebuilds them, and
+# wait for `make deps` (order-only: it never makes them out of date), so a
+# plain `make` on a fresh machine installs the toolchain first.
+$(OBJS): Makefile | deps
+$(BUILD)/gen/kernel.inc $(BUILD)/ksyms-empty.c: | deps
+
+# The list of objects, rewritten only when it changes: the link depends on
+# it, so deleting or renaming a source file relinks the kernel without the
+# stale object (which no longer appears in OBJS).
+OBJLIST := $(BUILD)/objects.list
+$(OBJLIST): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(OBJS)' | cmp -s - $@ 2>/dev/null || echo '$(OBJS)' > $@
 
 $(BUILD)/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -107,11 +128,11 @@ $(BUILD)/kdtypes.c: $(BUILD)/mm386-pass1.elf tools/gentypes.py
 	@echo "  TYPES   $@"
 	@$(PYTHON_ELF) tools/gentypes.py $< -o $@
 
-$(BUILD)/mm386-pass1.elf: $(OBJS) $(BUILD)/ksyms-empty.o $(BUILD)/kdtypes-empty.o linker.ld
+$(BUILD)/mm386-pass1.elf: $(OBJS) $(OBJLIST) $(BUILD)/ksyms-empty.o $(BUILD)/kdtypes-empty.o linker.ld
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $(OBJS) $(BUILD)/ksyms-empty.o $(BUILD)/kdtypes-empty.o $(LIBGCC)
 
-$(KERNEL): $(OBJS) $(BUILD)/ksyms.o $(BUILD)/kdtypes.o linker.ld tools/check_image.py
+$(KERNEL): $(OBJS) $(OBJLIST) $(BUILD)/ksyms.o $(BUILD)/kdtypes.o linker.ld tools/check_image.py
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@.tmp $(OBJS) $(BUILD)/ksyms.o $(BUILD)/kdtypes.o $(LIBGCC)
 	@$(PYTHON) tools/gensyms.py --nm $(NM) --check $(BUILD)/mm386-pass1.elf $@.tmp
@@ -120,13 +141,14 @@ $(KERNEL): $(OBJS) $(BUILD)/ksyms.o $(BUILD)/kdtypes.o linker.ld tools/check_ima
 
 BOOT_MODULE := tests/data/bootmod.txt
 
-$(ISO): $(KERNEL) iso/grub.cfg tools/mkiso.py $(BOOT_MODULE)
+$(ISO): $(KERNEL) iso/grub.cfg tools/mkiso.py $(BOOT_MODULE) | deps
 	@echo "  ISO     $@"
 	@$(PYTHON) tools/mkiso.py --kernel $(KERNEL) --cfg iso/grub.cfg --module $(BOOT_MODULE) -o $@
 
 deps:
 	@missing=""; for t in $(DEP_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	$(PYTHON_ELF) -c 'import elftools' 2>/dev/null || missing="$$missing python3-pyelftools"; \
+	for f in $(DEP_FILES); do [ -e $$f ] || missing="$$missing $$f"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "deps: missing:$$missing — installing Debian packages"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -151,11 +173,15 @@ gdb:
 
 test: deps
 	$(MAKE) all
-	$(PYTHON) tools/runtests.py --kernel $(KERNEL) --iso $(ISO)
+	$(PYTHON) tools/runtests.py --kernel $(KERNEL) --iso $(ISO) --sweep $(SWEEP) $(if $(SEED),--seed $(SEED))
+
+test-bochs: deps
+	$(MAKE) all
+	OBJCOPY=$(OBJCOPY) $(PYTHON) tools/runtests.py --kernel $(KERNEL) --emulator bochs
 
 bench: deps
 	$(MAKE) all
-	$(PYTHON) tools/bench.py --kernel $(KERNEL)
+	$(PYTHON) tools/bench.py --kernel $(KERNEL) --update docs/PERFORMANCE.md
 
 debug: deps
 	$(MAKE) all

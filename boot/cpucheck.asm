@@ -16,7 +16,8 @@
 ; The parameters are NT's: family, model and stepping as bytes in the first
 ; (0 when the processor has no CPUID at all), the vendor string in the other
 ; three. A test boot (a word starting with "ktest" on the command line) then
-; ends QEMU through isa-debug-exit with the harness's failure value, as the
+; prints the harness's verdict line and ends QEMU through isa-debug-exit with
+; the harness's failure value, or Bochs through its shutdown port, as the
 ; ktest bugcheck hook would; any other boot halts with the message showing.
 
 %include "kernel.inc"              ; generated from include/x86.h and include/layout.h
@@ -25,6 +26,7 @@
 %define UNSUPPORTED_PROCESSOR   0x5D        ; include/bugcodes.h
 %define KTEST_EXIT_FAILURE      0x11        ; include/ktest.h
 %define QEMU_DEBUG_EXIT         0xF4        ; hal/reboot.c
+%define BOCHS_SHUTDOWN_PORT     0x8900      ; hal/reboot.c
 %define MULTIBOOT_INFO_CMDLINE  0x04        ; boot/multiboot.h
 %define MULTIBOOT_CMDLINE       16          ; offset of cmdline in multiboot_info_t
 
@@ -155,9 +157,19 @@ KiCheckProcessorFeatures:
 
     call is_test_boot
     jnc .halt
+    mov esi, msg_verdict
+    call puts
     mov dx, QEMU_DEBUG_EXIT
     mov eax, KTEST_EXIT_FAILURE
     out dx, eax
+    mov esi, msg_shutdown               ; still running: not QEMU; Bochs leaves on this string
+    mov dx, BOCHS_SHUTDOWN_PORT
+.shutdown:
+    lodsb
+    test al, al
+    jz .halt
+    out dx, al
+    jmp .shutdown
 .halt:
     cli
     hlt
@@ -310,6 +322,8 @@ msg_no_cpuid:   db "This processor has no CPUID instruction (an 80386 or an earl
 msg_lacks:      db "This processor lacks what mm386 relies on:", 0
 msg_needs:      db "mm386 needs CPUID with PSE (4 MB pages), TSC (rdtsc), CX8 (cmpxchg8b) and", 10
                 db "CMOV (cmovcc): a Pentium Pro or a later processor.", 10, 0
+msg_verdict:    db "# ktest: verdict fail", 10, 0          ; kernel/ktest/ktest.c's KtestExit
+msg_shutdown:   db "Shutdown", 0
 
 feature_names:
     dd CPUID1_EDX_PSE, name_pse

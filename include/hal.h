@@ -209,7 +209,11 @@ void HalQueryRealTimeClock(HAL_TIME_FIELDS *Time);
 
 /* hal/reboot.c */
 NORETURN void HalReboot(void);
-/* Exit QEMU through isa-debug-exit (iobase 0xf4); QEMU's status is (Code << 1) | 1. */
+/*
+ * Leaves the emulator: QEMU through isa-debug-exit (iobase 0xf4; QEMU's
+ * status is (Code << 1) | 1), Bochs through its shutdown port 0x8900 (whose
+ * status says nothing: print the verdict on COM1 first). Halts elsewhere.
+ */
 NORETURN void HalQemuExit(uint32_t Code);
 NORETURN void HalHaltSystem(void);
 

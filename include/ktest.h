@@ -23,12 +23,14 @@
  * whose boot needs switches of its own (special pool, say): the listing
  * carries them and the runner adds them to that test's command line.
  *
- * KBENCH(name) registers a benchmark for `/BENCH` boots; it reports guest
- * instructions per operation with KbenchReport.
+ * KBENCH(name) registers a benchmark for `/BENCH` boots: it brackets its
+ * measured loop with KbenchStart/KbenchStop and reports guest instructions
+ * and TLB flushes per operation with KbenchReport.
  */
 #ifndef MM386_KTEST_H
 #define MM386_KTEST_H
 
+#include <hal.h>
 #include <ke.h>
 
 typedef struct _KTEST_CONTEXT KTEST_CONTEXT;
@@ -204,15 +206,37 @@ void KtestRegisterGuard(const KTEST_GUARD *Guard);
 void KtestInstallBootHook(void);
 /* Runs the tests the boot options select, prints KTAP, exits QEMU with the verdict. */
 NORETURN void KtestRunFromBoot(void);
-/* Runs tests matching Glob (from the kd> prompt); returns the number that failed. */
+/*
+ * Runs tests matching Glob (from the kd> prompt); returns the number that
+ * failed. A Glob that matches no test at all is reported and counts as one
+ * failure.
+ */
 ULONG KtestRun(const char *Glob);
+
+/*
+ * Every test starts on a thread at this priority with no boost left over
+ * (the harness sets it before each test and gives the thread its own base
+ * priority back after the run), whether the run came from the boot line or
+ * from the kd> prompt, whose thread a keystroke may have boosted: tests
+ * that schedule threads against their own may count on it.
+ */
+#define KTEST_THREAD_PRIORITY   8
 
 /* Exit values for isa-debug-exit; QEMU's exit status becomes (value << 1) | 1. */
 #define KTEST_EXIT_SUCCESS  0x10    /* status 33 */
 #define KTEST_EXIT_FAILURE  0x11    /* status 35 */
 
 /* Benchmarks. */
-typedef struct _KBENCH_CONTEXT KBENCH_CONTEXT;
+typedef struct _KBENCH_SAMPLE {
+    uint64_t Tsc;
+    ULONG EntireFlushes, ProcessFlushes, SingleFlushes;
+} KBENCH_SAMPLE;
+typedef struct _KBENCH_CONTEXT {
+    const struct _KBENCH *Bench;
+    KBENCH_SAMPLE Start;            /* at the last KbenchStart */
+    KBENCH_SAMPLE Total;            /* the measured intervals since the last report, summed */
+    bool Running;
+} KBENCH_CONTEXT;
 typedef struct _KBENCH {
     const char *Name;
     void (*Routine)(KBENCH_CONTEXT *b);
@@ -222,8 +246,43 @@ typedef struct _KBENCH {
     static const KBENCH kbench_entry_##name                                    \
         __attribute__((section(".kbench"), used, aligned(4))) = { #name, kbench_##name }; \
     static void kbench_##name(KBENCH_CONTEXT *b UNUSED)
-/* Reports one figure: `Instructions` guest instructions (TSC ticks under -icount) for `Operations`. */
-void KbenchReport(KBENCH_CONTEXT *b, const char *Figure, uint64_t Instructions, uint64_t Operations);
+/*
+ * A benchmark's measured loop sits between KbenchStart and KbenchStop, which
+ * read the TSC (guest instructions under -icount) and the TLB flush counters
+ * (HalTbFlushCounts); setup and teardown stay outside. A loop measured in
+ * pieces (an operation timed inside a loop with untimed work around it)
+ * brackets each piece: the intervals add up. Both are inline and read the
+ * TSC last and first, so an interval holds a few instructions of its own
+ * at most. KbenchReport then prints the sum for Operations operations and
+ * starts a new one:
+ *
+ *   bench NAME ins_per_op=N ops=N ins=N entire_flushes=N process_flushes=N invlpg=N
+ *
+ * KbenchReportHarness reports, for figure NAME, the cost of the same loop
+ * with the measured operation taken out (its bookkeeping, random choices,
+ * calls), measured the same way; tools/bench.py prints it beside the figure.
+ */
+static inline void KbenchStart(KBENCH_CONTEXT *b)
+{
+    b->Start.EntireFlushes = HalTbFlushCounts.EntireFlushes;
+    b->Start.ProcessFlushes = HalTbFlushCounts.ProcessFlushes;
+    b->Start.SingleFlushes = HalTbFlushCounts.SingleFlushes;
+    b->Running = true;
+    b->Start.Tsc = HalReadTsc();
+}
+
+static inline void KbenchStop(KBENCH_CONTEXT *b)
+{
+    uint64_t Now = HalReadTsc();
+    b->Total.Tsc += Now - b->Start.Tsc;
+    b->Total.EntireFlushes += HalTbFlushCounts.EntireFlushes - b->Start.EntireFlushes;
+    b->Total.ProcessFlushes += HalTbFlushCounts.ProcessFlushes - b->Start.ProcessFlushes;
+    b->Total.SingleFlushes += HalTbFlushCounts.SingleFlushes - b->Start.SingleFlushes;
+    b->Running = false;
+}
+
+void KbenchReport(KBENCH_CONTEXT *b, const char *Figure, uint64_t Operations);
+void KbenchReportHarness(KBENCH_CONTEXT *b, const char *Figure, uint64_t Operations);
 NORETURN void KbenchRunFromBoot(void);
 
 #endif

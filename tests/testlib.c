@@ -35,3 +35,30 @@ void TestEndCapture(void)
     KeRegisterOutput(SerialWrite);
     KeRegisterOutput(VgaWrite);
 }
+
+/*
+ * Gives back the page table a test made for Va. NT never frees a system
+ * page table (an address space may have copied its PDE), and mm386 has no
+ * routine that does; but a test that made one in a region nothing else
+ * uses, mapped nothing through it any more, and deleted the address spaces
+ * that could have copied it, can undo its own work — so the suite can run
+ * again and again (`ktest` at the prompt) without using up the region's
+ * PDEs. The PDE is cleared and flushed, then the page table's one mapping
+ * ends as any other does (MiDeletePageMapping: the system page directory
+ * loses the share, the page table goes free). Runs with the system address
+ * space current, whose directory is the master.
+ */
+void TestGiveBackSystemPageTable(PVOID Va)
+{
+    PMMPTE Master = &MmSystemPagePtes[MiGetPdeIndex(Va)];
+    MMPTE Pde = MiReadPte(Master);
+    KIRQL OldIrql;
+
+    ASSERT(Pde.u.Hard.Valid && HalReadCr3() >> PAGE_SHIFT == MmSystemPageDirectoryPfn);
+    MiWritePte(Master, (MMPTE){ .u.Long = 0 });
+    KeFlushCurrentTb();
+    LOCK_PFN(OldIrql);
+    MiDeletePageMapping(Pde.u.Hard.PageFrameNumber);
+    UNLOCK_PFN(OldIrql);
+    MmSystemPageTablePages--;
+}

@@ -148,4 +148,11 @@ static inline bool TestContains(const char *Text, const char *Needle)
     return n == 0;
 }
 
+/*
+ * Gives back the system page table a test made for Va in a region nothing
+ * else uses (tests/testlib.c says why a test may), so that the suite can
+ * run again and again without using up that region's PDEs.
+ */
+void TestGiveBackSystemPageTable(PVOID Va);
+
 #endif

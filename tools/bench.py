@@ -3,14 +3,20 @@
 
 Boots the kernel under `qemu -icount shift=0,sleep=off` with /BENCH. In that
 mode the guest's TSC advances by exactly one per executed instruction, so
-every figure the kernel prints (`bench NAME ins_per_op=N`) is an instruction
-count, the same on every host and every run. Extra boots at other RAM sizes
-measure the boot path (instructions from kernel entry to the first test),
-which must grow no faster than linearly with RAM.
+every figure the kernel prints (`bench NAME ins_per_op=N ...`) is an
+instruction count, the same on every host and every run. Each line also
+carries the TLB flushes the measured loop made (full flushes that drop
+global translations, CR3 reloads, invlpg), which instruction counts cannot
+see; the table gives them per 1,000 operations. A benchmark may also report
+its harness's own cost (`bench-harness NAME ...`: the same loop with the
+operation taken out), shown beside its figure. Extra boots at other RAM
+sizes measure the boot path (instructions from kernel entry to the first
+test), which must grow no faster than linearly with RAM.
 
 Prints a table with each figure and its target from the issues (OVER marks
 a miss; targets are reported, never asserted), and with --update rewrites
-the table in docs/PERFORMANCE.md.
+the table in docs/PERFORMANCE.md and names any figure the file does not
+explain (each figure's loop has a one-line entry there).
 """
 import argparse
 import os
@@ -62,7 +68,26 @@ BOOTS = [
     ('boot-3G', '3G', '/BENCH=-'),
 ]
 
-FIGURE = re.compile(r'^bench (\S+) ins_per_op=(\d+) ops=(\d+) ins=(\d+)$', re.M)
+FIGURE = re.compile(r'^(bench|bench-harness) (\S+) ins_per_op=(\d+) ops=(\d+) ins=(\d+) '
+                    r'entire_flushes=(\d+) process_flushes=(\d+) invlpg=(\d+)$', re.M)
+
+
+class Figure:
+    """One `bench` line: instructions per operation and the loop's flushes."""
+
+    def __init__(self, m):
+        self.per_op, self.ops = int(m.group(3)), int(m.group(4))
+        self.entire, self.process, self.invlpg = int(m.group(6)), int(m.group(7)), int(m.group(8))
+        self.harness = None     # the harness's Figure, if the benchmark reported one
+
+    def per_1000(self, count):
+        """A flush count per 1,000 operations, as the table prints it (the count itself for one operation)."""
+        if count == 0:
+            return '0'
+        if self.ops == 1:
+            return f'{count:,} in all'
+        value = count * 1000 / self.ops
+        return f'{value:,.0f}' if value >= 10 else f'{value:.2g}'
 
 
 def run_boot(kernel, name, memory, switches, timeout):
@@ -72,7 +97,19 @@ def run_boot(kernel, name, memory, switches, timeout):
         text = boot.text()
     if status != qemu.EXIT_SUCCESS:
         raise SystemExit(f'bench: boot {name} failed: {qemu.describe_exit(status)} (log: {log})')
-    return {m.group(1): (int(m.group(2)), int(m.group(3))) for m in FIGURE.finditer(text)}
+    figures, harnesses = {}, {}
+    for m in FIGURE.finditer(text):
+        (figures if m.group(1) == 'bench' else harnesses)[m.group(2)] = Figure(m)
+    for name, harness in harnesses.items():
+        if name not in figures:
+            raise SystemExit(f'bench: a harness line for {name}, which reported no figure (log: {log})')
+        figures[name].harness = harness
+    return figures
+
+
+def undescribed(doc, names):
+    """The figures that have no line `- `NAME`: ...` in the markdown text doc."""
+    return [n for n in names if not re.search(rf'^- `{re.escape(n.split("@")[0])}(@\w+)?`', doc, re.M)]
 
 
 def main():
@@ -88,19 +125,23 @@ def main():
         got = run_boot(a.kernel, name, memory, switches, a.timeout)
         for k, v in got.items():
             if k == 'boot_to_first_test':
-                boot_sizes[memory] = v[0]
+                boot_sizes[memory] = v.per_op
                 figures[f'{k}@{memory}'] = v
             else:
                 figures[k] = v
 
-    rows = ['| figure | guest instructions per op | operations | target | |',
-            '|---|---:|---:|---:|---|']
+    rows = ['| figure | guest instructions per op | of which harness | operations '
+            '| full flushes per 1k ops | CR3 reloads per 1k ops | invlpg per 1k ops | target | |',
+            '|---|---:|---:|---:|---:|---:|---:|---:|---|']
     over = 0
-    for k, (per_op, ops) in figures.items():
+    for k, f in figures.items():
         target = TARGETS.get(k)
-        verdict = '' if target is None else ('ok' if per_op <= target else 'OVER')
+        verdict = '' if target is None else ('ok' if f.per_op <= target else 'OVER')
         over += verdict == 'OVER'
-        rows.append(f'| {k} | {per_op:,} | {ops:,} | {"" if target is None else f"≤ {target:,}"} | {verdict} |')
+        harness = '' if f.harness is None else f'{f.harness.per_op:,}'
+        rows.append(f'| {k} | {f.per_op:,} | {harness} | {f.ops:,} | {f.per_1000(f.entire)} '
+                    f'| {f.per_1000(f.process)} | {f.per_1000(f.invlpg)} '
+                    f'| {"" if target is None else f"≤ {target:,}"} | {verdict} |')
     table = '\n'.join(rows)
     print(table)
 
@@ -124,6 +165,10 @@ def main():
         _, tail = rest.split(end, 1)
         with open(a.update, 'w') as f:
             f.write(head + begin + '\n' + table + '\n' + end + tail)
+        missing = undescribed(doc, figures)
+        if missing:
+            print(f'\nbench: {a.update} does not explain the loop of: {", ".join(missing)} '
+                  f'(add a line "- `NAME`: ..." to its list)')
     if over:
         print(f'\n{over} figure(s) over target')
     return 0

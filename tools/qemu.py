@@ -35,11 +35,14 @@ class Boot:
     """One QEMU process. Use as a context manager; the log is always closed."""
 
     def __init__(self, log_path, memory='128M', kernel=None, iso=None, append='',
-                 extra=(), icount=False, gdb_server=False, initrd=None, reset_exits=True):
+                 extra=(), icount=False, gdb_server=False, initrd=None, reset_exits=True, cpu=None):
         # reset_exits: -no-reboot, so a reset (or triple fault) ends QEMU with status 0.
+        # cpu: a -cpu model (e.g. 'qemu32,-pge,-sep'), or None for QEMU's default.
         cmd = [QEMU, '-m', memory, '-display', 'none'] + (['-no-reboot'] if reset_exits else []) + \
               ['-monitor', 'none',
                '-serial', 'stdio', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04']
+        if cpu:
+            cmd += ['-cpu', cpu]
         if icount:
             cmd += ['-icount', 'shift=0,sleep=off']
         if gdb_server:

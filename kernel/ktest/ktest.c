@@ -7,10 +7,15 @@
  * between two readings of the leak guards. ASSERT_* failures resume the
  * harness through a saved context (the same mechanism as fault catchers), so
  * a failed test never takes the run down; a bugcheck does, and the bugcheck
- * hook then reports which test caused it before QEMU exits.
+ * hook then reports which test caused it before the emulator exits.
+ *
+ * A boot's run names every test it is about to run (`# plan: suite.name`)
+ * before the first one, so the host runner can name, one by one, the tests a
+ * crash kept from running. Every run ends with `# ktest: verdict pass|fail`
+ * on COM1 and the same verdict through the emulator's exit (hal/reboot.c).
  *
  * Death tests run one per boot: the bugcheck hook compares the code with the
- * expected one and exits QEMU with the verdict.
+ * expected one and exits with the verdict.
  */
 #include <hal.h>
 #include <ktest.h>
@@ -167,11 +172,22 @@ static bool Selected(const KTEST *Test, const char *Glob)
     return !Glob || !*Glob || RtlMatchGlob(Glob, Name);
 }
 
+/*
+ * Leaves the emulator with the run's verdict. The verdict is printed first:
+ * QEMU's exit status carries it too, Bochs's does not (tools/bochs.py reads
+ * this line instead).
+ */
+static NORETURN void KtestExit(bool Passed)
+{
+    DbgPrint("# ktest: verdict %s\n", Passed ? "pass" : "fail");
+    HalQemuExit(Passed ? KTEST_EXIT_SUCCESS : KTEST_EXIT_FAILURE);
+}
+
 /* A bugcheck before the first test: the boot itself failed. */
 static void OnBugCheckDuringBoot(ULONG Code, const ULONG_PTR Parameters[4])
 {
     DbgPrint("# ktest: bugcheck 0x%08X (%s) during boot, before any test\n", Code, KiBugCheckName(Code));
-    HalQemuExit(KTEST_EXIT_FAILURE);
+    KtestExit(false);
 }
 
 void KtestInstallBootHook(void)
@@ -188,38 +204,92 @@ static void OnBugCheckDuringRun(ULONG Code, const ULONG_PTR Parameters[4])
         DbgPrint("    not ok %u %s\n", KiCurrentIndex, Test->Name);
     }
     DbgPrint("# ktest: the run ended with bugcheck 0x%08X\n", Code);
-    HalQemuExit(KTEST_EXIT_FAILURE);
+    KtestExit(false);
 }
 
-ULONG KtestRun(const char *Glob)
+/* One past the last entry of the suite that First begins (a file's entries are contiguous). */
+static const KTEST *SuiteEnd(const KTEST *First)
 {
-    ULONG Passed = 0, Failed = 0, Skipped = 0, Suites = 0, SuiteNumber = 0;
+    const KTEST *End = First;
+    while (End < __ktest_end && strcmp(End->Suite, First->Suite) == 0)
+        End++;
+    return End;
+}
+
+/*
+ * The compiler emits a file's entries in no promised order, so a suite runs
+ * in source order: the entry of First..End with the smallest line after
+ * Line, or NULL.
+ */
+static const KTEST *NextByLine(const KTEST *First, const KTEST *End, int Line)
+{
+    const KTEST *Next = NULL;
+    for (const KTEST *t = First; t < End; t++) {
+        if (t->Line > Line && (!Next || t->Line < Next->Line))
+            Next = t;
+    }
+    return Next;
+}
+
+static bool Runs(const KTEST *Test, const char *Glob)
+{
+    return !Test->ExpectedBugCheck && Selected(Test, Glob);
+}
+
+/*
+ * Runs the tests Glob selects and prints KTAP, each test on this thread at
+ * KTEST_THREAD_PRIORITY (the thread's own base priority back at the end).
+ * Death tests it selects are listed (`# death: NAME CODE [SWITCHES]`) for
+ * the runner to boot one by one. With ListPlan, every test about to run is named first (`# plan:
+ * suite.name`), so a boot that dies part-way leaves a record of what never
+ * ran. A Glob that selects nothing is a failure (a typo must not pass), and
+ * counts as one; a Glob that selects only death tests runs nothing here and
+ * says so. Returns the number of failures.
+ */
+static ULONG RunTests(const char *Glob, bool ListPlan)
+{
+    ULONG Passed = 0, Failed = 0, Skipped = 0, Suites = 0, SuiteNumber = 0, Planned = 0, Deaths = 0;
     const KTEST *Test;
+    PKTHREAD Me = KeGetCurrentThread();
+    KPRIORITY OwnPriority = Me->BasePriority;
 
     for (Test = __ktest_start; Test < __ktest_end; Test++) {
-        if (Test->ExpectedBugCheck)
-            DbgPrint("# death: %s.%s 0x%08X%s%s\n", Test->Suite, Test->Name, Test->ExpectedBugCheck,
-                     Test->BootSwitches ? " " : "", Test->BootSwitches ? Test->BootSwitches : "");
+        if (!Test->ExpectedBugCheck || !Selected(Test, Glob))
+            continue;
+        DbgPrint("# death: %s.%s 0x%08X%s%s\n", Test->Suite, Test->Name, Test->ExpectedBugCheck,
+                 Test->BootSwitches ? " " : "", Test->BootSwitches ? Test->BootSwitches : "");
+        Deaths++;
     }
     for (Test = __ktest_start; Test < __ktest_end;) {
-        const KTEST *End = Test;
-        bool Any = false;
-        while (End < __ktest_end && strcmp(End->Suite, Test->Suite) == 0) {
-            Any |= !End->ExpectedBugCheck && Selected(End, Glob);
-            End++;
+        const KTEST *End = SuiteEnd(Test);
+        ULONG Count = 0;
+        for (const KTEST *t = NextByLine(Test, End, -1); t; t = NextByLine(Test, End, t->Line)) {
+            if (!Runs(t, Glob))
+                continue;
+            if (ListPlan)
+                DbgPrint("# plan: %s.%s\n", t->Suite, t->Name);
+            Count++;
         }
-        Suites += Any;
+        Suites += Count != 0;
+        Planned += Count;
         Test = End;
     }
     DbgPrint("1..%u\n", Suites);
+    if (Planned == 0) {
+        if (Deaths) {
+            DbgPrint("# ktest: '%s' selects only death tests; each runs in a boot of its own "
+                     "(ktest.death=SUITE.NAME)\n", Glob);
+            return 0;
+        }
+        DbgPrint("# ktest: no test matches '%s' (counted as one failure)\n", Glob);
+        return 1;
+    }
 
     for (Test = __ktest_start; Test < __ktest_end;) {
-        const KTEST *First = Test, *End = Test;
+        const KTEST *First = Test, *End = SuiteEnd(Test);
         ULONG Count = 0;
-        while (End < __ktest_end && strcmp(End->Suite, First->Suite) == 0) {
-            Count += !End->ExpectedBugCheck && Selected(End, Glob);
-            End++;
-        }
+        for (const KTEST *t = First; t < End; t++)
+            Count += Runs(t, Glob);
         Test = End;
         if (!Count)
             continue;
@@ -227,20 +297,12 @@ ULONG KtestRun(const char *Glob)
         DbgPrint("    KTAP version 1\n    # Subtest: %s\n    1..%u\n", First->Suite, Count);
         bool SuiteOk = true;
         KiCurrentIndex = 0;
-        /* The compiler emits a file's entries in no promised order: run them in source order. */
-        for (int Line = -1;;) {
-            const KTEST *Next = NULL;
-            for (const KTEST *t = First; t < End; t++) {
-                if (t->Line > Line && (!Next || t->Line < Next->Line))
-                    Next = t;
-            }
-            if (!Next)
-                break;
-            Line = Next->Line;
-            if (Next->ExpectedBugCheck || !Selected(Next, Glob))
+        for (const KTEST *Next = NextByLine(First, End, -1); Next; Next = NextByLine(First, End, Next->Line)) {
+            if (!Runs(Next, Glob))
                 continue;
             KiCurrentIndex++;
             const char *SkipReason;
+            KeSetPriorityThread(Me, KTEST_THREAD_PRIORITY);
             TEST_OUTCOME Outcome = RunOne(Next, &SkipReason);
             if (Outcome == TEST_SKIPPED) {
                 DbgPrint("    ok %u %s # SKIP %s\n", KiCurrentIndex, Next->Name, SkipReason);
@@ -253,8 +315,14 @@ ULONG KtestRun(const char *Glob)
         }
         DbgPrint("%s %u %s\n", SuiteOk ? "ok" : "not ok", ++SuiteNumber, First->Suite);
     }
+    KeSetPriorityThread(Me, OwnPriority);
     DbgPrint("# ktest: %u passed, %u failed, %u skipped\n", Passed, Failed, Skipped);
     return Failed;
+}
+
+ULONG KtestRun(const char *Glob)
+{
+    return RunTests(Glob, false);
 }
 
 /* Parameters a death test said, while running, that its bugcheck must carry. */
@@ -283,7 +351,7 @@ static void OnBugCheckDuringDeathTest(ULONG Code, const ULONG_PTR Parameters[4])
         Ok &= Parameters[i] == KiDeathParameters[i];
     }
     DbgPrint("%s 1 %s.%s\n", Ok ? "ok" : "not ok", Test->Suite, Test->Name);
-    HalQemuExit(Ok ? KTEST_EXIT_SUCCESS : KTEST_EXIT_FAILURE);
+    KtestExit(Ok);
 }
 
 static const KTEST *FindDeathTest(const char *Name)
@@ -308,7 +376,7 @@ static NORETURN void RunDeathTest(const char *Name)
     KiDeathTest = FindDeathTest(Name);
     if (!KiDeathTest) {
         DbgPrint("1..0\n# ktest: no death test named %s\n", Name);
-        HalQemuExit(KTEST_EXIT_FAILURE);
+        KtestExit(false);
     }
     DbgPrint("1..1\n# death test %s expects bugcheck 0x%08X (%s)\n", Name,
              KiDeathTest->ExpectedBugCheck, KiBugCheckName(KiDeathTest->ExpectedBugCheck));
@@ -319,7 +387,7 @@ static NORETURN void RunDeathTest(const char *Name)
     else
         DbgPrint("# ktest: %s ended early (%s)\n", Name, t.SkipReason ? t.SkipReason : "an ASSERT failed");
     DbgPrint("# ktest: %s did not bugcheck\nnot ok 1 %s\n", Name, Name);
-    HalQemuExit(KTEST_EXIT_FAILURE);
+    KtestExit(false);
 }
 
 NORETURN void KtestRunFromBoot(void)
@@ -332,8 +400,7 @@ NORETURN void KtestRunFromBoot(void)
         RunDeathTest(KeBootOptions.KTestDeath);
 
     KeSetBugCheckHook(OnBugCheckDuringRun);
-    ULONG Failed = KtestRun(KeBootOptions.KTestGlob);
-    HalQemuExit(Failed ? KTEST_EXIT_FAILURE : KTEST_EXIT_SUCCESS);
+    KtestExit(RunTests(KeBootOptions.KTestGlob, true) == 0);
 }
 
 static long long ReadIrql(void)

@@ -8,18 +8,20 @@
 KBENCH(trap_roundtrip)
 {
     const uint32_t Count = 10000;
-    uint64_t Start = HalReadTsc();
+    KbenchStart(b);
     for (uint32_t i = 0; i < Count; i++)
         __asm__ volatile("int $0x2a" ::: "eax", "memory");
-    KbenchReport(b, "trap_roundtrip", HalReadTsc() - Start, Count);
+    KbenchStop(b);
+    KbenchReport(b, "trap_roundtrip", Count);
 }
 
 /* One 40-character line through DbgPrint, to COM1 and the VGA console. */
 KBENCH(serial_print_line)
 {
     const uint32_t Count = 100;
-    uint64_t Start = HalReadTsc();
+    KbenchStart(b);
     for (uint32_t i = 0; i < Count; i++)
         DbgPrint("bench: a line of forty characters #%04u\n", i);
-    KbenchReport(b, "serial_print_line", HalReadTsc() - Start, Count);
+    KbenchStop(b);
+    KbenchReport(b, "serial_print_line", Count);
 }

@@ -197,36 +197,133 @@ KTEST(bootopt, overlong_command_line_reports_what_was_dropped)
     EXPECT_EQ(strlen(Block.DroppedText), LOADER_DROPPED_TEXT_LENGTH - 1);
 }
 
-/* The word of Line that starts with Prefix (case-insensitive), or NULL. */
-static const char *WordStarting(const char *Line, const char *Prefix)
+/*
+ * The running kernel's own command line, read here word by word by code of
+ * the test's own (not the parser under test) and judged by the switch
+ * table's documented rules: a word the table does not know is reported; a
+ * switch given again is reported and the first occurrence decides; a value
+ * that is not a whole decimal or 0x-hex number of 32 bits, a size of 0, an
+ * empty or overlong glob, a tag of more than four characters is reported
+ * and leaves the field unset; everything else lands in its field and is not
+ * reported. Whatever the configuration — malformed, unknown or repeated
+ * switches included — the parser must have taken exactly the words the
+ * rules take, and reported the others, in order.
+ */
+typedef struct {
+    bool ThreeGb, KTest, SpecialPool;
+    ULONG UserVaMb, MaxMemMb;
+    char Rejected[BOOT_OPTION_MAX_UNKNOWN][BOOT_OPTION_TOKEN_LENGTH];
+    ULONG RejectedCount;
+    bool Seen[9];                       /* per switch below: given already */
+} EXPECTED_OPTIONS;
+
+/* The switch names, in the words' own spelling rules: '=' takes a value. */
+static const char *const SwitchNames[9] = {
+    "/3GB", "/USERVA=", "/MAXMEM=", "/BENCH", "/BENCH=", "/SPECIALPOOL=", "ktest", "ktest=", "ktest.death=",
+};
+
+/* A whole value in decimal or 0x-hex that fits in 32 bits, read digit by digit here. */
+static bool WellFormedNumber(const char *p, size_t Length, ULONG *Value)
 {
-    size_t n = strlen(Prefix);
-    for (const char *p = Line; *p; p++) {
-        if ((p == Line || p[-1] == ' ') && RtlCompareStringInsensitive(p, Prefix, n) == 0)
-            return p;
+    uint64_t v = 0;
+    ULONG Base = 10;
+    if (Length >= 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+        Base = 16, p += 2, Length -= 2;
+    if (Length == 0)
+        return false;
+    for (size_t i = 0; i < Length; i++) {
+        char c = p[i];
+        ULONG d;
+        if (c >= '0' && c <= '9')
+            d = (ULONG)(c - '0');
+        else if (Base == 16 && (c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+            d = (ULONG)((c | 0x20) - 'a' + 10);
+        else
+            return false;
+        v = v * Base + d;
+        if (v > 0xFFFFFFFFull)
+            return false;
     }
-    return NULL;
+    *Value = (ULONG)v;
+    return true;
 }
 
-/* The decimal number after Prefix in Line, read digit by digit here rather than by the parser under test; 0 if absent. */
-static ULONG NumberAfter(const char *Line, const char *Prefix)
+/* Which of SwitchNames the word is (a name with '=' matches as a prefix), or -1. */
+static int SwitchOf(const char *w, size_t n)
 {
-    const char *p = WordStarting(Line, Prefix);
-    ULONG Value = 0;
-    for (p = p ? p + strlen(Prefix) : ""; *p >= '0' && *p <= '9'; p++)
-        Value = Value * 10 + (ULONG)(*p - '0');
-    return Value;
+    for (int i = 0; i < (int)ARRAY_SIZE(SwitchNames); i++) {
+        size_t k = strlen(SwitchNames[i]);
+        bool TakesValue = SwitchNames[i][k - 1] == '=';
+        if ((TakesValue ? n >= k : n == k) && RtlCompareStringInsensitive(w, SwitchNames[i], k) == 0)
+            return i;
+    }
+    return -1;
 }
 
-/* The running kernel parsed its own command line: each switch it was booted with is in KeBootOptions. */
+/* True if the rules take the word; records what it sets in e. */
+static bool RulesTake(const char *w, size_t n, EXPECTED_OPTIONS *e)
+{
+    int s = SwitchOf(w, n);
+    if (s < 0 || e->Seen[s])
+        return false;
+    e->Seen[s] = true;
+    const char *Value = w + strlen(SwitchNames[s]);
+    size_t Length = n - strlen(SwitchNames[s]);
+    ULONG Number;
+    switch (s) {
+    case 0:
+        e->ThreeGb = true;
+        return true;
+    case 1:
+    case 2:
+        if (!WellFormedNumber(Value, Length, &Number) || Number == 0)
+            return false;
+        *(s == 1 ? &e->UserVaMb : &e->MaxMemMb) = Number;
+        return true;
+    case 5:
+        return Length >= 1 && Length <= 4 && (e->SpecialPool = true);
+    case 6:
+        e->KTest = true;
+        return true;
+    case 3:
+        return true;
+    default:                            /* a glob or a test's name */
+        if (Length == 0 || Length >= BOOT_OPTION_GLOB_LENGTH)
+            return false;
+        e->KTest |= s != 4;
+        return true;
+    }
+}
+
 KTEST(bootopt, running_kernel_parsed_its_command_line)
 {
-    const char *Line = KeLoaderBlock.CommandLine;
-    EXPECT_EQ(KeBootOptions.ThreeGb, WordStarting(Line, "/3GB ") != NULL ||
-                                     (WordStarting(Line, "/3GB") && strlen(WordStarting(Line, "/3GB")) == 4));
-    EXPECT_EQ(KeBootOptions.KTest, WordStarting(Line, "ktest") != NULL);
-    EXPECT_EQ(KeBootOptions.UserVaMb, NumberAfter(Line, "/USERVA="));
-    EXPECT_EQ(KeBootOptions.MaxMemMb, NumberAfter(Line, "/MAXMEM="));
-    EXPECT_EQ(KeBootOptions.SpecialPool, WordStarting(Line, "/SPECIALPOOL=") != NULL);
-    EXPECT_EQ(KeBootOptions.UnknownCount, 0);
+    EXPECTED_OPTIONS e;
+
+    memset(&e, 0, sizeof(e));
+    for (const char *p = KeLoaderBlock.CommandLine;;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        const char *Word = p;
+        while (*p && *p != ' ' && *p != '\t')
+            p++;
+        size_t n = (size_t)(p - Word);
+        if (RulesTake(Word, n, &e))
+            continue;
+        if (e.RejectedCount < BOOT_OPTION_MAX_UNKNOWN) {
+            size_t Kept = MIN(n, (size_t)BOOT_OPTION_TOKEN_LENGTH - 1);
+            memcpy(e.Rejected[e.RejectedCount], Word, Kept);
+            e.Rejected[e.RejectedCount][Kept] = '\0';
+        }
+        e.RejectedCount++;
+    }
+    EXPECT_EQ(KeBootOptions.UnknownCount, e.RejectedCount);
+    for (ULONG i = 0; i < MIN(e.RejectedCount, (ULONG)BOOT_OPTION_MAX_UNKNOWN); i++)
+        EXPECT_STREQ(KeBootOptions.Unknown[i], e.Rejected[i]);
+    EXPECT_EQ(KeBootOptions.ThreeGb, e.ThreeGb);
+    EXPECT_EQ(KeBootOptions.KTest, e.KTest);
+    EXPECT_EQ(KeBootOptions.SpecialPool, e.SpecialPool);
+    EXPECT_EQ(KeBootOptions.UserVaMb, e.UserVaMb);
+    EXPECT_EQ(KeBootOptions.MaxMemMb, e.MaxMemMb);
 }

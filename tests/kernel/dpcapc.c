@@ -331,12 +331,13 @@ KBENCH(thread_switch_event_pingpong)
     if (Thread == NULL)
         return;
     TestSleepTicks(1);
-    uint64_t Start = HalReadTsc();
+    KbenchStart(b);
     for (ULONG i = 0; i < Game.Rounds; i++) {
         KeSetEvent(&Game.Ping, 0, FALSE);
         KeWaitForSingleObject(&Game.Pong, Executive, KernelMode, FALSE, NULL);
     }
-    KbenchReport(b, "thread_switch_event_pingpong", HalReadTsc() - Start, 2ull * Game.Rounds);
+    KbenchStop(b);
+    KbenchReport(b, "thread_switch_event_pingpong", 2ull * Game.Rounds);
     TestJoinThread(Thread);
 }
 
@@ -352,16 +353,18 @@ KBENCH(wait_satisfied_no_switch)
     static KEVENT Event;
     const ULONG Count = 100000;
     KeInitializeEvent(&Event, NotificationEvent, TRUE);
-    uint64_t Start = HalReadTsc();
+    KbenchStart(b);
     for (ULONG i = 0; i < Count; i++)
         KeWaitForSingleObject(&Event, Executive, KernelMode, FALSE, NULL);
-    KbenchReport(b, "wait_satisfied_no_switch", HalReadTsc() - Start, Count);
+    KbenchStop(b);
+    KbenchReport(b, "wait_satisfied_no_switch", Count);
 
     KeInitializeEvent(&Event, SynchronizationEvent, FALSE);
-    Start = HalReadTsc();
+    KbenchStart(b);
     for (ULONG i = 0; i < Count; i++) {
         KeSetEvent(&Event, 0, FALSE);
         KeWaitForSingleObject(&Event, Executive, KernelMode, FALSE, NULL);
     }
-    KbenchReport(b, "event_set_then_wait_synchronization", HalReadTsc() - Start, Count);
+    KbenchStop(b);
+    KbenchReport(b, "event_set_then_wait_synchronization", Count);
 }

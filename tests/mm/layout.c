@@ -2,7 +2,14 @@
  * tests/mm/layout.c — the address-space layout of the running split.
  *
  * Every configuration the runner boots runs these, so each split (2 GB,
- * /3GB, /3GB /USERVA=2560) and each RAM size is checked against NT's rules.
+ * /3GB, /3GB /USERVA=N) and each RAM size is checked against NT's rules.
+ * Expected values are written here as numbers — the reference's
+ * (/work/shared/reference/x86-virtual-address-space-layout.txt: the fixed
+ * addresses, paged pool at most 650 MB with 2 GB of system space and at
+ * least 160 MB under /3GB, system PTEs no lower than 0xEB000000), NT's
+ * documented limits (nonpaged pool at most 75% of RAM or 2 GB), and
+ * mm386's own documented choices (docs/LAYOUT.md) — never recomputed by the
+ * routines that computed the layout, so a wrong formula fails.
  */
 #include <ktest.h>
 #include <loader.h>
@@ -44,19 +51,36 @@ KTEST(layout, regions_disjoint_aligned_in_system_range)
     EXPECT_EQ(RegionEnd(&r[n - 1]), 0xFFFFFFFFu);
 }
 
-/* The user range ends where the split says, with NT's 64 KB no-access gap. */
+/*
+ * The user range ends where NT puts it for the switches this boot carried:
+ * 0x80000000 by default and 0xC0000000 with /3GB (the reference's values,
+ * with MmUserProbeAddress 0x7FFF0000 and 0xBFFF0000: NT's 64 KB no-access
+ * gap); with /3GB /USERVA=N, N in 2048..3072, the largest 4 MB boundary not
+ * above N MB; /USERVA out of that range or without /3GB changes nothing
+ * (layout.userva_rounding_and_range pins the same rule on values no boot
+ * carries).
+ */
 KTEST(layout, user_range_matches_split)
 {
-    ULONG Expected = MiSystemRangeStartForOptions(&KeBootOptions, false);
+    ULONG UserVa = KeBootOptions.UserVaMb;
+    ULONG Expected;
+    if (!KeBootOptions.ThreeGb)
+        Expected = 0x80000000u;
+    else if (UserVa >= 2048 && UserVa <= 3072)
+        Expected = UserVa / 4 * (4 * MB);
+    else
+        Expected = 0xC0000000u;
     EXPECT_EQ((ULONG)MmSystemRangeStart, Expected);
     EXPECT_EQ((ULONG)MmUserProbeAddress, Expected - 0x10000);
-    EXPECT_EQ((ULONG)MmHighestUserAddress, Expected - 0x10000 - 1);
-    if (!KeBootOptions.ThreeGb)
-        EXPECT_EQ((ULONG)MmSystemRangeStart, 0x80000000u);
-    else if (!KeBootOptions.UserVaMb)
-        EXPECT_EQ((ULONG)MmSystemRangeStart, 0xC0000000u);
-    else
-        EXPECT_EQ((ULONG)MmSystemRangeStart, KeBootOptions.UserVaMb * MB);
+    EXPECT_EQ((ULONG)MmHighestUserAddress, Expected - 0x10001);
+    if (Expected == 0x80000000u) {
+        EXPECT_EQ((ULONG)MmUserProbeAddress, 0x7FFF0000u);
+        EXPECT_EQ((ULONG)MmHighestUserAddress, 0x7FFEFFFFu);
+    }
+    if (Expected == 0xC0000000u) {
+        EXPECT_EQ((ULONG)MmUserProbeAddress, 0xBFFF0000u);
+        EXPECT_EQ((ULONG)MmHighestUserAddress, 0xBFFEFFFFu);
+    }
 }
 
 /* NT's fixed addresses are where NT fixes them, in every split. */
@@ -101,24 +125,57 @@ KTEST(layout, system_cache_extra_follows_split)
         EXPECT_UGE((ULONG)MmNonPagedSystemStart, 0xEB000000u);
 }
 
-/* Paged pool stays within the reference's bounds: at most 650 MB (2 GB split), at least 160 MB (/3GB). */
+/*
+ * Paged pool: the reference bounds its size by at most 650 MB with 2 GB of
+ * system space and at least 160 MB under /3GB; mm386 reserves 160 MB at
+ * 0xE1000000 in every split (docs/LAYOUT.md), inside both.
+ */
 KTEST(layout, paged_pool_within_reference_bounds)
 {
     ULONG Size = (ULONG)MmPagedPoolEnd + 1 - (ULONG)MmPagedPoolStart;
-    EXPECT_EQ(Size, MmSizeOfPagedPoolInBytes);
-    if (!KeBootOptions.ThreeGb)
-        EXPECT_LE(Size, 650 * MB);
-    else
-        EXPECT_GE(Size, 160 * MB);
-    EXPECT_UGE((ULONG)MmPagedPoolStart, (ULONG)MmSystemRangeStart);
+    EXPECT_EQ((ULONG)MmPagedPoolStart, 0xE1000000u);
+    EXPECT_EQ((ULONG)MmPagedPoolEnd, 0xEAFFFFFFu);
+    EXPECT_EQ(MmSizeOfPagedPoolInBytes, Size);
+    EXPECT_LE(Size, 650 * MB);
+    EXPECT_GE(Size, 160 * MB);
 }
 
-/* Nonpaged pool's maximum is NT's: 75% of RAM or the region, whichever is smaller. */
+/*
+ * System PTEs start at 0xEB000000, the reference's lowest value for the
+ * 2 GB split (mm386 keeps it in every split), and number 8,192 (32 MB) on a
+ * machine with less than 64 MB of RAM and 16,384 (64 MB) otherwise
+ * (docs/LAYOUT.md), so the PFN database that follows them starts at
+ * 0xED000000 or 0xEF000000.
+ */
+KTEST(layout, system_ptes_where_and_how_many_documented)
+{
+    bool Small = MmPhysicalMemoryBlock.NumberOfPages < 64 * (MB / PAGE_SIZE);
+    EXPECT_EQ((ULONG)MmNonPagedSystemStart, 0xEB000000u);
+    EXPECT_EQ(MmNumberOfSystemPtes, Small ? 8192u : 16384u);
+    EXPECT_EQ((ULONG)MmPfnDatabase, Small ? 0xED000000u : 0xEF000000u);
+}
+
+/*
+ * Nonpaged pool's maximum is NT's documented one: 75% of physical memory or
+ * 2 GB, whichever is smaller — and, on x86, no more than the region from
+ * MmNonPagedPoolStart to NT's fixed end 0xFFBE0000. Checked as NT states
+ * it: never above any of the three limits, and at the smallest of them to
+ * the page (one page more would break one), so a rule that gives too little
+ * fails as surely as one that gives too much.
+ */
 KTEST(layout, nonpaged_pool_maximum_is_ntlike)
 {
-    uint64_t ThreeQuarters = (uint64_t)MmPhysicalMemoryBlock.NumberOfPages * PAGE_SIZE * 3 / 4;
-    ULONG Region = (ULONG)MmNonPagedPoolEnd - (ULONG)MmNonPagedPoolStart;
-    EXPECT_EQ(MmMaximumNonPagedPoolInBytes, ROUND_DOWN((ULONG)MIN((uint64_t)Region, ThreeQuarters), PAGE_SIZE));
+    uint64_t Ram = (uint64_t)MmPhysicalMemoryBlock.NumberOfPages * PAGE_SIZE;
+    uint64_t Region = 0xFFBE0000u - (ULONG)MmNonPagedPoolStart;
+    uint64_t Maximum = MmMaximumNonPagedPoolInBytes;
+    uint64_t OnePageMore = Maximum + PAGE_SIZE;
+
+    EXPECT_EQ((ULONG)MmNonPagedPoolEnd, 0xFFBE0000u);
+    EXPECT_EQ(Maximum % PAGE_SIZE, 0);
+    EXPECT_LE(Maximum * 4, Ram * 3);
+    EXPECT_LE(Maximum, 0x80000000ull);
+    EXPECT_LE(Maximum, Region);
+    EXPECT_TRUE(OnePageMore * 4 > Ram * 3 || OnePageMore > 0x80000000ull || OnePageMore > Region);
     EXPECT_LE(MmSizeOfNonPagedPoolInBytes, MmMaximumNonPagedPoolInBytes);
     EXPECT_EQ((ULONG)MmNonPagedPoolExpansionStart,
               (ULONG)MmNonPagedPoolStart + MmSizeOfNonPagedPoolInBytes);
@@ -200,5 +257,4 @@ KTEST(layout, split_matches_the_documented_table)
     EXPECT_EQ((ULONG)MmPagedPoolStart, 0xE1000000u);
     EXPECT_EQ((ULONG)MmPagedPoolEnd, 0xEAFFFFFFu);
     EXPECT_EQ((ULONG)MmNonPagedSystemStart, 0xEB000000u);
-    EXPECT_EQ(MmNumberOfSystemPtes, MmPhysicalMemoryBlock.NumberOfPages < 64 * 256 ? 8192u : 16384u);
 }

@@ -7,8 +7,7 @@
 
 /*
  * A system address in a region nothing else uses yet (the system cache) and
- * whose page table does not exist in the master copy. Page tables are never
- * freed, so each test that needs a fresh one moves on to the next PDE.
+ * whose page table does not exist in the master copy.
  */
 static PVOID FreshSystemPde(void)
 {
@@ -61,6 +60,7 @@ KTEST(pagetab, lazy_pde_sync_between_address_spaces)
     MiInsertPageInFreeList(Page);
     TestDeleteProcess(&A);
     TestDeleteProcess(&B);
+    TestGiveBackSystemPageTable(Va);
 }
 
 /* Reading a PTE through the self-map also syncs a missing system PDE (NT's fault on a page-table address). */
@@ -90,6 +90,7 @@ KTEST(pagetab, self_map_read_syncs_pde)
     MiUnmapSystemPage(Va);
     MiInsertPageInFreeList(Page);
     TestDeleteProcess(&B);
+    TestGiveBackSystemPageTable(Va);
 }
 
 /* A new address space: user PDEs empty, system PDEs from the master, its own self-map and hyperspace. */

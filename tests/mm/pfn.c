@@ -251,16 +251,32 @@ KTEST(pfn, physical_runs_from_odd_maps)
     }
 }
 
-/* /MAXMEM=N: no page at or above N MB is RAM to the memory manager. */
+/*
+ * /MAXMEM=N: no page at or above N MB is RAM to the memory manager, and
+ * every page of the loader's map below that limit still is: the highest
+ * page in use is the highest available page under the limit, whether the
+ * limit falls inside RAM or beyond it (then it limits nothing).
+ */
 KTEST(pfn, maxmem_is_honoured)
 {
     if (!KeBootOptions.MaxMemMb)
         KTEST_SKIP("no /MAXMEM in this configuration");
-    PFN_NUMBER Limit = KeBootOptions.MaxMemMb * (0x100000 / PAGE_SIZE);
-    EXPECT_LT(MmHighestPhysicalPage, Limit);
-    EXPECT_LE(MmPhysicalMemoryBlock.NumberOfPages, Limit);
-    EXPECT_FALSE(MiIsPhysicalPage(Limit));
-    EXPECT_GT(MmHighestPhysicalPage, Limit - 256);
+    uint64_t Limit = (uint64_t)KeBootOptions.MaxMemMb * (0x100000 / PAGE_SIZE);
+    uint64_t HighestBelowLimit = 0;
+    for (ULONG i = 0; i < KeLoaderBlock.MemoryDescriptorCount; i++) {
+        const LOADER_MEMORY_DESCRIPTOR *d = &KeLoaderBlock.MemoryDescriptors[i];
+        uint64_t End = (d->Base + d->Length) >> PAGE_SHIFT;      /* one past its last whole page */
+        if (d->Type != LOADER_MEMORY_AVAILABLE || d->Length < PAGE_SIZE)
+            continue;
+        End = MIN(MIN(End, Limit), 1ull << (32 - PAGE_SHIFT));   /* no PAE: nothing above 4 GB */
+        if (End > (d->Base + PAGE_SIZE - 1) >> PAGE_SHIFT)
+            HighestBelowLimit = MAX(HighestBelowLimit, End - 1);
+    }
+    EXPECT_ULT((uint64_t)MmHighestPhysicalPage, Limit);
+    EXPECT_ULE((uint64_t)MmPhysicalMemoryBlock.NumberOfPages, Limit);
+    if (Limit < 1ull << (32 - PAGE_SHIFT))
+        EXPECT_FALSE(MiIsPhysicalPage((PFN_NUMBER)Limit));
+    EXPECT_EQ((uint64_t)MmHighestPhysicalPage, HighestBelowLimit);
 }
 
 /* Firmware pages are not RAM to mm386; the kernel image, modules and the PFN database are in use. */
@@ -335,37 +351,38 @@ KBENCH(pfn_remove_insert)
     KIRQL OldIrql;
 
     LOCK_PFN(OldIrql);
-    uint64_t Start = HalReadTsc();
+    KbenchStart(b);
     for (ULONG Round = 0; Round < PFN_BENCH_ROUNDS; Round++) {
         for (ULONG i = 0; i < PFN_BENCH_PAGES; i++)
             Pages[i] = MiRemoveAnyPageLocked();
         for (ULONG i = 0; i < PFN_BENCH_PAGES; i++)
             MiInsertPageInFreeListLocked(Pages[i]);
     }
-    uint64_t Instructions = HalReadTsc() - Start;
+    KbenchStop(b);
     UNLOCK_PFN(OldIrql);
+    KbenchReport(b, "pfn_remove_insert", PFN_BENCH_PAGES * PFN_BENCH_ROUNDS);
 
     volatile PFN_NUMBER Sink = 0;
-    Start = HalReadTsc();
+    KbenchStart(b);
     for (ULONG Round = 0; Round < PFN_BENCH_ROUNDS; Round++) {
         for (ULONG i = 0; i < PFN_BENCH_PAGES; i++)
             Pages[i] = Sink;
         for (ULONG i = 0; i < PFN_BENCH_PAGES; i++)
             Sink = Pages[i];
     }
-    uint64_t Harness = HalReadTsc() - Start;
-    KbenchReport(b, "pfn_remove_insert", Instructions, PFN_BENCH_PAGES * PFN_BENCH_ROUNDS);
-    KbenchReport(b, "pfn_remove_insert_harness", Harness, PFN_BENCH_PAGES * PFN_BENCH_ROUNDS);
+    KbenchStop(b);
+    KbenchReportHarness(b, "pfn_remove_insert", PFN_BENCH_PAGES * PFN_BENCH_ROUNDS);
 }
 
 /* The same pair through the wrappers that take and release the PFN lock each time. */
 KBENCH(pfn_remove_insert_locking)
 {
     const ULONG Count = 10000;
-    uint64_t Start = HalReadTsc();
+    KbenchStart(b);
     for (ULONG i = 0; i < Count; i++)
         MiInsertPageInFreeList(MiRemoveAnyPage());
-    KbenchReport(b, "pfn_remove_insert_locking", HalReadTsc() - Start, Count);
+    KbenchStop(b);
+    KbenchReport(b, "pfn_remove_insert_locking", Count);
 }
 
 /* Zeroing one page through hyperspace (map, 1024 stores, unmap). */
@@ -373,9 +390,10 @@ KBENCH(zero_page)
 {
     const ULONG Count = 2000;
     PFN_NUMBER Pfn = MiRemoveAnyPage();
-    uint64_t Start = HalReadTsc();
+    KbenchStart(b);
     for (ULONG i = 0; i < Count; i++)
         MiZeroPhysicalPage(Pfn);
-    KbenchReport(b, "zero_page", HalReadTsc() - Start, Count);
+    KbenchStop(b);
+    KbenchReport(b, "zero_page", Count);
     MiInsertPageInFreeList(Pfn);
 }

@@ -230,6 +230,8 @@ KTEST(pfncount, system_page_tables)
     EXPECT_EQ(Counts(Table).Share, 1);
     EXPECT_EQ(Counts(Pfn).Location, FreePageList);
     EXPECT_FALSE(MmIsAddressValid(Va));
+    TestGiveBackSystemPageTable(Va);
+    EXPECT_EQ(Counts(MmSystemPageDirectoryPfn).Share, Tables + 1);
 }
 
 /*

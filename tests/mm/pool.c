@@ -138,6 +138,7 @@ KTEST(pool, cache_aligned_blocks_start_on_a_line)
             ExFreePoolWithTag(Blocks[i], TAG_TEST);
         }
         PVOID Big = ExAllocatePoolWithTag(Types[k], POOL_BUDDY_MAX, TAG_TEST);
+        ASSERT_NOT_NULL(Big);
         EXPECT_EQ(BYTE_OFFSET(Big), 0);
         ExFreePoolWithTag(Big, TAG_TEST);
     }
@@ -667,8 +668,9 @@ KTEST(pool, tag_table_printout_is_sorted_by_bytes)
 
 /*
  * The leak guard the harness runs around every test sees an allocation a
- * test did not free and names it, and is satisfied once it is freed. Breaks
- * if leaks slip past the harness.
+ * test did not free and names it — its report (captured here) gives the
+ * tag, the pool and the difference — and is satisfied once it is freed.
+ * Breaks if leaks slip past the harness or are reported without the tag.
  */
 KTEST(pool, leak_guard_names_the_leaking_tag)
 {
@@ -683,8 +685,17 @@ KTEST(pool, leak_guard_names_the_leaking_tag)
     PVOID Leak = ExAllocatePoolWithTag(NonPagedPool, 500, MAKE_TAG('L', 'e', 'a', 'k'));
     ASSERT_NOT_NULL(Leak);
     DbgPrint("    # expect one leak guard line for tag 'Leak' below\n");
-    EXPECT_FALSE(ExpPoolTagGuard.Check(&Probe));
+    PrintLength = 0;
+    KeRegisterOutput(CaptureOutput);
+    bool Clean = ExpPoolTagGuard.Check(&Probe);
+    KeUnregisterOutput(CaptureOutput);
+    EXPECT_FALSE(Clean);
     EXPECT_TRUE(Probe.Failed);
+    static const char Report[] = "pool tag 'Leak' (nonpaged pool) has +1 allocations";
+    bool Named = false;
+    for (const char *p = PrintBuffer; *p && !Named; p++)
+        Named = strncmp(p, Report, sizeof(Report) - 1) == 0;
+    EXPECT_TRUE(Named);
     ExFreePoolWithTag(Leak, MAKE_TAG('L', 'e', 'a', 'k'));
     Probe.Failed = false;
     EXPECT_TRUE(ExpPoolTagGuard.Check(&Probe));

@@ -10,20 +10,21 @@
 #define TAG_BENCH MAKE_TAG('B', 'n', 'c', 'h')
 
 /* One Size-byte block of PoolType allocated and freed, over and over: the lookaside hit for small sizes. */
-static uint64_t AllocFreeLoop(POOL_TYPE PoolType, SIZE_T Size, ULONG Count)
+static void AllocFreeLoop(KBENCH_CONTEXT *b, POOL_TYPE PoolType, SIZE_T Size, ULONG Count)
 {
     ExFreePoolWithTag(ExAllocatePoolWithTag(PoolType, Size, TAG_BENCH), TAG_BENCH);
-    uint64_t Start = HalReadTsc();
+    KbenchStart(b);
     for (ULONG i = 0; i < Count; i++)
         ExFreePoolWithTag(ExAllocatePoolWithTag(PoolType, Size, TAG_BENCH), TAG_BENCH);
-    return HalReadTsc() - Start;
+    KbenchStop(b);
 }
 
 /* A 64-byte nonpaged block from the lookaside list and back. */
 KBENCH(pool_np_alloc_free_64)
 {
     const ULONG Count = 10000;
-    KbenchReport(b, "pool_np_alloc_free_64", AllocFreeLoop(NonPagedPool, 64, Count), Count);
+    AllocFreeLoop(b, NonPagedPool, 64, Count);
+    KbenchReport(b, "pool_np_alloc_free_64", Count);
 }
 
 /*
@@ -45,18 +46,19 @@ KBENCH(pool_np_alloc_free_64_freelist)
     }
     ExpDrainPoolLookasideLists();
     PVOID Neighbour = ExAllocatePoolWithTag(NonPagedPool, 64, TAG_BENCH);
-    uint64_t Elapsed = AllocFreeLoop(NonPagedPool, 64, Count);
+    AllocFreeLoop(b, NonPagedPool, 64, Count);
     ExFreePoolWithTag(Neighbour, TAG_BENCH);
     for (ULONG i = 0; i < POOL_SMALL_LISTS; i++)
         ExpSmallPoolLookasideLists[NonPagedPool][i].Depth = Depths[i];
-    KbenchReport(b, "pool_np_alloc_free_64_freelist", Elapsed, Count);
+    KbenchReport(b, "pool_np_alloc_free_64_freelist", Count);
 }
 
 /* A 64-byte paged block from the lookaside list and back. */
 KBENCH(pool_paged_alloc_free_64)
 {
     const ULONG Count = 10000;
-    KbenchReport(b, "pool_paged_alloc_free_64", AllocFreeLoop(PagedPool, 64, Count), Count);
+    AllocFreeLoop(b, PagedPool, 64, Count);
+    KbenchReport(b, "pool_paged_alloc_free_64", Count);
 }
 
 /*
@@ -67,7 +69,8 @@ KBENCH(pool_paged_alloc_free_64)
 KBENCH(pool_big_alloc_free_3pages)
 {
     const ULONG Count = 2000;
-    KbenchReport(b, "pool_big_alloc_free_3pages", AllocFreeLoop(NonPagedPool, 3 * PAGE_SIZE, Count), Count);
+    AllocFreeLoop(b, NonPagedPool, 3 * PAGE_SIZE, Count);
+    KbenchReport(b, "pool_big_alloc_free_3pages", Count);
 }
 
 /*
@@ -93,18 +96,18 @@ KBENCH(pool_big_alloc_free_3pages_expanding)
         Live[i] = ExAllocatePoolWithTag(NonPagedPool, 3 * PAGE_SIZE, TAG_BENCH);
     if (MiNonPagedExpansionPagesInUse != ExpansionBefore + 3 * ARRAY_SIZE(Live))
         DbgPrint("bench: pool_big_alloc_free_3pages_expanding: allocations did not all expand the pool\n");
-    uint64_t Start = HalReadTsc();
+    KbenchStart(b);
     for (ULONG i = 0; i < Count; i++) {
         PVOID *Slot = &Live[i % ARRAY_SIZE(Live)];
         ExFreePoolWithTag(*Slot, TAG_BENCH);
         *Slot = ExAllocatePoolWithTag(NonPagedPool, 3 * PAGE_SIZE, TAG_BENCH);
     }
-    uint64_t Elapsed = HalReadTsc() - Start;
+    KbenchStop(b);
     for (ULONG i = 0; i < ARRAY_SIZE(Live); i++)
         ExFreePoolWithTag(Live[i], TAG_BENCH);
     for (ULONG i = 0; i < Taken; i++)
         ExFreePoolWithTag(Initial[i], TAG_BENCH);
-    KbenchReport(b, "pool_big_alloc_free_3pages_expanding", Elapsed, Count);
+    KbenchReport(b, "pool_big_alloc_free_3pages_expanding", Count);
 }
 
 /*
@@ -125,14 +128,14 @@ KBENCH(pool_np_alloc_free_mixed)
     }
     for (ULONG i = 0; i < ARRAY_SIZE(Live); i++)
         Live[i] = ExAllocatePoolWithTag(NonPagedPool, Sizes[i], TAG_BENCH);
-    uint64_t Start = HalReadTsc();
+    KbenchStart(b);
     for (ULONG i = 0; i < Count; i++) {
         PVOID *Slot = &Live[i % ARRAY_SIZE(Live)];
         ExFreePoolWithTag(*Slot, TAG_BENCH);
         *Slot = ExAllocatePoolWithTag(NonPagedPool, Sizes[i % ARRAY_SIZE(Sizes)], TAG_BENCH);
     }
-    uint64_t Elapsed = HalReadTsc() - Start;
+    KbenchStop(b);
     for (ULONG i = 0; i < ARRAY_SIZE(Live); i++)
         ExFreePoolWithTag(Live[i], TAG_BENCH);
-    KbenchReport(b, "pool_np_alloc_free_mixed", Elapsed, Count);
+    KbenchReport(b, "pool_np_alloc_free_mixed", Count);
 }

@@ -40,15 +40,15 @@ KBENCH(vad_lookup_1000_vads)
     }
 
     ULONG Misses = 0;
-    uint64_t Start = HalReadTsc();
+    KbenchStart(b);
     for (ULONG Round = 0; Round < Rounds; Round++) {
         for (ULONG i = 0; i < ARRAY_SIZE(Lookups); i++)
             Misses += MiLocateAddressInTree(Lookups[i], &Process.VadRoot) == NULL;
     }
-    uint64_t Elapsed = HalReadTsc() - Start;
+    KbenchStop(b);
     if (Misses != 0)
         DbgPrint("# bench: vad_lookup_1000_vads: %u lookups found nothing\n", Misses);
-    KbenchReport(b, "vad_lookup_1000_vads", Elapsed, (uint64_t)Rounds * ARRAY_SIZE(Lookups));
+    KbenchReport(b, "vad_lookup_1000_vads", (uint64_t)Rounds * ARRAY_SIZE(Lookups));
 
     for (ULONG i = 0; i < ARRAY_SIZE(Vads); i++) {
         MiRemoveVad(Vads[i], &Process);

@@ -3,7 +3,7 @@
  * instructions per operation, each with its TLB flushes per 1,000
  * operations (full, CR3 reload, invlpg) beside it, since instruction counts
  * do not see TLB refills, and — where the operation is timed inside a
- * loop with other work — the cost of the harness alone.
+ * loop with other work — the cost of the harness alone (KbenchReportHarness).
  *
  * They run in a test process, attached as the tests attach, whose address
  * space holds other reservations (a process's heap, stacks and images would
@@ -18,17 +18,6 @@ static ULONG Random(void)
 {
     RandomState = RandomState * 1103515245u + 12345u;
     return RandomState >> 8;
-}
-
-/* One figure, and the TLB flushes since Before, per 1,000 operations. */
-static void Report(KBENCH_CONTEXT *b, const char *Name, uint64_t Instructions, ULONG Operations,
-                   const HAL_TB_FLUSH_COUNTS *Before)
-{
-    KbenchReport(b, Name, Instructions, Operations);
-    DbgPrint("# bench %s: per 1000 operations %u full TLB flushes, %u CR3 reloads, %u invlpg\n", Name,
-             (HalTbFlushCounts.EntireFlushes - Before->EntireFlushes) * 1000 / Operations,
-             (HalTbFlushCounts.ProcessFlushes - Before->ProcessFlushes) * 1000 / Operations,
-             (HalTbFlushCounts.SingleFlushes - Before->SingleFlushes) * 1000 / Operations);
 }
 
 /*
@@ -95,23 +84,22 @@ KBENCH(demand_zero_fault)
     PKAPC_STATE Previous = TestAttach(Process);
     ULONG Base = 0;
     SIZE_T Size = 2 * Pages * PAGE_SIZE;
-    HAL_TB_FLUSH_COUNTS Before;
     if (TestAllocate(&Base, &Size, MEM_RESERVE | MEM_COMMIT | MEM_TOP_DOWN, PAGE_READWRITE) == STATUS_SUCCESS) {
         Base = ROUND_UP(Base, 1u << PDE_SHIFT) - PAGE_SIZE;     /* the last page of one page table ... */
         TestWrite(Base, 1, NULL);                               /* ... touched: the next page table gets made */
         Base += PAGE_SIZE;
         TestWrite(Base + (Pages + 8) * PAGE_SIZE, 1, NULL);
         StockZeroedPages(Pages + 16);
-        Before = HalTbFlushCounts;
-        uint64_t Start = HalReadTsc();
+        KbenchStart(b);
         for (ULONG i = 0; i < Pages; i++)
             *(volatile ULONG *)(Base + i * PAGE_SIZE) = i;
-        uint64_t Faults = HalReadTsc() - Start;
-        Report(b, "demand_zero_fault", Faults, Pages, &Before);
-        Start = HalReadTsc();
+        KbenchStop(b);
+        KbenchReport(b, "demand_zero_fault", Pages);
+        KbenchStart(b);
         for (ULONG i = 0; i < Pages; i++)
             *(volatile ULONG *)(Base + i * PAGE_SIZE) = i;
-        KbenchReport(b, "demand_zero_fault_harness", HalReadTsc() - Start, Pages);
+        KbenchStop(b);
+        KbenchReportHarness(b, "demand_zero_fault", Pages);
     }
     TestDetach(Previous);
     TestDeleteUserProcess(Process);
@@ -129,22 +117,23 @@ KBENCH(reserve_commit_4mb)
     if (!Process)
         return;
     PKAPC_STATE Previous = TestAttach(Process);
-    HAL_TB_FLUSH_COUNTS Before = HalTbFlushCounts;
-    uint64_t Total = 0, Harness = 0;
     for (ULONG i = 0; i < Count; i++) {
         PVOID Base = NULL;
         SIZE_T Size = 4 << 20;
-        uint64_t Start = HalReadTsc();
+        KbenchStart(b);
         NTSTATUS Status = ZwAllocateVirtualMemory(NtCurrentProcess(), &Base, 0, &Size, MEM_RESERVE | MEM_COMMIT,
                                                   PAGE_READWRITE);
-        uint64_t End = HalReadTsc();
-        Total += End - Start;
-        Harness += HalReadTsc() - End;
+        KbenchStop(b);
         if (Status == STATUS_SUCCESS)
             TestFree((ULONG)Base, 0, MEM_RELEASE);
     }
-    Report(b, "reserve_commit_4mb", Total, Count, &Before);
-    KbenchReport(b, "reserve_commit_4mb_harness", Harness, Count);
+    KbenchReport(b, "reserve_commit_4mb", Count);
+    /* The harness: the same brackets around nothing. */
+    for (ULONG i = 0; i < Count; i++) {
+        KbenchStart(b);
+        KbenchStop(b);
+    }
+    KbenchReportHarness(b, "reserve_commit_4mb", Count);
     TestDetach(Previous);
     TestDeleteUserProcess(Process);
 }
@@ -160,8 +149,6 @@ KBENCH(release_per_touched_page)
     if (!Process)
         return;
     PKAPC_STATE Previous = TestAttach(Process);
-    HAL_TB_FLUSH_COUNTS Before = HalTbFlushCounts;
-    uint64_t Total = 0;
     for (ULONG Round = 0; Round < Rounds; Round++) {
         ULONG Base = 0;
         SIZE_T Size = Pages * PAGE_SIZE;
@@ -171,11 +158,11 @@ KBENCH(release_per_touched_page)
             *(volatile ULONG *)(Base + i * PAGE_SIZE) = i;
         PVOID B = (PVOID)Base;
         SIZE_T S = 0;
-        uint64_t Start = HalReadTsc();
+        KbenchStart(b);
         ZwFreeVirtualMemory(NtCurrentProcess(), &B, &S, MEM_RELEASE);
-        Total += HalReadTsc() - Start;
+        KbenchStop(b);
     }
-    Report(b, "release_per_touched_page", Total, Pages * Rounds, &Before);
+    KbenchReport(b, "release_per_touched_page", Pages * Rounds);
     TestDetach(Previous);
     TestDeleteUserProcess(Process);
 }
@@ -194,8 +181,7 @@ KBENCH(alloc_touch_free_1page)
     if (!Process)
         return;
     PKAPC_STATE Previous = TestAttach(Process);
-    HAL_TB_FLUSH_COUNTS Before = HalTbFlushCounts;
-    uint64_t Start = HalReadTsc();
+    KbenchStart(b);
     for (ULONG i = 0; i < Count; i++) {
         PVOID Base = NULL;
         SIZE_T Size = PAGE_SIZE;
@@ -206,7 +192,8 @@ KBENCH(alloc_touch_free_1page)
         Size = 0;
         ZwFreeVirtualMemory(NtCurrentProcess(), &Base, &Size, MEM_RELEASE);
     }
-    Report(b, "alloc_touch_free_1page", HalReadTsc() - Start, Count, &Before);
+    KbenchStop(b);
+    KbenchReport(b, "alloc_touch_free_1page", Count);
     TestDetach(Previous);
     TestDeleteUserProcess(Process);
 }
@@ -224,15 +211,15 @@ KBENCH(protect_64_pages)
     if (TestAllocate(&Base, &Size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE) == STATUS_SUCCESS) {
         for (ULONG i = 0; i < 64; i += 2)
             TestWrite(Base + i * PAGE_SIZE, i, NULL);
-        HAL_TB_FLUSH_COUNTS Before = HalTbFlushCounts;
-        uint64_t Start = HalReadTsc();
+        KbenchStart(b);
         for (ULONG i = 0; i < Count; i++) {
             PVOID B = (PVOID)Base;
             SIZE_T S = 64 * PAGE_SIZE;
             ULONG Old;
             ZwProtectVirtualMemory(NtCurrentProcess(), &B, &S, i % 2 ? PAGE_READWRITE : PAGE_READONLY, &Old);
         }
-        Report(b, "protect_64_pages", HalReadTsc() - Start, Count, &Before);
+        KbenchStop(b);
+        KbenchReport(b, "protect_64_pages", Count);
     }
     TestDetach(Previous);
     TestDeleteUserProcess(Process);
@@ -259,12 +246,12 @@ KBENCH(query_region)
         Addresses[i] = i % 2 && Vad ? (ULONG)MI_VPN_TO_VA(Vad->StartingVpn) + (Random() % 0x4000)
                                     : 0x10000 + Random() % 0x10000000;
     }
-    HAL_TB_FLUSH_COUNTS Before = HalTbFlushCounts;
-    uint64_t Start = HalReadTsc();
+    KbenchStart(b);
     for (ULONG i = 0; i < Count; i++)
         ZwQueryVirtualMemory(NtCurrentProcess(), (PVOID)Addresses[i % ARRAY_SIZE(Addresses)], MemoryBasicInformation,
                              &Info, sizeof(Info), NULL);
-    Report(b, "query_region", HalReadTsc() - Start, Count, &Before);
+    KbenchStop(b);
+    KbenchReport(b, "query_region", Count);
     TestDetach(Previous);
     TestDeleteUserProcess(Process);
 }

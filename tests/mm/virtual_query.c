@@ -143,15 +143,18 @@ KTEST(virtual_query, basic_information_through_a_scripted_sequence)
 
 /*
  * A reservation committed whole reports one region until a page differs;
- * its zero PTEs never need reading. 16 MB (8 MB where the commit limit of
- * a small machine has no room for 16): four (two) page tables, none made.
+ * its zero PTEs never need reading. 16 MB (8 MB, or 4 MB, where the commit
+ * limit of a small machine has no room for more, twice over): four (two,
+ * one) page tables, none made. The page touched and the page protected lie
+ * under the same page table.
  */
 KTEST(virtual_query, committed_whole_reservation_is_one_region)
 {
     ATTACH_TEST_PROCESS(false);
     ULONG Base = 0x40000000, Old;
-    SIZE_T Size = MmTotalCommitLimit - MmTotalCommittedPages > 8192 ? 0x1000000 : 0x800000;
-    ULONG Touched = Base + Size / 2, Protected = Touched + 0x200000;
+    ULONG Headroom = MmTotalCommitLimit - MmTotalCommittedPages;
+    SIZE_T Size = Headroom > 8192 ? 0x1000000 : Headroom > 4096 ? 0x800000 : 0x400000;
+    ULONG Touched = Base + Size / 2, Protected = Touched + MIN(0x200000, Size / 4);
     EXPECT_EQ(TestAllocate(&Base, &Size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE), STATUS_SUCCESS);
     EXPECT_EQ(Process->WorkingSetList.NumberOfPageTables, 0);
     EXPECTED_MBI Whole[] = {

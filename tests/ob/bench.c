@@ -39,7 +39,7 @@ KBENCH(handle_create_reference_close)
     for (ULONG i = 0; i < OBT_BENCH_LIVE; i++)
         ObInsertObject(Objects[Count + i], NULL, OBT_QUERY, 1, NULL, &Live[i]);
 
-    uint64_t Start = HalReadTsc();
+    KbenchStart(b);
     for (ULONG i = 0; i < Count; i++) {
         HANDLE *Slot = &Live[i % OBT_BENCH_LIVE];
         NtClose(*Slot);
@@ -47,14 +47,14 @@ KBENCH(handle_create_reference_close)
         ObReferenceObjectByHandle(*Slot, OBT_QUERY, ObtOtherType, KernelMode, &Found, NULL);
         ObDereferenceObject(Found);
     }
-    uint64_t Elapsed = HalReadTsc() - Start;
+    KbenchStop(b);
 
     for (ULONG i = 0; i < OBT_BENCH_LIVE; i++)
         NtClose(Live[i]);
     for (ULONG i = 0; i < Count + OBT_BENCH_LIVE; i++)
         ObDereferenceObject(Objects[i]);
     ExFreePoolWithTag(Objects, OBT_BENCH_TAG);
-    KbenchReport(b, "handle_create_reference_close", Elapsed, Count);
+    KbenchReport(b, "handle_create_reference_close", Count);
 }
 
 KBENCH(object_create_insert_reference_close)
@@ -66,7 +66,7 @@ KBENCH(object_create_insert_reference_close)
     ObtInitialize();
     for (ULONG i = 0; i < OBT_BENCH_LIVE; i++)
         ObtCreateHandle(ObtOtherType, 0, OBT_ALL_ACCESS, &Object, &Live[i]);
-    uint64_t Start = HalReadTsc();
+    KbenchStart(b);
     for (ULONG i = 0; i < Count; i++) {
         HANDLE *Slot = &Live[i % OBT_BENCH_LIVE];
         NtClose(*Slot);
@@ -75,10 +75,10 @@ KBENCH(object_create_insert_reference_close)
         ObReferenceObjectByHandle(*Slot, OBT_QUERY, ObtOtherType, KernelMode, &Found, NULL);
         ObDereferenceObject(Found);
     }
-    uint64_t Elapsed = HalReadTsc() - Start;
+    KbenchStop(b);
     for (ULONG i = 0; i < OBT_BENCH_LIVE; i++)
         NtClose(Live[i]);
-    KbenchReport(b, "object_create_insert_reference_close", Elapsed, Count);
+    KbenchReport(b, "object_create_insert_reference_close", Count);
 }
 
 KBENCH(handle_reference_by_handle)
@@ -90,13 +90,13 @@ KBENCH(handle_reference_by_handle)
     ObtInitialize();
     for (ULONG i = 0; i < OBT_BENCH_LIVE; i++)
         ObtCreateHandle(ObtOtherType, 0, OBT_ALL_ACCESS, &Object, &Live[i]);
-    uint64_t Start = HalReadTsc();
+    KbenchStart(b);
     for (ULONG i = 0; i < Count; i++) {
         ObReferenceObjectByHandle(Live[i % OBT_BENCH_LIVE], OBT_QUERY, ObtOtherType, KernelMode, &Found, NULL);
         ObDereferenceObject(Found);
     }
-    uint64_t Elapsed = HalReadTsc() - Start;
+    KbenchStop(b);
     for (ULONG i = 0; i < OBT_BENCH_LIVE; i++)
         NtClose(Live[i]);
-    KbenchReport(b, "handle_reference_by_handle", Elapsed, Count);
+    KbenchReport(b, "handle_reference_by_handle", Count);
 }
