@@ -29,7 +29,9 @@ The sessions (one boot each, no `ktest`: interactive boots, the debugger on):
                 breakpoint's int3 is refused.
   prompt        history (ESC [ A repeats the last line), Tab completion,
                 commands in any case, help CMD, x and ln against the ELF,
-                dt's member offsets against gdb's ptype/o.
+                dt's member offsets against gdb's ptype/o, ktest -l against
+                the ELF's test entries (death tests named as such), and no
+                death test announced by ktest at the prompt.
   bugcheck      pool alloc, pool free twice: the STOP screen, then kd>;
                 !analyze -v names BAD_POOL_CALLER, the block, !pool stars
                 it in a lookaside list; r and k work; g is refused; quit
@@ -244,6 +246,19 @@ def session_memory_and_prompt(args, syms, out):
         said = kd.command('ln KiSystemStartup+3')
         out.check('ln ADDRESS names the function holding it, with the offset',
                   said.startswith(f'({text:08x})   mm386!KiSystemStartup+0x3   |  ('), said.strip())
+        listed = kd.command('ktest -l kd.*')
+        expected = sorted(n[len('ktest_entry_kd_'):] for n in syms if n.startswith('ktest_entry_kd_'))
+        out.check('ktest -l GLOB lists the matching tests (the ELF\'s ktest_entry_kd_* symbols)',
+                  expected and sorted(re.findall(r'^  kd\.(\w+)$', listed, re.M)) == expected, listed.strip())
+        listed = kd.command('ktest -l pool_verify.double_free*')
+        out.check('ktest -l names a death test as one, with its code',
+                  re.search(r'^  pool_verify\.double_free_from_lookaside  \(death test: bugcheck 0xC2 BAD_POOL_CALLER',
+                            listed, re.M), listed.strip())
+        said = kd.command('ktest -l nosuch*')
+        out.check('ktest -l of a pattern matching nothing says so', "no test matches 'nosuch*'" in said, said.strip())
+        said = kd.command('ktest format.*')
+        out.check('ktest at the prompt does not announce death tests', '# death:' not in said and
+                  '0 test(s) failed' in said, said.strip()[-300:])
         gdb_offsets = ptype_offsets(args.kernel, ['MMPFN', 'POOL_HEADER', 'KTHREAD', 'EPROCESS', 'MDL', 'MI_REGION',
                                                   'OBJECT_HEADER', 'KPCR'])
         for name, members in gdb_offsets.items():

@@ -197,11 +197,25 @@ KD_COMMAND(lm, "lm", "", "the kernel image and the boot modules, with their rang
     }
 }
 
-KD_COMMAND_FLAGS(ktest, "ktest", "[GLOB]", "run the self-tests (all, or those matching GLOB)", KD_RUNNING_ONLY)
+KD_COMMAND_FLAGS(ktest, "ktest", "[-l] [GLOB]",
+                 "run the self-tests (all, or suite.name matching GLOB); -l lists them instead (death tests too)",
+                 KD_RUNNING_ONLY)
 {
-    if (!KdCheckArgumentCount(Argc, Argv, 0, 1))
+    bool List = Argc >= 2 && strcmp(Argv[1], "-l") == 0;
+    int First = List ? 2 : 1;
+
+    if (Argc >= 2 && Argv[1][0] == '-' && !List) {
+        DbgPrint("ktest: unexpected option '%s' (the only option is -l)\n", Argv[1]);
         return;
-    ULONG Failed = KtestRun(Argc > 1 ? Argv[1] : "");
+    }
+    if (!KdCheckArgumentCount(Argc - (First - 1), Argv + (First - 1), 0, 1))
+        return;
+    const char *Glob = Argc > First ? Argv[First] : "";
+    if (List) {
+        KtestList(Glob);
+        return;
+    }
+    ULONG Failed = KtestRun(Glob);
     DbgPrint("%u test(s) failed\n", Failed);
 }
 
