@@ -207,9 +207,35 @@ static char KdpReadEscape(PKD_READ_CHAR ReadChar, ULONG *Number)
     }
 }
 
+/* The line being edited while the kernel was stopped: the running prompt's, waiting for a key (or NULL). */
+static KD_EDIT *KdpEditing;
+
+void KdpRedrawInterruptedLine(void)
+{
+    if (!KdpEditing)
+        return;
+    DbgPrint("%s%.*s", KdpEditing->Prompt, (int)KdpEditing->Length, KdpEditing->Line);
+    KdpRepeat('\b', KdpEditing->Length - KdpEditing->Cursor);
+}
+
+static bool KdpEditLine(KD_EDIT *e, PKD_READ_CHAR ReadChar);
+
 bool KdpReadLine(const char *Prompt, char *Line, size_t Size, PKD_READ_CHAR ReadChar)
 {
     KD_EDIT e = { .Prompt = Prompt, .Line = Line, .Size = Size };
+    KD_EDIT *Outer = KdpEditing;
+
+    KdpEditing = &e;
+    bool Run = KdpEditLine(&e, ReadChar);
+    KdpEditing = Outer;
+    return Run;
+}
+
+static bool KdpEditLine(KD_EDIT *Edit, PKD_READ_CHAR ReadChar)
+{
+    const char *Prompt = Edit->Prompt;
+    char *Line = Edit->Line;
+    size_t Size = Edit->Size;
     char Editing[KD_LINE_LENGTH];           /* the line being typed, while the history is shown */
     ULONG Back = 0;                         /* how far back in the history the line shown is */
     bool Listed = false;
@@ -217,15 +243,15 @@ bool KdpReadLine(const char *Prompt, char *Line, size_t Size, PKD_READ_CHAR Read
     DbgPrint("%s", Prompt);
     for (;;) {
         if (KdpReportOverruns()) {
-            DbgPrint("%s%.*s", Prompt, (int)e.Length, Line);     /* the line so far, to go on typing */
-            KdpRepeat('\b', e.Length - e.Cursor);
+            DbgPrint("%s%.*s", Prompt, (int)Edit->Length, Line);     /* the line so far, to go on typing */
+            KdpRepeat('\b', Edit->Length - Edit->Cursor);
         }
         int c = ReadChar();
         bool WasTab = c == KD_TAB;
         if (c == '\r' || c == '\n') {
-            DbgPrint("%.*s\n", (int)(e.Length - e.Cursor), Line + e.Cursor);
-            Line[e.Length] = '\0';
-            if (e.TooLong) {
+            DbgPrint("%.*s\n", (int)(Edit->Length - Edit->Cursor), Line + Edit->Cursor);
+            Line[Edit->Length] = '\0';
+            if (Edit->TooLong) {
                 DbgPrint("line too long: the prompt takes %u characters at most; nothing was run\n",
                          (ULONG)(Size - 1));
                 return false;
@@ -239,44 +265,44 @@ bool KdpReadLine(const char *Prompt, char *Line, size_t Size, PKD_READ_CHAR Read
             return false;
         }
         if (c == '\b' || c == 0x7F) {
-            if (e.Cursor)
-                KdpDelete(&e, e.Cursor - 1);
+            if (Edit->Cursor)
+                KdpDelete(Edit, Edit->Cursor - 1);
         } else if (c == KD_CTRL_U) {
-            KdpReplaceLine(&e, "");
-            e.TooLong = false;
+            KdpReplaceLine(Edit, "");
+            Edit->TooLong = false;
         } else if (c == KD_TAB) {
-            KdpComplete(&e, &Listed);
+            KdpComplete(Edit, &Listed);
         } else if (c == KD_ESCAPE) {
             ULONG Number;
             char Key = KdpReadEscape(ReadChar, &Number);
             ULONG Kept = MIN(KdpHistoryCount, KD_HISTORY_LINES);
             if (Key == 'A' && Back < Kept) {                /* up: one line further back */
                 if (Back == 0) {
-                    memcpy(Editing, Line, e.Length);
-                    Editing[e.Length] = '\0';
+                    memcpy(Editing, Line, Edit->Length);
+                    Editing[Edit->Length] = '\0';
                 }
                 Back++;
-                KdpReplaceLine(&e, KdpHistory[(KdpHistoryCount - Back) % KD_HISTORY_LINES]);
+                KdpReplaceLine(Edit, KdpHistory[(KdpHistoryCount - Back) % KD_HISTORY_LINES]);
             } else if (Key == 'B' && Back > 0) {            /* down: back towards the line being typed */
                 Back--;
-                KdpReplaceLine(&e, Back ? KdpHistory[(KdpHistoryCount - Back) % KD_HISTORY_LINES] : Editing);
-            } else if (Key == 'C' && e.Cursor < e.Length) { /* right */
-                DbgPrint("%c", Line[e.Cursor]);
-                e.Cursor++;
-            } else if (Key == 'D' && e.Cursor > 0) {        /* left */
+                KdpReplaceLine(Edit, Back ? KdpHistory[(KdpHistoryCount - Back) % KD_HISTORY_LINES] : Editing);
+            } else if (Key == 'C' && Edit->Cursor < Edit->Length) { /* right */
+                DbgPrint("%c", Line[Edit->Cursor]);
+                Edit->Cursor++;
+            } else if (Key == 'D' && Edit->Cursor > 0) {        /* left */
                 DbgPrint("\b");
-                e.Cursor--;
+                Edit->Cursor--;
             } else if (Key == 'H' || (Key == '~' && Number == 1)) {
-                KdpRepeat('\b', e.Cursor);
-                e.Cursor = 0;
+                KdpRepeat('\b', Edit->Cursor);
+                Edit->Cursor = 0;
             } else if (Key == 'F' || (Key == '~' && Number == 4)) {
-                DbgPrint("%.*s", (int)(e.Length - e.Cursor), Line + e.Cursor);
-                e.Cursor = e.Length;
+                DbgPrint("%.*s", (int)(Edit->Length - Edit->Cursor), Line + Edit->Cursor);
+                Edit->Cursor = Edit->Length;
             } else if (Key == '~' && Number == 3) {
-                KdpDelete(&e, e.Cursor);
+                KdpDelete(Edit, Edit->Cursor);
             }
         } else if (c >= 0x20 && c < 0x7F) {
-            KdpInsert(&e, (char)c);
+            KdpInsert(Edit, (char)c);
         }
         if (!WasTab)
             Listed = false;

@@ -28,6 +28,12 @@ typedef int (*PKD_READ_CHAR)(void);
  * cancelled (Ctrl-C) or was longer than Size - 1 characters, which it says.
  */
 bool KdpReadLine(const char *Prompt, char *Line, size_t Size, PKD_READ_CHAR ReadChar);
+/*
+ * After a stop that came while the running prompt waited for a key (another
+ * thread's breakpoint), prints its prompt and the line typed so far again,
+ * so it is clear where typing goes on. Nothing if it was not waiting.
+ */
+void KdpRedrawInterruptedLine(void);
 /* Reports UART overruns not reported yet; true if there were any. */
 bool KdpReportOverruns(void);
 
@@ -62,6 +68,8 @@ typedef enum _KD_RESUME {
 void KdpRequestResume(KD_RESUME How);
 /* The stopped context's backtrace (symbols.c): frame 0 is where it stopped. */
 void KdpDumpStoppedBacktrace(void);
+/* The stopped context's register Name (eax ... edi, ebp, esp, eip, efl; any case); false if not stopped or not one. */
+bool KdpReadRegister(const char *Name, ULONG *Value);
 /* Prints the stopped context's registers, WinDbg's `r` (and its instruction bytes). */
 void KdpPrintRegisters(const KTRAP_FRAME *TrapFrame);
 /*

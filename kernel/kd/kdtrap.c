@@ -279,6 +279,7 @@ static bool KdpEnter(PKTRAP_FRAME TrapFrame, KD_STOP_REASON Reason, ULONG Breakp
     KdpStop.Breakpoint = Breakpoint;
     KdpSuspendKernel();
     KiCallOnStack(KdpStack + sizeof(KdpStack), KdpStoppedPrompt, NULL);
+    KdpRedrawInterruptedLine();
     KdpResumeKernel(TrapFrame);
     KdpStopped = false;
     return true;
@@ -510,6 +511,24 @@ static const struct {
     { "ebp", offsetof(KTRAP_FRAME, Ebp) }, { "eip", offsetof(KTRAP_FRAME, Eip) },
     { "efl", offsetof(KTRAP_FRAME, EFlags) },
 };
+
+bool KdpReadRegister(const char *Name, ULONG *Value)
+{
+    size_t Length = strlen(Name);
+    if (!KdpStopped)
+        return false;
+    if (Length == 3 && RtlCompareStringInsensitive(Name, "esp", 3) == 0) {
+        *Value = KiTrapFrameEsp(KdpStop.TrapFrame);
+        return true;
+    }
+    for (ULONG i = 0; i < ARRAY_SIZE(KdpRegisters); i++) {
+        if (strlen(KdpRegisters[i].Name) == Length && RtlCompareStringInsensitive(KdpRegisters[i].Name, Name, Length) == 0) {
+            *Value = *(const ULONG *)((const UCHAR *)KdpStop.TrapFrame + KdpRegisters[i].Offset);
+            return true;
+        }
+    }
+    return false;
+}
 
 KD_COMMAND_FLAGS(r, "r", "[REG[=VALUE]]",
                  "the stopped context's registers; one of them (eax ... edi, ebp, eip, efl); REG=VALUE sets it",
