@@ -9,6 +9,7 @@
 #   make test-bochs the same matrix under Bochs, the second emulator
 #   make bench      boot under -icount and print guest instructions per operation
 #   make debug      QEMU stopped at the kernel entry, gdb attached with symbols
+#   make docs       make every kd> and gdb transcript in README.md and docs/ again from a fresh boot
 #   make diagrams   redraw docs/layout-*.svg from the kernel's boot layout table, docs/vad-tree.svg from !vad
 #   make deps       install the Debian packages the build needs (every target runs it first)
 #   make clean      remove build/ and build-debug/
@@ -71,7 +72,7 @@ DEP_FILES := /usr/share/bochs/BIOS-bochs-latest /usr/share/vgabios/vgabios.bin
 SWEEP    ?= 2
 SEED     ?=
 
-.PHONY: all iso run qemu-gdb gdb test test-bochs bench debug diagrams deps clean FORCE
+.PHONY: all iso run qemu-gdb gdb test test-bochs bench debug docs diagrams deps clean FORCE
 all: $(KERNEL) $(ISO)
 iso: $(ISO)
 
@@ -186,6 +187,11 @@ bench: deps
 debug: deps
 	$(MAKE) all
 	$(PYTHON) tools/debug.py --kernel $(KERNEL) --mem $(MEM) --args "$(ARGS)" --gdb $(GDB_PROGRAM)
+
+# Every kd> and gdb transcript in README.md and docs/ made again from a fresh boot (tools/docs.py).
+docs: deps
+	$(MAKE) all
+	$(PYTHON) tools/docs.py --kernel $(KERNEL) --write
 
 diagrams: deps
 	$(MAKE) all

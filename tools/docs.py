@@ -76,21 +76,25 @@ PROMPTS = {'kd': 'kd> ', 'gdb': '(gdb) '}
 
 # Values that differ between two boots of the same build: the clock and the scheduler's timing.
 VARYING = [
-    (re.compile(r'(Ticks: )\d+'), 'clock ticks since a wait began'),
-    (re.compile(r'(Wait Start TickCount\s+)\d+'), 'the tick count when a wait began'),
-    (re.compile(r'(Context Switch Count\s+)\d+'), 'how often a thread has run so far'),
-    (re.compile(r'((?:User|Kernel)Time\s+)\S+'), 'time charged to a thread'),
-    (re.compile(r'(KeTickCount64 = )\d+'), 'the tick count'),
-    (re.compile(r'(ticks=)\d+'), 'the tick count'),
-    (re.compile(r'(# ktest: )\d+( instructions from kernel entry to the first test \()\d+'),
-     'instructions to boot (the zero page thread runs in between)'),
-    (re.compile(r'(Quantum )-?\d+'), 'what is left of a running thread\'s quantum'),
+    (re.compile(r'(?<=Ticks: )\d+'), 'clock ticks since a wait began'),
+    (re.compile(r'(?<=Wait Start TickCount)\s+\d+'), 'the tick count when a wait began'),
+    (re.compile(r'(?<=Context Switch Count)\s+\d+'), 'how often a thread has run so far'),
+    (re.compile(r'(?<=UserTime)\s+\S+'), 'time charged to a thread'),
+    (re.compile(r'(?<=KernelTime)\s+\S+'), 'time charged to a thread'),
+    (re.compile(r'(?<=KeTickCount64 = )\d+'), 'the tick count'),
+    (re.compile(r'(?<=ticks=)\d+'), 'the tick count'),
+    (re.compile(r'(?<=^Priority )\d+'), 'a thread\'s current priority: its base plus a boost that decays'),
+    (re.compile(r'(?<=PriorityDecrement )\d+'), 'the boost still to decay'),
+    (re.compile(r'(?<= Quantum )-?\d+'), 'what is left of a thread\'s quantum'),
+    (re.compile(r'(?<=RUNNING     priority )\d+'), 'the running thread\'s boosted priority'),
+    (re.compile(r'(?<=# ktest: )\d+(?= instructions)'), 'instructions to the first test'),
+    (re.compile(r'(?<=instructions from kernel entry to the first test \()\d+'), 'instructions from reset'),
 ]
 
 
 def mask(line):
     for pattern, _ in VARYING:
-        line = pattern.sub(lambda m: ''.join(g or '' for g in m.groups()) + '#', line)
+        line = pattern.sub('#', line)
     return line
 
 
@@ -133,6 +137,15 @@ def parse(page):
         lines = f.read().split('\n')
     blocks, i = [], 0
     while i < len(lines):
+        if lines[i].startswith('```') and (i == 0 or not MARKER.match(lines[i - 1])):
+            end = i + 1
+            while end < len(lines) and not lines[end].startswith('```'):
+                end += 1
+            if any(line.startswith(p) for line in lines[i + 1:end] for p in PROMPTS.values()):
+                raise ValueError(f'{page}:{i + 1}: a block with kd> or (gdb) lines and no transcript marker: '
+                                 f'transcripts are made by booting (see tools/docs.py), never by hand')
+            i = end + 1
+            continue
         m = MARKER.match(lines[i])
         if m:
             if i + 1 >= len(lines) or not lines[i + 1].startswith('```'):
@@ -193,9 +206,10 @@ def capture(block, output, captured):
 
 
 def typed(boot, line, timeout=120):
-    """Types a line at the prompt; returns its output (the echo left out) and where the next prompt ends."""
+    """Types a line at the prompt; returns its output (the echo left out) and where the next prompt ends.
+    A line ending in ^C is typed with Ctrl-C instead of Enter, as the page shows it."""
     start = len(boot.text())
-    boot.send(line + '\r')
+    boot.send(line[:-2] + '\x03' if line.endswith('^C') else line + '\r')
     m = boot.wait_for(kdsession.PROMPT.pattern, timeout, since=start)
     if not m:
         raise RuntimeError(f'no prompt after {line!r}; see {boot.log_path}')
@@ -293,12 +307,19 @@ def first_difference(old, new):
     return None
 
 
-def pages_with_transcripts(only_name=None):
+def pages_with_transcripts(only_name=None, problems=None):
+    """(page, lines, blocks) of each page with transcripts; a page that cannot be parsed goes to problems."""
     result = []
     for page in PAGES:
         if only_name and only_name not in page:
             continue
-        lines, blocks = parse(page)
+        try:
+            lines, blocks = parse(page)
+        except ValueError as e:
+            if problems is None:
+                raise
+            problems.append(str(e))
+            continue
         if blocks:
             result.append((page, lines, blocks))
     return result
@@ -308,7 +329,10 @@ def check(args):
     """The runner's entry point: one outcome per transcript block."""
     out = checks.Outcomes()
     os.makedirs(LOG_DIR, exist_ok=True)
-    pages = pages_with_transcripts(getattr(args, 'only_page', None))
+    problems = []
+    pages = pages_with_transcripts(getattr(args, 'only_page', None), problems)
+    for problem in problems:
+        out.check('every transcript in the docs is marked and made by booting', False, problem)
 
     def one(page_entry):
         page, lines, blocks = page_entry

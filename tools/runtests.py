@@ -57,6 +57,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bochs  # noqa: E402
 import qemu  # noqa: E402
 import gdbsession  # noqa: E402
+import docs  # noqa: E402
 import gdbconsole  # noqa: E402
 import kddebug  # noqa: E402
 import kdsession  # noqa: E402
@@ -107,6 +108,7 @@ CHECKS['layout-diagrams'] = layoutsvg.check     # docs/layout-*.svg still match 
 CHECKS['gdb-session'] = gdbsession.run          # the gdb extension against QEMU's gdb server
 CHECKS['kd-debugger'] = kddebug.run             # kd> stopping, stepping and editing the kernel; bugchecks at kd>
 CHECKS['gdb-console'] = gdbconsole.run          # make run GDB=1 + make gdb beside the console; Ctrl-C in make debug
+CHECKS['docs-transcripts'] = docs.check          # every kd>/gdb transcript in the docs is what a fresh boot prints
 CHECKS['vad-diagram'] = vadsvg.check            # docs/vad-tree.svg still matches the kernel's !vad
 CHECKS['ktest-repeated'] = ktestrepeat.run      # the suite three times in a row from the prompt
 
