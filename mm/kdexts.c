@@ -22,7 +22,6 @@
  */
 #include <kd.h>
 #include "mi.h"
-#include "syspte.h"
 
 /*
  * What the gdb extension reads to learn the build's constants (it has the
@@ -164,8 +163,7 @@ static ULONG KdDescribeSystemPte(char Lines[MI_PTE_DESCRIPTION_LINES][MI_PTE_DES
 
     if (Pte.u.Hard.Valid)
         return 0;
-    /* On a stopped kernel whose code holds the system PTE lock, the free runs may be mid-change: not looked up. */
-    if (!(KdIsStopped() && MiSystemPteLock != 0) && MiQueryFreeSystemPte(PointerPte, &Free)) {
+    if (MiQueryFreeSystemPte(PointerPte, &Free)) {
         bool HasSizePte = Free.Size > 1 && (Free.List == MiPteOnFreeList || Free.List == MiPteOnWaitingList);
         snprintf(Lines[n++], MI_PTE_DESCRIPTION_LENGTH, "not valid");
         bool InCache = Free.List == MiPteInCache || Free.List == MiPteInCacheWaiting;
