@@ -9,6 +9,8 @@
 #   make test-bochs the same matrix under Bochs, the second emulator
 #   make bench      boot under -icount and print guest instructions per operation
 #   make debug      QEMU stopped at the kernel entry, gdb attached with symbols
+#   make lab-start LAB=syspte|hyperspace|pool   a lab (docs/labs/): the mechanism's file to write;
+#   make grade LAB=...  its score;  make lab-reset LAB=...  the reference back
 #   make docs       make every kd> and gdb transcript in README.md and docs/ again from a fresh boot
 #   make diagrams   redraw docs/layout-*.svg from the kernel's boot layout table, docs/vad-tree.svg from !vad
 #   make deps       install the Debian packages the build needs (every target runs it first)
@@ -52,6 +54,11 @@ LDFLAGS  := -m32 -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,linker.ld 
 LIBGCC   := $(shell $(CC) -m32 -print-libgcc-file-name 2>/dev/null)
 
 SRC_C    := $(sort $(wildcard boot/*.c hal/*.c drivers/*.c kernel/*.c kernel/*/*.c mm/*.c tests/*.c tests/*/*.c))
+# A lab in progress (make lab-start, tools/labs.py, docs/labs/) leaves out the tests of the reference's
+# own internals, which the lab's files need not have.
+LAB_ACTIVE := $(strip $(shell cat .lab-active 2>/dev/null))
+LAB_EXCLUDE_syspte := tests/mm/syspte.c
+SRC_C    := $(filter-out $(LAB_EXCLUDE_$(LAB_ACTIVE)),$(SRC_C))
 SRC_ASM  := $(sort $(wildcard boot/*.asm hal/*.asm kernel/*.asm kernel/*/*.asm))
 OBJS     := $(patsubst %,$(BUILD)/obj/%.o,$(SRC_C) $(SRC_ASM))
 
@@ -72,7 +79,7 @@ DEP_FILES := /usr/share/bochs/BIOS-bochs-latest /usr/share/vgabios/vgabios.bin
 SWEEP    ?= 2
 SEED     ?=
 
-.PHONY: all iso run qemu-gdb gdb test test-bochs bench debug docs diagrams deps clean FORCE
+.PHONY: all iso run qemu-gdb gdb test test-bochs bench debug docs diagrams deps clean lab-start lab-reset grade FORCE
 all: $(KERNEL) $(ISO)
 iso: $(ISO)
 
@@ -187,6 +194,17 @@ bench: deps
 debug: deps
 	$(MAKE) all
 	$(PYTHON) tools/debug.py --kernel $(KERNEL) --mem $(MEM) --args "$(ARGS)" --gdb $(GDB_PROGRAM)
+
+# The labs (docs/labs/, tools/labs.py): LAB=syspte|hyperspace|pool.
+lab-start:
+	$(PYTHON) tools/labs.py start $(LAB) $(if $(filter 1,$(FORCE)),--force)
+
+lab-reset:
+	$(PYTHON) tools/labs.py reset $(LAB)
+
+grade: deps
+	$(MAKE) $(KERNEL)
+	$(PYTHON) tools/labs.py grade $(LAB) --kernel $(KERNEL)
 
 # Every kd> and gdb transcript in README.md and docs/ made again from a fresh boot (tools/docs.py).
 docs: deps

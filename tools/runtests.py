@@ -60,6 +60,7 @@ import gdbsession  # noqa: E402
 import docs  # noqa: E402
 import gdbconsole  # noqa: E402
 import kddebug  # noqa: E402
+import labs  # noqa: E402
 import kdsession  # noqa: E402
 import ktestrepeat  # noqa: E402
 import layoutsvg  # noqa: E402
@@ -109,6 +110,7 @@ CHECKS['gdb-session'] = gdbsession.run          # the gdb extension against QEMU
 CHECKS['kd-debugger'] = kddebug.run             # kd> stopping, stepping and editing the kernel; bugchecks at kd>
 CHECKS['gdb-console'] = gdbconsole.run          # make run GDB=1 + make gdb beside the console; Ctrl-C in make debug
 CHECKS['docs-transcripts'] = docs.check          # every kd>/gdb transcript in the docs is what a fresh boot prints
+CHECKS['labs'] = labs.check                      # each lab: the reference scores full marks, the skeleton builds and scores 0
 CHECKS['vad-diagram'] = vadsvg.check            # docs/vad-tree.svg still matches the kernel's !vad
 CHECKS['ktest-repeated'] = ktestrepeat.run      # the suite three times in a row from the prompt
 
