@@ -47,13 +47,14 @@ CFLAGS := -std=gnu11 -m32 -march=i686 $(OPTIMIZE) \
           -fcf-protection=none -mgeneral-regs-only -fno-omit-frame-pointer \
           -fno-strict-aliasing -fno-delete-null-pointer-checks \
           -fno-asynchronous-unwind-tables -fno-common \
-          -Iinclude -I.
+          -Iinclude -I. -I$(BUILD)/gen
 NASMFLAGS := -f elf32 -I$(BUILD)/gen/ -I./
 LDFLAGS  := -m32 -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,linker.ld \
             -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 LIBGCC   := $(shell $(CC) -m32 -print-libgcc-file-name 2>/dev/null)
 
-SRC_C    := $(sort $(wildcard boot/*.c hal/*.c drivers/*.c kernel/*.c kernel/*/*.c mm/*.c tests/*.c tests/*/*.c))
+SRC_C    := $(sort $(filter-out tests/user/%,$(wildcard boot/*.c hal/*.c drivers/*.c kernel/*.c kernel/*/*.c mm/*.c \
+                                                       tests/*.c tests/*/*.c)))
 # A lab in progress (make lab-start, tools/labs.py, docs/labs/) leaves out the tests of the reference's
 # own internals, which the lab's files need not have.
 LAB_ACTIVE := $(strip $(shell cat .lab-active 2>/dev/null))
@@ -106,6 +107,12 @@ $(BUILD)/gen/kernel.inc: include/x86.h include/layout.h tools/h2inc.py
 	@mkdir -p $(dir $@)
 	@$(PYTHON) tools/h2inc.py include/x86.h include/layout.h -o $@
 
+# The system-service table, generated from the one list the user runtime's stubs come from too.
+$(BUILD)/gen/kiservices.h: kernel/ke/services.list tools/gensvc.py
+	@mkdir -p $(dir $@)
+	@$(PYTHON) tools/gensvc.py kernel/ke/services.list --kernel $@
+$(BUILD)/obj/kernel/ke/syscall.c.o: $(BUILD)/gen/kiservices.h
+
 $(BUILD)/obj/%.asm.o: %.asm $(BUILD)/gen/kernel.inc
 	@mkdir -p $(dir $@)
 	@echo "  NASM    $<"
@@ -147,11 +154,80 @@ $(KERNEL): $(OBJS) $(OBJLIST) $(BUILD)/ksyms.o $(BUILD)/kdtypes.o linker.ld tool
 	@$(PYTHON) tools/check_image.py $@.tmp
 	@mv $@.tmp $@
 
-BOOT_MODULE := tests/data/bootmod.txt
+# ---------------------------------------------------------------- ring 3
+# The user runtime (user/ntdll, user/crt, and the kernel's RTL compiled again
+# for ring 3) and the programs: user/programs/NAME.c and the user-mode tests
+# tests/user/NAME.c, each linked as a PE32 native image by the same
+# binutils (ld -m i386pe). Every image becomes a boot module, opened by the
+# kernel as \Boot\NAME.exe.
+LD       := $(CROSS)ld
+USER_CFLAGS := -std=gnu11 -m32 -march=i686 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+               -ffreestanding -nostdlib -fno-pie -fno-pic -fno-stack-protector -fcf-protection=none \
+               -mgeneral-regs-only -fno-omit-frame-pointer -fno-strict-aliasing -fno-common \
+               -fno-asynchronous-unwind-tables -fno-ident -Iuser/include -Iinclude -I. -I$(BUILD)/gen
+USER_LDFLAGS := -m i386pe --no-leading-underscore --subsystem native --image-base 0x00400000 -e NtProcessStartup \
+                --file-alignment 0x200 --section-alignment 0x1000 --strip-debug
+USER_RUNTIME_SRC := $(sort $(wildcard user/ntdll/*.c user/crt/*.c)) kernel/rtl/rtl.c kernel/rtl/format.c
+USER_RUNTIME_OBJS := $(patsubst %,$(BUILD)/user/obj/%.o,$(USER_RUNTIME_SRC) $(wildcard user/ntdll/*.asm)) \
+                     $(BUILD)/user/obj/ntstubs.asm.o
+# libgcc's 64-bit division helpers, linked as objects: ld's PE output does not search an ELF archive's index.
+USER_LIBGCC_OBJS := $(addprefix $(BUILD)/user/libgcc/,_divdi3.o _moddi3.o _divmoddi4.o _udivdi3.o _umoddi3.o \
+                                                    _udivmoddi4.o)
+USER_IMAGES := $(patsubst user/programs/%.c,$(BUILD)/user/%.exe,$(wildcard user/programs/*.c)) \
+               $(patsubst tests/user/%.c,$(BUILD)/user/%.exe,$(wildcard tests/user/*.c))
 
-$(ISO): $(KERNEL) iso/grub.cfg tools/mkiso.py $(BOOT_MODULE) | deps
+$(BUILD)/gen/ntstubs.asm $(BUILD)/gen/ntstubs.h: kernel/ke/services.list tools/gensvc.py
+	@mkdir -p $(BUILD)/gen
+	@$(PYTHON) tools/gensvc.py kernel/ke/services.list --stubs $(BUILD)/gen/ntstubs.asm --header $(BUILD)/gen/ntstubs.h
+
+$(BUILD)/user/obj/%.c.o: %.c $(BUILD)/gen/ntstubs.h Makefile
+	@mkdir -p $(dir $@)
+	@echo "  CC3     $<"
+	@$(CC) $(USER_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/user/obj/%.asm.o: %.asm Makefile
+	@mkdir -p $(dir $@)
+	@echo "  NASM3   $<"
+	@$(NASM) -f elf32 $< -o $@
+
+$(USER_LIBGCC_OBJS) &: $(LIBGCC)
+	@mkdir -p $(BUILD)/user/libgcc
+	@cd $(BUILD)/user/libgcc && $(CROSS)ar x $(LIBGCC) $(notdir $(USER_LIBGCC_OBJS))
+
+$(BUILD)/user/obj/ntstubs.asm.o: $(BUILD)/gen/ntstubs.asm
+	@mkdir -p $(dir $@)
+	@$(NASM) -f elf32 $< -o $@
+
+# Two test programs with links of their own: one large-address-aware, one whose preferred base is taken.
+$(BUILD)/user/bigaddress.exe: USER_LDFLAGS += --large-address-aware
+$(BUILD)/user/relocated.exe: USER_LDFLAGS += --image-base 0x7ffe0000
+
+# The smallest image: the service stubs alone, no runtime (its entry point is its own).
+$(BUILD)/user/exit0.exe: $(BUILD)/user/obj/user/programs/exit0.c.o $(BUILD)/user/obj/ntstubs.asm.o
+	@echo "  LD PE   $@"
+	@$(LD) $(USER_LDFLAGS) -o $@ $^
+
+$(BUILD)/user/%.exe: $(BUILD)/user/obj/user/programs/%.c.o $(USER_RUNTIME_OBJS) $(USER_LIBGCC_OBJS) \
+                     user/ntdll/exports.def
+	@echo "  LD PE   $@"
+	@$(LD) $(USER_LDFLAGS) -o $@ $< $(USER_RUNTIME_OBJS) $(USER_LIBGCC_OBJS) user/ntdll/exports.def
+
+$(BUILD)/user/%.exe: $(BUILD)/user/obj/tests/user/%.c.o $(BUILD)/user/obj/user/utest/utest.c.o $(USER_RUNTIME_OBJS) \
+                     $(USER_LIBGCC_OBJS) user/ntdll/exports.def
+	@echo "  LD PE   $@"
+	@$(LD) $(USER_LDFLAGS) -o $@ $< $(BUILD)/user/obj/user/utest/utest.c.o $(USER_RUNTIME_OBJS) \
+	       $(USER_LIBGCC_OBJS) user/ntdll/exports.def
+
+all: $(USER_IMAGES)
+.SECONDARY: $(USER_RUNTIME_OBJS) $(BUILD)/user/obj/user/utest/utest.c.o
+-include $(shell find $(BUILD)/user/obj -name '*.d' 2>/dev/null)
+
+# Every boot's modules (tools/bootmodules.py names the same files for the runner).
+BOOT_MODULES := tests/data/bootmod.txt $(sort $(USER_IMAGES))
+
+$(ISO): $(KERNEL) iso/grub.cfg tools/mkiso.py $(BOOT_MODULES) | deps
 	@echo "  ISO     $@"
-	@$(PYTHON) tools/mkiso.py --kernel $(KERNEL) --cfg iso/grub.cfg --module $(BOOT_MODULE) -o $@
+	@$(PYTHON) tools/mkiso.py --kernel $(KERNEL) --cfg iso/grub.cfg $(addprefix --module=,$(BOOT_MODULES)) -o $@
 
 deps:
 	@missing=""; for t in $(DEP_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
@@ -167,7 +243,7 @@ deps:
 # make run [GDB=1] [KD=script.txt] [NOMENU=1] [ARGS=...] [MEM=...]: tools/run.py says what each does.
 run: deps
 	$(MAKE) all
-	$(PYTHON) tools/run.py --kernel $(KERNEL) --iso $(BUILD)/mm386-run.iso --module $(BOOT_MODULE) \
+	$(PYTHON) tools/run.py --kernel $(KERNEL) --iso $(BUILD)/mm386-run.iso $(addprefix --module=,$(BOOT_MODULES)) \
 	        --args "$(ARGS)" --mem $(MEM) $(if $(filter 1,$(GDB)),--gdb) $(if $(KD),--kd $(KD)) \
 	        $(if $(filter 1,$(NOMENU)),--nomenu)
 

@@ -36,6 +36,11 @@ static void SetGate(uint32_t Vector, uint32_t Handler, uint16_t Selector, uint8_
     KiIdt[Vector].Access = Access;
 }
 
+void HalSetUserGate(ULONG Vector, void (*Handler)(void))
+{
+    SetGate(Vector, (uint32_t)Handler, KGDT_R0_CODE, IDT_PRESENT | IDT_DPL3 | IDT_INTERRUPT_GATE);
+}
+
 void HalInitializeIdt(void)
 {
     for (uint32_t v = 0; v < 256; v++)

@@ -4,13 +4,15 @@
 ; vector, and jumps to KiTrapCommon, which saves the rest of a KTRAP_FRAME
 ; (include/ke.h), loads the kernel data segments and FS = the KPCR, and calls
 ; KiDispatchTrap(KTRAP_FRAME *). When that returns, the frame — possibly
-; edited, for example EAX for int 0x2A — is restored and IRETD resumes the
-; interrupted code. Vector 8 is normally reached through its task gate
+; edited, for example EAX for int 0x2A — leaves through the kernel's
+; KiServiceExit (kernel/ke/syscall.asm), which delivers a user APC due on
+; the way back to ring 3, restores the frame and IRETDs to the interrupted
+; code. Vector 8 is normally reached through its task gate
 ; (KiDoubleFaultEntry below), never through its entry here.
 
 %include "kernel.inc"
 
-extern KiDispatchTrap, KiDoubleFault
+extern KiDispatchTrap, KiDoubleFault, KiServiceExit
 
 section .text
 
@@ -47,13 +49,7 @@ KiTrapCommon:
     push esp                        ; KTRAP_FRAME *
     call KiDispatchTrap
     add esp, 4
-    pop gs
-    pop fs
-    pop es
-    pop ds
-    popad
-    add esp, 8                      ; vector and error code
-    iretd
+    jmp KiServiceExit               ; the kernel's one way out of a trap (kernel/ke/syscall.asm)
 
 ; The double fault arrives by task switch on its own TSS and stack (hal/gdt.c),
 ; so it works even when the faulting stack is exhausted. It never returns.

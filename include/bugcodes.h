@@ -28,6 +28,7 @@
 #define PHASE1_INITIALIZATION_FAILED            0x00000032
 #define NO_MORE_SYSTEM_PTES                     0x0000003F
 #define THREAD_TERMINATE_HELD_MUTEX             0x00000046
+#define IRQL_GT_ZERO_AT_SYSTEM_SERVICE          0x0000004A
 #define NO_PAGES_AVAILABLE                      0x0000004D
 #define PFN_LIST_CORRUPT                        0x0000004E
 #define PAGE_FAULT_IN_NONPAGED_AREA             0x00000050

@@ -1,6 +1,8 @@
 /*
  * include/ex.h — the executive's support for code that touches user
- * buffers: raising exceptions, a kernel try/except, probing (kernel/ex/).
+ * buffers: raising exceptions, a kernel try/except, probing (kernel/ex/);
+ * the Zw forms of services, and the executive's startup. Its services are
+ * declared in include/ntexapi.h.
  *
  * NT's kernel code reads and writes user memory inside __try/__except: a
  * bad pointer, a page that is reserved but not committed, a read-only page
@@ -30,6 +32,7 @@
 
 #include <ke.h>
 #include <x86.h>
+#include <ntexcept.h>
 
 /*
  * Raises Status as an exception: the innermost handler of the running code
@@ -40,17 +43,6 @@ NORETURN void ExRaiseStatus(NTSTATUS Status);
 NORETURN void ExRaiseAccessViolation(void);
 NORETURN void ExRaiseDatatypeMisalignment(void);
 
-/*
- * NT's EXCEPTION_RECORD, the part a handler reads: for an access violation
- * ExceptionInformation[0] is 0 for a read and 1 for a write, [1] the address.
- */
-typedef struct _EXCEPTION_RECORD {
-    NTSTATUS ExceptionCode;
-    ULONG ExceptionFlags;
-    PVOID ExceptionAddress;         /* the instruction that faulted, or ExRaiseStatus's caller */
-    ULONG NumberParameters;
-    ULONG_PTR ExceptionInformation[2];
-} EXCEPTION_RECORD, *PEXCEPTION_RECORD;
 
 typedef struct _EX_TRY_FRAME {
     KFAULT_CATCHER Catcher;
@@ -120,5 +112,54 @@ static inline KPROCESSOR_MODE ExpSetPreviousMode(KPROCESSOR_MODE Mode)
  */
 void ProbeForRead(const volatile void *Address, SIZE_T Length, ULONG Alignment);
 void ProbeForWrite(volatile void *Address, SIZE_T Length, ULONG Alignment);
+
+/* Prints String on the console and COM1 (kernel/ex/display.c). PASSIVE_LEVEL. */
+NTSTATUS NtDisplayString(PUNICODE_STRING String);
+/*
+ * NT's x86 probes of one scalar or a small structure, as its system services
+ * use them (NT's ex.h macros). A scalar (a handle, a ULONG, a BOOLEAN, a
+ * LARGE_INTEGER read) is checked against MmUserProbeAddress and touched, but
+ * never for alignment: x86 NT accepts a misaligned PHANDLE or PULONG. A small
+ * structure is checked for Alignment as ProbeForRead/ProbeForWrite check any
+ * buffer. All raise STATUS_ACCESS_VIOLATION or STATUS_DATATYPE_MISALIGNMENT;
+ * callers run them inside EX_TRY, and only for a UserMode caller.
+ */
+#define ProbeForWriteHandle(Address)    ProbeForWrite((Address), sizeof(*(Address)), 1)
+#define ProbeForWriteUlong(Address)     ProbeForWrite((Address), sizeof(*(Address)), 1)
+#define ProbeForWriteLong(Address)      ProbeForWrite((Address), sizeof(*(Address)), 1)
+#define ProbeForWriteBoolean(Address)   ProbeForWrite((Address), sizeof(*(Address)), 1)
+#define ProbeForReadSmallStructure(Address, Size, Alignment)    ProbeForRead((Address), (Size), (Alignment))
+#define ProbeForWriteSmallStructure(Address, Size, Alignment)   ProbeForWrite((Address), (Size), (Alignment))
+
+/* Probes and reads a user LARGE_INTEGER (a timeout, a due time): NT's ProbeAndReadLargeInteger. */
+static inline LARGE_INTEGER ProbeAndReadLargeInteger(const LARGE_INTEGER *Source)
+{
+    LARGE_INTEGER Value;
+    ProbeForRead(Source, sizeof(*Source), 1);
+    Value.LowPart = ((const volatile LARGE_INTEGER *)Source)->LowPart;
+    Value.HighPart = ((const volatile LARGE_INTEGER *)Source)->HighPart;
+    return Value;
+}
+
+/*
+ * NT's Zw form of a system service: the same service, called as the system
+ * service gate calls it for kernel code, with the previous mode KernelMode
+ * for its duration (so nothing is probed) and restored after. A service that
+ * raises to a kernel-mode caller (NtReleaseSemaphore past the limit) leaves
+ * the previous mode KernelMode, as a kernel thread's always is.
+ */
+#define EX_CALL_AS_KERNEL_MODE(Call)                                            \
+    ({                                                                          \
+        KPROCESSOR_MODE _ExOldMode = ExpSetPreviousMode(KernelMode);            \
+        NTSTATUS _ExStatus = (Call);                                            \
+        ExpSetPreviousMode(_ExOldMode);                                         \
+        _ExStatus;                                                              \
+    })
+
+/*
+ * Phase 1, after the object manager (kernel/ex/exinit.c): the executive's
+ * object types, Event, Semaphore, Mutant and Timer (include/ntexapi.h).
+ */
+void ExInitSystem(void);
 
 #endif

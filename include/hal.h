@@ -118,6 +118,18 @@ static inline void HalCpuid(uint32_t Leaf, uint32_t Regs[4])
                      : "a"(Leaf), "c"(0));
 }
 
+static inline uint64_t HalReadMsr(uint32_t Msr)
+{
+    uint32_t Lo, Hi;
+    __asm__ volatile("rdmsr" : "=a"(Lo), "=d"(Hi) : "c"(Msr));
+    return ((uint64_t)Hi << 32) | Lo;
+}
+
+static inline void HalWriteMsr(uint32_t Msr, uint64_t Value)
+{
+    __asm__ volatile("wrmsr" : : "c"(Msr), "a"((uint32_t)Value), "d"((uint32_t)(Value >> 32)));
+}
+
 static inline uint32_t HalReadEflags(void)
 {
     uint32_t Flags;
@@ -175,6 +187,8 @@ KTSS *HalGetMainTss(void);
 
 /* hal/idt.c: the IDT; every vector enters KiDispatchTrap. */
 void HalInitializeIdt(void);
+/* Points Vector's gate at Handler, an entry of ke's own (the system-service gate), reachable from ring 3. */
+void HalSetUserGate(ULONG Vector, void (*Handler)(void));
 
 /* hal/pic.c: the two 8259s, remapped to PRIMARY_VECTOR_BASE. */
 void HalInitializePic(void);

@@ -238,7 +238,6 @@ const char *KiBugCheckName(ULONG BugCheckCode);
 typedef void (*PKBUGCHECK_HOOK)(ULONG BugCheckCode, const ULONG_PTR Parameters[4]);
 void KeSetBugCheckHook(PKBUGCHECK_HOOK Hook);
 
-#define STATUS_ASSERTION_FAILURE ((NTSTATUS)0xC0000420)
 NORETURN void RtlAssert(const char *Expression, const char *File, int Line);
 #define ASSERT(e) ((e) ? (void)0 : RtlAssert(#e, __FILE__, __LINE__))
 
@@ -367,6 +366,17 @@ void KeInitializeApc(PKAPC Apc, PKTHREAD Thread, KAPC_ENVIRONMENT Environment, P
                      PKRUNDOWN_ROUTINE RundownRoutine, PKNORMAL_ROUTINE NormalRoutine,
                      KPROCESSOR_MODE ApcMode, PVOID NormalContext);
 BOOLEAN KeInsertQueueApc(PKAPC Apc, PVOID SystemArgument1, PVOID SystemArgument2, KPRIORITY Increment);
+/*
+ * Thread's queued user APC is to be delivered at its next return to ring 3
+ * even if it is not in an alertable wait: any user-mode wait it is in ends
+ * with STATUS_USER_APC (NT sets UserApcPending so for a termination).
+ */
+void KeForceUserApc(PKTHREAD Thread);
+/*
+ * Takes Apc off its thread's queue if it is queued (TRUE), its routines not
+ * run; the pending flag follows. IRQL <= DISPATCH_LEVEL.
+ */
+BOOLEAN KeRemoveQueueApc(PKAPC Apc);
 void KeEnterCriticalRegion(void);
 void KeLeaveCriticalRegion(void);
 void KeEnterGuardedRegion(void);

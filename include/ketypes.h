@@ -14,29 +14,12 @@
 #ifndef MM386_KETYPES_H
 #define MM386_KETYPES_H
 
-#include <ntdef.h>
+#include <ntbasic.h>
 
 typedef uint8_t KIRQL, *PKIRQL;
 typedef int8_t KPRIORITY8;
-typedef LONG KPRIORITY;
 typedef volatile ULONG_PTR KSPIN_LOCK, *PKSPIN_LOCK;
-typedef ULONG KAFFINITY;
 
-typedef union _LARGE_INTEGER {
-    struct {
-        ULONG LowPart;
-        LONG HighPart;
-    };
-    LONGLONG QuadPart;
-} LARGE_INTEGER, *PLARGE_INTEGER;
-
-typedef union _ULARGE_INTEGER {
-    struct {
-        ULONG LowPart;
-        ULONG HighPart;
-    };
-    ULONGLONG QuadPart;
-} ULARGE_INTEGER, *PULARGE_INTEGER;
 
 /* ------------------------------------------------------------------ objects */
 
@@ -67,9 +50,6 @@ typedef struct _DISPATCHER_HEADER {
     LIST_ENTRY WaitListHead;    /* KWAIT_BLOCKs of the threads waiting on it */
 } DISPATCHER_HEADER, *PDISPATCHER_HEADER;
 
-typedef enum _EVENT_TYPE { NotificationEvent, SynchronizationEvent } EVENT_TYPE;
-typedef enum _TIMER_TYPE { NotificationTimer, SynchronizationTimer } TIMER_TYPE;
-typedef enum _WAIT_TYPE { WaitAll, WaitAny } WAIT_TYPE;
 
 typedef struct _KEVENT {
     DISPATCHER_HEADER Header;
@@ -304,6 +284,8 @@ typedef struct _KPRCB {
     ULONG ContextSwitches;
     volatile ULONG QuantumEnds;             /* quantums the clock ended */
     ULONG KernelTime, DpcTime, InterruptTime, IdleTime;    /* clock ticks by what was running */
+    ULONG UserTime;
+    ULONG KeSystemCalls;                    /* system services called since boot */
     struct _KTHREAD *DeferredReadyListHead; /* mm386 keeps none: readying is immediate */
 } KPRCB, *PKPRCB;
 

@@ -284,7 +284,28 @@ static inline void KbenchStop(KBENCH_CONTEXT *b)
 }
 
 void KbenchReport(KBENCH_CONTEXT *b, const char *Figure, uint64_t Operations);
+/*
+ * For a loop measured elsewhere — in ring 3, by the program itself —
+ * adds its instructions and the TLB flushes it made to the next report.
+ */
+void KbenchAddMeasured(KBENCH_CONTEXT *b, uint64_t Instructions, const KBENCH_SAMPLE *Flushes);
 void KbenchReportHarness(KBENCH_CONTEXT *b, const char *Figure, uint64_t Operations);
 NORETURN void KbenchRunFromBoot(void);
+
+/*
+ * The user-mode tests' cases (kernel/ktest/ktestuser.c): found once in the
+ * boot modules (the first call, before any test's guards look), then by
+ * index, in boot-module order and each program's order.
+ */
+ULONG KtestDiscoverUserTests(void);
+const KTEST *KtestUserTest(ULONG Index);
+/*
+ * Runs a program from the boot modules — CommandLine's first word is its
+ * name, NAME.exe of \Boot\NAME.exe — and waits for it to end:
+ * *ExitStatus is its exit status. STATUS_TIMEOUT (and the process ended)
+ * if it still ran after a minute; process creation's statuses.
+ * PASSIVE_LEVEL.
+ */
+NTSTATUS KtestRunProgram(const char *CommandLine, NTSTATUS *ExitStatus);
 
 #endif

@@ -51,6 +51,17 @@
 #define MM_HAL_VA_END               0xFFFFFFFF
 #define HAL_PDE                     0x3FF
 
+/*
+ * KUSER_SHARED_DATA (include/kusd.h): one page, the kernel's read/write view
+ * in the HAL's region and every process's read-only view just below the
+ * user range's top; SystemCall and SystemCallReturn are its code (0x300,
+ * 0x304), the system-call stub and where sysexit returns to.
+ */
+#define KI_USER_SHARED_DATA         0xFFDF0000
+#define MM_SHARED_USER_DATA_VA      0x7FFE0000
+#define KI_SYSTEM_CALL_VA           0x7FFE0300
+#define KI_SYSTEM_CALL_RETURN_VA    0x7FFE0304
+
 /* Lowest MmNonPagedSystemStart NT allows with 2 GB of system space. */
 #define MM_LOWEST_NONPAGED_SYSTEM_START 0xEB000000
 

@@ -13,7 +13,7 @@
 #include <ntdef.h>
 
 #define LOADER_MAX_MEMORY_DESCRIPTORS   64
-#define LOADER_MAX_MODULES              8
+#define LOADER_MAX_MODULES              32
 #define LOADER_COMMAND_LINE_LENGTH      4096    /* switches kept, NUL included; Linux's x86 limit is 2048 */
 #define LOADER_DROPPED_TEXT_LENGTH      64      /* how much of a cut-off tail is kept to report it */
 #define LOADER_IMAGE_NAME_LENGTH        256

@@ -142,48 +142,6 @@ typedef struct _MM_AVL_TABLE {
  * a handler. The Zw forms are the same services called as from kernel mode.
  * IRQL PASSIVE_LEVEL. On failure nothing is written back.
  */
-#define PAGE_NOACCESS           0x01
-#define PAGE_READONLY           0x02
-#define PAGE_READWRITE          0x04
-#define PAGE_WRITECOPY          0x08
-#define PAGE_EXECUTE            0x10
-#define PAGE_EXECUTE_READ       0x20
-#define PAGE_EXECUTE_READWRITE  0x40
-#define PAGE_EXECUTE_WRITECOPY  0x80
-#define PAGE_GUARD              0x100
-#define PAGE_NOCACHE            0x200
-#define PAGE_WRITECOMBINE       0x400
-
-#define MEM_COMMIT              0x1000
-#define MEM_RESERVE             0x2000
-#define MEM_DECOMMIT            0x4000
-#define MEM_RELEASE             0x8000
-#define MEM_FREE                0x10000
-#define MEM_PRIVATE             0x20000
-#define MEM_MAPPED              0x40000
-#define MEM_RESET               0x80000
-#define MEM_TOP_DOWN            0x100000
-#define MEM_WRITE_WATCH         0x200000
-#define MEM_PHYSICAL            0x400000
-#define MEM_IMAGE               0x1000000
-#define MEM_LARGE_PAGES         0x20000000
-
-typedef struct _MEMORY_BASIC_INFORMATION {
-    PVOID BaseAddress;          /* the queried address rounded down to its page */
-    PVOID AllocationBase;       /* the reservation it lies in (NULL when free) */
-    ULONG AllocationProtect;    /* the protection the reservation was made with */
-    SIZE_T RegionSize;          /* bytes from BaseAddress with the same state and protection */
-    ULONG State;                /* MEM_COMMIT, MEM_RESERVE or MEM_FREE */
-    ULONG Protect;              /* committed pages' protection; 0 when reserved */
-    ULONG Type;                 /* MEM_PRIVATE (MEM_MAPPED, MEM_IMAGE with sections); 0 when free */
-} MEMORY_BASIC_INFORMATION, *PMEMORY_BASIC_INFORMATION;
-
-typedef enum _MEMORY_INFORMATION_CLASS {
-    MemoryBasicInformation,
-    MemoryWorkingSetInformation,
-    MemoryMappedFilenameInformation,
-    MemoryRegionInformation,
-} MEMORY_INFORMATION_CLASS;
 
 NTSTATUS NtAllocateVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, ULONG_PTR ZeroBits,
                                  PSIZE_T RegionSize, ULONG AllocationType, ULONG Protect);
@@ -214,6 +172,12 @@ NTSTATUS MmCreateProcessAddressSpace(struct _EPROCESS *Process);
 /* The system process's: the boot page directory (MmSystemAddressSpace) and an empty user range. Phase 1. */
 void MmInitializeProcessAddressSpace(struct _EPROCESS *SystemProcess);
 void MmCleanProcessAddressSpace(struct _EPROCESS *Process);
+/*
+ * Maps KUSER_SHARED_DATA read-only at MM_SHARED_USER_DATA_VA in Process
+ * (mm/shareddata.c); it goes with the user range. STATUS_NO_MEMORY if no
+ * page table could be made. PASSIVE_LEVEL.
+ */
+NTSTATUS MmMapSharedUserData(struct _EPROCESS *Process);
 extern LIST_ENTRY MmProcessList;
 
 /* ------------------------------------------------------------------------
@@ -524,5 +488,96 @@ VOID MmDeleteKernelStack(PVOID PointerKernelStack, BOOLEAN LargeStack);
  * handler calls it.
  */
 bool MmIdentifyKernelStack(ULONG Address, KE_STACK_INFO *Info);
+
+/*
+ * PE images (mm/imagehdr.c, mm/imgload.c; include/ntimage.h). What the
+ * headers of an image say, once MmVerifyImageHeader has found them sound.
+ */
+struct _IMAGE_SECTION_HEADER;
+typedef struct _MM_IMAGE_INFORMATION {
+    ULONG ImageBase;                    /* preferred base */
+    ULONG SizeOfImage, SizeOfHeaders;
+    ULONG EntryPoint;                   /* RVA */
+    ULONG SectionAlignment;
+    ULONG StackReserve, StackCommit, HeapReserve, HeapCommit;
+    USHORT Subsystem, SubsystemMajorVersion, SubsystemMinorVersion;
+    USHORT Characteristics;             /* IMAGE_FILE_*: LARGE_ADDRESS_AWARE, RELOCS_STRIPPED ... */
+    ULONG NumberOfSections;
+    const struct _IMAGE_SECTION_HEADER *Sections;   /* in the file */
+    ULONG ExportRva, ExportSize;
+    ULONG RelocationRva, RelocationSize;
+} MM_IMAGE_INFORMATION, *PMM_IMAGE_INFORMATION;
+
+/*
+ * Checks the FileSize bytes at File as a PE32 image for this processor and
+ * fills Info: STATUS_INVALID_IMAGE_NOT_MZ, STATUS_INVALID_IMAGE_FORMAT,
+ * STATUS_IMAGE_MACHINE_TYPE_MISMATCH, STATUS_SECTION_TOO_BIG. Reads only
+ * inside the file. Any IRQL (the file must be resident).
+ */
+NTSTATUS MmVerifyImageHeader(const void *File, SIZE_T FileSize, PMM_IMAGE_INFORMATION Info);
+/* The RVA of the export Name of a verified image, or 0 if it exports no such name. */
+ULONG MmFindImageExport(const void *File, const MM_IMAGE_INFORMATION *Info, const char *Name);
+/*
+ * Copies a verified image into the current process's private memory at its
+ * preferred base (relocated elsewhere when that is taken and the image can
+ * be), with its sections' protections; *ImageBase is where it went.
+ * STATUS_CONFLICTING_ADDRESSES for a fixed image whose base is taken,
+ * STATUS_INVALID_IMAGE_FORMAT for bad relocations, the memory services'
+ * statuses; nothing is left behind on failure. PASSIVE_LEVEL, attached to
+ * the process (the services act on NtCurrentProcess()).
+ */
+NTSTATUS MmCopyImageIntoProcess(const void *File, const MM_IMAGE_INFORMATION *Info, PVOID *ImageBase);
+
+/*
+ * A new process's PEB and parameters, and a thread's TEB (mm/pebteb.c;
+ * include/ntpeb.h): user pages of the current (attached) process, written
+ * by the kernel. MmCreatePeb: the PEB (image base, parameters, version,
+ * subsystem) and the normalized process parameters with ImagePath and
+ * CommandLine (kernel copies). MmCreateTeb: a TEB with the thread's stack
+ * from InitialTeb, its ids and the PEB. The memory services' statuses;
+ * nothing left on failure. MmDeleteTeb releases one. PASSIVE_LEVEL.
+ */
+struct _PEB;
+struct _TEB;
+struct _INITIAL_TEB;
+NTSTATUS MmCreatePeb(const MM_IMAGE_INFORMATION *Info, PVOID ImageBase, PCUNICODE_STRING ImagePath,
+                     PCUNICODE_STRING CommandLine, struct _PEB **Peb);
+NTSTATUS MmCreateTeb(struct _PEB *Peb, PCLIENT_ID ClientId, const struct _INITIAL_TEB *InitialTeb,
+                     struct _TEB **Teb);
+void MmDeleteTeb(struct _TEB *Teb);
+
+/*
+ * The memory manager's counts NtQuerySystemInformation reports
+ * (kernel/ex/sysinfo.c). NT's sysinfo.c reads the memory manager's globals
+ * (MmNumberOfPhysicalPages, MmAvailablePages, MmTotalCommittedPages ...);
+ * mm386 keeps them private to mm/ and MmQuerySystemCounters copies them out
+ * (mm/mmquery.c). A moment's view: no lock is taken, so counts that move
+ * together may be read a change apart. Any IRQL <= DISPATCH_LEVEL.
+ */
+typedef struct _MM_SYSTEM_COUNTERS {
+    PFN_NUMBER NumberOfPhysicalPages;       /* RAM the memory manager uses (after /MAXMEM) */
+    PFN_NUMBER LowestPhysicalPage;
+    PFN_NUMBER HighestPhysicalPage;
+    ULONG AllocationGranularity;            /* reservations start on multiples of it */
+    ULONG_PTR LowestUserAddress;            /* the lowest address a reservation may take */
+    ULONG_PTR HighestUserAddress;           /* MmHighestUserAddress: true under /3GB and /USERVA */
+    PFN_NUMBER AvailablePages;              /* zeroed + free + standby */
+    ULONG CommittedPages;
+    ULONG CommitLimit;
+    ULONG PeakCommitment;                   /* the most CommittedPages has been since boot */
+    ULONG PageFaultCount;                   /* page faults MmAccessFault handled */
+    ULONG DemandZeroCount;                  /* user pages given a zeroed page on first touch */
+    ULONG PagedPoolPages;                   /* pages the paged pool holds: split into blocks, or whole */
+    ULONG NonPagedPoolPages;
+    ULONG PagedPoolAllocs;                  /* small blocks taken from the pool's lists */
+    ULONG PagedPoolFrees;
+    ULONG NonPagedPoolAllocs;
+    ULONG NonPagedPoolFrees;
+    ULONG PagedPoolLookasideHits;           /* small blocks taken from the pool's lookaside lists */
+    ULONG NonPagedPoolLookasideHits;
+    ULONG AvailablePagedPoolPages;          /* paged pool pages not allocated */
+    ULONG FreeSystemPtes;
+} MM_SYSTEM_COUNTERS, *PMM_SYSTEM_COUNTERS;
+void MmQuerySystemCounters(PMM_SYSTEM_COUNTERS Counters);
 
 #endif

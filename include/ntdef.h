@@ -18,7 +18,7 @@ typedef void VOID, *PVOID;
 typedef uint8_t UCHAR, BOOLEAN, *PUCHAR, *PBOOLEAN;
 typedef int8_t SCHAR, CCHAR;
 typedef uint16_t USHORT, CSHORT;
-typedef int32_t LONG;
+typedef int32_t LONG, *PLONG;
 typedef uint32_t ULONG, *PULONG;
 typedef uint64_t ULONGLONG;
 typedef int64_t LONGLONG;

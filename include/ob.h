@@ -30,76 +30,11 @@
 #include <pool.h>
 
 struct _EPROCESS;
-struct _UNICODE_STRING;
 
-typedef PVOID HANDLE, *PHANDLE;
-typedef ULONG ACCESS_MASK, *PACCESS_MASK;
-
-/* ------------------------------------------------------------------------
- * Access rights (winnt.h's values). The low 16 bits are the type's own
- * (EVENT_MODIFY_STATE, PROCESS_DUP_HANDLE ...); the standard rights apply
- * to every type; the four generic rights are mapped onto the others by the
- * type's GENERIC_MAPPING before a handle is made.
- */
-#define DELETE                      0x00010000u
-#define READ_CONTROL                0x00020000u
-#define WRITE_DAC                   0x00040000u
-#define WRITE_OWNER                 0x00080000u
-#define SYNCHRONIZE                 0x00100000u
-#define STANDARD_RIGHTS_REQUIRED    0x000F0000u
-#define STANDARD_RIGHTS_READ        READ_CONTROL
-#define STANDARD_RIGHTS_WRITE       READ_CONTROL
-#define STANDARD_RIGHTS_EXECUTE     READ_CONTROL
-#define STANDARD_RIGHTS_ALL         0x001F0000u
-#define SPECIFIC_RIGHTS_ALL         0x0000FFFFu
-#define ACCESS_SYSTEM_SECURITY      0x01000000u
-#define MAXIMUM_ALLOWED             0x02000000u
-#define GENERIC_READ                0x80000000u
-#define GENERIC_WRITE               0x40000000u
-#define GENERIC_EXECUTE             0x20000000u
-#define GENERIC_ALL                 0x10000000u
-#define GENERIC_ACCESS              (GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL)
-
-typedef struct _GENERIC_MAPPING {
-    ACCESS_MASK GenericRead;
-    ACCESS_MASK GenericWrite;
-    ACCESS_MASK GenericExecute;
-    ACCESS_MASK GenericAll;
-} GENERIC_MAPPING, *PGENERIC_MAPPING;
 
 /* Replaces each GENERIC_* bit of *AccessMask with what GenericMapping maps it to. Any IRQL. */
 void RtlMapGenericMask(PACCESS_MASK AccessMask, const GENERIC_MAPPING *GenericMapping);
 
-/* ------------------------------------------------------------------------
- * Object attributes: what a creator says about the object and its handle.
- */
-#define OBJ_INHERIT             0x00000002u    /* the handle is inherited by child processes */
-#define OBJ_PERMANENT           0x00000010u
-#define OBJ_EXCLUSIVE           0x00000020u
-#define OBJ_CASE_INSENSITIVE    0x00000040u
-#define OBJ_OPENIF              0x00000080u
-#define OBJ_OPENLINK            0x00000100u
-#define OBJ_KERNEL_HANDLE       0x00000200u    /* the handle goes in the kernel handle table */
-#define OBJ_FORCE_ACCESS_CHECK  0x00000400u
-#define OBJ_VALID_ATTRIBUTES    0x000007F2u
-
-typedef struct _OBJECT_ATTRIBUTES {
-    ULONG Length;                           /* sizeof(OBJECT_ATTRIBUTES) */
-    HANDLE RootDirectory;                   /* names are out of scope: must be NULL */
-    struct _UNICODE_STRING *ObjectName;     /* names are out of scope: must be NULL */
-    ULONG Attributes;                       /* OBJ_* */
-    PVOID SecurityDescriptor;               /* no security descriptors: must be NULL */
-    PVOID SecurityQualityOfService;         /* must be NULL */
-} OBJECT_ATTRIBUTES, *POBJECT_ATTRIBUTES;
-
-#define InitializeObjectAttributes(p, n, a, r, s) do {  \
-        (p)->Length = sizeof(OBJECT_ATTRIBUTES);        \
-        (p)->RootDirectory = (r);                       \
-        (p)->Attributes = (a);                          \
-        (p)->ObjectName = (n);                          \
-        (p)->SecurityDescriptor = (s);                  \
-        (p)->SecurityQualityOfService = NULL;           \
-    } while (0)
 
 /* ------------------------------------------------------------------------
  * Handles.
@@ -112,10 +47,6 @@ typedef struct _OBJECT_ATTRIBUTES {
 #define OBJ_AUDIT_OBJECT_CLOSE  0x00000004u
 #define OBJ_HANDLE_ATTRIBUTES   (OBJ_INHERIT | OBJ_AUDIT_OBJECT_CLOSE)
 
-/* NtDuplicateObject's Options. */
-#define DUPLICATE_CLOSE_SOURCE      0x00000001u
-#define DUPLICATE_SAME_ACCESS       0x00000002u
-#define DUPLICATE_SAME_ATTRIBUTES   0x00000004u
 
 typedef struct _OBJECT_HANDLE_INFORMATION {
     ULONG HandleAttributes;             /* OBJ_INHERIT ... of the handle */
@@ -225,7 +156,11 @@ _Static_assert(offsetof(OBJECT_HEADER, Body) == 0x18, "NT's x86 object body star
  * zeroed: the caller initialises it) from the type's pool with its tag, and
  * returns the body in *Object with a pointer count of 1 (the caller's) and no
  * handle. ObjectAttributes may be NULL; OBJ_KERNEL_HANDLE and OBJ_INHERIT in
- * it describe the handle ObInsertObject will make. A name or a root directory
+ * it describe the handle ObInsertObject will make. For a UserMode ProbeMode
+ * the OBJECT_ATTRIBUTES is probed and read under a handler (a bad pointer is
+ * STATUS_ACCESS_VIOLATION or STATUS_DATATYPE_MISALIGNMENT); for an
+ * OwnershipMode other than KernelMode OBJ_KERNEL_HANDLE is dropped, as NT
+ * drops it, so user mode's handle goes in its own process's table. A name or a root directory
  * is STATUS_OBJECT_NAME_INVALID; a security descriptor, OBJ_PERMANENT or
  * OBJ_EXCLUSIVE STATUS_NOT_IMPLEMENTED; attributes outside
  * OBJ_VALID_ATTRIBUTES or in the type's InvalidAttributes, a wrong Length or
@@ -254,7 +189,8 @@ PVOID ObInitializeStaticObject(PVOID Storage, POBJECT_TYPE ObjectType);
  * Makes a handle for a new object with DesiredAccess (MAXIMUM_ALLOWED is
  * GENERIC_ALL; generic rights are mapped; the result is masked with the
  * type's ValidAccessMask) in the current process's table, or the kernel
- * handle table for OBJ_KERNEL_HANDLE from kernel mode. It consumes the
+ * handle table for OBJ_KERNEL_HANDLE (which ObCreateObject keeps only for a
+ * KernelMode owner). It consumes the
  * creator's reference, success or failure: on success the object holds
  * 1 + ObjectPointerBias references (the handle's and ObjectPointerBias for
  * the caller, who then gets the body in *NewObject); on failure the object is
@@ -339,7 +275,7 @@ POBJECT_TYPE ObGetObjectType(PVOID Object);
  * close; by default it returns the status, as mm386 always does. PASSIVE_LEVEL.
  */
 NTSTATUS ObCloseHandle(HANDLE Handle, KPROCESSOR_MODE PreviousMode);
-/* ObCloseHandle for the caller's previous mode (KernelMode until system services exist). */
+/* ObCloseHandle for the caller's previous mode (ExGetPreviousMode). */
 NTSTATUS NtClose(HANDLE Handle);
 
 /*
@@ -365,6 +301,48 @@ NTSTATUS ObDuplicateObject(struct _EPROCESS *SourceProcess, HANDLE SourceHandle,
  */
 NTSTATUS NtDuplicateObject(HANDLE SourceProcessHandle, HANDLE SourceHandle, HANDLE TargetProcessHandle,
                            PHANDLE TargetHandle, ACCESS_MASK DesiredAccess, ULONG HandleAttributes, ULONG Options);
+
+/* ------------------------------------------------------------------------
+ * Waiting on objects by handle (kernel/ob/obwait.c): NT's wait services.
+ */
+/*
+ * Waits, for the caller's previous mode, on the object Handle names: the
+ * handle needs SYNCHRONIZE (checked for a UserMode caller, as every access
+ * is), the object must be waitable — its body a dispatcher object: an
+ * event, semaphore, mutant, timer, process or thread — else
+ * STATUS_OBJECT_TYPE_MISMATCH. *Timeout as KeWaitForSingleObject takes it
+ * (probed and read once for a UserMode caller), NULL for no timeout. Returns
+ * KeWaitForSingleObject's status (STATUS_WAIT_0, STATUS_ABANDONED_WAIT_0,
+ * STATUS_TIMEOUT, STATUS_USER_APC ...), or STATUS_MUTANT_LIMIT_EXCEEDED.
+ * PASSIVE_LEVEL.
+ */
+NTSTATUS NtWaitForSingleObject(HANDLE Handle, BOOLEAN Alertable, PLARGE_INTEGER Timeout);
+/*
+ * The same for Count handles (1..MAXIMUM_WAIT_OBJECTS, else
+ * STATUS_INVALID_PARAMETER_1), WaitAll or WaitAny (else
+ * STATUS_INVALID_PARAMETER_3); one object twice in a WaitAll is
+ * STATUS_INVALID_PARAMETER_MIX. The handle array is probed and copied once
+ * for a UserMode caller. STATUS_WAIT_0 + n names the object that satisfied
+ * a WaitAny. PASSIVE_LEVEL.
+ */
+NTSTATUS NtWaitForMultipleObjects(ULONG Count, HANDLE Handles[], WAIT_TYPE WaitType, BOOLEAN Alertable,
+                                  PLARGE_INTEGER Timeout);
+/*
+ * Signals SignalHandle's object — sets an event (EVENT_MODIFY_STATE),
+ * releases a semaphore by one (SEMAPHORE_MODIFY_STATE) or a mutant the
+ * caller owns — and waits on WaitHandle's as NtWaitForSingleObject does,
+ * with no other thread able to run in between. Another type of signal
+ * object is STATUS_OBJECT_TYPE_MISMATCH, a right missing (UserMode)
+ * STATUS_ACCESS_DENIED, a release the kernel refuses its status
+ * (STATUS_MUTANT_NOT_OWNED, STATUS_SEMAPHORE_LIMIT_EXCEEDED). PASSIVE_LEVEL.
+ */
+NTSTATUS NtSignalAndWaitForSingleObject(HANDLE SignalHandle, HANDLE WaitHandle, BOOLEAN Alertable,
+                                        PLARGE_INTEGER Timeout);
+NTSTATUS ZwWaitForSingleObject(HANDLE Handle, BOOLEAN Alertable, PLARGE_INTEGER Timeout);
+NTSTATUS ZwWaitForMultipleObjects(ULONG Count, HANDLE Handles[], WAIT_TYPE WaitType, BOOLEAN Alertable,
+                                  PLARGE_INTEGER Timeout);
+NTSTATUS ZwSignalAndWaitForSingleObject(HANDLE SignalHandle, HANDLE WaitHandle, BOOLEAN Alertable,
+                                        PLARGE_INTEGER Timeout);
 
 /* ------------------------------------------------------------------------
  * Processes' handle tables, and startup.

@@ -19,6 +19,8 @@
 #include <ke.h>
 #include <mm.h>
 #include <ob.h>
+#include <ntpeb.h>
+#include <ntinfo.h>
 
 struct _HANDLE_TABLE;
 
@@ -43,10 +45,6 @@ typedef struct _MMWSL {
     ULONG NumberOfPageTables;               /* user page tables present now */
 } MMWSL;
 
-typedef struct _CLIENT_ID {
-    HANDLE UniqueProcess;
-    HANDLE UniqueThread;
-} CLIENT_ID, *PCLIENT_ID;
 
 typedef struct _EPROCESS {
     KPROCESS Pcb;                           /* the dispatcher's part, first as in NT */
@@ -77,31 +75,19 @@ typedef struct _EPROCESS {
     MMWSL WorkingSetList;
     BOOLEAN LargeAddressAware;              /* the image may use user addresses above 2 GB */
     LIST_ENTRY MmProcessLinks;              /* on MmProcessList while it has an address space */
+
+    /* A process made from an image (kernel/ps/process.c): what ring 3 sees of it. */
+    PPEB Peb;                               /* its PEB, a user address (NULL for a system process) */
+    PVOID SectionBaseAddress;               /* where its image is mapped */
+    PVOID UserExceptionDispatcher;          /* the image's KiUserExceptionDispatcher (kernel/ke/except.c) */
+    PVOID UserApcDispatcher;                /* and its KiUserApcDispatcher (user APCs' normal routines) */
+    ULONG_PTR InheritedFromUniqueProcessId; /* its creator's id */
+    LARGE_INTEGER CreateTime;
+    LARGE_INTEGER ExitTime;
+    BOOLEAN ProcessExiting;                 /* its exit has begun: no new threads, no second exit status */
+    BOOLEAN SharedUserDataMapped;           /* KUSER_SHARED_DATA is mapped at MM_SHARED_USER_DATA_VA */
 } EPROCESS, *PEPROCESS;
 
-/*
- * NT's thread environment block, the part the kernel reads: the thread's
- * user stack (NtTib.StackBase down to StackLimit is committed; the
- * reservation starts at DeallocationStack). The offsets are NT's x86 ones,
- * so ring 3's TEB will be this one grown.
- */
-typedef struct _NT_TIB {
-    PVOID ExceptionList;
-    PVOID StackBase;                        /* one past the stack's highest byte */
-    PVOID StackLimit;                       /* the lowest committed byte: the guard page is just below */
-    PVOID SubSystemTib;
-    PVOID FiberData;
-    PVOID ArbitraryUserPointer;
-    struct _NT_TIB *Self;
-} NT_TIB;
-
-typedef struct _TEB {
-    NT_TIB NtTib;
-    UCHAR FieldsNotYetUsed[0xE0C - sizeof(NT_TIB)];
-    PVOID DeallocationStack;                /* the stack reservation's base */
-} TEB, *PTEB;
-
-_Static_assert(offsetof(TEB, DeallocationStack) == 0xE0C, "NT's x86 TEB.DeallocationStack");
 
 /* The current thread's TEB (a user address), or NULL for a thread that has no user mode: NT's PsGetCurrentThreadTeb. */
 static inline PTEB PsGetCurrentThreadTeb(void)
@@ -129,26 +115,13 @@ typedef struct _ETHREAD {
     LIST_ENTRY ThreadListEntry;             /* in its EPROCESS's ThreadListHead */
     BOOLEAN LargeStack;                     /* its kernel stack came from MmCreateKernelStack(TRUE) */
     BOOLEAN Terminated;                     /* it has called PspExitThread */
+    BOOLEAN TerminationQueued;              /* TerminationApc is queued: it ends at its next chance */
+    KAPC TerminationApc;                    /* ends the thread in its own context (NtTerminateThread/Process) */
+    KAPC TerminationUserApc;                /* a user thread's end, on its way back to ring 3 (kernel/ps/kill.c) */
+    LIST_ENTRY ActiveTimerListHead;         /* timers whose completion routine runs here (kernel/ex/timer.c) */
+    KSPIN_LOCK ActiveTimerListLock;
 } ETHREAD, *PETHREAD;
 
-/* Process and thread access rights (NT 5.2's values). */
-#define PROCESS_TERMINATE           0x0001u
-#define PROCESS_CREATE_THREAD       0x0002u
-#define PROCESS_VM_OPERATION        0x0008u
-#define PROCESS_VM_READ             0x0010u
-#define PROCESS_VM_WRITE            0x0020u
-#define PROCESS_DUP_HANDLE          0x0040u
-#define PROCESS_CREATE_PROCESS      0x0080u
-#define PROCESS_SET_INFORMATION     0x0200u
-#define PROCESS_QUERY_INFORMATION   0x0400u
-#define PROCESS_ALL_ACCESS          (STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0xFFFu)
-#define THREAD_TERMINATE            0x0001u
-#define THREAD_SUSPEND_RESUME       0x0002u
-#define THREAD_GET_CONTEXT          0x0008u
-#define THREAD_SET_CONTEXT          0x0010u
-#define THREAD_SET_INFORMATION      0x0020u
-#define THREAD_QUERY_INFORMATION    0x0040u
-#define THREAD_ALL_ACCESS           (STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x3FFu)
 
 /*
  * The object types of processes and threads: NULL until their owners create
@@ -227,5 +200,90 @@ NTSTATUS PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess, POBJECT
 NTSTATUS PsCreateSystemProcess(PHANDLE ProcessHandle, ULONG DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes);
 /* Ends the current system thread with ExitStatus. PASSIVE_LEVEL (NT: else KERNEL_APC_PENDING_DURING_EXIT). */
 NTSTATUS PsTerminateSystemThread(NTSTATUS ExitStatus);
+
+/*
+ * Processes from images and their threads in ring 3 (kernel/ps/process.c,
+ * kernel/ps/create.c, kernel/ps/kill.c, docs/PROCESSES.md). The services
+ * take their caller's mode from ExGetPreviousMode and probe a UserMode
+ * caller's pointers; PASSIVE_LEVEL.
+ *
+ * NtCreateUserProcess is NT 6's service, simplified: the image is
+ * ProcessParameters->ImagePathName, a boot module named \Boot\NAME; its
+ * command line ProcessParameters->CommandLine; ProcessFlags and ThreadFlags
+ * must be 0, CreateInfo and AttributeList NULL (STATUS_INVALID_PARAMETER
+ * otherwise). The process gets the image mapped at its preferred base (or
+ * relocated), a PEB, KUSER_SHARED_DATA, and one thread in ring 3 at the
+ * image's entry point with the PEB as its argument, on a stack of the
+ * image's SizeOfStackReserve/Commit with a guard page. Handles to both, and
+ * nothing left behind on failure: STATUS_OBJECT_NAME_NOT_FOUND (no such
+ * module), STATUS_INVALID_IMAGE_NOT_MZ, STATUS_INVALID_IMAGE_FORMAT,
+ * STATUS_IMAGE_MACHINE_TYPE_MISMATCH, STATUS_SECTION_TOO_BIG,
+ * STATUS_CONFLICTING_ADDRESSES (an image without relocations whose base is
+ * taken), or the object manager's and memory manager's statuses.
+ */
+typedef struct _PS_CREATE_INFO PS_CREATE_INFO, *PPS_CREATE_INFO;
+typedef struct _PS_ATTRIBUTE_LIST PS_ATTRIBUTE_LIST, *PPS_ATTRIBUTE_LIST;
+NTSTATUS NtCreateUserProcess(PHANDLE ProcessHandle, PHANDLE ThreadHandle, ACCESS_MASK ProcessDesiredAccess,
+                             ACCESS_MASK ThreadDesiredAccess, POBJECT_ATTRIBUTES ProcessObjectAttributes,
+                             POBJECT_ATTRIBUTES ThreadObjectAttributes, ULONG ProcessFlags, ULONG ThreadFlags,
+                             PRTL_USER_PROCESS_PARAMETERS ProcessParameters, PPS_CREATE_INFO CreateInfo,
+                             PPS_ATTRIBUTE_LIST AttributeList);
+/*
+ * The same from inside the kernel, with the image path and command line as
+ * kernel strings: the process and its first thread, started, and handles
+ * to both (in the kernel handle table when the attributes ask for it).
+ * NtCreateUserProcess captures its caller's strings and calls this.
+ */
+NTSTATUS PsCreateUserProcess(PCUNICODE_STRING ImagePath, PCUNICODE_STRING CommandLine,
+                             POBJECT_ATTRIBUTES ProcessObjectAttributes, POBJECT_ATTRIBUTES ThreadObjectAttributes,
+                             ACCESS_MASK ProcessDesiredAccess, ACCESS_MASK ThreadDesiredAccess,
+                             PHANDLE ProcessHandle, PHANDLE ThreadHandle);
+/*
+ * A thread in ring 3 of the process ProcessHandle names (PROCESS_CREATE_THREAD),
+ * starting with ThreadContext's registers on the stack InitialTeb describes
+ * (its creator made it); it gets a TEB. CreateSuspended is not supported
+ * (STATUS_NOT_SUPPORTED): mm386 has no suspension yet.
+ */
+NTSTATUS NtCreateThread(PHANDLE ThreadHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
+                        HANDLE ProcessHandle, PCLIENT_ID ClientId, PCONTEXT ThreadContext, PINITIAL_TEB InitialTeb,
+                        BOOLEAN CreateSuspended);
+/*
+ * Ends a process (PROCESS_TERMINATE): each of its threads ends at its next
+ * chance (a kernel APC), the caller last when it is one of them (and then
+ * this does not return). NULL: every thread of the caller's process but the
+ * caller. STATUS_PROCESS_IS_TERMINATING when it is already ending;
+ * STATUS_ACCESS_DENIED for the System process.
+ */
+NTSTATUS NtTerminateProcess(HANDLE ProcessHandle, NTSTATUS ExitStatus);
+/*
+ * Ends a thread (THREAD_TERMINATE); NULL or NtCurrentThread(): the caller,
+ * which does not return (STATUS_CANT_TERMINATE_SELF for NULL when it is its
+ * process's last thread, as NT). A system thread cannot be ended this way:
+ * STATUS_ACCESS_DENIED.
+ */
+NTSTATUS NtTerminateThread(HANDLE ThreadHandle, NTSTATUS ExitStatus);
+/* Ends the current process with ExitStatus from inside the kernel (an unhandled exception's second chance). */
+NORETURN void PsTerminateCurrentProcess(NTSTATUS ExitStatus);
+/* ------------------------------------------------------------------------
+ * Querying processes and threads (kernel/ps/psquery.c), NT's x86 layouts.
+ */
+
+/*
+ * ProcessBasicInformation about the process ProcessHandle names
+ * (PROCESS_QUERY_INFORMATION): a buffer of exactly its size, else
+ * STATUS_INFO_LENGTH_MISMATCH; another class STATUS_INVALID_INFO_CLASS. A
+ * UserMode caller's buffer is probed first; a fault writing the answer is
+ * returned as the status (unlike the executive's object services, which
+ * ignore it). PASSIVE_LEVEL.
+ */
+NTSTATUS NtQueryInformationProcess(HANDLE ProcessHandle, PROCESSINFOCLASS ProcessInformationClass,
+                                   PVOID ProcessInformation, ULONG ProcessInformationLength, PULONG ReturnLength);
+/* ThreadBasicInformation, the same way (THREAD_QUERY_INFORMATION). */
+NTSTATUS NtQueryInformationThread(HANDLE ThreadHandle, THREADINFOCLASS ThreadInformationClass,
+                                  PVOID ThreadInformation, ULONG ThreadInformationLength, PULONG ReturnLength);
+NTSTATUS ZwQueryInformationProcess(HANDLE ProcessHandle, PROCESSINFOCLASS ProcessInformationClass,
+                                   PVOID ProcessInformation, ULONG ProcessInformationLength, PULONG ReturnLength);
+NTSTATUS ZwQueryInformationThread(HANDLE ThreadHandle, THREADINFOCLASS ThreadInformationClass,
+                                  PVOID ThreadInformation, ULONG ThreadInformationLength, PULONG ReturnLength);
 
 #endif

@@ -122,6 +122,11 @@
 /* Software interrupt vectors NT assigns (KiGetTickCount, KiSystemService). */
 #define VECTOR_GET_TICK_COUNT   0x2A
 #define VECTOR_SYSTEM_SERVICE   0x2E
+
+/* The SYSENTER model-specific registers (CPUID1_EDX_SEP). */
+#define MSR_SYSENTER_CS         0x174
+#define MSR_SYSENTER_ESP        0x175
+#define MSR_SYSENTER_EIP        0x176
 /* The 8259 PICs are remapped to NT's PRIMARY_VECTOR_BASE. */
 #define PRIMARY_VECTOR_BASE     0x30
 #define PIC_IRQ_COUNT           16

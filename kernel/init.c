@@ -9,8 +9,10 @@
  *             address-space layout, the PFN database, system PTEs, pools).
  *   phase 1   the clock; the IRQL drops to PASSIVE_LEVEL and interrupts are
  *             enabled; MmInitSystem(1) and the drivers that need the memory
- *             manager (the VGA console moves onto MmMapIoSpace); the system
- *             process and the object manager (PsInitSystem, ObInitSystem).
+ *             manager (the VGA console moves onto MmMapIoSpace); the
+ *             system-service gates and KUSER_SHARED_DATA's stub; the system
+ *             process, the object manager and the executive's object types
+ *             (PsInitSystem, ObInitSystem, ExInitSystem).
  *
  * Then startup leaves the boot stack (linker.ld's .bootstack) for a large
  * kernel stack from MmCreateKernelStack, with a guard page below it, the
@@ -19,6 +21,7 @@
  * debug-exit device), otherwise the kd> prompt takes COM1.
  */
 #include <drivers.h>
+#include <ex.h>
 #include <hal.h>
 #include <ke.h>
 #include <kd.h>
@@ -123,7 +126,9 @@ static void KiPhase1Initialization(PVOID Context)
     HalInitializeClock();
     KiInitializeSystemClock();
     MmInitSystem(1);
+    KiInitializeSystemServices();
     ObInitSystem();
+    ExInitSystem();
     PsInitSystem(2);
     MmInitSystem(2);
     KiMoveConsoleToIoSpace();

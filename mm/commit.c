@@ -24,6 +24,7 @@
 
 volatile ULONG MmTotalCommittedPages;
 ULONG MmTotalCommitLimit;
+volatile ULONG MmPeakCommitment;       /* the highest MmTotalCommittedPages has been (NT's name) */
 
 /* Pages kept out of the commit limit so the kernel can still run when it is reached. */
 #define MI_COMMIT_RESERVE_PAGES 256
@@ -43,6 +44,11 @@ bool MiChargeCommitment(ULONG Pages)
             return false;
     } while (!__atomic_compare_exchange_n(&MmTotalCommittedPages, &Old, Old + Pages, false,
                                           __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+    ULONG Peak = MmPeakCommitment;
+    while (Old + Pages > Peak &&
+           !__atomic_compare_exchange_n(&MmPeakCommitment, &Peak, Old + Pages, false, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED))
+        ;
     return true;
 }
 

@@ -677,6 +677,7 @@ static inline void MiCheckPoolFreeIrql(POOL_TYPE BasePoolType, PVOID P)
 
 extern volatile ULONG MmTotalCommittedPages;
 extern ULONG MmTotalCommitLimit;
+extern volatile ULONG MmPeakCommitment;
 /* Sets the limit from the pages available once phase 0 has built its structures. */
 void MiInitializeCommitment(void);
 /* Charges Pages of commit; false (nothing charged) if that would pass the limit. */

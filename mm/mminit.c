@@ -26,6 +26,7 @@
 #include <loader.h>
 #include <ktest.h>
 #include "mi.h"
+#include "virtual.h"
 
 #define MB                      0x100000u
 #define MM_SYSTEM_VIEW_SIZE     (16 * MB)   /* NT's MM_SYSTEM_VIEW_SIZE on a workstation */
@@ -338,6 +339,7 @@ void MmInitSystem(ULONG Phase)
         MiStartZeroPageThread();
         return;
     }
+    MiInitializeSharedUserData();
     KtestRegisterGuard(&MiPagesGuard);
     KtestRegisterGuard(&MiCommitGuard);
     MiInitializeDebugPte();

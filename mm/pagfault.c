@@ -2,7 +2,10 @@
  * mm/pagfault.c — MmAccessFault: the memory manager's page-fault handler.
  *
  * Every #PF comes here from kernel/ke/trap.c with the CPU's error code and the
- * faulting address (CR2). First the faults the memory manager resolves:
+ * faulting address (CR2), and the mode of the code that faulted. Ring 3
+ * touching a system address gets STATUS_ACCESS_VIOLATION at once: the trap
+ * handler raises it in the program (kernel/ke/except.c). Then the faults
+ * the memory manager resolves:
  *
  *   a system address whose page table exists in the master copy of the
  *   system PDEs but not yet in this address space's directory — including a
@@ -63,6 +66,10 @@ NTSTATUS MmAccessFault(ULONG FaultStatus, PVOID VirtualAddress, KPROCESSOR_MODE 
     bool Write = (FaultStatus & PF_WRITE) != 0;
     KIRQL Irql = KeGetCurrentIrql();
 
+    MmInfoCounters.PageFaultCount++;        /* every fault handed to the memory manager, resolved or not */
+    /* Ring 3 touching system space is the program's error, never the kernel's verdict (NT's first test). */
+    if (PreviousMode == UserMode && Address >= (ULONG)MmSystemRangeStart)
+        return STATUS_ACCESS_VIOLATION;
     if (!(FaultStatus & PF_PRESENT)) {
         ULONG Needs = SystemAddressNeedingPde(Address);
         if (Needs && !MiReadPte(MiAddressToPde(Needs)).u.Hard.Valid && MiSyncSystemPde((PVOID)Needs))

@@ -121,6 +121,7 @@ void MmCleanProcessAddressSpace(PEPROCESS Process)
         Charged += Vad->CommitCharge;
         MiFreeVad(Vad);
     }
+    MiUnmapSharedUserData(Process);
     MiUnlockWorkingSet(Process);
     MiReturnPageTableCommitment(Process, 0, (ULONG)MmHighestUserAddress);
     MiReturnProcessCommitment(Process, Charged);

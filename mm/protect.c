@@ -203,6 +203,9 @@ NTSTATUS NtProtectVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_
     ULONG ProtectionMask = MiMakeProtectionMask(NewProtect);
     if (ProtectionMask == MM_INVALID_PROTECTION)
         return STATUS_INVALID_PAGE_PROTECTION;
+    /* OldProtect is not optional in NT: a caller in ring 3 that passes NULL gets its probe's verdict. */
+    if (!OldProtect)
+        return PreviousMode == UserMode ? STATUS_ACCESS_VIOLATION : STATUS_INVALID_PARAMETER_5;
     Status = MiCaptureRangeArguments(PreviousMode, BaseAddress, RegionSize, OldProtect, &CapturedBase,
                                      &CapturedRegionSize);
     if (!NT_SUCCESS(Status))

@@ -15,6 +15,7 @@
  * A run is found page by page, but a missing page table says "all zero" for
  * its 4 MB at once, so a large reservation never touched costs a few steps.
  */
+#include <kusd.h>
 #include "virtual.h"
 
 /*
@@ -142,7 +143,14 @@ NTSTATUS NtQueryVirtualMemory(HANDLE ProcessHandle, PVOID BaseAddress,
         return STATUS_INVALID_PARAMETER;
     if (!Process)
         return STATUS_INVALID_HANDLE;
-    if (Va > MiHighestVadAddress(Process)) {
+    if (Va == MM_SHARED_USER_DATA_VA && Process->SharedUserDataMapped) {
+        /* KUSER_SHARED_DATA: one committed read-only page, as NT reports it. */
+        Info.BaseAddress = Info.AllocationBase = (PVOID)Va;
+        Info.AllocationProtect = Info.Protect = PAGE_READONLY;
+        Info.RegionSize = PAGE_SIZE;
+        Info.State = MEM_COMMIT;
+        Info.Type = MEM_PRIVATE;
+    } else if (Va > MiHighestVadAddress(Process)) {
         Info.BaseAddress = (PVOID)Va;
         Info.AllocationBase = (PVOID)(MiHighestVadAddress(Process) + 1);
         Info.AllocationProtect = PAGE_READONLY;

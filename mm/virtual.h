@@ -152,6 +152,15 @@ bool MiMakeUserPageTables(PEPROCESS Process, ULONG StartVa, ULONG EndVa);
 void MiAdjustUsedPtes(PEPROCESS Process, ULONG Va, LONG Delta);
 
 /*
+ * KUSER_SHARED_DATA (mm/shareddata.c): made once in phase 1; a process's
+ * read-only mapping of it goes with its user range (attached, working set
+ * mutex held).
+ */
+extern PFN_NUMBER MmSharedUserDataPfn;
+void MiInitializeSharedUserData(void);
+void MiUnmapSharedUserData(PEPROCESS Process);
+
+/*
  * Page-table commitment, NT's rule: a page table is charged once, when the
  * first VAD spanning it is inserted, and returned when no VAD spans it any
  * more. MiChargeVadCommitment charges that for [StartVa, EndVa] plus

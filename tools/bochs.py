@@ -40,6 +40,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
+import bootmodules  # noqa: E402
 
 BOCHS = os.environ.get('BOCHS', 'bochs')
 OBJCOPY = os.environ.get('OBJCOPY', 'i686-linux-gnu-objcopy')
@@ -91,15 +92,16 @@ def make_iso(kernel, append, module, output):
     if r.returncode != 0:
         raise RuntimeError(f'objcopy --strip-debug failed: {r.stdout.strip()}')
     kernel = stripped
-    cfg = GRUB_CFG.replace('@MODULE@', f'    module /boot/{os.path.basename(module)} {os.path.basename(module)}\n'
-                           if module else '')
+    modules = module.split(',') if module else []
+    cfg = GRUB_CFG.replace('@MODULE@', ''.join(f'    module /boot/{os.path.basename(m)} {os.path.basename(m)}\n'
+                                               for m in modules))
     with tempfile.NamedTemporaryFile('w', suffix='.cfg', dir=os.path.dirname(output), delete=False) as f:
         f.write(cfg)
     try:
         cmd = [sys.executable, os.path.join(TOOLS, 'mkiso.py'), '--kernel', kernel, '--cfg', f.name,
                '--args', append, '-o', output]
-        if module:
-            cmd += ['--module', module]
+        for m in modules:
+            cmd += ['--module', m]
         r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if r.returncode != 0:
             raise RuntimeError(f'mkiso failed: {r.stdout.strip()}')
@@ -151,7 +153,7 @@ class Boot:
         self.proc = None
         self.started = time.monotonic()
         open(self.serial, 'wb').close()
-        make_iso(kernel, append, initrd, self.iso)
+        make_iso(kernel, append, bootmodules.initrd() if initrd is None else initrd, self.iso)
         rc = os.path.join(self.work, 'bochsrc')
         with open(rc, 'w') as f:
             f.write(bochsrc(memory, self.iso, self.serial, self.bochs_log, cpu))

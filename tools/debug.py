@@ -28,6 +28,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bootmodules  # noqa: E402
 import qemu  # noqa: E402
 
 
@@ -86,6 +87,7 @@ def debug(a):
            '-kernel', a.kernel, '-gdb', f'tcp:127.0.0.1:{port}', '-S']
     if a.args:
         cmd += ['-append', a.args]
+    cmd += ['-initrd', bootmodules.initrd(os.path.dirname(a.kernel) or '.')]  # every boot carries the modules
     print(f'debug: QEMU waiting for gdb on localhost:{port}; COM1 -> {log}; Ctrl-C in gdb stops the guest')
     # A session of its own: the terminal's Ctrl-C goes to gdb, never to QEMU.
     vm = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True)

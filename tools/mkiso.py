@@ -2,9 +2,11 @@
 """Build a bootable GRUB ISO holding the mm386 kernel.
 
 The ISO's grub.cfg is iso/grub.cfg with @ARGS@ replaced by extra boot
-switches (make run ARGS="/MAXMEM=64"), and with --timeout the menu's
-timeout (0 for make run NOMENU=1 or KD=: GRUB boots its first entry at
-once, so nothing typed can land in its menu); grub-mkrescue (grub-pc-bin, xorriso,
+switches (make run ARGS="/MAXMEM=64"), each @MODULES@ line by a `module`
+line per --module file (the boot modules: tools/bootmodules.py), and with
+--timeout the menu's timeout (0 for make run NOMENU=1 or KD=: GRUB boots
+its first entry at once, so nothing typed can land in its menu);
+grub-mkrescue (grub-pc-bin, xorriso,
 mtools) turns the staging folder into a BIOS-bootable image.
 """
 import argparse
@@ -29,6 +31,8 @@ def main():
 
     with open(a.cfg) as f:
         cfg = f.read().replace('@ARGS@', a.args.strip())
+    cfg = cfg.replace('@MODULES@\n', ''.join(f'    module /boot/{os.path.basename(m)} {os.path.basename(m)}\n'
+                                             for m in a.module))
     if a.timeout is not None:
         cfg, n = re.subn(r'(?m)^set timeout=\d+$', f'set timeout={a.timeout}', cfg)
         if n != 1:

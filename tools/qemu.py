@@ -12,7 +12,11 @@ import os
 import re
 import select
 import subprocess
+import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bootmodules  # noqa: E402
 
 QEMU = os.environ.get('QEMU', 'qemu-system-i386')
 EXIT_SUCCESS = (0x10 << 1) | 1
@@ -53,6 +57,8 @@ class Boot:
             cmd += ['-kernel', kernel]
             if append:
                 cmd += ['-append', append]
+            # Every direct boot carries the boot modules (tools/bootmodules.py) unless told which, or '' for none.
+            initrd = bootmodules.initrd(os.path.dirname(kernel) or '.') if initrd is None else initrd
             if initrd:
                 cmd += ['-initrd', initrd]
         cmd += list(extra)

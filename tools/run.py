@@ -100,7 +100,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--kernel', default='build/mm386.elf')
     ap.add_argument('--iso', default='build/mm386-run.iso')
-    ap.add_argument('--module', default='tests/data/bootmod.txt')
+    ap.add_argument('--module', action='append', default=[], help='a boot module (repeated: every one)')
     ap.add_argument('--args', default='')
     ap.add_argument('--mem', default='128M')
     ap.add_argument('--gdb', action='store_true', help='open the gdb server (GDB=1)')
@@ -114,7 +114,7 @@ def main():
     timeout = 0 if (a.nomenu or a.kd) else 3
     build = os.path.dirname(a.kernel) or '.'
     r = subprocess.run([sys.executable, os.path.join('tools', 'mkiso.py'), '--kernel', a.kernel, '--cfg',
-                        os.path.join('iso', 'grub.cfg'), '--module', a.module, '--args', a.args,
+                        os.path.join('iso', 'grub.cfg'), *[f'--module={m}' for m in a.module], '--args', a.args,
                         '--timeout', str(timeout), '-o', a.iso])
     if r.returncode:
         return r.returncode

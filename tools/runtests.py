@@ -65,12 +65,14 @@ import kdsession  # noqa: E402
 import ktestrepeat  # noqa: E402
 import layoutsvg  # noqa: E402
 import vadsvg  # noqa: E402
+import bootmodules  # noqa: E402
 
 LOG_DIR = os.path.join('build', 'test')
 
-# A boot module: the 2gb-128m configuration loads it with -initrd, the GRUB
-# ISO's self-test entry with `module`; tests/kernel/boot.c checks it arrived.
-BOOT_MODULE = os.path.join('tests', 'data', 'bootmod.txt')
+# The boot modules (tools/bootmodules.py): every boot loads them, with -initrd or
+# the GRUB ISO's `module` lines: bootmod.txt, which tests/kernel/boot.c checks,
+# and the programs, which the user-mode tests start.
+BOOT_MODULES = bootmodules.initrd()
 
 # iso: boot through the project's GRUB ISO (its menu) instead of -kernel.
 # cpu: a QEMU -cpu model, or None for QEMU's default (which has every
@@ -259,7 +261,7 @@ def boot_config(args, config):
     result.log = os.path.join(LOG_DIR, config.name + '.log')
     with emulator_boot(args, result.log, config.memory, f'{ktest_words(args)} {config.switches}'.strip(),
                        iso=args.menu_iso if config.iso else None,
-                       initrd=BOOT_MODULE if config == DEATH_CONFIG else None, cpu=config.cpu) as boot:
+                       initrd=BOOT_MODULES, cpu=config.cpu) as boot:
         if config.iso:
             # GRUB shows its menu on COM1; pick the self-test entry by its hotkey.
             if not boot.wait_for(r'executed automatically', 30):
@@ -276,7 +278,8 @@ def boot_death_test(args, name, code, test_switches):
     result = Result('death ' + name)
     result.log = os.path.join(LOG_DIR, 'death-' + name + '.log')
     with emulator_boot(args, result.log, DEATH_CONFIG.memory,
-                       f'ktest.death={name} {DEATH_CONFIG.switches} {test_switches}'.strip()) as boot:
+                       f'ktest.death={name} {DEATH_CONFIG.switches} {test_switches}'.strip(),
+                       initrd=BOOT_MODULES) as boot:
         status = boot.wait_exit(args.timeout)
         result.seconds = boot.elapsed()
         text = boot.text()
@@ -434,6 +437,8 @@ def main():
     ap.add_argument('--list', action='store_true', help='print the names --only accepts and exit')
     a = ap.parse_args()
     a.timeout = a.timeout or TIMEOUTS[a.emulator]
+    global BOOT_MODULES
+    BOOT_MODULES = bootmodules.initrd(os.path.dirname(a.kernel) or '.')   # the kernel's own build's programs (DEBUG=1)
 
     if a.list:
         for c in CONFIGS:
@@ -461,7 +466,8 @@ def main():
         a.menu_iso = os.path.join(LOG_DIR, 'mm386-suite.iso')
         os.makedirs(LOG_DIR, exist_ok=True)
         subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), 'mkiso.py'),
-                        '--kernel', a.kernel, '--cfg', 'iso/grub.cfg', '--module', BOOT_MODULE,
+                        '--kernel', a.kernel, '--cfg', 'iso/grub.cfg',
+                        *[f'--module={m}' for m in bootmodules.files(os.path.dirname(a.kernel) or '.')],
                         '--args', f'ktest={a.suite}', '-o', a.menu_iso], check=True)
     print(f'ktest: {len(configs)} configurations under {a.emulator} on {a.jobs} workers; logs in {LOG_DIR}/')
     for name, why in skipped:

@@ -69,6 +69,7 @@ void ExpExceptionRecord(const KFAULT_CATCHER *Catcher, PEXCEPTION_RECORD Record)
 {
     Record->ExceptionCode = ExpExceptionCode(Catcher);
     Record->ExceptionFlags = 0;
+    Record->ExceptionRecord = NULL;
     Record->ExceptionAddress = (PVOID)Catcher->FaultEip;
     Record->NumberParameters = 0;
     Record->ExceptionInformation[0] = Record->ExceptionInformation[1] = 0;

@@ -14,7 +14,15 @@
  * (no normal routine) always, unless the thread is in a guarded region;
  * normal kernel APCs only outside critical regions (KernelApcDisable) and
  * one at a time, their kernel routine at APC_LEVEL and their normal routine
- * at PASSIVE_LEVEL. User APCs wait for the thread's return to user mode.
+ * at PASSIVE_LEVEL. User APCs wait for the thread's return to user mode:
+ * an alertable user-mode wait ends for one (STATUS_USER_APC), and on its way
+ * out to ring 3 (the system-service exit, the end of a trap from ring 3)
+ * the thread delivers one (KiDeliverUserApc): its kernel routine here, its
+ * normal routine in ring 3 through the process's KiUserApcDispatcher
+ * (kernel/ke/except.c builds the frame), which comes back with NtContinue
+ * to take the next. KeForceUserApc makes the queued one end any user-mode
+ * wait, alertable or not: how a thread is terminated cleanly (NT's way:
+ * its kernel stack has unwound by the time it dies).
  *
  * The queues are guarded by the dispatcher lock.
  */
@@ -83,13 +91,33 @@ BOOLEAN KeInsertQueueApc(PKAPC Apc, PVOID SystemArgument1, PVOID SystemArgument2
                        KiKernelApcDeliverable(Thread, Apc)) {
                 KiUnwaitThread(Thread, STATUS_KERNEL_APC, Increment);
             }
-        } else if (Thread->State == Waiting && Thread->WaitMode == UserMode && Thread->Alertable) {
-            ApcState->UserApcPending = TRUE;
+        } else if (Thread->State == Waiting && Thread->WaitMode == UserMode &&
+                   (Thread->Alertable || ApcState->UserApcPending)) {
+            KiSetUserApcPending(Thread);
             KiUnwaitThread(Thread, STATUS_USER_APC, Increment);
         }
     }
     KiReleaseDispatcherLock(OldIrql);
     return TRUE;
+}
+
+BOOLEAN KeRemoveQueueApc(PKAPC Apc)
+{
+    KIRQL OldIrql = KiAcquireDispatcherLock();
+    BOOLEAN Inserted = Apc->Inserted;
+    if (Inserted) {
+        PKAPC_STATE ApcState = Apc->Thread->ApcStatePointer[Apc->ApcStateIndex];
+        RemoveEntryList(&Apc->ApcListEntry);
+        Apc->Inserted = FALSE;
+        if (IsListEmpty(&ApcState->ApcListHead[Apc->ApcMode])) {
+            if (Apc->ApcMode == KernelMode)
+                ApcState->KernelApcPending = FALSE;
+            else
+                ApcState->UserApcPending = FALSE;
+        }
+    }
+    KiReleaseDispatcherLock(OldIrql);
+    return Inserted;
 }
 
 void KiDeliverApc(KPROCESSOR_MODE PreviousMode)
@@ -126,6 +154,44 @@ void KiDeliverApc(KPROCESSOR_MODE PreviousMode)
             ApcState->KernelApcInProgress = FALSE;
         }
     }
+}
+
+void KeForceUserApc(PKTHREAD Thread)
+{
+    KIRQL OldIrql = KiAcquireDispatcherLock();
+    if (!IsListEmpty(&Thread->ApcState.ApcListHead[UserMode])) {
+        KiSetUserApcPending(Thread);
+        if (Thread->State == Waiting && Thread->WaitMode == UserMode)
+            KiUnwaitThread(Thread, STATUS_USER_APC, 0);
+    }
+    KiReleaseDispatcherLock(OldIrql);
+}
+
+void KiDeliverUserApc(PKTRAP_FRAME TrapFrame)
+{
+    PKTHREAD Thread = KeGetCurrentThread();
+    PKAPC_STATE ApcState = &Thread->ApcState;
+    KIRQL OldIrql;
+
+    KeRaiseIrql(APC_LEVEL, &OldIrql);
+    KIRQL LockIrql = KiAcquireDispatcherLock();
+    ApcState->UserApcPending = FALSE;
+    if (IsListEmpty(&ApcState->ApcListHead[UserMode])) {
+        KiReleaseDispatcherLock(LockIrql);
+        KeLowerIrql(OldIrql);
+        return;
+    }
+    PKAPC Apc = CONTAINING_RECORD(RemoveHeadList(&ApcState->ApcListHead[UserMode]), KAPC, ApcListEntry);
+    Apc->Inserted = FALSE;
+    PKNORMAL_ROUTINE NormalRoutine = Apc->NormalRoutine;
+    PVOID NormalContext = Apc->NormalContext;
+    PVOID Argument1 = Apc->SystemArgument1, Argument2 = Apc->SystemArgument2;
+    KiReleaseDispatcherLock(LockIrql);
+
+    Apc->KernelRoutine(Apc, &NormalRoutine, &NormalContext, &Argument1, &Argument2);
+    KeLowerIrql(OldIrql);
+    if (NormalRoutine)
+        KiInitializeUserApc(TrapFrame, NormalRoutine, NormalContext, Argument1, Argument2);
 }
 
 void KiApcInterrupt(void)

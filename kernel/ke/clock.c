@@ -13,8 +13,13 @@
  * The 64-bit counters change in an interrupt; a 32-bit processor reads them
  * in two halves, so readers read the high half before and after and retry
  * until the two agree (NT's KSYSTEM_TIME does the same with High1/High2).
+ * Once the memory manager has made KUSER_SHARED_DATA (KiUserSharedData),
+ * each tick also writes the interrupt time, the system time and the tick
+ * count there as KSYSTEM_TIMEs — High2Time, then LowPart, then High1Time —
+ * for ring 3 to read without a system call (include/kusd.h).
  */
 #include <hal.h>
+#include <kusd.h>
 #include "kernel/ke/ki.h"
 
 volatile ULONGLONG KeTickCount64;
@@ -32,11 +37,29 @@ static ULONGLONG ReadCounter(volatile ULONGLONG *Counter)
     return ((ULONGLONG)High << 32) | Low;
 }
 
+volatile KUSER_SHARED_DATA *KiUserSharedData;
+
+static void KiWriteSystemTime(volatile KSYSTEM_TIME *Time, ULONGLONG Value)
+{
+    Time->High2Time = (LONG)(Value >> 32);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    Time->LowPart = (ULONG)Value;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    Time->High1Time = (LONG)(Value >> 32);
+}
+
 void KeUpdateSystemTime(KTRAP_FRAME *TrapFrame)
 {
     ULONGLONG Now = KiInterruptTime + KI_TIME_INCREMENT;
     KiInterruptTime = Now;
     KeTickCount64 = KeTickCount64 + 1;
+    volatile KUSER_SHARED_DATA *Shared = KiUserSharedData;
+    if (Shared) {
+        KiWriteSystemTime(&Shared->InterruptTime, Now);
+        KiWriteSystemTime(&Shared->SystemTime, Now + (ULONGLONG)KiBootTime);
+        KiWriteSystemTime(&Shared->TickCount, KeTickCount64);
+        Shared->TickCountLowDeprecated = (ULONG)KeTickCount64;
+    }
     KiCheckTimerTable(Now);
     KiUpdateRunTime(TrapFrame);
 }

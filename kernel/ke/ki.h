@@ -13,6 +13,7 @@
 
 #include <ke.h>
 #include <hal.h>
+#include <ntexcept.h>
 
 /* kernel/init.c */
 extern uint64_t KiTscAtKernelEntry;
@@ -184,10 +185,13 @@ typedef void (*PKSYSTEM_ROUTINE)(PKSTART_ROUTINE StartRoutine, PVOID StartContex
 /*
  * Initialises Thread to run SystemRoutine(StartRoutine, StartContext) on the
  * kernel stack whose base is KernelStack (StackLimit its lowest byte), in
- * Process. It is Initialized until KeStartThread readies it.
+ * Process. With a ContextFrame it is a user thread: when SystemRoutine
+ * returns it enters ring 3 with that context (sanitized as NtContinue's),
+ * its TEB Teb. It is Initialized until KeStartThread readies it.
  */
 void KeInitializeThread(PKTHREAD Thread, PVOID KernelStack, PVOID StackLimit, PKSYSTEM_ROUTINE SystemRoutine,
-                        PKSTART_ROUTINE StartRoutine, PVOID StartContext, PKPROCESS Process);
+                        PKSTART_ROUTINE StartRoutine, PVOID StartContext, PCONTEXT ContextFrame, PVOID Teb,
+                        PKPROCESS Process);
 /* Links Thread into its process and readies it. */
 void KeStartThread(PKTHREAD Thread);
 /*
@@ -210,5 +214,59 @@ NORETURN void KeTerminateThread(PKTHREAD_REAPER Reaper);
 void KeRundownThread(void);
 
 
+
+/* ----------------------------------------------------------- ring 3 */
+
+/* syscall.asm: leaves the kernel through TrapFrame, into ring 3 (never returns). */
+NORETURN void KiExitToUserMode(PKTRAP_FRAME TrapFrame);
+/* syscall.c: the int 2Eh gate, the SYSENTER MSRs and KUSER_SHARED_DATA's stub; once, after the memory manager. */
+void KiInitializeSystemServices(void);
+extern BOOLEAN KiFastSystemCallEnabled;
+/* The name of service Number (kernel/ke/services.list), or NULL. */
+const char *KiServiceName(ULONG Number);
+/* clock.c: KUSER_SHARED_DATA, once it exists: each tick writes the time there. */
+extern volatile struct _KUSER_SHARED_DATA *KiUserSharedData;
+
+/*
+ * except.c. A trap frame from ring 3 as a CONTEXT and back; the way back
+ * sanitizes (ring 3's CS and SS, only ring 3's data, TEB or null
+ * selectors, only the EFLAGS a program may set, interrupts on).
+ */
+void KeTrapFrameToContext(const KTRAP_FRAME *TrapFrame, PCONTEXT Context);
+void KeContextToTrapFrame(const CONTEXT *Context, PKTRAP_FRAME TrapFrame);
+/*
+ * An exception in ring 3 (Record), the frame its thread trapped with: on
+ * the first chance it goes to the process's KiUserExceptionDispatcher on
+ * the user stack; on the second, or when that cannot be, the process ends
+ * with the exception code (and this does not return). PASSIVE_LEVEL,
+ * interrupts on.
+ */
+void KiDispatchException(PEXCEPTION_RECORD Record, PKTRAP_FRAME TrapFrame, BOOLEAN FirstChance);
+/*
+ * A user APC is to be delivered on the thread's way out to ring 3. Its
+ * system-service frame, if it is in a service, loses the fast-call mark, so
+ * the exit takes the path that looks (kernel/ke/syscall.asm); the frame
+ * Thread->TrapFrame names outside a service is where the next one will be.
+ * Dispatcher lock held.
+ */
+#define KI_FAST_CALL_MARK   0x5AFE      /* KTRAP_FRAME.ErrCode of a sysenter frame (no CPU error code is this) */
+static inline void KiSetUserApcPending(PKTHREAD Thread)
+{
+    Thread->ApcState.UserApcPending = TRUE;
+    if (Thread->TrapFrame && Thread->TrapFrame->ErrCode == KI_FAST_CALL_MARK)
+        Thread->TrapFrame->ErrCode = 0;
+}
+
+/*
+ * apcobj.c, on the way out to ring 3 with a user APC pending: the first
+ * user APC's kernel routine runs, and its normal routine (if any) is set up
+ * to run in ring 3 (KiInitializeUserApc). PASSIVE_LEVEL, interrupts on.
+ */
+void KiDeliverUserApc(PKTRAP_FRAME TrapFrame);
+/* except.c: TrapFrame goes to the process's KiUserApcDispatcher to call NormalRoutine(Context, 1, 2). */
+void KiInitializeUserApc(PKTRAP_FRAME TrapFrame, PKNORMAL_ROUTINE NormalRoutine, PVOID NormalContext,
+                         PVOID Argument1, PVOID Argument2);
+/* A CPU exception in ring 3 (trap.c): its EXCEPTION_RECORD, then KiDispatchException. */
+void KiDispatchUserTrap(PKTRAP_FRAME TrapFrame, NTSTATUS PageFaultStatus, ULONG FaultAddress);
 
 #endif

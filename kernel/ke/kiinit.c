@@ -52,7 +52,7 @@ void KiInitializeKernel(PKPROCESS Process)
 {
     PKTHREAD Thread = &KiInitialThread.Tcb;
 
-    KeInitializeThread(Thread, __boot_stack_base, __boot_stack_limit, NULL, NULL, NULL, Process);
+    KeInitializeThread(Thread, __boot_stack_base, __boot_stack_limit, NULL, NULL, NULL, NULL, NULL, Process);
     Thread->State = Running;
     Thread->Priority = Thread->BasePriority = LOW_PRIORITY;
     Thread->WaitIrql = DISPATCH_LEVEL;

@@ -9,7 +9,11 @@
  * switch to it needs no special case: KiSwapContext "returns" into
  * KiThreadStartup, which releases the dispatcher lock the switching thread
  * held, drops to APC_LEVEL, enables interrupts and calls the system routine
- * (ps's PspSystemThreadStartup), which calls the start routine.
+ * (ps's PspSystemThreadStartup, which calls the start routine). A thread
+ * made with a context frame is a user thread: KeInitializeThread puts a
+ * trap frame holding that context at the top of its stack, its system
+ * routine (PspUserThreadStartup) returns, and KiThreadStartup leaves
+ * through the trap frame into ring 3 (KiExitToUserMode).
  *
  * A thread ends by calling KeTerminateThread on itself: its mutants are
  * abandoned, its APCs run down, the thread object is signalled, it leaves
@@ -20,6 +24,7 @@
  * lock, which is held across the switch, so the reaper cannot run first.
  */
 #include <hal.h>
+#include <rtl.h>
 #include "kernel/ke/ki.h"
 
 /* The frame KiSwapContext pops (ctxswap.asm), then KiThreadStartup's own frame. */
@@ -46,6 +51,8 @@ static NORETURN void KiThreadStartup(PKSYSTEM_ROUTINE SystemRoutine, PKSTART_ROU
     KeLowerIrql(APC_LEVEL);
     HalEnableInterrupts();
     SystemRoutine(StartRoutine, StartContext);
+    if (KeGetCurrentThread()->TrapFrame)
+        KiExitToUserMode(KeGetCurrentThread()->TrapFrame);
     KeBugCheckEx(KMODE_EXCEPTION_NOT_HANDLED, STATUS_UNSUCCESSFUL, (ULONG_PTR)SystemRoutine,
                  (ULONG_PTR)StartRoutine, (ULONG_PTR)KeGetCurrentThread());
 }
@@ -61,7 +68,8 @@ static void InitializeApcState(PKAPC_STATE ApcState, PKPROCESS Process)
 }
 
 void KeInitializeThread(PKTHREAD Thread, PVOID KernelStack, PVOID StackLimit, PKSYSTEM_ROUTINE SystemRoutine,
-                        PKSTART_ROUTINE StartRoutine, PVOID StartContext, PKPROCESS Process)
+                        PKSTART_ROUTINE StartRoutine, PVOID StartContext, PCONTEXT ContextFrame, PVOID Teb,
+                        PKPROCESS Process)
 {
     KiInitializeDispatcherHeader(&Thread->Header, ThreadObject, sizeof(KTHREAD), 0);
     InitializeListHead(&Thread->MutantListHead);
@@ -86,6 +94,21 @@ void KeInitializeThread(PKTHREAD Thread, PVOID KernelStack, PVOID StackLimit, PK
     TimerBlock->WaitType = WaitAny;
     TimerBlock->Thread = Thread;
 
+    Thread->Teb = Teb;
+    if (ContextFrame) {
+        /*
+         * A thread that will run in ring 3: its first entry into ring 3 is
+         * the exit through a trap frame at the top of its kernel stack,
+         * where the CPU puts one for every trap from ring 3, holding the
+         * registers it starts with.
+         */
+        PKTRAP_FRAME TrapFrame = (PKTRAP_FRAME)KernelStack - 1;
+        memset(TrapFrame, 0, sizeof(*TrapFrame));
+        KeContextToTrapFrame(ContextFrame, TrapFrame);
+        Thread->TrapFrame = TrapFrame;
+        Thread->PreviousMode = UserMode;
+        KernelStack = TrapFrame;
+    }
     if (SystemRoutine) {
         KI_START_FRAME *Frame = (KI_START_FRAME *)KernelStack - 1;
         *Frame = (KI_START_FRAME){
@@ -135,6 +158,12 @@ NORETURN void KeTerminateThread(PKTHREAD_REAPER Reaper)
     Thread->Header.SignalState = 1;
     if (!IsListEmpty(&Thread->Header.WaitListHead))
         KiWaitTest(&Thread->Header, 0);
+    /* The last thread of a process: the process object is signalled too, as it leaves (NT's order). */
+    if (IsListEmpty(&Thread->Process->ThreadListHead)) {
+        Thread->Process->Header.SignalState = 1;
+        if (!IsListEmpty(&Thread->Process->Header.WaitListHead))
+            KiWaitTest(&Thread->Process->Header, 0);
+    }
     Thread->State = Terminated;
     if (Reaper) {
         InsertTailList(&Reaper->ListHead, &Thread->WaitListEntry);

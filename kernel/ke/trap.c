@@ -24,6 +24,13 @@
  *                       number, as NT raises for traps the kernel never
  *                       expects (divide error, invalid opcode, #GP ...).
  *   0x2A                KiGetTickCount: the tick count in EAX.
+ *   0x2E                the system-service gate: not here, its own entry
+ *                       (kernel/ke/syscall.asm).
+ *
+ * An exception in ring 3 is never the kernel's to judge: it becomes an
+ * EXCEPTION_RECORD for the program (kernel/ke/except.c), which handles it
+ * or dies of it. A page fault there is MmAccessFault's first, as in the
+ * kernel; only what it cannot resolve becomes an exception.
  *   0x30..0x3F          device interrupts, routed by the HAL.
  *   anything else       TRAP_CAUSE_UNKNOWN (0x12).
  *
@@ -43,6 +50,8 @@
 ULONG KiBreakpointCount;
 PKDEBUG_TRAP_ROUTINE KiDebugTrapRoutine;
 PKDEBUG_TRAP_ROUTINE KiDebugRoutine;
+void KiFastCallEntry(void);
+void KiSystemServiceCopyArguments(void), KiSystemServiceCopyEnd(void), KiSystemServiceCopyFault(void);
 
 /*
  * The catchers of the running thread are a chain whose head is the KPCR's
@@ -105,10 +114,10 @@ static NORETURN void KiResumeCatcher(const KTRAP_FRAME *TrapFrame, ULONG FaultAd
  */
 static void KiPageFault(KTRAP_FRAME *TrapFrame)
 {
-    if (ExpResumeInterruptedSListPop(TrapFrame))
+    KPROCESSOR_MODE Mode = KiTrapFromUserMode(TrapFrame) ? UserMode : KernelMode;
+    if (Mode == KernelMode && ExpResumeInterruptedSListPop(TrapFrame))
         return;
     ULONG Address = HalReadCr2();
-    KPROCESSOR_MODE Mode = KiTrapFromUserMode(TrapFrame) ? UserMode : KernelMode;
     if (TrapFrame->EFlags & EFLAGS_IF)
         HalEnableInterrupts();
     NTSTATUS Status = MmAccessFault(TrapFrame->ErrCode, (PVOID)Address, Mode, TrapFrame);
@@ -116,6 +125,16 @@ static void KiPageFault(KTRAP_FRAME *TrapFrame)
 
     if (NT_SUCCESS(Status))
         return;
+    if (Mode == UserMode) {
+        KiDispatchUserTrap(TrapFrame, Status, Address);
+        return;
+    }
+    /* The system-service gate copying a ring-3 caller's arguments from a bad stack: the service fails instead. */
+    if (TrapFrame->Eip >= (ULONG)KiSystemServiceCopyArguments && TrapFrame->Eip < (ULONG)KiSystemServiceCopyEnd &&
+        Address < (ULONG)MmSystemRangeStart) {
+        TrapFrame->Eip = (ULONG)KiSystemServiceCopyFault;
+        return;
+    }
     if (KeFaultCatcherActive())
         KiResumeCatcher(TrapFrame, Address, Status);
     KiBugCheckWithTrapFrame(KMODE_EXCEPTION_NOT_HANDLED, (ULONG_PTR)Status, TrapFrame->Eip,
@@ -143,16 +162,29 @@ void KiDispatchTrap(KTRAP_FRAME *TrapFrame)
     case TRAP_PAGE_FAULT:
         KiPageFault(TrapFrame);
         return;
-    case TRAP_BREAKPOINT:
-        if (KiDebugRoutine && KiDebugRoutine(TrapFrame))
-            return;
-        KiBreakpoint(TrapFrame);
-        return;
     case VECTOR_GET_TICK_COUNT:
         TrapFrame->Eax = KeGetTickCount();
         return;
     case TRAP_NMI:
         KiBugCheckWithTrapFrame(NMI_HARDWARE_FAILURE, 0, 0, 0, 0, TrapFrame);
+    default:
+        break;
+    }
+    if (Vector < TRAP_EXCEPTION_COUNT && KiTrapFromUserMode(TrapFrame)) {
+        KiDispatchUserTrap(TrapFrame, STATUS_SUCCESS, 0);
+        return;
+    }
+    if (Vector == TRAP_DEBUG && TrapFrame->Eip == (ULONG)KiFastCallEntry) {
+        /* sysenter keeps TF: the single step lands on the kernel's first instruction. It goes on without it. */
+        TrapFrame->EFlags &= ~EFLAGS_TF;
+        return;
+    }
+    switch (Vector) {
+    case TRAP_BREAKPOINT:
+        if (KiDebugRoutine && KiDebugRoutine(TrapFrame))
+            return;
+        KiBreakpoint(TrapFrame);
+        return;
     default:
         break;
     }

@@ -156,6 +156,30 @@ void KiWaitTest(PDISPATCHER_HEADER Object, KPRIORITY Increment)
     }
 }
 
+/*
+ * NT's test before an alertable user-mode wait blocks: a user APC already
+ * queued to the thread (while it ran, or waited without being alertable)
+ * ends the wait at once with STATUS_USER_APC, and is marked pending for the
+ * return to user mode. Dispatcher lock held.
+ */
+static inline bool KiUserApcQueued(PKTHREAD Thread)
+{
+    if (IsListEmpty(&Thread->ApcState.ApcListHead[UserMode]))
+        return false;
+    KiSetUserApcPending(Thread);
+    return true;
+}
+
+/*
+ * Whether a user-mode wait ends at once with STATUS_USER_APC (NT's order):
+ * alertable, when a user APC is queued; alertable or not, when a user APC
+ * was forced pending (a termination: KeForceUserApc). Dispatcher lock held.
+ */
+static inline bool KiUserApcEndsWait(PKTHREAD Thread, BOOLEAN Alertable)
+{
+    return Thread->ApcState.UserApcPending || (Alertable && KiUserApcQueued(Thread));
+}
+
 /* A wait that could block, at DISPATCH_LEVEL or above: ATTEMPTED_SWITCH_FROM_DPC in a DPC routine, else 0x0A. */
 static NORETURN __attribute__((noinline)) void KiWaitAtRaisedIrql(PKTHREAD Thread, PVOID Object, KIRQL Irql)
 {
@@ -233,7 +257,7 @@ static NTSTATUS KiWaitForObjects(ULONG Count, PVOID Objects[], WAIT_TYPE WaitTyp
                 return STATUS_WAIT_0 | Abandoned;
             }
         }
-        if (Alertable && WaitMode == UserMode && Thread->ApcState.UserApcPending) {
+        if (WaitMode == UserMode && KiUserApcEndsWait(Thread, Alertable)) {
             KiReleaseDispatcherLock(OldIrql);
             return STATUS_USER_APC;
         }
@@ -351,7 +375,7 @@ NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR
             KiReleaseDispatcherLock(OldIrql);
             return Status;
         }
-        if (Alertable && WaitMode == UserMode && Thread->ApcState.UserApcPending) {
+        if (WaitMode == UserMode && KiUserApcEndsWait(Thread, Alertable)) {
             KiReleaseDispatcherLock(OldIrql);
             return STATUS_USER_APC;
         }
@@ -426,7 +450,7 @@ NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLA
         KiWaitAtRaisedIrql(Thread, NULL, OldIrql);
     LARGE_INTEGER DueTime = KiDueTime(Interval);
     for (;;) {
-        if (Alertable && WaitMode == UserMode && Thread->ApcState.UserApcPending) {
+        if (WaitMode == UserMode && KiUserApcEndsWait(Thread, Alertable)) {
             KiReleaseDispatcherLock(OldIrql);
             return STATUS_USER_APC;
         }

@@ -44,6 +44,15 @@ void KbenchReport(KBENCH_CONTEXT *b, const char *Figure, uint64_t Operations)
     Print(b, "bench", Figure, Operations);
 }
 
+void KbenchAddMeasured(KBENCH_CONTEXT *b, uint64_t Instructions, const KBENCH_SAMPLE *Flushes)
+{
+    ASSERT(!b->Running);
+    b->Total.Tsc += Instructions;
+    b->Total.EntireFlushes += Flushes->EntireFlushes;
+    b->Total.ProcessFlushes += Flushes->ProcessFlushes;
+    b->Total.SingleFlushes += Flushes->SingleFlushes;
+}
+
 void KbenchReportHarness(KBENCH_CONTEXT *b, const char *Figure, uint64_t Operations)
 {
     Print(b, "bench-harness", Figure, Operations);

@@ -19,6 +19,7 @@
  */
 #include <hal.h>
 #include <ktest.h>
+#include <pool.h>
 #include <loader.h>
 #include <rtl.h>
 #include "kernel/ke/ki.h"
@@ -207,11 +208,37 @@ static void OnBugCheckDuringRun(ULONG Code, const ULONG_PTR Parameters[4])
     KtestExit(false);
 }
 
-/* One past the last entry of the suite that First begins (a file's entries are contiguous). */
-static const KTEST *SuiteEnd(const KTEST *First)
+/*
+ * The tests a run goes through: the kernel's own (.ktest), then the
+ * user-mode tests' cases found in the boot modules (ktestuser.c), as one
+ * table of pointers for the run. A suite's entries are contiguous in it.
+ */
+typedef struct _KTEST_TABLE {
+    const KTEST **Entry;
+    ULONG Count;
+} KTEST_TABLE;
+
+#define KTEST_TABLE_TAG     MAKE_TAG('K', 't', 's', 'T')
+
+static bool BuildTable(KTEST_TABLE *Table)
 {
-    const KTEST *End = First;
-    while (End < __ktest_end && strcmp(End->Suite, First->Suite) == 0)
+    ULONG Kernel = (ULONG)(__ktest_end - __ktest_start), User = KtestDiscoverUserTests();
+    Table->Count = Kernel + User;
+    Table->Entry = ExAllocatePoolWithTag(NonPagedPool, Table->Count * sizeof(const KTEST *), KTEST_TABLE_TAG);
+    if (!Table->Entry)
+        return false;
+    for (ULONG i = 0; i < Kernel; i++)
+        Table->Entry[i] = &__ktest_start[i];
+    for (ULONG i = 0; i < User; i++)
+        Table->Entry[Kernel + i] = KtestUserTest(i);
+    return true;
+}
+
+/* One past the last entry of the suite that begins at First (a file's entries are contiguous). */
+static ULONG SuiteEnd(const KTEST_TABLE *Table, ULONG First)
+{
+    ULONG End = First;
+    while (End < Table->Count && strcmp(Table->Entry[End]->Suite, Table->Entry[First]->Suite) == 0)
         End++;
     return End;
 }
@@ -221,10 +248,11 @@ static const KTEST *SuiteEnd(const KTEST *First)
  * in source order: the entry of First..End with the smallest line after
  * Line, or NULL.
  */
-static const KTEST *NextByLine(const KTEST *First, const KTEST *End, int Line)
+static const KTEST *NextByLine(const KTEST_TABLE *Table, ULONG First, ULONG End, int Line)
 {
     const KTEST *Next = NULL;
-    for (const KTEST *t = First; t < End; t++) {
+    for (ULONG i = First; i < End; i++) {
+        const KTEST *t = Table->Entry[i];
         if (t->Line > Line && (!Next || t->Line < Next->Line))
             Next = t;
     }
@@ -250,11 +278,16 @@ static bool Runs(const KTEST *Test, const char *Glob)
 static ULONG RunTests(const char *Glob, bool FromBoot)
 {
     ULONG Passed = 0, Failed = 0, Skipped = 0, Suites = 0, SuiteNumber = 0, Planned = 0, Deaths = 0;
-    const KTEST *Test;
     PKTHREAD Me = KeGetCurrentThread();
+    KTEST_TABLE Table;
     KPRIORITY OwnPriority = Me->BasePriority;
 
-    for (Test = __ktest_start; Test < __ktest_end; Test++) {
+    if (!BuildTable(&Table)) {
+        DbgPrint("# ktest: no pool for the table of tests\n");
+        return 1;
+    }
+    for (ULONG i = 0; i < Table.Count; i++) {
+        const KTEST *Test = Table.Entry[i];
         if (!Test->ExpectedBugCheck || !Selected(Test, Glob))
             continue;
         if (FromBoot)
@@ -262,10 +295,10 @@ static ULONG RunTests(const char *Glob, bool FromBoot)
                      Test->BootSwitches ? " " : "", Test->BootSwitches ? Test->BootSwitches : "");
         Deaths++;
     }
-    for (Test = __ktest_start; Test < __ktest_end;) {
-        const KTEST *End = SuiteEnd(Test);
+    for (ULONG First = 0; First < Table.Count;) {
+        ULONG End = SuiteEnd(&Table, First);
         ULONG Count = 0;
-        for (const KTEST *t = NextByLine(Test, End, -1); t; t = NextByLine(Test, End, t->Line)) {
+        for (const KTEST *t = NextByLine(&Table, First, End, -1); t; t = NextByLine(&Table, First, End, t->Line)) {
             if (!Runs(t, Glob))
                 continue;
             if (FromBoot)
@@ -274,32 +307,36 @@ static ULONG RunTests(const char *Glob, bool FromBoot)
         }
         Suites += Count != 0;
         Planned += Count;
-        Test = End;
+        First = End;
     }
     DbgPrint("1..%u\n", Suites);
     if (Planned == 0) {
         if (Deaths) {
             DbgPrint("# ktest: '%s' selects only death tests; each runs in a boot of its own "
                      "(ktest.death=SUITE.NAME)\n", Glob);
+            ExFreePoolWithTag(Table.Entry, KTEST_TABLE_TAG);
             return 0;
         }
         DbgPrint("# ktest: no test matches '%s' (counted as one failure)\n", Glob);
+        ExFreePoolWithTag(Table.Entry, KTEST_TABLE_TAG);
         return 1;
     }
 
-    for (Test = __ktest_start; Test < __ktest_end;) {
-        const KTEST *First = Test, *End = SuiteEnd(Test);
-        ULONG Count = 0;
-        for (const KTEST *t = First; t < End; t++)
-            Count += Runs(t, Glob);
-        Test = End;
+    for (ULONG First = 0; First < Table.Count;) {
+        ULONG End = SuiteEnd(&Table, First), Count = 0;
+        const char *Suite = Table.Entry[First]->Suite;
+        for (ULONG i = First; i < End; i++)
+            Count += Runs(Table.Entry[i], Glob);
+        ULONG Begin = First;
+        First = End;
         if (!Count)
             continue;
 
-        DbgPrint("    KTAP version 1\n    # Subtest: %s\n    1..%u\n", First->Suite, Count);
+        DbgPrint("    KTAP version 1\n    # Subtest: %s\n    1..%u\n", Suite, Count);
         bool SuiteOk = true;
         KiCurrentIndex = 0;
-        for (const KTEST *Next = NextByLine(First, End, -1); Next; Next = NextByLine(First, End, Next->Line)) {
+        for (const KTEST *Next = NextByLine(&Table, Begin, End, -1); Next;
+             Next = NextByLine(&Table, Begin, End, Next->Line)) {
             if (!Runs(Next, Glob))
                 continue;
             KiCurrentIndex++;
@@ -315,8 +352,9 @@ static ULONG RunTests(const char *Glob, bool FromBoot)
             Outcome == TEST_PASSED ? Passed++ : Failed++;
             SuiteOk &= Outcome == TEST_PASSED;
         }
-        DbgPrint("%s %u %s\n", SuiteOk ? "ok" : "not ok", ++SuiteNumber, First->Suite);
+        DbgPrint("%s %u %s\n", SuiteOk ? "ok" : "not ok", ++SuiteNumber, Suite);
     }
+    ExFreePoolWithTag(Table.Entry, KTEST_TABLE_TAG);
     KeSetPriorityThread(Me, OwnPriority);
     DbgPrint("# ktest: %u passed, %u failed, %u skipped\n", Passed, Failed, Skipped);
     return Failed;
@@ -330,10 +368,15 @@ ULONG KtestRun(const char *Glob)
 ULONG KtestList(const char *Glob)
 {
     ULONG Tests = 0, Deaths = 0;
+    KTEST_TABLE Table;
 
-    for (const KTEST *First = __ktest_start; First < __ktest_end;) {
-        const KTEST *End = SuiteEnd(First);
-        for (const KTEST *t = NextByLine(First, End, -1); t; t = NextByLine(First, End, t->Line)) {
+    if (!BuildTable(&Table)) {
+        DbgPrint("ktest: no pool for the table of tests\n");
+        return 0;
+    }
+    for (ULONG First = 0; First < Table.Count;) {
+        ULONG End = SuiteEnd(&Table, First);
+        for (const KTEST *t = NextByLine(&Table, First, End, -1); t; t = NextByLine(&Table, First, End, t->Line)) {
             if (!Selected(t, Glob))
                 continue;
             if (t->ExpectedBugCheck) {
@@ -348,6 +391,7 @@ ULONG KtestList(const char *Glob)
         }
         First = End;
     }
+    ExFreePoolWithTag(Table.Entry, KTEST_TABLE_TAG);
     if (Tests + Deaths == 0)
         DbgPrint("no test matches '%s'\n", Glob && *Glob ? Glob : "*");
     else

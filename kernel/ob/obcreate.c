@@ -18,18 +18,48 @@
  * whatever the creator initialised, as in NT).
  */
 #include "obp.h"
+#include <ex.h>
 #include <rtl.h>
 
 /* OBJ_* for which mm386 has no meaning yet: both concern how others may open a (named) object. */
 #define OBP_UNSUPPORTED_ATTRIBUTES  (OBJ_PERMANENT | OBJ_EXCLUSIVE)
 
-/* Checks what the creator passed and returns the attributes to keep. */
-static NTSTATUS ObpCaptureObjectAttributes(const OBJECT_TYPE *Type, const OBJECT_ATTRIBUTES *ObjectAttributes,
+/*
+ * Checks what the creator passed and returns the attributes to keep. A
+ * UserMode ProbeMode's OBJECT_ATTRIBUTES is probed (pointer-aligned, below
+ * MmUserProbeAddress) and copied under a handler first, so it is read once
+ * and a bad pointer is STATUS_ACCESS_VIOLATION or
+ * STATUS_DATATYPE_MISALIGNMENT. OBJ_KERNEL_HANDLE is dropped for an owner
+ * that is not KernelMode, as NT drops it: user mode may pass it, and gets a
+ * handle in its own process's table.
+ */
+static NTSTATUS ObpProbeAndCopyAttributes(const OBJECT_ATTRIBUTES *UserAttributes, POBJECT_ATTRIBUTES Captured)
+{
+    NTSTATUS Status;
+    EX_TRY {
+        ProbeForReadSmallStructure(UserAttributes, sizeof(OBJECT_ATTRIBUTES), sizeof(ULONG_PTR));
+        memcpy(Captured, UserAttributes, sizeof(*Captured));
+        Status = STATUS_SUCCESS;
+    } EX_EXCEPT(Status) {
+    } EX_END;
+    return Status;
+}
+
+static NTSTATUS ObpCaptureObjectAttributes(const OBJECT_TYPE *Type, KPROCESSOR_MODE ProbeMode,
+                                           KPROCESSOR_MODE OwnershipMode, const OBJECT_ATTRIBUTES *ObjectAttributes,
                                            PULONG Attributes)
 {
+    OBJECT_ATTRIBUTES Captured;
+
     *Attributes = 0;
     if (!ObjectAttributes)
         return STATUS_SUCCESS;
+    if (ProbeMode != KernelMode) {
+        NTSTATUS Status = ObpProbeAndCopyAttributes(ObjectAttributes, &Captured);
+        if (!NT_SUCCESS(Status))
+            return Status;
+        ObjectAttributes = &Captured;
+    }
     if (ObjectAttributes->Length != sizeof(OBJECT_ATTRIBUTES))
         return STATUS_INVALID_PARAMETER;
     if (ObjectAttributes->ObjectName || ObjectAttributes->RootDirectory)
@@ -41,6 +71,8 @@ static NTSTATUS ObpCaptureObjectAttributes(const OBJECT_TYPE *Type, const OBJECT
         return STATUS_INVALID_PARAMETER;
     if (Requested & OBP_UNSUPPORTED_ATTRIBUTES)
         return STATUS_NOT_IMPLEMENTED;
+    if (OwnershipMode != KernelMode)
+        Requested &= ~OBJ_KERNEL_HANDLE;
     *Attributes = Requested;
     return STATUS_SUCCESS;
 }
@@ -55,7 +87,7 @@ NTSTATUS ObCreateObject(KPROCESSOR_MODE ProbeMode, POBJECT_TYPE ObjectType, POBJ
     *Object = NULL;
     if (!ObjectType)
         return STATUS_INVALID_PARAMETER;
-    NTSTATUS Status = ObpCaptureObjectAttributes(ObjectType, ObjectAttributes, &Attributes);
+    NTSTATUS Status = ObpCaptureObjectAttributes(ObjectType, ProbeMode, OwnershipMode, ObjectAttributes, &Attributes);
     if (!NT_SUCCESS(Status))
         return Status;
     if (ObjectBodySize > ~0u - HeaderSize)

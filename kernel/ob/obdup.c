@@ -31,25 +31,38 @@ NTSTATUS ObDuplicateObject(PEPROCESS SourceProcess, HANDLE SourceHandle, PEPROCE
 {
     PEPROCESS SourceOwner = SourceProcess;
     PHANDLE_TABLE SourceTable = SourceProcess->ObjectTable;
+    POBJECT_HEADER Header;
+    ACCESS_MASK SourceAccess;
+    ULONG SourceAttributes = 0;
+    bool Pseudo = false;
 
     if (TargetHandle)
         *TargetHandle = NULL;
-    if (ObpIsKernelHandle(SourceHandle, PreviousMode)) {
-        SourceHandle = ObpDecodeKernelHandle(SourceHandle);
-        SourceTable = ObpKernelHandleTable;
-        SourceOwner = PsInitialSystemProcess;
+    if ((SourceHandle == NtCurrentProcess() || SourceHandle == NtCurrentThread()) &&
+        SourceProcess == PsGetCurrentProcess() && PsProcessType) {
+        /* A pseudo-handle names the caller's own process or thread, with every right: NT duplicates it so. */
+        PVOID Self = SourceHandle == NtCurrentProcess() ? (PVOID)PsGetCurrentProcess() : (PVOID)PsGetCurrentThread();
+        Header = OBJECT_TO_OBJECT_HEADER(Self);
+        SourceAccess = SourceHandle == NtCurrentProcess() ? PROCESS_ALL_ACCESS : THREAD_ALL_ACCESS;
+        ObReferenceObject(Self);
+        Pseudo = true;
+    } else {
+        if (ObpIsKernelHandle(SourceHandle, PreviousMode)) {
+            SourceHandle = ObpDecodeKernelHandle(SourceHandle);
+            SourceTable = ObpKernelHandleTable;
+            SourceOwner = PsInitialSystemProcess;
+        }
+        if (!SourceTable)
+            return STATUS_PROCESS_IS_TERMINATING;
+        PHANDLE_TABLE_ENTRY Entry = ExMapHandleToPointer(SourceTable, SourceHandle);
+        if (!Entry)
+            return STATUS_INVALID_HANDLE;
+        Header = ObpEntryHeader(Entry);
+        SourceAccess = Entry->GrantedAccess;
+        SourceAttributes = Entry->Value & OBJ_HANDLE_ATTRIBUTES;
+        __atomic_add_fetch(&Header->PointerCount, 1, __ATOMIC_RELAXED);    /* ours until the duplicate owns it */
+        ExUnlockHandleTableEntry(SourceTable, Entry);
     }
-    if (!SourceTable)
-        return STATUS_PROCESS_IS_TERMINATING;
-
-    PHANDLE_TABLE_ENTRY Entry = ExMapHandleToPointer(SourceTable, SourceHandle);
-    if (!Entry)
-        return STATUS_INVALID_HANDLE;
-    POBJECT_HEADER Header = ObpEntryHeader(Entry);
-    ACCESS_MASK SourceAccess = Entry->GrantedAccess;
-    ULONG SourceAttributes = Entry->Value & OBJ_HANDLE_ATTRIBUTES;
-    __atomic_add_fetch(&Header->PointerCount, 1, __ATOMIC_RELAXED);    /* ours until the duplicate owns it */
-    ExUnlockHandleTableEntry(SourceTable, Entry);
     PVOID Object = OBJECT_HEADER_TO_OBJECT(Header);
 
     NTSTATUS Status;
@@ -74,7 +87,7 @@ NTSTATUS ObDuplicateObject(PEPROCESS SourceProcess, HANDLE SourceHandle, PEPROCE
                                      Attributes, KernelHandle, &NewHandle);
     }
 
-    if (Options & DUPLICATE_CLOSE_SOURCE)
+    if ((Options & DUPLICATE_CLOSE_SOURCE) && !Pseudo)
         ObpCloseHandleInTable(SourceOwner, SourceTable, SourceHandle);
     if (!NT_SUCCESS(Status) || !NewHandle) {
         ObDereferenceObject(Object);
@@ -114,15 +127,38 @@ static void ObpDereferenceProcess(PEPROCESS Process)
         ObDereferenceObject(Process);
 }
 
+/* Writes Value to a caller's HANDLE: probed and under a handler when the caller is in ring 3. */
+static NTSTATUS ObpWriteHandle(PHANDLE Target, HANDLE Value, KPROCESSOR_MODE PreviousMode)
+{
+    NTSTATUS Status;
+    if (PreviousMode == KernelMode) {
+        *Target = Value;
+        return STATUS_SUCCESS;
+    }
+    EX_TRY {
+        ProbeForWrite(Target, sizeof(HANDLE), sizeof(ULONG));
+        *Target = Value;
+    } EX_EXCEPT(Status) {
+        return Status;
+    } EX_END;
+    return STATUS_SUCCESS;
+}
+
 NTSTATUS NtDuplicateObject(HANDLE SourceProcessHandle, HANDLE SourceHandle, HANDLE TargetProcessHandle,
                            PHANDLE TargetHandle, ACCESS_MASK DesiredAccess, ULONG HandleAttributes, ULONG Options)
 {
     KPROCESSOR_MODE PreviousMode = ObpGetPreviousMode();
     PEPROCESS SourceProcess, TargetProcess = NULL;
+    HANDLE NewHandle = NULL;
+    NTSTATUS Status;
 
-    if (TargetHandle)
-        *TargetHandle = NULL;
-    NTSTATUS Status = ObpReferenceProcessHandle(SourceProcessHandle, PreviousMode, &SourceProcess);
+    /* A caller in ring 3 gets the handle through a pointer that must be its own and writable (NT's probe). */
+    if (TargetHandle) {
+        Status = ObpWriteHandle(TargetHandle, NULL, PreviousMode);
+        if (!NT_SUCCESS(Status))
+            return Status;
+    }
+    Status = ObpReferenceProcessHandle(SourceProcessHandle, PreviousMode, &SourceProcess);
     if (!NT_SUCCESS(Status))
         return Status;
     if (TargetProcessHandle) {
@@ -132,10 +168,12 @@ NTSTATUS NtDuplicateObject(HANDLE SourceProcessHandle, HANDLE SourceHandle, HAND
             return Status;
         }
     }
-    Status = ObDuplicateObject(SourceProcess, SourceHandle, TargetProcess, TargetHandle, DesiredAccess,
-                               HandleAttributes, Options, PreviousMode);
+    Status = ObDuplicateObject(SourceProcess, SourceHandle, TargetProcess, TargetHandle ? &NewHandle : NULL,
+                               DesiredAccess, HandleAttributes, Options, PreviousMode);
     if (TargetProcess)
         ObpDereferenceProcess(TargetProcess);
     ObpDereferenceProcess(SourceProcess);
+    if (TargetHandle && NT_SUCCESS(Status))
+        return ObpWriteHandle(TargetHandle, NewHandle, PreviousMode);  /* failing, the handle stays, as in NT */
     return Status;
 }

@@ -79,7 +79,8 @@ NTSTATUS ObInsertObject(PVOID Object, PVOID PassedAccessState, ACCESS_MASK Desir
     ULONG Attributes = Header->ObjectCreateAttributes;
     Header->ObjectCreateAttributes = 0;
 
-    BOOLEAN KernelHandle = (Attributes & OBJ_KERNEL_HANDLE) && ObpGetPreviousMode() == KernelMode;
+    /* ObCreateObject kept OBJ_KERNEL_HANDLE only for a KernelMode owner (NT's rule). */
+    BOOLEAN KernelHandle = (Attributes & OBJ_KERNEL_HANDLE) != 0;
     PHANDLE_TABLE Table = KernelHandle ? ObpKernelHandleTable : PsGetCurrentProcess()->ObjectTable;
     NTSTATUS Status = STATUS_PROCESS_IS_TERMINATING;
     if (Table) {

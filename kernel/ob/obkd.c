@@ -12,7 +12,8 @@
  *
  * !handle [HANDLE] prints the current process's handle table the way WinDbg's
  * !handle does: one block per open handle with its value, object, granted
- * access and entry, then the object's type and counts. A kernel handle
+ * access and entry, then the object's type and counts, and for an event
+ * (which WinDbg's kernel !handle leaves to !object's body) its kind and state. A kernel handle
  * (0x80000004) is entry 4 of the kernel handle table, which is the system
  * process's table; the listing shows table values, as WinDbg does. Entries
  * are read with the table locked, one at a time, and printed after the lock
@@ -27,6 +28,7 @@
  */
 #include "obp.h"
 #include <kd.h>
+#include <ntexapi.h>
 #include <mm.h>
 #include <rtl.h>
 
@@ -146,6 +148,8 @@ typedef struct _OBP_HANDLE_VIEW {
     ULONG Attributes;
     POBJECT_TYPE Type;
     LONG HandleCount, PointerCount;
+    UCHAR EventKind;                    /* an event's DISPATCHER_HEADER.Type: notification or synchronization */
+    LONG EventState;                    /* an event's signal state */
 } OBP_HANDLE_VIEW;
 
 static void ObpCaptureHandle(PHANDLE_TABLE Table, PHANDLE_TABLE_ENTRY Entry, ULONG Value, OBP_HANDLE_VIEW *View)
@@ -158,6 +162,12 @@ static void ObpCaptureHandle(PHANDLE_TABLE Table, PHANDLE_TABLE_ENTRY Entry, ULO
     View->Type = View->Header->Type;
     View->HandleCount = View->Header->HandleCount;
     View->PointerCount = View->Header->PointerCount;
+    if (View->Type == ExEventObjectType) {
+        /* The handle holds a reference: the body is there to read while the entry is locked. */
+        const KEVENT *Event = OBJECT_HEADER_TO_OBJECT(View->Header);
+        View->EventKind = Event->Header.Type;
+        View->EventState = Event->Header.SignalState;
+    }
     ExUnlockHandleTableEntry(Table, Entry);
 }
 
@@ -169,7 +179,13 @@ static void ObpPrintHandle(const OBP_HANDLE_VIEW *View)
     DbgPrint("Object: %08x  Type: (%08x) %s\n", (ULONG)OBJECT_HEADER_TO_OBJECT(View->Header), (ULONG)View->Type,
              View->Type->Name);
     DbgPrint("    ObjectHeader: %08x\n", (ULONG)View->Header);
-    DbgPrint("        HandleCount: %d  PointerCount: %d\n\n", View->HandleCount, View->PointerCount);
+    DbgPrint("        HandleCount: %d  PointerCount: %d\n", View->HandleCount, View->PointerCount);
+    if (View->Type == ExEventObjectType)
+        DbgPrint("        Event: %s, %s\n",
+                 View->EventKind == EventNotificationObject ? "notification (manual reset)"
+                                                            : "synchronization (auto reset)",
+                 View->EventState ? "signalled" : "not signalled");
+    DbgPrint("\n");
 }
 
 KD_COMMAND(handle, "!handle", "[HANDLE]", "the current process's open handles (or one): object, granted access, type, counts")

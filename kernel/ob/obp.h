@@ -10,8 +10,10 @@
 #ifndef MM386_OBP_H
 #define MM386_OBP_H
 
+#include <ex.h>
 #include <ob.h>
 #include <ps.h>
+#include <ex.h>
 
 /* ------------------------------------------------------------------------
  * The handle table (exhandle.c).
@@ -218,14 +220,14 @@ static inline BOOLEAN ObpIsKernelHandle(HANDLE Handle, KPROCESSOR_MODE PreviousM
 }
 
 /*
- * The mode an Nt* routine's caller ran in. NT reads the current thread's
- * PreviousMode: UserMode when the call came through the system-service gate
- * from ring 3. mm386 has no system-service entry yet, so every Nt* call comes
- * from kernel code and the answer is KernelMode.
+ * The mode an Nt* routine's caller ran in: the current thread's
+ * PreviousMode, as NT reads it (ExGetPreviousMode) — UserMode when the call
+ * came through the system-service gate from ring 3 (or a test says so with
+ * ExpSetPreviousMode), KernelMode for kernel code.
  */
 static inline KPROCESSOR_MODE ObpGetPreviousMode(void)
 {
-    return KernelMode;
+    return ExGetPreviousMode();
 }
 
 /*

@@ -36,6 +36,7 @@ static void PspInitPhase0(void)
     PEPROCESS System = PsInitialSystemProcess;
     KeInitializeProcess(&System->Pcb, SYSTEM_THREAD_PRIORITY, (ULONG)KiBootPageDirectory - KERNEL_VA_OFFSET);
     System->UniqueProcessId = 4;                /* NT's System process id */
+    System->ExitStatus = STATUS_PENDING;        /* NT's "still active": the System process never exits */
     InitializeListHead(&System->ThreadListHead);
     strlcpy(System->ImageFileName, "System", sizeof(System->ImageFileName));
     InitializeListHead(&PsActiveProcessHead);

@@ -11,14 +11,35 @@
 void PspSystemThreadStartup(PKSTART_ROUTINE StartRoutine, PVOID StartContext);
 /*
  * Fills in a zeroed ETHREAD of Process around a new kernel stack, to run
- * StartRoutine(StartContext); false, with nothing made, if no stack could be.
- * PspStartThread then links it into its process and readies it.
+ * StartRoutine(StartContext) — or, with a UserContext, to enter ring 3 with
+ * those registers and Teb as its TEB; false, with nothing made, if no stack
+ * could be. PspStartThread then links it into its process and readies it.
  */
 bool PspInitializeThread(PETHREAD Thread, PEPROCESS Process, BOOLEAN LargeStack, PKSTART_ROUTINE StartRoutine,
-                         PVOID StartContext);
+                         PVOID StartContext, PCONTEXT UserContext, PTEB Teb);
 void PspStartThread(PETHREAD Thread);
 /* A fresh client id (a thread's or a process's): multiples of 4, as NT's. */
 ULONG PspAllocateClientId(void);
+/*
+ * A process object with an address space, a handle table, an id and a
+ * name, no thread, not yet on PsActiveProcessHead (PspInsertProcess puts it
+ * there): the creator holds the one reference. PASSIVE_LEVEL.
+ */
+NTSTATUS PspCreateProcessObject(POBJECT_ATTRIBUTES ObjectAttributes, PCSTR ImageFileName, BOOLEAN LargeAddressAware,
+                                PEPROCESS *NewProcess);
+void PspInsertProcess(PEPROCESS Process);
+/*
+ * A user thread in Process (referenced by the caller) entering ring 3 with
+ * Context on the stack InitialTeb describes, its TEB made here; a handle to
+ * it with DesiredAccess. Not started: PspStartThread does that. *Thread is
+ * referenced for the caller. STATUS_PROCESS_IS_TERMINATING, or the object
+ * and memory managers' statuses with nothing left behind. PASSIVE_LEVEL.
+ */
+NTSTATUS PspCreateUserThread(PEPROCESS Process, POBJECT_ATTRIBUTES ObjectAttributes, ACCESS_MASK DesiredAccess,
+                             const CONTEXT *Context, const INITIAL_TEB *InitialTeb, PHANDLE ThreadHandle,
+                             PETHREAD *Thread);
+/* Writes Length bytes to a caller's Target: probed and under a handler when PreviousMode is UserMode. */
+NTSTATUS PspCopyToUser(PVOID Target, const void *Value, ULONG Length, KPROCESSOR_MODE PreviousMode);
 /* Phase 2: the threads made before the Thread type existed become objects. */
 void PspInitializeStaticThreads(void);
 
