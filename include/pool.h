@@ -166,8 +166,16 @@ typedef struct _SYSTEM_POOLTAG {
 
 /* Fills *Info for Tag; STATUS_NOT_FOUND if nothing was ever allocated with it. Any IRQL <= DISPATCH_LEVEL. */
 NTSTATUS ExQueryPoolTagInformation(ULONG Tag, PSYSTEM_POOLTAG Info);
-/* Prints the tag table, largest users first (the kd> shell's !poolused). PASSIVE_LEVEL. */
-void ExpPrintPoolTagTable(void);
+/*
+ * Prints the tag table (the kd> prompt's !poolused): by tag, or by one
+ * pool's bytes with POOLUSED_SORT_*; POOLUSED_VERBOSE adds allocations and
+ * frees made so far (and tags with none live); Pattern (NULL: every tag)
+ * picks tags by RtlMatchGlob on their four characters. PASSIVE_LEVEL.
+ */
+#define POOLUSED_VERBOSE        0x1
+#define POOLUSED_SORT_NONPAGED  0x2
+#define POOLUSED_SORT_PAGED     0x4
+void ExpPrintPoolTagTable(ULONG Flags, const char *Pattern);
 
 /*
  * One block of a pool page, as ExpWalkPoolPage reports it (for kd>'s

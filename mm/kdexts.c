@@ -246,6 +246,32 @@ KD_COMMAND(pte, "!pte", "VA", "the PDE and PTE that map VA, decoded (a VA in the
         MiKdDescribeZeroUserPte(Va);
 }
 
+KD_COMMAND(pte2va, "!pte2va", "PTE", "the virtual address the PTE at address PTE maps (the page tables' self-map "
+           "read backwards); a PDE's: the 4 MB it maps")
+{
+    ULONG Pte;
+
+    if (!KdCheckArgumentCount(Argc, Argv, 1, 1) || !KdParseAddress(Argv[1], "PTE", &Pte))
+        return;
+    if (Pte < PTE_BASE || Pte > PTE_TOP) {
+        DbgPrint("!pte2va: %08x is not in the page tables (%08x..%08x): no PTE is there\n", Pte, PTE_BASE, PTE_TOP);
+        return;
+    }
+    if (Pte & (sizeof(MMPTE) - 1)) {
+        DbgPrint("!pte2va: %08x is not a PTE's address (PTEs are %u bytes, so their addresses are multiples of %u)\n",
+                 Pte, (ULONG)sizeof(MMPTE), (ULONG)sizeof(MMPTE));
+        return;
+    }
+    ULONG Va = (ULONG)MiPteToAddress(Pte);
+    DbgPrint("%08x\n", Va);
+    if (Pte >= PDE_BASE && Pte < PDE_BASE + PAGE_SIZE) {
+        ULONG Mapped = (ULONG)MiPteToAddress(Va);
+        ULONG Last = Mapped + (PAGE_SIZE / sizeof(MMPTE)) * PAGE_SIZE - 1;
+        DbgPrint("%08x is a PDE (the page directory maps itself at %08x): it maps the page table at %08x, "
+                 "which maps %08x..%08x\n", Pte, PDE_BASE, Va, Mapped, Last);
+    }
+}
+
 KD_COMMAND(vtop, "!vtop", "[0] VA", "the physical address VA translates to now (MmGetPhysicalAddress)")
 {
     ULONG Va, DirectoryBase = 0;

@@ -1030,6 +1030,27 @@ void ExpInitializePoolLookasideLists(void);
 /* Empties the pool's own lookaside lists back into the pool. IRQL <= APC_LEVEL. */
 void ExpDrainPoolLookasideLists(void);
 
+/*
+ * One lookaside list as the debugger sees it (kd>'s !lookaside,
+ * mm/kdpool.c): where it is, a copy of it, how many entries wait on it now,
+ * and whether it is one of the pool's own lists.
+ */
+typedef struct _EXP_LOOKASIDE_SNAPSHOT {
+    PGENERAL_LOOKASIDE Address;
+    GENERAL_LOOKASIDE List;
+    USHORT CurrentDepth;
+    BOOLEAN PoolOwn;
+} EXP_LOOKASIDE_SNAPSHOT;
+
+/*
+ * Copies up to Count lists into Out — nonpaged first, then paged, each in
+ * the order they were made (the pool's own lists by size, then the
+ * clients') — and sets *Total to how many there are. STATUS_DEVICE_BUSY on
+ * a kernel stopped in the debugger whose stopped code holds the lists'
+ * lock. IRQL <= DISPATCH_LEVEL.
+ */
+NTSTATUS ExpSnapshotLookasideLists(EXP_LOOKASIDE_SNAPSHOT *Out, ULONG Count, ULONG *Total);
+
 /* ---------------------------------------------------------------- specpool.c */
 
 /*

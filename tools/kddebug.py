@@ -161,10 +161,13 @@ def session_breakpoints(args, syms, out):
             base = int(m.group(1), 16)
             for page in range(16):
                 kd.command(f'vm touch {base + page * 0x1000:x} write')
-            kd.command('bp MiZeroPhysicalPage')
             start = len(boot.text())
-            boot.send(f'vm free {base:x} 0 release\r')
-            stop = boot.wait_for(r'Breakpoint 0 hit[\s\S]*?\nkd> ', 20, since=start)
+            kd.command('bp MiZeroPhysicalPage')
+            # The zero page thread may still be at work on pages freed earlier: then it stops at once.
+            stop = boot.wait_for(r'Breakpoint 0 hit[\s\S]*?\nkd> ', 1, since=start)
+            if not stop:
+                boot.send(f'vm free {base:x} 0 release\r')
+                stop = boot.wait_for(r'Breakpoint 0 hit[\s\S]*?\nkd> ', 20, since=start)
             stop = stop.group(0) if stop else boot.text()[start:]
         thread = STOP.search(stop)
         k = kd.command('k') if stop else ''
@@ -174,8 +177,9 @@ def session_breakpoints(args, syms, out):
         kd.command('g')
 
         # p over the wait of the prompt's thread: the kernel runs on; a key wakes it and the step ends.
+        start = len(boot.text())
         kd.command('bp SerialWaitForInput')
-        stop = boot.wait_for(r'Breakpoint 0 hit[\s\S]*?\nkd> ', 10, since=len(boot.text()) - 4000)
+        stop = boot.wait_for(r'Breakpoint 0 hit[\s\S]*?\nkd> ', 10, since=start)
         if stop:
             kd.command('bc *')
             waited = False
@@ -259,6 +263,7 @@ def session_memory_and_prompt(args, syms, out):
         said = kd.command('ktest format.*')
         out.check('ktest at the prompt does not announce death tests', '# death:' not in said and
                   '0 test(s) failed' in said, said.strip()[-300:])
+        pool_commands(kd, out)
         gdb_offsets = ptype_offsets(args.kernel, ['MMPFN', 'POOL_HEADER', 'KTHREAD', 'EPROCESS', 'MDL', 'MI_REGION',
                                                   'OBJECT_HEADER', 'KPCR'])
         for name, members in gdb_offsets.items():
@@ -269,6 +274,54 @@ def session_memory_and_prompt(args, syms, out):
                       f'dt: {named}\ngdb: {members}')
         boot.send('quit\r')
         boot.wait_exit(10)
+
+
+def pool_commands(kd, out):
+    """!poolused's orders and pattern, !poolfind, !lookaside, !pte2va against what the prompt just made."""
+    made = [int(m, 16) for m in re.findall(r"= ([0-9a-f]{8})$", ''.join(
+        kd.command(c) + '\n' for c in ('pool alloc Fnd1 20', 'pool alloc Fnd1 20', 'pool alloc Fnd2 300 paged')), re.M)]
+    said = kd.command('!poolused 4 Fnd?')
+    rows = re.findall(r'^ (Fnd\d) ', said, re.M)
+    out.check('!poolused 4 Fnd?: only the pattern\'s tags, the paged user first', rows == ['Fnd2', 'Fnd1'],
+              said.strip())
+    said = kd.command('!poolused 0 Fnd*')
+    out.check('!poolused by tag (the default order)', re.findall(r'^ (Fnd\d) ', said, re.M) == ['Fnd1', 'Fnd2'],
+              said.strip())
+    said = kd.command('!poolused 6')
+    out.check('!poolused 6 (two orders) is refused', 'two different orders' in said, said.strip())
+    said = kd.command('!poolfind Fnd1')
+    found = [int(a, 16) + 8 for a in re.findall(r'^([0-9a-f]{8}) size: .*\(Allocated\)  Fnd1$', said, re.M)]
+    out.check('!poolfind TAG finds both blocks of the tag, and only those', len(made) == 3 and
+              sorted(found) == sorted(made[:2]), said.strip())
+    said = kd.command('!poolfind Fnd2 1')
+    out.check('!poolfind TAG 1 searches paged pool', re.search(rf'^{made[2] - 8:08x} size: ', said, re.M)
+              if len(made) == 3 else False, said.strip())
+    for v in made:
+        kd.command(f'pool free {v:x}')
+    kd.command('pool alloc Lkas 30')
+    block = re.search(r"= ([0-9a-f]{8})$", kd.command('pool alloc Lkas 30'), re.M)
+    kd.command(f'pool free {block.group(1)}' if block else 'pool free 0')
+    before = re.search(r'^(\w{8}) +NonPaged +- +56 +(\d+) +\d+ +(\d+) +(\d+)', kd.command('!lookaside'), re.M)
+    kd.command('pool alloc Lkas 30')
+    after = re.search(r'^(\w{8}) +NonPaged +- +56 +(\d+) +\d+ +(\d+) +(\d+)', kd.command('!lookaside'), re.M)
+    out.check('!lookaside: a freed small block waits on its list, and the next allocation is a hit',
+              before and after and int(before.group(2)) >= 1 and int(after.group(2)) == int(before.group(2)) - 1 and
+              int(after.group(3)) == int(before.group(3)) + 1 and after.group(4) == before.group(4),
+              f'{before and before.group(0)} / {after and after.group(0)}')
+    said = kd.command('!lookaside 1000')
+    out.check('!lookaside of an address that is no list is refused', 'is no lookaside list' in said, said.strip())
+    pte = re.search(r'PTE at ([0-9A-F]{8})', kd.command('!pte KiSystemStartup'))
+    said = kd.command(f'!pte2va {pte.group(1)}' if pte else '!pte2va 0')
+    out.check('!pte2va of the PTE !pte names gives back its page', pte and said.split()[0] ==
+              f'{kd_symbol(kd, "KiSystemStartup") & ~0xFFF:08x}', said.strip())
+    said = kd.command('!pte2va c0000002')
+    out.check('!pte2va between two PTEs is refused', 'is not a PTE\'s address' in said, said.strip())
+
+
+def kd_symbol(kd, name):
+    """The address x prints for a function."""
+    m = re.search(rf'^([0-9a-f]{{8}}) +mm386!{name}$', kd.command(f'x {name}'), re.M)
+    return int(m.group(1), 16) if m else -1
 
 
 def ptype_offsets(kernel, types):

@@ -112,17 +112,31 @@ bool KdpWriteMemory(ULONG Address, const void *Buffer, ULONG Length)
     return Ok;
 }
 
+/*
+ * Set by t and p: the stop is expected back at once (or, for p over a wait,
+ * when the wait ends), so the running prompt's line is not drawn again in
+ * between — a key typed after that drawing would land in the running
+ * kernel's input instead of the stopped prompt's.
+ */
+static bool KdpStepResume;
+
 void KdpRequestResume(KD_RESUME How)
 {
     KdpResume = How;
 }
 
-/* The next character from COM1, polled: interrupts are off while the kernel is stopped. */
+/*
+ * The next character from COM1, polled: interrupts are off while the kernel
+ * is stopped. Straight from the UART, as NT's debugger owns its port: the
+ * serial driver's ring belongs to the stopped code, which may have read one
+ * of its indices and not yet the other (the running prompt stopped in
+ * SerialWaitForInput, say) — bytes put there and taken out again behind
+ * its back would look like input to it.
+ */
 static int KdpPollChar(void)
 {
     for (;;) {
-        SerialPollInput();
-        int c = SerialReadChar();
+        int c = SerialReadPolled();
         if (c >= 0)
             return c;
         HalPause();
@@ -278,8 +292,10 @@ static bool KdpEnter(PKTRAP_FRAME TrapFrame, KD_STOP_REASON Reason, ULONG Breakp
     KdpStop.Reason = Reason;
     KdpStop.Breakpoint = Breakpoint;
     KdpSuspendKernel();
+    KdpStepResume = false;
     KiCallOnStack(KdpStack + sizeof(KdpStack), KdpStoppedPrompt, NULL);
-    KdpRedrawInterruptedLine();
+    if (!KdpStepResume)
+        KdpRedrawInterruptedLine();
     KdpResumeKernel(TrapFrame);
     KdpStopped = false;
     return true;
@@ -403,6 +419,7 @@ KD_COMMAND_FLAGS(t, "t", "", "trace: run one instruction of the stopped code, in
 {
     if (!KdCheckArgumentCount(Argc, Argv, 0, 0) || !KdpCanGoOn())
         return;
+    KdpStepResume = true;
     KdpRequestResume(KdResumeStep);
 }
 
@@ -454,6 +471,7 @@ KD_COMMAND_FLAGS(p, "p", "", "step: run one instruction, a call (or int, rep str
     if (!KdCheckArgumentCount(Argc, Argv, 0, 0) || !KdpCanGoOn())
         return;
     ULONG Length = KdpStepOverLength(KdpStop.TrapFrame->Eip);
+    KdpStepResume = true;
     if (Length == 0) {
         KdpRequestResume(KdResumeStep);
         return;
