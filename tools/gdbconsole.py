@@ -115,7 +115,8 @@ def console_and_gdb(args, out):
         with open(os.path.join(LOG_DIR, 'gdb-console-gdb2.log'), 'w') as f:
             f.write(output)
         out.check('gdb attached to the stopped kernel finds it in the stopped prompt, interrupts off',
-                  'Kd' in views.get('info symbol $eip', '') and '= 0x0' in views.get('p/x $eflags & 0x200', ''),
+                  re.search(r'Kd|SerialReadPolled', views.get('info symbol $eip', '')) and    # the polling loop
+                  '= 0x0' in views.get('p/x $eflags & 0x200', ''),
                   output[-800:])
         mine = views.get('mm-vm', '').strip('\n')
         out.check('on the stopped kernel mm-vm shows what the stopped prompt\'s !vm showed', mine and mine == vm,

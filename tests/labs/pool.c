@@ -228,24 +228,44 @@ KTEST(lab_pool, p2_emptied_pages_go_back)
     EXPECT_EQ(MmAllocatedNonPagedPool, Before);
 }
 
-/* Part 2: freed space is used again before a new page is taken. */
+/*
+ * Part 2: freed space is used again before a new page is taken. Blocks of
+ * 900 bytes until two share a page; that page is kept by one of them, the
+ * rest are freed, and as many blocks as were freed from it are asked for
+ * again: the space they left fits them, so the pool must not grow.
+ */
 KTEST(lab_pool, p2_freed_space_is_reused)
 {
-    PVOID Keep = ExAllocatePoolWithTag(NonPagedPool, 300, LAB_TAG);
-    PVOID Big = ExAllocatePoolWithTag(NonPagedPool, 3000, LAB_TAG);
-    ASSERT_NOT_NULL(Keep);
-    ASSERT_NOT_NULL(Big);
-    ExFreePoolWithTag(Big, LAB_TAG);
-    ULONG Pages = MmAllocatedNonPagedPool;
-    PVOID Parts[3];
-    for (ULONG i = 0; i < ARRAY_SIZE(Parts); i++) {
-        Parts[i] = ExAllocatePoolWithTag(NonPagedPool, 900, LAB_TAG);
-        ASSERT_NOT_NULL(Parts[i]);
+    static PVOID P[12], Again[12];
+    ULONG Count = 0, Pin = 0, Freed = 0;
+    PVOID Page = NULL;
+
+    for (; Count < ARRAY_SIZE(P) && !Page; Count++) {
+        P[Count] = ExAllocatePoolWithTag(NonPagedPool, 900, LAB_TAG);
+        ASSERT_NOT_NULL(P[Count]);
+        for (ULONG i = 0; i < Count && !Page; i++)
+            if (PAGE_ALIGN(P[i]) == PAGE_ALIGN(P[Count])) {
+                Page = PAGE_ALIGN(P[i]);
+                Pin = i;
+            }
     }
-    EXPECT_EQ(MmAllocatedNonPagedPool, Pages);     /* 3 x 908 bytes fit in what Big gave back, or in other free space */
-    for (ULONG i = 0; i < ARRAY_SIZE(Parts); i++)
-        ExFreePoolWithTag(Parts[i], LAB_TAG);
-    ExFreePoolWithTag(Keep, LAB_TAG);
+    ASSERT_NOT_NULL(Page);              /* 12 blocks of 908 bytes and never two in one page: the pool wastes pages */
+    for (ULONG i = 0; i < Count; i++) {
+        if (i == Pin)
+            continue;
+        Freed += PAGE_ALIGN(P[i]) == Page;
+        ExFreePoolWithTag(P[i], LAB_TAG);
+        P[i] = NULL;
+    }
+    ULONG Pages = MmAllocatedNonPagedPool;
+    for (ULONG i = 0; i < Freed; i++) {
+        Again[i] = ExAllocatePoolWithTag(NonPagedPool, 900, LAB_TAG);
+        ASSERT_NOT_NULL(Again[i]);
+    }
+    EXPECT_EQ(MmAllocatedNonPagedPool, Pages);     /* the space freed on the kept page holds them */
+    for (ULONG i = 0; i < Freed; i++)
+        ExFreePoolWithTag(Again[i], LAB_TAG);
+    ExFreePoolWithTag(P[Pin], LAB_TAG);
 }
 
 /* Two blocks of Size bytes back to back in one page: *Second follows *First. False if none was found. */
