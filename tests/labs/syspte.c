@@ -174,26 +174,44 @@ KTEST(lab_syspte, p2_random_mix_against_a_model)
     EXPECT_EQ(MmTotalSystemPtes - MmTotalFreeSystemPtes, InUse);
 }
 
-/* Part 2: free space coalesces: many small runs given back make one large run possible again. */
+/*
+ * Part 2: free space coalesces. Runs of 8 are reserved until none is left
+ * (or 4096 are held), released every other one first — so each freed run
+ * has held neighbours — then the rest; once the per-size caches are
+ * drained, the longest stretch of runs that lay back to back must be
+ * reservable as one run again. Every PTE the pool had is taken on the
+ * way, so the large run cannot come from space the test never touched.
+ */
 KTEST(lab_syspte, p2_released_runs_coalesce)
 {
-    static PMMPTE Held[1024];
-    ULONG Count = 0;
-    while (Count < ARRAY_SIZE(Held)) {
-        Held[Count] = MiReserveSystemPtes(8, SystemPteSpace);
-        ASSERT_NOT_NULL(Held[Count]);
+    static PMMPTE Held[4096], Sorted[4096];
+    ULONG Count = 0, Longest = 1, Span = 1;
+
+    while (Count < ARRAY_SIZE(Held) && (Held[Count] = MiReserveSystemPtes(8, SystemPteSpace)) != NULL)
         Count++;
+    for (ULONG i = 0; i < Count; i++) {             /* by address (an insertion sort: a few thousand) */
+        ULONG j = i;
+        for (; j > 0 && Sorted[j - 1] > Held[i]; j--)
+            Sorted[j] = Sorted[j - 1];
+        Sorted[j] = Held[i];
+    }
+    for (ULONG i = 1; i < Count; i++) {
+        Span = Sorted[i] == Sorted[i - 1] + 8 ? Span + 1 : 1;
+        Longest = MAX(Longest, Span);
     }
     for (ULONG i = 0; i < Count; i += 2)            /* every other one first: the holes between are held */
         MiReleaseSystemPtes(Held[i], 8, SystemPteSpace);
     for (ULONG i = 1; i < Count; i += 2)
         MiReleaseSystemPtes(Held[i], 8, SystemPteSpace);
+    ASSERT_GE(Count, 64);                           /* 64 runs of 8 at least: every configuration has them */
+    DbgPrint("    # %u runs of 8 reserved, at most %u of them back to back\n", Count, Longest);
     MiDrainSystemPteCaches();
-    PMMPTE Large = MiReserveSystemPtes(8192, SystemPteSpace);
+    PMMPTE Large = MiReserveSystemPtes(Longest * 8, SystemPteSpace);
     EXPECT_NOT_NULL(Large);
+    EXPECT_GE(Longest, 8);                          /* the runs come from larger free runs, mostly */
     if (Large) {
-        EXPECT_TRUE(InSystemPteSpace(Large, 8192));
-        MiReleaseSystemPtes(Large, 8192, SystemPteSpace);
+        EXPECT_TRUE(InSystemPteSpace(Large, Longest * 8));
+        MiReleaseSystemPtes(Large, Longest * 8, SystemPteSpace);
     }
 }
 
