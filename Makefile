@@ -155,30 +155,43 @@ $(KERNEL): $(OBJS) $(OBJLIST) $(BUILD)/ksyms.o $(BUILD)/kdtypes.o linker.ld tool
 	@mv $@.tmp $@
 
 # ---------------------------------------------------------------- ring 3
-# The user runtime (user/ntdll, user/crt, and the kernel's RTL compiled again
-# for ring 3) and the programs: user/programs/NAME.c and the user-mode tests
-# tests/user/NAME.c, each linked as a PE32 native image by the same
-# binutils (ld -m i386pe). Every image becomes a boot module, opened by the
-# kernel as \Boot\NAME.exe.
+# Ring 3: ntdll.dll (user/ntdll, the generated service stubs and the
+# kernel's RTL compiled again), a PE DLL at NT's fixed base that the kernel
+# maps into every process; and the programs, user/programs/NAME.c and the
+# user-mode tests tests/user/NAME.c, each a PE32 native image linked by the
+# same binutils (ld -m i386pe) with user/crt (entry point, printf) and
+# importing the rest from ntdll.dll (ld links against the DLL itself and
+# writes the import table; --disable-auto-import refuses a data import).
+# Every image becomes a boot module, opened by the kernel as \Boot\NAME. -fstack-clash-protection probes every page of
+# a frame larger than a page as it is allocated, as NT's compilers do with
+# _chkstk: a user stack grows one guard page at a time (mm/pagfault.c), and
+# a frame that stepped over its guard page would fault in reserved memory.
 LD       := $(CROSS)ld
 USER_CFLAGS := -std=gnu11 -m32 -march=i686 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
                -ffreestanding -nostdlib -fno-pie -fno-pic -fno-stack-protector -fcf-protection=none \
                -mgeneral-regs-only -fno-omit-frame-pointer -fno-strict-aliasing -fno-common \
-               -fno-asynchronous-unwind-tables -fno-ident -Iuser/include -Iinclude -I. -I$(BUILD)/gen
+               -fno-asynchronous-unwind-tables -fno-ident -fstack-clash-protection \
+               -Iuser/include -Iinclude -I. -I$(BUILD)/gen
 USER_LDFLAGS := -m i386pe --no-leading-underscore --subsystem native --image-base 0x00400000 -e NtProcessStartup \
                 --file-alignment 0x200 --section-alignment 0x1000 --strip-debug
-USER_RUNTIME_SRC := $(sort $(wildcard user/ntdll/*.c user/crt/*.c)) kernel/rtl/rtl.c kernel/rtl/format.c
-USER_RUNTIME_OBJS := $(patsubst %,$(BUILD)/user/obj/%.o,$(USER_RUNTIME_SRC) $(wildcard user/ntdll/*.asm)) \
-                     $(BUILD)/user/obj/ntstubs.asm.o
+NTDLL_BASE := 0x7c900000
+NTDLL_SRC := $(sort $(wildcard user/ntdll/*.c)) kernel/rtl/rtl.c kernel/rtl/format.c
+NTDLL_OBJS := $(patsubst %,$(BUILD)/user/obj/%.o,$(NTDLL_SRC) $(wildcard user/ntdll/*.asm)) \
+              $(BUILD)/user/obj/ntstubs.asm.o
+NTDLL := $(BUILD)/user/ntdll.dll
+CRT_OBJS := $(patsubst %,$(BUILD)/user/obj/%.o,$(sort $(wildcard user/crt/*.c)))
 # libgcc's 64-bit division helpers, linked as objects: ld's PE output does not search an ELF archive's index.
 USER_LIBGCC_OBJS := $(addprefix $(BUILD)/user/libgcc/,_divdi3.o _moddi3.o _divmoddi4.o _udivdi3.o _umoddi3.o \
                                                     _udivmoddi4.o)
-USER_IMAGES := $(patsubst user/programs/%.c,$(BUILD)/user/%.exe,$(wildcard user/programs/*.c)) \
-               $(patsubst tests/user/%.c,$(BUILD)/user/%.exe,$(wildcard tests/user/*.c))
+USER_IMAGES := $(NTDLL) $(patsubst user/programs/%.c,$(BUILD)/user/%.exe,$(wildcard user/programs/*.c)) \
+               $(patsubst tests/user/%.c,$(BUILD)/user/%.exe,$(wildcard tests/user/*.c)) \
+               $(BUILD)/user/missingimport.exe $(BUILD)/user/missingordinal.exe $(BUILD)/user/missingdll.exe
 
-$(BUILD)/gen/ntstubs.asm $(BUILD)/gen/ntstubs.h: kernel/ke/services.list tools/gensvc.py
+$(BUILD)/gen/ntstubs.asm $(BUILD)/gen/ntstubs.h $(BUILD)/gen/ntdll.def: kernel/ke/services.list tools/gensvc.py \
+                                                                    user/ntdll/ntdll.def
 	@mkdir -p $(BUILD)/gen
-	@$(PYTHON) tools/gensvc.py kernel/ke/services.list --stubs $(BUILD)/gen/ntstubs.asm --header $(BUILD)/gen/ntstubs.h
+	@$(PYTHON) tools/gensvc.py kernel/ke/services.list --stubs $(BUILD)/gen/ntstubs.asm --header $(BUILD)/gen/ntstubs.h \
+	        --def $(BUILD)/gen/ntdll.def --def-base user/ntdll/ntdll.def
 
 $(BUILD)/user/obj/%.c.o: %.c $(BUILD)/gen/ntstubs.h Makefile
 	@mkdir -p $(dir $@)
@@ -202,24 +215,45 @@ $(BUILD)/user/obj/ntstubs.asm.o: $(BUILD)/gen/ntstubs.asm
 $(BUILD)/user/bigaddress.exe: USER_LDFLAGS += --large-address-aware
 $(BUILD)/user/relocated.exe: USER_LDFLAGS += --image-base 0x7ffe0000
 
-# The smallest image: the service stubs alone, no runtime (its entry point is its own).
+# ntdll.dll: no entry point (NT's has none); the names it exports are build/gen/ntdll.def's.
+$(NTDLL): $(NTDLL_OBJS) $(USER_LIBGCC_OBJS) $(BUILD)/gen/ntdll.def
+	@echo "  LD DLL  $@"
+	@$(LD) $(filter-out --image-base 0x00400000 -e NtProcessStartup,$(USER_LDFLAGS)) --dll --image-base $(NTDLL_BASE) \
+	       -e 0 -o $@ $(NTDLL_OBJS) $(USER_LIBGCC_OBJS) $(BUILD)/gen/ntdll.def
+
+# The smallest image: the service stubs alone, no runtime, no imports (its entry point is its own).
 $(BUILD)/user/exit0.exe: $(BUILD)/user/obj/user/programs/exit0.c.o $(BUILD)/user/obj/ntstubs.asm.o
 	@echo "  LD PE   $@"
 	@$(LD) $(USER_LDFLAGS) -o $@ $^
 
-$(BUILD)/user/%.exe: $(BUILD)/user/obj/user/programs/%.c.o $(USER_RUNTIME_OBJS) $(USER_LIBGCC_OBJS) \
-                     user/ntdll/exports.def
+# Programs that must not start (user/broken/images.c): linked against stand-in DLLs' import libraries.
+BROKEN_IMAGES := $(BUILD)/user/missingimport.exe $(BUILD)/user/missingordinal.exe $(BUILD)/user/missingdll.exe
+$(BUILD)/user/broken/%.a: user/broken/%.def $(BUILD)/user/obj/user/broken/stand-in.c.o
+	@mkdir -p $(dir $@)
+	@$(LD) $(filter-out --image-base 0x00400000 -e NtProcessStartup,$(USER_LDFLAGS)) --dll -e 0 \
+	       --out-implib $@ -o $(BUILD)/user/broken/$*.dll $(BUILD)/user/obj/user/broken/stand-in.c.o $<
+$(BUILD)/user/broken/images-%.o: user/broken/images.c $(BUILD)/gen/ntstubs.h Makefile
+	@mkdir -p $(dir $@)
+	@$(CC) $(USER_CFLAGS) -DBROKEN_$(shell echo $* | tr a-z A-Z) -c $< -o $@
+$(BUILD)/user/missingimport.exe: $(BUILD)/user/broken/images-import.o $(BUILD)/user/broken/ntdll.a
+$(BUILD)/user/missingordinal.exe: $(BUILD)/user/broken/images-ordinal.o $(BUILD)/user/broken/ntdll.a
+$(BUILD)/user/missingdll.exe: $(BUILD)/user/broken/images-dll.o $(BUILD)/user/broken/nosuch.a
+$(BROKEN_IMAGES):
 	@echo "  LD PE   $@"
-	@$(LD) $(USER_LDFLAGS) -o $@ $< $(USER_RUNTIME_OBJS) $(USER_LIBGCC_OBJS) user/ntdll/exports.def
+	@$(LD) $(USER_LDFLAGS) --disable-auto-import -o $@ $^
 
-$(BUILD)/user/%.exe: $(BUILD)/user/obj/tests/user/%.c.o $(BUILD)/user/obj/user/utest/utest.c.o $(USER_RUNTIME_OBJS) \
-                     $(USER_LIBGCC_OBJS) user/ntdll/exports.def
+$(BUILD)/user/%.exe: $(BUILD)/user/obj/user/programs/%.c.o $(CRT_OBJS) $(USER_LIBGCC_OBJS) $(NTDLL)
 	@echo "  LD PE   $@"
-	@$(LD) $(USER_LDFLAGS) -o $@ $< $(BUILD)/user/obj/user/utest/utest.c.o $(USER_RUNTIME_OBJS) \
-	       $(USER_LIBGCC_OBJS) user/ntdll/exports.def
+	@$(LD) $(USER_LDFLAGS) --disable-auto-import -o $@ $< $(CRT_OBJS) $(USER_LIBGCC_OBJS) $(NTDLL)
+
+$(BUILD)/user/%.exe: $(BUILD)/user/obj/tests/user/%.c.o $(BUILD)/user/obj/user/utest/utest.c.o $(CRT_OBJS) \
+                     $(USER_LIBGCC_OBJS) $(NTDLL)
+	@echo "  LD PE   $@"
+	@$(LD) $(USER_LDFLAGS) --disable-auto-import -o $@ $< $(BUILD)/user/obj/user/utest/utest.c.o $(CRT_OBJS) \
+	       $(USER_LIBGCC_OBJS) $(NTDLL)
 
 all: $(USER_IMAGES)
-.SECONDARY: $(USER_RUNTIME_OBJS) $(BUILD)/user/obj/user/utest/utest.c.o
+.SECONDARY: $(NTDLL_OBJS) $(CRT_OBJS) $(BUILD)/user/obj/user/utest/utest.c.o
 -include $(shell find $(BUILD)/user/obj -name '*.d' 2>/dev/null)
 
 # Every boot's modules (tools/bootmodules.py names the same files for the runner).

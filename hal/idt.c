@@ -5,8 +5,10 @@
  * KTRAP_FRAME and calls KiDispatchTrap. Every gate is an interrupt gate
  * (EFLAGS.IF cleared on entry), so a handler runs with interrupts off unless
  * it enables them itself. Exceptions and device interrupts are reachable
- * from ring 0 only; int3 (3), KiGetTickCount (0x2A) and the system-service
- * gate (0x2E) are DPL 3 as in NT. The double fault (8) is a task gate to the
+ * from ring 0 only; int3 (3), into (4), KiGetTickCount (0x2A) and the
+ * system-service gate (0x2E) are DPL 3 as in NT (a DPL-0 gate turns a
+ * program's `into` into a #GP, an access violation instead of NT's
+ * STATUS_INTEGER_OVERFLOW). The double fault (8) is a task gate to the
  * double-fault TSS (hal/gdt.c).
  */
 #include <hal.h>
@@ -48,6 +50,7 @@ void HalInitializeIdt(void)
 
     SetGate(TRAP_BREAKPOINT, KiTrapEntries[TRAP_BREAKPOINT], KGDT_R0_CODE,
             IDT_PRESENT | IDT_DPL3 | IDT_INTERRUPT_GATE);
+    SetGate(TRAP_OVERFLOW, KiTrapEntries[TRAP_OVERFLOW], KGDT_R0_CODE, IDT_PRESENT | IDT_DPL3 | IDT_INTERRUPT_GATE);
     SetGate(VECTOR_GET_TICK_COUNT, KiTrapEntries[VECTOR_GET_TICK_COUNT], KGDT_R0_CODE,
             IDT_PRESENT | IDT_DPL3 | IDT_INTERRUPT_GATE);
     SetGate(VECTOR_SYSTEM_SERVICE, KiTrapEntries[VECTOR_SYSTEM_SERVICE], KGDT_R0_CODE,

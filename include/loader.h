@@ -66,7 +66,7 @@ extern LOADER_PARAMETER_BLOCK KeLoaderBlock;
 void BootSplitCommandLine(LOADER_PARAMETER_BLOCK *Block, const char *Line);
 
 /*
- * The boot options, NT style: /3GB, /USERVA=N, /MAXMEM=N, /BENCH,
+ * The boot options, NT style: /3GB, /USERVA=N, /MAXMEM=N, /BENCH, /START=NAME,
  * /SPECIALPOOL=TAG, and the harness's ktest, ktest=GLOB. Switches are
  * case-insensitive. An unknown, malformed or repeated switch is reported on
  * the console and recorded here, never silently dropped.
@@ -86,6 +86,7 @@ typedef struct _KE_BOOT_OPTIONS {
     bool KTest;                         /* ktest or ktest=GLOB */
     char KTestGlob[BOOT_OPTION_GLOB_LENGTH];
     char KTestDeath[BOOT_OPTION_GLOB_LENGTH];   /* ktest.death=NAME: one death test */
+    char StartProgram[BOOT_OPTION_GLOB_LENGTH]; /* /START=NAME: a boot module started before the prompt */
     uint32_t UnknownCount;              /* switches rejected: unknown or malformed */
     char Unknown[BOOT_OPTION_MAX_UNKNOWN][BOOT_OPTION_TOKEN_LENGTH];
     uint32_t MalformedCount;            /* of those, known switches with a bad value */

@@ -127,8 +127,26 @@ typedef struct _IMAGE_EXPORT_DIRECTORY {
     ULONG AddressOfFunctions, AddressOfNames, AddressOfNameOrdinals;   /* RVAs */
 } IMAGE_EXPORT_DIRECTORY;
 
+/* One DLL an image imports from: its name and two parallel arrays of thunks (RVAs). */
+typedef struct _IMAGE_IMPORT_DESCRIPTOR {
+    ULONG OriginalFirstThunk;           /* the import lookup table: what to import (0: use FirstThunk's) */
+    ULONG TimeDateStamp;
+    ULONG ForwarderChain;
+    ULONG Name;                         /* the DLL's name, ASCII */
+    ULONG FirstThunk;                   /* the import address table: the loader writes the addresses here */
+} IMAGE_IMPORT_DESCRIPTOR;
+
+/* A lookup table entry: an ordinal (high bit set), else the RVA of an IMAGE_IMPORT_BY_NAME (a hint, a name). */
+#define IMAGE_ORDINAL_FLAG32            0x80000000u
+
+typedef struct _IMAGE_IMPORT_BY_NAME {
+    USHORT Hint;                        /* where in the DLL's name table to look first */
+    char Name[1];
+} IMAGE_IMPORT_BY_NAME;
+
 _Static_assert(sizeof(IMAGE_DOS_HEADER) == 64 && sizeof(IMAGE_FILE_HEADER) == 20 &&
                sizeof(IMAGE_OPTIONAL_HEADER32) == 224 && sizeof(IMAGE_SECTION_HEADER) == 40 &&
-               sizeof(IMAGE_EXPORT_DIRECTORY) == 40, "winnt.h's PE32 layouts");
+               sizeof(IMAGE_EXPORT_DIRECTORY) == 40 && sizeof(IMAGE_IMPORT_DESCRIPTOR) == 20,
+               "winnt.h's PE32 layouts");
 
 #endif

@@ -79,8 +79,6 @@ typedef struct _EPROCESS {
     /* A process made from an image (kernel/ps/process.c): what ring 3 sees of it. */
     PPEB Peb;                               /* its PEB, a user address (NULL for a system process) */
     PVOID SectionBaseAddress;               /* where its image is mapped */
-    PVOID UserExceptionDispatcher;          /* the image's KiUserExceptionDispatcher (kernel/ke/except.c) */
-    PVOID UserApcDispatcher;                /* and its KiUserApcDispatcher (user APCs' normal routines) */
     ULONG_PTR InheritedFromUniqueProcessId; /* its creator's id */
     LARGE_INTEGER CreateTime;
     LARGE_INTEGER ExitTime;
@@ -118,6 +116,7 @@ typedef struct _ETHREAD {
     BOOLEAN TerminationQueued;              /* TerminationApc is queued: it ends at its next chance */
     KAPC TerminationApc;                    /* ends the thread in its own context (NtTerminateThread/Process) */
     KAPC TerminationUserApc;                /* a user thread's end, on its way back to ring 3 (kernel/ps/kill.c) */
+    KAPC LoaderApc;                         /* a user thread's first act in ring 3: ntdll's LdrInitializeThunk */
     LIST_ENTRY ActiveTimerListHead;         /* timers whose completion routine runs here (kernel/ex/timer.c) */
     KSPIN_LOCK ActiveTimerListLock;
 } ETHREAD, *PETHREAD;
@@ -238,6 +237,22 @@ NTSTATUS PsCreateUserProcess(PCUNICODE_STRING ImagePath, PCUNICODE_STRING Comman
                              POBJECT_ATTRIBUTES ProcessObjectAttributes, POBJECT_ATTRIBUTES ThreadObjectAttributes,
                              ACCESS_MASK ProcessDesiredAccess, ACCESS_MASK ThreadDesiredAccess,
                              PHANDLE ProcessHandle, PHANDLE ThreadHandle);
+/*
+ * A program among the boot modules started from the kernel: CommandLine is
+ * "NAME [ARGUMENTS]", the image \Boot\NAME, the whole line the process's
+ * command line (at most PS_BOOT_COMMAND_LINE - 1 characters, else
+ * STATUS_NAME_TOO_LONG; no name: STATUS_OBJECT_NAME_INVALID). Kernel
+ * handles to the process and its thread, with every right; PASSIVE_LEVEL.
+ * The kd> prompt's `start`, the /START= boot switch (NT's first process,
+ * smss.exe, is started the same way by Phase1Initialization) and the tests
+ * use it.
+ */
+#define PS_BOOT_COMMAND_LINE 256
+/* Where ntdll.dll is in every process (kernel/ps/sysdll.c), or NULL if this boot has none. */
+PVOID PsGetSystemDllBase(void);
+NTSTATUS PsStartBootProgram(const char *CommandLine, PHANDLE ProcessHandle, PHANDLE ThreadHandle);
+/* The same, said on the console: "start: LINE is process N (PROCESS ADDR)", or the status it failed with. */
+void PsStartAndReportBootProgram(const char *CommandLine);
 /*
  * A thread in ring 3 of the process ProcessHandle names (PROCESS_CREATE_THREAD),
  * starting with ThreadContext's registers on the stack InitialTeb describes

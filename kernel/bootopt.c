@@ -46,6 +46,7 @@ static const BOOT_OPTION KiBootOptionTable[] = {
     { "/MAXMEM=",       OPTION_NUMBER, FIELD(MaxMemMb),       0, NO_FLAG, true },
     { "/BENCH",         OPTION_FLAG,   FIELD(Bench),          0, NO_FLAG, false },
     { "/BENCH=",        OPTION_STRING, FIELD(BenchGlob),      BOOT_OPTION_GLOB_LENGTH, FIELD(Bench), false },
+    { "/START=",        OPTION_STRING, FIELD(StartProgram),   BOOT_OPTION_GLOB_LENGTH, NO_FLAG, false },
     { "/SPECIALPOOL=",  OPTION_TAG,    FIELD(SpecialPoolTag), 0, FIELD(SpecialPool), false },
     { "ktest",          OPTION_FLAG,   FIELD(KTest),          0, NO_FLAG, false },
     { "ktest=",         OPTION_STRING, FIELD(KTestGlob),      BOOT_OPTION_GLOB_LENGTH, FIELD(KTest), false },

@@ -18,7 +18,9 @@
  * kernel stack from MmCreateKernelStack, with a guard page below it, the
  * stack the initial thread keeps, and the boot options decide: `ktest` runs
  * the self-tests, `/BENCH` the benchmarks (both end the boot through QEMU's
- * debug-exit device), otherwise the kd> prompt takes COM1.
+ * debug-exit device), otherwise `/START=NAME` starts the boot module NAME
+ * as the first user process (NT starts smss.exe at this point) and the kd>
+ * prompt takes COM1.
  */
 #include <drivers.h>
 #include <ex.h>
@@ -137,6 +139,8 @@ static void KiPhase1Initialization(PVOID Context)
         KtestRunFromBoot();
     if (KeBootOptions.Bench)
         KbenchRunFromBoot();
+    if (KeBootOptions.StartProgram[0])
+        PsStartAndReportBootProgram(KeBootOptions.StartProgram);
     KdRunPrompt();
 }
 

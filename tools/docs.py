@@ -34,11 +34,18 @@ Options in the marker:
                     REGEX in its output (if it matches) becomes {NAME}
   waitN="REGEX"     after command N, wait for REGEX and the prompt after it
                     (a stop another thread causes), and show them with N
+  afterN="REGEX"    after command N and its prompt, wait for output that comes
+                    later (a program `start` began, printing as it runs) up to
+                    the line matching REGEX, and show it with N
   runN="TEXT"       command N is typed as TEXT with each {NAME} replaced
                     ({NAME+4}: the value plus 4, both hex),
                     and shown as typed: an address a command printed (a
                     pool block, a thread, a page) is used by a later one,
                     and the page never holds a number the build chose
+
+A block that only says what to type — every line a command after `kd> `,
+`(gdb) `, `make ` or `$ `, nothing that came back — is marked
+`<!-- commands -->` instead, and is left as it is.
 
 Every block of a page with the same boot (and kind) is typed into one boot,
 in page order, so a block can use what an earlier one made (a pool block's
@@ -132,6 +139,11 @@ def parse_options(text):
     return options
 
 
+# A block of commands to type, with no output (what to try, not what came back), is marked so.
+COMMANDS_MARKER = '<!-- commands -->'
+TYPED = ('kd> ', '(gdb) ', 'make ', '$ ')
+
+
 def parse(page):
     with open(page) as f:
         lines = f.read().split('\n')
@@ -141,7 +153,12 @@ def parse(page):
             end = i + 1
             while end < len(lines) and not lines[end].startswith('```'):
                 end += 1
-            if any(line.startswith(p) for line in lines[i + 1:end] for p in PROMPTS.values()):
+            if i > 0 and lines[i - 1].strip() == COMMANDS_MARKER:
+                typed_only = all(not line.strip() or line.startswith(TYPED) for line in lines[i + 1:end])
+                if not typed_only:
+                    raise ValueError(f'{page}:{i + 1}: a block marked {COMMANDS_MARKER} holds only lines to type '
+                                     f'(starting with {", ".join(TYPED)}); what comes back is a transcript\'s')
+            elif any(line.startswith(p) for line in lines[i + 1:end] for p in PROMPTS.values()):
                 raise ValueError(f'{page}:{i + 1}: a block with kd> or (gdb) lines and no transcript marker: '
                                  f'transcripts are made by booting (see tools/docs.py), never by hand')
             i = end + 1
@@ -237,6 +254,12 @@ def run_kd(blocks, kernel, log):
                         raise RuntimeError(f'{block.page}:{block.start}: after command {n}, no '
                                            f'/{block.options[f"wait{n}"]}/; see {log}')
                     output += '\n' + boot.text()[start:m.end() - len('\nkd> ')]
+                if f'after{n}' in block.options:
+                    m = boot.wait_for(block.options[f'after{n}'] + r'[^\n]*\n', 60, since=start)
+                    if not m:
+                        raise RuntimeError(f'{block.page}:{block.start}: after command {n}, no '
+                                           f'/{block.options[f"after{n}"]}/; see {log}')
+                    output += '\n' + boot.text()[start:m.end()].rstrip('\n')
                 output = clean(output)
                 capture(block, output, captured)
                 if f'only{n}' in block.options:

@@ -8,8 +8,8 @@
  * program. Its registers become a CONTEXT; the CONTEXT and the record are
  * copied onto the thread's user stack, below the stack pointer it had, with
  * their two addresses on top; and the thread goes back to ring 3 not where
- * it faulted but at the process's KiUserExceptionDispatcher (EPROCESS, from
- * the image's exports: user/ntdll). That routine, in user mode, walks the
+ * it faulted but at KiUserExceptionDispatcher, ntdll.dll's, at the same
+ * address in every process (KeUserExceptionDispatcher: kernel/ps/sysdll.c). That routine, in user mode, walks the
  * handlers on fs:[0] and either resumes a context with NtContinue or, when
  * no handler takes the exception, asks for the second chance with
  * NtRaiseException(FirstChance = FALSE). The second chance — or a first
@@ -29,6 +29,9 @@
 #include <ps.h>
 #include <rtl.h>
 #include "kernel/ke/ki.h"
+
+PVOID KeUserExceptionDispatcher;
+PVOID KeUserApcDispatcher;
 
 /* CF PF AF ZF SF TF DF OF AC ID: what a program may set in EFLAGS (no IOPL, NT, VM, RF, VIF, VIP). */
 #define EFLAGS_USER_SANITIZE    0x00240DD5u
@@ -163,16 +166,15 @@ static ULONG KiPushExceptionFrame(ULONG Esp, const EXCEPTION_RECORD *Record, con
 
 void KiDispatchException(PEXCEPTION_RECORD Record, PKTRAP_FRAME TrapFrame, BOOLEAN FirstChance)
 {
-    PEPROCESS Process = PsGetCurrentProcess();
     CONTEXT Context;
 
     ASSERT(KiTrapFromUserMode(TrapFrame));
-    if (FirstChance && Process->UserExceptionDispatcher) {
+    if (FirstChance && KeUserExceptionDispatcher) {
         KeTrapFrameToContext(TrapFrame, &Context);
         ULONG Esp = KiPushExceptionFrame(TrapFrame->HardwareEsp, Record, &Context);
         if (Esp) {
             TrapFrame->HardwareEsp = Esp;
-            TrapFrame->Eip = (ULONG)Process->UserExceptionDispatcher;
+            TrapFrame->Eip = (ULONG)KeUserExceptionDispatcher;
             TrapFrame->EFlags &= ~EFLAGS_TF;
             TrapFrame->SegCs = KGDT_R3_CODE | 3;
             TrapFrame->HardwareSegSs = KGDT_R3_DATA | 3;
@@ -195,11 +197,11 @@ void KiDispatchException(PEXCEPTION_RECORD Record, PKTRAP_FRAME TrapFrame, BOOLE
 void KiInitializeUserApc(PKTRAP_FRAME TrapFrame, PKNORMAL_ROUTINE NormalRoutine, PVOID NormalContext,
                          PVOID Argument1, PVOID Argument2)
 {
-    PEPROCESS Process = PsGetCurrentProcess();
     CONTEXT Context;
 
-    if (!Process->UserApcDispatcher) {
-        DbgPrint("%s: a user APC for %p, and no KiUserApcDispatcher to run it: dropped\n", Process->ImageFileName,
+    if (!KeUserApcDispatcher) {
+        DbgPrint("%s: a user APC for %p, and no KiUserApcDispatcher to run it: dropped\n",
+                 PsGetCurrentProcess()->ImageFileName,
                  (PVOID)NormalRoutine);
         return;
     }
@@ -218,7 +220,7 @@ void KiInitializeUserApc(PKTRAP_FRAME TrapFrame, PKNORMAL_ROUTINE NormalRoutine,
         return;
     }
     TrapFrame->HardwareEsp = Top;
-    TrapFrame->Eip = (ULONG)Process->UserApcDispatcher;
+    TrapFrame->Eip = (ULONG)KeUserApcDispatcher;
     TrapFrame->EFlags &= ~EFLAGS_TF;
     TrapFrame->ErrCode = 0;
 }
@@ -344,6 +346,8 @@ void KiDispatchUserTrap(PKTRAP_FRAME TrapFrame, NTSTATUS PageFaultStatus, ULONG 
         Record.ExceptionCode = STATUS_INTEGER_DIVIDE_BY_ZERO;
         break;
     case TRAP_OVERFLOW:
+        /* A trap: EIP is past the into; NT reports the into itself (the context keeps EIP). */
+        Record.ExceptionAddress = (PVOID)(TrapFrame->Eip - 1);
         Record.ExceptionCode = STATUS_INTEGER_OVERFLOW;
         break;
     case TRAP_BOUND:

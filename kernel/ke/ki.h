@@ -236,8 +236,8 @@ void KeTrapFrameToContext(const KTRAP_FRAME *TrapFrame, PCONTEXT Context);
 void KeContextToTrapFrame(const CONTEXT *Context, PKTRAP_FRAME TrapFrame);
 /*
  * An exception in ring 3 (Record), the frame its thread trapped with: on
- * the first chance it goes to the process's KiUserExceptionDispatcher on
- * the user stack; on the second, or when that cannot be, the process ends
+ * the first chance it goes to ntdll's KiUserExceptionDispatcher on the
+ * user stack; on the second, or when that cannot be, the process ends
  * with the exception code (and this does not return). PASSIVE_LEVEL,
  * interrupts on.
  */
@@ -263,7 +263,13 @@ static inline void KiSetUserApcPending(PKTHREAD Thread)
  * to run in ring 3 (KiInitializeUserApc). PASSIVE_LEVEL, interrupts on.
  */
 void KiDeliverUserApc(PKTRAP_FRAME TrapFrame);
-/* except.c: TrapFrame goes to the process's KiUserApcDispatcher to call NormalRoutine(Context, 1, 2). */
+/*
+ * ntdll.dll's dispatchers, at the same address in every process (set at
+ * boot by kernel/ps/sysdll.c; NULL on a boot without ntdll.dll).
+ */
+extern PVOID KeUserExceptionDispatcher;
+extern PVOID KeUserApcDispatcher;
+/* except.c: TrapFrame goes to ntdll's KiUserApcDispatcher to call NormalRoutine(Context, 1, 2). */
 void KiInitializeUserApc(PKTRAP_FRAME TrapFrame, PKNORMAL_ROUTINE NormalRoutine, PVOID NormalContext,
                          PVOID Argument1, PVOID Argument2);
 /* A CPU exception in ring 3 (trap.c): its EXCEPTION_RECORD, then KiDispatchException. */

@@ -151,22 +151,10 @@ const KTEST *KtestUserTest(ULONG Index)
 
 NTSTATUS KtestRunProgram(const char *CommandLine, NTSTATUS *ExitStatus)
 {
-    char Path[2 * KTEST_USER_NAME];
-    WCHAR PathBuffer[2 * KTEST_USER_NAME], LineBuffer[4 * KTEST_USER_NAME];
-    UNICODE_STRING ImagePath, Line;
-    OBJECT_ATTRIBUTES Attributes;
     HANDLE Process, Thread;
     PEPROCESS Object;
 
-    ULONG NameLength = 0;
-    while (CommandLine[NameLength] && CommandLine[NameLength] != ' ')
-        NameLength++;
-    snprintf(Path, sizeof(Path), "\\Boot\\%.*s", (int)NameLength, CommandLine);
-    KtestWiden(&ImagePath, PathBuffer, ARRAY_SIZE(PathBuffer), Path);
-    KtestWiden(&Line, LineBuffer, ARRAY_SIZE(LineBuffer), CommandLine);
-    InitializeObjectAttributes(&Attributes, NULL, OBJ_KERNEL_HANDLE, NULL, NULL);
-    NTSTATUS Status = PsCreateUserProcess(&ImagePath, &Line, &Attributes, &Attributes, PROCESS_ALL_ACCESS,
-                                          THREAD_ALL_ACCESS, &Process, &Thread);
+    NTSTATUS Status = PsStartBootProgram(CommandLine, &Process, &Thread);
     if (!NT_SUCCESS(Status))
         return Status;
     Status = ObReferenceObjectByHandle(Process, SYNCHRONIZE, PsProcessType, KernelMode, (PVOID *)&Object, NULL);

@@ -36,10 +36,16 @@ void PspSystemThreadStartup(PKSTART_ROUTINE StartRoutine, PVOID StartContext)
     PspExitThread(STATUS_SUCCESS);
 }
 
-/* A user thread's first code: at PASSIVE_LEVEL (a termination queued meanwhile runs here), then into ring 3. */
+/*
+ * A user thread's first code: at PASSIVE_LEVEL (a termination queued
+ * meanwhile runs here), the loader's APC queued, as NT's
+ * PspUserThreadStartup queues it, then into ring 3 — where the APC runs
+ * first (kernel/ps/sysdll.c).
+ */
 static void PspUserThreadStartup(PKSTART_ROUTINE StartRoutine, PVOID StartContext)
 {
     KeLowerIrql(PASSIVE_LEVEL);
+    PspQueueLoaderApc(PsGetCurrentThread());
 }
 
 bool PspInitializeThread(PETHREAD Thread, PEPROCESS Process, BOOLEAN LargeStack, PKSTART_ROUTINE StartRoutine,

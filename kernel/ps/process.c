@@ -13,16 +13,19 @@
  *                    then on its VADs may reach above 2 GB under /3GB)
  *   its user range   KUSER_SHARED_DATA mapped at 0x7FFE0000; the image at
  *                    its preferred base (mm/imgload.c: a private copy until
- *                    image sections exist); the PEB and the process
+ *                    image sections exist); ntdll.dll at its fixed base
+ *                    (kernel/ps/sysdll.c); the PEB and the process
  *                    parameters with the image path and command line
  *                    (mm/pebteb.c); the first thread's stack, reserved
  *                    with SizeOfStackReserve and committed with
  *                    SizeOfStackCommit plus a guard page below, as NT's
  *                    RtlCreateUserStack does
- *   the thread       a user thread whose first instruction is the image's
+ *   the thread       a user thread whose start context is the image's
  *                    entry point, called as NtProcessStartup(PPEB): a zero
  *                    return address and the PEB on its stack; its TEB made
- *                    as it is created
+ *                    as it is created. Before that context runs, the
+ *                    thread runs ntdll's loader (LdrInitializeThunk, as a
+ *                    user APC), which snaps the image's imports
  *
  * All of it happens attached to the new process, through the memory
  * manager's own services called as from kernel mode (Zw), so the new
@@ -113,11 +116,9 @@ static NTSTATUS PspBuildUserRange(PEPROCESS Process, const void *File, const MM_
     if (!NT_SUCCESS(Status))
         return Status;
     Process->SectionBaseAddress = ImageBase;
-    ULONG Dispatcher = MmFindImageExport(File, Info, "KiUserExceptionDispatcher");
-    Process->UserExceptionDispatcher = Dispatcher ? (PVOID)((ULONG)ImageBase + Dispatcher) : NULL;
-    Dispatcher = MmFindImageExport(File, Info, "KiUserApcDispatcher");
-    Process->UserApcDispatcher = Dispatcher ? (PVOID)((ULONG)ImageBase + Dispatcher) : NULL;
-    Status = MmCreatePeb(Info, ImageBase, ImagePath, CommandLine, &Process->Peb);
+    Status = PspMapSystemDll();
+    if (NT_SUCCESS(Status))
+        Status = MmCreatePeb(Info, ImageBase, ImagePath, CommandLine, &Process->Peb);
     if (NT_SUCCESS(Status))
         Status = PspCreateUserStack(Info, Stack);
     if (NT_SUCCESS(Status))
@@ -143,6 +144,8 @@ NTSTATUS PsCreateUserProcess(PCUNICODE_STRING ImagePath, PCUNICODE_STRING Comman
     NTSTATUS Status = IoFindBootFile(ImagePath, &File, &FileSize);
     if (NT_SUCCESS(Status))
         Status = MmVerifyImageHeader(File, FileSize, &Info);
+    if (Status == STATUS_SUCCESS && (Info.Characteristics & IMAGE_FILE_DLL))
+        Status = STATUS_INVALID_IMAGE_FORMAT;   /* a DLL is no program (NT: ERROR_BAD_EXE_FORMAT) */
     if (Status != STATUS_SUCCESS)               /* STATUS_IMAGE_MACHINE_TYPE_MISMATCH is a warning: still no */
         return Status;
     PspImageFileName(ImagePath, Name, sizeof(Name));
@@ -186,6 +189,42 @@ NTSTATUS PsCreateUserProcess(PCUNICODE_STRING ImagePath, PCUNICODE_STRING Comman
     *ProcessHandle = NewProcess;
     *ThreadHandle = NewThread;
     return STATUS_SUCCESS;
+}
+
+/* Text widened into Buffer (Capacity WCHARs, the terminator included) as String. */
+static void PspWiden(PUNICODE_STRING String, PWSTR Buffer, ULONG Capacity, const char *Text)
+{
+    ULONG n = 0;
+    while (Text[n] && n + 1 < Capacity) {
+        Buffer[n] = (UCHAR)Text[n];
+        n++;
+    }
+    Buffer[n] = 0;
+    String->Buffer = Buffer;
+    String->Length = (USHORT)(n * sizeof(WCHAR));
+    String->MaximumLength = (USHORT)((n + 1) * sizeof(WCHAR));
+}
+
+NTSTATUS PsStartBootProgram(const char *CommandLine, PHANDLE ProcessHandle, PHANDLE ThreadHandle)
+{
+    WCHAR PathBuffer[PS_BOOT_COMMAND_LINE], LineBuffer[PS_BOOT_COMMAND_LINE];
+    char Path[PS_BOOT_COMMAND_LINE];
+    UNICODE_STRING ImagePath, Line;
+    OBJECT_ATTRIBUTES Attributes;
+
+    ULONG NameLength = 0;
+    while (CommandLine[NameLength] && CommandLine[NameLength] != ' ')
+        NameLength++;
+    if (NameLength == 0)
+        return STATUS_OBJECT_NAME_INVALID;
+    if (strlen(CommandLine) >= PS_BOOT_COMMAND_LINE ||
+        snprintf(Path, sizeof(Path), "\\Boot\\%.*s", (int)NameLength, CommandLine) >= (int)sizeof(Path))
+        return STATUS_NAME_TOO_LONG;
+    PspWiden(&ImagePath, PathBuffer, ARRAY_SIZE(PathBuffer), Path);
+    PspWiden(&Line, LineBuffer, ARRAY_SIZE(LineBuffer), CommandLine);
+    InitializeObjectAttributes(&Attributes, NULL, OBJ_KERNEL_HANDLE, NULL, NULL);
+    return PsCreateUserProcess(&ImagePath, &Line, &Attributes, &Attributes, PROCESS_ALL_ACCESS, THREAD_ALL_ACCESS,
+                               ProcessHandle, ThreadHandle);
 }
 
 /*

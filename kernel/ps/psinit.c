@@ -82,6 +82,7 @@ static void PspInitPhase2(void)
     ObInitializeStaticObject(&PspSystemProcessStorage, PsProcessType);
     MmInitializeProcessAddressSpace(PsInitialSystemProcess);     /* its user range, for the prompt's `vm` */
     PspInitializeStaticThreads();
+    PspInitializeSystemDll();
     if (!NT_SUCCESS(PspStartReaper()))
         KeBugCheckEx(PHASE1_INITIALIZATION_FAILED, 0x5073, 2, 0, 0);
 }

@@ -59,54 +59,37 @@ KD_COMMAND(process, "!process", "[0|PROCESS]",
         DbgPrint("!process: %08x is not a process (`!process 0` lists them)\n", Address);
 }
 
-#define KDP_START_LINE  256     /* characters of a started program's path or command line */
-
-/* Widens Text into Buffer (Capacity WCHARs) as a UNICODE_STRING. */
-static void KdpWiden(PUNICODE_STRING String, PWSTR Buffer, ULONG Capacity, const char *Text)
+void PsStartAndReportBootProgram(const char *CommandLine)
 {
-    ULONG n = 0;
-    while (Text[n] && n + 1 < Capacity) {
-        Buffer[n] = (UCHAR)Text[n];
-        n++;
+    HANDLE Process, Thread;
+    PEPROCESS Object;
+
+    NTSTATUS Status = PsStartBootProgram(CommandLine, &Process, &Thread);
+    if (!NT_SUCCESS(Status)) {
+        const char *Name = RtlNtStatusName(Status);
+        DbgPrint("start: %s: %s (0x%08x)\n", CommandLine, Name ? Name : "error", (ULONG)Status);
+        return;
     }
-    Buffer[n] = 0;
-    String->Buffer = Buffer;
-    String->Length = (USHORT)(n * sizeof(WCHAR));
-    String->MaximumLength = (USHORT)((n + 1) * sizeof(WCHAR));
+    if (NT_SUCCESS(ObReferenceObjectByHandle(Process, 0, PsProcessType, KernelMode, (PVOID *)&Object, NULL))) {
+        DbgPrint("start: %s is process %u (PROCESS %08x)\n", CommandLine, (ULONG)Object->UniqueProcessId,
+                 (ULONG)Object);
+        ObDereferenceObject(Object);
+    }
+    NtClose(Thread);
+    NtClose(Process);
 }
 
 KD_COMMAND_FLAGS(start, "start", "NAME [ARG1 .. ARG6]",
                  "starts the program \\Boot\\NAME (a boot module) with up to 6 arguments; its output comes as it runs",
                  KD_RUNNING_ONLY)
 {
-    static WCHAR PathBuffer[KDP_START_LINE], LineBuffer[KDP_START_LINE];
-    char Path[KDP_START_LINE], Line[KDP_START_LINE];
-    UNICODE_STRING ImagePath, CommandLine;
-    OBJECT_ATTRIBUTES Attributes;
-    HANDLE Process, Thread;
+    char Line[PS_BOOT_COMMAND_LINE];
 
     if (!KdCheckArgumentCount(Argc, Argv, 1, 7))
         return;
-    snprintf(Path, sizeof(Path), "\\Boot\\%s", Argv[1]);
     size_t Used = 0;
     Line[0] = 0;
     for (int i = 1; i < Argc; i++)
         Used += snprintf(Line + Used, sizeof(Line) - MIN(Used, sizeof(Line)), "%s%s", i > 1 ? " " : "", Argv[i]);
-    KdpWiden(&ImagePath, PathBuffer, KDP_START_LINE, Path);
-    KdpWiden(&CommandLine, LineBuffer, KDP_START_LINE, Line);
-    InitializeObjectAttributes(&Attributes, NULL, OBJ_KERNEL_HANDLE, NULL, NULL);
-    NTSTATUS Status = PsCreateUserProcess(&ImagePath, &CommandLine, &Attributes, &Attributes, PROCESS_ALL_ACCESS,
-                                          THREAD_ALL_ACCESS, &Process, &Thread);
-    if (!NT_SUCCESS(Status)) {
-        const char *Name = RtlNtStatusName(Status);
-        DbgPrint("start: %s: %s (0x%08x)\n", Path, Name ? Name : "error", (ULONG)Status);
-        return;
-    }
-    PEPROCESS Object;
-    if (NT_SUCCESS(ObReferenceObjectByHandle(Process, 0, PsProcessType, KernelMode, (PVOID *)&Object, NULL))) {
-        DbgPrint("start: %s is process %u (PROCESS %08x)\n", Path, (ULONG)Object->UniqueProcessId, (ULONG)Object);
-        ObDereferenceObject(Object);
-    }
-    NtClose(Thread);
-    NtClose(Process);
+    PsStartAndReportBootProgram(Line);
 }

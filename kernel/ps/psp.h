@@ -43,6 +43,16 @@ NTSTATUS PspCopyToUser(PVOID Target, const void *Value, ULONG Length, KPROCESSOR
 /* Phase 2: the threads made before the Thread type existed become objects. */
 void PspInitializeStaticThreads(void);
 
+/*
+ * sysdll.c: ntdll.dll. Found and checked once in phase 2; mapped into the
+ * current (new) process at its fixed base (STATUS_DLL_NOT_FOUND without
+ * one, STATUS_CONFLICTING_ADDRESSES if its place is taken); its loader
+ * queued as the first user APC of a new user thread, in that thread.
+ */
+void PspInitializeSystemDll(void);
+NTSTATUS PspMapSystemDll(void);
+void PspQueueLoaderApc(PETHREAD Thread);
+
 /* The reaper runs above the threads whose stacks it frees (NT's worker threads run at 12). */
 #define PSP_REAPER_PRIORITY 12
 

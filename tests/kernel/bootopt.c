@@ -10,8 +10,8 @@
 KTEST(bootopt, known_switches)
 {
     KE_BOOT_OPTIONS o;
-    ULONG Rejected = KiParseBootOptions("/3gb /USERVA=2560 /maxmem=64 /BENCH /SPECIALPOOL=Tst ktest=pool.*",
-                                        &o, false);
+    ULONG Rejected = KiParseBootOptions("/3gb /USERVA=2560 /maxmem=64 /BENCH /SPECIALPOOL=Tst ktest=pool.* "
+                                        "/start=vmwalk.exe", &o, false);
     EXPECT_EQ(Rejected, 0);
     EXPECT_TRUE(o.ThreeGb);
     EXPECT_EQ(o.UserVaMb, 2560);
@@ -21,6 +21,7 @@ KTEST(bootopt, known_switches)
     EXPECT_EQ(o.SpecialPoolTag, MAKE_TAG('T', 's', 't', ' '));
     EXPECT_TRUE(o.KTest);
     EXPECT_STREQ(o.KTestGlob, "pool.*");
+    EXPECT_STREQ(o.StartProgram, "vmwalk.exe");
     EXPECT_EQ(o.UnknownCount, 0);
 }
 

@@ -40,7 +40,8 @@ static bool RunUbench(const char *Mode, ULONG Count, ULONG *Instructions, KBENCH
     return true;
 }
 
-static void MeasureInRing3(KBENCH_CONTEXT *b, const char *Figure, const char *Mode, ULONG Count)
+/* Figure: ubench Mode's Count iterations, which are Operations of what the figure counts. */
+static void MeasureInRing3(KBENCH_CONTEXT *b, const char *Figure, const char *Mode, ULONG Count, ULONG Operations)
 {
     ULONG Idle, Instructions;
     KBENCH_SAMPLE Baseline, Run, Loop;
@@ -51,12 +52,12 @@ static void MeasureInRing3(KBENCH_CONTEXT *b, const char *Figure, const char *Mo
     Loop.ProcessFlushes = Run.ProcessFlushes - Baseline.ProcessFlushes;
     Loop.SingleFlushes = Run.SingleFlushes - Baseline.SingleFlushes;
     KbenchAddMeasured(b, Instructions, &Loop);
-    KbenchReport(b, Figure, Count);
+    KbenchReport(b, Figure, Operations);
 }
 
 KBENCH(null_syscall_int2e)
 {
-    MeasureInRing3(b, "null_syscall_int2e", "int2e", 20000);
+    MeasureInRing3(b, "null_syscall_int2e", "int2e", 20000, 20000);
 }
 
 KBENCH(null_syscall_sysenter)
@@ -65,12 +66,48 @@ KBENCH(null_syscall_sysenter)
         DbgPrint("# bench: null_syscall_sysenter: the processor has no SEP; not measured\n");
         return;
     }
-    MeasureInRing3(b, "null_syscall_sysenter", "sysenter", 20000);
+    MeasureInRing3(b, "null_syscall_sysenter", "sysenter", 20000, 20000);
 }
 
 KBENCH(demand_zero_fault_ring3)
 {
-    MeasureInRing3(b, "demand_zero_fault_ring3", "fault", 2000);
+    MeasureInRing3(b, "demand_zero_fault_ring3", "fault", 2000, 2000);
+}
+
+/*
+ * The user range's figures (tests/mm/virtual_bench.c) from ring 3, each
+ * service through sysenter, in a process made busy the same way: what a
+ * program pays, as Linux's figures beside them are what its programs pay.
+ * The reserve loop reads the TSC around each call alone (the release after
+ * it is not counted): about six instructions of its figure are the reading.
+ */
+KBENCH(reserve_commit_4mb_ring3)
+{
+    MeasureInRing3(b, "reserve_commit_4mb_ring3", "reserve", 500, 500);
+}
+
+KBENCH(alloc_touch_free_1page_ring3)
+{
+    MeasureInRing3(b, "alloc_touch_free_1page_ring3", "alloc", 1000, 1000);
+}
+
+KBENCH(protect_64_pages_ring3)
+{
+    MeasureInRing3(b, "protect_64_pages_ring3", "protect", 1000, 1000);
+}
+
+KBENCH(query_region_ring3)
+{
+    MeasureInRing3(b, "query_region_ring3", "query", 10000, 10000);
+}
+
+/*
+ * Two threads of one process handing the processor to each other through
+ * two auto-reset events; ubench counts round trips, each two switches.
+ */
+KBENCH(user_event_pingpong)
+{
+    MeasureInRing3(b, "user_event_pingpong", "event", 5000, 2 * 5000);
 }
 
 /* NtCreateUserProcess's work from the kernel (the same PsCreateUserProcess), the process's life, its end and the wait. */

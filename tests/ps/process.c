@@ -6,8 +6,9 @@
  * copied and damaged one field at a time, each against the status NT gives
  * (STATUS_INVALID_IMAGE_NOT_MZ, STATUS_INVALID_IMAGE_FORMAT,
  * STATUS_IMAGE_MACHINE_TYPE_MISMATCH, STATUS_SECTION_TOO_BIG). Process
- * creation refuses a missing module and a file that is no image and leaves
- * nothing behind (the leak guards); an unhandled exception ends a program
+ * creation refuses a missing module, a file that is no image and a DLL,
+ * and leaves nothing behind (the leak guards); ntdll's loader ends a
+ * program whose imports cannot be satisfied with NT's status; an unhandled exception ends a program
  * with its code and NT's message; two hundred programs started and ended
  * leave every page, pool block, handle and commit charge as they were.
  */
@@ -117,6 +118,48 @@ KTEST(process, refused_programs_leave_nothing_behind)
     NTSTATUS ExitStatus;
     EXPECT_EQ(KtestRunProgram("nosuch.exe", &ExitStatus), STATUS_OBJECT_NAME_NOT_FOUND);
     EXPECT_EQ(KtestRunProgram("bootmod.txt", &ExitStatus), STATUS_INVALID_IMAGE_NOT_MZ);
+}
+
+/* A DLL is no program: NT refuses to run one as a process's image (ERROR_BAD_EXE_FORMAT). */
+KTEST(process, a_dll_is_refused_as_a_program)
+{
+    NTSTATUS ExitStatus;
+    EXPECT_EQ(KtestRunProgram("ntdll.dll", &ExitStatus), STATUS_INVALID_IMAGE_FORMAT);
+}
+
+/*
+ * NT's loader ends a program whose imports it cannot satisfy before its
+ * first instruction, with NT's status and message (user/broken/images.c
+ * says what each image imports).
+ */
+static void ExpectLoaderRefusal(KTEST_CONTEXT *t, const char *Program, NTSTATUS Expected, const char *Message)
+{
+    char Said[512];
+    NTSTATUS ExitStatus = STATUS_SUCCESS;
+    TestBeginCapture(Said, sizeof(Said));
+    NTSTATUS Status = KtestRunProgram(Program, &ExitStatus);
+    TestEndCapture();
+    EXPECT_EQ(Status, STATUS_SUCCESS);
+    EXPECT_EQ(ExitStatus, Expected);
+    EXPECT_TRUE(TestContains(Said, Message));
+}
+
+KTEST(process, loader_refuses_an_import_ntdll_lacks)
+{
+    ExpectLoaderRefusal(t, "missingimport.exe", STATUS_ENTRYPOINT_NOT_FOUND,
+                        "the procedure entry point NtNoSuchService could not be located in the dynamic link library "
+                        "ntdll.dll (0xc0000139)");
+}
+
+KTEST(process, loader_refuses_an_ordinal_ntdll_lacks)
+{
+    ExpectLoaderRefusal(t, "missingordinal.exe", STATUS_ORDINAL_NOT_FOUND,
+                        "the procedure entry point #999 could not be located in the dynamic link library ntdll.dll");
+}
+
+KTEST(process, loader_refuses_a_dll_no_process_has)
+{
+    ExpectLoaderRefusal(t, "missingdll.exe", STATUS_DLL_NOT_FOUND, "the DLL nosuch.dll was not found (0xc0000135)");
 }
 
 KTEST(process, unhandled_exception_ends_the_program_with_nts_message)

@@ -122,6 +122,143 @@ UTEST(kernel_selector_in_a_segment_register_is_an_access_violation)
     UTEST_EXPECT_EQ(SeenRecord.ExceptionInformation[1], 0xFFFFFFFF);       /* NT's #GP: no address */
 }
 
+static void Overflow(void)
+{
+    __asm__ volatile("movl $2f, %0\n\tmovl $0x7fffffff, %%eax\n\taddl $1, %%eax\n1:\tinto\n2:"
+                     : "=m"(ResumeAt) : : "eax", "cc");
+}
+
+UTEST(into_after_an_overflow_is_integer_overflow_at_the_into)
+{
+    WithRecorder(Overflow);
+    UTEST_EXPECT_EQ(SeenRecord.ExceptionCode, STATUS_INTEGER_OVERFLOW);
+    UTEST_EXPECT_EQ((ULONG)SeenRecord.ExceptionAddress, ResumeAt - 1);     /* into is one byte */
+    UTEST_EXPECT_EQ(SeenContext.Eip, ResumeAt);                             /* a trap: after it */
+}
+
+static ULONG Bounds[2] = { 0, 1 };
+
+static void OutOfBounds(void)
+{
+    __asm__ volatile("movl $2f, %0\n\tmovl $5, %%eax\n1:\tboundl %%eax, %1\n2:"
+                     : "=m"(ResumeAt) : "m"(Bounds) : "eax");
+}
+
+UTEST(bound_outside_its_limits_is_array_bounds_exceeded)
+{
+    WithRecorder(OutOfBounds);
+    UTEST_EXPECT_EQ(SeenRecord.ExceptionCode, STATUS_ARRAY_BOUNDS_EXCEEDED);
+    UTEST_EXPECT_EQ(SeenContext.Eip, (ULONG)SeenRecord.ExceptionAddress);    /* a fault: at the bound */
+    UTEST_EXPECT_EQ(SeenContext.Eax, 5);
+}
+
+static void InvalidOpcode(void)
+{
+    __asm__ volatile("movl $2f, %0\n1:\tud2\n2:" : "=m"(ResumeAt));
+}
+
+UTEST(ud2_is_illegal_instruction_at_the_ud2)
+{
+    WithRecorder(InvalidOpcode);
+    UTEST_EXPECT_EQ(SeenRecord.ExceptionCode, STATUS_ILLEGAL_INSTRUCTION);
+    UTEST_EXPECT_EQ((ULONG)SeenRecord.ExceptionAddress, ResumeAt - 2);     /* ud2 is two bytes */
+}
+
+static ULONG StepTarget;
+
+/* TF set by popf: the instruction after it runs, then the single-step trap. */
+static void SingleStep(void)
+{
+    __asm__ volatile("movl $2f, %0\n\tmovl $3f, %1\n\tpushfl\n\torl $0x100, (%%esp)\n\tpopfl\n"
+                     "\tnop\n3:\tnop\n2:" : "=m"(ResumeAt), "=m"(StepTarget) : : "memory", "cc");
+}
+
+UTEST(trap_flag_is_single_step_after_one_instruction_and_is_cleared)
+{
+    WithRecorder(SingleStep);
+    UTEST_EXPECT_EQ(SeenRecord.ExceptionCode, STATUS_SINGLE_STEP);
+    UTEST_EXPECT_EQ((ULONG)SeenRecord.ExceptionAddress, StepTarget);
+    UTEST_EXPECT_EQ(SeenContext.EFlags & 0x100, 0);                        /* NT clears TF for the handler */
+}
+
+/*
+ * NT leaves CR0.AM clear (its CR0 is 0x8001003B), so EFLAGS.AC has no
+ * effect in ring 3: a misaligned read with AC set is an ordinary read.
+ */
+static void MisalignedWithAc(PVOID Context)
+{
+    static UCHAR Buffer[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+    ULONG Value;
+    __asm__ volatile("pushfl\n\torl $0x40000, (%%esp)\n\tpopfl\n\tmovl 1(%1), %0\n"
+                     "\tpushfl\n\tandl $~0x40000, (%%esp)\n\tpopfl"
+                     : "=r"(Value) : "r"(Buffer) : "memory", "cc");
+    *(ULONG *)Context = Value;
+}
+
+UTEST(alignment_check_flag_has_no_effect_as_in_nt)
+{
+    ULONG Value = 0;
+    UTEST_EXPECT_EQ(UtestCatch(MisalignedWithAc, &Value, NULL), STATUS_SUCCESS);
+    UTEST_EXPECT_EQ(Value, 0x05040302);
+}
+
+/* A guard page: the first touch is STATUS_GUARD_PAGE_VIOLATION at its address; the guard is gone after. */
+UTEST(guard_page_violation_once_then_the_page_is_ordinary)
+{
+    PVOID Base = NULL;
+    SIZE_T Size = PAGE_SIZE;
+    ULONG_PTR Address = 0;
+    UTEST_ASSERT_EQ(NtAllocateVirtualMemory(NtCurrentProcess(), &Base, 0, &Size, MEM_RESERVE | MEM_COMMIT,
+                                            PAGE_READWRITE | PAGE_GUARD), STATUS_SUCCESS);
+    UTEST_EXPECT_EQ(UtestCatch(WriteAddress, Base, &Address), STATUS_GUARD_PAGE_VIOLATION);
+    UTEST_EXPECT_EQ(Address, (ULONG_PTR)Base);
+    UTEST_EXPECT_EQ(UtestCatch(WriteAddress, Base, NULL), STATUS_SUCCESS);
+    UTEST_EXPECT_EQ(*(volatile ULONG *)Base, 0x12345678);
+    Size = 0;
+    UTEST_EXPECT_EQ(NtFreeVirtualMemory(NtCurrentProcess(), &Base, &Size, MEM_RELEASE), STATUS_SUCCESS);
+}
+
+static volatile ULONG RecursionLimit = 0xFFFFFFFF;
+
+/* Deeper and deeper, a kilobyte a call, until the stack ends (the limit is never reached). */
+static ULONG Recurse(ULONG Depth)
+{
+    volatile UCHAR Frame[1024];
+    Frame[0] = (UCHAR)Depth;
+    if (Depth == RecursionLimit)
+        return 0;
+    return Recurse(Depth + 1) + Frame[0];
+}
+
+static NTSTATUS NTAPI OverflowThread(PVOID Parameter)
+{
+    volatile NTSTATUS Caught = STATUS_SUCCESS;
+    RTL_TRY {
+        Recurse(0);
+    } RTL_EXCEPT(Caught) {
+    } RTL_END;
+    return Caught;
+}
+
+/*
+ * A thread with a 64 KB stack grows it page by page through its guard page
+ * (the program never sees those faults), then, at the reservation's end,
+ * takes STATUS_STACK_OVERFLOW — with the last page left for its handler,
+ * as NT leaves it.
+ */
+UTEST(stack_grows_through_its_guard_page_until_stack_overflow)
+{
+    HANDLE Thread;
+    THREAD_BASIC_INFORMATION Info;
+    UTEST_ASSERT_EQ(RtlCreateUserThread(NtCurrentProcess(), NULL, FALSE, 0, 64 * 1024, PAGE_SIZE, OverflowThread,
+                                        NULL, &Thread, NULL), STATUS_SUCCESS);
+    UTEST_EXPECT_EQ(NtWaitForSingleObject(Thread, FALSE, NULL), STATUS_SUCCESS);
+    UTEST_EXPECT_EQ(NtQueryInformationThread(Thread, ThreadBasicInformation, &Info, sizeof(Info), NULL),
+                    STATUS_SUCCESS);
+    UTEST_EXPECT_EQ(Info.ExitStatus, STATUS_STACK_OVERFLOW);
+    NtClose(Thread);
+}
+
 static void RaiseCustom(PVOID Context)
 {
     EXCEPTION_RECORD Record = { .ExceptionCode = (NTSTATUS)0xE0001234, .NumberParameters = 1,

@@ -9,6 +9,7 @@
  * is not there or not an image.
  */
 #include <utest.h>
+#include <ntimage.h>
 
 static NTSTATUS RunChild(const char *CommandLine)
 {
@@ -77,4 +78,44 @@ UTEST(a_missing_program_or_a_file_that_is_no_image_is_refused)
     UTEST_EXPECT_EQ(RtlStartProgram("bootmod.txt", &Process, &Thread), STATUS_INVALID_IMAGE_NOT_MZ);
     UTEST_EXPECT_EQ(Process, NULL);
     UTEST_EXPECT_EQ(Thread, NULL);
+}
+
+/* The image's headers at Base (a mapped image: headers in its first page). */
+static const IMAGE_NT_HEADERS32 *MappedHeaders(ULONG Base)
+{
+    return (const IMAGE_NT_HEADERS32 *)(Base + ((const IMAGE_DOS_HEADER *)Base)->e_lfanew);
+}
+
+/*
+ * ntdll.dll is in this process as NT maps it: a DLL image at the base its
+ * own header asks for, and this program's every import was snapped by the
+ * loader before main to an address inside it.
+ */
+UTEST(every_import_was_snapped_into_ntdll_at_its_own_base)
+{
+    ULONG Image = (ULONG)NtCurrentPeb()->ImageBaseAddress;
+    const IMAGE_DATA_DIRECTORY *Imports =
+        &MappedHeaders(Image)->OptionalHeader.DataDirectory[IMAGE_DIRECTORY_ENTRY_IMPORT];
+    UTEST_ASSERT(Imports->VirtualAddress != 0, "this program imports nothing");
+    const IMAGE_IMPORT_DESCRIPTOR *First = (const void *)(Image + Imports->VirtualAddress);
+
+    /* Whatever the first import points at is in an image: it must be ntdll.dll, a DLL at its own base. */
+    MEMORY_BASIC_INFORMATION Info;
+    UTEST_ASSERT_EQ(NtQueryVirtualMemory(NtCurrentProcess(), *(PVOID *)(Image + First->FirstThunk),
+                                         MemoryBasicInformation, &Info, sizeof(Info), NULL), STATUS_SUCCESS);
+    ULONG Ntdll = (ULONG)Info.AllocationBase;
+    const IMAGE_NT_HEADERS32 *Dll = MappedHeaders(Ntdll);
+    UTEST_EXPECT(Dll->FileHeader.Characteristics & IMAGE_FILE_DLL, "no DLL at %08x", Ntdll);
+    UTEST_EXPECT_EQ(Dll->OptionalHeader.ImageBase, Ntdll);
+    UTEST_EXPECT(Ntdll != Image, "ntdll is the image itself");
+
+    ULONG Snapped = 0;
+    for (const IMAGE_IMPORT_DESCRIPTOR *Descriptor = First; Descriptor->Name; Descriptor++) {
+        UTEST_EXPECT(strcmp((const char *)Image + Descriptor->Name, "ntdll.dll") == 0, "imports from %s",
+                     (const char *)Image + Descriptor->Name);
+        for (const ULONG *Iat = (const ULONG *)(Image + Descriptor->FirstThunk); *Iat; Iat++, Snapped++)
+            UTEST_EXPECT(*Iat >= Ntdll && *Iat < Ntdll + Dll->OptionalHeader.SizeOfImage,
+                         "import %u at %08x, outside ntdll", Snapped, *Iat);
+    }
+    UTEST_EXPECT(Snapped >= 10, "only %u imports", Snapped);
 }

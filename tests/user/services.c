@@ -4,15 +4,37 @@
  * The kernel trusts nothing a program passes: each pointer is probed before
  * it is used and used under a handler (include/ex.h). Given NULL, a kernel
  * address, or a buffer that runs past MmUserProbeAddress (0x7FFF0000 on the
- * 2 GB split), each service returns the failure NT returns — never a fault
+ * 2 GB split, 0xBFFF0000 with /3GB: the test reads it from the system's basic
+ * information), each service returns the failure NT returns — never a fault
  * in the kernel — and changes nothing. Also: a closed handle, a kernel
  * handle's value and an unknown service number.
  */
 #include <utest.h>
 
-#define KERNEL_ADDRESS      ((PVOID)0x80001000)
-/* A structure, aligned, that starts in the user range and ends beyond MmUserProbeAddress (2 GB split's). */
-#define SPANNING(type)      ((type *)(0x7FFF0000 - 16))
+/*
+ * MmUserProbeAddress, for the split this boot has: one above the highest
+ * user address NtQuerySystemInformation reports (0x7FFF0000 with 2 GB,
+ * 0xBFFF0000 with /3GB); the system range starts 64 KB above it.
+ */
+static ULONG UserProbeAddress(void)
+{
+    static ULONG Cached;
+    SYSTEM_BASIC_INFORMATION Info;
+    if (!Cached && NT_SUCCESS(NtQuerySystemInformation(SystemBasicInformation, &Info, sizeof(Info), NULL)))
+        Cached = Info.MaximumUserModeAddress + 1;
+    return Cached;
+}
+
+#define KERNEL_ADDRESS      ((PVOID)(UserProbeAddress() + 0x10000 + 0x1000))
+/* A structure, aligned, that starts in the user range and ends beyond MmUserProbeAddress. */
+#define SPANNING(type)      ((type *)(UserProbeAddress() - 16))
+
+UTEST(the_probe_address_is_the_splits)
+{
+    UTEST_EXPECT(UserProbeAddress() == 0x7FFF0000 || UserProbeAddress() == 0xBFFF0000 ||
+                 (UserProbeAddress() > 0x7FFF0000 && UserProbeAddress() < 0xBFFF0000 &&
+                  UserProbeAddress() % 0x10000 == 0), "MmUserProbeAddress %08x", UserProbeAddress());
+}
 
 UTEST(allocate_refuses_bad_base_and_size_pointers)
 {
@@ -77,7 +99,7 @@ UTEST(display_string_refuses_bad_strings)
     UTEST_EXPECT_EQ(NtDisplayString(NULL), STATUS_ACCESS_VIOLATION);
     UTEST_EXPECT_EQ(NtDisplayString(KERNEL_ADDRESS), STATUS_ACCESS_VIOLATION);
     UTEST_EXPECT_EQ(NtDisplayString(&String), STATUS_ACCESS_VIOLATION);
-    String.Buffer = (PWSTR)(0x7FFF0000 - 4);
+    String.Buffer = (PWSTR)(UserProbeAddress() - 4);
     UTEST_EXPECT_EQ(NtDisplayString(&String), STATUS_ACCESS_VIOLATION);     /* 8 bytes from 4 below the limit */
     String.Buffer = (PWSTR)((ULONG)L"odd" + 1);
     UTEST_EXPECT_EQ(NtDisplayString(&String), STATUS_DATATYPE_MISALIGNMENT);

@@ -12,13 +12,17 @@
  *                          cannot disagree on a number or an argument count
  *   the shared structures  include/ntbasic.h, ntexcept.h, ntpeb.h, kusd.h:
  *                          the kernel's own headers, NT's layouts
- *   the runtime            user/ntdll: exception dispatch and RTL_TRY, the
- *                          string and memory routines (the kernel's RTL,
- *                          compiled again), RtlCreateUserThread; user/crt:
- *                          the entry point, printf over NtDisplayString
+ *   the runtime            ntdll.dll (user/ntdll): the stubs, exception
+ *                          dispatch and RTL_TRY, the loader, the string and
+ *                          memory routines (the kernel's RTL, compiled
+ *                          again), RtlCreateUserThread; user/crt, linked
+ *                          into each program: the entry point, printf over
+ *                          NtDisplayString
  *
- * Until mm386 has image sections, ntdll is linked into each program rather
- * than mapped as a DLL (issue 13 makes it ntdll.dll).
+ * A program imports from ntdll.dll, which the kernel maps into every
+ * process at its fixed base; ntdll's loader snaps the imports before the
+ * program's first instruction (user/ntdll/ldr.c). What ntdll exports is
+ * user/ntdll/ntdll.def and every system service.
  */
 #ifndef MM386_USER_NTDLL_H
 #define MM386_USER_NTDLL_H

@@ -1,0 +1,51 @@
+/*
+ * user/programs/waiter.c — a process that stays, to be looked at from kd>.
+ *
+ *     start waiter.exe [PAGES]     (16 by default)
+ *
+ * It commits PAGES pages and writes the first half of them (so some are
+ * resident and some only committed), starts a second thread, and then both
+ * threads wait forever: the main thread on an event nobody sets, the second
+ * in an alertable delay. It prints where everything is, so that `!process
+ * 0 0`, `.process`, `!peb`, `!teb`, `!vad` and `!pte` have something to show
+ * (docs/PROCESSES.md). End it with `kill PROCESS` at the prompt.
+ */
+#include <ntdll.h>
+
+static NTSTATUS NTAPI Sleeper(PVOID Parameter)
+{
+    LARGE_INTEGER Forever = { .QuadPart = (LONGLONG)0x8000000000000000ull };
+    for (;;)
+        NtDelayExecution(TRUE, &Forever);
+    return STATUS_SUCCESS;
+}
+
+int main(int argc, char **argv)
+{
+    ULONG Pages = 16;
+    const char *End;
+    if (argc > 1 && (!RtlParseUlong(argv[1], &End, &Pages) || *End)) {
+        printf("waiter: '%s' is not a number of pages\n", argv[1]);
+        return 1;
+    }
+    PVOID Base = NULL;
+    SIZE_T Size = (SIZE_T)Pages * PAGE_SIZE;
+    HANDLE Event, Thread;
+    CLIENT_ID Cid;
+
+    if (Pages == 0 || !NT_SUCCESS(NtAllocateVirtualMemory(NtCurrentProcess(), &Base, 0, &Size,
+                                                          MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE))) {
+        printf("waiter: cannot commit %u pages\n", Pages);
+        return 1;
+    }
+    for (ULONG i = 0; i < Pages / 2; i++)
+        ((volatile ULONG *)Base)[i * (PAGE_SIZE / sizeof(ULONG))] = i;
+    if (!NT_SUCCESS(NtCreateEvent(&Event, EVENT_ALL_ACCESS, NULL, NotificationEvent, FALSE)) ||
+        !NT_SUCCESS(RtlCreateUserThread(NtCurrentProcess(), NULL, FALSE, 0, 0, 0, Sleeper, NULL, &Thread, &Cid)))
+        return 2;
+    PTEB Teb = NtCurrentTeb();
+    printf("waiter: process %u, threads %u and %u; PEB %p, TEB %p\n", (ULONG)Teb->ClientId.UniqueProcess,
+           (ULONG)Teb->ClientId.UniqueThread, (ULONG)Cid.UniqueThread, (PVOID)NtCurrentPeb(), (PVOID)Teb);
+    printf("waiter: %u pages committed at %p, the first %u written\n", Pages, Base, Pages / 2);
+    return (int)NtWaitForSingleObject(Event, FALSE, NULL);
+}
