@@ -1,14 +1,20 @@
 # mm386 — every entry point of the project.
 #
-#   make            build build/mm386.elf and build/mm386.iso (installing missing tools first)
-#   make run        boot the ISO in QEMU, COM1 on this terminal (ARGS="/3GB" adds switches)
+#   make            build build/mm386.elf and build/mm386.iso (installing missing tools first;
+#                   DEBUG=1: -Og -g3 into build-debug/)
+#   make run        boot the ISO in QEMU, COM1 on this terminal (ARGS="/3GB" adds switches;
+#                   GDB=1 opens the gdb server, KD=file types kd> commands, NOMENU=1 skips GRUB's menu)
+#   make gdb        attach gdb, with the mm-* commands, to a `make run GDB=1` (make qemu-gdb is xv6's name)
 #   make test       boot every test configuration and report "N passed, N failed"
 #   make test-bochs the same matrix under Bochs, the second emulator
 #   make bench      boot under -icount and print guest instructions per operation
 #   make debug      QEMU stopped at the kernel entry, gdb attached with symbols
+#   make lab-start LAB=syspte|hyperspace|pool   a lab (docs/labs/): the mechanism's file to write;
+#   make grade LAB=...  its score;  make lab-reset LAB=...  the reference back
+#   make docs       make every kd> and gdb transcript in README.md and docs/ again from a fresh boot
 #   make diagrams   redraw docs/layout-*.svg from the kernel's boot layout table, docs/vad-tree.svg from !vad
 #   make deps       install the Debian packages the build needs (every target runs it first)
-#   make clean      remove build/
+#   make clean      remove build/ and build-debug/
 
 CROSS    ?= i686-linux-gnu-
 CC       := $(CROSS)gcc
@@ -17,15 +23,28 @@ OBJCOPY  := $(CROSS)objcopy
 NASM     ?= nasm
 PYTHON   ?= python3
 QEMU     ?= qemu-system-i386
-GDB      ?= gdb
+# The gdb program (GDB=1 is `make run`'s switch for the gdb server, so the program has its own name).
+GDB_PROGRAM ?= gdb
+# make DEBUG=1: -Og -g3 into build-debug/ (locals live, no inlining to step
+# through, macros in gdb); the default is the optimised build in build/.
+DEBUG    ?=
+ifeq ($(DEBUG),1)
+BUILD    := build-debug
+# -Og's register allocation makes -Wclobbered see setjmp hazards where the
+# value cannot change between EX_TRY and a longjmp (GCC bug 21161); the
+# optimised build keeps the warning.
+OPTIMIZE := -Og -g3 -Wno-clobbered
+else
 BUILD    := build
+OPTIMIZE := -O2 -g
+endif
 ARGS     ?=
 MEM      ?= 128M
 
 # The kernel never touches FPU/SIMD state: -mgeneral-regs-only keeps gcc off
 # those registers, so traps need not save them. Debian's gcc builds PIE,
 # stack-protected, CET-instrumented code by default; all three are switched off.
-CFLAGS := -std=gnu11 -m32 -march=i686 -O2 -g \
+CFLAGS := -std=gnu11 -m32 -march=i686 $(OPTIMIZE) \
           -Wall -Wextra -Werror -Wno-unused-parameter \
           -ffreestanding -nostdlib -fno-pie -fno-pic -fno-stack-protector \
           -fcf-protection=none -mgeneral-regs-only -fno-omit-frame-pointer \
@@ -39,6 +58,11 @@ LIBGCC   := $(shell $(CC) -m32 -print-libgcc-file-name 2>/dev/null)
 
 SRC_C    := $(sort $(filter-out tests/user/%,$(wildcard boot/*.c hal/*.c drivers/*.c kernel/*.c kernel/*/*.c mm/*.c \
                                                        tests/*.c tests/*/*.c)))
+# A lab in progress (make lab-start, tools/labs.py, docs/labs/) leaves out the tests of the reference's
+# own internals, which the lab's files need not have.
+LAB_ACTIVE := $(strip $(shell cat .lab-active 2>/dev/null))
+LAB_EXCLUDE_syspte := tests/mm/syspte.c
+SRC_C    := $(filter-out $(LAB_EXCLUDE_$(LAB_ACTIVE)),$(SRC_C))
 SRC_ASM  := $(sort $(wildcard boot/*.asm hal/*.asm kernel/*.asm kernel/*/*.asm))
 OBJS     := $(patsubst %,$(BUILD)/obj/%.o,$(SRC_C) $(SRC_ASM))
 
@@ -46,9 +70,11 @@ KERNEL   := $(BUILD)/mm386.elf
 ISO      := $(BUILD)/mm386.iso
 
 DEBIAN_PACKAGES := gcc-i686-linux-gnu binutils-i686-linux-gnu nasm grub-pc-bin \
-                   grub-common xorriso mtools qemu-system-x86 gdb python3 \
+                   grub-common xorriso mtools qemu-system-x86 gdb python3 python3-pyelftools \
                    bochs bochsbios vgabios
-DEP_TOOLS := $(CC) $(NM) nasm grub-mkrescue xorriso mformat $(QEMU) $(GDB) python3 bochs
+# tools/gentypes.py reads DWARF with pyelftools: the first of these Pythons that has it.
+PYTHON_ELF ?= $(firstword $(foreach p,$(PYTHON) /usr/bin/python3,$(shell $(p) -c 'import elftools' 2>/dev/null && echo $(p))) $(PYTHON))
+DEP_TOOLS := $(CC) $(NM) nasm grub-mkrescue xorriso mformat $(QEMU) $(GDB_PROGRAM) python3 bochs
 # Files, not commands, that the packages above provide (the Bochs BIOS and VGA BIOS).
 DEP_FILES := /usr/share/bochs/BIOS-bochs-latest /usr/share/vgabios/vgabios.bin
 
@@ -57,7 +83,7 @@ DEP_FILES := /usr/share/bochs/BIOS-bochs-latest /usr/share/vgabios/vgabios.bin
 SWEEP    ?= 2
 SEED     ?=
 
-.PHONY: all iso run test test-bochs bench debug diagrams deps clean FORCE
+.PHONY: all iso run qemu-gdb gdb test test-bochs bench debug docs diagrams deps clean lab-start lab-reset grade FORCE
 all: $(KERNEL) $(ISO)
 iso: $(ISO)
 
@@ -110,13 +136,23 @@ $(BUILD)/%.o: $(BUILD)/%.c
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/mm386-pass1.elf: $(OBJS) $(OBJLIST) $(BUILD)/ksyms-empty.o linker.ld
-	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@ $(OBJS) $(BUILD)/ksyms-empty.o $(LIBGCC)
+# The structure layouts kd>'s dt prints come from pass 1's DWARF the same way
+# (tools/gentypes.py, with pyelftools), into .ksyms too.
+$(BUILD)/kdtypes-empty.c: tools/gentypes.py
+	@mkdir -p $(BUILD)
+	@$(PYTHON) tools/gentypes.py --empty -o $@
 
-$(KERNEL): $(OBJS) $(OBJLIST) $(BUILD)/ksyms.o linker.ld tools/check_image.py
+$(BUILD)/kdtypes.c: $(BUILD)/mm386-pass1.elf tools/gentypes.py
+	@echo "  TYPES   $@"
+	@$(PYTHON_ELF) tools/gentypes.py $< -o $@
+
+$(BUILD)/mm386-pass1.elf: $(OBJS) $(OBJLIST) $(BUILD)/ksyms-empty.o $(BUILD)/kdtypes-empty.o linker.ld
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@.tmp $(OBJS) $(BUILD)/ksyms.o $(LIBGCC)
+	@$(CC) $(LDFLAGS) -o $@ $(OBJS) $(BUILD)/ksyms-empty.o $(BUILD)/kdtypes-empty.o $(LIBGCC)
+
+$(KERNEL): $(OBJS) $(OBJLIST) $(BUILD)/ksyms.o $(BUILD)/kdtypes.o linker.ld tools/check_image.py
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@.tmp $(OBJS) $(BUILD)/ksyms.o $(BUILD)/kdtypes.o $(LIBGCC)
 	@$(PYTHON) tools/gensyms.py --nm $(NM) --check $(BUILD)/mm386-pass1.elf $@.tmp
 	@$(PYTHON) tools/check_image.py $@.tmp
 	@mv $@.tmp $@
@@ -232,6 +268,7 @@ $(ISO): $(KERNEL) iso/grub.cfg tools/mkiso.py $(BOOT_MODULES) | deps
 
 deps:
 	@missing=""; for t in $(DEP_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	$(PYTHON_ELF) -c 'import elftools' 2>/dev/null || missing="$$missing python3-pyelftools"; \
 	for f in $(DEP_FILES); do [ -e $$f ] || missing="$$missing $$f"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "deps: missing:$$missing — installing Debian packages"; \
@@ -240,12 +277,20 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends $(DEBIAN_PACKAGES); \
 	fi
 
+# make run [GDB=1] [KD=script.txt] [NOMENU=1] [ARGS=...] [MEM=...]: tools/run.py says what each does.
 run: deps
 	$(MAKE) all
-	$(PYTHON) tools/mkiso.py --kernel $(KERNEL) --cfg iso/grub.cfg $(addprefix --module=,$(BOOT_MODULES)) \
-	        --args "$(ARGS)" -o $(BUILD)/mm386-run.iso
-	$(QEMU) -cdrom $(BUILD)/mm386-run.iso -m $(MEM) -display none -serial mon:stdio \
-	        -device isa-debug-exit,iobase=0xf4,iosize=0x04 || true
+	$(PYTHON) tools/run.py --kernel $(KERNEL) --iso $(BUILD)/mm386-run.iso $(addprefix --module=,$(BOOT_MODULES)) \
+	        --args "$(ARGS)" --mem $(MEM) $(if $(filter 1,$(GDB)),--gdb) $(if $(KD),--kd $(KD)) \
+	        $(if $(filter 1,$(NOMENU)),--nomenu)
+
+# xv6's name for the same: the console here, the gdb server for `make gdb`.
+qemu-gdb:
+	$(MAKE) run GDB=1
+
+# Attaches gdb to a `make run GDB=1` in another terminal, with the mm-* commands.
+gdb:
+	$(PYTHON) tools/debug.py --attach --kernel $(KERNEL) --gdb $(GDB_PROGRAM)
 
 test: deps
 	$(MAKE) all
@@ -261,7 +306,23 @@ bench: deps
 
 debug: deps
 	$(MAKE) all
-	$(PYTHON) tools/debug.py --kernel $(KERNEL) --mem $(MEM) --args "$(ARGS)" --gdb $(GDB)
+	$(PYTHON) tools/debug.py --kernel $(KERNEL) --mem $(MEM) --args "$(ARGS)" --gdb $(GDB_PROGRAM)
+
+# The labs (docs/labs/, tools/labs.py): LAB=syspte|hyperspace|pool.
+lab-start:
+	$(PYTHON) tools/labs.py start $(LAB) $(if $(filter 1,$(FORCE)),--force)
+
+lab-reset:
+	$(PYTHON) tools/labs.py reset $(LAB)
+
+grade: deps
+	$(MAKE) $(KERNEL)
+	$(PYTHON) tools/labs.py grade $(LAB) --kernel $(KERNEL)
+
+# Every kd> and gdb transcript in README.md and docs/ made again from a fresh boot (tools/docs.py).
+docs: deps
+	$(MAKE) all
+	$(PYTHON) tools/docs.py --kernel $(KERNEL) --write
 
 diagrams: deps
 	$(MAKE) all
@@ -269,6 +330,6 @@ diagrams: deps
 	$(PYTHON) tools/vadsvg.py --kernel $(KERNEL) --write docs
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf build build-debug
 
 -include $(OBJS:.o=.d)

@@ -124,6 +124,13 @@ void SerialPollInput(void)
     HalRestoreInterrupts(Enabled);
 }
 
+int SerialReadPolled(void)
+{
+    if (!(SerialLineStatus() & LSR_DATA_READY))
+        return -1;
+    return HalReadPortUchar(COM1 + UART_DATA);
+}
+
 /* NT's serial increment: a thread that waited for input runs a little sooner. */
 #define IO_SERIAL_INCREMENT 2
 

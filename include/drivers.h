@@ -33,6 +33,12 @@ void SerialWaitForInput(void);
  * interrupt's work; also for code that reads COM1 with interrupts off.
  */
 void SerialPollInput(void);
+/*
+ * The next byte straight from the UART, or -1: the ring is left alone. For
+ * the kernel debugger's stopped prompt, which must not touch the ring the
+ * stopped code may be half-way through reading. Interrupts off.
+ */
+int SerialReadPolled(void);
 /* Receive overruns the UART reported (LSR.OE): each means at least one byte lost before the kernel saw it. */
 uint32_t SerialOverruns(void);
 

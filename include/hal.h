@@ -46,6 +46,26 @@ HAL_CR_ACCESSORS(3)
 HAL_CR_ACCESSORS(4)
 #undef HAL_CR_ACCESSORS
 
+/* Debug registers: DR0-DR3 addresses, DR6 status, DR7 control (include/x86.h names their bits). */
+#define HAL_DR_ACCESSORS(n)                                                   \
+    static inline uint32_t HalReadDr##n(void)                                 \
+    {                                                                         \
+        uint32_t Value;                                                       \
+        __asm__ volatile("mov %%db" #n ", %0" : "=r"(Value));                 \
+        return Value;                                                         \
+    }                                                                         \
+    static inline void HalWriteDr##n(uint32_t Value)                          \
+    {                                                                         \
+        __asm__ volatile("mov %0, %%db" #n : : "r"(Value) : "memory");        \
+    }
+HAL_DR_ACCESSORS(0)
+HAL_DR_ACCESSORS(1)
+HAL_DR_ACCESSORS(2)
+HAL_DR_ACCESSORS(3)
+HAL_DR_ACCESSORS(6)
+HAL_DR_ACCESSORS(7)
+#undef HAL_DR_ACCESSORS
+
 /*
  * The TLB. Kernel pages are global when the CPU has PGE (HalGlobalPagesEnabled):
  * their translations survive a CR3 reload. So there are three flushes, each

@@ -19,15 +19,49 @@ typedef struct _KD_COMMAND {
     const char *Usage;
     const char *Help;
     void (*Routine)(int Argc, char **Argv);
+    ULONG Flags;                /* KD_RUNNING_ONLY, KD_STOPPED_ONLY */
 } KD_COMMAND;
 
-#define KD_COMMAND(ident, name, usage, help)                                    \
+/*
+ * Where a command may run. The prompt runs in two ways: as a thread while
+ * the kernel runs (`make run` ends there), and on a stopped kernel — at a
+ * breakpoint, after a step, after a bugcheck — with interrupts off. A view
+ * (the default) runs in both. A command that acts on the kernel (allocates,
+ * waits, runs tests) is KD_RUNNING_ONLY; one that needs a stopped context
+ * (g, t, p, r) is KD_STOPPED_ONLY. The prompt refuses the other way round.
+ */
+#define KD_RUNNING_ONLY 0x1
+#define KD_STOPPED_ONLY 0x2
+
+#define KD_COMMAND_FLAGS(ident, name, usage, help, flags)                       \
     static void kdcmd_##ident(int Argc, char **Argv);                          \
     static const KD_COMMAND kdcmd_entry_##ident                                \
         __attribute__((section(".kdcmd"), used, aligned(4))) = {               \
-            name, usage, help, kdcmd_##ident                                   \
+            name, usage, help, kdcmd_##ident, flags                            \
         };                                                                     \
     static void kdcmd_##ident(int Argc UNUSED, char **Argv UNUSED)
+#define KD_COMMAND(ident, name, usage, help) KD_COMMAND_FLAGS(ident, name, usage, help, 0)
+
+/*
+ * The kernel debugger is enabled in an interactive boot (no `ktest`, no
+ * /BENCH): a breakpoint, a step or a bugcheck then stops the kernel at the
+ * kd> prompt instead of reporting and going on, or halting. NT's name.
+ */
+extern BOOLEAN KdDebuggerEnabled;
+/* Phase 0, once the boot options are read: enables the debugger for an interactive boot. */
+void KdInitSystem(void);
+/* True while the kernel is stopped in the debugger (the prompt polls COM1 with interrupts off). */
+bool KdIsStopped(void);
+/*
+ * kernel/ke/bugcheck.c's two calls into the debugger. First, before
+ * anything is printed: a bugcheck raised by a command run at the stopped
+ * prompt ends that command, not the machine (returns only when none runs).
+ * Then, after the STOP screen: an interactive boot stops at the prompt for
+ * good (returns only when the debugger is not enabled).
+ */
+void KdBugCheckDuringCommand(ULONG Code, const ULONG_PTR Parameters[4]);
+void KdEnterDebuggerAfterBugCheck(ULONG Code, const ULONG_PTR Parameters[4], const struct _KTRAP_FRAME *TrapFrame,
+                                  bool EipIsReturnAddress);
 
 /*
  * Reads lines from COM1 and runs them until `quit` or `reboot`. Backspace

@@ -212,6 +212,8 @@ NORETURN void KtestRunFromBoot(void);
  * failure.
  */
 ULONG KtestRun(const char *Glob);
+/* Lists the tests matching Glob (all if NULL or empty), death tests with their code; returns how many. */
+ULONG KtestList(const char *Glob);
 
 /*
  * Every test starts on a thread at this priority with no boost left over

@@ -27,6 +27,22 @@ void MmInitSystem(ULONG Phase);
 BOOLEAN MmIsAddressValid(PVOID VirtualAddress);
 /* The physical address VirtualAddress maps to, or 0 if it maps nothing. */
 PHYSICAL_ADDRESS MmGetPhysicalAddress(PVOID BaseAddress);
+
+/*
+ * The kernel debugger's memory access (mm/mmdbg.c), NT's MmDbgCopyMemory:
+ * 1, 2, 4 or 8 bytes at an address aligned to the size, virtual or (with
+ * MMDBG_COPY_PHYSICAL) physical, read or (MMDBG_COPY_WRITE) written; a
+ * write to a read-only page goes through its frame. Never faults: an
+ * address no valid PTE maps is STATUS_UNSUCCESSFUL. Takes no lock.
+ */
+#define MMDBG_COPY_WRITE            0x00000001
+#define MMDBG_COPY_PHYSICAL         0x00000002
+#define MMDBG_COPY_UNSAFE           0x00000004
+#define MMDBG_COPY_CACHED           0x00000008
+#define MMDBG_COPY_UNCACHED         0x00000010
+#define MMDBG_COPY_WRITE_COMBINED   0x00000020
+#define MMDBG_COPY_MAX_SIZE         8
+NTSTATUS MmDbgCopyMemory(uint64_t Address, PVOID Buffer, ULONG Size, ULONG Flags);
 /*
  * NT's obsolete query: TRUE if VirtualAddress lies in a nonpaged part of
  * system space, whether or not anything is mapped there now. FALSE for user

@@ -167,8 +167,16 @@ typedef struct _SYSTEM_POOLTAG {
 
 /* Fills *Info for Tag; STATUS_NOT_FOUND if nothing was ever allocated with it. Any IRQL <= DISPATCH_LEVEL. */
 NTSTATUS ExQueryPoolTagInformation(ULONG Tag, PSYSTEM_POOLTAG Info);
-/* Prints the tag table, largest users first (the kd> shell's !poolused). PASSIVE_LEVEL. */
-void ExpPrintPoolTagTable(void);
+/*
+ * Prints the tag table (the kd> prompt's !poolused): by tag, or by one
+ * pool's bytes with POOLUSED_SORT_*; POOLUSED_VERBOSE adds allocations and
+ * frees made so far (and tags with none live); Pattern (NULL: every tag)
+ * picks tags by RtlMatchGlob on their four characters. PASSIVE_LEVEL.
+ */
+#define POOLUSED_VERBOSE        0x1
+#define POOLUSED_SORT_NONPAGED  0x2
+#define POOLUSED_SORT_PAGED     0x4
+void ExpPrintPoolTagTable(ULONG Flags, const char *Pattern);
 
 /*
  * One block of a pool page, as ExpWalkPoolPage reports it (for kd>'s
@@ -192,7 +200,8 @@ typedef void (*PPOOL_BLOCK_ROUTINE)(const POOL_BLOCK_INFORMATION *Block, PVOID C
  * order, with the pool locked (the routine must not allocate or free
  * pool). STATUS_INVALID_PARAMETER if Va is not in an allocated pool page,
  * STATUS_DATA_ERROR (after reporting the good blocks) if the page's headers
- * do not add up. IRQL <= APC_LEVEL.
+ * do not add up. IRQL <= APC_LEVEL; or on a kernel stopped in the debugger,
+ * without the lock, STATUS_DEVICE_BUSY when the stopped code holds it.
  */
 NTSTATUS ExpWalkPoolPage(PVOID Va, PPOOL_BLOCK_ROUTINE Routine, PVOID Context);
 

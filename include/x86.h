@@ -36,6 +36,32 @@
 #define EFLAGS_IF               0x00000200
 #define EFLAGS_NT               0x00004000
 #define EFLAGS_ID               0x00200000  /* writable exactly when the CPU has CPUID */
+#define EFLAGS_PF               0x00000004
+#define EFLAGS_AF               0x00000010
+#define EFLAGS_ZF               0x00000040
+#define EFLAGS_SF               0x00000080
+#define EFLAGS_DF               0x00000400
+#define EFLAGS_OF               0x00000800
+#define EFLAGS_IOPL_SHIFT       12
+#define EFLAGS_RF               0x00010000  /* resume: no instruction breakpoint on the next instruction */
+
+/*
+ * Debug registers (Intel SDM vol. 3B, 17.2). DR0-DR3 hold linear addresses;
+ * DR7 enables each globally (G0 = bit 1, two bits per register) and gives
+ * its access type (R/W: 00 execute, 01 write, 11 read or write) and length
+ * (LEN: 00 one byte, 01 two, 11 four) in bits 16 + 4n; DR6 says which
+ * condition fired: B0-B3 a breakpoint register, BS a single step (TF).
+ */
+#define DR6_B0                  0x00000001
+#define DR6_BS                  0x00004000
+#define DR7_GLOBAL_ENABLE(n)    (2u << ((n) * 2))
+#define DR7_RW_SHIFT(n)         (16 + (n) * 4)
+#define DR7_LEN_SHIFT(n)        (18 + (n) * 4)
+#define DR7_RW_EXECUTE          0
+#define DR7_RW_WRITE            1
+#define DR7_RW_READ_WRITE       3
+#define DR7_GE                  0x00000200  /* exact data breakpoints, as the SDM recommends */
+#define DR_BREAKPOINTS          4
 
 /*
  * CPUID leaf 1, EDX: the features mm386 asks about (Intel SDM vol. 2A,

@@ -98,6 +98,7 @@ static void KiInitializePhase0(void)
     HalInitializePic();
     HalInitializeIrql();
     KiParseBootOptions(KeLoaderBlock.CommandLine, &KeBootOptions, true);
+    KdInitSystem();
     if (KeBootOptions.KTest || KeBootOptions.Bench)
         KtestInstallBootHook();
     PsInitSystem(0);

@@ -246,6 +246,32 @@ KD_COMMAND(pte, "!pte", "VA", "the PDE and PTE that map VA, decoded (a VA in the
         MiKdDescribeZeroUserPte(Va);
 }
 
+KD_COMMAND(pte2va, "!pte2va", "PTE", "the virtual address the PTE at address PTE maps (the page tables' self-map "
+           "read backwards); a PDE's: the 4 MB it maps")
+{
+    ULONG Pte;
+
+    if (!KdCheckArgumentCount(Argc, Argv, 1, 1) || !KdParseAddress(Argv[1], "PTE", &Pte))
+        return;
+    if (Pte < PTE_BASE || Pte > PTE_TOP) {
+        DbgPrint("!pte2va: %08x is not in the page tables (%08x..%08x): no PTE is there\n", Pte, PTE_BASE, PTE_TOP);
+        return;
+    }
+    if (Pte & (sizeof(MMPTE) - 1)) {
+        DbgPrint("!pte2va: %08x is not a PTE's address (PTEs are %u bytes, so their addresses are multiples of %u)\n",
+                 Pte, (ULONG)sizeof(MMPTE), (ULONG)sizeof(MMPTE));
+        return;
+    }
+    ULONG Va = (ULONG)MiPteToAddress(Pte);
+    DbgPrint("%08x\n", Va);
+    if (Pte >= PDE_BASE && Pte < PDE_BASE + PAGE_SIZE) {
+        ULONG Mapped = (ULONG)MiPteToAddress(Va);
+        ULONG Last = Mapped + (PAGE_SIZE / sizeof(MMPTE)) * PAGE_SIZE - 1;
+        DbgPrint("%08x is a PDE (the page directory maps itself at %08x): it maps the page table at %08x, "
+                 "which maps %08x..%08x\n", Pte, PDE_BASE, Va, Mapped, Last);
+    }
+}
+
 KD_COMMAND(vtop, "!vtop", "[0] VA", "the physical address VA translates to now (MmGetPhysicalAddress)")
 {
     ULONG Va, DirectoryBase = 0;
@@ -340,39 +366,93 @@ static ULONG KdCountMappedPages(ULONG Start, ULONG Size)
     return Count;
 }
 
-KD_COMMAND(address, "!address", "[-summary]",
-           "the running split's layout, then the current process's user regions (mm/kdvad.c); -summary totals them")
+static void KdPrintRegionRow(const MI_REGION *r)
+{
+    char Size[16], Mapped[16];
+    MiFormatSize(Size, sizeof(Size), r->Size);
+    ULONG MappedPages = KdCountMappedPages(r->Start, r->Size);
+    if (MappedPages)
+        MiFormatSize(Mapped, sizeof(Mapped), MappedPages << PAGE_SHIFT);
+    else
+        strlcpy(Mapped, "-", sizeof(Mapped));
+    DbgPrint("  %08x  %08x  %9s  %9s  %-29s %s\n", r->Start, r->Start + (r->Size - 1), Size, Mapped, r->Variable,
+             r->Description);
+}
+
+static void KdPrintRegionHeader(void)
+{
+    DbgPrint("  %-8s  %-8s  %9s  %9s  %-29s %s\n", "start", "end", "size", "mapped", "variable",
+             "what lives there");
+}
+
+/*
+ * !address VA: the region of the layout VA lies in (the smallest that holds
+ * it), and the state of its page: what the PDE and PTE say, in one line.
+ */
+static void KdDescribeAddress(ULONG Va)
+{
+    const MI_REGION *Found = NULL;
+    for (ULONG i = 0; i < MiLayoutCount; i++) {
+        const MI_REGION *r = &MiLayout[i];
+        if (Va - r->Start < r->Size && (!Found || r->Size < Found->Size))
+            Found = r;
+    }
+    if (!Found) {
+        DbgPrint("%08x lies in no region of the layout (a gap between regions)\n", Va);
+    } else {
+        DbgPrint("%08x lies in %s: %s\n", Va, Found->Variable, Found->Description);
+        KdPrintRegionHeader();
+        KdPrintRegionRow(Found);
+    }
+    MMPTE Pde = MiReadPte(MiAddressToPde(Va));
+    if (!Pde.u.Hard.Valid) {
+        DbgPrint("Its page: not mapped: its PDE is not valid (no page table; `!pte %x` shows the PDE)\n", Va);
+        return;
+    }
+    MMPTE Pte = Pde.u.Hard.LargePage ? Pde : MiReadPte(MiAddressToPte(Va));
+    if (!Pte.u.Hard.Valid) {
+        DbgPrint("Its page: not mapped: its PTE %08X is not valid (`!pte %x` decodes it)\n", Pte.u.Long, Va);
+        return;
+    }
+    DbgPrint("Its page: mapped, %s, %s%s, pfn %x (`!pte %x` decodes the PDE and PTE)\n",
+             Pte.u.Hard.Write ? "writable" : "read-only", Pte.u.Hard.Owner ? "user" : "kernel",
+             Pde.u.Hard.LargePage ? ", in a large page" : "",
+             Pde.u.Hard.LargePage ? Pde.u.Hard.PageFrameNumber + MiGetPteOffset(Va) : Pte.u.Hard.PageFrameNumber, Va);
+}
+
+KD_COMMAND(address, "!address", "[-summary|VA]",
+           "the running split's layout, then the current process's user regions (mm/kdvad.c); -summary totals them; "
+           "VA: its region and its page's state")
 {
     ULONG UserMb = (ULONG)MmSystemRangeStart >> 20;
-    char Size[16], Mapped[16];
+    ULONG Va;
 
     if (!KdCheckArgumentCount(Argc, Argv, 0, 1))
         return;
-    if (Argc == 2) {
+    if (Argc == 2 && Argv[1][0] == '-') {
         if (strcmp(Argv[1], "-summary") != 0) {
-            DbgPrint("!address: unexpected argument '%s' (the only option is -summary)\n", Argv[1]);
+            DbgPrint("!address: unexpected option '%s' (the only option is -summary)\n", Argv[1]);
             return;
         }
         MiKdPrintAddressSummary();
         return;
     }
+    if (Argc == 2) {
+        if (KdParseAddress(Argv[1], "VA", &Va))
+            KdDescribeAddress(Va);
+        return;
+    }
     DbgPrint("Virtual address space: %u MB user / %u MB system\n", UserMb, 4096 - UserMb);
     DbgPrint("MmSystemRangeStart %08x  MmHighestUserAddress %08x  MmUserProbeAddress %08x\n",
              (ULONG)MmSystemRangeStart, (ULONG)MmHighestUserAddress, (ULONG)MmUserProbeAddress);
-    DbgPrint("  %-8s  %-8s  %9s  %9s  %-29s %s\n", "start", "end", "size", "mapped", "variable",
-             "what lives there");
-    for (ULONG i = 0; i < MiLayoutCount; i++) {
-        const MI_REGION *r = &MiLayout[i];
-        MiFormatSize(Size, sizeof(Size), r->Size);
-        ULONG MappedPages = KdCountMappedPages(r->Start, r->Size);
-        if (MappedPages)
-            MiFormatSize(Mapped, sizeof(Mapped), MappedPages << PAGE_SHIFT);
-        else
-            strlcpy(Mapped, "-", sizeof(Mapped));
-        DbgPrint("  %08x  %08x  %9s  %9s  %-29s %s\n", r->Start, r->Start + (r->Size - 1), Size, Mapped,
-                 r->Variable, r->Description);
-    }
-    MiKdPrintUserRegions();
+    KdPrintRegionHeader();
+    for (ULONG i = 0; i < MiLayoutCount; i++)
+        KdPrintRegionRow(&MiLayout[i]);
+    if (KdIsStopped())
+        DbgPrint("(the kernel is stopped: the user regions need the process's working set lock, which cannot be "
+                 "waited for now; the running prompt shows them)\n");
+    else
+        MiKdPrintUserRegions();
 }
 
 /* One line of !vm: a page count and the same in KB, WinDbg's way. */

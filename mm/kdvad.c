@@ -454,8 +454,8 @@ static void KdVmTouch(ULONG Va, bool Write)
         DbgPrint("%s %08x: %s\n", Write ? "write to" : "read of", Va, RtlNtStatusName(Status));
 }
 
-KD_COMMAND(vmcmd, "vm", "alloc|free|protect|touch ...",
-           "the Nt*VirtualMemory services on the current process (`vm` alone lists the forms)")
+KD_COMMAND_FLAGS(vmcmd, "vm", "alloc|free|protect|touch ...",
+           "the Nt*VirtualMemory services on the current process (`vm` alone lists the forms)", KD_RUNNING_ONLY)
 {
     ULONG Base = 0, Type = 0, Protect = 0;
     SIZE_T Size = 0;

@@ -20,8 +20,9 @@
  * entries they hold are ordinary pool allocations (counted against the
  * list's tag), and ExDelete*LookasideList frees what is cached. All lists
  * are linked on ExNPagedLookasideListHead / ExPagedLookasideListHead for
- * the debugger.
+ * the debugger (ExpSnapshotLookasideLists, kd>'s !lookaside).
  */
+#include <kd.h>
 #include "mi.h"
 
 GENERAL_LOOKASIDE ExpSmallPoolLookasideLists[PagedPool + 1][POOL_SMALL_LISTS];
@@ -165,4 +166,39 @@ void ExpInitializePoolLookasideLists(void)
                            &Lookaside->ListEntry);
         }
     }
+}
+
+static PGENERAL_LOOKASIDE LookasideOf(PLIST_ENTRY Entry)
+{
+    return (PGENERAL_LOOKASIDE)((PUCHAR)Entry - offsetof(GENERAL_LOOKASIDE, ListEntry));
+}
+
+NTSTATUS ExpSnapshotLookasideLists(EXP_LOOKASIDE_SNAPSHOT *Out, ULONG Count, ULONG *Total)
+{
+    static PLIST_ENTRY const Heads[] = { &ExNPagedLookasideListHead, &ExPagedLookasideListHead };
+    const GENERAL_LOOKASIDE *PoolLists = &ExpSmallPoolLookasideLists[0][0];
+    KIRQL OldIrql = PASSIVE_LEVEL;
+    bool Stopped = KdIsStopped();
+    ULONG n = 0;
+
+    /* A stopped kernel cannot change the lists; it reads them without the lock, unless the stopped code holds it. */
+    if (Stopped && ExpLookasideListLock != 0)
+        return STATUS_DEVICE_BUSY;
+    if (!Stopped)
+        KeAcquireSpinLock(&ExpLookasideListLock, &OldIrql);
+    for (ULONG h = 0; h < ARRAY_SIZE(Heads); h++) {
+        for (PLIST_ENTRY Entry = Heads[h]->Flink; Entry != Heads[h]; Entry = Entry->Flink, n++) {
+            PGENERAL_LOOKASIDE List = LookasideOf(Entry);
+            if (n >= Count)
+                continue;
+            Out[n].Address = List;
+            Out[n].List = *List;
+            Out[n].CurrentDepth = ExQueryDepthSList(&List->ListHead);
+            Out[n].PoolOwn = List >= PoolLists && List < PoolLists + (PagedPool + 1) * POOL_SMALL_LISTS;
+        }
+    }
+    if (!Stopped)
+        KeReleaseSpinLock(&ExpLookasideListLock, OldIrql);
+    *Total = n;
+    return STATUS_SUCCESS;
 }

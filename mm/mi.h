@@ -558,60 +558,8 @@ void MiFreeSystemPage(PVOID Va);
 
 /* --------------------------------------------------------------- hypermap.c */
 
-/*
- * Hyperspace mapping slots, NT's scheme. PTE 0 of the hyperspace page table
- * holds the countdown of free slots (in its frame-number field; it is never
- * valid); slots 1..MI_HYPERSPACE_PTES are used in turn and left valid on
- * unmap. When fewer than MI_HYPERSPACE_MAX_NESTING slots remain, the next
- * outermost map zeroes them all and flushes the TLB once.
- */
-#define MI_HYPERSPACE_PTES          255
-#define MI_HYPERSPACE_MAX_NESTING   2
-/*
- * Maps Pfn at a hyperspace address and raises to DISPATCH_LEVEL (the
- * mapping belongs to this processor and this address space, so nothing may
- * switch either while it is held). Callable at IRQL <= DISPATCH_LEVEL; at
- * most MI_HYPERSPACE_MAX_NESTING mappings at once.
- */
-static inline PVOID MiMapPageInHyperSpace(PFN_NUMBER Pfn, PKIRQL OldIrql);
-static inline void MiUnmapPageInHyperSpace(PVOID Va, KIRQL OldIrql);
-/* Prepares a fresh hyperspace page table (the countdown in PTE 0) at a mapped address. */
-void MiInitializeHyperSpacePage(PMMPTE HyperPte);
-/* Slot bookkeeping for tests and !vm: how many TLB flushes the scheme has needed. */
-extern ULONG MiHyperSpaceFlushes;
-extern ULONG MiHyperSpaceDepth;
-NORETURN void MiHyperSpaceMisuse(ULONG_PTR What);
-ULONG MiFlushHyperSpace(PMMPTE Counter);
-
-/* The map and unmap are inline: they are on the path of every page zeroed or copied. */
-static inline PVOID MiMapPageInHyperSpace(PFN_NUMBER Pfn, PKIRQL OldIrql)
-{
-    PMMPTE Counter = MiAddressToPte(HYPER_SPACE);
-    ULONG Depth = MiHyperSpaceDepth;
-
-    if (KeGetCurrentIrql() > DISPATCH_LEVEL || Depth >= MI_HYPERSPACE_MAX_NESTING)
-        MiHyperSpaceMisuse(Pfn);
-    KeRaiseIrql(DISPATCH_LEVEL, OldIrql);
-
-    ULONG Free = Counter->u.Long >> PAGE_SHIFT;
-    if (UNLIKELY(Free < MI_HYPERSPACE_MAX_NESTING && Depth == 0))
-        Free = MiFlushHyperSpace(Counter);
-    Counter->u.Long = (Free - 1) << PAGE_SHIFT;
-    MiHyperSpaceDepth = Depth + 1;
-    Counter[Free].u.Long = (Pfn << PAGE_SHIFT) | MI_PTE_PRIVATE_READWRITE;
-    return (PVOID)(HYPER_SPACE + (Free << PAGE_SHIFT));
-}
-
-static inline void MiUnmapPageInHyperSpace(PVOID Va, KIRQL OldIrql)
-{
-    ULONG Slot = ((ULONG)Va - HYPER_SPACE) >> PAGE_SHIFT;
-
-    if (Slot - 1 >= MI_HYPERSPACE_PTES || MiHyperSpaceDepth == 0 ||
-        KeGetCurrentIrql() != DISPATCH_LEVEL || OldIrql > DISPATCH_LEVEL)
-        MiHyperSpaceMisuse((ULONG_PTR)Va);
-    MiHyperSpaceDepth--;
-    KeLowerIrql(OldIrql);
-}
+/* Hyperspace: mapping a physical page for a moment (mm/hypermap.h has the interface and the inline map). */
+#include "hypermap.h"
 
 /* Address spaces (MMADDRESS_SPACE and its routines) are public: include/mm.h. */
 
@@ -666,6 +614,9 @@ void MiUnmapLockedPagesInUserSpace(PVOID BaseAddress, PMDL Mdl);
 
 /* Builds the pool over MmNonPagedSystemStart's region. Phase 0, before the PFN database (its page tables come from MxGetNextPage). */
 void MiInitializeSystemPtes(void);
+/* mm/mmdbg.c: the kernel debugger's mapping PTE (MmDbgCopyMemory), reserved in phase 1 (system PTEs need IRQL <= DISPATCH_LEVEL). */
+extern PMMPTE MmDebugPte;
+void MiInitializeDebugPte(void);
 /* Registers the pool's leak guard (PTEs in use) with the test harness. Phase 1. */
 void MiRegisterSystemPteGuard(void);
 
@@ -750,7 +701,7 @@ typedef struct _MI_FREE_SYSTEM_PTE {
     ULONG Size;                 /* PTEs in the run */
     MI_FREE_SYSTEM_PTE_LIST List;
 } MI_FREE_SYSTEM_PTE;
-/* Finds the free run that holds Pte; false if Pte is reserved or not a system PTE. Takes the pool's lock. */
+/* Finds the free run that holds Pte; false if Pte is reserved or not a system PTE, or on a kernel stopped in the debugger whose code holds the pool's lock. Takes the lock. */
 bool MiQueryFreeSystemPte(PMMPTE Pte, MI_FREE_SYSTEM_PTE *Info);
 
 extern ULONG MmTotalSystemPtes, MmTotalFreeSystemPtes;
@@ -1156,6 +1107,27 @@ extern GENERAL_LOOKASIDE ExpSmallPoolLookasideLists[PagedPool + 1][POOL_SMALL_LI
 void ExpInitializePoolLookasideLists(void);
 /* Empties the pool's own lookaside lists back into the pool. IRQL <= APC_LEVEL. */
 void ExpDrainPoolLookasideLists(void);
+
+/*
+ * One lookaside list as the debugger sees it (kd>'s !lookaside,
+ * mm/kdpool.c): where it is, a copy of it, how many entries wait on it now,
+ * and whether it is one of the pool's own lists.
+ */
+typedef struct _EXP_LOOKASIDE_SNAPSHOT {
+    PGENERAL_LOOKASIDE Address;
+    GENERAL_LOOKASIDE List;
+    USHORT CurrentDepth;
+    BOOLEAN PoolOwn;
+} EXP_LOOKASIDE_SNAPSHOT;
+
+/*
+ * Copies up to Count lists into Out — nonpaged first, then paged, each in
+ * the order they were made (the pool's own lists by size, then the
+ * clients') — and sets *Total to how many there are. STATUS_DEVICE_BUSY on
+ * a kernel stopped in the debugger whose stopped code holds the lists'
+ * lock. IRQL <= DISPATCH_LEVEL.
+ */
+NTSTATUS ExpSnapshotLookasideLists(EXP_LOOKASIDE_SNAPSHOT *Out, ULONG Count, ULONG *Total);
 
 /* ---------------------------------------------------------------- specpool.c */
 

@@ -346,6 +346,7 @@ void MmInitSystem(ULONG Phase)
     MiInitializeSharedUserData();
     KtestRegisterGuard(&MiPagesGuard);
     KtestRegisterGuard(&MiCommitGuard);
+    MiInitializeDebugPte();
     MiRegisterSystemPteGuard();
     MiRegisterPoolPagesGuard();
     MiInitializePoolPhase1();

@@ -26,6 +26,7 @@
  * pool.c decides which requests and frees come here; this file trusts the
  * pool type and tag it is given, and checks the headers.
  */
+#include <kd.h>
 #include "mi.h"
 
 POOL_DESCRIPTOR NonPagedPoolDescriptor, PagedPoolDescriptor;
@@ -454,10 +455,19 @@ NTSTATUS ExpWalkPoolPage(PVOID Va, PPOOL_BLOCK_ROUTINE Routine, PVOID Context)
         return STATUS_SUCCESS;
     }
 
-    /* A page of small blocks is a one-page allocation of its pool; the lock keeps it one while it is walked. */
-    KIRQL OldIrql = LockPool(Block.PoolType);
+    /*
+     * A page of small blocks is a one-page allocation of its pool; the lock
+     * keeps it one while it is walked. A kernel stopped in the debugger
+     * cannot change it: the walk reads without the lock then (it could not
+     * wait for it), unless the stopped code holds it, in the middle of a change.
+     */
+    bool Stopped = KdIsStopped();
+    if (Stopped && (Block.PoolType == NonPagedPool ? ExpNonPagedPoolLock != 0 : ExpPagedPoolMutex.Count != 1))
+        return STATUS_DEVICE_BUSY;
+    KIRQL OldIrql = Stopped ? PASSIVE_LEVEL : LockPool(Block.PoolType);
     if (!MiIsSinglePagePoolAllocation(Va)) {
-        UnlockPool(Block.PoolType, OldIrql);
+        if (!Stopped)
+            UnlockPool(Block.PoolType, OldIrql);
         return STATUS_INVALID_PARAMETER;
     }
     NTSTATUS Status = STATUS_SUCCESS;
@@ -477,7 +487,8 @@ NTSTATUS ExpWalkPoolPage(PVOID Va, PPOOL_BLOCK_ROUTINE Routine, PVOID Context)
         Routine(&Block, Context);
         Previous = Entry->BlockSize;
     }
-    UnlockPool(Block.PoolType, OldIrql);
+    if (!Stopped)
+        UnlockPool(Block.PoolType, OldIrql);
     return Status;
 }
 

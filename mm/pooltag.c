@@ -115,46 +115,91 @@ static inline SIZE_T RowBytes(const POOL_TRACKER_TABLE *Row)
     return Row->Pool[NonPagedPool].Bytes + Row->Pool[PagedPool].Bytes;
 }
 
-void ExpPrintPoolTagTable(void)
+/* The order !poolused's Flags ask for: true if row A comes before row B. */
+static bool PoolUsedBefore(const POOL_TRACKER_TABLE *A, const POOL_TRACKER_TABLE *B, ULONG Flags)
+{
+    if (Flags & POOLUSED_SORT_NONPAGED)
+        return A->Pool[NonPagedPool].Bytes > B->Pool[NonPagedPool].Bytes;
+    if (Flags & POOLUSED_SORT_PAGED)
+        return A->Pool[PagedPool].Bytes > B->Pool[PagedPool].Bytes;
+    char TagA[5], TagB[5];
+    RtlTagToString(A->Key, TagA);
+    RtlTagToString(B->Key, TagB);
+    return strcmp(TagA, TagB) < 0;
+}
+
+void ExpPrintPoolTagTable(ULONG Flags, const char *Pattern)
 {
     /*
      * WinDbg's !poolused: one line per tag with live allocations in either
-     * pool, sorted by the bytes it holds in both, largest first (an
-     * insertion sort, stable: equal rows keep their table order).
+     * pool (verbose: any ever made), in the order Flags asks for — by tag,
+     * or by the bytes it holds in one pool, largest first (an insertion
+     * sort, stable: equal rows keep their table order) — and only the tags
+     * Pattern matches (RtlMatchGlob on the four characters).
      */
     static USHORT Order[POOL_TRACK_TABLE_SIZE + 1];
-    ULONG Lines = 0, Allocs[2] = { 0, 0 };
+    ULONG Lines = 0, Allocs[2] = { 0, 0 }, Frees[2] = { 0, 0 }, Live[2] = { 0, 0 };
     SIZE_T Used[2] = { 0, 0 };
+    bool Verbose = (Flags & POOLUSED_VERBOSE) != 0;
 
     for (ULONG i = 0; i <= POOL_TRACK_TABLE_SIZE; i++) {
         const POOL_TRACKER_TABLE *Row = &PoolTrackTable[i];
-        if (Row->Key == 0 || (LiveAllocations(&Row->Pool[NonPagedPool]) == 0 &&
-                              LiveAllocations(&Row->Pool[PagedPool]) == 0 && RowBytes(Row) == 0))
+        char Tag[5];
+        if (Row->Key == 0)
             continue;
-        SIZE_T Bytes = RowBytes(Row);
+        if (Verbose ? Row->Pool[NonPagedPool].Allocs == 0 && Row->Pool[PagedPool].Allocs == 0
+                    : LiveAllocations(&Row->Pool[NonPagedPool]) == 0 && LiveAllocations(&Row->Pool[PagedPool]) == 0 &&
+                          RowBytes(Row) == 0)
+            continue;
+        RtlTagToString(Row->Key, Tag);
+        if (Pattern && !RtlMatchGlob(Pattern, Tag))
+            continue;
         ULONG j = Lines++;
-        while (j > 0 && RowBytes(&PoolTrackTable[Order[j - 1]]) < Bytes) {
+        while (j > 0 && PoolUsedBefore(Row, &PoolTrackTable[Order[j - 1]], Flags)) {
             Order[j] = Order[j - 1];
             j--;
         }
         Order[j] = (USHORT)i;
     }
-    DbgPrint(" Sorting by Bytes Used (NonPaged + Paged)\n\n");
-    DbgPrint(" %-5s %23s %23s\n", "", "NonPaged", "Paged");
-    DbgPrint(" %-5s %10s %12s %10s %12s\n", "Tag", "Allocs", "Used", "Allocs", "Used");
+    DbgPrint(" Sorting by %s\n\n", (Flags & POOLUSED_SORT_NONPAGED) ? "NonPaged Pool Consumed"
+                                   : (Flags & POOLUSED_SORT_PAGED) ? "Paged Pool Consumed" : "Tag");
+    if (Verbose) {
+        DbgPrint(" %-5s %38s %38s\n", "", "NonPaged", "Paged");
+        DbgPrint(" %-5s %8s %8s %8s %11s %8s %8s %8s %11s\n", "Tag", "Allocs", "Frees", "Diff", "Used", "Allocs",
+                 "Frees", "Diff", "Used");
+    } else {
+        DbgPrint(" %-5s %23s %23s\n", "", "NonPaged", "Paged");
+        DbgPrint(" %-5s %10s %12s %10s %12s\n", "Tag", "Allocs", "Used", "Allocs", "Used");
+    }
     for (ULONG j = 0; j < Lines; j++) {
         const POOL_TRACKER_TABLE *Row = &PoolTrackTable[Order[j]];
         char Tag[5];
         RtlTagToString(Row->Key, Tag);
         for (ULONG Type = NonPagedPool; Type <= PagedPool; Type++) {
-            Allocs[Type] += LiveAllocations(&Row->Pool[Type]);
+            Allocs[Type] += Row->Pool[Type].Allocs;
+            Frees[Type] += Row->Pool[Type].Frees;
+            Live[Type] += LiveAllocations(&Row->Pool[Type]);
             Used[Type] += Row->Pool[Type].Bytes;
         }
-        DbgPrint(" %-5s %10u %12u %10u %12u\n", Tag, LiveAllocations(&Row->Pool[NonPagedPool]),
-                 Row->Pool[NonPagedPool].Bytes, LiveAllocations(&Row->Pool[PagedPool]), Row->Pool[PagedPool].Bytes);
+        if (Verbose)
+            DbgPrint(" %-5s %8u %8u %8u %11u %8u %8u %8u %11u\n", Tag, Row->Pool[NonPagedPool].Allocs,
+                     Row->Pool[NonPagedPool].Frees, LiveAllocations(&Row->Pool[NonPagedPool]),
+                     Row->Pool[NonPagedPool].Bytes, Row->Pool[PagedPool].Allocs, Row->Pool[PagedPool].Frees,
+                     LiveAllocations(&Row->Pool[PagedPool]), Row->Pool[PagedPool].Bytes);
+        else
+            DbgPrint(" %-5s %10u %12u %10u %12u\n", Tag, LiveAllocations(&Row->Pool[NonPagedPool]),
+                     Row->Pool[NonPagedPool].Bytes, LiveAllocations(&Row->Pool[PagedPool]),
+                     Row->Pool[PagedPool].Bytes);
     }
-    DbgPrint(" %-5s %10u %12u %10u %12u\n", "TOTAL", Allocs[NonPagedPool], Used[NonPagedPool],
-             Allocs[PagedPool], Used[PagedPool]);
+    if (Lines == 0 && Pattern)
+        DbgPrint(" (no tag matches '%s')\n", Pattern);
+    if (Verbose)
+        DbgPrint(" %-5s %8u %8u %8u %11u %8u %8u %8u %11u\n", "TOTAL", Allocs[NonPagedPool], Frees[NonPagedPool],
+                 Live[NonPagedPool], Used[NonPagedPool], Allocs[PagedPool], Frees[PagedPool], Live[PagedPool],
+                 Used[PagedPool]);
+    else
+        DbgPrint(" %-5s %10u %12u %10u %12u\n", "TOTAL", Live[NonPagedPool], Used[NonPagedPool], Live[PagedPool],
+                 Used[PagedPool]);
 }
 
 /* ------------------------------------------------------------ big pages */

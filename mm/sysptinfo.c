@@ -11,6 +11,7 @@
  * processors the queries would have to hold off the lock-free fast paths as
  * well; that is work for SMP, like the rest of the kernel's.
  */
+#include <kd.h>
 #include <ktest.h>
 #include "syspte.h"
 
@@ -160,6 +161,8 @@ bool MiQueryFreeSystemPte(PMMPTE Pte, MI_FREE_SYSTEM_PTE *Info)
 
     if (!MiRegionOf(Pte))
         return false;
+    if (KdIsStopped() && MiSystemPteLock != 0)
+        return false;       /* stopped in the debugger mid-change: the runs are not to be followed */
     KeAcquireSpinLock(&MiSystemPteLock, &OldIrql);
     bool Found = MiFindInRuns(Pte, MmFirstFreeSystemPte.u.List.NextEntry, MiPteOnFreeList, Info) ||
             MiFindInRuns(Pte, MiWaitingPtes.u.List.NextEntry, MiPteOnWaitingList, Info);

@@ -126,7 +126,8 @@ def pools_and_sysptes(args, port, kd, out):
         return
     pairs = [('mm-process 0', '!process 0'), (f'mm-process 0x{system.group(1)}', f'!process {system.group(1)}'),
              ('mm-ready', '!ready')] + [(f'mm-thread 0x{t}', f'!thread {t}') for t in threads] + [
-             ('mm-poolused', '!poolused'), (f'mm-pool {small:#x}', f'!pool {small:x}'),
+             ('mm-poolused', '!poolused'), ('mm-poolused 2', '!poolused 2'), ('mm-poolused 5 Ob*', '!poolused 5 Ob*'),
+             (f'mm-pool {small:#x}', f'!pool {small:x}'),
              (f'mm-pool {cached:#x}', f'!pool {cached:x}'), (f'mm-pool {big + 0x1000:#x}', f'!pool {big + 0x1000:x}'),
              ('mm-pool 0xe0100000', '!pool e0100000'), (f'mm-pool {special:#x}', f'!pool {special:x}'),
              (f'mm-pool {special + 0x1000:#x}', f'!pool {special + 0x1000:x}'),

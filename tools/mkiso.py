@@ -2,13 +2,16 @@
 """Build a bootable GRUB ISO holding the mm386 kernel.
 
 The ISO's grub.cfg is iso/grub.cfg with @ARGS@ replaced by extra boot
-switches (make run ARGS="/MAXMEM=64") and each @MODULES@ line by a
-`module` line per --module file (the boot modules: tools/bootmodules.py);
+switches (make run ARGS="/MAXMEM=64"), each @MODULES@ line by a `module`
+line per --module file (the boot modules: tools/bootmodules.py), and with
+--timeout the menu's timeout (0 for make run NOMENU=1 or KD=: GRUB boots
+its first entry at once, so nothing typed can land in its menu);
 grub-mkrescue (grub-pc-bin, xorriso,
 mtools) turns the staging folder into a BIOS-bootable image.
 """
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +25,7 @@ def main():
     ap.add_argument('--args', default='')
     ap.add_argument('--module', action='append', default=[],
                     help='a file to put in /boot/ for grub.cfg to load as a multiboot module')
+    ap.add_argument('--timeout', type=int, help="GRUB's menu timeout in seconds (0: boot the first entry at once)")
     ap.add_argument('-o', '--output', required=True)
     a = ap.parse_args()
 
@@ -29,6 +33,11 @@ def main():
         cfg = f.read().replace('@ARGS@', a.args.strip())
     cfg = cfg.replace('@MODULES@\n', ''.join(f'    module /boot/{os.path.basename(m)} {os.path.basename(m)}\n'
                                              for m in a.module))
+    if a.timeout is not None:
+        cfg, n = re.subn(r'(?m)^set timeout=\d+$', f'set timeout={a.timeout}', cfg)
+        if n != 1:
+            sys.stderr.write(f'mkiso: {a.cfg} has no "set timeout=N" line to replace\n')
+            return 1
     stage = tempfile.mkdtemp(prefix='mm386-iso-', dir=os.path.dirname(os.path.abspath(a.output)))
     try:
         os.makedirs(os.path.join(stage, 'boot', 'grub'))

@@ -58,7 +58,7 @@ class Boot:
             if append:
                 cmd += ['-append', append]
             # Every direct boot carries the boot modules (tools/bootmodules.py) unless told which, or '' for none.
-            initrd = bootmodules.initrd() if initrd is None else initrd
+            initrd = bootmodules.initrd(os.path.dirname(kernel) or '.') if initrd is None else initrd
             if initrd:
                 cmd += ['-initrd', initrd]
         cmd += list(extra)

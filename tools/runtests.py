@@ -59,6 +59,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bochs  # noqa: E402
 import qemu  # noqa: E402
 import gdbsession  # noqa: E402
+import docs  # noqa: E402
+import gdbconsole  # noqa: E402
+import kddebug  # noqa: E402
+import labs  # noqa: E402
 import kdsession  # noqa: E402
 import ktestrepeat  # noqa: E402
 import layoutsvg  # noqa: E402
@@ -108,6 +112,10 @@ CHECKS = {}
 CHECKS['kd-session'] = kdsession.run            # the kd> prompt driven over COM1
 CHECKS['layout-diagrams'] = layoutsvg.check     # docs/layout-*.svg still match the boot table
 CHECKS['gdb-session'] = gdbsession.run          # the gdb extension against QEMU's gdb server
+CHECKS['kd-debugger'] = kddebug.run             # kd> stopping, stepping and editing the kernel; bugchecks at kd>
+CHECKS['gdb-console'] = gdbconsole.run          # make run GDB=1 + make gdb beside the console; Ctrl-C in make debug
+CHECKS['docs-transcripts'] = docs.check          # every kd>/gdb transcript in the docs is what a fresh boot prints
+CHECKS['labs'] = labs.check                      # each lab: the reference scores full marks, the skeleton builds and scores 0
 CHECKS['vad-diagram'] = vadsvg.check            # docs/vad-tree.svg still matches the kernel's !vad
 CHECKS['ktest-repeated'] = ktestrepeat.run      # the suite three times in a row from the prompt
 CHECKS['runner-accounting'] = runnercheck.run   # this runner's own counting, fed synthetic logs (no boot)
@@ -418,6 +426,11 @@ def select(a):
         skipped += [(n, 'a host check: it boots QEMU itself (to type at the kd> prompt, attach gdb '
                         'or read the boot table)') for n in checks]
         checks = {}
+    if 'docs-transcripts' in checks and os.path.realpath(os.path.dirname(a.kernel) or '.') != os.path.realpath('build'):
+        # make DEBUG=1 (build-debug/) or a lab's tree: other code at other addresses than the pages show.
+        skipped.append(('docs-transcripts', f'the transcripts show the optimised build (build/mm386.elf), '
+                                            f'not {a.kernel}'))
+        del checks['docs-transcripts']
     return configs, checks, failures, skipped
 
 
@@ -437,6 +450,8 @@ def main():
     ap.add_argument('--list', action='store_true', help='print the names --only accepts and exit')
     a = ap.parse_args()
     a.timeout = a.timeout or TIMEOUTS[a.emulator]
+    global BOOT_MODULES
+    BOOT_MODULES = bootmodules.initrd(os.path.dirname(a.kernel) or '.')   # the kernel's own build's programs (DEBUG=1)
 
     if a.list:
         for c in CONFIGS:
@@ -465,7 +480,7 @@ def main():
         os.makedirs(LOG_DIR, exist_ok=True)
         subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), 'mkiso.py'),
                         '--kernel', a.kernel, '--cfg', 'iso/grub.cfg',
-                        *[f'--module={m}' for m in bootmodules.files()],
+                        *[f'--module={m}' for m in bootmodules.files(os.path.dirname(a.kernel) or '.')],
                         '--args', f'ktest={a.suite}', '-o', a.menu_iso], check=True)
     print(f'ktest: {len(configs)} configurations under {a.emulator} on {a.jobs} workers; logs in {LOG_DIR}/')
     for name, why in skipped:

@@ -14,7 +14,9 @@
  * mistake, as is an empty number, a character that is not a hex digit, or a
  * value past 32 bits. An address is a number or the name of a kernel
  * function from the symbol table the build embeds, with an optional +offset
- * (KiSystemStartup+10); a word made of hex digits only is a number.
+ * (KiSystemStartup+10); a word made of hex digits only is a number. On a
+ * stopped kernel, @REG (WinDbg's form) is a register of the stopped
+ * context, also with an optional +offset (@esp+4).
  *
  * KdExecute (kd.c) records the command it runs in KdpCurrentCommand, which
  * is how the helpers name it and find its usage.
@@ -115,10 +117,32 @@ bool KdParseAddress(const char *Text, const char *What, ULONG *Value)
     char Name[64], Reason[48];
     const char *Plus = strchr(Text, '+');
     size_t Length = Plus ? (size_t)(Plus - Text) : strlen(Text);
-    ULONG Offset = 0;
+    ULONG Offset = 0, Register;
 
     if (!Plus && KdpLooksNumeric(Text))
         return KdParseNumber(Text, What, Value);
+    if (Text[0] == '@') {
+        /* WinDbg's @register, of the stopped context, with an optional +offset. */
+        snprintf(Name, sizeof(Name), "%.*s", (int)(Length - 1), Text + 1);
+        if (!KdpReadRegister(Name, &Register)) {
+            if (KdIsStopped())
+                DbgPrint("%s: %s '%s': '%s' is not a register (eax ebx ecx edx esi edi ebp esp eip efl)\n",
+                         KdpCommandName(), What, Text, Name);
+            else
+                DbgPrint("%s: %s '%s': the kernel is running; registers are a stopped kernel's\n",
+                         KdpCommandName(), What, Text);
+            return false;
+        }
+        if (Plus) {
+            const char *Why = KdpScanHex(Plus + 1, &Offset, Reason);
+            if (Why) {
+                DbgPrint("%s: the offset in %s '%s' is not a hex number: %s\n", KdpCommandName(), What, Text, Why);
+                return false;
+            }
+        }
+        *Value = Register + Offset;
+        return true;
+    }
     bool IsName = Length > 0 && Length < sizeof(Name) && !(Text[0] >= '0' && Text[0] <= '9');
     for (size_t i = 0; i < Length && IsName; i++)
         IsName = KdpIsNameCharacter(Text[i]);

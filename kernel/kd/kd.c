@@ -1,23 +1,23 @@
 /*
  * kernel/kd/kd.c — the kd> prompt: a small kernel debugger on COM1.
  *
- * The prompt reads characters that the serial driver's receive interrupt
- * queued, edits the line (backspace erases, Ctrl-U clears, Ctrl-C cancels),
- * and on Enter splits it into words and runs the command of that name from
- * the .kdcmd section; the command reads its arguments with the helpers of
- * kernel/kd/args.c, which report every mistake. A line longer than the
- * prompt holds is refused whole rather than run cut, and input the UART lost
- * (an overrun) is reported where it happened. The prompt is a thread (the
- * system's phase-1 thread, once startup is done): while it waits for input
- * it waits on the serial driver's event, and other threads run. Commands are modelled on
- * WinDbg's; this file holds the general ones (help, k, lm, db, dd, ktest,
- * bugcheck, reboot, quit); memory-manager extensions (!pte, !pfn ...)
- * register themselves in mm/kdexts.c and mm/kdpool.c, the thread views
- * (!thread, !ready) in kernel/kd/kdthread.c.
- *
- * db and dd never fault: before reading a page they ask MmIsAddressValid
- * whether a valid PTE maps it, and stop with a message at the first page
- * that is not mapped, where WinDbg would print question marks.
+ * The prompt reads a line (kernel/kd/kdline.c: editing, history, Tab
+ * completion), splits it into words and runs the command of that name from
+ * the .kdcmd section, whatever the case it was typed in; the command reads
+ * its arguments with the helpers of kernel/kd/args.c, which report every
+ * mistake. The prompt runs in two ways. While the kernel runs it is a
+ * thread (the system's phase-1 thread, once startup is done) that waits on
+ * the serial driver's event for input, so other threads run meanwhile.
+ * When a breakpoint, a step or a bugcheck stops the kernel (kernel/kd/
+ * kdtrap.c) the same prompt runs with interrupts off and polls COM1; a
+ * command that acts on the kernel (KD_RUNNING_ONLY: pool alloc, ktest ...)
+ * is refused there, and one that needs a stopped context (g, t, p, r) is
+ * refused at the running prompt. Commands are modelled on WinDbg's; this
+ * file holds the general ones (help, k, lm, ktest, bugcheck,
+ * reboot, quit); breakpoints and stepping are in kdbreak.c and kdtrap.c,
+ * memory dumps and edits (db, dd, eb, ed, !db, !dd) in kdmem.c, symbols
+ * (x, ln) in symbols.c, memory-manager extensions (!pte, !pfn ...) in
+ * mm/kdexts.c and mm/kdpool.c, the thread views in kdthread.c.
  */
 #include <drivers.h>
 #include <hal.h>
@@ -30,12 +30,35 @@
 #include "kernel/ke/ki.h"
 #include "kdp.h"
 
-#define KD_LINE_LENGTH 128
 _Static_assert(KD_MAX_ARGS >= KD_LINE_LENGTH / 2, "a typed line's every word must fit in Argv");
-#define KD_DUMP_MAX_BYTES 0x10000   /* one db/dd prints at most 64 KB */
 
-extern const KD_COMMAND __kd_command_start[], __kd_command_end[];
 extern const char __kernel_start[], __kernel_end[];
+
+/* The command named Name, in any case (WinDbg's commands are case-insensitive), or NULL. */
+static const KD_COMMAND *KdpFindCommand(const char *Name)
+{
+    size_t Length = strlen(Name);
+    for (const KD_COMMAND *c = __kd_command_start; c < __kd_command_end; c++) {
+        if (strlen(c->Name) == Length && RtlCompareStringInsensitive(c->Name, Name, Length) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+/* Whether c may run now; if not, says why, and how to use it when it can. */
+static bool KdpMayRun(const KD_COMMAND *c)
+{
+    if ((c->Flags & KD_RUNNING_ONLY) && KdIsStopped())
+        DbgPrint("%s: the kernel is stopped, and %s acts on it (it may allocate, wait or run threads); "
+                 "g lets the kernel go on, then the running prompt takes it\n", c->Name, c->Name);
+    else if ((c->Flags & KD_STOPPED_ONLY) && !KdIsStopped())
+        DbgPrint("%s: the kernel is running; %s works on a stopped kernel (bp sets a breakpoint to stop it at)\n",
+                 c->Name, c->Name);
+    else
+        return true;
+    KdPrintUsage(c->Usage);
+    return false;
+}
 
 void KdExecute(char *Line)
 {
@@ -58,21 +81,20 @@ void KdExecute(char *Line)
     }
     if (Argc == 0)
         return;
-    for (const KD_COMMAND *c = __kd_command_start; c < __kd_command_end; c++) {
-        if (strcmp(c->Name, Argv[0]) == 0) {
-            KdpCurrentCommand = c;
-            if (Extra) {
-                DbgPrint("%s: too many arguments: a command takes %d at most ('%s' is one too many)\n",
-                         c->Name, KD_MAX_ARGS - 1, Extra);
-                KdPrintUsage(c->Usage);
-            } else {
-                c->Routine(Argc, Argv);
-            }
-            KdpCurrentCommand = NULL;
-            return;
-        }
+    const KD_COMMAND *c = KdpFindCommand(Argv[0]);
+    if (!c) {
+        DbgPrint("%s: unknown command; `help` lists the commands\n", Argv[0]);
+        return;
     }
-    DbgPrint("%s: unknown command; `help` lists the commands\n", Argv[0]);
+    KdpCurrentCommand = c;
+    if (Extra) {
+        DbgPrint("%s: too many arguments: a command takes %d at most ('%s' is one too many)\n",
+                 c->Name, KD_MAX_ARGS - 1, Extra);
+        KdPrintUsage(c->Usage);
+    } else if (KdpMayRun(c)) {
+        c->Routine(Argc, Argv);
+    }
+    KdpCurrentCommand = NULL;
 }
 
 /* The next character typed: the prompt's thread waits for it, and other threads run meanwhile. */
@@ -86,72 +108,6 @@ static int KdWaitForChar(void)
     }
 }
 
-#define KD_CTRL_C   0x03
-#define KD_CTRL_U   0x15
-
-static ULONG KdOverrunsReported;
-
-/* Reports the UART's overruns not yet reported (input lost before the kernel saw it); true if there were any. */
-static bool KdReportOverruns(void)
-{
-    ULONG Overruns = SerialOverruns();
-    if (Overruns == KdOverrunsReported)
-        return false;
-    DbgPrint("\n[COM1: %u receive overrun(s): input was lost before the kernel saw it; "
-             "check the line before running it]\n", Overruns - KdOverrunsReported);
-    KdOverrunsReported = Overruns;
-    return true;
-}
-
-/*
- * Reads one line into Line. Returns false when there is nothing to run: the
- * line was cancelled (Ctrl-C) or was longer than Size - 1 characters, which
- * it says (the rest of such a line is read and thrown away, never run as a
- * command of its own).
- */
-static bool KdReadLine(char *Line, size_t Size)
-{
-    size_t n = 0;
-    bool TooLong = false;
-
-    for (;;) {
-        if (KdReportOverruns())
-            DbgPrint("kd> %.*s", (int)n, Line);     /* the line so far, to go on typing */
-        int c = KdWaitForChar();
-        if (c == '\r' || c == '\n') {
-            DbgPrint("\n");
-            Line[n] = '\0';
-            if (TooLong)
-                DbgPrint("line too long: the prompt takes %u characters at most; nothing was run\n",
-                         (ULONG)(Size - 1));
-            return !TooLong;
-        }
-        if (c == KD_CTRL_C) {
-            DbgPrint("^C\n");
-            Line[0] = '\0';
-            return false;
-        }
-        if (c == '\b' || c == 0x7F) {
-            if (n) {
-                n--;
-                DbgPrint("\b \b");
-            }
-        } else if (c == KD_CTRL_U) {
-            while (n) {
-                n--;
-                DbgPrint("\b \b");
-            }
-        } else if (c >= 0x20 && c < 0x7F) {
-            if (n + 1 < Size) {
-                Line[n++] = (char)c;
-                DbgPrint("%c", c);
-            } else {
-                TooLong = true;
-            }
-        }
-    }
-}
-
 NORETURN void KdRunPrompt(void)
 {
     char Line[KD_LINE_LENGTH];
@@ -159,29 +115,43 @@ NORETURN void KdRunPrompt(void)
     SerialEnableReceiveInterrupt();
     DbgPrint("\nType `help` for the commands.\n");
     for (;;) {
-        KdReportOverruns();
-        DbgPrint("kd> ");
-        if (KdReadLine(Line, sizeof(Line)))
+        KdpReportOverruns();
+        if (KdpReadLine("kd> ", Line, sizeof(Line), KdWaitForChar))
             KdExecute(Line);
     }
 }
 
-KD_COMMAND(help, "help", "", "list the commands")
+static const char *KdpWhereItRuns(const KD_COMMAND *c)
 {
-    if (!KdCheckArgumentCount(Argc, Argv, 0, 0))
+    return (c->Flags & KD_RUNNING_ONLY) ? " (running kernel only)"
+           : (c->Flags & KD_STOPPED_ONLY) ? " (stopped kernel only)" : "";
+}
+
+KD_COMMAND(help, "help", "[COMMAND]", "list the commands, or say what one takes and does")
+{
+    if (!KdCheckArgumentCount(Argc, Argv, 0, 1))
         return;
-    DbgPrint("Commands:\n");
+    if (Argc == 2) {
+        const KD_COMMAND *c = KdpFindCommand(Argv[1]);
+        if (!c) {
+            DbgPrint("help: '%s' is not a command; `help` lists them\n", Argv[1]);
+            return;
+        }
+        DbgPrint("usage: %s%s%s\n  %s%s\n", c->Name, c->Usage[0] ? " " : "", c->Usage, c->Help, KdpWhereItRuns(c));
+        return;
+    }
+    DbgPrint("Commands (any case; Tab completes a name, the arrow keys recall lines; `help NAME` for one):\n");
     for (const KD_COMMAND *c = __kd_command_start; c < __kd_command_end; c++) {
         char Head[96];
         snprintf(Head, sizeof(Head), "%s %s", c->Name, c->Usage);
         if (strlen(Head) > 28)
-            DbgPrint("  %s\n  %-28s %s\n", Head, "", c->Help);
+            DbgPrint("  %s\n  %-28s %s%s\n", Head, "", c->Help, KdpWhereItRuns(c));
         else
-            DbgPrint("  %-28s %s\n", Head, c->Help);
+            DbgPrint("  %-28s %s%s\n", Head, c->Help, KdpWhereItRuns(c));
     }
 }
 
-KD_COMMAND(k, "k", "[THREAD]", "backtrace of the current thread (or of THREAD), and the stack it runs on")
+KD_COMMAND(k, "k", "[THREAD]", "backtrace of the current (or stopped) thread, or of THREAD, and the stack it runs on")
 {
     KE_STACK_INFO Stack;
     ULONG Esp = (ULONG)__builtin_frame_address(0);
@@ -189,6 +159,8 @@ KD_COMMAND(k, "k", "[THREAD]", "backtrace of the current thread (or of THREAD), 
 
     if (!KdCheckArgumentCount(Argc, Argv, 0, 1) || (Argc == 2 && !KdParseAddress(Argv[1], "THREAD", &Thread)))
         return;
+    if (KdIsStopped())
+        Esp = KiTrapFrameEsp(KdpStop.TrapFrame);     /* the stopped code's stack, not the prompt's own */
     if (Thread != (ULONG)KeGetCurrentThread()) {
         if (!MmIsAddressValid((PVOID)Thread) || ((PKTHREAD)Thread)->Header.Type != ThreadObject) {
             DbgPrint("k: %08x is not a thread\n", Thread);
@@ -225,108 +197,30 @@ KD_COMMAND(lm, "lm", "", "the kernel image and the boot modules, with their rang
     }
 }
 
-/* True if every byte of [Address, Address + Length) is mapped; *CheckedPage caches the last page found valid. */
-static bool KdRangeMapped(ULONG Address, ULONG Length, ULONG *CheckedPage)
+KD_COMMAND_FLAGS(ktest, "ktest", "[-l] [GLOB]",
+                 "run the self-tests (all, or suite.name matching GLOB); -l lists them instead (death tests too)",
+                 KD_RUNNING_ONLY)
 {
-    for (ULONG Page = ROUND_DOWN(Address, PAGE_SIZE); ; Page += PAGE_SIZE) {
-        if (Page != *CheckedPage) {
-            if (!MmIsAddressValid((PVOID)Page))
-                return false;
-            *CheckedPage = Page;
-        }
-        if (Page >= ROUND_DOWN(Address + Length - 1, PAGE_SIZE))
-            return true;
-    }
-}
+    bool List = Argc >= 2 && strcmp(Argv[1], "-l") == 0;
+    int First = List ? 2 : 1;
 
-static void KdPrintRow(ULONG Address, ULONG Elements, ULONG Width)
-{
-    char Text[96];
-    size_t n = (size_t)snprintf(Text, sizeof(Text), "%08x ", Address);
-    const volatile UCHAR *Bytes = (const volatile UCHAR *)Address;
-
-    for (ULONG i = 0; i < 16 / Width; i++) {
-        if (i >= Elements && Width != 1)
-            break;                  /* dd: a short row just ends */
-        if (i >= Elements)
-            n += (size_t)snprintf(Text + n, sizeof(Text) - n, "   ");
-        else if (Width == 1)
-            n += (size_t)snprintf(Text + n, sizeof(Text) - n, "%c%02x", i == 8 ? '-' : ' ', Bytes[i]);
-        else
-            n += (size_t)snprintf(Text + n, sizeof(Text) - n, " %08x", ((const volatile ULONG *)Bytes)[i]);
-    }
-    if (Width == 1) {
-        n += (size_t)snprintf(Text + n, sizeof(Text) - n, "  ");
-        for (ULONG i = 0; i < Elements; i++)
-            Text[n++] = (Bytes[i] >= 0x20 && Bytes[i] < 0x7F) ? (char)Bytes[i] : '.';
-        Text[n] = '\0';
-    }
-    DbgPrint("%s\n", Text);
-}
-
-/*
- * db/dd: Count elements of Width bytes from Address, 16 bytes a row. Each
- * element's page is checked before it is read; the dump stops, saying so,
- * at the first one that no valid PTE maps.
- */
-static void KdDumpMemory(int Argc, char **Argv, ULONG Width, ULONG DefaultCount)
-{
-    ULONG Address, Count = DefaultCount;
-    ULONG CheckedPage = 1;          /* no page checked yet: 1 is never a page address */
-
-    if (!KdCheckArgumentCount(Argc, Argv, 1, 2) || !KdParseAddress(Argv[1], "ADDRESS", &Address))
-        return;
-    if (Argc > 2) {
-        /* WinDbg's length prefix: L10 is 0x10 elements. */
-        bool Prefixed = Argv[2][0] == 'L' || Argv[2][0] == 'l';
-        if (!KdParseNumber(Prefixed ? Argv[2] + 1 : Argv[2], Prefixed ? "COUNT after L" : "COUNT", &Count))
-            return;
-        if (Count == 0 || Count > KD_DUMP_MAX_BYTES / Width) {
-            DbgPrint("%s: COUNT must be 1..%x (hex)\n", Argv[0], KD_DUMP_MAX_BYTES / Width);
-            return;
-        }
-    }
-    if (Address + (Count * Width - 1) < Address) {
-        DbgPrint("%s: %x elements from %08x run past 4 GB\n", Argv[0], Count, Address);
+    if (Argc >= 2 && Argv[1][0] == '-' && !List) {
+        DbgPrint("ktest: unexpected option '%s' (the only option is -l)\n", Argv[1]);
         return;
     }
-    for (ULONG Done = 0; Done < Count; ) {
-        ULONG Row = Address + Done * Width;
-        ULONG Wanted = MIN(16 / Width, Count - Done), Readable = 0;
-        while (Readable < Wanted && KdRangeMapped(Row + Readable * Width, Width, &CheckedPage))
-            Readable++;
-        if (Readable)
-            KdPrintRow(Row, Readable, Width);
-        if (Readable < Wanted) {
-            ULONG Where = Row + Readable * Width;
-            DbgPrint("%08x  not mapped: no valid PTE maps this page (`!pte %x` shows why); dump stopped\n",
-                     Where, Where);
-            return;
-        }
-        Done += Readable;
-    }
-}
-
-KD_COMMAND(db, "db", "ADDRESS [COUNT]", "dump bytes (COUNT hex, default 80); unmapped pages are reported, never read")
-{
-    KdDumpMemory(Argc, Argv, 1, 0x80);
-}
-
-KD_COMMAND(dd, "dd", "ADDRESS [COUNT]", "dump 32-bit words (COUNT hex, default 20)")
-{
-    KdDumpMemory(Argc, Argv, 4, 0x20);
-}
-
-KD_COMMAND(ktest, "ktest", "[GLOB]", "run the self-tests (all, or those matching GLOB)")
-{
-    if (!KdCheckArgumentCount(Argc, Argv, 0, 1))
+    if (!KdCheckArgumentCount(Argc - (First - 1), Argv + (First - 1), 0, 1))
         return;
-    ULONG Failed = KtestRun(Argc > 1 ? Argv[1] : "");
+    const char *Glob = Argc > First ? Argv[First] : "";
+    if (List) {
+        KtestList(Glob);
+        return;
+    }
+    ULONG Failed = KtestRun(Glob);
     DbgPrint("%u test(s) failed\n", Failed);
 }
 
-KD_COMMAND(bugcheck, "bugcheck", "CODE [P1 P2 P3 P4]",
-           "crash the machine with a bugcheck code (hex; e2 is MANUALLY_INITIATED_CRASH)")
+KD_COMMAND_FLAGS(bugcheck, "bugcheck", "CODE [P1 P2 P3 P4]",
+                 "crash the machine with a bugcheck code (hex; e2 is MANUALLY_INITIATED_CRASH)", KD_RUNNING_ONLY)
 {
     static const char *const Names[5] = { "CODE", "P1", "P2", "P3", "P4" };
     ULONG Values[5] = { 0 };

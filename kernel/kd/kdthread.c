@@ -114,6 +114,10 @@ static void KdPrintThreadState(PETHREAD Thread)
 void KdBacktraceThread(PETHREAD Thread)
 {
     PKTHREAD Tcb = &Thread->Tcb;
+    if (Tcb == KeGetCurrentThread() && KdIsStopped()) {
+        KdpDumpStoppedBacktrace();      /* the stopped code's backtrace, not the debugger's */
+        return;
+    }
     if (Tcb == KeGetCurrentThread()) {
         KeDumpBacktrace((ULONG)&&Here, (ULONG)__builtin_frame_address(0), 24);
 Here:

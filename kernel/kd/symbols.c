@@ -11,6 +11,7 @@
 #include <ke.h>
 #include <mm.h>
 #include <rtl.h>
+#include "kdp.h"
 
 struct ksym {
     uint32_t address;
@@ -124,4 +125,96 @@ void KeDumpBacktrace(ULONG Eip, ULONG Ebp, int MaxFrames)
 void KeDumpCallerBacktrace(ULONG ReturnAddress, ULONG Ebp, int MaxFrames)
 {
     DumpBacktrace(ReturnAddress, true, Ebp, MaxFrames);
+}
+
+/*
+ * The stopped context's backtrace. At a function's first instruction its
+ * frame does not exist yet (EBP is still the caller's), and after its
+ * `push ebp` EBP is not set yet: the return address is then at [esp] or
+ * [esp+4], and the EBP chain goes on from the caller's frame. Without that
+ * the caller would be missing from a breakpoint's backtrace.
+ */
+void KdpDumpStoppedBacktrace(void)
+{
+    const KTRAP_FRAME *Tf = KdpStop.TrapFrame;
+    ULONG Offset, Return, Frames[24], First = 1;
+    const char *Name = KdpStop.EipIsReturnAddress ? NULL : KiSymbolize(Tf->Eip, &Offset);
+
+    PrintFrame(0, Tf->Eip, KdpStop.EipIsReturnAddress);
+    if (Name && Offset <= 1 && KdpReadMemory(KiTrapFrameEsp(Tf) + Offset * 4, &Return, sizeof(Return)))
+        PrintFrame((int)First++, Return, true);
+    ULONG Count = KeCaptureBacktrace(Tf->Ebp, Frames, ARRAY_SIZE(Frames));
+    for (ULONG i = 0; i < Count; i++)
+        PrintFrame((int)(First + i), Frames[i], true);
+}
+
+/* WinDbg's symbol patterns: * any run, ? one character, case-insensitive. */
+static bool KdpMatchSymbol(const char *Pattern, const char *Name)
+{
+    if (!*Pattern)
+        return !*Name;
+    if (*Pattern == '*')
+        return KdpMatchSymbol(Pattern + 1, Name) || (*Name && KdpMatchSymbol(Pattern, Name + 1));
+    if (!*Name)
+        return false;
+    if (*Pattern != '?' && RtlUpperChar(*Pattern) != RtlUpperChar(*Name))
+        return false;
+    return KdpMatchSymbol(Pattern + 1, Name + 1);
+}
+
+KD_COMMAND(x, "x", "[mm386!]PATTERN",
+           "the kernel's functions whose names match PATTERN (* and ?, any case), with their addresses")
+{
+    ULONG Found = 0;
+
+    if (!KdCheckArgumentCount(Argc, Argv, 1, 1))
+        return;
+    const char *Pattern = Argv[1];
+    const char *Bang = strchr(Pattern, '!');
+    if (Bang) {
+        char Module[KD_LINE_LENGTH];
+        snprintf(Module, sizeof(Module), "%.*s", (int)(Bang - Pattern), Pattern);
+        if (!KdpMatchSymbol(Module, "mm386")) {
+            DbgPrint("x: module '%s': the only module with symbols is mm386\n", Module);
+            return;
+        }
+        Pattern = Bang + 1;
+    }
+    for (uint32_t i = 0; i < KiSymbolCount; i++) {
+        const char *Name = KiSymbolNames + KiSymbolTable[i].name;
+        if (!KdpMatchSymbol(Pattern, Name))
+            continue;
+        DbgPrint("%08x          mm386!%s\n", KiSymbolTable[i].address, Name);
+        Found++;
+    }
+    if (!Found)
+        DbgPrint("x: no function matches '%s' (the symbol table holds functions only)\n", Argv[1]);
+}
+
+KD_COMMAND(ln, "ln", "ADDRESS", "list nearest symbols: the function holding ADDRESS, and the next one")
+{
+    ULONG Address;
+
+    if (!KdCheckArgumentCount(Argc, Argv, 1, 1) || !KdParseAddress(Argv[1], "ADDRESS", &Address))
+        return;
+    if (KiSymbolCount == 0 || Address < KiSymbolTable[0].address || Address >= (ULONG)__text_end) {
+        DbgPrint("ln: %08x is not in the kernel's code (%08x..%08x): no function holds it\n", Address,
+                 KiSymbolCount ? KiSymbolTable[0].address : 0, (ULONG)__text_end - 1);
+        return;
+    }
+    uint32_t Low = 0, High = KiSymbolCount;
+    while (High - Low > 1) {
+        uint32_t Mid = (Low + High) / 2;
+        if (KiSymbolTable[Mid].address <= Address)
+            Low = Mid;
+        else
+            High = Mid;
+    }
+    const struct ksym *This = &KiSymbolTable[Low];
+    DbgPrint("(%08x)   mm386!%s+0x%x", This->address, KiSymbolNames + This->name, Address - This->address);
+    if (Low + 1 < KiSymbolCount)
+        DbgPrint("   |  (%08x)   mm386!%s", This[1].address, KiSymbolNames + This[1].name);
+    DbgPrint("\n");
+    if (Address == This->address)
+        DbgPrint("Exact matches:\n    mm386!%s\n", KiSymbolNames + This->name);
 }

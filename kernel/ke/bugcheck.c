@@ -6,12 +6,16 @@
  * COM1 and to the VGA console (white on blue): the code and its name, the
  * parameters, the registers of the trap (or of the caller), the control
  * registers and IRQL, and a symbolised backtrace. Then the registered hook
- * runs (the ktest harness turns a bugcheck into a verdict for the host) and
- * the processor halts. A fault while printing the screen is a recursive
+ * runs (the ktest harness turns a bugcheck into a verdict for the host); in
+ * an interactive boot the kernel debugger takes the machine, as NT's does
+ * when one is attached (kd> with !analyze -v, kernel/kd/kdtrap.c); else
+ * the processor halts. A bugcheck raised by a command typed at a stopped
+ * kd> prompt ends that command instead. A fault while printing the screen is a recursive
  * bugcheck: it prints one line and halts, so a broken console cannot loop.
  */
 #include <drivers.h>
 #include <hal.h>
+#include <kd.h>
 #include <ke.h>
 
 static volatile LONG KiBugCheckActive;
@@ -63,7 +67,10 @@ void KeSetBugCheckHook(PKBUGCHECK_HOOK Hook)
 static NORETURN void KiBugCheck(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR P4,
                                 const KTRAP_FRAME *Tf, bool EipIsReturnAddress)
 {
+    const ULONG_PTR Parameters[4] = { P1, P2, P3, P4 };
+
     HalDisableInterrupts();
+    KdBugCheckDuringCommand(BugCheckCode, Parameters);      /* a command at the stopped kd> prompt: it ends */
     if (__atomic_fetch_add(&KiBugCheckActive, 1, __ATOMIC_SEQ_CST) != 0) {
         DbgPrint("\n*** STOP 0x%08X during bugcheck: recursive bugcheck, halting\n", BugCheckCode);
         HalHaltSystem();
@@ -85,10 +92,9 @@ static NORETURN void KiBugCheck(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2, 
     else
         KeDumpBacktrace(Tf->Eip, Tf->Ebp, 24);
 
-    if (KiBugCheckHook) {
-        const ULONG_PTR Parameters[4] = { P1, P2, P3, P4 };
+    if (KiBugCheckHook)
         KiBugCheckHook(BugCheckCode, Parameters);
-    }
+    KdEnterDebuggerAfterBugCheck(BugCheckCode, Parameters, Tf, EipIsReturnAddress);   /* interactive boots */
     DbgPrint("\nSystem halted.\n");
     HalHaltSystem();
 }

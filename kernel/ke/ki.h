@@ -33,6 +33,13 @@ NORETURN void KiRaiseToCatcher(ULONG Vector, ULONG ErrorCode, ULONG Eip);
  */
 typedef bool (*PKDEBUG_TRAP_ROUTINE)(PKTRAP_FRAME TrapFrame);
 extern PKDEBUG_TRAP_ROUTINE KiDebugTrapRoutine;
+/*
+ * The kernel debugger's routine for #BP and #DB (NT's KiDebugRoutine;
+ * kernel/kd/kdtrap.c sets it): true when the trap was the debugger's — an
+ * int3 it planted, its single step, a data breakpoint — and has been dealt
+ * with, the kernel stopped at the prompt meanwhile if it had to.
+ */
+extern PKDEBUG_TRAP_ROUTINE KiDebugRoutine;
 
 /* kernel/ke/stack.asm: runs Routine(Context) on the stack whose base is StackBase and returns its value. */
 ULONG KiCallOnStack(PVOID StackBase, ULONG (*Routine)(PVOID Context), PVOID Context);

@@ -12,9 +12,13 @@
  *                       KMODE_EXCEPTION_NOT_HANDLED (0x1E), NT's verdict on
  *                       an unhandled kernel exception such as a NULL
  *                       dereference.
- *   breakpoint (3)      reported, and execution continues after the int3.
+ *   breakpoint (3)      the kernel debugger's (KiDebugRoutine, NT's name:
+ *                       kernel/kd/kdtrap.c) when it planted that int3;
+ *                       else reported, and execution continues after it.
  *   debug (1)           KiDebugTrapRoutine's, when one is set (a test that
- *                       single-steps); otherwise unexpected, as below.
+ *                       single-steps); then the kernel debugger's (its
+ *                       steps and data breakpoints); otherwise unexpected,
+ *                       as below.
  *   NMI (2)             NMI_HARDWARE_FAILURE (0x80).
  *   other exceptions    UNEXPECTED_KERNEL_MODE_TRAP (0x7F) with the trap
  *                       number, as NT raises for traps the kernel never
@@ -45,6 +49,7 @@
 
 ULONG KiBreakpointCount;
 PKDEBUG_TRAP_ROUTINE KiDebugTrapRoutine;
+PKDEBUG_TRAP_ROUTINE KiDebugRoutine;
 void KiFastCallEntry(void);
 void KiSystemServiceCopyArguments(void), KiSystemServiceCopyEnd(void), KiSystemServiceCopyFault(void);
 
@@ -184,6 +189,8 @@ void KiDispatchTrap(KTRAP_FRAME *TrapFrame)
     }
     switch (Vector) {
     case TRAP_BREAKPOINT:
+        if (KiDebugRoutine && KiDebugRoutine(TrapFrame))
+            return;
         KiBreakpoint(TrapFrame);
         return;
     default:
@@ -191,6 +198,8 @@ void KiDispatchTrap(KTRAP_FRAME *TrapFrame)
     }
     if (Vector < TRAP_EXCEPTION_COUNT) {
         if (Vector == TRAP_DEBUG && KiDebugTrapRoutine && KiDebugTrapRoutine(TrapFrame))
+            return;
+        if (Vector == TRAP_DEBUG && KiDebugRoutine && KiDebugRoutine(TrapFrame))
             return;
         if (KeFaultCatcherActive())
             KiResumeCatcher(TrapFrame, 0, STATUS_SUCCESS);

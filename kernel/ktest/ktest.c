@@ -267,14 +267,15 @@ static bool Runs(const KTEST *Test, const char *Glob)
 /*
  * Runs the tests Glob selects and prints KTAP, each test on this thread at
  * KTEST_THREAD_PRIORITY (the thread's own base priority back at the end).
- * Death tests it selects are listed (`# death: NAME CODE [SWITCHES]`) for
- * the runner to boot one by one. With ListPlan, every test about to run is named first (`# plan:
- * suite.name`), so a boot that dies part-way leaves a record of what never
- * ran. A Glob that selects nothing is a failure (a typo must not pass), and
+ * From a boot (FromBoot), death tests it selects are listed (`# death: NAME
+ * CODE [SWITCHES]`) for the runner to boot one by one, and every test about
+ * to run is named first (`# plan: suite.name`), so a boot that dies
+ * part-way leaves a record of what never ran; at the prompt neither is
+ * printed (`ktest -l` lists the tests). A Glob that selects nothing is a failure (a typo must not pass), and
  * counts as one; a Glob that selects only death tests runs nothing here and
  * says so. Returns the number of failures.
  */
-static ULONG RunTests(const char *Glob, bool ListPlan)
+static ULONG RunTests(const char *Glob, bool FromBoot)
 {
     ULONG Passed = 0, Failed = 0, Skipped = 0, Suites = 0, SuiteNumber = 0, Planned = 0, Deaths = 0;
     PKTHREAD Me = KeGetCurrentThread();
@@ -289,8 +290,9 @@ static ULONG RunTests(const char *Glob, bool ListPlan)
         const KTEST *Test = Table.Entry[i];
         if (!Test->ExpectedBugCheck || !Selected(Test, Glob))
             continue;
-        DbgPrint("# death: %s.%s 0x%08X%s%s\n", Test->Suite, Test->Name, Test->ExpectedBugCheck,
-                 Test->BootSwitches ? " " : "", Test->BootSwitches ? Test->BootSwitches : "");
+        if (FromBoot)
+            DbgPrint("# death: %s.%s 0x%08X%s%s\n", Test->Suite, Test->Name, Test->ExpectedBugCheck,
+                     Test->BootSwitches ? " " : "", Test->BootSwitches ? Test->BootSwitches : "");
         Deaths++;
     }
     for (ULONG First = 0; First < Table.Count;) {
@@ -299,7 +301,7 @@ static ULONG RunTests(const char *Glob, bool ListPlan)
         for (const KTEST *t = NextByLine(&Table, First, End, -1); t; t = NextByLine(&Table, First, End, t->Line)) {
             if (!Runs(t, Glob))
                 continue;
-            if (ListPlan)
+            if (FromBoot)
                 DbgPrint("# plan: %s.%s\n", t->Suite, t->Name);
             Count++;
         }
@@ -361,6 +363,40 @@ static ULONG RunTests(const char *Glob, bool ListPlan)
 ULONG KtestRun(const char *Glob)
 {
     return RunTests(Glob, false);
+}
+
+ULONG KtestList(const char *Glob)
+{
+    ULONG Tests = 0, Deaths = 0;
+    KTEST_TABLE Table;
+
+    if (!BuildTable(&Table)) {
+        DbgPrint("ktest: no pool for the table of tests\n");
+        return 0;
+    }
+    for (ULONG First = 0; First < Table.Count;) {
+        ULONG End = SuiteEnd(&Table, First);
+        for (const KTEST *t = NextByLine(&Table, First, End, -1); t; t = NextByLine(&Table, First, End, t->Line)) {
+            if (!Selected(t, Glob))
+                continue;
+            if (t->ExpectedBugCheck) {
+                DbgPrint("  %s.%s  (death test: bugcheck 0x%X %s%s%s; a boot of its own, ktest.death=%s.%s)\n",
+                         t->Suite, t->Name, t->ExpectedBugCheck, KiBugCheckName(t->ExpectedBugCheck),
+                         t->BootSwitches ? ", with " : "", t->BootSwitches ? t->BootSwitches : "", t->Suite, t->Name);
+                Deaths++;
+            } else {
+                DbgPrint("  %s.%s\n", t->Suite, t->Name);
+                Tests++;
+            }
+        }
+        First = End;
+    }
+    ExFreePoolWithTag(Table.Entry, KTEST_TABLE_TAG);
+    if (Tests + Deaths == 0)
+        DbgPrint("no test matches '%s'\n", Glob && *Glob ? Glob : "*");
+    else
+        DbgPrint("%u test(s)%s, %u death test(s)\n", Tests, Glob && *Glob ? " match" : "", Deaths);
+    return Tests + Deaths;
 }
 
 /* Parameters a death test said, while running, that its bugcheck must carry. */

@@ -417,8 +417,9 @@ static void KdObClose(int Argc, char **Argv)
     DbgPrint("NtClose(%x) = %s\n", (ULONG)Handle, RtlNtStatusName(Status));
 }
 
-KD_COMMAND(ob, "ob", "create [kernel] | insert ADDR [ACCESS] | ref HANDLE | deref ADDR | dup HANDLE [ACCESS] | close HANDLE",
-           "a teaching aid: a Demo object through ObCreateObject, ObInsertObject, references, NtDuplicateObject, NtClose")
+KD_COMMAND_FLAGS(ob, "ob", "create [kernel] | insert ADDR [ACCESS] | ref HANDLE | deref ADDR | dup HANDLE [ACCESS] | close HANDLE",
+           "a teaching aid: a Demo object through ObCreateObject, ObInsertObject, references, NtDuplicateObject, NtClose",
+           KD_RUNNING_ONLY)
 {
     static const struct {
         const char *Name;

@@ -79,8 +79,9 @@ void PsStartAndReportBootProgram(const char *CommandLine)
     NtClose(Process);
 }
 
-KD_COMMAND(start, "start", "NAME [ARG1 .. ARG6]",
-           "starts the program \\Boot\\NAME (a boot module) with up to 6 arguments; its output comes as it runs")
+KD_COMMAND_FLAGS(start, "start", "NAME [ARG1 .. ARG6]",
+                 "starts the program \\Boot\\NAME (a boot module) with up to 6 arguments; its output comes as it runs",
+                 KD_RUNNING_ONLY)
 {
     char Line[PS_BOOT_COMMAND_LINE];
 

@@ -620,50 +620,83 @@ static ULONG Field(const char *Line, ULONG n)
     return Value;
 }
 
-/*
- * The kd> table of tags (!poolused) lists each tag in use with its live
- * allocations and bytes in each pool, largest users first, and a total.
- * Breaks if the printout leaves out a tag, shows the wrong numbers, is not
- * sorted or does not add up.
- */
-KTEST(pool, tag_table_printout_is_sorted_by_bytes)
+/* What one printout of the tag table held: rows, their order, the two test tags, and the sums against TOTAL. */
+typedef struct _TAG_TABLE_PRINTOUT {
+    ULONG Lines, Unsorted, Found, Sum[4], Total[4];
+} TAG_TABLE_PRINTOUT;
+
+/* Prints the table with Flags and Pattern and reads it back; the order checked is the one Flags asks for. */
+static void ReadTagTable(ULONG Flags, const char *Pattern, TAG_TABLE_PRINTOUT *Out)
 {
-    PVOID Big = ExAllocatePoolWithTag(PagedPool, 5 * PAGE_SIZE, MAKE_TAG('P', 'r', 'n', 't'));
-    PVOID Small = ExAllocatePoolWithTag(NonPagedPool, 100, MAKE_TAG('P', 'r', 'n', '2'));
-    ASSERT_NOT_NULL(Big);
-    ASSERT_NOT_NULL(Small);
+    char Previous[6] = "";
+    ULONG PreviousBytes = 0xFFFFFFFF;
+
+    memset(Out, 0, sizeof(*Out));
     PrintLength = 0;
     KeRegisterOutput(CaptureOutput);
-    ExpPrintPoolTagTable();
+    ExpPrintPoolTagTable(Flags, Pattern);
     KeUnregisterOutput(CaptureOutput);
-    ExFreePoolWithTag(Big, MAKE_TAG('P', 'r', 'n', 't'));
-    ExFreePoolWithTag(Small, MAKE_TAG('P', 'r', 'n', '2'));
-
-    ULONG Lines = 0, Unsorted = 0, Found = 0, PreviousBytes = 0xFFFFFFFF, Sum[4] = { 0 }, Total[4] = { 0 };
     char *Line = strchr(PrintBuffer, '\n');
     while (Line && strncmp(Line + 1, " Tag ", 5) != 0)
         Line = strchr(Line + 1, '\n');
-    ASSERT_NOT_NULL(Line);
+    if (!Line)
+        return;
     for (Line = strchr(Line + 1, '\n'); Line && Line[1]; Line = strchr(Line + 1, '\n')) {
-        ULONG *Into = strncmp(Line + 1, " TOTAL", 6) == 0 ? Total : Sum;
+        ULONG *Into = strncmp(Line + 1, " TOTAL", 6) == 0 ? Out->Total : Out->Sum;
         for (ULONG i = 0; i < 4; i++)
             Into[i] += Field(Line + 1, i + 1);
-        if (Into == Total)
+        if (Into == Out->Total)
             continue;
-        ULONG Bytes = Field(Line + 1, 2) + Field(Line + 1, 4);
-        Unsorted += Bytes > PreviousBytes;
+        ULONG Bytes = Field(Line + 1, Flags & POOLUSED_SORT_NONPAGED ? 2 : 4);
+        char Tag[6];
+        memcpy(Tag, Line + 2, 5);
+        Tag[5] = 0;
+        if (Flags & (POOLUSED_SORT_NONPAGED | POOLUSED_SORT_PAGED))
+            Out->Unsorted += Bytes > PreviousBytes;
+        else
+            Out->Unsorted += Out->Lines > 0 && strcmp(Tag, Previous) <= 0;
         PreviousBytes = Bytes;
-        Lines++;
+        memcpy(Previous, Tag, sizeof(Tag));
+        Out->Lines++;
         if (strncmp(Line + 1, " Prnt ", 6) == 0)
-            Found += Field(Line + 1, 1) == 0 && Field(Line + 1, 3) == 1 && Field(Line + 1, 4) == 5 * PAGE_SIZE;
+            Out->Found += Field(Line + 1, 1) == 0 && Field(Line + 1, 3) == 1 && Field(Line + 1, 4) == 5 * PAGE_SIZE;
         if (strncmp(Line + 1, " Prn2 ", 6) == 0)
-            Found += Field(Line + 1, 1) == 1 && Field(Line + 1, 2) == 112 && Field(Line + 1, 3) == 0;
+            Out->Found += Field(Line + 1, 1) == 1 && Field(Line + 1, 2) == 112 && Field(Line + 1, 3) == 0;
     }
-    EXPECT_GE(Lines, 2);
-    EXPECT_EQ(Unsorted, 0);
-    EXPECT_EQ(Found, 2);
-    for (ULONG i = 0; i < 4; i++)
-        EXPECT_EQ(Sum[i], Total[i]);
+}
+
+/*
+ * The kd> table of tags (!poolused) lists each tag in use with its live
+ * allocations and bytes in each pool, and a total: by tag (WinDbg's
+ * default), or largest users of one pool first (flags 2 and 4); a tag
+ * pattern keeps only the tags it matches. Breaks if the printout leaves out
+ * a tag, shows the wrong numbers, is not in the order asked for, does not
+ * add up, or the pattern lets other tags through.
+ */
+KTEST(pool, tag_table_printout_is_sorted_and_filtered)
+{
+    static const ULONG Modes[] = { 0, POOLUSED_SORT_NONPAGED, POOLUSED_SORT_PAGED };
+    PVOID Big = ExAllocatePoolWithTag(PagedPool, 5 * PAGE_SIZE, MAKE_TAG('P', 'r', 'n', 't'));
+    PVOID Small = ExAllocatePoolWithTag(NonPagedPool, 100, MAKE_TAG('P', 'r', 'n', '2'));
+    TAG_TABLE_PRINTOUT Table[ARRAY_SIZE(Modes)], Filtered;
+    ASSERT_NOT_NULL(Big);
+    ASSERT_NOT_NULL(Small);
+    for (ULONG m = 0; m < ARRAY_SIZE(Modes); m++)
+        ReadTagTable(Modes[m], NULL, &Table[m]);
+    ReadTagTable(0, "Prn?", &Filtered);
+    ExFreePoolWithTag(Big, MAKE_TAG('P', 'r', 'n', 't'));
+    ExFreePoolWithTag(Small, MAKE_TAG('P', 'r', 'n', '2'));
+
+    for (ULONG m = 0; m < ARRAY_SIZE(Modes); m++) {
+        EXPECT_GE(Table[m].Lines, 2);
+        EXPECT_EQ(Table[m].Unsorted, 0);
+        EXPECT_EQ(Table[m].Found, 2);
+        for (ULONG i = 0; i < 4; i++)
+            EXPECT_EQ(Table[m].Sum[i], Table[m].Total[i]);
+    }
+    EXPECT_EQ(Filtered.Lines, 2);
+    EXPECT_EQ(Filtered.Found, 2);
+    EXPECT_EQ(Filtered.Total[3], 5 * PAGE_SIZE);
 }
 
 /*

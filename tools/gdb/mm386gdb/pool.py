@@ -46,21 +46,78 @@ def tag_rows():
     return result
 
 
-def poolused_view():
-    """ExpPrintPoolTagTable: live tags, sorted by bytes in both pools (stable), then the totals."""
+def glob_match(pattern, text):
+    """RtlMatchGlob on one pattern: * any characters, ? one, the rest as they are."""
+    if not pattern:
+        return not text
+    if pattern[0] == '*':
+        return any(glob_match(pattern[1:], text[i:]) for i in range(len(text) + 1))
+    return bool(text) and pattern[0] in ('?', text[0]) and glob_match(pattern[1:], text[1:])
+
+
+def parse_poolused(argument):
+    """mm-poolused's [FLAGS [TAG]], checked as kd>'s !poolused checks them: (flags, pattern or None)."""
+    words = argument.split()
+    if len(words) > 2:
+        raise target.KernelError(f'unexpected argument {words[2]!r} (usage: mm-poolused [FLAGS [TAG]])')
+    try:
+        flags = int(words[0], 16) if words else 0
+    except ValueError:
+        raise target.KernelError(f'FLAGS {words[0]!r} is not a hex number') from None
+    if flags & ~7 or (flags & 6) == 6:
+        raise target.KernelError(f'FLAGS {flags:x}: 1 (verbose), 2 (sort by nonpaged) or 4 (sort by paged)')
+    pattern = None
+    if len(words) == 2:
+        pattern = words[1]
+        if '*' not in pattern:
+            if len(pattern) > 4:
+                raise target.KernelError(f'TAG {pattern!r} is {len(pattern)} characters; a pool tag has 1 to 4')
+            pattern = pattern.ljust(4)
+    return flags, pattern
+
+
+def poolused_view(flags=0, pattern=None):
+    """ExpPrintPoolTagTable: the tags Flags and Pattern select, in the order Flags asks for, then the totals."""
     live = lambda counts: (counts[0] - counts[1]) & 0xFFFFFFFF
+    verbose = flags & 1
     rows = [(key, pools) for key, pools in tag_rows()
-            if key and (live(pools[NONPAGED]) or live(pools[PAGED]) or pools[NONPAGED][2] + pools[PAGED][2])]
-    rows.sort(key=lambda row: -(row[1][NONPAGED][2] + row[1][PAGED][2]))
-    lines = [' Sorting by Bytes Used (NonPaged + Paged)', '', f' {"":<5} {"NonPaged":>23} {"Paged":>23}',
-             f' {"Tag":<5} {"Allocs":>10} {"Used":>12} {"Allocs":>10} {"Used":>12}']
-    total = [0, 0, 0, 0]
+            if key and (pools[NONPAGED][0] or pools[PAGED][0] if verbose else
+                        live(pools[NONPAGED]) or live(pools[PAGED]) or pools[NONPAGED][2] + pools[PAGED][2])
+            and (pattern is None or glob_match(pattern, target.tag_string(key)))]
+    if flags & 2:
+        rows.sort(key=lambda row: -row[1][NONPAGED][2])
+        order = 'NonPaged Pool Consumed'
+    elif flags & 4:
+        rows.sort(key=lambda row: -row[1][PAGED][2])
+        order = 'Paged Pool Consumed'
+    else:
+        rows.sort(key=lambda row: target.tag_string(row[0]))
+        order = 'Tag'
+    lines = [f' Sorting by {order}', '']
+    if verbose:
+        lines += [f' {"":<5} {"NonPaged":>38} {"Paged":>38}',
+                  f' {"Tag":<5} {"Allocs":>8} {"Frees":>8} {"Diff":>8} {"Used":>11} {"Allocs":>8} {"Frees":>8} '
+                  f'{"Diff":>8} {"Used":>11}']
+    else:
+        lines += [f' {"":<5} {"NonPaged":>23} {"Paged":>23}',
+                  f' {"Tag":<5} {"Allocs":>10} {"Used":>12} {"Allocs":>10} {"Used":>12}']
+    total = [0] * 8
     for key, (nonpaged, paged) in rows:
-        values = [live(nonpaged), nonpaged[2], live(paged), paged[2]]
-        total = [t + v for t, v in zip(total, values)]
-        lines.append(f' {target.tag_string(key):<5} {values[0]:10d} {values[1]:12d} {values[2]:10d} {values[3]:12d}')
-    lines.append(f' {"TOTAL":<5} {total[0]:10d} {total[1]:12d} {total[2]:10d} {total[3]:12d}')
+        values = [nonpaged[0], nonpaged[1], live(nonpaged), nonpaged[2], paged[0], paged[1], live(paged), paged[2]]
+        total = [(t + v) & 0xFFFFFFFF for t, v in zip(total, values)]
+        lines.append(row_line(target.tag_string(key), values, verbose))
+    if not rows and pattern is not None:
+        lines.append(f" (no tag matches '{pattern}')")
+    lines.append(row_line('TOTAL', total, verbose))
     return lines
+
+
+def row_line(tag, values, verbose):
+    """One line of the table: (allocs, frees, live, used) for each pool, as much of it as the table shows."""
+    if verbose:
+        return (f' {tag:<5} {values[0]:8d} {values[1]:8d} {values[2]:8d} {values[3]:11d} {values[4]:8d} '
+                f'{values[5]:8d} {values[6]:8d} {values[7]:11d}')
+    return f' {tag:<5} {values[2]:10d} {values[3]:12d} {values[6]:10d} {values[7]:12d}'
 
 
 def check_bit(bitmap, number):
@@ -196,11 +253,15 @@ def vm_pools(vm_line):
 
 
 class MmPoolused(MmCommand):
-    """mm-poolused: the pool tag table, live allocations and bytes per tag and pool, largest first (kd>'s !poolused)."""
+    """mm-poolused [FLAGS [TAG]]: the pool tag table, live allocations and bytes per tag and pool (kd>'s !poolused).
+
+By tag; FLAGS 2 sorts by nonpaged bytes, 4 by paged bytes (largest first),
+1 adds the allocations and frees so far; TAG keeps the tags it matches
+(* any characters, ? one; a shorter tag is padded with blanks)."""
     name = 'mm-poolused'
 
     def run(self, argument):
-        return poolused_view()
+        return poolused_view(*parse_poolused(argument))
 
 
 class MmPool(MmCommand):
