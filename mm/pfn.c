@@ -378,9 +378,42 @@ void MiDecrementShareCount(PMMPFN Pfn1, PFN_NUMBER Pfn)
         CountUnderflow(Pfn);
     if (--Pfn1->u2.ShareCount != 0)
         return;
-    /* No PTE maps it now; the reference they held goes. */
+    /*
+     * No PTE maps it now; the reference they held goes. A section's page
+     * keeps its data: its prototype PTE (in paged pool, resident) goes into
+     * transition, naming the page, which goes to the standby or modified list.
+     */
+    if (Pfn1->u3.e2.e1.PrototypePte && !MI_IS_PFN_DELETED(Pfn1))
+        MiWritePte(Pfn1->PteAddress, MiMakeTransitionPte(Pfn, Pfn1->OriginalPte.u.Soft.Protection));
     Pfn1->u3.e2.e1.PageLocation = TransitionPage;
     MiDecrementReferenceCount(Pfn1, Pfn);
+}
+
+void MiUnlinkTransitionPage(PFN_NUMBER Pfn)
+{
+    CheckFrame(Pfn);
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
+    MMLISTS List = Pfn1->u3.e2.e1.PageLocation;
+    if (List != StandbyPageList && List != ModifiedPageList)
+        CorruptPageState(Pfn);
+    Unlink(MmPageLocationList[List], List, Pfn);
+    Pfn1->u3.e2.e1.PageLocation = ActiveAndValid;
+    Pfn1->u3.e2.ReferenceCount = 0;
+    Pfn1->u2.ShareCount = 0;
+    Pfn1->u1.WsIndex = 0;
+}
+
+void MiDeleteTransitionPage(PFN_NUMBER Pfn, PMMPTE PointerPte)
+{
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
+    if (Pfn1->PteAddress != PointerPte)
+        CorruptPageState(Pfn);
+    MiUnlinkTransitionPage(Pfn);
+    MiWritePte(PointerPte, (MMPTE){ .u.Long = 0 });
+    PFN_NUMBER PteFrame = Pfn1->u4.PteFrame;
+    MiDecrementShareCount(MI_PFN_ELEMENT(PteFrame), PteFrame);
+    Pfn1->PteAddress = NULL;
+    MiInsertPageInFreeListLocked(Pfn);
 }
 
 void MiDecrementReferenceCount(PMMPFN Pfn1, PFN_NUMBER Pfn)

@@ -179,11 +179,18 @@ void MiReturnPageTableCommitment(PEPROCESS Process, ULONG StartVa, ULONG EndVa);
  * pages between the two steps.
  */
 #define MI_DELETE_BATCH_PAGES 32
+typedef enum _MI_DELETE_KIND {
+    MiDeletePrivate,            /* the process's own page: freed with its mapping */
+    MiDeleteShared,             /* a section's page: this PTE's share goes, its data stays (Dirty: was written) */
+    MiDeleteSharedDirty,
+    MiDeleteNotOwned,           /* an MDL's page: the PTE goes, the page is the MDL's */
+} MI_DELETE_KIND;
 typedef struct _MI_DELETE_BATCH {
     ULONG Count;
     ULONG Va[MI_DELETE_BATCH_PAGES];
     PFN_NUMBER Pfn[MI_DELETE_BATCH_PAGES];
-    bool Free[MI_DELETE_BATCH_PAGES];         /* the process's own page (not an MDL's) */
+    PFN_NUMBER PageTable[MI_DELETE_BATCH_PAGES];    /* a shared page's: the page table whose share goes */
+    UCHAR Kind[MI_DELETE_BATCH_PAGES];              /* MI_DELETE_KIND */
 } MI_DELETE_BATCH;
 
 /*
@@ -191,6 +198,8 @@ typedef struct _MI_DELETE_BATCH {
  * one, on Batch (flushing the batch when it is full). Returns the change in
  * the page table's used count (-1 if the PTE was not zero). OwnsPages is
  * false for a mapping of an MDL's pages, which are not the process's to free.
+ * A valid PTE of a section's page (its PFN entry PrototypePte) loses its
+ * share instead: the page stays with its prototype PTE (mm/section.h).
  */
 LONG MiDeleteUserPte(PEPROCESS Process, PMMPTE Pte, ULONG Va, MI_DELETE_BATCH *Batch, bool OwnsPages);
 /* Flushes the batch's translations and lets its pages go. */
