@@ -168,6 +168,8 @@ KD_COMMAND(memusage, "!memusage", "", "the sections' memory: per control area, i
     char Name[48];
     ULONG Areas = 0;
 
+    if (!KdCheckArgumentCount(Argc, Argv, 0, 0))
+        return;
     memset(&Totals, 0, sizeof(Totals));
     DbgPrint(" Control   Valid Standby   Dirty  Shared   Pages   Views  Name\n");
     ExAcquireFastMutex(&MiSectionMutex);
@@ -422,8 +424,10 @@ KD_COMMAND(with, "with", "PROCESS COMMAND [ARGS]",
         return;
     }
     PEPROCESS Process = KdProcessArgument(Argv[1]);
-    if (!Process)
+    if (!Process) {
+        KdPrintUsage("PROCESS COMMAND [ARGS]");
         return;
+    }
     for (int i = 2; i < Argc && n < sizeof(Line); i++)
         n += (size_t)snprintf(Line + n, sizeof(Line) - n, "%s%s", i > 2 ? " " : "", Argv[i]);
     if (strcmp(Argv[2], "with") == 0) {
