@@ -251,6 +251,7 @@ NTSTATUS MiCommitViewPages(PEPROCESS Process, PMMVAD Vad, ULONG StartVa, ULONG E
 
     if (Protect & PAGE_NOCACHE)
         return STATUS_INVALID_PAGE_PROTECTION;
+    ProtectionMask = MiMakeProtectionMask(MiWriteCopyForReadWrite(Vad, Protect));
     if (ControlArea->u.Flags.File || ControlArea->u.Flags.Image)
         return STATUS_ALREADY_COMMITTED;        /* only the paging file's sections commit on demand */
     if (Vad->u2.VadFlags2.SecNoChange && ProtectionMask != Vad->u.VadFlags.Protection)
