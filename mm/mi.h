@@ -251,6 +251,8 @@ extern KSPIN_LOCK MmPfnLock;
  */
 PFN_NUMBER MiRemoveAnyPage(void);
 PFN_NUMBER MiRemoveZeroPage(void);
+/* PFN lock held: a page from the zeroed list, or MI_NO_PAGE if it is empty (NT's MiRemoveZeroPageIfAny). */
+PFN_NUMBER MiRemoveZeroPageIfAny(void);
 void MiInsertPageInFreeList(PFN_NUMBER Pfn);
 /* PFN lock held: puts an unreferenced active page onto the head (Zeroed, Free) or tail of a list. */
 void MiInsertPageInList(PMMPFNLIST ListHead, PFN_NUMBER Pfn);

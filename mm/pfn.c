@@ -199,6 +199,11 @@ PFN_NUMBER MiRemoveAnyPage(void)
     return Pfn;
 }
 
+PFN_NUMBER MiRemoveZeroPageIfAny(void)
+{
+    return MmZeroedPageListHead.Total ? RemoveHead(&MmZeroedPageListHead, ZeroedPageList) : MI_NO_PAGE;
+}
+
 PFN_NUMBER MiRemoveZeroPage(void)
 {
     KIRQL OldIrql;

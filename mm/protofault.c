@@ -71,11 +71,11 @@ void MiReadSubsectionPage(PSUBSECTION Subsection, PMMPTE ProtoPte, PFN_NUMBER Pf
 
 /*
  * Makes the page behind ProtoPte (of ControlArea's segment) resident and
- * takes a share of it for one more PTE. Returns STATUS_SUCCESS with the
- * frame in *Result and the PFN lock held (*OldIrql), or
- * STATUS_ACCESS_VIOLATION, unlocked, for a page not committed. Modified:
- * the caller is about to write it (a fresh page is marked modified).
- * IRQL <= APC_LEVEL.
+ * takes a share of it for one more PTE: the PFN lock held (*OldIrql), and
+ * held again on return with STATUS_SUCCESS and the frame in *Result; for a
+ * page not committed, STATUS_ACCESS_VIOLATION with the lock released. The
+ * lock is dropped while a new page is taken and filled. Modified: the
+ * caller is about to write it. IRQL <= APC_LEVEL (before the lock).
  */
 static NTSTATUS MiMakeProtoPageResident(PCONTROL_AREA ControlArea, PMMPTE ProtoPte, bool Modified,
                                         PFN_NUMBER *Result, KIRQL *OldIrql)
@@ -84,7 +84,6 @@ static NTSTATUS MiMakeProtoPageResident(PCONTROL_AREA ControlArea, PMMPTE ProtoP
     ULONG Prepared = 0;             /* the prototype PTE NewPage was filled for */
 
     for (;;) {
-        LOCK_PFN(*OldIrql);
         MMPTE Proto = MiReadPte(ProtoPte);
         if (NewPage != MI_NO_PAGE && Proto.u.Long != Prepared) {
             /* Resolved or changed while the lock was dropped: this page is not needed. */
@@ -113,6 +112,11 @@ static NTSTATUS MiMakeProtoPageResident(PCONTROL_AREA ControlArea, PMMPTE ProtoP
             *Result = Pfn;
             return STATUS_SUCCESS;
         }
+        if (NewPage == MI_NO_PAGE && !Proto.u.Soft.Prototype) {
+            /* Demand zero: a page already zeroed, if the zero page thread left one, without dropping the lock. */
+            NewPage = MiRemoveZeroPageIfAny();
+            Prepared = Proto.u.Long;
+        }
         if (NewPage != MI_NO_PAGE) {
             /* Demand zero or in the file, and NewPage holds what it needs. */
             MiInitializePfn(NewPage, ProtoPte, Modified);
@@ -136,6 +140,30 @@ static NTSTATUS MiMakeProtoPageResident(PCONTROL_AREA ControlArea, PMMPTE ProtoP
         if (NewPage == MI_NO_PAGE)
             KeBugCheckEx(NO_PAGES_AVAILABLE, MmModifiedPageListHead.Total, 0, MmNumberOfFreeNonPagedPool, 0);
         Prepared = Proto.u.Long;
+        LOCK_PFN(*OldIrql);
+    }
+}
+
+/*
+ * What a fault needs to know of a protection, and the hardware bits a
+ * shared page's valid PTE gets with it: computed once from the rules
+ * (mm/section.h, mm/protect.c), read by every view fault.
+ */
+#define MI_VIEW_ACCESSIBLE      0x01
+#define MI_VIEW_WRITABLE        0x02
+#define MI_VIEW_COPY_ON_WRITE   0x04
+#define MI_VIEW_GUARD           0x08
+static UCHAR MiViewProtectionFlags[32];
+static ULONG MiSharedPteBits[32];
+
+void MiInitializeViewFaults(void)
+{
+    for (ULONG Protection = 0; Protection < 32; Protection++) {
+        MiViewProtectionFlags[Protection] = (MiIsAccessibleProtection(Protection) ? MI_VIEW_ACCESSIBLE : 0) |
+                                            (MiIsWritableProtection(Protection) ? MI_VIEW_WRITABLE : 0) |
+                                            (MiIsCopyOnWriteProtection(Protection) ? MI_VIEW_COPY_ON_WRITE : 0) |
+                                            (MiIsGuardProtection(Protection) ? MI_VIEW_GUARD : 0);
+        MiSharedPteBits[Protection] = MiMakeSharedValidPte(0, Protection).u.Long;
     }
 }
 
@@ -144,6 +172,65 @@ static void MiMakePageTableForViewFault(PEPROCESS Process, ULONG Address)
 {
     if (!MiMakeUserPageTable(Process, Address))
         KeBugCheckEx(NO_PAGES_AVAILABLE, MmModifiedPageListHead.Total, 0, MmNumberOfFreeNonPagedPool, 0);
+}
+
+/* Copies page Source into page Target, both through hyperspace (neither need be mapped here). */
+static void MiCopyPhysicalPage(PFN_NUMBER Target, PFN_NUMBER Source)
+{
+    KIRQL SourceIrql, TargetIrql;
+    const void *From = MiMapPageInHyperSpace(Source, &SourceIrql);
+    void *To = MiMapPageInHyperSpace(Target, &TargetIrql);
+    memcpy(To, From, PAGE_SIZE);
+    MiUnmapPageInHyperSpace(To, TargetIrql);
+    MiUnmapPageInHyperSpace((PVOID)From, SourceIrql);
+}
+
+/* A new page for a private copy; commit for it was charged, so none at all is NT's verdict. */
+static PFN_NUMBER MiTakePageForCopy(void)
+{
+    PFN_NUMBER Pfn = MiRemoveAnyPage();
+    if (Pfn == MI_NO_PAGE)
+        KeBugCheckEx(NO_PAGES_AVAILABLE, MmModifiedPageListHead.Total, 0, MmNumberOfFreeNonPagedPool, 0);
+    return Pfn;
+}
+
+/*
+ * The first access to a write-copy page is a write: the process's copy is
+ * made straight from the shared page (held by a share while it is copied),
+ * never mapping the shared page here. The PTE was zero.
+ */
+static NTSTATUS MiCopyOnFirstWrite(PEPROCESS Process, PMMVAD Vad, ULONG Address, PMMPTE Pte, PMMPTE ProtoPte,
+                                   ULONG Protection)
+{
+    PFN_NUMBER Shared, Copy;
+    KIRQL OldIrql;
+
+    LOCK_PFN(OldIrql);
+    Copy = MiRemoveAnyPageLocked();
+    if (Copy == MI_NO_PAGE) {
+        UNLOCK_PFN(OldIrql);
+        Copy = MiTakePageForCopy();
+        LOCK_PFN(OldIrql);
+    }
+    if (!NT_SUCCESS(MiMakeProtoPageResident(Vad->ControlArea, ProtoPte, false, &Shared, &OldIrql))) {
+        MiInsertPageInFreeList(Copy);
+        return STATUS_ACCESS_VIOLATION;
+    }
+    UNLOCK_PFN(OldIrql);
+    MiCopyPhysicalPage(Copy, Shared);
+    ULONG Private = MiMakeProtectNotWriteCopy(Protection);
+    LOCK_PFN(OldIrql);
+    MiInitializePfn(Copy, Pte, true);
+    MI_PFN_ELEMENT(Copy)->OriginalPte = MiMakeUserSoftPte(Private);
+    MiWritePte(Pte, MiMakeUserValidPte(Copy, Private, true));
+    MiDecrementShareCount(MI_PFN_ELEMENT(Shared), Shared);     /* the hold taken for the copy */
+    UNLOCK_PFN(OldIrql);
+    MiIncrementUsedPtes(Process, Address);
+    Process->Vm.WorkingSetSize++;
+    if (Process->Vm.WorkingSetSize > Process->Vm.PeakWorkingSetSize)
+        Process->Vm.PeakWorkingSetSize = Process->Vm.WorkingSetSize;
+    MmInfoCounters.CopyOnWriteCount++;
+    return STATUS_SUCCESS;
 }
 
 NTSTATUS MiResolveViewFault(PEPROCESS Process, PMMVAD Vad, ULONG Address, PMMPTE Pte, bool Write)
@@ -155,33 +242,39 @@ NTSTATUS MiResolveViewFault(PEPROCESS Process, PMMVAD Vad, ULONG Address, PMMPTE
 
     if (MiReadPte(ProtoPte).u.Long == 0)
         return STATUS_ACCESS_VIOLATION;             /* not committed */
-    ULONG Protection = MiViewPageProtection(Vad, Index);
-    if (MiIsGuardProtection(Protection)) {
+    /* A data view's pages have the view's protection unless one was given its own. */
+    ULONG Protection = Vad->PageProtection || Vad->u.VadFlags.VadType == VadImageMap
+                           ? MiViewPageProtection(Vad, Index) : Vad->u.VadFlags.Protection;
+    ULONG Flags = MiViewProtectionFlags[Protection];
+    if (Flags & MI_VIEW_GUARD) {
         MiSetViewPageProtection(Vad, Index, Protection & ~MM_GUARD_PAGE);    /* one shot */
         return STATUS_GUARD_PAGE_VIOLATION;
     }
-    if (!MiIsAccessibleProtection(Protection) || (Write && !MiIsWritableProtection(Protection)))
+    if (!(Flags & MI_VIEW_ACCESSIBLE) || (Write && !(Flags & MI_VIEW_WRITABLE)))
         return STATUS_ACCESS_VIOLATION;
-    bool CopyOnWrite = MiIsCopyOnWriteProtection(Protection);
     if (!Pte) {
         MiMakePageTableForViewFault(Process, Address);
         Pte = MiAddressToPte(Address);
     }
-    if (!NT_SUCCESS(MiMakeProtoPageResident(Vad->ControlArea, ProtoPte, Write && !CopyOnWrite, &Pfn, &OldIrql)))
+    if (Write && (Flags & MI_VIEW_COPY_ON_WRITE))
+        return MiCopyOnFirstWrite(Process, Vad, Address, Pte, ProtoPte, Protection);
+
+    LOCK_PFN(OldIrql);
+    MMPTE Proto = MiReadPte(ProtoPte);
+    if (LIKELY(Proto.u.Hard.Valid)) {
+        /* The page is resident: one share more (NT's soft fault through the prototype PTE). */
+        Pfn = Proto.u.Hard.PageFrameNumber;
+        MI_PFN_ELEMENT(Pfn)->u2.ShareCount++;
+    } else if (!NT_SUCCESS(MiMakeProtoPageResident(Vad->ControlArea, ProtoPte, Write, &Pfn, &OldIrql))) {
         return STATUS_ACCESS_VIOLATION;
-    MMPTE New = MiMakeSharedValidPte(Pfn, Protection);
-    if (Write && !CopyOnWrite)
-        New.u.Hard.Dirty = 1;
-    PFN_NUMBER PageTable = MiPageTableFrameOf(Pte);
-    MI_PFN_ELEMENT(PageTable)->u2.ShareCount++;
-    MiWritePte(Pte, New);
+    }
+    MI_PFN_ELEMENT(MiPageTableFrameOf(Pte))->u2.ShareCount++;
+    MiWritePte(Pte, (MMPTE){ .u.Long = (Pfn << PAGE_SHIFT) | MiSharedPteBits[Protection] | (Write ? PTE_DIRTY : 0) });
     UNLOCK_PFN(OldIrql);
-    MiAdjustUsedPtes(Process, Address, 1);
+    MiIncrementUsedPtes(Process, Address);
     Process->Vm.WorkingSetSize++;
     if (Process->Vm.WorkingSetSize > Process->Vm.PeakWorkingSetSize)
         Process->Vm.PeakWorkingSetSize = Process->Vm.WorkingSetSize;
-    if (Write && CopyOnWrite)
-        return MiCopyOnWrite(Process, Address, Pte);
     return STATUS_SUCCESS;
 }
 
@@ -190,20 +283,14 @@ NTSTATUS MiCopyOnWrite(PEPROCESS Process, ULONG Address, PMMPTE Pte)
     MMPTE Old = MiReadPte(Pte);
     PFN_NUMBER Shared = Old.u.Hard.PageFrameNumber;
     PMMVAD Vad = MiLocateAddress((PVOID)Address, Process);
-    KIRQL OldIrql, SourceIrql, CopyIrql;
+    KIRQL OldIrql;
 
     if (!Vad || !MiIsViewVad(Vad))
         return STATUS_ACCESS_VIOLATION;
     ULONG Protection = MiMakeProtectNotWriteCopy(MiViewPageProtection(Vad, MI_VA_TO_VPN(Address) - Vad->StartingVpn));
-    PFN_NUMBER Copy = MiRemoveAnyPage();
-    if (Copy == MI_NO_PAGE)
-        KeBugCheckEx(NO_PAGES_AVAILABLE, MmModifiedPageListHead.Total, 0, MmNumberOfFreeNonPagedPool, 0);
-    /* Both pages through hyperspace: the copy does not depend on this process's mapping. */
-    const void *Source = MiMapPageInHyperSpace(Shared, &SourceIrql);
-    void *Target = MiMapPageInHyperSpace(Copy, &CopyIrql);
-    memcpy(Target, Source, PAGE_SIZE);
-    MiUnmapPageInHyperSpace(Target, CopyIrql);
-    MiUnmapPageInHyperSpace((PVOID)Source, SourceIrql);
+    PFN_NUMBER Copy = MiTakePageForCopy();
+    /* This PTE's share holds the shared page while it is copied. */
+    MiCopyPhysicalPage(Copy, Shared);
 
     LOCK_PFN(OldIrql);
     /* The copy is the process's own page: its PTE is this one, it goes back to demand zero if ever trimmed. */
@@ -235,6 +322,7 @@ NTSTATUS MiResolveSystemViewFault(ULONG Address, bool Write)
         return STATUS_ACCESS_VIOLATION;
     bool ReadOnly = Value.u.Proto.ReadOnly;
     /* A write to a read-only view maps the page read-only; the retried write is then NT's 0xBE. */
+    LOCK_PFN(OldIrql);
     if (!NT_SUCCESS(MiMakeProtoPageResident(ControlArea, MiPteToProto(Value), Write && !ReadOnly, &Pfn, &OldIrql)))
         return STATUS_ACCESS_VIOLATION;
     ULONG Bits = PTE_VALID | PTE_ACCESSED | MmPteGlobal;

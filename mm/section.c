@@ -559,6 +559,7 @@ void MiInitializeSections(void)
     ExInitializeFastMutex(&MiSectionMutex);
     InitializeListHead(&MiControlAreaList);
     MiInitializeSystemViewSpace();
+    MiInitializeViewFaults();
     if (!NT_SUCCESS(ObCreateObjectType("Section", &MiSectionTypeInfo, NULL, &MmSectionObjectType)))
         KeBugCheckEx(PHASE1_INITIALIZATION_FAILED, 0x4D6D, 2, 0, 0);     /* 'Mm' */
 }

@@ -310,6 +310,8 @@ NTSTATUS MiResolveSystemViewFault(ULONG Address, bool Write);
  * (MmInfoCounters.PageReadCount, PageReadIoCount). Any IRQL <= DISPATCH_LEVEL.
  */
 void MiReadSubsectionPage(PSUBSECTION Subsection, PMMPTE ProtoPte, PFN_NUMBER Pfn);
+/* Phase 2: the per-protection tables the view faults read. */
+void MiInitializeViewFaults(void);
 
 /* ----------------------------------------------------------- viewprot.c */
 

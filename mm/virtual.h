@@ -150,6 +150,14 @@ bool MiMakeUserPageTables(PEPROCESS Process, ULONG StartVa, ULONG EndVa);
  * translation made through it). Working set mutex held.
  */
 void MiAdjustUsedPtes(PEPROCESS Process, ULONG Va, LONG Delta);
+/* One PTE more in use in Va's page table (a fault filling a zero PTE): MiAdjustUsedPtes(+1), inline. */
+static inline void MiIncrementUsedPtes(PEPROCESS Process, ULONG Va)
+{
+    USHORT *Used = &Process->WorkingSetList.UsedPageTableEntries[MI_PDE_INDEX(Va)];
+    if (UNLIKELY(*Used >= PTE_PER_PAGE))
+        KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_USED_PTE_COUNT, Va, *Used, 1);
+    (*Used)++;
+}
 
 /*
  * KUSER_SHARED_DATA (mm/shareddata.c): made once in phase 1; a process's
