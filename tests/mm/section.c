@@ -158,9 +158,15 @@ KTEST(section, map_checks_arguments_in_nt_order)
     SIZE_T Huge = 0xFFFFFFFF;
     EXPECT_EQ(ZwMapViewOfSection(Handle, NtCurrentProcess(), &Base, 0, 0, &Offset, &Huge, ViewShare, 0,
                                  PAGE_READWRITE), STATUS_INVALID_PARAMETER_3);
-    PVOID High = (PVOID)0x90000000;
+    PVOID High = (PVOID)((ULONG)MmHighestUserAddress - 0x8000);     /* above the highest VAD address */
     EXPECT_EQ(ZwMapViewOfSection((HANDLE)0x7FF0, NtCurrentProcess(), &High, 0, 0, &Offset, &Size, ViewShare, 0,
                                  PAGE_READWRITE), STATUS_INVALID_PARAMETER_3);
+    if ((ULONG)MmSystemRangeStart > MM_SYSTEM_RANGE_START_2GB) {
+        /* /3GB: above 2 GB in a process that is not large address aware, once the process is known. */
+        PVOID Above2Gb = (PVOID)0x90000000;
+        EXPECT_EQ(ZwMapViewOfSection(Handle, NtCurrentProcess(), &Above2Gb, 0, 0, &Offset, &Size, ViewShare, 0,
+                                     PAGE_READWRITE), STATUS_INVALID_PARAMETER_3);
+    }
     EXPECT_EQ(ZwMapViewOfSection((HANDLE)0x7FF0, NtCurrentProcess(), &Base, 22, 0, &Offset, &Size, ViewShare, 0,
                                  PAGE_READWRITE), STATUS_INVALID_PARAMETER_4);
     EXPECT_EQ(ZwMapViewOfSection((HANDLE)0x7FF0, NtCurrentProcess(), &Base, 4, 0, &Offset, &Size, ViewShare, 0,
