@@ -30,7 +30,16 @@
  * the shared page's bytes, read/write, its PFN entry the process's own —
  * and the shared page loses this PTE's share. The copy was charged to the
  * process's commit when the view (or the page) became write-copy. Every
- * other view still sees the original.
+ * other view still sees the original. When the first touch of such a page
+ * is a write, the copy is made straight from the prototype PTE's page,
+ * held by a share while it is copied, without mapping it here first
+ * (MiCopyOnFirstWrite).
+ *
+ * The fault's decisions about a protection (accessible, writable,
+ * copy-on-write, guard) and the hardware bits a shared page's PTE gets
+ * are tables computed once (MiInitializeViewFaults), and a resident page
+ * is taken with one hold of the PFN lock: the common case — a page some
+ * other view already brought in — is the fast one.
  *
  * Views in system space (mm/sysview.c) have PTEs in prototype format from
  * the start; their faults come here through MmAccessFault the same way.

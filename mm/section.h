@@ -50,10 +50,12 @@
  * is mapped, as NT's MiAddMappedPtes writes them.
  *
  * Locks, in order: the process's address creation lock, its working set
- * mutex, MiSectionMutex (control-area counts, SECTION_OBJECT_POINTERS,
- * MiControlAreaList, the system view table), the PFN lock (prototype PTEs
- * and the pages behind them). Nothing takes a working set mutex while
- * holding MiSectionMutex.
+ * mutex, MiSystemViewLock (the system view table, mm/sysview.c),
+ * MiSectionMutex (control-area counts, SECTION_OBJECT_POINTERS,
+ * MiControlAreaList, committing prototype PTEs), the PFN lock (prototype
+ * PTEs and the pages behind them). Nothing takes a working set mutex while
+ * holding MiSectionMutex. A fault takes the working set mutex and the PFN
+ * lock only.
  */
 #ifndef MM386_MM_SECTION_H
 #define MM386_MM_SECTION_H
@@ -70,9 +72,9 @@
 #define MI_SECTOR_SIZE              512         /* a subsection's file offsets are in sectors, as NT's */
 
 /* MEMORY_MANAGEMENT (0x1A) parameter 1 values of sections: mm386's own. */
-#define MM_BUGCHECK_SEGMENT_PAGE_MAPPED     0x4180  /* segment deleted while a page is mapped: p2 proto PTE, p3 its value */
-#define MM_BUGCHECK_CONTROL_AREA_COUNTS     0x4181  /* a control-area count went below zero: p2 control area, p3 which */
-#define MM_BUGCHECK_NO_SUBSECTION           0x4182  /* a prototype PTE in no subsection: p2 control area, p3 proto PTE */
+#define MM_BUGCHECK_SEGMENT_PAGE_MAPPED     0x4180  /* a segment deleted under a mapped page: p2 proto PTE, p3 value */
+#define MM_BUGCHECK_CONTROL_AREA_COUNTS     0x4181  /* a control-area count below zero: p2 control area, p3 which */
+#define MM_BUGCHECK_NO_SUBSECTION           0x4182  /* a prototype PTE in no subsection: p2 control area, p3 PTE */
 
 /* MMSECTION_FLAGS: a section's, and its control area's (NT's names, the ones mm386 uses). */
 typedef struct _MMSECTION_FLAGS {
@@ -201,7 +203,7 @@ static inline bool MiIsCopyOnWriteProtection(ULONG Protection)
     return (Protection & 5) == 5;
 }
 
-/* A private page's protection after its copy was made: write-copy becomes read/write (NT's MI_MAKE_PROTECT_NOT_WRITE_COPY). */
+/* A private copy's protection: write-copy becomes read/write (NT's MI_MAKE_PROTECT_NOT_WRITE_COPY). */
 static inline ULONG MiMakeProtectNotWriteCopy(ULONG Protection)
 {
     if ((Protection & MM_PROTECTION_ACCESS_MASK) == MM_WRITECOPY)
@@ -275,7 +277,7 @@ NTSTATUS MiCommitPrototypePtes(PSEGMENT Segment, PMMPTE First, PMMPTE Last);
 /* The subsection holding ProtoPte; MEMORY_MANAGEMENT 0x4182 if none does. */
 PSUBSECTION MiLocateSubsection(PCONTROL_AREA ControlArea, PMMPTE ProtoPte);
 
-/* The PAGE_* a protection mask allows a view of a section made with SectionProtect (NT's MmCompatibleProtectionMask). */
+/* Whether a view may ask NewProtect of a section made SectionProtect (NT's MmCompatibleProtectionMask). */
 bool MiIsProtectionCompatible(ULONG SectionProtect, ULONG NewProtect);
 
 /* ---------------------------------------------------------- protofault.c */

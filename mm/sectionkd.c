@@ -115,7 +115,8 @@ static void KdPrintPrototypePte(PMMPTE Proto)
 
 #define KD_CA_LISTED_PTES   16      /* !ca lists a segment's first prototype PTEs */
 
-KD_COMMAND(ca, "!ca", "ADDR", "a control area: its counts, flags, file, segment and subsections (ADDR from !memusage or !vad)")
+KD_COMMAND(ca, "!ca", "ADDR",
+           "a control area: its counts, flags, file, segment and subsections (ADDR from !memusage or !vad)")
 {
     ULONG Address;
     KD_PAGE_COUNTS Counts;
@@ -162,7 +163,8 @@ KD_COMMAND(ca, "!ca", "ADDR", "a control area: its counts, flags, file, segment 
         KdPrintPrototypePte(&Segment->PrototypePte[i]);
 }
 
-KD_COMMAND(memusage, "!memusage", "", "the sections' memory: per control area, its pages valid, standby, modified, shared")
+KD_COMMAND(memusage, "!memusage", "",
+           "the sections' memory: per control area, its pages valid, standby, modified, shared")
 {
     KD_PAGE_COUNTS Counts, Totals;
     char Name[48];
@@ -414,7 +416,7 @@ KD_COMMAND(section, "section", "create|file|map|sysmap|unmap|sysunmap|touch|clos
 }
 
 KD_COMMAND(with, "with", "PROCESS COMMAND [ARGS]",
-           "runs one command attached to PROCESS (KeStackAttachProcess): !pte, !vad, vm, section touch see its user range")
+           "runs one command attached to PROCESS: !pte, !vad, vm, section touch see its user range")
 {
     char Line[128];
     size_t n = 0;

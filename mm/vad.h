@@ -23,7 +23,7 @@
 #define MM_VAD_TAG          MAKE_TAG('V', 'a', 'd', ' ')    /* MMVAD */
 #define MM_VAD_SHORT_TAG    MAKE_TAG('V', 'a', 'd', 'S')    /* MMVAD_SHORT */
 
-/* NT's VadType values (MMVAD_FLAGS.VadType). mm386 makes VadNone, VadDevicePhysicalMemory and (image views) VadImageMap. */
+/* NT's VadType values (MMVAD_FLAGS.VadType). mm386 makes VadNone, VadDevicePhysicalMemory, VadImageMap. */
 typedef enum _MI_VAD_TYPE {
     VadNone,                    /* private memory or a view of a data section */
     VadDevicePhysicalMemory,    /* locked pages mapped by MmMapLockedPagesSpecifyCache(UserMode) */

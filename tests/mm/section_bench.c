@@ -151,7 +151,8 @@ KBENCH(shared_resident_page_fault)
         KbenchStop(b);
         KbenchReportHarness(b, "shared_resident_page_fault", BENCH_PAGES - 1);
         if (Sum != BENCH_PAGES * (BENCH_PAGES - 1))
-            DbgPrint("# bench: shared_resident_page_fault read %u, expected %u\n", Sum, BENCH_PAGES * (BENCH_PAGES - 1));
+            DbgPrint("# bench: shared_resident_page_fault read %u, expected %u\n", Sum,
+                     BENCH_PAGES * (BENCH_PAGES - 1));
         TestDetach(Apc);
     }
     ReleaseResidentSection(Section, Owner, Toucher);
