@@ -404,7 +404,10 @@ void MiDecrementReferenceCount(PMMPFN Pfn1, PFN_NUMBER Pfn);
  * flags kept. MiDeleteTransitionPage: its segment is going — PointerPte
  * (the page's PteAddress) is zeroed, the page of prototype PTEs loses the
  * share the page held, and the page is freed. A page on another list, or
- * one PointerPte does not name, is PFN_LIST_CORRUPT 0x99.
+ * one PointerPte does not name, is PFN_LIST_CORRUPT 0x99. A page in
+ * transition but on no list (TransitionPage: an MDL lock holds it) is not
+ * unlinked: a transition fault takes it back as it is, and its segment's
+ * deletion marks it deleted, freed when the lock goes.
  */
 void MiUnlinkTransitionPage(PFN_NUMBER Pfn);
 void MiDeleteTransitionPage(PFN_NUMBER Pfn, PMMPTE PointerPte);

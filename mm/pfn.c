@@ -413,10 +413,15 @@ void MiDeleteTransitionPage(PFN_NUMBER Pfn, PMMPTE PointerPte)
     PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
     if (Pfn1->PteAddress != PointerPte)
         CorruptPageState(Pfn);
-    MiUnlinkTransitionPage(Pfn);
     MiWritePte(PointerPte, (MMPTE){ .u.Long = 0 });
     PFN_NUMBER PteFrame = Pfn1->u4.PteFrame;
     MiDecrementShareCount(MI_PFN_ELEMENT(PteFrame), PteFrame);
+    if (Pfn1->u3.e2.e1.PageLocation == TransitionPage) {
+        /* Off every list, an MDL lock still holds it: it goes free when the lock does. */
+        MI_SET_PFN_DELETED(Pfn1);
+        return;
+    }
+    MiUnlinkTransitionPage(Pfn);
     Pfn1->PteAddress = NULL;
     MiInsertPageInFreeListLocked(Pfn);
 }

@@ -112,8 +112,14 @@ static NTSTATUS MiMakeProtoPageResident(PCONTROL_AREA ControlArea, PMMPTE ProtoP
         if (!Proto.u.Soft.Prototype && Proto.u.Soft.Transition) {
             PFN_NUMBER Pfn = Proto.u.Trans.PageFrameNumber;
             PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
-            MiUnlinkTransitionPage(Pfn);
-            Pfn1->u3.e2.ReferenceCount = 1;
+            if (Pfn1->u3.e2.e1.PageLocation == TransitionPage) {
+                /* On no list: an MDL lock holds it. The PTEs' reference is added to the lock's. */
+                Pfn1->u3.e2.e1.PageLocation = ActiveAndValid;
+                Pfn1->u3.e2.ReferenceCount++;
+            } else {
+                MiUnlinkTransitionPage(Pfn);
+                Pfn1->u3.e2.ReferenceCount = 1;
+            }
             Pfn1->u2.ShareCount = 1;
             Pfn1->u3.e2.e1.Modified |= Modified;
             MiWritePte(ProtoPte, MiMakeValidProtoPte(Pfn, Pfn1->OriginalPte.u.Soft.Protection));

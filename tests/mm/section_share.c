@@ -287,3 +287,52 @@ KTEST_DEATH_P1(section_share, segment_deleted_under_a_mapped_page_bugchecks, MEM
     ControlArea->NumberOfUserReferences--;
     NtClose(Two.Section);
 }
+
+/*
+ * A view's page locked by an MDL outlives the view: unmapped, it is in
+ * transition on no list (the lock holds it); a new view's fault takes it
+ * back as it is; and when the section goes while it is still locked, the
+ * page is freed only with the lock (the leak guards see nothing left).
+ */
+KTEST(section_share, a_locked_page_outlives_its_view_and_its_section)
+{
+    TWO_PROCESSES Two = { 0 };
+    ASSERT_TRUE(MakeTwo(&Two, 0x2000, SEC_COMMIT));
+    PMMPTE Proto = TestSectionObject(Two.Section)->Segment->PrototypePte;
+    PKAPC_STATE Apc = TestAttach(Two.A);
+    ULONG Base = 0;
+    SIZE_T Size = 0;
+    ASSERT_EQ(TestMapView(Two.Section, &Base, 0, &Size, PAGE_READWRITE), STATUS_SUCCESS);
+    PMDL Mdl = IoAllocateMdl((PVOID)Base, PAGE_SIZE, FALSE, FALSE, NULL);
+    NTSTATUS Status;
+    EX_TRY {
+        MmProbeAndLockPages(Mdl, KernelMode, IoWriteAccess);
+        Status = STATUS_SUCCESS;
+    } EX_EXCEPT(Status) {
+    } EX_END;
+    EXPECT_EQ(Status, STATUS_SUCCESS);
+    EXPECT_EQ(TestWrite(Base, 0xB0B0, NULL), STATUS_SUCCESS);
+    PFN_NUMBER Pfn = MmGetMdlPfnArray(Mdl)[0];
+    EXPECT_EQ(TestUnmapView(Base), STATUS_SUCCESS);
+    TestDetach(Apc);
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
+    EXPECT_EQ(Pfn1->u3.e2.e1.PageLocation, TransitionPage);     /* no PTE, but locked: on no list */
+    EXPECT_EQ(Pfn1->u3.e2.ReferenceCount, 1);
+    EXPECT_TRUE(MiReadPte(Proto).u.Soft.Transition);
+
+    ULONG Value = 0, InB = MapInto(Two.B, Two.Section, 0, 0, PAGE_READONLY);
+    EXPECT_EQ(ReadIn(Two.B, InB, &Value), STATUS_SUCCESS);
+    EXPECT_EQ(Value, 0xB0B0);
+    EXPECT_EQ(FrameIn(Two.B, InB), Pfn);
+    EXPECT_EQ(Pfn1->u3.e2.ReferenceCount, 2);                   /* the lock's and the PTEs' */
+    EXPECT_EQ(UnmapFrom(Two.B, InB), STATUS_SUCCESS);
+
+    /* The section goes while the page is locked: it is marked deleted, freed with the lock. */
+    NtClose(Two.Section);
+    Two.Section = NULL;
+    EXPECT_EQ(Pfn1->u3.e2.e1.PageLocation, TransitionPage);
+    MmUnlockPages(Mdl);
+    IoFreeMdl(Mdl);
+    EXPECT_TRUE(Pfn1->u3.e2.e1.PageLocation <= FreePageList);
+    DeleteTwo(&Two);
+}
