@@ -318,7 +318,7 @@ static NTSTATUS MiUnmapViewOfSection(PEPROCESS Process, PVOID BaseAddress)
     ULONG Start = (ULONG)MI_VPN_TO_VA(Vad->StartingVpn), End = (ULONG)MI_VPN_TO_VA_ENDING(Vad->EndingVpn);
     MiLockWorkingSet(Process);
     MiRemoveVad(Vad, Process);
-    MiDeleteUserRange(Process, Start, End, true);
+    MiDeleteUserRange(Process, Start, End, MiDeleteShared);
     MiUnlockWorkingSet(Process);
     MiReturnPageTableCommitment(Process, Start, End);
     MiReturnProcessCommitment(Process, Vad->CommitCharge);

@@ -375,7 +375,15 @@ void MiInitializePfnForOtherProcess(PFN_NUMBER Pfn, PMMPTE PointerPte, PFN_NUMBE
     MiInitializeActivePfn(Pfn, PointerPte, MiMakeDemandZeroPte(MM_READWRITE), PteFrame, true);
 }
 
-void MiDecrementShareCount(PMMPFN Pfn1, PFN_NUMBER Pfn)
+/* A section's page left by its last PTE: its prototype PTE (resident, in paged pool) goes into transition. */
+static __attribute__((noinline)) void MiPrototypePteToTransition(PMMPFN Pfn1, PFN_NUMBER Pfn)
+{
+    if (!MI_IS_PFN_DELETED(Pfn1))
+        MiWritePte(Pfn1->PteAddress, MiMakeTransitionPte(Pfn, Pfn1->OriginalPte.u.Soft.Protection));
+}
+
+/* MayBePrototype false: a page table's or a private page's (faster where that is known). */
+static inline __attribute__((always_inline)) void DecrementShareCount(PMMPFN Pfn1, PFN_NUMBER Pfn, bool MayBePrototype)
 {
     if (Pfn1->u3.e2.e1.PageLocation != ActiveAndValid)
         CorruptPageState(Pfn);
@@ -388,10 +396,15 @@ void MiDecrementShareCount(PMMPFN Pfn1, PFN_NUMBER Pfn)
      * keeps its data: its prototype PTE (in paged pool, resident) goes into
      * transition, naming the page, which goes to the standby or modified list.
      */
-    if (Pfn1->u3.e2.e1.PrototypePte && !MI_IS_PFN_DELETED(Pfn1))
-        MiWritePte(Pfn1->PteAddress, MiMakeTransitionPte(Pfn, Pfn1->OriginalPte.u.Soft.Protection));
+    if (MayBePrototype && UNLIKELY(Pfn1->u3.e2.e1.PrototypePte))
+        MiPrototypePteToTransition(Pfn1, Pfn);
     Pfn1->u3.e2.e1.PageLocation = TransitionPage;
     MiDecrementReferenceCount(Pfn1, Pfn);
+}
+
+void MiDecrementShareCount(PMMPFN Pfn1, PFN_NUMBER Pfn)
+{
+    DecrementShareCount(Pfn1, Pfn, true);
 }
 
 void MiUnlinkTransitionPage(PFN_NUMBER Pfn)
@@ -452,9 +465,9 @@ void MiDeletePageMapping(PFN_NUMBER Pfn)
     if (Pfn1->PteAddress == NULL || MI_IS_PFN_DELETED(Pfn1))
         CorruptPageState(Pfn);
     PFN_NUMBER PteFrame = Pfn1->u4.PteFrame;
-    MiDecrementShareCount(MI_PFN_ELEMENT(PteFrame), PteFrame);
+    DecrementShareCount(MI_PFN_ELEMENT(PteFrame), PteFrame, false);
     MI_SET_PFN_DELETED(Pfn1);
-    MiDecrementShareCount(Pfn1, Pfn);
+    DecrementShareCount(Pfn1, Pfn, false);      /* deleted: a prototype PTE, if any, is left alone */
 }
 
 void MiDeleteValidPte(PMMPTE PointerPte)

@@ -118,7 +118,8 @@ void MmCleanProcessAddressSpace(PEPROCESS Process)
     while ((Vad = MiGetFirstVad(Process)) != NULL) {
         MiRemoveVad(Vad, Process);
         MiDeleteUserRange(Process, (ULONG)MI_VPN_TO_VA(Vad->StartingVpn), (ULONG)MI_VPN_TO_VA_ENDING(Vad->EndingVpn),
-                          Vad->u.VadFlags.VadType != VadDevicePhysicalMemory);
+                          Vad->u.VadFlags.VadType == VadDevicePhysicalMemory ? MiDeleteNotOwned :
+                          MiIsViewVad(Vad) ? MiDeleteShared : MiDeletePrivate);
         Charged += Vad->CommitCharge;
         if (MiIsViewVad(Vad))
             MiReleaseViewVad(Vad);      /* the view's reference on its control area, perhaps the last */

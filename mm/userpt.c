@@ -130,7 +130,19 @@ void MiReturnPageTableCommitment(PEPROCESS Process, ULONG StartVa, ULONG EndVa)
     MiReturnProcessCommitment(Process, Returned);
 }
 
-LONG MiDeleteUserPte(PEPROCESS Process, PMMPTE Pte, ULONG Va, MI_DELETE_BATCH *Batch, bool OwnsPages)
+/* A view's resident page: a section's loses this PTE's share (and its page table's), a private copy is freed. */
+static __attribute__((noinline)) void MiQueueViewPage(MI_DELETE_BATCH *Batch, ULONG i, MMPTE Old, ULONG Va)
+{
+    if (Old.u.Hard.Valid && MI_PFN_ELEMENT(Batch->Pfn[i])->u3.e2.e1.PrototypePte) {
+        Batch->Kind[i] = Old.u.Hard.Dirty ? MiDeleteSharedDirty : MiDeleteShared;
+        Batch->PageTable[i] = MiReadPte(MiAddressToPde(Va)).u.Hard.PageFrameNumber;
+    } else {
+        Batch->Kind[i] = MiDeletePrivate;
+    }
+}
+
+static inline __attribute__((always_inline)) LONG
+DeleteUserPte(PEPROCESS Process, PMMPTE Pte, ULONG Va, MI_DELETE_BATCH *Batch, MI_DELETE_KIND Range)
 {
     MMPTE Old = MiReadPte(Pte);
 
@@ -139,23 +151,23 @@ LONG MiDeleteUserPte(PEPROCESS Process, PMMPTE Pte, ULONG Va, MI_DELETE_BATCH *B
     MiWritePte(Pte, (MMPTE){ .u.Long = 0 });
     if (Old.u.Hard.Valid || MiIsUserTransitionPte(Old)) {
         /* The process's own resident pages, and the sections' it maps, are its working set; an MDL's are not. */
-        if (Old.u.Hard.Valid && OwnsPages)
+        if (Old.u.Hard.Valid && Range != MiDeleteNotOwned)
             Process->Vm.WorkingSetSize--;
         if (Batch->Count == MI_DELETE_BATCH_PAGES)
             MiFlushDeleteBatch(Process, Batch);
         ULONG i = Batch->Count++;
         Batch->Va[i] = Va;
         Batch->Pfn[i] = Old.u.Hard.Valid ? Old.u.Hard.PageFrameNumber : Old.u.Trans.PageFrameNumber;
-        if (!OwnsPages) {
-            Batch->Kind[i] = MiDeleteNotOwned;
-        } else if (Old.u.Hard.Valid && MI_PFN_ELEMENT(Batch->Pfn[i])->u3.e2.e1.PrototypePte) {
-            Batch->Kind[i] = Old.u.Hard.Dirty ? MiDeleteSharedDirty : MiDeleteShared;
-            Batch->PageTable[i] = MiReadPte(MiAddressToPde(Va)).u.Hard.PageFrameNumber;
-        } else {
-            Batch->Kind[i] = MiDeletePrivate;
-        }
+        Batch->Kind[i] = (UCHAR)Range;
+        if (UNLIKELY(Range == MiDeleteShared))
+            MiQueueViewPage(Batch, i, Old, Va);
     }
     return -1;
+}
+
+LONG MiDeleteUserPte(PEPROCESS Process, PMMPTE Pte, ULONG Va, MI_DELETE_BATCH *Batch, MI_DELETE_KIND Range)
+{
+    return DeleteUserPte(Process, Pte, Va, Batch, Range);
 }
 
 void MiFlushDeleteBatch(PEPROCESS Process, MI_DELETE_BATCH *Batch)
@@ -192,7 +204,7 @@ void MiFlushDeleteBatch(PEPROCESS Process, MI_DELETE_BATCH *Batch)
     Batch->Count = 0;
 }
 
-void MiDeleteUserRange(PEPROCESS Process, ULONG StartVa, ULONG EndVa, bool OwnsPages)
+void MiDeleteUserRange(PEPROCESS Process, ULONG StartVa, ULONG EndVa, MI_DELETE_KIND Range)
 {
     MI_DELETE_BATCH Batch;
 
@@ -203,7 +215,7 @@ void MiDeleteUserRange(PEPROCESS Process, ULONG StartVa, ULONG EndVa, bool OwnsP
             LONG Delta = 0;
             PMMPTE Pte = MiAddressToPte(Chunk);
             for (ULONG Va = Chunk; Va <= ChunkEnd; Va += PAGE_SIZE, Pte++)
-                Delta += MiDeleteUserPte(Process, Pte, Va, &Batch, OwnsPages);
+                Delta += DeleteUserPte(Process, Pte, Va, &Batch, Range);
             MiFlushDeleteBatch(Process, &Batch);
             MiAdjustUsedPtes(Process, Chunk, Delta);
         }
