@@ -160,6 +160,93 @@ NTSTATUS ZwQueryVirtualMemory(HANDLE ProcessHandle, PVOID BaseAddress,
                               MEMORY_INFORMATION_CLASS MemoryInformationClass, PVOID MemoryInformation,
                               SIZE_T MemoryInformationLength, PSIZE_T ReturnLength);
 
+/* ------------------------------------------------------------------------
+ * Sections and views (mm/section.c, mapview.c, viewprot.c, sysview.c,
+ * protofault.c; docs/SECTIONS.md tabulates the rules and statuses). The
+ * services take their caller's mode from ExGetPreviousMode and probe a
+ * UserMode caller's pointers; PASSIVE_LEVEL. The Zw forms are the same
+ * services called as from kernel mode.
+ */
+struct _FILE_OBJECT;
+struct _OBJECT_TYPE;
+extern struct _OBJECT_TYPE *MmSectionObjectType;
+
+/*
+ * NtCreateSection (NT's signature): a section backed by the paging file
+ * (FileHandle NULL; MaximumSize, rounded up to pages, at most 4 GB on x86;
+ * SEC_COMMIT charges all of it to the system's commit now, SEC_RESERVE
+ * nothing until pages are committed in a view) or by a file from NtOpenFile
+ * (a read-only boot module: MaximumSize 0 for the file's size; PAGE_READONLY,
+ * PAGE_WRITECOPY, PAGE_EXECUTE, PAGE_EXECUTE_READ, PAGE_EXECUTE_WRITECOPY).
+ * Statuses in NT's order: STATUS_INVALID_PARAMETER_6 (attributes),
+ * STATUS_INVALID_PAGE_PROTECTION, the probes', STATUS_INVALID_PARAMETER_4
+ * (no file, no size), STATUS_SECTION_TOO_BIG, STATUS_COMMITMENT_LIMIT,
+ * STATUS_INSUFFICIENT_RESOURCES, the file handle's (STATUS_ACCESS_DENIED for
+ * a writable protection over a read-only file), STATUS_MAPPED_FILE_SIZE_ZERO,
+ * STATUS_INVALID_FILE_FOR_SECTION (SEC_IMAGE with no file); STATUS_NOT_SUPPORTED
+ * for SEC_IMAGE over a file, SEC_BASED, SEC_LARGE_PAGES (not provided yet).
+ */
+NTSTATUS NtCreateSection(PHANDLE SectionHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
+                         PLARGE_INTEGER MaximumSize, ULONG SectionPageProtection, ULONG AllocationAttributes,
+                         HANDLE FileHandle);
+NTSTATUS ZwCreateSection(PHANDLE SectionHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
+                         PLARGE_INTEGER MaximumSize, ULONG SectionPageProtection, ULONG AllocationAttributes,
+                         HANDLE FileHandle);
+/*
+ * The section object itself, not inserted: *SectionObject holds the
+ * caller's reference (ObInsertObject, or ObDereferenceObject). A File object
+ * may be passed instead of a handle. MaximumSize is read, never written.
+ */
+NTSTATUS MmCreateSection(PVOID *SectionObject, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
+                         PLARGE_INTEGER MaximumSize, ULONG SectionPageProtection, ULONG AllocationAttributes,
+                         HANDLE FileHandle, struct _FILE_OBJECT *FileObject);
+/*
+ * NtMapViewOfSection (NT's signature): a view of the section in the process
+ * ProcessHandle names (PROCESS_VM_OPERATION; NtCurrentProcess() for the
+ * current one), at *BaseAddress or (NULL) where there is room, of *ViewSize
+ * bytes (0: from *SectionOffset to the section's end) from *SectionOffset.
+ * On success the three are written back: the base, the size in pages, the
+ * offset. Statuses in NT's order: STATUS_INVALID_PARAMETER_8, _9,
+ * STATUS_INVALID_PAGE_PROTECTION, the probes', STATUS_INVALID_PARAMETER_3
+ * (a range above the highest VAD address), _4 (ZeroBits), the handles',
+ * STATUS_MAPPED_ALIGNMENT, STATUS_SECTION_PROTECTION, STATUS_INVALID_VIEW_SIZE,
+ * STATUS_INVALID_PARAMETER_5 (CommitSize), _10 (PAGE_WRITECOMBINE),
+ * STATUS_CONFLICTING_ADDRESSES, STATUS_NO_MEMORY, STATUS_COMMITMENT_LIMIT.
+ */
+NTSTATUS NtMapViewOfSection(HANDLE SectionHandle, HANDLE ProcessHandle, PVOID *BaseAddress, ULONG_PTR ZeroBits,
+                            SIZE_T CommitSize, PLARGE_INTEGER SectionOffset, PSIZE_T ViewSize,
+                            SECTION_INHERIT InheritDisposition, ULONG AllocationType, ULONG Win32Protect);
+NTSTATUS ZwMapViewOfSection(HANDLE SectionHandle, HANDLE ProcessHandle, PVOID *BaseAddress, ULONG_PTR ZeroBits,
+                            SIZE_T CommitSize, PLARGE_INTEGER SectionOffset, PSIZE_T ViewSize,
+                            SECTION_INHERIT InheritDisposition, ULONG AllocationType, ULONG Win32Protect);
+/* The same for a kernel caller holding the section object and the process (any offset; the base on a page). */
+NTSTATUS MmMapViewOfSection(PVOID SectionObject, struct _EPROCESS *Process, PVOID *BaseAddress, ULONG_PTR ZeroBits,
+                            SIZE_T CommitSize, PLARGE_INTEGER SectionOffset, PSIZE_T ViewSize,
+                            SECTION_INHERIT InheritDisposition, ULONG AllocationType, ULONG Protect);
+/* Unmaps the view holding BaseAddress: STATUS_NOT_MAPPED_VIEW if there is none. */
+NTSTATUS NtUnmapViewOfSection(HANDLE ProcessHandle, PVOID BaseAddress);
+NTSTATUS ZwUnmapViewOfSection(HANDLE ProcessHandle, PVOID BaseAddress);
+NTSTATUS MmUnmapViewOfSection(struct _EPROCESS *Process, PVOID BaseAddress);
+/*
+ * A view of the section's first *ViewSize bytes (0: all of it) in system
+ * space (mm/sysview.c): *MappedBase and *ViewSize (in pages) are set.
+ * STATUS_INVALID_VIEW_SIZE, STATUS_NO_MEMORY (no room in the system view
+ * region), STATUS_INSUFFICIENT_RESOURCES. MmUnmapViewInSystemSpace takes the
+ * base; any other address is DRIVER_UNMAPPING_INVALID_VIEW (0x81).
+ * PASSIVE_LEVEL; the view's pages may be touched at IRQL <= APC_LEVEL.
+ */
+NTSTATUS MmMapViewInSystemSpace(PVOID Section, PVOID *MappedBase, PSIZE_T ViewSize);
+NTSTATUS MmUnmapViewInSystemSpace(PVOID MappedBase);
+/*
+ * SectionBasicInformation (SECTION_QUERY): its attributes and size. Another
+ * class is STATUS_INVALID_INFO_CLASS, a buffer too small
+ * STATUS_INFO_LENGTH_MISMATCH.
+ */
+NTSTATUS NtQuerySection(HANDLE SectionHandle, SECTION_INFORMATION_CLASS SectionInformationClass,
+                        PVOID SectionInformation, SIZE_T SectionInformationLength, PSIZE_T ResultLength);
+NTSTATUS ZwQuerySection(HANDLE SectionHandle, SECTION_INFORMATION_CLASS SectionInformationClass,
+                        PVOID SectionInformation, SIZE_T SectionInformationLength, PSIZE_T ResultLength);
+
 /*
  * A process's address space (mm/procsup.c). MmCreateProcessAddressSpace
  * gives Process (its memory-manager fields zeroed by the caller, or not:

@@ -188,4 +188,72 @@ typedef enum _MEMORY_INFORMATION_CLASS {
     MemoryRegionInformation,
 } MEMORY_INFORMATION_CLASS;
 
+/* ------------------------------------------------------------------------
+ * Sections and their views (NT's winnt.h and ntmmapi.h values).
+ */
+#define SEC_BASED               0x00200000
+#define SEC_NO_CHANGE           0x00400000
+#define SEC_FILE                0x00800000
+#define SEC_IMAGE               0x01000000
+#define SEC_RESERVE             0x04000000
+#define SEC_COMMIT              0x08000000
+#define SEC_NOCACHE             0x10000000
+#define SEC_LARGE_PAGES         0x80000000
+#define MEM_DOS_LIM             0x40000000      /* a view's base and offset on 4 KB, not 64 KB (x86 only) */
+
+#define SECTION_QUERY               0x0001u
+#define SECTION_MAP_WRITE           0x0002u
+#define SECTION_MAP_READ            0x0004u
+#define SECTION_MAP_EXECUTE         0x0008u
+#define SECTION_EXTEND_SIZE         0x0010u
+#define SECTION_ALL_ACCESS          (STANDARD_RIGHTS_REQUIRED | 0x1Fu)
+
+/* What happens to a view when its process makes a child (NtMapViewOfSection's InheritDisposition). */
+typedef enum _SECTION_INHERIT { ViewShare = 1, ViewUnmap = 2 } SECTION_INHERIT;
+
+typedef enum _SECTION_INFORMATION_CLASS {
+    SectionBasicInformation,
+    SectionImageInformation,
+} SECTION_INFORMATION_CLASS;
+
+typedef struct _SECTION_BASIC_INFORMATION {
+    PVOID BaseAddress;          /* a based section's address; NULL */
+    ULONG Attributes;           /* SEC_* it was created with (SEC_FILE for a file's) */
+    LARGE_INTEGER Size;         /* its maximum size in bytes */
+} SECTION_BASIC_INFORMATION, *PSECTION_BASIC_INFORMATION;
+
+/* ------------------------------------------------------------------------
+ * Files (NT's values): access rights, sharing, NtOpenFile's result.
+ */
+#define FILE_READ_DATA              0x0001u
+#define FILE_WRITE_DATA             0x0002u
+#define FILE_APPEND_DATA            0x0004u
+#define FILE_READ_EA                0x0008u
+#define FILE_WRITE_EA               0x0010u
+#define FILE_EXECUTE                0x0020u
+#define FILE_READ_ATTRIBUTES        0x0080u
+#define FILE_WRITE_ATTRIBUTES       0x0100u
+#define FILE_ALL_ACCESS             (STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x1FFu)
+#define FILE_GENERIC_READ           (STANDARD_RIGHTS_READ | FILE_READ_DATA | FILE_READ_ATTRIBUTES | FILE_READ_EA | \
+                                     SYNCHRONIZE)
+#define FILE_GENERIC_WRITE          (STANDARD_RIGHTS_WRITE | FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES | \
+                                     FILE_WRITE_EA | FILE_APPEND_DATA | SYNCHRONIZE)
+#define FILE_GENERIC_EXECUTE        (STANDARD_RIGHTS_EXECUTE | FILE_READ_ATTRIBUTES | FILE_EXECUTE | SYNCHRONIZE)
+
+#define FILE_SHARE_READ             0x00000001u
+#define FILE_SHARE_WRITE            0x00000002u
+#define FILE_SHARE_DELETE           0x00000004u
+#define FILE_SYNCHRONOUS_IO_NONALERT 0x00000020u
+#define FILE_NON_DIRECTORY_FILE     0x00000040u
+
+#define FILE_OPENED                 0x00000001u    /* IO_STATUS_BLOCK.Information of an open */
+
+typedef struct _IO_STATUS_BLOCK {
+    union {
+        NTSTATUS Status;
+        PVOID Pointer;
+    };
+    ULONG_PTR Information;
+} IO_STATUS_BLOCK, *PIO_STATUS_BLOCK;
+
 #endif

@@ -12,7 +12,7 @@
  *             manager (the VGA console moves onto MmMapIoSpace); the
  *             system-service gates and KUSER_SHARED_DATA's stub; the system
  *             process, the object manager and the executive's object types
- *             (PsInitSystem, ObInitSystem, ExInitSystem).
+ *             (PsInitSystem, ObInitSystem, ExInitSystem, IoInitSystem).
  *
  * Then startup leaves the boot stack (linker.ld's .bootstack) for a large
  * kernel stack from MmCreateKernelStack, with a guard page below it, the
@@ -25,6 +25,7 @@
 #include <drivers.h>
 #include <ex.h>
 #include <hal.h>
+#include <io.h>
 #include <ke.h>
 #include <kd.h>
 #include <ktest.h>
@@ -131,6 +132,7 @@ static void KiPhase1Initialization(PVOID Context)
     KiInitializeSystemServices();
     ObInitSystem();
     ExInitSystem();
+    IoInitSystem();
     PsInitSystem(2);
     MmInitSystem(2);
     KiMoveConsoleToIoSpace();

@@ -36,7 +36,7 @@ static void MiDecommitPages(PEPROCESS Process, PMMVAD Vad, ULONG StartVa, ULONG 
                 MMPTE Old = MiReadPte(Pte);
                 if (MiIsDecommittedPte(Old))
                     continue;
-                Delta += MiDeleteUserPte(Process, Pte, Va, &Batch, true);
+                Delta += MiDeleteUserPte(Process, Pte, Va, &Batch, MiDeletePrivate);
                 if (MemCommit) {
                     MiWritePte(Pte, MiMakeUserSoftPte(MM_DECOMMIT));
                     Delta++;
@@ -79,7 +79,7 @@ static void MiReleaseRange(PEPROCESS Process, PMMVAD Vad, PMMVAD NewVad, ULONG S
         MiInsertVad(NewVad, Process);
     }
     Vad->CommitCharge -= Released;
-    MiDeleteUserRange(Process, StartVa, EndVa, true);
+    MiDeleteUserRange(Process, StartVa, EndVa, MiDeletePrivate);
     MiUnlockWorkingSet(Process);
     if (Whole)
         MiFreeVad(Vad);

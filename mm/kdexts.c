@@ -21,7 +21,7 @@
  * views must agree; docs/KD.md shows both.
  */
 #include <kd.h>
-#include "mi.h"
+#include "section.h"
 
 /*
  * What the gdb extension reads to learn the build's constants (it has the
@@ -203,6 +203,32 @@ static ULONG KdDescribeSystemPte(char Lines[MI_PTE_DESCRIPTION_LINES][MI_PTE_DES
     return n;
 }
 
+/*
+ * !pte's last line for a page of a section: a valid PTE whose page's PFN
+ * entry is a prototype PTE's (a shared page: the PTE is one of its shares),
+ * or a PTE in prototype format (a system view's page not yet touched):
+ * the prototype PTE, what it holds, and its control area.
+ */
+static void KdDescribeSectionPage(MMPTE Pte)
+{
+    ULONG Index;
+    if (Pte.u.Hard.Valid && MiIsPhysicalPage(Pte.u.Hard.PageFrameNumber)) {
+        PMMPFN Pfn1 = MI_PFN_ELEMENT(Pte.u.Hard.PageFrameNumber);
+        PCONTROL_AREA ControlArea = Pfn1->u3.e2.e1.PrototypePte
+                                        ? MiKdControlAreaOfPrototypePte(Pfn1->PteAddress, &Index) : NULL;
+        if (ControlArea)
+            DbgPrint("a section's page: prototype PTE %08X (page %x of control area %08x), share count %u%s\n",
+                     (ULONG)Pfn1->PteAddress, Index, (ULONG)ControlArea, Pfn1->u2.ShareCount,
+                     Pte.u.Hard.CopyOnWrite ? ", copy-on-write" : "");
+    } else if (!Pte.u.Hard.Valid && Pte.u.Proto.Prototype && Pte.u.Soft.PageFileHigh != 0xFFFFF) {
+        PMMPTE Proto = MiPteToProto(Pte);
+        PCONTROL_AREA ControlArea = MiKdControlAreaOfPrototypePte(Proto, &Index);
+        if (ControlArea)
+            DbgPrint("prototype PTE %08X (page %x of control area %08x) holds %08X\n", (ULONG)Proto, Index,
+                     (ULONG)ControlArea, MiReadPte(Proto).u.Long);
+    }
+}
+
 KD_COMMAND(pte, "!pte", "VA", "the PDE and PTE that map VA, decoded (a VA in the page tables is taken as a PTE)")
 {
     ULONG Va;
@@ -244,6 +270,7 @@ KD_COMMAND(pte, "!pte", "VA", "the PDE and PTE that map VA, decoded (a VA in the
     }
     if (Va < (ULONG)MmSystemRangeStart && (!Pde.u.Hard.Valid || MiReadPte(PointerPte).u.Long == 0))
         MiKdDescribeZeroUserPte(Va);
+    KdDescribeSectionPage(Pde.u.Hard.Valid && !Pde.u.Hard.LargePage ? MiReadPte(PointerPte) : (MMPTE){ .u.Long = 0 });
 }
 
 KD_COMMAND(pte2va, "!pte2va", "PTE", "the virtual address the PTE at address PTE maps (the page tables' self-map "
@@ -343,6 +370,11 @@ KD_COMMAND(pfn, "!pfn", "PFN", "a physical page's PFN entry: state or list, coun
         DbgPrint("    %s\n", Words);
     if ((ULONG)Entry.PteAddress >= PTE_BASE && (ULONG)Entry.PteAddress <= PTE_TOP)
         DbgPrint("    pteaddress is the PTE of VA %08X\n", (ULONG)MiPteToAddress(Entry.PteAddress));
+    ULONG Index;
+    PCONTROL_AREA ControlArea = e1.PrototypePte ? MiKdControlAreaOfPrototypePte(Entry.PteAddress, &Index) : NULL;
+    if (ControlArea)
+        DbgPrint("    pteaddress is the prototype PTE of page %x of control area %08x; %u PTEs share the page\n",
+                 Index, (ULONG)ControlArea, e1.PageLocation == ActiveAndValid ? Entry.u2.ShareCount : 0);
 }
 
 /* Pages of [Start, Start + Size) that a valid PTE or a large PDE maps now, in this address space. */

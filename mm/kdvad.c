@@ -6,8 +6,8 @@
  * WinDbg's !vad walks a process's VAD tree in address order and prints each
  * node with its depth, its first and last page number, its commit charge,
  * whether it is private or mapped, and the protection it was reserved
- * with; with the flag 1 it describes one VAD in detail. mm386's prints the
- * same shape. A node is only ever reached through a tree it was found in
+ * with (a view: what backs it, and here its control area, for !ca); with
+ * the flag 1 it describes one VAD in detail. mm386's prints the same shape. A node is only ever reached through a tree it was found in
  * (the current process's, a process on MmProcessList, the system
  * process's): an address typed at the prompt is never followed blindly.
  *
@@ -22,7 +22,7 @@
  * (tools/gdb/mm386gdb/vad.py) prints the same views from outside.
  */
 #include <kd.h>
-#include "virtual.h"
+#include "section.h"
 
 typedef struct _MI_KD_NAMED_VALUE {
     ULONG Value;
@@ -79,9 +79,20 @@ static void KdPrintVadSubtree(PMMVAD Vad, ULONG Level, KD_VAD_TOTALS *Totals)
         return;
     KdPrintVadSubtree(Vad->LeftChild, Level + 1, Totals);
     KdFormatVadProtection(Protection, sizeof(Protection), Vad->u.VadFlags.Protection);
-    DbgPrint("%08x (%2u)%11x%9x%10u %-7s %-4s %s\n", (ULONG)Vad, Level, Vad->StartingVpn, Vad->EndingVpn,
+    DbgPrint("%08x (%2u)%11x%9x%10u %-7s %-4s %s", (ULONG)Vad, Level, Vad->StartingVpn, Vad->EndingVpn,
              Vad->CommitCharge, Vad->u.VadFlags.PrivateMemory ? "Private" : "Mapped",
-             Vad->u.VadFlags.VadType == VadDevicePhysicalMemory ? "Phys" : "", Protection);
+             Vad->u.VadFlags.VadType == VadDevicePhysicalMemory ? "Phys" :
+             Vad->u.VadFlags.VadType == VadImageMap ? "Exe" : "", Protection);
+    if (MiIsViewVad(Vad)) {
+        /* WinDbg names a view's backing: the file, or the paging file; and the control area !ca shows. */
+        PCONTROL_AREA ControlArea = Vad->ControlArea;
+        if (ControlArea->FilePointer)
+            DbgPrint(" \\Boot\\%s", ControlArea->FilePointer->FileName);
+        else
+            DbgPrint(" Pagefile section");
+        DbgPrint(", ca %08x", (ULONG)ControlArea);
+    }
+    DbgPrint("\n");
     Totals->Count++;
     Totals->LevelSum += Level + 1;
     Totals->MaxDepth = MAX(Totals->MaxDepth, Level);
@@ -181,6 +192,13 @@ void MiKdDescribeZeroUserPte(ULONG Va)
     }
     if (!Vad) {
         DbgPrint("no VAD holds this address: it is free\n");
+    } else if (MiIsViewVad(Vad)) {
+        /* A view's zero PTE: the fault will find the prototype PTE through this VAD (NT's way). */
+        ULONG Index = MI_VA_TO_VPN(Va) - Vad->StartingVpn;
+        KdFormatVadProtection(Protection, sizeof(Protection), MiViewPageProtection(Vad, Index));
+        DbgPrint("VAD %08x: a view of control area %08x; prototype PTE at %08X holds %08X; %s\n", (ULONG)Vad,
+                 (ULONG)Vad->ControlArea, (ULONG)(Vad->FirstPrototypePte + Index),
+                 MiReadPte(Vad->FirstPrototypePte + Index).u.Long, Protection);
     } else if (Vad->u.VadFlags.MemCommit) {
         KdFormatVadProtection(Protection, sizeof(Protection), Vad->u.VadFlags.Protection);
         DbgPrint("VAD %08x committed it whole (MemCommit): demand zero, %s\n", (ULONG)Vad, Protection);

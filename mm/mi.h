@@ -473,6 +473,22 @@ static inline void MiInitializePfn(PFN_NUMBER Pfn, PMMPTE PointerPte, bool Modif
 }
 
 /*
+ * Pages on the standby and modified lists that a prototype PTE still names
+ * in transition (mm/section.h), PFN lock held. MiUnlinkTransitionPage: a
+ * transition fault takes the page back — off its list, ActiveAndValid with
+ * no reference and no share yet, PteAddress, OriginalPte, PteFrame and its
+ * flags kept. MiDeleteTransitionPage: its segment is going — PointerPte
+ * (the page's PteAddress) is zeroed, the page of prototype PTEs loses the
+ * share the page held, and the page is freed. A page on another list, or
+ * one PointerPte does not name, is PFN_LIST_CORRUPT 0x99. A page in
+ * transition but on no list (TransitionPage: an MDL lock holds it) is not
+ * unlinked: a transition fault takes it back as it is, and its segment's
+ * deletion marks it deleted, freed when the lock goes.
+ */
+void MiUnlinkTransitionPage(PFN_NUMBER Pfn);
+void MiDeleteTransitionPage(PFN_NUMBER Pfn, PMMPTE PointerPte);
+
+/*
  * PFN lock held. The PTE recorded in Pfn's entry no longer maps it (the
  * caller cleared it and flushed it, or is deleting the page table holding
  * it): the page table loses a share, the page is marked deleted and loses

@@ -26,6 +26,7 @@
 #include <loader.h>
 #include <ktest.h>
 #include "mi.h"
+#include "section.h"
 #include "virtual.h"
 
 #define MB                      0x100000u
@@ -341,6 +342,7 @@ void MmInitSystem(ULONG Phase)
     }
     if (Phase == 2) {
         MiStartZeroPageThread();
+        MiInitializeSections();
         return;
     }
     MiInitializeSharedUserData();

@@ -28,7 +28,13 @@
  *   the access retried (STATUS_STACK_OVERFLOW when the reservation has no
  *   room left). A write to a read-only page, a touch of a no-access,
  *   reserved or free page: STATUS_ACCESS_VIOLATION, raised to the faulting
- *   code (docs/FAULTS.md).
+ *   code (docs/FAULTS.md). A page of a section's view: resolved through
+ *   its prototype PTE (mm/protofault.c: the shared page, a zeroed page, a
+ *   page read from the file), and a write to a copy-on-write page makes
+ *   the process a private copy (MiCopyOnWrite).
+ *
+ *   a system view's page (mm/sysview.c) whose PTE is in prototype format,
+ *   at IRQL <= APC_LEVEL: resolved through its prototype PTE too.
  *
  * Then, for what remains, the verdict NT gives:
  *
@@ -46,7 +52,7 @@
  * trap handler resumes the catcher.
  */
 #include "mi.h"
-#include "virtual.h"
+#include "section.h"
 
 static NTSTATUS MiResolveUserFault(ULONG FaultStatus, ULONG Address);
 
@@ -80,6 +86,10 @@ NTSTATUS MmAccessFault(ULONG FaultStatus, PVOID VirtualAddress, KPROCESSOR_MODE 
             return MiResolveDemandZeroFault(MiAddressToPte(Address));
         if (MiIsSpecialPoolAddress(VirtualAddress))
             MiSpecialPoolFault(VirtualAddress, Write, TrapFrame);
+        if (MiIsSystemViewAddress(Address) && Irql <= APC_LEVEL && MiReadPte(MiAddressToPde(Address)).u.Hard.Valid &&
+            MiReadPte(MiAddressToPte(Address)).u.Soft.Prototype &&
+            NT_SUCCESS(MiResolveSystemViewFault(Address, Write)))
+            return STATUS_SUCCESS;
     }
     if (Address < (ULONG)MmSystemRangeStart && Irql <= APC_LEVEL)
         return MiResolveUserFault(FaultStatus, Address);
@@ -183,11 +193,15 @@ static NTSTATUS MiResolveUserFaultLocked(PEPROCESS Process, ULONG Address, bool 
     ULONG Protection;
 
     if (Value.u.Hard.Valid) {
-        /* Present: a write the page does not allow, or a translation already fixed (a stale TLB entry). */
-        return Write && !Value.u.Hard.Write ? STATUS_ACCESS_VIOLATION : STATUS_SUCCESS;
+        /* Present: a copy-on-write page written, a write the page does not allow, or a stale TLB entry. */
+        if (Write && !Value.u.Hard.Write)
+            return Value.u.Hard.CopyOnWrite ? MiCopyOnWrite(Process, Address, Pte) : STATUS_ACCESS_VIOLATION;
+        return STATUS_SUCCESS;
     }
     if (Value.u.Long == 0) {
         PMMVAD Vad = MiLocateAddress((PVOID)Address, Process);
+        if (Vad && MiIsViewVad(Vad))
+            return MiResolveViewFault(Process, Vad, Address, Pte, Write);     /* through the prototype PTE */
         if (!Vad || !Vad->u.VadFlags.MemCommit)
             return STATUS_ACCESS_VIOLATION;         /* free, or reserved */
         Protection = Vad->u.VadFlags.Protection;

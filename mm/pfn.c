@@ -345,7 +345,15 @@ void MiInitializePfnForOtherProcess(PFN_NUMBER Pfn, PMMPTE PointerPte, PFN_NUMBE
     MiInitializeActivePfn(Pfn, PointerPte, MiMakeDemandZeroPte(MM_READWRITE), PteFrame, true);
 }
 
-void MiDecrementShareCount(PMMPFN Pfn1, PFN_NUMBER Pfn)
+/* A section's page left by its last PTE: its prototype PTE (resident, in paged pool) goes into transition. */
+static __attribute__((noinline)) void MiPrototypePteToTransition(PMMPFN Pfn1, PFN_NUMBER Pfn)
+{
+    if (!MI_IS_PFN_DELETED(Pfn1))
+        MiWritePte(Pfn1->PteAddress, MiMakeTransitionPte(Pfn, Pfn1->OriginalPte.u.Soft.Protection));
+}
+
+/* MayBePrototype false: a page table's or a private page's (faster where that is known). */
+static inline __attribute__((always_inline)) void DecrementShareCount(PMMPFN Pfn1, PFN_NUMBER Pfn, bool MayBePrototype)
 {
     if (Pfn1->u3.e2.e1.PageLocation != ActiveAndValid)
         MiCorruptPageState(Pfn);
@@ -353,9 +361,52 @@ void MiDecrementShareCount(PMMPFN Pfn1, PFN_NUMBER Pfn)
         CountUnderflow(Pfn);
     if (--Pfn1->u2.ShareCount != 0)
         return;
-    /* No PTE maps it now; the reference they held goes. */
+    /*
+     * No PTE maps it now; the reference they held goes. A section's page
+     * keeps its data: its prototype PTE (in paged pool, resident) goes into
+     * transition, naming the page, which goes to the standby or modified list.
+     */
+    if (MayBePrototype && UNLIKELY(Pfn1->u3.e2.e1.PrototypePte))
+        MiPrototypePteToTransition(Pfn1, Pfn);
     Pfn1->u3.e2.e1.PageLocation = TransitionPage;
     MiDecrementReferenceCount(Pfn1, Pfn);
+}
+
+void MiDecrementShareCount(PMMPFN Pfn1, PFN_NUMBER Pfn)
+{
+    DecrementShareCount(Pfn1, Pfn, true);
+}
+
+void MiUnlinkTransitionPage(PFN_NUMBER Pfn)
+{
+    CheckFrame(Pfn);
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
+    MMLISTS List = Pfn1->u3.e2.e1.PageLocation;
+    if (List != StandbyPageList && List != ModifiedPageList)
+        MiCorruptPageState(Pfn);
+    Unlink(MmPageLocationList[List], List, Pfn);
+    Pfn1->u3.e2.e1.PageLocation = ActiveAndValid;
+    Pfn1->u3.e2.ReferenceCount = 0;
+    Pfn1->u2.ShareCount = 0;
+    Pfn1->u1.WsIndex = 0;
+}
+
+void MiDeleteTransitionPage(PFN_NUMBER Pfn, PMMPTE PointerPte)
+{
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(Pfn);
+    if (Pfn1->PteAddress != PointerPte)
+        MiCorruptPageState(Pfn);
+    MiWritePte(PointerPte, (MMPTE){ .u.Long = 0 });
+    PFN_NUMBER PteFrame = Pfn1->u4.PteFrame;
+    MiDecrementShareCount(MI_PFN_ELEMENT(PteFrame), PteFrame);
+    if (Pfn1->u3.e2.e1.PageLocation == TransitionPage) {
+        /* Off every list, an MDL lock still holds it: it goes free when the lock does. */
+        MI_SET_PFN_DELETED(Pfn1);
+        return;
+    }
+    MiUnlinkTransitionPage(Pfn);
+    Pfn1->PteAddress = NULL;
+    MiInsertPageInFreeListLocked(Pfn);
 }
 
 void MiDecrementReferenceCount(PMMPFN Pfn1, PFN_NUMBER Pfn)
@@ -384,9 +435,9 @@ void MiDeletePageMapping(PFN_NUMBER Pfn)
     if (Pfn1->PteAddress == NULL || MI_IS_PFN_DELETED(Pfn1))
         MiCorruptPageState(Pfn);
     PFN_NUMBER PteFrame = Pfn1->u4.PteFrame;
-    MiDecrementShareCount(MI_PFN_ELEMENT(PteFrame), PteFrame);
+    DecrementShareCount(MI_PFN_ELEMENT(PteFrame), PteFrame, false);
     MI_SET_PFN_DELETED(Pfn1);
-    MiDecrementShareCount(Pfn1, Pfn);
+    DecrementShareCount(Pfn1, Pfn, false);      /* deleted: a prototype PTE, if any, is left alone */
 }
 
 void MiDeleteValidPte(PMMPTE PointerPte)

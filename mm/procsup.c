@@ -18,11 +18,12 @@
  * (MmCreateProcessAddressSpace) is one of these plus an empty user range:
  * the VAD tree and counters in its EPROCESS. Deleting it releases the user
  * range first (MmCleanProcessAddressSpace: every VAD, page, page table and
- * commit charge), then the directory and hyperspace page.
+ * commit charge; a view's shared pages lose their shares and its control
+ * area its reference), then the directory and hyperspace page.
  */
 #include <ps.h>
 #include "mi.h"
-#include "virtual.h"
+#include "section.h"
 
 MMADDRESS_SPACE MmSystemAddressSpace;
 LIST_ENTRY MmProcessList = { &MmProcessList, &MmProcessList };
@@ -117,8 +118,11 @@ void MmCleanProcessAddressSpace(PEPROCESS Process)
     while ((Vad = MiGetFirstVad(Process)) != NULL) {
         MiRemoveVad(Vad, Process);
         MiDeleteUserRange(Process, (ULONG)MI_VPN_TO_VA(Vad->StartingVpn), (ULONG)MI_VPN_TO_VA_ENDING(Vad->EndingVpn),
-                          Vad->u.VadFlags.VadType != VadDevicePhysicalMemory);
+                          Vad->u.VadFlags.VadType == VadDevicePhysicalMemory ? MiDeleteNotOwned :
+                          MiIsViewVad(Vad) ? MiDeleteShared : MiDeletePrivate);
         Charged += Vad->CommitCharge;
+        if (MiIsViewVad(Vad))
+            MiReleaseViewVad(Vad);      /* the view's reference on its control area, perhaps the last */
         MiFreeVad(Vad);
     }
     MiUnmapSharedUserData(Process);

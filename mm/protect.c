@@ -16,9 +16,10 @@
  * NtProtectVirtualMemory changes the protection of committed pages, all
  * inside one VAD, and returns the old protection of the first page. A page
  * made no-access or guard while resident keeps its frame in a transition
- * PTE (mm/virtual.h); made accessible again, it becomes valid again.
+ * PTE (mm/virtual.h); made accessible again, it becomes valid again. Pages
+ * of a section's view follow the view's rules (mm/viewprot.c).
  */
-#include "virtual.h"
+#include "section.h"
 
 /* PAGE_NOACCESS .. PAGE_WRITECOPY (bits 0-3) and PAGE_EXECUTE .. (bits 4-7): each field takes one bit. */
 static const ULONG MiUserProtectionToMask1[16] = {
@@ -226,7 +227,9 @@ NTSTATUS NtProtectVirtualMemory(HANDLE ProcessHandle, PVOID *BaseAddress, PSIZE_
     PMMVAD Vad = MiCheckForConflictingVad((PVOID)StartVa, (PVOID)EndVa, Process);
     if (!Vad || MI_VA_TO_VPN(StartVa) < Vad->StartingVpn || MI_VA_TO_VPN(EndVa) > Vad->EndingVpn ||
         Vad->u.VadFlags.VadType == VadDevicePhysicalMemory) {
-        Status = STATUS_CONFLICTING_ADDRESSES;      /* not all inside one reservation of private memory */
+        Status = STATUS_CONFLICTING_ADDRESSES;      /* not all inside one reservation or view */
+    } else if (MiIsViewVad(Vad)) {
+        Status = MiProtectViewPages(Process, Vad, StartVa, EndVa, NewProtect, ProtectionMask, &LastProtect);
     } else if (NewProtect & (PAGE_WRITECOPY | PAGE_EXECUTE_WRITECOPY)) {
         Status = STATUS_INVALID_PAGE_PROTECTION;    /* never for private memory */
     } else {

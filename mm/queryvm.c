@@ -8,15 +8,18 @@
  * the region is the run of pages from the queried one with the same state
  * and protection, ending at the VAD's end at the latest. AllocationBase and
  * AllocationProtect are the VAD's start and the protection it was reserved
- * with. Above the highest VAD address (the last 64 KB below
- * MmUserProbeAddress, where KUSER_SHARED_DATA will live) NT reports one
- * reserved, no-access region without looking further.
+ * with. A view of a section is MEM_MAPPED (MEM_IMAGE for an image's),
+ * its pages committed unless a SEC_RESERVE section's page is not, each
+ * with its protection in the view (mm/viewprot.c). Above the highest VAD
+ * address (the last 64 KB below MmUserProbeAddress, where
+ * KUSER_SHARED_DATA will live) NT reports one reserved, no-access region
+ * without looking further.
  *
  * A run is found page by page, but a missing page table says "all zero" for
  * its 4 MB at once, so a large reservation never touched costs a few steps.
  */
 #include <kusd.h>
-#include "virtual.h"
+#include "section.h"
 
 /*
  * A page's state and protection as one value, for comparing runs quickly:
@@ -46,6 +49,8 @@ static inline ULONG MiZeroPteClass(PMMVAD Vad)
 
 ULONG MiQueryPageState(PEPROCESS Process, PMMVAD Vad, ULONG Va, ULONG *Protection)
 {
+    if (MiIsViewVad(Vad))
+        return MiQueryViewPage(Process, Vad, Va, Protection);
     PMMPTE Pte = MiUserPteIfPresent(Va);
     ULONG Class = MiPteClass(Vad, Pte ? MiReadPte(Pte) : (MMPTE){ .u.Long = 0 }, MiZeroPteClass(Vad));
     *Protection = Class & MI_QUERY_COMMITTED ? Class & 0x1F : 0;
@@ -87,6 +92,26 @@ static ULONG MiQueryRegionSize(PMMVAD Vad, ULONG Va, ULONG Class)
     return MIN(Next, End + 1) - Va;
 }
 
+/*
+ * A view's region from Va: the run of pages with the same state and
+ * protection (mm/viewprot.c says each), to the view's end at the latest.
+ */
+static void MiQueryViewRegion(PEPROCESS Process, PMMVAD Vad, ULONG Va, PMEMORY_BASIC_INFORMATION Info)
+{
+    ULONG End = (ULONG)MI_VPN_TO_VA_ENDING(Vad->EndingVpn), Protection, Next;
+    ULONG State = MiQueryViewPage(Process, Vad, Va, &Protection);
+
+    for (Next = Va + PAGE_SIZE; Next <= End; Next += PAGE_SIZE) {
+        ULONG Other;
+        if (MiQueryViewPage(Process, Vad, Next, &Other) != State || Other != Protection)
+            break;
+    }
+    Info->RegionSize = Next - Va;
+    Info->State = State;
+    Info->Protect = State == MEM_COMMIT ? MiProtectionToWin32(Protection) : 0;
+    Info->Type = Vad->u.VadFlags.VadType == VadImageMap ? MEM_IMAGE : MEM_MAPPED;
+}
+
 /* Fills Info for Va (page aligned, at most the highest VAD address) from the VAD tree and the PTEs. */
 static void MiQueryAddress(PEPROCESS Process, ULONG Va, PMEMORY_BASIC_INFORMATION Info)
 {
@@ -103,10 +128,14 @@ static void MiQueryAddress(PEPROCESS Process, ULONG Va, PMEMORY_BASIC_INFORMATIO
         Info->Type = 0;
         return;
     }
-    PMMPTE Pte = MiUserPteIfPresent(Va);
-    ULONG Class = MiPteClass(Vad, Pte ? MiReadPte(Pte) : (MMPTE){ .u.Long = 0 }, MiZeroPteClass(Vad));
     Info->AllocationBase = MI_VPN_TO_VA(Vad->StartingVpn);
     Info->AllocationProtect = MiProtectionToWin32(Vad->u.VadFlags.Protection);
+    if (MiIsViewVad(Vad)) {
+        MiQueryViewRegion(Process, Vad, Va, Info);
+        return;
+    }
+    PMMPTE Pte = MiUserPteIfPresent(Va);
+    ULONG Class = MiPteClass(Vad, Pte ? MiReadPte(Pte) : (MMPTE){ .u.Long = 0 }, MiZeroPteClass(Vad));
     Info->RegionSize = MiQueryRegionSize(Vad, Va, Class);
     Info->State = Class & MI_QUERY_COMMITTED ? MEM_COMMIT : MEM_RESERVE;
     Info->Protect = Class & MI_QUERY_COMMITTED ? MiProtectionToWin32(Class & 0x1F) : 0;

@@ -110,7 +110,7 @@ void MiUnmapLockedPagesInUserSpace(PVOID BaseAddress, PMDL Mdl)
     ULONG Start = (ULONG)MI_VPN_TO_VA(Vad->StartingVpn), End = (ULONG)MI_VPN_TO_VA_ENDING(Vad->EndingVpn);
     MiLockWorkingSet(Process);
     MiRemoveVad(Vad, Process);
-    MiDeleteUserRange(Process, Start, End, false);
+    MiDeleteUserRange(Process, Start, End, MiDeleteNotOwned);
     MiUnlockWorkingSet(Process);
     MiReturnPageTableCommitment(Process, Start, End);
     Process->VirtualSize -= End - Start + 1;

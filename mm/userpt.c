@@ -21,7 +21,9 @@
  * cleared, the TLB is flushed for them (one invlpg each for a few, a CR3
  * reload for more: user translations are never global), and only then are
  * the pages released, so no stale translation can reach a page that is
- * handed out again.
+ * handed out again. A section's page mapped by a view is not the process's
+ * to free: it loses this PTE's share (and the page table the share this
+ * PTE held), and keeps its data through its prototype PTE.
  */
 #include "virtual.h"
 
@@ -136,7 +138,19 @@ void MiReturnPageTableCommitment(PEPROCESS Process, ULONG StartVa, ULONG EndVa)
     MiReturnProcessCommitment(Process, Returned);
 }
 
-LONG MiDeleteUserPte(PEPROCESS Process, PMMPTE Pte, ULONG Va, MI_DELETE_BATCH *Batch, bool OwnsPages)
+/* A view's resident page: a section's loses this PTE's share (and its page table's), a private copy is freed. */
+static __attribute__((noinline)) void MiQueueViewPage(MI_DELETE_BATCH *Batch, ULONG i, MMPTE Old, ULONG Va)
+{
+    if (Old.u.Hard.Valid && MI_PFN_ELEMENT(Batch->Pfn[i])->u3.e2.e1.PrototypePte) {
+        Batch->Kind[i] = Old.u.Hard.Dirty ? MiDeleteSharedDirty : MiDeleteShared;
+        Batch->PageTable[i] = MiReadPte(MiAddressToPde(Va)).u.Hard.PageFrameNumber;
+    } else {
+        Batch->Kind[i] = MiDeletePrivate;
+    }
+}
+
+static inline __attribute__((always_inline)) LONG
+DeleteUserPte(PEPROCESS Process, PMMPTE Pte, ULONG Va, MI_DELETE_BATCH *Batch, MI_DELETE_KIND Range)
 {
     MMPTE Old = MiReadPte(Pte);
 
@@ -144,17 +158,24 @@ LONG MiDeleteUserPte(PEPROCESS Process, PMMPTE Pte, ULONG Va, MI_DELETE_BATCH *B
         return 0;
     MiWritePte(Pte, (MMPTE){ .u.Long = 0 });
     if (Old.u.Hard.Valid || MiIsUserTransitionPte(Old)) {
-        /* The process's own resident pages are its working set; an MDL's mapped pages are not. */
-        if (Old.u.Hard.Valid && OwnsPages)
+        /* The process's own resident pages, and the sections' it maps, are its working set; an MDL's are not. */
+        if (Old.u.Hard.Valid && Range != MiDeleteNotOwned)
             Process->Vm.WorkingSetSize--;
         if (Batch->Count == MI_DELETE_BATCH_PAGES)
             MiFlushDeleteBatch(Process, Batch);
-        Batch->Va[Batch->Count] = Va;
-        Batch->Pfn[Batch->Count] = Old.u.Hard.Valid ? Old.u.Hard.PageFrameNumber : Old.u.Trans.PageFrameNumber;
-        Batch->Free[Batch->Count] = OwnsPages;
-        Batch->Count++;
+        ULONG i = Batch->Count++;
+        Batch->Va[i] = Va;
+        Batch->Pfn[i] = Old.u.Hard.Valid ? Old.u.Hard.PageFrameNumber : Old.u.Trans.PageFrameNumber;
+        Batch->Kind[i] = (UCHAR)Range;
+        if (UNLIKELY(Range == MiDeleteShared))
+            MiQueueViewPage(Batch, i, Old, Va);
     }
     return -1;
+}
+
+LONG MiDeleteUserPte(PEPROCESS Process, PMMPTE Pte, ULONG Va, MI_DELETE_BATCH *Batch, MI_DELETE_KIND Range)
+{
+    return DeleteUserPte(Process, Pte, Va, Batch, Range);
 }
 
 void MiFlushDeleteBatch(PEPROCESS Process, MI_DELETE_BATCH *Batch)
@@ -171,15 +192,27 @@ void MiFlushDeleteBatch(PEPROCESS Process, MI_DELETE_BATCH *Batch)
     }
     LOCK_PFN(OldIrql);
     for (ULONG i = 0; i < Batch->Count; i++) {
-        if (!Batch->Free[i])
-            continue;
-        MiDeletePageMapping(Batch->Pfn[i]);     /* freed now, or when the last MDL lock on it goes */
+        PFN_NUMBER Pfn = Batch->Pfn[i];
+        switch (Batch->Kind[i]) {
+        case MiDeletePrivate:
+            MiDeletePageMapping(Pfn);           /* freed now, or when the last MDL lock on it goes */
+            break;
+        case MiDeleteSharedDirty:
+            MI_PFN_ELEMENT(Pfn)->u3.e2.e1.Modified = 1;
+            /* fall through */
+        case MiDeleteShared:
+            MiDecrementShareCount(MI_PFN_ELEMENT(Batch->PageTable[i]), Batch->PageTable[i]);
+            MiDecrementShareCount(MI_PFN_ELEMENT(Pfn), Pfn);   /* the last share puts it on a list */
+            break;
+        default:
+            break;
+        }
     }
     UNLOCK_PFN(OldIrql);
     Batch->Count = 0;
 }
 
-void MiDeleteUserRange(PEPROCESS Process, ULONG StartVa, ULONG EndVa, bool OwnsPages)
+void MiDeleteUserRange(PEPROCESS Process, ULONG StartVa, ULONG EndVa, MI_DELETE_KIND Range)
 {
     MI_DELETE_BATCH Batch;
 
@@ -190,7 +223,7 @@ void MiDeleteUserRange(PEPROCESS Process, ULONG StartVa, ULONG EndVa, bool OwnsP
             LONG Delta = 0;
             PMMPTE Pte = MiAddressToPte(Chunk);
             for (ULONG Va = Chunk; Va <= ChunkEnd; Va += PAGE_SIZE, Pte++)
-                Delta += MiDeleteUserPte(Process, Pte, Va, &Batch, OwnsPages);
+                Delta += DeleteUserPte(Process, Pte, Va, &Batch, Range);
             MiFlushDeleteBatch(Process, &Batch);
             MiAdjustUsedPtes(Process, Chunk, Delta);
         }

@@ -23,11 +23,11 @@
 #define MM_VAD_TAG          MAKE_TAG('V', 'a', 'd', ' ')    /* MMVAD */
 #define MM_VAD_SHORT_TAG    MAKE_TAG('V', 'a', 'd', 'S')    /* MMVAD_SHORT */
 
-/* NT's VadType values (MMVAD_FLAGS.VadType). mm386 makes VadNone and VadDevicePhysicalMemory. */
+/* NT's VadType values (MMVAD_FLAGS.VadType). mm386 makes VadNone, VadDevicePhysicalMemory, VadImageMap. */
 typedef enum _MI_VAD_TYPE {
-    VadNone,                    /* private memory or a section view */
+    VadNone,                    /* private memory or a view of a data section */
     VadDevicePhysicalMemory,    /* locked pages mapped by MmMapLockedPagesSpecifyCache(UserMode) */
-    VadImageMap,
+    VadImageMap,                /* a view of an image section */
     VadAwe,
     VadWriteWatch,
     VadLargePages,
@@ -70,12 +70,31 @@ typedef struct _MMVAD_SHORT {
     MI_VAD_NODE_FIELDS
 } MMVAD_SHORT, *PMMVAD_SHORT;
 
+/* NT's MMVAD_FLAGS2, the part a view uses. */
+typedef struct _MMVAD_FLAGS2 {
+    ULONG SecNoChange : 1;      /* a SEC_NO_CHANGE section's view: its protection cannot change */
+    ULONG Inherit : 1;          /* ViewShare: a child process would get the view too (no fork yet) */
+    ULONG CopyOnWrite : 1;      /* mapped write-copy: every page's copy was charged at map time */
+    ULONG Spare : 29;
+} MMVAD_FLAGS2;
+
 struct _CONTROL_AREA;
 typedef struct _MMVAD {
     MI_VAD_NODE_FIELDS
-    struct _CONTROL_AREA *ControlArea;      /* a section view's control area (sections, later) */
-    PMMPTE FirstPrototypePte;
-    PMMPTE LastContiguousPte;
+    struct _CONTROL_AREA *ControlArea;      /* a section view's control area (mm/section.h) */
+    PMMPTE FirstPrototypePte;               /* the view's first page's prototype PTE */
+    PMMPTE LastContiguousPte;               /* its last page's */
+    union {
+        ULONG LongFlags2;
+        MMVAD_FLAGS2 VadFlags2;
+    } u2;
+    /*
+     * mm386's: a view page's own protection, where NtProtectVirtualMemory
+     * or a commit changed it from the view's (one byte per page; NULL while
+     * none did). NT keeps it in the page's working-set list entry, which
+     * mm386 does not have (mm/viewprot.c).
+     */
+    UCHAR *PageProtection;
 } MMVAD, *PMMVAD;
 
 _Static_assert(offsetof(MMVAD_SHORT, StartingVpn) == offsetof(MMADDRESS_NODE, StartingVpn) &&

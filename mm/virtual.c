@@ -19,11 +19,12 @@
  * (with no paging file, the pages simply stay).
  *
  * The page tables a reservation spans are charged to the process with it
- * (mm/userpt.c). The rules and status codes, in NT's order of checking, are
+ * (mm/userpt.c). Committing inside a view of a section commits the
+ * section's pages instead (mm/viewprot.c). The rules and status codes, in NT's order of checking, are
  * tabulated in docs/VAD.md. Arguments from a UserMode caller are probed and
  * read under a handler; nothing is written back on failure.
  */
-#include "virtual.h"
+#include "section.h"
 
 NTSTATUS MiCaptureRangeArguments(KPROCESSOR_MODE PreviousMode, PVOID *BaseAddress, PSIZE_T RegionSize,
                                  PULONG OldProtect, ULONG *Base, SIZE_T *Size)
@@ -194,7 +195,7 @@ static NTSTATUS MiReserveVirtualMemory(PEPROCESS Process, ULONG *Base, SIZE_T *S
     return STATUS_SUCCESS;
 }
 
-/* The VAD of private memory holding all of [StartVa, EndVa], or NULL (STATUS_CONFLICTING_ADDRESSES). */
+/* The VAD (private memory, or a view) holding all of [StartVa, EndVa], or NULL (STATUS_CONFLICTING_ADDRESSES). */
 static PMMVAD MiFindPrivateVadForRange(PEPROCESS Process, ULONG StartVa, ULONG EndVa)
 {
     PMMVAD Vad = MiCheckForConflictingVad((PVOID)StartVa, (PVOID)EndVa, Process);
@@ -216,6 +217,8 @@ static NTSTATUS MiCommitVirtualMemory(PEPROCESS Process, ULONG *Base, SIZE_T *Si
     PMMVAD Vad = MiFindPrivateVadForRange(Process, StartVa, EndVa);
     if (!Vad) {
         Status = STATUS_CONFLICTING_ADDRESSES;
+    } else if (MiIsViewVad(Vad)) {
+        Status = MiCommitViewPages(Process, Vad, StartVa, EndVa, Protect, ProtectionMask);
     } else if (Protect & (PAGE_WRITECOPY | PAGE_EXECUTE_WRITECOPY)) {
         Status = STATUS_INVALID_PAGE_PROTECTION;
     } else {

@@ -213,27 +213,39 @@ void MiReturnPageTableCommitment(PEPROCESS Process, ULONG StartVa, ULONG EndVa);
  * pages between the two steps.
  */
 #define MI_DELETE_BATCH_PAGES 32
+typedef enum _MI_DELETE_KIND {
+    MiDeletePrivate,            /* the process's own page: freed with its mapping */
+    MiDeleteShared,             /* a section's page: this PTE's share goes, its data stays (a range: a view's) */
+    MiDeleteSharedDirty,        /* the same, written through this PTE */
+    MiDeleteNotOwned,           /* an MDL's page: the PTE goes, the page is the MDL's */
+} MI_DELETE_KIND;
 typedef struct _MI_DELETE_BATCH {
     ULONG Count;
     ULONG Va[MI_DELETE_BATCH_PAGES];
     PFN_NUMBER Pfn[MI_DELETE_BATCH_PAGES];
-    bool Free[MI_DELETE_BATCH_PAGES];         /* the process's own page (not an MDL's) */
+    PFN_NUMBER PageTable[MI_DELETE_BATCH_PAGES];    /* a shared page's: the page table whose share goes */
+    UCHAR Kind[MI_DELETE_BATCH_PAGES];              /* MI_DELETE_KIND */
 } MI_DELETE_BATCH;
 
 /*
  * Clears the PTE at Va (whatever it holds) and queues its page, if it has
  * one, on Batch (flushing the batch when it is full). Returns the change in
- * the page table's used count (-1 if the PTE was not zero). OwnsPages is
- * false for a mapping of an MDL's pages, which are not the process's to free.
+ * the page table's used count (-1 if the PTE was not zero). Range says
+ * whose pages the range maps: the process's own (MiDeletePrivate), an
+ * MDL's, not the process's to free (MiDeleteNotOwned), or a view's
+ * (MiDeleteShared): there a valid PTE of a section's page (its PFN entry
+ * PrototypePte) loses its share instead, the page staying with its
+ * prototype PTE (mm/section.h), and a private copy is freed.
  */
-LONG MiDeleteUserPte(PEPROCESS Process, PMMPTE Pte, ULONG Va, MI_DELETE_BATCH *Batch, bool OwnsPages);
+LONG MiDeleteUserPte(PEPROCESS Process, PMMPTE Pte, ULONG Va, MI_DELETE_BATCH *Batch, MI_DELETE_KIND Range);
 /* Flushes the batch's translations and lets its pages go. */
 void MiFlushDeleteBatch(PEPROCESS Process, MI_DELETE_BATCH *Batch);
 /*
- * Clears every PTE of [StartVa, EndVa] (one VAD's pages), lets their pages
- * go and frees page tables left empty. Working set mutex held.
+ * Clears every PTE of [StartVa, EndVa] (one VAD's pages, whose kind Range
+ * says, as for MiDeleteUserPte), lets their pages go and frees page tables
+ * left empty. Working set mutex held.
  */
-void MiDeleteUserRange(PEPROCESS Process, ULONG StartVa, ULONG EndVa, bool OwnsPages);
+void MiDeleteUserRange(PEPROCESS Process, ULONG StartVa, ULONG EndVa, MI_DELETE_KIND Range);
 
 /* ------------------------------------------------------------------ commit */
 

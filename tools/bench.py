@@ -73,6 +73,11 @@ TARGETS = {
     'alloc_touch_free_1page_ring3': 4000,
     'protect_64_pages_ring3': 3000,
     'query_region_ring3': 300,
+    # issue 13: sections
+    'map_unmap_view_1mb': 3000,
+    'shared_resident_page_fault': 400,
+    'copy_on_write_fault': 1600,
+    'shared_region_write_then_read_per_page': 1000,
 }
 
 # Boots: name, RAM, switches. The first runs every benchmark; the others

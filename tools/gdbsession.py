@@ -22,9 +22,11 @@ thread, which runs while kd> answers and waits for input while gdb looks).
 mm-vm and mm-address are compared there only, once the page lists have
 settled: the zero page thread moves pages between the free and zeroed
 lists, through hyperspace, whenever the prompt waits for input.
-Last the prompt reserves, commits, guards and touches user memory (`vm`)
+Then the prompt reserves, commits, guards and touches user memory (`vm`)
 and gdb attaches a third time: mm-vad, mm-address (and -summary), mm-vm
-and mm-pte of those pages must be the prompt's views.
+and mm-pte of those pages must be the prompt's views. Last it makes a
+section and maps it (`section`) and gdb attaches a fourth time: mm-ca,
+mm-vad, mm-pte and mm-pfn of its pages must be the prompt's.
 
 Registered in tools/runtests.py as the `gdb-session` check; run alone with
 `python3 tools/gdbsession.py`.
@@ -188,6 +190,49 @@ def user_range(args, port, kd, out):
                   f'gdb:\n{mine}\nkd>:\n{theirs[g]}')
 
 
+SECTION_MADE = re.compile(r'handle (\w+), section \w+, control area (\w+)')
+SYSTEM_VIEW = re.compile(r'view (\w+) size')
+
+
+def sections(args, port, kd, out):
+    """The prompt makes a section, maps it twice into the system process (once write-copy) and into system
+    space, and touches it (a shared page, a private copy, a page never touched), and gdb attaches again:
+    mm-ca, mm-vad, mm-pte and mm-pfn of those pages must show what the prompt just showed."""
+    made = SECTION_MADE.search(kd.command('section create 20000 commit readwrite'))
+    if not out.check('section create makes a section', made, 'see the session log'):
+        return
+    handle, ca = made.group(1), int(made.group(2), 16)
+    kd.command(f'section map {handle} readwrite - 20000000')
+    kd.command(f'section map {handle} writecopy - 20100000')
+    system = SYSTEM_VIEW.search(kd.command(f'section sysmap {handle}'))
+    if not out.check('section sysmap maps it in system space', system, 'see the session log'):
+        return
+    sysva = int(system.group(1), 16)
+    for step in ['section touch 20000000 write 1234', 'section touch 20100000', 'section touch 20101000 write 5678',
+                 f'section touch {sysva + 0x2000:x}']:
+        kd.command(step)
+    pfn = kdsession.PTE_LINE.search(kd.command('!pte 20000000'))
+    if not out.check('the shared page is mapped', pfn, 'see the session log'):
+        return
+    pairs = [(f'mm-ca {ca:#x}', f'!ca {ca:x}'), ('mm-vad', '!vad'), ('mm-pte 0x20000000', '!pte 20000000'),
+             ('mm-pte 0x20100000', '!pte 20100000'), ('mm-pte 0x20101000', '!pte 20101000'),
+             ('mm-pte 0x20003000', '!pte 20003000'), (f'mm-pte {sysva + 0x2000:#x}', f'!pte {sysva + 0x2000:x}'),
+             (f'mm-pte {sysva + 0x3000:#x}', f'!pte {sysva + 0x3000:x}'),
+             (f'mm-pfn 0x{pfn.group(3)}', f'!pfn {pfn.group(3)}')]
+    theirs = {g: kd.command(k).strip('\n') for g, k in pairs}
+    try:
+        output, views = gdb_views(args.kernel, port, [g for g, _ in pairs], to_prompt=False)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        out.check('gdb attaches a fourth time', False, f'{GDB}: {e}')
+        return
+    with open(os.path.join(LOG_DIR, 'gdb-session-gdb4.log'), 'w') as f:
+        f.write(output)
+    for g, k in pairs:
+        mine = views.get(g, '').strip('\n')
+        out.check(f'{g} ({k}) shows what kd> shows', mine == theirs[g] and mine,
+                  f'gdb:\n{mine}\nkd>:\n{theirs[g]}')
+
+
 def without_prompt_thread(gdb_view, kd_view):
     """!process of the System process lists the prompt's own thread, RUNNING while kd> answers and waiting
     for input while gdb looks, its priority boosted by the wake-up and decaying: that line is left out of
@@ -265,6 +310,7 @@ def run(args):
                       f'gdb:\n{mine}\nkd>:\n{theirs}')
         pools_and_sysptes(args, port, kd, out)
         user_range(args, port, kd, out)
+        sections(args, port, kd, out)
         boot.send('quit\r')
         boot.wait_exit(10)
     return out

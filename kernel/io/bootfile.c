@@ -9,7 +9,10 @@
  * and `build/user/hello.exe` are both hello.exe), and opened as
  * \Boot\hello.exe, case-insensitively as NT's object names are. This is the
  * one place the rest of the kernel finds a file: process creation reads
- * images through it (kernel/ps/process.c), and file-backed sections will.
+ * images through it (kernel/ps/process.c), and NtOpenFile (iofile.c) opens
+ * one for a file-backed section. Each module has one SECTION_OBJECT_POINTERS
+ * (NT keeps them in the file system's per-file control block), shared by
+ * every open of it, so every section over one file finds the same control area.
  */
 #include <io.h>
 #include <loader.h>
@@ -36,7 +39,10 @@ static bool IopSameCharacter(WCHAR Wide, char Narrow)
     return Wide < 0x80 && RtlUpperChar((char)Wide) == RtlUpperChar(Narrow);
 }
 
-NTSTATUS IoFindBootFile(PCUNICODE_STRING Path, const void **Data, SIZE_T *Size)
+static SECTION_OBJECT_POINTERS IopBootSectionPointers[LOADER_MAX_MODULES];
+
+/* The index of the module Path names, or the status of a path that names none. */
+static NTSTATUS IopFindBootModule(PCUNICODE_STRING Path, ULONG *Index)
 {
     const ULONG Prefix = sizeof(IO_BOOT_DIRECTORY) - 1;
     ULONG Characters = Path->Length / sizeof(WCHAR);
@@ -65,12 +71,40 @@ NTSTATUS IoFindBootFile(PCUNICODE_STRING Path, const void **Data, SIZE_T *Size)
         for (i = 0; i < Length && IopSameCharacter(Wanted[i], Name[i]); i++)
             ;
         if (i == Length) {
-            *Data = Module->VirtualBase;
-            *Size = Module->PhysicalEnd - Module->PhysicalStart;
+            *Index = m;
             return STATUS_SUCCESS;
         }
     }
     return STATUS_OBJECT_NAME_NOT_FOUND;
+}
+
+NTSTATUS IoFindBootFile(PCUNICODE_STRING Path, const void **Data, SIZE_T *Size)
+{
+    ULONG Index;
+    NTSTATUS Status = IopFindBootModule(Path, &Index);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    const LOADER_MODULE *Module = &KeLoaderBlock.Modules[Index];
+    *Data = Module->VirtualBase;
+    *Size = Module->PhysicalEnd - Module->PhysicalStart;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS IoLookupBootFile(PCUNICODE_STRING Path, const void **Data, SIZE_T *Size,
+                          PSECTION_OBJECT_POINTERS *SectionObjectPointer, char *Name, ULONG NameSize)
+{
+    ULONG Index, Length;
+    const char *Component;
+    NTSTATUS Status = IopFindBootModule(Path, &Index);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    const LOADER_MODULE *Module = &KeLoaderBlock.Modules[Index];
+    *Data = Module->VirtualBase;
+    *Size = Module->PhysicalEnd - Module->PhysicalStart;
+    *SectionObjectPointer = &IopBootSectionPointers[Index];
+    IopModuleName(Module, &Component, &Length);
+    snprintf(Name, NameSize, "%.*s", (int)Length, Component);
+    return STATUS_SUCCESS;
 }
 
 ULONG IoEnumerateBootFiles(ULONG Index, char *Name, ULONG NameSize, SIZE_T *Size)

@@ -20,6 +20,7 @@
  */
 #include <ex.h>
 #include <hal.h>
+#include <io.h>
 #include <kusd.h>
 #include <mm.h>
 #include <ntexapi.h>

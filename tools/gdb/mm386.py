@@ -5,9 +5,9 @@
     (gdb) source tools/gdb/mm386.py
 
 It adds mm-address, mm-pte, mm-pfn, mm-vm, mm-sysptes, mm-poolused,
-mm-pool, mm-vad, mm-thread, mm-ready and mm-process: the same views, line
-for line, as the kd> prompt's !address, !pte, !pfn, !vm, !sysptes, !poolused,
-!pool, !vad, !thread, !ready and !process (docs/KD.md). They
+mm-pool, mm-vad, mm-ca, mm-thread, mm-ready and mm-process: the same views,
+line for line, as the kd> prompt's !address, !pte, !pfn, !vm, !sysptes,
+!poolused, !pool, !vad, !ca, !thread, !ready and !process (docs/KD.md). They
 read the kernel through gdb (symbols, DWARF types, memory through QEMU's
 gdb server with the current CR3) and never call into it, so they work when the
 kernel is stopped at a breakpoint or hung. The build's constants come from
@@ -22,7 +22,7 @@ import gdb
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mm386gdb import command, layout, pfn, pool, pte, syspte, thread, vad  # noqa: E402
+from mm386gdb import command, layout, pfn, pool, pte, section, syspte, thread, vad  # noqa: E402
 
 gdb.execute('set trust-readonly-sections on')
 layout.MmAddress()
@@ -33,6 +33,7 @@ syspte.MmSysptes()
 pool.MmPoolused()
 pool.MmPool()
 vad.MmVad()
+section.MmCa()
 thread.MmThread()
 thread.MmReady()
 thread.MmProcess()

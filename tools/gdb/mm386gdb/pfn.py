@@ -8,7 +8,7 @@ the ELF's debug information); the lists through MmPageLocationList and its
 heads; the state and list names from MiPageLocationNames. The output is the
 same, line for line, as !pfn and !vm in mm/kdexts.c.
 """
-from . import pool, syspte, target, vad
+from . import pool, section, syspte, target, vad
 from .command import MmCommand
 
 FLAG_NAMES = ['Modified', 'PrototypePte', 'ReadInProgress', 'WriteInProgress', 'InPageError',
@@ -37,6 +37,11 @@ def pfn_view(pfn):
         lines.append('    ' + ''.join(name + ' ' for name in flags))
     if target.constant('PteBase') <= pte <= target.constant('PteTop'):
         lines.append(f'    pteaddress is the PTE of VA {target.pte_to_address(pte):08X}')
+    found = section.control_area_of_prototype_pte(pte) if int(e1['PrototypePte']) else None
+    if found:
+        shares = int(entry['u2']['ShareCount']) if int(e1['PageLocation']) == target.integer('ActiveAndValid') else 0
+        lines.append(f'    pteaddress is the prototype PTE of page {found[1]:x} of control area {found[0]:08x}; '
+                     f'{shares} PTEs share the page')
     return lines
 
 

@@ -7,7 +7,7 @@ information. The output is the same, line for line, as !pte in
 mm/kdexts.c; tools/gdbsession.py checks that it is. A free system PTE and
 the guard page below a kernel stack are described by syspte.py.
 """
-from . import syspte, target, vad
+from . import section, syspte, target, vad
 from .command import MmCommand
 
 COLUMN = 27
@@ -91,7 +91,28 @@ def pte_view(va):
         lines.append(f'{l:<{COLUMN}}{right[i]}' if i < len(right) else l)
     if va < target.integer('MmSystemRangeStart') and (not hard(pde, 'Valid') or target.read_word(pte_at) == 0):
         lines += vad.describe_zero_user_pte(va)
+    if hard(pde, 'Valid') and not hard(pde, 'LargePage'):
+        lines += describe_section_page(target.read_word(pte_at))
     return lines
+
+
+def describe_section_page(word):
+    """KdDescribeSectionPage: a shared page's prototype PTE, or what a prototype-format PTE points at."""
+    hard = target.Bitfields('MMPTE_HARDWARE')
+    if hard(word, 'Valid') and target.is_physical_page(word >> 12):
+        entry = target.value(f'MmPfnDatabase[{word >> 12}]')
+        proto = int(entry['PteAddress']) & 0xFFFFFFFF
+        found = section.control_area_of_prototype_pte(proto) if int(entry['u3']['e2']['e1']['PrototypePte']) else None
+        if found:
+            return [f"a section's page: prototype PTE {proto:08X} (page {found[1]:x} of control area {found[0]:08x}), "
+                    f"share count {int(entry['u2']['ShareCount'])}" + (', copy-on-write' if hard(word, 'CopyOnWrite') else '')]
+    elif not hard(word, 'Valid') and word & 0x400 and (word >> 12) != 0xFFFFF:
+        proto = (target.integer('(unsigned long)MmPagedPoolStart') + ((word >> 11) << 9) + (((word >> 1) & 0x7F) << 2)) & 0xFFFFFFFF
+        found = section.control_area_of_prototype_pte(proto)
+        if found:
+            return [f'prototype PTE {proto:08X} (page {found[1]:x} of control area {found[0]:08x}) holds '
+                    f'{target.read_word(proto):08X}']
+    return []
 
 
 class MmPte(MmCommand):

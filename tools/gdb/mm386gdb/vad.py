@@ -11,7 +11,7 @@ valid page's protection in its PFN's OriginalPte. The #defines needed come
 from MiKdVadDataBlock and the names from the kernel's tables (mm/kdvad.c).
 The output is the same, line for line, as mm/kdvad.c's.
 """
-from . import target
+from . import section, target
 from .command import MmCommand
 
 
@@ -53,6 +53,29 @@ def in_order(root, level=0):
             in_order(int(node['RightChild']) & 0xFFFFFFFF, level + 1))
 
 
+def view_control_area(node):
+    """A section view's control area (MiIsViewVad), or 0."""
+    flags = node['u']['VadFlags']
+    if int(flags['PrivateMemory']) or not int(flags['LongVad']):
+        return 0
+    return int(node['ControlArea']) & 0xFFFFFFFF
+
+
+def view_page_protection(node, index):
+    """MiViewPageProtection: the page's own protection if set, else the view's (an image view's: its prototype PTE's)."""
+    table = int(node['PageProtection']) & 0xFFFFFFFF
+    if table:
+        entry = target.read_bytes(table + index, 1)[0]
+        if entry & 0x80:        # MI_VIEW_PROTECTION_SET
+            return entry & 0x1F
+    if int(node['u']['VadFlags']['VadType']) == target.integer('VadImageMap'):
+        proto = target.read_word((int(node['FirstPrototypePte']) & 0xFFFFFFFF) + 4 * index)
+        if proto & 1:
+            return target.integer(f'MmPfnDatabase[{proto >> 12}].OriginalPte.u.Soft.Protection')
+        return (proto >> 5) & 0x1F
+    return int(node['u']['VadFlags']['Protection'])
+
+
 def tree_root(process_address):
     return int(process(process_address)['VadRoot']['BalancedRoot']['RightChild']) & 0xFFFFFFFF
 
@@ -69,9 +92,15 @@ def tree_view(root):
     for address, level, node in in_order(root):
         flags = node['u']['VadFlags']
         kind = 'Private' if int(flags['PrivateMemory']) else 'Mapped'
-        phys = 'Phys' if int(flags['VadType']) == data('VadDevicePhysicalMemory') else ''
-        lines.append(f'{address:08x} ({level:2d}){int(node["StartingVpn"]):11x}{int(node["EndingVpn"]):9x}'
-                     f'{int(node["CommitCharge"]):10d} {kind:<7} {phys:<4} {vad_protection(int(flags["Protection"]))}')
+        phys = ('Phys' if int(flags['VadType']) == data('VadDevicePhysicalMemory') else
+                'Exe' if int(flags['VadType']) == target.integer('VadImageMap') else '')
+        line = (f'{address:08x} ({level:2d}){int(node["StartingVpn"]):11x}{int(node["EndingVpn"]):9x}'
+                f'{int(node["CommitCharge"]):10d} {kind:<7} {phys:<4} {vad_protection(int(flags["Protection"]))}')
+        ca = view_control_area(node)
+        if ca:
+            line += f' {section.name(section.control_area(ca))}'.replace(' Pagefile-backed section', ' Pagefile section')
+            line += f', ca {ca:08x}'
+        lines.append(line)
         count, level_sum, depth = count + 1, level_sum + level + 1, max(depth, level)
     lines += ['', f'Total VADs: {count:5d}  average level: {level_sum // count if count else 0:4d}  '
                   f'maximum depth: {depth}']
@@ -323,6 +352,12 @@ def describe_zero_user_pte(va):
             address = int(node['RightChild']) & 0xFFFFFFFF
         else:
             flags = node['u']['VadFlags']
+            ca = view_control_area(node)
+            if ca:
+                index = vpn - int(node['StartingVpn'])
+                proto = (int(node['FirstPrototypePte']) & 0xFFFFFFFF) + 4 * index
+                return [f'VAD {address:08x}: a view of control area {ca:08x}; prototype PTE at {proto:08X} holds '
+                        f'{target.read_word(proto):08X}; {vad_protection(view_page_protection(node, index))}']
             if int(flags['MemCommit']):
                 return [f'VAD {address:08x} committed it whole (MemCommit): demand zero, '
                         f'{vad_protection(int(flags["Protection"]))}']
