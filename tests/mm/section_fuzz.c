@@ -611,8 +611,11 @@ static void RunFuzz(KTEST_CONTEXT *t, ULONG Seed)
     for (ULONG s = 0; s < MAX_SECTIONS; s++) {
         if (Sections[s].HandleOpen)
             EXPECT_EQ(NtClose(Sections[s].Handle), STATUS_SUCCESS);
+    }
+    /* Only after every handle is closed: sections over the one file share a control area. */
+    for (ULONG s = 0; s < MAX_SECTIONS; s++) {
         if (Sections[s].Live)
-            EXPECT_FALSE(TestControlAreaExists(Sections[s].ControlArea));     /* all are closed now */
+            EXPECT_FALSE(TestControlAreaExists(Sections[s].ControlArea));
     }
     for (ULONG p = 0; p < PROCESSES; p++) {
         EXPECT_EQ(Processes[p]->CommitCharge, 0);
