@@ -219,8 +219,12 @@ static NTSTATUS MiResolveUserFaultLocked(PEPROCESS Process, ULONG Address, bool 
             Pte = MiAddressToPte(Address);
         }
         if (MiIsUserTransitionPte(Value)) {
+            /* A resident page made guard keeps its frame in a transition PTE (mm/protect.c). */
             PFN_NUMBER Pfn = Value.u.Trans.PageFrameNumber;
+            KIRQL OldIrql;
+            LOCK_PFN(OldIrql);
             MI_PFN_ELEMENT(Pfn)->OriginalPte.u.Soft.Protection = Unguarded;
+            UNLOCK_PFN(OldIrql);
             MiWritePte(Pte, MiMakeUserValidPte(Pfn, Unguarded, false));
             Process->Vm.WorkingSetSize++;
         } else {
