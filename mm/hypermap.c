@@ -13,7 +13,12 @@
  * an unmap does nothing to the PTE: a slot is never reused while it might
  * still be in the TLB. When the slots run out, the next map zeroes all of
  * them and flushes the TLB once (MiHyperSpaceFlushes counts these) — one
- * flush per 255 mappings instead of an invlpg per unmap.
+ * flush per 254 mappings (fewer when maps nest) instead of an invlpg per
+ * unmap. That flush is KeFlushProcessTb, a CR3 reload: hyperspace PTEs are
+ * never global (MI_PTE_PRIVATE_READWRITE, no MmPteGlobal), so the reload
+ * drops every stale slot and keeps the kernel's global translations;
+ * KeFlushCurrentTb (CR4.PGE toggled), which system PTEs need, is not
+ * needed here.
  *
  * The rule: a hyperspace mapping lives only at DISPATCH_LEVEL. The map
  * raises the IRQL (so no thread switch or address-space switch can happen

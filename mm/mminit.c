@@ -19,9 +19,10 @@
  *
  * Sizes that depend on RAM: the system PTE count, the PFN database (one
  * MMPFN per page up to the highest), the initial nonpaged pool (NT's 256 KB
- * plus 32 KB per MB above 4 MB) and the nonpaged pool maximum (NT's rule:
- * 75% of RAM or the region, whichever is smaller). All regions are fixed at
- * boot, so nothing moves when later subsystems fill them.
+ * plus 32 KB per MB above 4 MB) and the nonpaged pool maximum (the smallest
+ * of 75% of RAM, the region, and NT 5.2's ceiling: 256 MB, 128 MB when system
+ * space is smaller than 2 GB). All regions are fixed at boot, so nothing
+ * moves when later subsystems fill them.
  */
 #include <loader.h>
 #include <ktest.h>

@@ -33,10 +33,13 @@
  * The TLB rule. Releasing zeroes the PTEs but does not flush the TLB, which
  * may still translate the old addresses. So a released run is "waiting":
  * it goes onto a waiting stack of its size's cache, or for other sizes onto
- * a waiting list, never straight where reservations look. Only a whole-TLB
- * flush (a CR3 reload, MiFlushWaitingPtes) turns every waiting run into a
- * usable one: waiting cache runs become the cache's usable runs, waiting
- * list runs merge into the free list. The flush happens when a cache has no
+ * a waiting list, never straight where reservations look. Only a flush of
+ * the whole TLB (MiFlushWaitingPtes) turns every waiting run into a usable
+ * one: waiting cache runs become the cache's usable runs, waiting list runs
+ * merge into the free list. That flush is KeFlushCurrentTb, which toggles
+ * CR4.PGE and so drops global translations too: system PTEs are global when
+ * the CPU has PGE, so a CR3 reload (KeFlushProcessTb) would keep them, and
+ * HalInvalidatePage drops only one page. The flush happens when a cache has no
  * usable run but some waiting, when a reservation cannot be met otherwise,
  * or when 1,024 PTEs wait on the list. One flush serves hundreds of
  * releases; no address is handed out while a stale translation of it might
