@@ -346,19 +346,77 @@ KTEST(wait, kmutex_disables_kernel_apcs)
     EXPECT_FALSE(KeAreApcsDisabled());
 }
 
+typedef struct _NOT_OWNER_CONTEXT {
+    PKMUTEX Mutex;
+    volatile NTSTATUS Status;
+    volatile LONG ApcDisableChange;
+} NOT_OWNER_CONTEXT;
+
 static void ReleaseMutexNotOwned(PVOID Context)
 {
-    KeReleaseMutex(Context, FALSE);
+    NOT_OWNER_CONTEXT *Ctx = Context;
+    PKTHREAD Thread = KeGetCurrentThread();
+    LONG Before = Thread->KernelApcDisable;
+    volatile NTSTATUS Status = STATUS_SUCCESS;
+    EX_TRY {
+        KeReleaseMutex(Ctx->Mutex, FALSE);
+    } EX_EXCEPT(Status) {
+    } EX_END;
+    Ctx->Status = Status;
+    Ctx->ApcDisableChange = Thread->KernelApcDisable - Before;
 }
 
-/* Releasing a KMUTEX the thread does not own: THREAD_NOT_MUTEX_OWNER. */
-KTEST_DEATH(wait, kmutex_release_by_non_owner, THREAD_NOT_MUTEX_OWNER)
+/*
+ * Releasing a KMUTEX the thread does not own: NT's KeReleaseMutex (through
+ * KeReleaseMutant) raises STATUS_MUTANT_NOT_OWNED and changes nothing — the
+ * owner still holds it as many times as before, with its kernel APCs still
+ * disabled, and the releaser's APC state is untouched.
+ */
+KTEST(wait, kmutex_release_by_non_owner_raises)
 {
-    static KMUTEX Mutex;
+    KMUTEX Mutex;
+    NOT_OWNER_CONTEXT Ctx = { .Mutex = &Mutex, .Status = -1, .ApcDisableChange = -99 };
+    PKTHREAD Self = KeGetCurrentThread();
+    LONG ApcDisable = Self->KernelApcDisable;
     KeInitializeMutex(&Mutex, 0);
-    TEST_REQUIRE(KeWaitForMutexObject(&Mutex, Executive, KernelMode, FALSE, NULL) == STATUS_SUCCESS);
-    KtestExpectBugCheckParameter(t, 2, (ULONG_PTR)&Mutex);
-    TEST_REQUIRE(TestStartThread(ReleaseMutexNotOwned, &Mutex, TEST_PRIORITY + 2) != NULL);
+    ASSERT_EQ(KeWaitForMutexObject(&Mutex, Executive, KernelMode, FALSE, NULL), STATUS_SUCCESS);
+    ASSERT_EQ(KeWaitForMutexObject(&Mutex, Executive, KernelMode, FALSE, NULL), STATUS_SUCCESS);
+    PETHREAD Thread = TestStartThread(ReleaseMutexNotOwned, &Ctx, TEST_PRIORITY + 2);
+    ASSERT_NOT_NULL(Thread);
+    EXPECT_TRUE(TestJoinThread(Thread));
+    EXPECT_EQ(Ctx.Status, STATUS_MUTANT_NOT_OWNED);
+    EXPECT_EQ(Ctx.ApcDisableChange, 0);
+    EXPECT_EQ(Mutex.OwnerThread, Self);
+    EXPECT_EQ(KeReadStateMutex(&Mutex), -1);
+    EXPECT_EQ(Self->MutantListHead.Flink, &Mutex.MutantListEntry);
+    EXPECT_TRUE(KeAreApcsDisabled());
+    EXPECT_EQ(KeReleaseMutex(&Mutex, FALSE), -1);
+    EXPECT_EQ(KeReleaseMutex(&Mutex, FALSE), 0);
+    EXPECT_EQ(KeReadStateMutex(&Mutex), 1);
+    EXPECT_NULL(Mutex.OwnerThread);
+    EXPECT_EQ(Self->KernelApcDisable, ApcDisable);
+}
+
+/* Releasing an abandoned mutant one does not own raises STATUS_ABANDONED and leaves it free and abandoned. */
+KTEST(wait, abandoned_mutant_release_by_non_owner_raises_abandoned)
+{
+    KMUTANT Mutant;
+    volatile NTSTATUS Status = STATUS_SUCCESS;
+    KeInitializeMutant(&Mutant, FALSE);
+    PETHREAD Thread = TestStartThread(TakeMutantAndDie, &Mutant, TEST_PRIORITY + 2);
+    ASSERT_NOT_NULL(Thread);
+    EXPECT_TRUE(TestJoinThread(Thread));
+    ASSERT_TRUE(Mutant.Abandoned);
+    EX_TRY {
+        KeReleaseMutant(&Mutant, 0, FALSE, FALSE);
+    } EX_EXCEPT(Status) {
+    } EX_END;
+    EXPECT_EQ(Status, STATUS_ABANDONED);
+    EXPECT_TRUE(Mutant.Abandoned);
+    EXPECT_NULL(Mutant.OwnerThread);
+    EXPECT_EQ(KeReadStateMutant(&Mutant), 1);
+    EXPECT_EQ(KeWaitForSingleObject(&Mutant, Executive, KernelMode, FALSE, NULL), STATUS_ABANDONED_WAIT_0);
+    EXPECT_EQ(KeReleaseMutant(&Mutant, 0, FALSE, FALSE), 0);
 }
 
 static void TakeKmutexAndDie(PVOID Context)
