@@ -239,6 +239,57 @@ KTEST(wait, wait_all_is_atomic)
     EXPECT_TRUE(TestJoinThread(Thread));
 }
 
+/*
+ * WaitAll with a timeout, some of its objects signalled and one not: the
+ * wait ends STATUS_TIMEOUT after the timeout (no earlier, at most a tick
+ * later, counted in clock ticks) and has taken nothing — the signalled
+ * synchronization event is still set, the free mutant still free and
+ * unowned, the semaphore's count what it was.
+ */
+KTEST(wait, wait_all_times_out_taking_nothing)
+{
+    KEVENT Event;
+    KMUTANT Mutant;
+    KSEMAPHORE Semaphore;
+    PVOID Objects[3] = { &Event, &Mutant, &Semaphore };
+    const LONG Wanted = 3;
+
+    KeInitializeEvent(&Event, SynchronizationEvent, TRUE);
+    KeInitializeMutant(&Mutant, FALSE);
+    KeInitializeSemaphore(&Semaphore, 0, 5);
+    LARGE_INTEGER Timeout = Ticks(Wanted), Before, After;
+    KeQueryTickCount(&Before);
+    EXPECT_EQ(KeWaitForMultipleObjects(3, Objects, WaitAll, Executive, KernelMode, FALSE, &Timeout, NULL),
+              STATUS_TIMEOUT);
+    KeQueryTickCount(&After);
+    EXPECT_GE(After.QuadPart - Before.QuadPart, Wanted);
+    EXPECT_LE(After.QuadPart - Before.QuadPart, Wanted + 1);
+    EXPECT_EQ(KeReadStateEvent(&Event), 1);
+    EXPECT_EQ(KeReadStateMutant(&Mutant), 1);
+    EXPECT_NULL(Mutant.OwnerThread);
+    EXPECT_EQ(KeReadStateSemaphore(&Semaphore), 0);
+
+    /* The other way round: the semaphore has a count, the event is clear. */
+    PVOID Pair[2] = { &Semaphore, &Event };
+    KeClearEvent(&Event);
+    KeReleaseSemaphore(&Semaphore, 0, 2, FALSE);
+    KeQueryTickCount(&Before);
+    EXPECT_EQ(KeWaitForMultipleObjects(2, Pair, WaitAll, Executive, KernelMode, FALSE, &Timeout, NULL),
+              STATUS_TIMEOUT);
+    KeQueryTickCount(&After);
+    EXPECT_GE(After.QuadPart - Before.QuadPart, Wanted);
+    EXPECT_LE(After.QuadPart - Before.QuadPart, Wanted + 1);
+    EXPECT_EQ(KeReadStateSemaphore(&Semaphore), 2);
+    EXPECT_EQ(KeReadStateEvent(&Event), 0);
+
+    /* And the same objects, once all are signalled, satisfy it at once and are all taken. */
+    KeSetEvent(&Event, 0, FALSE);
+    EXPECT_EQ(KeWaitForMultipleObjects(2, Pair, WaitAll, Executive, KernelMode, FALSE, &Timeout, NULL),
+              STATUS_WAIT_0);
+    EXPECT_EQ(KeReadStateSemaphore(&Semaphore), 1);
+    EXPECT_EQ(KeReadStateEvent(&Event), 0);
+}
+
 /* A semaphore counts up to its limit; each satisfied wait takes one. */
 KTEST(wait, semaphore_counts)
 {
