@@ -214,6 +214,12 @@ NORETURN void KtestRunFromBoot(void);
 ULONG KtestRun(const char *Glob);
 /* Lists the tests matching Glob (all if NULL or empty), death tests with their code; returns how many. */
 ULONG KtestList(const char *Glob);
+/*
+ * Runs the death test NAME (suite.name) from the kd> prompt, where its
+ * bugcheck stops at the debugger; prints what it expects first. Returns
+ * only if it did not bugcheck. PASSIVE_LEVEL, the prompt's thread.
+ */
+void KtestRunDeathTestAtPrompt(const char *Name);
 
 /*
  * Every test starts on a thread at this priority with no boost left over

@@ -36,6 +36,17 @@ The sessions (one boot each, no `ktest`: interactive boots, the debugger on):
                 !analyze -v names BAD_POOL_CALLER, the block, !pool stars
                 it in a lookaside list; r and k work; g is refused; quit
                 leaves QEMU.
+  analyze       one boot per death test, run at the prompt with `ktest -d`
+                so its bugcheck stops at kd>: BAD_POOL_HEADER (0x19, an
+                overrun into the next header), PAGE_FAULT_IN_NONPAGED_AREA
+                (0x50, a read of an unmapped address) and SYSTEM_PTE_MISUSE
+                (0xDA, PTEs released twice). !analyze -v's decode is held
+                against what the test says it used (its `expects parameter`
+                lines: the header, the address, the VA and count), the
+                layout table the kernel printed at boot (the region each
+                address lies in, PTE_BASE for the PTEs' addresses), the
+                x86 page-table layout, the test's pool tag from its source,
+                and the ELF (the faulting instruction's function).
 
 Registered in tools/runtests.py as the `kd-debugger` check; run alone with
 `python3 tools/kddebug.py`.
@@ -385,6 +396,153 @@ def session_bugcheck(args, out):
         out.check('quit leaves QEMU from the bugcheck prompt', status is not None, qemu.describe_exit(status))
 
 
+EXPECTS = re.compile(r'^# ktest: expects parameter (\d) 0x([0-9A-F]{8})$', re.M)
+LAYOUT_LINE = re.compile(r'^  ([0-9a-f]{8})  ([0-9a-f]{8})\s+[\d.]+ [KMG]?B  (\w+)\s+(\S.*)$', re.M)
+POOL_HEADER_SIZE = 8        # NT's x86 POOL_HEADER: two ULONGs
+
+
+def layout_region(text, address):
+    """(start, end, variable, what lives there) of the boot layout table's row holding address, or None."""
+    head = text.find('Virtual address space:')
+    end = text.find('  MmSystemRangeStart=', head)
+    for m in LAYOUT_LINE.finditer(text[head:end]):
+        if int(m.group(1), 16) <= address <= int(m.group(2), 16):
+            return int(m.group(1), 16), int(m.group(2), 16), m.group(3), m.group(4).strip()
+    return None
+
+
+def pte_of(text, va):
+    """The address of va's PTE and PDE under the x86 self-map at the layout table's PTE_BASE."""
+    base = next((int(m.group(1), 16) for m in LAYOUT_LINE.finditer(text) if m.group(3) == 'PTE_BASE'), 0xC0000000)
+    return base + (va >> 12) * 4, base + (base >> 10) + (va >> 22) * 4
+
+
+def test_tag(source, name='TAG_TEST'):
+    """A test file's pool tag as the ULONG MAKE_TAG makes of it (first character in the low byte)."""
+    with open(source) as f:
+        m = re.search(rf"#define {name}\s+MAKE_TAG\('(.)', '(.)', '(.)', '(.)'\)", f.read())
+    return int.from_bytes(''.join(m.groups()).encode(), 'little') if m else None
+
+
+def death_at_prompt(args, name, log_name, out):
+    """Boots interactively, runs death test name with `ktest -d`: (boot, kd, expected parameters, stop text, analysis)."""
+    log = os.path.join(LOG_DIR, log_name)
+    boot = qemu.Boot(log, memory='128M', kernel=args.kernel)
+    kd = kdsession.Session(boot)
+    if not out.check(f'kd> prompt (interactive boot for {name})', kd.ready, f'see {log}'):
+        return boot, None, {}, '', ''
+    stop = kd.command(f'ktest -d {name}', timeout=30)
+    expects = {int(m.group(1)): int(m.group(2), 16) for m in EXPECTS.finditer(stop)}
+    analysis = kd.command('!analyze -v', timeout=30)
+    return boot, kd, expects, stop, analysis
+
+
+def stop_line(code, expects):
+    """The STOP line's pattern with the parameters the test pinned (others: any value)."""
+    params = ','.join(f'0x{expects[i]:08X}' if i in expects else '0x[0-9A-F]{8}' for i in range(1, 5))
+    return re.escape(f'*** STOP: 0x{code:08X} (') + params + r'\)'
+
+
+def quit_session(boot, kd, out, what):
+    boot.send('quit\r')
+    status = boot.wait_exit(10)
+    out.check(f'quit leaves QEMU ({what})', status is not None, qemu.describe_exit(status))
+    boot.__exit__(None, None, None)
+
+
+def session_analyze_pool_header(args, out):
+    name = 'pool_verify.overrun_is_bad_pool_header'
+    boot, kd, expects, stop, analysis = death_at_prompt(args, name, 'kd-debugger-analyze-19.log', out)
+    if kd is None:
+        return boot.__exit__(None, None, None)
+    header, other = expects.get(2), expects.get(4)
+    out.check(f'ktest -d {name}: the test names the header it overran into and its own, and stops at kd> '
+              'with them as BAD_POOL_HEADER 5', header is not None and other is not None and
+              re.search(stop_line(0x19, expects), stop) and 'The kernel debugger has the machine' in stop,
+              stop.strip()[-900:])
+    if header is None or other is None:
+        return quit_session(boot, kd, out, '0x19')
+    block = header + POOL_HEADER_SIZE
+    out.check('!analyze -v: BAD_POOL_HEADER, the sizes disagreeing, the two headers as Arg2 and Arg4',
+              'BAD_POOL_HEADER (19)' in analysis and 'Here: a block and the next disagree on their sizes.' in analysis
+              and f"Arg2: {header:08x}, the block's header" in analysis and
+              f"Arg4: {other:08x}, the other block's header" in analysis, analysis[:1200])
+    out.check('!analyze -v looks at the block the test freed: its body 8 bytes past its header',
+              f'POOL BLOCK: {block:08x} (its POOL_HEADER at {header:08x})' in analysis, analysis[-2000:])
+    region = layout_region(boot.text(), block)
+    out.check('the block lies in nonpaged pool by the boot layout table, and !pool says nonpaged pool too',
+              region is not None and 'nonpaged pool' in region[3] and
+              f'{block:08x} is in Nonpaged pool' in analysis, f'{region}\n{analysis[-2000:]}')
+    tag = test_tag(os.path.join('tests', 'mm', 'pool_verify.c'))
+    out.check("dt POOL_HEADER reads the test's header: its tag is the test's TAG_TEST",
+              tag is not None and f'dt POOL_HEADER {header:x}' in analysis and
+              re.search(rf'PoolTag\s+: 0x{tag:08x}\b', analysis), analysis[-2000:])
+    quit_session(boot, kd, out, '0x19')
+
+
+def session_analyze_page_fault(args, syms, out):
+    name = 'traps.read_unmapped_system_address'
+    boot, kd, expects, stop, analysis = death_at_prompt(args, name, 'kd-debugger-analyze-50.log', out)
+    if kd is None:
+        return boot.__exit__(None, None, None)
+    va = expects.get(1)
+    out.check(f'ktest -d {name}: the test names the address it reads, and stops at kd> with it as '
+              'PAGE_FAULT_IN_NONPAGED_AREA', va is not None and re.search(stop_line(0x50, expects), stop) and
+              'The kernel debugger has the machine' in stop, stop.strip()[-900:])
+    if va is None:
+        return quit_session(boot, kd, out, '0x50')
+    m = re.search(r'^Arg3: ([0-9a-f]{8}), the instruction that did it$', analysis, re.M)
+    start = syms.get('ktest_traps_read_unmapped_system_address', 0)
+    out.check('!analyze -v: the address as Arg1, a read, and Arg3 an instruction of the test\'s function (the ELF)',
+              'PAGE_FAULT_IN_NONPAGED_AREA (50)' in analysis and f'Arg1: {va:08x}, the address referenced' in analysis
+              and 'Arg2: 00000000, 0 read' in analysis and m and start <= int(m.group(1), 16) < start + 0x100,
+              analysis[:1200])
+    region = layout_region(boot.text(), va)
+    out.check("!analyze -v's !address names the region the boot layout table puts the address in",
+              region is not None and f'ADDRESS: {va:08x}' in analysis and
+              f'{va:08x} lies in {region[2]}: {region[3]}' in analysis and
+              re.search(rf'^  {region[0]:08x}  {region[1]:08x} .* {region[2]} ', analysis, re.M),
+              f'{region}\n{analysis[-2500:]}')
+    pte, pde = pte_of(boot.text(), va)
+    out.check("its !pte shows the address's PDE and PTE where the x86 self-map puts them, the PTE not valid "
+              '(the read faulted)', f'PDE at {pde:08X}' in analysis and f'PTE at {pte:08X}' in analysis and
+              re.search(r'^pfn \w+\s+[-A-Z]{11}\s+not valid$', analysis, re.M), analysis[-2500:])
+    quit_session(boot, kd, out, '0x50')
+
+
+def session_analyze_system_ptes(args, out):
+    name = 'syspte.double_release'
+    boot, kd, expects, stop, analysis = death_at_prompt(args, name, 'kd-debugger-analyze-da.log', out)
+    if kd is None:
+        return boot.__exit__(None, None, None)
+    va, count = expects.get(2), expects.get(4)
+    out.check(f'ktest -d {name}: the test names the VA it released twice and its count, and stops at kd> with '
+              'them as SYSTEM_PTE_MISUSE 0x306', va is not None and count == 4 and
+              re.search(stop_line(0xDA, expects), stop) and 'The kernel debugger has the machine' in stop,
+              stop.strip()[-900:])
+    if va is None or count is None:
+        return quit_session(boot, kd, out, '0xDA')
+    last = va + (count - 1) * 0x1000
+    first_pte, _ = pte_of(boot.text(), va)
+    last_pte, _ = pte_of(boot.text(), last)
+    out.check('!analyze -v: SYSTEM_PTE_MISUSE, released twice, the VA and the count as the test used them',
+              'SYSTEM_PTE_MISUSE (da)' in analysis and 'Here: releasing PTEs that are not reserved (freed twice).'
+              in analysis and f'Arg2: {va:08x}, the VA' in analysis and f'Arg4: {count:08x}, the count' in analysis,
+              analysis[:1200])
+    out.check("!analyze -v's range: the test's VA for its count of pages, and their PTEs under the self-map",
+              f'SYSTEM PTE RANGE: {va:08x}..{va + count * 0x1000 - 1:08x} ({count} pages, '
+              f'PTEs {first_pte:08x}..{last_pte:08x})' in analysis, analysis[-3000:])
+    region = layout_region(boot.text(), va)
+    out.check('the range lies in system PTEs by the boot layout table, and !address says so',
+              region is not None and 'system PTEs' in region[3] and
+              f'{va:08x} lies in {region[2]}: {region[3]}' in analysis, f'{region}\n{analysis[-3000:]}')
+    out.check('!pte of its first and last page: the PTEs at those addresses, zero since the release',
+              f'> !pte {va:x}' in analysis and f'> !pte {last:x}' in analysis and
+              f'PTE at {first_pte:08X}' in analysis and f'PTE at {last_pte:08X}' in analysis and
+              len(re.findall(r'^contains [0-9A-F]{8}\s+contains 00000000$', analysis, re.M)) >= 2, analysis[-3000:])
+    quit_session(boot, kd, out, '0xDA')
+
+
 def run(args):
     syms = elf.symbols(args.kernel)
     out = checks.Outcomes()
@@ -392,6 +550,9 @@ def run(args):
     session_breakpoints(args, syms, out)
     session_memory_and_prompt(args, syms, out)
     session_bugcheck(args, out)
+    session_analyze_pool_header(args, out)
+    session_analyze_page_fault(args, syms, out)
+    session_analyze_system_ptes(args, out)
     return out
 
 

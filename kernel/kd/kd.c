@@ -197,15 +197,21 @@ KD_COMMAND(lm, "lm", "", "the kernel image and the boot modules, with their rang
     }
 }
 
-KD_COMMAND_FLAGS(ktest, "ktest", "[-l] [GLOB]",
-                 "run the self-tests (all, or suite.name matching GLOB); -l lists them instead (death tests too)",
+KD_COMMAND_FLAGS(ktest, "ktest", "[-l] [GLOB] | -d SUITE.NAME",
+                 "run the self-tests (all, or suite.name matching GLOB); -l lists them instead (death tests too); "
+                 "-d runs one death test here, its bugcheck stopping at kd> for !analyze",
                  KD_RUNNING_ONLY)
 {
     bool List = Argc >= 2 && strcmp(Argv[1], "-l") == 0;
     int First = List ? 2 : 1;
 
+    if (Argc >= 2 && strcmp(Argv[1], "-d") == 0) {
+        if (KdCheckArgumentCount(Argc - 1, Argv + 1, 1, 1))
+            KtestRunDeathTestAtPrompt(Argv[2]);
+        return;
+    }
     if (Argc >= 2 && Argv[1][0] == '-' && !List) {
-        DbgPrint("ktest: unexpected option '%s' (the only option is -l)\n", Argv[1]);
+        DbgPrint("ktest: unexpected option '%s' (the options are -l and -d)\n", Argv[1]);
         return;
     }
     if (!KdCheckArgumentCount(Argc - (First - 1), Argv + (First - 1), 0, 1))

@@ -9,9 +9,11 @@
  * frees it and readies the waiters it satisfies. A KMUTEX is a mutant with
  * ApcDisable set: holding one disables the owner's normal kernel APCs.
  *
- * Misuse, NT's way: releasing a mutant the thread does not own raises
- * STATUS_MUTANT_NOT_OWNED (a KMUTEX: THREAD_NOT_MUTEX_OWNER, 0x11); a thread
- * that dies owning a mutant abandons it — the next owner's wait returns
+ * Misuse, NT's way: releasing a mutant or a KMUTEX the thread does not own
+ * changes nothing and raises STATUS_ABANDONED if the mutant was abandoned,
+ * STATUS_MUTANT_NOT_OWNED otherwise (NT 5.2's KeReleaseMutant, which
+ * KeReleaseMutex calls, does the same: no bugcheck); a thread that dies
+ * owning a mutant abandons it — the next owner's wait returns
  * STATUS_ABANDONED_WAIT_0 + n — and one that dies owning a KMUTEX stops the
  * machine with THREAD_TERMINATE_HELD_MUTEX (0x46).
  */
@@ -56,6 +58,13 @@ static void KiFreeMutant(PKMUTANT Mutant, LONG Previous, KPRIORITY Increment)
         KiWaitTest(&Mutant->Header, Increment);
 }
 
+/*
+ * Releases the mutant once (Abandoned: frees it outright, for a dying
+ * owner) and returns its previous signal state. Wait: return at
+ * DISPATCH_LEVEL holding the dispatcher lock for a KeWait call to follow.
+ * A caller that does not own it gets STATUS_MUTANT_NOT_OWNED (or
+ * STATUS_ABANDONED) raised and the mutant unchanged. IRQL <= DISPATCH_LEVEL.
+ */
 LONG KeReleaseMutant(PKMUTANT Mutant, KPRIORITY Increment, BOOLEAN Abandoned, BOOLEAN Wait)
 {
     PKTHREAD Thread = KeGetCurrentThread();
@@ -68,8 +77,6 @@ LONG KeReleaseMutant(PKMUTANT Mutant, KPRIORITY Increment, BOOLEAN Abandoned, BO
     } else {
         if (Mutant->OwnerThread != Thread) {
             KiReleaseDispatcherLock(OldIrql);
-            if (Mutant->ApcDisable)
-                KeBugCheckEx(THREAD_NOT_MUTEX_OWNER, (ULONG_PTR)Thread, (ULONG_PTR)Mutant, 0, 0);
             ExRaiseStatus(Mutant->Abandoned ? STATUS_ABANDONED : STATUS_MUTANT_NOT_OWNED);
         }
         Mutant->Header.SignalState++;

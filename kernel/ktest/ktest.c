@@ -403,11 +403,15 @@ ULONG KtestList(const char *Glob)
 static ULONG_PTR KiDeathParameters[4];
 static ULONG KiDeathParameterMask;
 
+static bool KiDeathAtPrompt;
+
 void KtestExpectBugCheckParameter(KTEST_CONTEXT *t, ULONG Index, ULONG_PTR Value)
 {
     ASSERT(Index >= 1 && Index <= 4 && t->Test->ExpectedBugCheck);
     KiDeathParameters[Index - 1] = Value;
     KiDeathParameterMask |= 1u << (Index - 1);
+    if (KiDeathAtPrompt)
+        DbgPrint("# ktest: expects parameter %u 0x%08X\n", Index, Value);
 }
 
 static void OnBugCheckDuringDeathTest(ULONG Code, const ULONG_PTR Parameters[4])
@@ -462,6 +466,40 @@ static NORETURN void RunDeathTest(const char *Name)
         DbgPrint("# ktest: %s ended early (%s)\n", Name, t.SkipReason ? t.SkipReason : "an ASSERT failed");
     DbgPrint("# ktest: %s did not bugcheck\nnot ok 1 %s\n", Name, Name);
     KtestExit(false);
+}
+
+/*
+ * Runs one death test at the kd> prompt (ktest -d NAME), in the prompt's
+ * thread and with no bugcheck hook, so its bugcheck stops the machine at
+ * the debugger as any other does, for !analyze and the rest to look at.
+ * What it expects is printed first: the code, parameter 1 when it pins it,
+ * and each parameter it pins while it runs ("# ktest: expects parameter N
+ * VALUE"), so what the debugger says can be held against what the test
+ * did. Returns only when the test did not bugcheck, which it says.
+ */
+void KtestRunDeathTestAtPrompt(const char *Name)
+{
+    static KTEST_CONTEXT t;
+
+    KiDeathTest = FindDeathTest(Name);
+    if (!KiDeathTest) {
+        DbgPrint("ktest: no death test named %s (ktest -l lists them)\n", Name);
+        return;
+    }
+    DbgPrint("# death test %s expects bugcheck 0x%08X (%s)\n", Name, KiDeathTest->ExpectedBugCheck,
+             KiBugCheckName(KiDeathTest->ExpectedBugCheck));
+    if (KiDeathTest->CheckParameter1)
+        DbgPrint("# ktest: expects parameter 1 0x%08X\n", KiDeathTest->ExpectedParameter1);
+    memset(&t, 0, sizeof(t));
+    t.Test = KiDeathTest;
+    KiDeathParameterMask = 0;
+    KiDeathAtPrompt = true;
+    if (KiSaveFaultContext(&t.AbortContext) == 0)
+        KiDeathTest->Routine(&t);
+    else
+        DbgPrint("# ktest: %s ended early (%s)\n", Name, t.SkipReason ? t.SkipReason : "an ASSERT failed");
+    KiDeathAtPrompt = false;
+    DbgPrint("# ktest: %s did not bugcheck\n", Name);
 }
 
 NORETURN void KtestRunFromBoot(void)

@@ -240,6 +240,7 @@ KTEST_DEATH(traps, write_to_kernel_text, ATTEMPTED_WRITE_TO_READONLY_MEMORY)
 KTEST_DEATH(traps, read_unmapped_system_address, PAGE_FAULT_IN_NONPAGED_AREA)
 {
     volatile ULONG *Unmapped = (volatile ULONG *)(BOOT_IMAGE_END - PAGE_SIZE);
+    KtestExpectBugCheckParameter(t, 1, (ULONG_PTR)Unmapped);
     (void)*Unmapped;
 }
 

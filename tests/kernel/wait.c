@@ -239,6 +239,57 @@ KTEST(wait, wait_all_is_atomic)
     EXPECT_TRUE(TestJoinThread(Thread));
 }
 
+/*
+ * WaitAll with a timeout, some of its objects signalled and one not: the
+ * wait ends STATUS_TIMEOUT after the timeout (no earlier, at most a tick
+ * later, counted in clock ticks) and has taken nothing — the signalled
+ * synchronization event is still set, the free mutant still free and
+ * unowned, the semaphore's count what it was.
+ */
+KTEST(wait, wait_all_times_out_taking_nothing)
+{
+    KEVENT Event;
+    KMUTANT Mutant;
+    KSEMAPHORE Semaphore;
+    PVOID Objects[3] = { &Event, &Mutant, &Semaphore };
+    const LONG Wanted = 3;
+
+    KeInitializeEvent(&Event, SynchronizationEvent, TRUE);
+    KeInitializeMutant(&Mutant, FALSE);
+    KeInitializeSemaphore(&Semaphore, 0, 5);
+    LARGE_INTEGER Timeout = Ticks(Wanted), Before, After;
+    KeQueryTickCount(&Before);
+    EXPECT_EQ(KeWaitForMultipleObjects(3, Objects, WaitAll, Executive, KernelMode, FALSE, &Timeout, NULL),
+              STATUS_TIMEOUT);
+    KeQueryTickCount(&After);
+    EXPECT_GE(After.QuadPart - Before.QuadPart, Wanted);
+    EXPECT_LE(After.QuadPart - Before.QuadPart, Wanted + 1);
+    EXPECT_EQ(KeReadStateEvent(&Event), 1);
+    EXPECT_EQ(KeReadStateMutant(&Mutant), 1);
+    EXPECT_NULL(Mutant.OwnerThread);
+    EXPECT_EQ(KeReadStateSemaphore(&Semaphore), 0);
+
+    /* The other way round: the semaphore has a count, the event is clear. */
+    PVOID Pair[2] = { &Semaphore, &Event };
+    KeClearEvent(&Event);
+    KeReleaseSemaphore(&Semaphore, 0, 2, FALSE);
+    KeQueryTickCount(&Before);
+    EXPECT_EQ(KeWaitForMultipleObjects(2, Pair, WaitAll, Executive, KernelMode, FALSE, &Timeout, NULL),
+              STATUS_TIMEOUT);
+    KeQueryTickCount(&After);
+    EXPECT_GE(After.QuadPart - Before.QuadPart, Wanted);
+    EXPECT_LE(After.QuadPart - Before.QuadPart, Wanted + 1);
+    EXPECT_EQ(KeReadStateSemaphore(&Semaphore), 2);
+    EXPECT_EQ(KeReadStateEvent(&Event), 0);
+
+    /* And the same objects, once all are signalled, satisfy it at once and are all taken. */
+    KeSetEvent(&Event, 0, FALSE);
+    EXPECT_EQ(KeWaitForMultipleObjects(2, Pair, WaitAll, Executive, KernelMode, FALSE, &Timeout, NULL),
+              STATUS_WAIT_0);
+    EXPECT_EQ(KeReadStateSemaphore(&Semaphore), 1);
+    EXPECT_EQ(KeReadStateEvent(&Event), 0);
+}
+
 /* A semaphore counts up to its limit; each satisfied wait takes one. */
 KTEST(wait, semaphore_counts)
 {
@@ -346,19 +397,77 @@ KTEST(wait, kmutex_disables_kernel_apcs)
     EXPECT_FALSE(KeAreApcsDisabled());
 }
 
+typedef struct _NOT_OWNER_CONTEXT {
+    PKMUTEX Mutex;
+    volatile NTSTATUS Status;
+    volatile LONG ApcDisableChange;
+} NOT_OWNER_CONTEXT;
+
 static void ReleaseMutexNotOwned(PVOID Context)
 {
-    KeReleaseMutex(Context, FALSE);
+    NOT_OWNER_CONTEXT *Ctx = Context;
+    PKTHREAD Thread = KeGetCurrentThread();
+    LONG Before = Thread->KernelApcDisable;
+    volatile NTSTATUS Status = STATUS_SUCCESS;
+    EX_TRY {
+        KeReleaseMutex(Ctx->Mutex, FALSE);
+    } EX_EXCEPT(Status) {
+    } EX_END;
+    Ctx->Status = Status;
+    Ctx->ApcDisableChange = Thread->KernelApcDisable - Before;
 }
 
-/* Releasing a KMUTEX the thread does not own: THREAD_NOT_MUTEX_OWNER. */
-KTEST_DEATH(wait, kmutex_release_by_non_owner, THREAD_NOT_MUTEX_OWNER)
+/*
+ * Releasing a KMUTEX the thread does not own: NT's KeReleaseMutex (through
+ * KeReleaseMutant) raises STATUS_MUTANT_NOT_OWNED and changes nothing — the
+ * owner still holds it as many times as before, with its kernel APCs still
+ * disabled, and the releaser's APC state is untouched.
+ */
+KTEST(wait, kmutex_release_by_non_owner_raises)
 {
-    static KMUTEX Mutex;
+    KMUTEX Mutex;
+    NOT_OWNER_CONTEXT Ctx = { .Mutex = &Mutex, .Status = -1, .ApcDisableChange = -99 };
+    PKTHREAD Self = KeGetCurrentThread();
+    LONG ApcDisable = Self->KernelApcDisable;
     KeInitializeMutex(&Mutex, 0);
-    TEST_REQUIRE(KeWaitForMutexObject(&Mutex, Executive, KernelMode, FALSE, NULL) == STATUS_SUCCESS);
-    KtestExpectBugCheckParameter(t, 2, (ULONG_PTR)&Mutex);
-    TEST_REQUIRE(TestStartThread(ReleaseMutexNotOwned, &Mutex, TEST_PRIORITY + 2) != NULL);
+    ASSERT_EQ(KeWaitForMutexObject(&Mutex, Executive, KernelMode, FALSE, NULL), STATUS_SUCCESS);
+    ASSERT_EQ(KeWaitForMutexObject(&Mutex, Executive, KernelMode, FALSE, NULL), STATUS_SUCCESS);
+    PETHREAD Thread = TestStartThread(ReleaseMutexNotOwned, &Ctx, TEST_PRIORITY + 2);
+    ASSERT_NOT_NULL(Thread);
+    EXPECT_TRUE(TestJoinThread(Thread));
+    EXPECT_EQ(Ctx.Status, STATUS_MUTANT_NOT_OWNED);
+    EXPECT_EQ(Ctx.ApcDisableChange, 0);
+    EXPECT_EQ(Mutex.OwnerThread, Self);
+    EXPECT_EQ(KeReadStateMutex(&Mutex), -1);
+    EXPECT_EQ(Self->MutantListHead.Flink, &Mutex.MutantListEntry);
+    EXPECT_TRUE(KeAreApcsDisabled());
+    EXPECT_EQ(KeReleaseMutex(&Mutex, FALSE), -1);
+    EXPECT_EQ(KeReleaseMutex(&Mutex, FALSE), 0);
+    EXPECT_EQ(KeReadStateMutex(&Mutex), 1);
+    EXPECT_NULL(Mutex.OwnerThread);
+    EXPECT_EQ(Self->KernelApcDisable, ApcDisable);
+}
+
+/* Releasing an abandoned mutant one does not own raises STATUS_ABANDONED and leaves it free and abandoned. */
+KTEST(wait, abandoned_mutant_release_by_non_owner_raises_abandoned)
+{
+    KMUTANT Mutant;
+    volatile NTSTATUS Status = STATUS_SUCCESS;
+    KeInitializeMutant(&Mutant, FALSE);
+    PETHREAD Thread = TestStartThread(TakeMutantAndDie, &Mutant, TEST_PRIORITY + 2);
+    ASSERT_NOT_NULL(Thread);
+    EXPECT_TRUE(TestJoinThread(Thread));
+    ASSERT_TRUE(Mutant.Abandoned);
+    EX_TRY {
+        KeReleaseMutant(&Mutant, 0, FALSE, FALSE);
+    } EX_EXCEPT(Status) {
+    } EX_END;
+    EXPECT_EQ(Status, STATUS_ABANDONED);
+    EXPECT_TRUE(Mutant.Abandoned);
+    EXPECT_NULL(Mutant.OwnerThread);
+    EXPECT_EQ(KeReadStateMutant(&Mutant), 1);
+    EXPECT_EQ(KeWaitForSingleObject(&Mutant, Executive, KernelMode, FALSE, NULL), STATUS_ABANDONED_WAIT_0);
+    EXPECT_EQ(KeReleaseMutant(&Mutant, 0, FALSE, FALSE), 0);
 }
 
 static void TakeKmutexAndDie(PVOID Context)

@@ -191,6 +191,53 @@ KTEST(mapping, address_inside_first_page_is_accepted)
     IoFreeMdl(Mdl);
 }
 
+/*
+ * The same with an MDL whose buffer starts mid-page: NT adds the MDL's byte
+ * offset to the address the caller gave (MappedSystemVa stays that address),
+ * so an address inside the first page comes back with both offsets; the
+ * buffer itself is at the reservation's first page plus the byte offset,
+ * where its bytes read back. Else the offset a driver's buffer starts at
+ * would be lost in a reserved mapping.
+ */
+KTEST(mapping, address_inside_first_page_adds_byte_offset)
+{
+    const ULONG Offset = 0x3A0, Length = PAGE_SIZE;         /* spans two pages */
+    PMDL Pages = MmAllocatePagesForMdl(0, ~0ull, 0, 2 * PAGE_SIZE);
+    ASSERT_NOT_NULL(Pages);
+    char *Buffer = MmGetSystemAddressForMdlSafe(Pages, NormalPagePriority);
+    ASSERT_NOT_NULL(Buffer);
+    for (ULONG i = 0; i < 2 * PAGE_SIZE; i++)
+        Buffer[i] = (char)(i * 7 + 3);
+    PMDL Mdl = IoAllocateMdl(Buffer + Offset, Length, FALSE, FALSE, NULL);
+    ASSERT_NOT_NULL(Mdl);
+    MmBuildMdlForNonPagedPool(Mdl);
+    Mdl->MdlFlags &= ~MDL_SOURCE_IS_NONPAGED_POOL;      /* as if locked by a driver, without a system VA */
+    ASSERT_EQ(MmGetMdlByteOffset(Mdl), Offset);
+
+    char *Va = MmAllocateMappingAddress(2 * PAGE_SIZE, TAG_TEST);
+    ASSERT_NOT_NULL(Va);
+    char *Inside = Va + 0x10;
+    char *Mapped = MmMapLockedPagesWithReservedMapping(Inside, TAG_TEST, Mdl, MmCached);
+    ASSERT_EQ(Mapped, Inside + Offset);
+    EXPECT_EQ(BYTE_OFFSET(Mapped), 0x10 + Offset);
+    EXPECT_EQ(Mdl->MappedSystemVa, Inside);
+    EXPECT_EQ(MiReadPte(MiAddressToPte(Va)).u.Hard.PageFrameNumber, MmGetMdlPfnArray(Pages)[0]);
+    EXPECT_EQ(MiReadPte(MiAddressToPte(Va + PAGE_SIZE)).u.Hard.PageFrameNumber, MmGetMdlPfnArray(Pages)[1]);
+    ULONG Mismatches = 0;
+    for (ULONG i = 0; i < Length; i++)
+        Mismatches += Va[Offset + i] != Buffer[Offset + i];
+    EXPECT_EQ(Mismatches, 0);
+    EXPECT_EQ(*Mapped, Buffer[Offset + 0x10]);
+
+    MmUnmapReservedMapping(Inside, TAG_TEST, Mdl);
+    EXPECT_TRUE(PtesZero(Va, 2));
+    MmFreeMappingAddress(Va, TAG_TEST);
+    IoFreeMdl(Mdl);
+    MmUnmapLockedPages(Buffer, Pages);
+    MmFreePagesFromMdl(Pages);
+    IoFreeMdl(Pages);
+}
+
 /* An address in the reservation's second page names no reservation: SYSTEM_PTE_MISUSE 0x102. */
 KTEST_DEATH_P1(mapping, free_from_second_page, SYSTEM_PTE_MISUSE, PTE_MAPPING_EMPTY)
 {

@@ -4,6 +4,7 @@
  * MmAllocatePagesForMdl and MmAllocatePagesForMdlEx (flags, cache types),
  * and the cache-type rules of mapping.
  */
+#include <ex.h>
 #include <ktest.h>
 #include <pool.h>
 #include <rtl.h>
@@ -65,6 +66,57 @@ KTEST(mdl, build_map_read_write_unmap)
     EXPECT_EQ(Mdl->MappedSystemVa, Buffer);
     IoFreeMdl(Mdl);
     ExFreePoolWithTag(Base, MAKE_TAG('T', 'm', 'd', 'l'));
+}
+
+/*
+ * A buffer that starts mid-page, locked with MmProbeAndLockPages (so it has
+ * no system address of its own): MmGetSystemAddressForMdlSafe maps its pages
+ * and returns the mapping plus the MDL's byte offset, as NT's
+ * MmMapLockedPagesSpecifyCache does — the address's offset within its page
+ * is the buffer's, every byte read through it is the buffer's (the
+ * physical addresses agree), and asking again returns the same address.
+ * Unlocking unmaps it. Else a driver's DMA or copy would start at the
+ * page's first byte instead of the buffer's.
+ */
+KTEST(mdl, locked_buffer_system_address_adds_byte_offset)
+{
+    const ULONG Tag = MAKE_TAG('T', 'm', 'd', 'o'), Offset = 0x5C4, Length = PAGE_SIZE + 0x300;
+    char *Base = ExAllocatePoolWithTag(PagedPool, 3 * PAGE_SIZE, Tag);
+    ASSERT_NOT_NULL(Base);
+    ASSERT_EQ(BYTE_OFFSET(Base), 0);                   /* a multi-page allocation starts on a page */
+    char *Buffer = Base + Offset;
+    for (ULONG i = 0; i < Length; i++)
+        Buffer[i] = (char)(i * 13 + 5);
+
+    PMDL Mdl = IoAllocateMdl(Buffer, Length, FALSE, FALSE, NULL);
+    ASSERT_NOT_NULL(Mdl);
+    volatile NTSTATUS Status = STATUS_SUCCESS;
+    EX_TRY {
+        MmProbeAndLockPages(Mdl, KernelMode, IoModifyAccess);
+    } EX_EXCEPT(Status) {
+    } EX_END;
+    ASSERT_EQ(Status, STATUS_SUCCESS);
+    EXPECT_EQ(MmGetMdlByteOffset(Mdl), Offset);
+    EXPECT_FALSE(Mdl->MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL));
+
+    char *Mapped = MmGetSystemAddressForMdlSafe(Mdl, NormalPagePriority);
+    ASSERT_NOT_NULL(Mapped);
+    EXPECT_NE(Mapped, Buffer);                          /* a mapping of its own, not the pool address */
+    EXPECT_EQ(BYTE_OFFSET(Mapped), Offset);
+    EXPECT_EQ(Mdl->MappedSystemVa, Mapped);
+    EXPECT_TRUE(Mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);
+    EXPECT_EQ(MmGetSystemAddressForMdlSafe(Mdl, NormalPagePriority), Mapped);
+    ULONG Mismatches = 0;
+    for (ULONG i = 0; i < Length; i++)
+        Mismatches += Mapped[i] != (char)(i * 13 + 5);
+    EXPECT_EQ(Mismatches, 0);
+    EXPECT_EQ(MmGetPhysicalAddress(Mapped), MmGetPhysicalAddress(Buffer));
+    EXPECT_EQ(MmGetPhysicalAddress(Mapped + Length - 1), MmGetPhysicalAddress(Buffer + Length - 1));
+
+    MmUnlockPages(Mdl);
+    EXPECT_FALSE(Mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);
+    IoFreeMdl(Mdl);
+    ExFreePoolWithTag(Base, Tag);
 }
 
 /*

@@ -31,6 +31,8 @@ KTEST_DEATH_P1(pool_verify, overrun_is_bad_pool_header, BAD_POOL_HEADER, 5)
 {
     PUCHAR P = BlockWithNeighbour(300);
     PPOOL_HEADER Header = (PPOOL_HEADER)P - 1;
+    KtestExpectBugCheckParameter(t, 2, (ULONG_PTR)Header);
+    KtestExpectBugCheckParameter(t, 4, (ULONG_PTR)(Header + Header->BlockSize));
     memset(P, 0x41, Header->BlockSize * POOL_SMALLEST_BLOCK);     /* the body and 8 bytes more */
     ExFreePoolWithTag(P, TAG_TEST);
 }

@@ -409,6 +409,9 @@ KTEST(syspte, exhaust_and_recover)
 KTEST_DEATH_P1(syspte, double_release, SYSTEM_PTE_MISUSE, PTE_RELEASE_ALREADY_FREE)
 {
     PMMPTE Pte = MiReserveSystemPtes(4, SystemPteSpace);
+    TEST_REQUIRE(Pte != NULL);
+    KtestExpectBugCheckParameter(t, 2, (ULONG_PTR)MiPteToAddress(Pte));
+    KtestExpectBugCheckParameter(t, 4, 4);
     MiReleaseSystemPtes(Pte, 4, SystemPteSpace);
     MiReleaseSystemPtes(Pte, 4, SystemPteSpace);
 }

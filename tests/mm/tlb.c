@@ -11,11 +11,14 @@
  *
  * Each scheme is checked two ways: structurally (the flush it performs is
  * the kind it must perform: HalTbFlushCounts says which ran), and by
- * behaviour (a stale translation planted on purpose is gone after the
- * scheme's flush). QEMU drops every translation on any CR3 load, so only
- * the structural checks can fail there; an emulator that keeps global
- * entries across CR3 loads, as the hardware does (Bochs), fails the
- * behavioural ones too if a scheme used the wrong flush.
+ * behaviour: a translation is planted (the page read through the address,
+ * so the TLB holds it), the scheme releases the address and hands it out
+ * again for another page, and a read through it must see the new page.
+ * QEMU caches translations too but drops all of them, global or not, on
+ * any CR3 load: there the read catches a scheme that does not flush at
+ * all. Bochs keeps global entries across a CR3 load, as the hardware does:
+ * there it also catches a scheme whose flush is of the wrong kind. The
+ * counters catch the wrong kind on both.
  */
 #include "../testlib.h"
 
@@ -76,39 +79,99 @@ KTEST(tlb, full_flush_drops_global_translations)
  * flush before it is handed out again. Its translations are kernel ones,
  * global when the CPU has PGE, so the flush must be the full kind — which
  * full_flush_drops_global_translations shows drops them — never only a
- * CR3 load. A stale translation of a released run is planted, and the
- * pool's own flush must be counted as the full kind.
+ * CR3 load. With the caches drained, a one-PTE reservation cuts a fresh
+ * cache of runs; the run is mapped to page A and read,
+ * released (it waits, its translation of A possibly still cached), and
+ * reservations are taken until the pool hands that same address out again
+ * (after the cache's other runs, through the flush). Mapped to page B, it
+ * must read B; and the flush that let it out must have been the full kind.
  */
+#define TLB_MAX_RESERVATIONS    256     /* well over what a size's cache holds: the run comes back before */
+
 KTEST(tlb, system_pte_scheme_uses_the_full_flush)
 {
+    static PMMPTE Held[TLB_MAX_RESERVATIONS];
+    ULONG HeldCount = 0;
+    PFN_NUMBER A = MiRemoveAnyPage(), B = MiRemoveAnyPage();
+    ASSERT_NE(A, MI_NO_PAGE);
+    ASSERT_NE(B, MI_NO_PAGE);
+    TestFillPage(A, 0x11111111);
+    TestFillPage(B, 0x22222222);
+
+    MiDrainSystemPteCaches();
     PMMPTE Pte = MiReserveSystemPtes(1, SystemPteSpace);
     ASSERT_NOT_NULL(Pte);
-    PFN_NUMBER A = MiRemoveAnyPage();
-    ASSERT_NE(A, MI_NO_PAGE);
-    TestFillPage(A, 0x11111111);
     volatile ULONG *Va = MiPteToAddress(Pte);
     MiWritePte(Pte, MiMakeValidPte(A, MI_PTE_KERNEL_READWRITE));
-    EXPECT_EQ(*Va, 0x11111111);
-    MiReleaseSystemPtes(Pte, 1, SystemPteSpace);    /* zeroed, not flushed: the translation of A stays */
+    EXPECT_EQ(*Va, 0x11111111);                     /* the translation of A is cached now, global if PGE */
+    MiReleaseSystemPtes(Pte, 1, SystemPteSpace);    /* zeroed, not flushed */
 
     ULONG Entire = HalTbFlushCounts.EntireFlushes, Process = HalTbFlushCounts.ProcessFlushes;
-    MiDrainSystemPteCaches();                       /* the pool's own flush */
-    EXPECT_GT(HalTbFlushCounts.EntireFlushes, Entire);
-    EXPECT_EQ(HalTbFlushCounts.ProcessFlushes, Process);
+    PMMPTE Again = NULL;
+    while (HeldCount < TLB_MAX_RESERVATIONS) {
+        PMMPTE Next = MiReserveSystemPtes(1, SystemPteSpace);
+        if (Next == NULL)
+            break;
+        if (Next == Pte) {
+            Again = Next;
+            break;
+        }
+        Held[HeldCount++] = Next;
+    }
+    EXPECT_EQ(Again, Pte);
+    if (Again) {
+        EXPECT_GT(HalTbFlushCounts.EntireFlushes, Entire);  /* it came back through the pool's flush */
+        EXPECT_EQ(HalTbFlushCounts.ProcessFlushes, Process);
+        MiWritePte(Again, MiMakeValidPte(B, MI_PTE_KERNEL_READWRITE));
+        EXPECT_EQ(*Va, 0x22222222);                 /* a stale translation would still read A */
+        MiWritePte(Again, (MMPTE){ .u.Long = 0 });
+        MiReleaseSystemPtes(Again, 1, SystemPteSpace);
+    }
+    for (ULONG i = 0; i < HeldCount; i++)
+        MiReleaseSystemPtes(Held[i], 1, SystemPteSpace);
     MiInsertPageInFreeList(A);
+    MiInsertPageInFreeList(B);
 }
 
-/* Hyperspace's lazy scheme: its slots are never global, so the wrap's CR3 load is enough, and that is what it uses. */
+/*
+ * Hyperspace's lazy scheme: a slot is not reused until the slots wrap, and
+ * the wrap flushes. Its slots are never global, so the wrap's CR3 load is
+ * enough, and that is what it uses. Page A is mapped in a slot and read
+ * (the TLB holds the slot's translation); page B is then mapped again and
+ * again until the slots wrap and B lands in that same slot, where a read
+ * must see B.
+ */
 KTEST(tlb, hyperspace_scheme_uses_the_address_space_flush)
 {
     KIRQL OldIrql;
+    PFN_NUMBER A = MiRemoveAnyPage(), B = MiRemoveAnyPage();
+    ASSERT_NE(A, MI_NO_PAGE);
+    ASSERT_NE(B, MI_NO_PAGE);
+    TestFillPage(A, 0x33333333);
+    TestFillPage(B, 0x44444444);
+
+    volatile ULONG *First = MiMapPageInHyperSpace(A, &OldIrql);
+    ULONG ReadA = *First;                           /* cached now */
+    MiUnmapPageInHyperSpace((PVOID)First, OldIrql);
+    EXPECT_EQ(ReadA, 0x33333333);
+
     ULONG Wraps = MiHyperSpaceFlushes;
     ULONG Entire = HalTbFlushCounts.EntireFlushes, Process = HalTbFlushCounts.ProcessFlushes;
-    for (ULONG i = 0; i <= MI_HYPERSPACE_PTES && MiHyperSpaceFlushes == Wraps; i++) {
-        PVOID Va = MiMapPageInHyperSpace(MmSystemAddressSpace.HyperSpacePfn, &OldIrql);
-        MiUnmapPageInHyperSpace(Va, OldIrql);
+    bool Reused = false;
+    ULONG ReadB = 0;
+    for (ULONG i = 0; i <= 2 * MI_HYPERSPACE_PTES && !Reused; i++) {
+        volatile ULONG *Va = MiMapPageInHyperSpace(B, &OldIrql);
+        if (Va == First) {
+            ReadB = *Va;
+            Reused = true;
+        }
+        MiUnmapPageInHyperSpace((PVOID)Va, OldIrql);
     }
-    ASSERT_EQ(MiHyperSpaceFlushes, Wraps + 1);
+    ASSERT_TRUE(Reused);
+    EXPECT_EQ(ReadB, 0x44444444);                   /* a stale translation would still read A */
+    EXPECT_EQ(MiHyperSpaceFlushes, Wraps + 1);
     EXPECT_EQ(HalTbFlushCounts.ProcessFlushes, Process + 1);
     EXPECT_EQ(HalTbFlushCounts.EntireFlushes, Entire);
+    MiInsertPageInFreeList(A);
+    MiInsertPageInFreeList(B);
 }
