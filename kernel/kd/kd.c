@@ -60,6 +60,9 @@ static bool KdpMayRun(const KD_COMMAND *c)
     return false;
 }
 
+/* How deep KdExecute is: 0 for a line typed at the prompt, more for one a command runs (with, !analyze). */
+static ULONG KdpExecuteDepth;
+
 void KdExecute(char *Line)
 {
     char *Argv[KD_MAX_ARGS];
@@ -92,9 +95,21 @@ void KdExecute(char *Line)
                  c->Name, KD_MAX_ARGS - 1, Extra);
         KdPrintUsage(c->Usage);
     } else if (KdpMayRun(c)) {
+        /* A command typed at the prompt that only looks reads `.process`'s process (kdprocess.c). */
+        bool InContext = KdpExecuteDepth == 0 && !(c->Flags & KD_RUNNING_ONLY) && KdpEnterProcessContext();
+        KdpExecuteDepth++;
         c->Routine(Argc, Argv);
+        KdpExecuteDepth--;
+        if (InContext)
+            KdpLeaveProcessContext();
     }
     KdpCurrentCommand = NULL;
+}
+
+void KdpAbandonCommand(void)
+{
+    KdpLeaveProcessContext();
+    KdpExecuteDepth = 0;
 }
 
 /* The next character typed: the prompt's thread waits for it, and other threads run meanwhile. */
