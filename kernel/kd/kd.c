@@ -60,8 +60,12 @@ static bool KdpMayRun(const KD_COMMAND *c)
     return false;
 }
 
-/* How deep KdExecute is: 0 for a line typed at the prompt, more for one a command runs (with, !analyze). */
-static ULONG KdpExecuteDepth;
+/*
+ * How deep KdExecute is: 0 for a line typed at the prompt, more for one a
+ * command runs (with, !analyze). One count per prompt: the stopped prompt
+ * can open in the middle of a command of the running one (a breakpoint).
+ */
+static ULONG KdpExecuteDepth[2];
 
 void KdExecute(char *Line)
 {
@@ -96,10 +100,11 @@ void KdExecute(char *Line)
         KdPrintUsage(c->Usage);
     } else if (KdpMayRun(c)) {
         /* A command typed at the prompt that only looks reads `.process`'s process (kdprocess.c). */
-        bool InContext = KdpExecuteDepth == 0 && !(c->Flags & KD_RUNNING_ONLY) && KdpEnterProcessContext();
-        KdpExecuteDepth++;
+        ULONG *Depth = &KdpExecuteDepth[KdIsStopped()];
+        bool InContext = *Depth == 0 && !(c->Flags & KD_RUNNING_ONLY) && KdpEnterProcessContext();
+        ++*Depth;
         c->Routine(Argc, Argv);
-        KdpExecuteDepth--;
+        --*Depth;
         if (InContext)
             KdpLeaveProcessContext();
     }
@@ -109,7 +114,7 @@ void KdExecute(char *Line)
 void KdpAbandonCommand(void)
 {
     KdpLeaveProcessContext();
-    KdpExecuteDepth = 0;
+    KdpExecuteDepth[true] = 0;
 }
 
 /* The next character typed: the prompt's thread waits for it, and other threads run meanwhile. */

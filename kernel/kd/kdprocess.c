@@ -49,15 +49,24 @@
 /* The implicit process `.process` chose, or NULL: the default (the prompt's own, or the stopped thread's). */
 static PEPROCESS KdpContextProcess;
 
-/* How the context was entered around the command running now. */
-static struct {
+/*
+ * How the context was entered around the command running now, one for
+ * each prompt (indexed by KdIsStopped()): a breakpoint can stop the kernel
+ * in the middle of a running-prompt command that is attached.
+ */
+static struct _KD_ENTERED_CONTEXT {
     bool Attached;                  /* running prompt: attached, Process referenced */
     bool Switched;                  /* stopped prompt: CR3 and ApcState.Process borrowed */
     PEPROCESS Process;
     KAPC_STATE ApcState;
     PKPROCESS SavedProcess;
     ULONG SavedCr3;
-} KdpEntered;
+} KdpEnteredContexts[2];
+
+static struct _KD_ENTERED_CONTEXT *KdpEntered(void)
+{
+    return &KdpEnteredContexts[KdIsStopped()];
+}
 
 PEPROCESS KdReferenceProcess(ULONG AddressOrId)
 {
@@ -101,9 +110,9 @@ static const char *KdpUnreadable(PEPROCESS Process)
 /* The process the prompt's views read without a context: the prompt's own, or the stopped thread's. */
 static PEPROCESS KdpDefaultProcess(void)
 {
-    if (KdpEntered.Switched)
-        return CONTAINING_RECORD(KdpEntered.SavedProcess, EPROCESS, Pcb);
-    if (KdpEntered.Attached)
+    if (KdpEntered()->Switched)
+        return CONTAINING_RECORD(KdpEntered()->SavedProcess, EPROCESS, Pcb);
+    if (KdpEntered()->Attached)
         return PsGetCurrentThreadProcess();
     return PsGetCurrentProcess();
 }
@@ -122,10 +131,10 @@ bool KdpEnterProcessContext(void)
             KdDereferenceProcess(Found);
         return false;
     }
-    KdpEntered.Process = Process;
+    KdpEntered()->Process = Process;
     if (!KdIsStopped()) {
-        KeStackAttachProcess(&Process->Pcb, &KdpEntered.ApcState);
-        KdpEntered.Attached = true;
+        KeStackAttachProcess(&Process->Pcb, &KdpEntered()->ApcState);
+        KdpEntered()->Attached = true;
         return true;
     }
     PKTHREAD Thread = KeGetCurrentThread();
@@ -135,9 +144,9 @@ bool KdpEnterProcessContext(void)
                  "default context]\n", (ULONG)Process);
         return false;
     }
-    KdpEntered.SavedProcess = Thread->ApcState.Process;
-    KdpEntered.SavedCr3 = HalReadCr3();
-    KdpEntered.Switched = true;
+    KdpEntered()->SavedProcess = Thread->ApcState.Process;
+    KdpEntered()->SavedCr3 = HalReadCr3();
+    KdpEntered()->Switched = true;
     Thread->ApcState.Process = &Process->Pcb;
     HalWriteCr3(Cr3);
     return true;
@@ -145,17 +154,17 @@ bool KdpEnterProcessContext(void)
 
 void KdpLeaveProcessContext(void)
 {
-    if (KdpEntered.Switched) {
-        HalWriteCr3(KdpEntered.SavedCr3);
-        KeGetCurrentThread()->ApcState.Process = KdpEntered.SavedProcess;
-        KdpEntered.Switched = false;
+    if (KdpEntered()->Switched) {
+        HalWriteCr3(KdpEntered()->SavedCr3);
+        KeGetCurrentThread()->ApcState.Process = KdpEntered()->SavedProcess;
+        KdpEntered()->Switched = false;
     }
-    if (KdpEntered.Attached) {
-        KeUnstackDetachProcess(&KdpEntered.ApcState);
-        KdpEntered.Attached = false;
-        KdDereferenceProcess(KdpEntered.Process);
+    if (KdpEntered()->Attached) {
+        KeUnstackDetachProcess(&KdpEntered()->ApcState);
+        KdpEntered()->Attached = false;
+        KdDereferenceProcess(KdpEntered()->Process);
     }
-    KdpEntered.Process = NULL;
+    KdpEntered()->Process = NULL;
 }
 
 static void KdpSayContext(PEPROCESS Process, bool Chosen)
