@@ -387,7 +387,13 @@ def start_waiter(boot, kd):
     pages = WAITER_PAGES.search(text)
     if not ids or int(ids.group(1), 16) != int(started.group(1), 16):
         return None
-    return int(started.group(2), 16), [int(g, 16) for g in ids.groups()], int(pages.group(1), 16)
+    address = int(started.group(2), 16)
+    for _ in range(50):     # until both threads wait (the second one's first steps in ring 3 touch its stack)
+        if len(re.findall(r'^        THREAD .* WAIT: \(UserRequest\) UserMode ', kd.command(f'!process {address:x}'),
+                          re.M)) == 2:
+            return address, [int(g, 16) for g in ids.groups()], int(pages.group(1), 16)
+        time.sleep(0.1)
+    return None
 
 
 PROCESS_LINE = re.compile(r'^PROCESS (\w{8})  Cid: (\w+)  Peb: (\w{8})  ParentCid: (\w+)  DirBase: (\w{8})  '
