@@ -498,18 +498,13 @@ def session_processes(args, out):
                   'is neither a process nor a process id' in said and
                   kd.command('.process').strip().startswith(f'Implicit process is now {address:08x}'), said.strip())
         said = kd.command(f'kill {address:x}')
-        polls = ''
-        for _ in range(50):          # its threads end as they take their termination APCs
-            polls += kd.command(f'!process {address:x} 0')
-            if 'is neither a process' in polls:
-                break
-            time.sleep(0.1)
-        tree = kd.command('!vad')
-        out.check('the context process ends: the first command after says so, and reads the default from then on',
-                  re.search(rf'\[\.process: process {address:08x} (is gone \(its object was deleted\)|has exited: '
-                            r'its user range was released with its last thread); the context is back to the default\]',
-                            polls) and re.search(r'Total VADs:\s+0\s', tree) and '.process:' not in tree,
-                  said.strip() + '\n' + polls + tree.strip())
+        out.check('kill waits for the process to end', f'kill: process {pid:x} has ended with status 0x00000001' in said,
+                  said.strip())
+        first, tree = kd.command('!process 0 0'), kd.command('!vad')
+        out.check('the context process ended: the first command after says so, and reads the default from then on',
+                  f'[.process: process {address:08x} has ended; the context is back to the default]' in first
+                  and re.search(r'Total VADs:\s+0\s', tree) and '.process:' not in tree,
+                  said.strip() + '\n' + first + tree.strip())
         boot.send('quit\r')
         boot.wait_exit(10)
 

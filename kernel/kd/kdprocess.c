@@ -123,9 +123,9 @@ bool KdpEnterProcessContext(void)
     if (!Process)
         return false;
     PEPROCESS Found = KdReferenceProcess((ULONG)Process);
-    const char *Why = Found != Process ? "is gone (its object was deleted)" : KdpUnreadable(Process);
-    if (Why) {
-        DbgPrint("[.process: process %08x %s; the context is back to the default]\n", (ULONG)Process, Why);
+    if (Found != Process || KdpUnreadable(Process)) {
+        /* Ended (its object may linger a moment, until the reaper has its threads): one message either way. */
+        DbgPrint("[.process: process %08x has ended; the context is back to the default]\n", (ULONG)Process);
         KdpContextProcess = NULL;
         if (Found)
             KdDereferenceProcess(Found);

@@ -21,6 +21,8 @@
 #include <rtl.h>
 #include "kernel/kd/kdp.h"
 
+#define KD_KILL_WAIT_SECONDS 5         /* kill waits this long for the process to end */
+
 /* !process 0 0's line: a process's identity, its address space and handles, its image. */
 static void KdpPrintProcessLine(PEPROCESS Process)
 {
@@ -144,7 +146,7 @@ KD_COMMAND_FLAGS(start, "start", "NAME [ARG1 .. ARG6]",
 }
 
 KD_COMMAND(kill, "kill", "PROCESS [STATUS]",
-           "ends a process (its address or id) with STATUS (default 1), as NtTerminateProcess does")
+           "ends a process (its address or id) with STATUS (default 1), as NtTerminateProcess does, and waits for its end")
 {
     ULONG Address, ExitStatus = 1;
     HANDLE Handle;
@@ -166,5 +168,15 @@ KD_COMMAND(kill, "kill", "PROCESS [STATUS]",
     const char *Name = RtlNtStatusName(Status);
     DbgPrint("kill: process %x (%s): %s (0x%08x)\n", (ULONG)Process->UniqueProcessId, Process->ImageFileName,
              Name ? Name : "?", (ULONG)Status);
+    if (NT_SUCCESS(Status)) {
+        /* Its threads end as each takes its termination APC: wait for the process object, so the prompt's next command sees it ended. */
+        LARGE_INTEGER Timeout = { .QuadPart = -(LONGLONG)KD_KILL_WAIT_SECONDS * 10000000 };
+        if (KeWaitForSingleObject(Process, Executive, KernelMode, FALSE, &Timeout) == STATUS_TIMEOUT)
+            DbgPrint("kill: process %x has not ended after %u s; its threads end as they take their termination APCs\n",
+                     (ULONG)Process->UniqueProcessId, KD_KILL_WAIT_SECONDS);
+        else
+            DbgPrint("kill: process %x has ended with status 0x%08x\n", (ULONG)Process->UniqueProcessId,
+                     (ULONG)Process->ExitStatus);
+    }
     KdDereferenceProcess(Process);
 }
