@@ -94,4 +94,16 @@ bool KdParseAddress(const char *Text, const char *What, ULONG *Value);
 /* The number rules of KdParseNumber without a message: false if Text is not one. */
 bool KdParseHex(const char *Text, ULONG *Value);
 
+/*
+ * A process typed at the prompt, by its address or its id, found on
+ * PsActiveProcessHead (never followed blindly); NULL if none is. At the
+ * running prompt it comes referenced, under the list's lock; at the
+ * stopped one neither (nothing runs, and the stopped code may hold the
+ * lock). KdDereferenceProcess gives it back either way
+ * (kernel/kd/kdprocess.c).
+ */
+struct _EPROCESS;
+struct _EPROCESS *KdReferenceProcess(ULONG AddressOrId);
+void KdDereferenceProcess(struct _EPROCESS *Process);
+
 #endif

@@ -44,6 +44,15 @@ PHYSICAL_ADDRESS MmGetPhysicalAddress(PVOID BaseAddress);
 #define MMDBG_COPY_MAX_SIZE         8
 NTSTATUS MmDbgCopyMemory(uint64_t Address, PVOID Buffer, ULONG Size, ULONG Flags);
 /*
+ * For the debugger's stopped prompt, which reads another process's user
+ * range by loading its page directory (kernel/kd/kdprocess.c): brings the
+ * directory's system PDEs up to date from the master through MmDebugPte,
+ * and returns the value to load into CR3; 0 for a bare address space with
+ * no directory. Interrupts off, any IRQL; takes no lock (mm/mmdbg.c).
+ */
+struct _MMADDRESS_SPACE;
+ULONG MmDbgPrepareAddressSpace(struct _MMADDRESS_SPACE *AddressSpace);
+/*
  * NT's obsolete query: TRUE if VirtualAddress lies in a nonpaged part of
  * system space, whether or not anything is mapped there now. FALSE for user
  * addresses, paged pool, special pool's paged allocations, the system cache

@@ -19,6 +19,13 @@
  * belong to whatever code the debugger stopped, possibly in the middle of
  * a mapping. The PTE is kernel-only and never global, and it is cleared
  * and its translation invalidated after every copy.
+ *
+ * The stopped prompt's `.process` (kernel/kd/kdprocess.c) loads another
+ * process's page directory into CR3 for the length of a command. Before
+ * it does, MmDbgPrepareAddressSpace brings that directory's system PDEs up
+ * to date from the master — what MmPrepareAddressSpaceSwitch does on a
+ * thread switch, done here through MmDebugPte for the same reason as
+ * above: hyperspace belongs to the stopped code.
  */
 #include "mi.h"
 
@@ -110,4 +117,36 @@ NTSTATUS MmDbgCopyMemory(uint64_t Address, PVOID Buffer, ULONG Size, ULONG Flags
     if (Flags & MMDBG_COPY_PHYSICAL)
         MiDbgUnTranslatePhysicalAddress();
     return STATUS_SUCCESS;
+}
+
+/*
+ * The CR3 value of AddressSpace's page directory, after copying into it
+ * every system PDE the master has and it lacks, so that once it is loaded
+ * nothing in the system range faults for want of a page table: not the
+ * debugger's stack, nor its code, nor the structures it reads (a fault on
+ * the stack itself, with no PDE to push the fault's frame through, would
+ * be a double fault). The copy is the lazy synchronisation a fault would
+ * make, made ahead; system page tables are never freed, so it never goes
+ * stale. Returns 0 for an address space with no directory, or before boot
+ * reserved MmDebugPte. Interrupts off, any IRQL, no lock: the debugger's.
+ */
+ULONG MmDbgPrepareAddressSpace(PMMADDRESS_SPACE AddressSpace)
+{
+    PFN_NUMBER Directory = AddressSpace->PageDirectoryPfn;
+
+    if (Directory == 0 || !MiIsPhysicalPage(Directory))
+        return 0;
+    if (Directory == MmSystemPageDirectoryPfn)
+        return Directory << PAGE_SHIFT;
+    PMMPTE Pd = MiDbgTranslatePhysicalAddress((uint64_t)Directory << PAGE_SHIFT, 0);
+    if (!Pd)
+        return 0;
+    for (ULONG Index = MiGetPdeIndex(MmSystemRangeStart); Index < PTE_PER_PAGE; Index++) {
+        if (Index == SELF_MAP_PDE || Index == HYPER_SPACE_PDE)
+            continue;
+        if (!Pd[Index].u.Hard.Valid && MmSystemPagePtes[Index].u.Hard.Valid)
+            Pd[Index] = MmSystemPagePtes[Index];
+    }
+    MiDbgUnTranslatePhysicalAddress();
+    return Directory << PAGE_SHIFT;
 }

@@ -38,7 +38,8 @@ Options in the marker:
                     later (a program `start` began, printing as it runs) up to
                     the line matching REGEX, and show it with N
   runN="TEXT"       command N is typed as TEXT with each {NAME} replaced
-                    ({NAME+4}: the value plus 4, both hex),
+                    ({NAME+4}: the value plus 4, both hex; {NAME+OTHER}:
+                    the sum of two captured values),
                     and shown as typed: an address a command printed (a
                     pool block, a thread, a page) is used by a later one,
                     and the page never holds a number the build chose
@@ -210,8 +211,10 @@ def substitute(block, n, command, captured):
                                f'nothing captured it')
         if not m.group(2):
             return captured[m.group(1)]
-        return '%x' % (int(captured[m.group(1)], 16) + int(m.group(2), 16))   # {NAME+hex}: an address further on
-    return re.sub(r'\{([A-Z_0-9]+)([+-][0-9a-fA-F]+)?\}', value, text)
+        # {NAME+hex}: an address further on; {NAME+OTHER}: the sum of two captures (a base and an offset).
+        term = int(captured[m.group(3)], 16) if m.group(3) in captured else int(m.group(3), 16)
+        return '%x' % (int(captured[m.group(1)], 16) + (term if m.group(2) == '+' else -term))
+    return re.sub(r'\{([A-Z_0-9]+)(?:([+-])([0-9a-fA-F]+|[A-Z_][A-Z_0-9]*))?\}', value, text)
 
 
 def capture(block, output, captured):

@@ -26,7 +26,11 @@ Then the prompt reserves, commits, guards and touches user memory (`vm`)
 and gdb attaches a third time: mm-vad, mm-address (and -summary), mm-vm
 and mm-pte of those pages must be the prompt's views. Last it makes a
 section and maps it (`section`) and gdb attaches a fourth time: mm-ca,
-mm-vad, mm-pte and mm-pfn of its pages must be the prompt's.
+mm-vad, mm-pte and mm-pfn of its pages must be the prompt's. Last, the
+prompt starts waiter.exe and makes it its implicit process (`.process`),
+and gdb attaches a fifth time and chooses it too (mm-process-context):
+mm-process, mm-vad, mm-address and mm-pte of its pages, read through its
+page directory in physical memory, must be the prompt's.
 
 Registered in tools/runtests.py as the `gdb-session` check; run alone with
 `python3 tools/gdbsession.py`.
@@ -121,8 +125,8 @@ def pools_and_sysptes(args, port, kd, out):
     if not out.check('k names the stack and !sysptes 1 a free run', guard and free_pte, 'see the session log'):
         return
     settle(kd)
-    system = re.search(r'PROCESS (\w+)', kd.command('!process 0'))
-    threads = re.findall(r'THREAD (\w+)  Cid \w+\.\w+  WAIT', kd.command(f'!process {system.group(1)}')) if system else []
+    system = re.search(r'^PROCESS (\w{8})', kd.command('!process 0'), re.M)
+    threads = re.findall(r'THREAD (\w+)  Cid \w+\.\w+  Teb: \w+ WAIT', kd.command(f'!process {system.group(1)}')) if system else []
     if not out.check('!process lists the System process and threads waiting in it', len(threads) >= 2,
                      'see the session log'):
         return
@@ -235,13 +239,51 @@ def sections(args, port, kd, out):
 
 def without_prompt_thread(gdb_view, kd_view):
     """!process of the System process lists the prompt's own thread, RUNNING while kd> answers and waiting
-    for input while gdb looks, its priority boosted by the wake-up and decaying: that line is left out of
-    both, the rest must be identical."""
+    for input while gdb looks: its line, and the lines of the objects it waits on, are left out of both; the
+    rest must be identical."""
     running = re.search(r'^\s+THREAD (\w+) .*RUNNING.*$', kd_view, re.M)
     if not running:
         return gdb_view, kd_view
-    line = re.compile(rf'^\s+THREAD {running.group(1)} .*\n?', re.M)
-    return line.sub('', gdb_view), line.sub('', kd_view)
+    lines = re.compile(rf'^( +)THREAD {running.group(1)} .*\n?(\1    \w{{8}}  .*\n?)*', re.M)
+    return lines.sub('', gdb_view), lines.sub('', kd_view)
+
+
+def process_context(args, port, kd, boot, out):
+    """The prompt starts waiter.exe and makes it its implicit process (.process); gdb attaches again and
+    chooses the same process (mm-process-context): mm-process, mm-vad, mm-address and mm-pte of its pages,
+    read through its page directory in physical memory, must show what the prompt showed."""
+    waiter = kdsession.start_waiter(boot, kd)
+    if not out.check('start waiter.exe for mm-process-context', waiter, 'see the session log'):
+        return
+    address, _, pages = waiter
+    image_base, entry = kdsession.pe_header(os.path.join(os.path.dirname(args.kernel) or '.', 'user', 'waiter.exe'))
+    kd.command(f'.process {address:x}')
+    pairs = [(f'mm-process-context {address:#x}', '.process'), ('mm-process 0 0', '!process 0 0'),
+             (f'mm-process {address:#x}', f'!process {address:x}'), ('mm-process', '!process'),
+             ('mm-vad', '!vad'), ('mm-address -summary', '!address -summary'),
+             (f'mm-pte {pages:#x}', f'!pte {pages:x}'), (f'mm-pte {pages + 0x8000:#x}', f'!pte {pages + 0x8000:x}'),
+             (f'mm-pte {image_base + entry:#x}', f'!pte {image_base + entry:x}'), ('mm-pte 0x60000000', '!pte 60000000'),
+             ("mm-process-context 0", ".process 0"), ("mm-process-context", ".process")]
+    theirs = {}
+    for g, k in pairs:
+        theirs[g] = kd.command(k).strip('\n')
+    try:
+        output, views = gdb_views(args.kernel, port, [g for g, _ in pairs], to_prompt=False)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        out.check('gdb attaches a fifth time', False, f'{GDB}: {e}')
+        return
+    with open(os.path.join(LOG_DIR, 'gdb-session-gdb5.log'), 'w') as f:
+        f.write(output)
+    seen = set()
+    for g, k in pairs:
+        mine = views.get(g, '').strip('\n')
+        if g.startswith('mm-process 0') or g.startswith('mm-process-context') and not g.endswith(f'{address:#x}'):
+            mine, theirs[g] = without_prompt_thread(mine, theirs[g])
+            mine = mine.replace("the default, the running thread's", "the default, the prompt's own")
+        label = g if g not in seen else g + ' (again)'
+        seen.add(g)
+        out.check(f'{label} ({k}) shows what kd> shows', mine == theirs[g] and mine,
+                  f'gdb:\n{mine}\nkd>:\n{theirs[g]}')
 
 
 def same_moment(gdb_view, kd_view, out, command):
@@ -311,6 +353,7 @@ def run(args):
         pools_and_sysptes(args, port, kd, out)
         user_range(args, port, kd, out)
         sections(args, port, kd, out)
+        process_context(args, port, kd, boot, out)
         boot.send('quit\r')
         boot.wait_exit(10)
     return out

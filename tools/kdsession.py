@@ -12,8 +12,12 @@ count from the boot log, the physical address from a second command
 file the script wrote, a pool block's tag and size from the `pool alloc`
 that made it, the system PTE totals of !sysptes from !vm's, the VADs of
 !vad and the regions of !address from the `vm` calls that made them and
-NT's placement rules. Three boots:
-the 2 GB split (with a boot module) for the bulk, /3GB /SPECIALPOOL=Spcl
+NT's placement rules. Four boots:
+the 2 GB split (with a boot module) for the bulk; one with the programs as
+boot modules, where `start waiter.exe` runs a process that prints its own
+ids, PEB, TEB and pages, and !process, `.process`, !vad, !pte, db, !vtop,
+!peb and !teb must agree with it and with its PE header, at the running
+prompt and at a stopped one; /3GB /SPECIALPOOL=Spcl
 for !address, !pool of a special pool block and `bugcheck`, and one for
 `reboot`.
 
@@ -33,6 +37,7 @@ Registered in tools/runtests.py as the `kd-session` check; run alone with
 import os
 import re
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import elf  # noqa: E402
@@ -356,6 +361,154 @@ def session_pool(kd, out):
     out.check('!pool of an address in no pool says so', '00000000 is not in any pool' in outside, outside.strip())
 
 
+STARTED = re.compile(r'^start: waiter\.exe is process (\w+) \(PROCESS (\w+)\)$', re.M)
+WAITER_IDS = re.compile(r'waiter: process (\w+), threads (\w+) and (\w+); PEB (\w+), TEB (\w+)$', re.M)
+WAITER_PAGES = re.compile(r'^waiter: 16 pages committed at (\w+), the first 8 written$', re.M)
+
+
+def pe_header(path):
+    """(ImageBase, AddressOfEntryPoint) from a PE file's optional header."""
+    with open(path, 'rb') as f:
+        data = f.read(4096)
+    pe = int.from_bytes(data[0x3C:0x40], 'little')
+    return int.from_bytes(data[pe + 0x34:pe + 0x38], 'little'), int.from_bytes(data[pe + 0x28:pe + 0x2C], 'little')
+
+
+def start_waiter(boot, kd):
+    """`start waiter.exe` and what the program says of itself: (process address, the ids and addresses it
+    printed, the base of its 16 committed pages), or None."""
+    since = len(boot.text())
+    said = kd.command('start waiter.exe')
+    started = STARTED.search(said)
+    if not boot.wait_for(r'waiter: 16 pages committed at \w+, the first 8 written', 10, since=since) or not started:
+        return None
+    text = boot.text()[since:]
+    ids = WAITER_IDS.search(text)
+    pages = WAITER_PAGES.search(text)
+    if not ids or int(ids.group(1), 16) != int(started.group(1), 16):
+        return None
+    address = int(started.group(2), 16)
+    for _ in range(50):     # until both threads wait (the second one's first steps in ring 3 touch its stack)
+        if len(re.findall(r'^        THREAD .* WAIT: \(UserRequest\) UserMode ', kd.command(f'!process {address:x}'),
+                          re.M)) == 2:
+            return address, [int(g, 16) for g in ids.groups()], int(pages.group(1), 16)
+        time.sleep(0.1)
+    return None
+
+
+PROCESS_LINE = re.compile(r'^PROCESS (\w{8})  Cid: (\w+)  Peb: (\w{8})  ParentCid: (\w+)  DirBase: (\w{8})  '
+                          r'ObjectTable: (\w{8})  HandleCount: (\d+)\.  Image: (\S+)$', re.M)
+
+
+def session_processes(args, out):
+    """A program started from the prompt, looked at from it: !process 0 0 lists it, !process its threads as
+    the program itself numbers them, `.process` makes it the context in which !vad, !pte, db, !vtop, !peb and
+    !teb read its user range — at the running prompt and at a stopped one — each checked against what the
+    program printed of itself (ids, PEB, TEB, where its pages are) and its PE header (image base)."""
+    log = os.path.join(LOG_DIR, 'kd-session-processes.log')
+    image_base, entry = pe_header(os.path.join(os.path.dirname(args.kernel) or '.', 'user', 'waiter.exe'))
+    with qemu.Boot(log, memory='128M', kernel=args.kernel) as boot:
+        kd = Session(boot)
+        if not out.check('kd> prompt (processes boot)', kd.ready, f'see {log}'):
+            return
+        waiter = start_waiter(boot, kd)
+        if not out.check('start waiter.exe: the program runs and says where it is', waiter, f'see {log}'):
+            return
+        address, (pid, main_tid, second_tid, peb, teb), pages = waiter
+        listing = kd.command('!process 0 0')
+        rows = {int(m.group(1), 16): m.groups() for m in PROCESS_LINE.finditer(listing)}
+        row = rows.get(address)
+        out.check('!process 0 0: one line per process, the System process and the waiter',
+                  row and int(row[1], 16) == pid and int(row[2], 16) == peb and row[7] == 'waiter.exe'
+                  and int(row[3], 16) == 4 and any(r[7] == 'System' for r in rows.values())
+                  and listing.startswith('**** NT ACTIVE PROCESS DUMP ****'), listing.strip())
+        detail = kd.command(f'!process {address:x}')
+        threads = re.findall(r'^        THREAD (\w{8})  Cid (\w+)\.(\w+)  Teb: (\w{8}) (.*)$', detail, re.M)
+        tids = sorted(int(t[2], 16) for t in threads)
+        main = [t for t in threads if int(t[2], 16) == main_tid]
+        out.check('!process ADDR: its two threads, with the ids the program printed',
+                  tids == sorted([main_tid, second_tid]) and all(int(t[1], 16) == pid for t in threads), detail.strip())
+        out.check("!process ADDR: the main thread's TEB, and its wait (an event, from user mode)",
+                  main and int(main[0][3], 16) == teb and main[0][4] == 'WAIT: (UserRequest) UserMode Non-Alertable'
+                  and re.search(r'^            \w{8}  NotificationEvent$', detail, re.M), detail.strip())
+        vads = re.search(r'VadRoot \w{8} Vads (\d+) ', detail)
+        commit = re.search(r'^    CommitCharge +(\d+)$', detail, re.M)
+        out.check('!process ADDR: image, Peb and at least the 16 committed pages in its commit',
+                  f'Peb: {peb:08x}' in detail and '    Image: waiter.exe' in detail and commit
+                  and int(commit.group(1)) >= 16 and 'ExitStatus                        00000103 (STATUS_PENDING)'
+                  in detail, detail.strip())
+        said = kd.command(f'.process {address:x}')
+        out.check('.process ADDR makes it the implicit process',
+                  said.strip() == f'Implicit process is now {address:08x} (Cid {pid:04x}, waiter.exe)', said.strip())
+        running = {c: kd.command(c) for c in ['!vad', f'!pte {pages:x}', f'!pte {pages + 0x8000:x}', '!peb', '!teb',
+                                               f'db {image_base:x} 2', f'!vtop {pages:x}', f'!pte {image_base + entry:x}']}
+        tree = running['!vad']
+        rows = [(int(s, 16), int(e, 16), int(n)) for _, _, s, e, n, _, _ in VAD_ROW.findall(tree)]
+        out.check("!vad in its context: a VAD over the image base, one over its 16 committed pages, and the count "
+                  "!process gave", (pages >> 12, (pages >> 12) + 15, 16) in rows
+                  and any(s <= image_base >> 12 <= e for s, e, _ in rows) and vads and len(rows) == int(vads.group(1)),
+                  tree.strip())
+        m = PTE_LINE.search(running[f'!pte {pages:x}'])
+        p = re.search(r'translates to physical address ([0-9a-f]+)', running[f'!vtop {pages:x}'])
+        out.check('!pte of a page it wrote: valid, user, writable; !vtop agrees on the frame',
+                  m and m.group(4)[10] == 'V' and m.group(4)[7] == 'U' and m.group(4)[8] == 'W'
+                  and p and int(p.group(1), 16) >> 12 == int(m.group(3), 16), running[f'!pte {pages:x}'].strip())
+        out.check('!pte of a page it committed and never touched: the VAD says demand zero',
+                  'committed it whole (MemCommit): demand zero' in running[f'!pte {pages + 0x8000:x}'],
+                  running[f'!pte {pages + 0x8000:x}'].strip())
+        m = PTE_LINE.search(running[f'!pte {image_base + entry:x}'])
+        out.check('!pte of its entry point: a valid, user, read-only page (its code ran)',
+                  m and m.group(4)[10] == 'V' and m.group(4)[7] == 'U' and m.group(4)[8] == 'R',
+                  running[f'!pte {image_base + entry:x}'].strip())
+        out.check('db of the image base reads its MZ header', re.search(rf'^{image_base:08x}  4d 5a ', running[
+            f'db {image_base:x} 2'], re.M), running[f'db {image_base:x} 2'].strip())
+        pebtext = running['!peb']
+        out.check('!peb: where the program found it, its image base (the PE header\'s) and command line',
+                  pebtext.startswith(f'PEB at {peb:08x} (process {address:08x}, waiter.exe)')
+                  and f'ImageBaseAddress:         {image_base:08x}' in pebtext
+                  and "ImageFile:    '\\Boot\\waiter.exe'" in pebtext and "CommandLine:  'waiter.exe'" in pebtext,
+                  pebtext.strip())
+        tebtext = running['!teb']
+        out.check('!teb: the main thread\'s TEB, its ids and PEB as the program printed them',
+                  tebtext.startswith(f'TEB at {teb:08x}') and f'Self:                 {teb:08x}' in tebtext
+                  and f'ClientId:             {pid:08x} . {main_tid:08x}' in tebtext
+                  and f'PEB Address:          {peb:08x}' in tebtext, tebtext.strip())
+
+        # The same views at a stopped prompt: the kernel stopped in the prompt's own thread (System).
+        kd.command('bp ExAllocatePoolWithTag')
+        stop = kd.command('pool alloc Kdps 10')
+        if out.check('a breakpoint stops the kernel in the prompt\'s thread', 'Breakpoint 0 hit' in stop, stop.strip()):
+            for c in ['!vad', f'!pte {pages:x}', '!peb', '!teb', f'db {image_base:x} 2']:
+                said = kd.command(c)
+                out.check(f'stopped, `{c}` in its context shows what the running prompt showed', said == running[c],
+                          f'stopped:\n{said}\nrunning:\n{running[c]}')
+            said = kd.command('.process 0')
+            out.check('.process 0 at the stopped prompt: back to the stopped thread\'s process',
+                      'the default, the stopped thread\'s' in said and '(Cid 0004, System)' in said, said.strip())
+            said = kd.command('!peb')
+            out.check('!peb of the System process says it has none', 'has no PEB' in said, said.strip())
+            kd.command(f'.process {address:x}')
+            kd.command('bc *')
+            kd.command('g')
+        said = kd.command('.process')
+        out.check('the context set at the stopped prompt holds at the running one',
+                  said.strip() == f'Implicit process is now {address:08x} (Cid {pid:04x}, waiter.exe)', said.strip())
+        said = kd.command('.process 7777')
+        out.check('.process of something that is no process says so and keeps the context',
+                  'is neither a process nor a process id' in said and
+                  kd.command('.process').strip().startswith(f'Implicit process is now {address:08x}'), said.strip())
+        said = kd.command(f'kill {address:x}')
+        out.check('kill waits for the process to end', f'kill: process {pid:x} has ended with status 0x00000001' in said,
+                  said.strip())
+        first, tree = kd.command('!process 0 0'), kd.command('!vad')
+        out.check('the context process ended: the first command after says so, and reads the default from then on',
+                  f'[.process: process {address:08x} has ended; the context is back to the default]' in first
+                  and re.search(r'Total VADs:\s+0\s', tree) and '.process:' not in tree,
+                  said.strip() + '\n' + first + tree.strip())
+        boot.send('quit\r')
+        boot.wait_exit(10)
+
+
 def session_3gb(args, out):
     log = os.path.join(LOG_DIR, 'kd-session-3gb.log')
     with qemu.Boot(log, memory='128M', kernel=args.kernel, append='/3GB /SPECIALPOOL=Spcl') as boot:
@@ -494,6 +647,7 @@ def run(args):
     syms = elf.symbols(args.kernel)     # KERNEL_VA_OFFSET is one: linker.ld defines it
     out = checks.Outcomes()
     session_2gb(args, syms, out)
+    session_processes(args, out)
     session_3gb(args, out)
     session_reboot(args, out)
     session_input(args, syms, out)

@@ -60,6 +60,13 @@ static bool KdpMayRun(const KD_COMMAND *c)
     return false;
 }
 
+/*
+ * How deep KdExecute is: 0 for a line typed at the prompt, more for one a
+ * command runs (with, !analyze). One count per prompt: the stopped prompt
+ * can open in the middle of a command of the running one (a breakpoint).
+ */
+static ULONG KdpExecuteDepth[2];
+
 void KdExecute(char *Line)
 {
     char *Argv[KD_MAX_ARGS];
@@ -92,9 +99,22 @@ void KdExecute(char *Line)
                  c->Name, KD_MAX_ARGS - 1, Extra);
         KdPrintUsage(c->Usage);
     } else if (KdpMayRun(c)) {
+        /* A command typed at the prompt that only looks reads `.process`'s process (kdprocess.c). */
+        ULONG *Depth = &KdpExecuteDepth[KdIsStopped()];
+        bool InContext = *Depth == 0 && !(c->Flags & KD_RUNNING_ONLY) && KdpEnterProcessContext();
+        ++*Depth;
         c->Routine(Argc, Argv);
+        --*Depth;
+        if (InContext)
+            KdpLeaveProcessContext();
     }
     KdpCurrentCommand = NULL;
+}
+
+void KdpAbandonCommand(void)
+{
+    KdpLeaveProcessContext();
+    KdpExecuteDepth[true] = 0;
 }
 
 /* The next character typed: the prompt's thread waits for it, and other threads run meanwhile. */

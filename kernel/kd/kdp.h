@@ -17,6 +17,8 @@ extern const KD_COMMAND *KdpCurrentCommand;
 /* The backtrace of a thread: from here for the running one, else from the frame KiSwapContext saved (kdthread.c). */
 struct _ETHREAD;
 void KdBacktraceThread(struct _ETHREAD *Thread);
+/* A thread's first !thread line (THREAD, Cid, Teb, state) and, for a waiting one, its wait's objects; each line after Indent. */
+void KdpPrintThreadState(struct _ETHREAD *Thread, const char *Indent);
 
 /* ------------------------------------------------------------ kdline.c */
 
@@ -108,6 +110,23 @@ void KdpClearStepOverBreakpoint(void);
 bool KdpDataBreakpointChanged(const struct _KD_BREAKPOINT *Breakpoint);
 /* Describes a data breakpoint's hit ("write of 4 bytes at ..."). */
 void KdpDescribeDataBreakpoint(const struct _KD_BREAKPOINT *Breakpoint);
+
+/* ---------------------------------------------------------- kdprocess.c */
+
+/*
+ * Around one command typed at the prompt: makes `.process`'s implicit
+ * process current (attached at the running prompt, its directory loaded
+ * at the stopped one); false if there is none (or it is gone, which it
+ * says). Leave undoes what Enter did, whatever it was; a stopped command
+ * that faulted calls it from its catcher (KdpAbandonCommand).
+ */
+bool KdpEnterProcessContext(void);
+void KdpLeaveProcessContext(void);
+
+/* ---------------------------------------------------------------- kd.c */
+
+/* A stopped command was abandoned (it faulted or bugchecked): the context and the nesting it had end. */
+void KdpAbandonCommand(void);
 
 /* ---------------------------------------------------------- kdanalyze.c */
 

@@ -87,13 +87,12 @@ static const char *KdObjectKind(const DISPATCHER_HEADER *Header)
     return Header->Type < MaximumKernelObject ? KdObjectKindNames[Header->Type] : "(not a dispatcher object)";
 }
 
-/* The first line and, for a waiting thread, the objects of its wait. */
-static void KdPrintThreadState(PETHREAD Thread)
+void KdpPrintThreadState(PETHREAD Thread, const char *Indent)
 {
     PKTHREAD Tcb = &Thread->Tcb;
     const char *State = Tcb->State < ARRAY_SIZE(KdThreadStateNames) ? KdThreadStateNames[Tcb->State] : "?";
 
-    DbgPrint("THREAD %08x  Cid %04x.%04x  Teb: %08x ", (ULONG)Thread, (ULONG)Thread->Cid.UniqueProcess,
+    DbgPrint("%sTHREAD %08x  Cid %04x.%04x  Teb: %08x ", Indent, (ULONG)Thread, (ULONG)Thread->Cid.UniqueProcess,
              (ULONG)Thread->Cid.UniqueThread, (ULONG)Tcb->Teb);
     if (Tcb->State != Waiting) {
         DbgPrint("%s%s\n", State, Tcb == KeGetCurrentThread() ? " on processor 0" : "");
@@ -103,7 +102,7 @@ static void KdPrintThreadState(PETHREAD Thread)
              Tcb->WaitMode == KernelMode ? "KernelMode" : "UserMode", Tcb->Alertable ? "Alertable" : "Non-Alertable");
     PKWAIT_BLOCK WaitBlock = Tcb->WaitBlockList;
     for (ULONG i = 0; WaitBlock && i <= MAXIMUM_WAIT_OBJECTS; i++) {
-        DbgPrint("    %08x  %s%s\n", (ULONG)WaitBlock->Object, KdObjectKind(WaitBlock->Object),
+        DbgPrint("%s    %08x  %s%s\n", Indent, (ULONG)WaitBlock->Object, KdObjectKind(WaitBlock->Object),
                  WaitBlock->WaitKey == (USHORT)STATUS_TIMEOUT ? " (the wait's timeout)" : "");
         WaitBlock = WaitBlock->NextWaitBlock;
         if (WaitBlock == Tcb->WaitBlockList)
@@ -141,7 +140,7 @@ static void KdPrintThread(PETHREAD Thread)
     PEPROCESS Process = CONTAINING_RECORD(Tcb->Process, EPROCESS, Pcb);
     ULONG Offset = 0;
 
-    KdPrintThreadState(Thread);
+    KdpPrintThreadState(Thread, "");
     DbgPrint("%-26s%08x       Image:         %s\n", "Owning Process", (ULONG)Process, Process->ImageFileName);
     if (Tcb->ApcStateIndex != OriginalApcEnvironment) {
         PEPROCESS Attached = CONTAINING_RECORD(Tcb->ApcState.Process, EPROCESS, Pcb);

@@ -164,6 +164,7 @@ static void KdpExecuteStopped(char *Line)
     }
     KdpCommandRunning = false;
     KdpCurrentCommand = NULL;
+    KdpAbandonCommand();
     KeGetPcr()->Irql = DISPATCH_LEVEL;
     if (KdpCommandBugChecked)
         DbgPrint("\n*** the command stopped with bugcheck 0x%08X (%s) (0x%08X,0x%08X,0x%08X,0x%08X):\n"

@@ -5,9 +5,10 @@
     (gdb) source tools/gdb/mm386.py
 
 It adds mm-address, mm-pte, mm-pfn, mm-vm, mm-sysptes, mm-poolused,
-mm-pool, mm-vad, mm-ca, mm-thread, mm-ready and mm-process: the same views,
-line for line, as the kd> prompt's !address, !pte, !pfn, !vm, !sysptes,
-!poolused, !pool, !vad, !ca, !thread, !ready and !process (docs/KD.md). They
+mm-pool, mm-vad, mm-ca, mm-thread, mm-ready, mm-process and mm-process-context:
+the same views, line for line, as the kd> prompt's !address, !pte, !pfn, !vm,
+!sysptes, !poolused, !pool, !vad, !ca, !thread, !ready, !process and .process
+(docs/KD.md). They
 read the kernel through gdb (symbols, DWARF types, memory through QEMU's
 gdb server with the current CR3) and never call into it, so they work when the
 kernel is stopped at a breakpoint or hung. The build's constants come from
@@ -37,4 +38,5 @@ section.MmCa()
 thread.MmThread()
 thread.MmReady()
 thread.MmProcess()
+thread.MmProcessContext()
 gdb.write('mm386: gdb commands ' + ', '.join(command.NAMES) + ' (help NAME for each)\n')

@@ -5,18 +5,18 @@
  *
  * It commits PAGES pages and writes the first half of them (so some are
  * resident and some only committed), starts a second thread, and then both
- * threads wait forever: the main thread on an event nobody sets, the second
- * in an alertable delay. It prints where everything is, so that `!process
+ * threads wait forever on an event nobody sets: the main thread plainly, the
+ * second alertably. It prints where everything is, so that `!process
  * 0 0`, `.process`, `!peb`, `!teb`, `!vad` and `!pte` have something to show
  * (docs/PROCESSES.md). End it with `kill PROCESS` at the prompt.
  */
 #include <ntdll.h>
 
+/* The second thread: an alertable wait on the event nobody sets (so kd> sees a second kind of wait). */
 static NTSTATUS NTAPI Sleeper(PVOID Parameter)
 {
-    LARGE_INTEGER Forever = { .QuadPart = (LONGLONG)0x8000000000000000ull };
     for (;;)
-        NtDelayExecution(TRUE, &Forever);
+        NtWaitForSingleObject((HANDLE)Parameter, TRUE, NULL);
     return STATUS_SUCCESS;
 }
 
@@ -41,7 +41,7 @@ int main(int argc, char **argv)
     for (ULONG i = 0; i < Pages / 2; i++)
         ((volatile ULONG *)Base)[i * (PAGE_SIZE / sizeof(ULONG))] = i;
     if (!NT_SUCCESS(NtCreateEvent(&Event, EVENT_ALL_ACCESS, NULL, NotificationEvent, FALSE)) ||
-        !NT_SUCCESS(RtlCreateUserThread(NtCurrentProcess(), NULL, FALSE, 0, 0, 0, Sleeper, NULL, &Thread, &Cid)))
+        !NT_SUCCESS(RtlCreateUserThread(NtCurrentProcess(), NULL, FALSE, 0, 0, 0, Sleeper, Event, &Thread, &Cid)))
         return 2;
     PTEB Teb = NtCurrentTeb();
     printf("waiter: process %x, threads %x and %x; PEB %p, TEB %p\n", (ULONG)Teb->ClientId.UniqueProcess,

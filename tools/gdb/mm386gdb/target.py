@@ -7,6 +7,14 @@ database and the self-mapped page tables are all reachable). Nothing is
 called in the kernel, so the commands work at a breakpoint or on a hung
 kernel. Constants that are #defines in C (PTE_BASE ...) come from the
 kernel's KdDebuggerDataBlock (mm/kdexts.c), and names from its name tables.
+
+A process context (mm-process-context, kd>'s .process): the user range and
+the part of the self-map that maps it (its PTEs and PDEs) are then read
+through that process's page directory instead of the current CR3 — each
+address translated by reading the directory and the page table in physical
+memory (QEMU's gdb server reads physical memory after `maint packet
+Qqemu.PhyMemMode:1`), the way the processor would with that CR3. The
+system range is the same in every directory and is read as before.
 """
 import gdb
 
@@ -43,12 +51,69 @@ def constant(name):
     return integer(f'KdDebuggerDataBlock.{name}')
 
 
+# The chosen process context: (EPROCESS address, its page directory's physical address), or None.
+context = None
+PAGE = 0x1000
+PTE_PRESENT, PDE_LARGE = 0x1, 0x80
+
+
+def _read_physical(address, count):
+    """count bytes of physical memory (QEMU's physical-memory mode, switched back off at once)."""
+    gdb.execute('maint packet Qqemu.PhyMemMode:1', to_string=True)
+    try:
+        return gdb.selected_inferior().read_memory(address, count).tobytes()
+    except gdb.MemoryError as e:
+        raise KernelError(f'cannot read physical memory at {address:08x}: {e}')
+    finally:
+        gdb.execute('maint packet Qqemu.PhyMemMode:0', to_string=True)
+
+
+def _per_process(address, depth=0):
+    """True for an address whose contents each process has its own of: the user range, hyperspace, and the
+    PTEs (and PDEs) of those, found through the self-map (a PDE is the PTE of a page table's PTE)."""
+    if address < integer('(unsigned long)MmSystemRangeStart'):
+        return True
+    if constant('HyperSpace') <= address < constant('HyperSpaceEnd'):
+        return True
+    return (depth < 3 and constant('PteBase') <= address <= constant('PteTop')
+            and _per_process(pte_to_address(address), depth + 1))
+
+
+def _in_context(address):
+    """True for what a process context changes (the rest of the system range is the same in every process)."""
+    return context is not None and _per_process(address)
+
+
+def _translate(address):
+    """The physical address of a virtual one through the context's page directory, or a KernelError."""
+    pde = int.from_bytes(_read_physical(context[1] + (address >> 22) * 4, 4), 'little')
+    if pde & PTE_PRESENT and pde & PDE_LARGE:
+        return (pde & 0xFFC00000) | (address & 0x3FFFFF)
+    if pde & PTE_PRESENT:
+        pte = int.from_bytes(_read_physical((pde & ~0xFFF) + ((address >> 12) & 0x3FF) * 4, 4), 'little')
+        if pte & PTE_PRESENT:
+            return (pte & ~0xFFF) | (address & 0xFFF)
+    raise KernelError(f'cannot read memory at {address:08x}: no valid PTE maps it in process {context[0]:08x}')
+
+
+def _read(address, count):
+    """count bytes of virtual memory, through the process context where it applies."""
+    if not _in_context(address):
+        try:
+            return gdb.selected_inferior().read_memory(address, count).tobytes()
+        except gdb.MemoryError as e:
+            raise KernelError(f'cannot read memory at {address:08x}: {e}')
+    data = b''
+    while count:
+        chunk = min(count, PAGE - address % PAGE)
+        data += _read_physical(_translate(address), chunk)
+        address, count = address + chunk, count - chunk
+    return data
+
+
 def read_words(address, count):
     """count 32-bit little-endian words of virtual memory at address."""
-    try:
-        data = gdb.selected_inferior().read_memory(address, count * 4).tobytes()
-    except gdb.MemoryError as e:
-        raise KernelError(f'cannot read memory at {address:08x}: {e}')
+    data = _read(address, count * 4)
     return [int.from_bytes(data[i:i + 4], 'little') for i in range(0, len(data), 4)]
 
 
@@ -119,10 +184,7 @@ def pte_to_address(pte):
 
 def read_bytes(address, count):
     """count bytes of virtual memory at address."""
-    try:
-        return gdb.selected_inferior().read_memory(address, count).tobytes()
-    except gdb.MemoryError as e:
-        raise KernelError(f'cannot read memory at {address:08x}: {e}')
+    return _read(address, count)
 
 
 def symbol_address(name):

@@ -18,6 +18,7 @@ ETHREAD.ThreadListEntry.
 """
 import gdb
 
+from . import target, vad
 from .command import MmCommand
 from .target import KernelError, integer, parse_address, read_bytes, read_words, symbol_address, value
 
@@ -125,14 +126,14 @@ def symbol_line(name, address):
     return f'{name:<26s}{label} ({address:08x})'
 
 
-def thread_lines(address):
-    """!thread ADDRESS, line for line."""
+def thread_state_lines(address, indent=''):
+    """KdpPrintThreadState: the THREAD line and, for a waiting thread, its wait's objects, each after indent."""
     thread = thread_at(address)
     tcb = thread['Tcb']
     state = int(tcb['State'])
     running = address == current_thread()
     out = []
-    head = (f'THREAD {address:08x}  Cid {int(thread["Cid"]["UniqueProcess"]):04x}.'
+    head = (f'{indent}THREAD {address:08x}  Cid {int(thread["Cid"]["UniqueProcess"]):04x}.'
             f'{int(thread["Cid"]["UniqueThread"]):04x}  Teb: {int(tcb["Teb"]):08x} ')
     if state != int(value('Waiting')):
         out.append(head + (STATE_NAMES[state] if state < len(STATE_NAMES) else '?') +
@@ -156,10 +157,19 @@ def thread_lines(address):
                 t = int(value(f'((DISPATCHER_HEADER *){obj:#x})->Type'))
                 kind = kinds[t] if t < len(kinds) else '(not a dispatcher object)'
             timeout = ' (the wait\'s timeout)' if int(wb['WaitKey']) == STATUS_TIMEOUT_KEY else ''
-            out.append(f'    {obj:08x}  {kind}{timeout}')
+            out.append(f'{indent}    {obj:08x}  {kind}{timeout}')
             block = int(wb['NextWaitBlock'])
             if block == first:
                 break
+    return out
+
+
+def thread_lines(address):
+    """!thread ADDRESS, line for line."""
+    thread = thread_at(address)
+    tcb = thread['Tcb']
+    running = address == current_thread()
+    out = thread_state_lines(address)
     owner = int(tcb['Process'])
     out.append(f'{"Owning Process":<26s}{owner:08x}       Image:         '
                f'{process_of(owner)["ImageFileName"].string()}')
@@ -265,46 +275,123 @@ def ready_line(address, state):
 
 
 class MmProcess(MmCommand):
-    """mm-process [0|EXPRESSION]: every process, or one process and its threads, as kd>'s !process."""
+    """mm-process [EXPRESSION|0 [FLAGS]]: kd>'s !process. 0 (or 0 0): every process, one line each; a process
+    (its address or id): it in the long shape and its threads (FLAGS 0: its line); alone: the current process
+    (mm-process-context's, else the running thread's)."""
     name = 'mm-process'
 
     def run(self, argument):
-        address = 0
-        if argument.strip():
-            address = parse_address(argument, self.name)
-        out = []
-        found = address == 0
-        head = integer('(unsigned long)&PsActiveProcessHead')
-        for process in list_entries(head, offset_of('EPROCESS', 'ActiveProcessLinks')):
-            if address and process != address:
-                continue
-            found = True
-            out += process_lines(process)
-            if address:
-                out += process_threads(process)
-        if not found:
-            out.append(f'!process: {address:08x} is not a process (`!process 0` lists them)')
+        words = argument.split()
+        if len(words) > 2:
+            raise KernelError('usage: mm-process [EXPRESSION|0 [FLAGS]]')
+        if not words:
+            return process_detail(vad.current_process())
+        address = parse_address(words[0], self.name)
+        flags = parse_address(words[1], self.name) if len(words) == 2 else (0 if address == 0 else 1)
+        if address:
+            found = find_process(address)
+            if found is None:
+                return [f'!process: {address:08x} is neither a process nor a process id (`!process 0 0` lists them)']
+            return process_line(found) if flags == 0 else process_detail(found)
+        out = ['**** NT ACTIVE PROCESS DUMP ****']
+        for process in active_processes():
+            out += process_line(process) if flags == 0 else process_detail(process) + ['']
         return out
 
 
-def process_lines(address):
-    p = value(f'*(EPROCESS *){address:#x}')
+def active_processes():
+    head = integer('(unsigned long)&PsActiveProcessHead')
+    return list_entries(head, offset_of('EPROCESS', 'ActiveProcessLinks'))
+
+
+def find_process(address_or_id):
+    """KdReferenceProcess: the process on PsActiveProcessHead at that address or with that id, or None."""
+    for process in active_processes():
+        if process == address_or_id or int(value(f'((EPROCESS *){process:#x})->UniqueProcessId')) == address_or_id:
+            return process
+    return None
+
+
+def status_name(status):
+    """RtlNtStatusName, from the kernel's own table."""
+    table = value('StatusNames')
+    for i in range(table.type.range()[1] + 1):
+        if int(table[i]['Status']) & 0xFFFFFFFF == status:
+            return table[i]['Name'].string()
+    return 'STATUS_?'
+
+
+def handle_count(p):
     table = int(p['ObjectTable'])
-    handles = int(value(f'((struct _HANDLE_TABLE *){table:#x})->HandleCount')) if table else 0
-    image = p['ImageFileName'].string() or '-'
-    return [f'PROCESS {address:08x}  Cid: {int(p["UniqueProcessId"]):04x}  '
-            f'DirBase: {int(p["Pcb"]["DirectoryTableBase"]):08x}  ObjectTable: {table:08x}  HandleCount: {handles}.',
-            f'    Image: {image}  Threads: {int(p["ActiveThreads"])}  BasePriority {int(p["Pcb"]["BasePriority"])}']
+    return int(value(f'((struct _HANDLE_TABLE *){table:#x})->HandleCount')) if table else 0
 
 
-def process_threads(address):
+def process_line(address):
+    """KdpPrintProcessLine."""
     p = value(f'*(EPROCESS *){address:#x}')
-    head = int(p['ThreadListHead'].address)
-    out = []
-    for t in list_entries(head, offset_of('ETHREAD', 'ThreadListEntry')):
-        thread = value(f'*(ETHREAD *){t:#x}')
-        state = int(thread['Tcb']['State'])
-        name = STATE_NAMES[state] if state < len(STATE_NAMES) else '?'
-        out.append(f'        THREAD {t:08x}  Cid {int(thread["Cid"]["UniqueProcess"]):04x}.'
-                   f'{int(thread["Cid"]["UniqueThread"]):04x}  {name:<11s} priority {int(thread["Tcb"]["Priority"])}')
+    return [f'PROCESS {address:08x}  Cid: {int(p["UniqueProcessId"]):04x}  Peb: {int(p["Peb"]):08x}  '
+            f'ParentCid: {int(p["InheritedFromUniqueProcessId"]):04x}  DirBase: {int(p["Pcb"]["DirectoryTableBase"]):08x}  '
+            f'ObjectTable: {int(p["ObjectTable"]):08x}  HandleCount: {handle_count(p)}.  '
+            f'Image: {p["ImageFileName"].string() or "-"}{"  (exited)" if int(p["ExitTime"]["QuadPart"]) else ""}']
+
+
+def process_detail(address):
+    """KdpPrintProcessDetail."""
+    p = value(f'*(EPROCESS *){address:#x}')
+    status = int(p['ExitStatus']) & 0xFFFFFFFF
+    ending = ': it has exited' if int(p['ExitTime']['QuadPart']) else ': it is exiting' if int(p['ProcessExiting']) else ''
+    working_set = int(p['Vm']['WorkingSetSize'])
+    field = '    {:<34s}{}'.format
+    out = [f'PROCESS {address:08x}  Cid: {int(p["UniqueProcessId"]):04x}  Peb: {int(p["Peb"]):08x}  '
+           f'ParentCid: {int(p["InheritedFromUniqueProcessId"]):04x}',
+           f'    DirBase: {int(p["Pcb"]["DirectoryTableBase"]):08x}  ObjectTable: {int(p["ObjectTable"]):08x}  '
+           f'HandleCount: {handle_count(p)}.',
+           f'    Image: {p["ImageFileName"].string() or "-"}',
+           f'    VadRoot {int(p["VadRoot"].address):08x} Vads {int(p["VadRoot"]["NumberGenericTableElements"])} '
+           f'Locked {int(p["NumberOfLockedPages"])}.',
+           field('ExitStatus', f'{status:08x} ({status_name(status)}){ending}'),
+           field('Working Set Size (now)', f'{working_set} ({working_set * 4} KB)'),
+           field('PeakWorkingSetSize', int(p['Vm']['PeakWorkingSetSize'])),
+           field('VirtualSize', f'{int(p["VirtualSize"]) // 1024} KB'),
+           field('PeakVirtualSize', f'{int(p["PeakVirtualSize"]) // 1024} KB'),
+           field('PageFaultCount', int(p['Vm']['PageFaultCount'])),
+           field('BasePriority', int(p['Pcb']['BasePriority'])),
+           field('CommitCharge', int(p['CommitCharge'])),
+           field('PeakCommitCharge', int(p['PeakCommitCharge'])),
+           field('LargeAddressAware', 'Yes' if int(p['LargeAddressAware']) else 'No'),
+           field('Threads', int(p['ActiveThreads']))]
+    for t in list_entries(int(p['ThreadListHead'].address), offset_of('ETHREAD', 'ThreadListEntry')):
+        out += [''] + thread_state_lines(t, '        ')
     return out
+
+
+class MmProcessContext(MmCommand):
+    """mm-process-context [EXPRESSION|0]: kd>'s .process. The process (its address or id) whose user range
+    mm-pte, mm-vad, mm-address and mm-process read from now on, through its page directory in physical
+    memory; 0: back to the default (the current CR3 and the running thread's process); alone: which it is."""
+    name = 'mm-process-context'
+
+    def run(self, argument):
+        words = argument.split()
+        if len(words) > 1:
+            raise KernelError('usage: mm-process-context [EXPRESSION|0]')
+        if words:
+            address = parse_address(words[0], self.name)
+            if address == 0:
+                target.context = None
+            else:
+                found = find_process(address)
+                if found is None:
+                    return [f'.process: {address:08x} is neither a process nor a process id '
+                            '(`!process 0 0` lists them)']
+                p = value(f'*(EPROCESS *){found:#x}')
+                if int(p['ExitTime']['QuadPart']):
+                    return [f'.process: process {found:08x} (Cid {int(p["UniqueProcessId"]):04x}, '
+                            f'{p["ImageFileName"].string()}) has exited: its user range was released with its last '
+                            'thread; the context is unchanged']
+                target.context = (found, int(p['Pcb']['DirectoryTableBase']) & ~0xFFF)
+        chosen = target.context is not None
+        process = vad.current_process()
+        p = value(f'*(EPROCESS *){process:#x}')
+        return [f'Implicit process is now {process:08x} (Cid {int(p["UniqueProcessId"]):04x}, '
+                f'{p["ImageFileName"].string() or "-"})' + ('' if chosen else ": the default, the running thread's")]

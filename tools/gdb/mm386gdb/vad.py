@@ -1,7 +1,7 @@
 """mm-vad, and the user range in mm-address and mm-vm: kd>'s !vad, !address's user regions, !vm's process commit.
 
-The current process is the running thread's, or the one it is attached to
-(KTHREAD.ApcState.Process), as PsGetCurrentProcess says. Its VADs are read from its VadRoot, walked in
+The current process is the one mm-process-context chose (kd>'s .process), else the running thread's, or
+the one it is attached to (KTHREAD.ApcState.Process), as PsGetCurrentProcess says. Its VADs are read from its VadRoot, walked in
 order; each node as the kernel's own MMVAD, laid out by the ELF's debug
 information. The user regions are worked out as NtQueryVirtualMemory works
 them out (mm/queryvm.c): the free space between VADs, and in each VAD the
@@ -15,12 +15,18 @@ from . import section, target
 from .command import MmCommand
 
 
+MM_SHARED_USER_DATA_VA = 0x7FFE0000     # NT's fixed user address of KUSER_SHARED_DATA (include/kusd.h)
+
+
 def data(name):
     return target.integer(f'MiKdVadDataBlock.{name}')
 
 
 def current_process():
-    """The current process's address: PsGetCurrentProcess (the KPROCESS is the EPROCESS's first member)."""
+    """The current process's address: mm-process-context's, else PsGetCurrentProcess (the KPROCESS is the
+    EPROCESS's first member)."""
+    if target.context is not None:
+        return target.context[0]
     return target.integer('(unsigned long)KiPcr.PrcbData.CurrentThread->ApcState.Process')
 
 
@@ -253,7 +259,13 @@ def user_regions(process_address):
         va = end
     if va <= highest_vad:
         regions.append(dict(free, base=va, size=highest_vad + 1 - va))
-    regions.append(dict(base=highest_vad + 1, size=highest - highest_vad, state=data('MemReserve'),
+    top = highest_vad + 1
+    if top == MM_SHARED_USER_DATA_VA and int(process(process_address)['SharedUserDataMapped']):
+        # KUSER_SHARED_DATA: one committed read-only page, as NtQueryVirtualMemory reports it.
+        regions.append(dict(base=top, size=1 << shift, state=data('MemCommit'), protect=data('PageReadOnly'),
+                            alloc=top, alloc_protect=data('PageReadOnly'), type=data('MemPrivate')))
+        top += 1 << shift
+    regions.append(dict(base=top, size=highest + 1 - top, state=data('MemReserve'),
                         protect=data('PageNoAccess'), alloc=highest_vad + 1, alloc_protect=data('PageReadOnly'),
                         type=data('MemPrivate')))
     return regions
