@@ -97,6 +97,7 @@ VARYING = [
     (re.compile(r'(?<=RUNNING     priority )\d+'), 'the running thread\'s boosted priority'),
     (re.compile(r'(?<=# ktest: )\d+(?= instructions)'), 'instructions to the first test'),
     (re.compile(r'(?<=instructions from kernel entry to the first test \()\d+'), 'instructions from reset'),
+    (re.compile(r'(?<=demand-zero pages touched in )\d+(?= ms)'), 'the time faults.exe took (NtGetTickCount)'),
 ]
 
 
