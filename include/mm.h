@@ -184,7 +184,11 @@ extern struct _OBJECT_TYPE *MmSectionObjectType;
  * STATUS_INSUFFICIENT_RESOURCES, the file handle's (STATUS_ACCESS_DENIED for
  * a writable protection over a read-only file), STATUS_MAPPED_FILE_SIZE_ZERO,
  * STATUS_INVALID_FILE_FOR_SECTION (SEC_IMAGE with no file); STATUS_NOT_SUPPORTED
- * for SEC_IMAGE over a file, SEC_BASED, SEC_LARGE_PAGES (not provided yet).
+ * for SEC_BASED, SEC_LARGE_PAGES (not provided). SEC_IMAGE over a file makes
+ * an image section (mm/imagesec.c): the header statuses docs/SECTIONS.md
+ * lists, or the warning STATUS_IMAGE_MACHINE_TYPE_MISMATCH with the section
+ * made. NtMapViewOfSection of an image maps all of it and may answer the
+ * success STATUS_IMAGE_NOT_AT_BASE.
  */
 NTSTATUS NtCreateSection(PHANDLE SectionHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
                          PLARGE_INTEGER MaximumSize, ULONG SectionPageProtection, ULONG AllocationAttributes,
