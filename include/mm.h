@@ -193,7 +193,11 @@ extern struct _OBJECT_TYPE *MmSectionObjectType;
  * STATUS_INSUFFICIENT_RESOURCES, the file handle's (STATUS_ACCESS_DENIED for
  * a writable protection over a read-only file), STATUS_MAPPED_FILE_SIZE_ZERO,
  * STATUS_INVALID_FILE_FOR_SECTION (SEC_IMAGE with no file); STATUS_NOT_SUPPORTED
- * for SEC_IMAGE over a file, SEC_BASED, SEC_LARGE_PAGES (not provided yet).
+ * for SEC_BASED, SEC_LARGE_PAGES (not provided). SEC_IMAGE over a file makes
+ * an image section (mm/imagesec.c): the header statuses docs/SECTIONS.md
+ * lists, or the warning STATUS_IMAGE_MACHINE_TYPE_MISMATCH with the section
+ * made. NtMapViewOfSection of an image maps all of it and may answer the
+ * success STATUS_IMAGE_NOT_AT_BASE.
  */
 NTSTATUS NtCreateSection(PHANDLE SectionHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
                          PLARGE_INTEGER MaximumSize, ULONG SectionPageProtection, ULONG AllocationAttributes,
@@ -586,7 +590,7 @@ VOID MmDeleteKernelStack(PVOID PointerKernelStack, BOOLEAN LargeStack);
 bool MmIdentifyKernelStack(ULONG Address, KE_STACK_INFO *Info);
 
 /*
- * PE images (mm/imagehdr.c, mm/imgload.c; include/ntimage.h). What the
+ * PE images (mm/imagehdr.c, mm/imagesec.c; include/ntimage.h). What the
  * headers of an image say, once MmVerifyImageHeader has found them sound.
  */
 struct _IMAGE_SECTION_HEADER;
@@ -598,6 +602,9 @@ typedef struct _MM_IMAGE_INFORMATION {
     ULONG StackReserve, StackCommit, HeapReserve, HeapCommit;
     USHORT Subsystem, SubsystemMajorVersion, SubsystemMinorVersion;
     USHORT Characteristics;             /* IMAGE_FILE_*: LARGE_ADDRESS_AWARE, RELOCS_STRIPPED ... */
+    USHORT Machine, DllCharacteristics;
+    ULONG SizeOfCode, LoaderFlags;
+    ULONG FileSize;                     /* bytes of the file the headers came from */
     ULONG NumberOfSections;
     const struct _IMAGE_SECTION_HEADER *Sections;   /* in the file */
     ULONG ExportRva, ExportSize;
@@ -606,23 +613,25 @@ typedef struct _MM_IMAGE_INFORMATION {
 
 /*
  * Checks the FileSize bytes at File as a PE32 image for this processor and
- * fills Info: STATUS_INVALID_IMAGE_NOT_MZ, STATUS_INVALID_IMAGE_FORMAT,
- * STATUS_IMAGE_MACHINE_TYPE_MISMATCH, STATUS_SECTION_TOO_BIG. Reads only
- * inside the file. Any IRQL (the file must be resident).
+ * fills Info, with NT's statuses: STATUS_INVALID_IMAGE_NOT_MZ (no MS-DOS
+ * header), STATUS_INVALID_IMAGE_PROTECT (no PE header where e_lfanew says,
+ * or an unknown signature there), STATUS_INVALID_IMAGE_NE_FORMAT and
+ * STATUS_INVALID_IMAGE_LE_FORMAT (16-bit and VxD signatures),
+ * STATUS_INVALID_IMAGE_WIN_64 (PE32+), STATUS_INVALID_IMAGE_FORMAT
+ * (anything else unsound), STATUS_SECTION_TOO_BIG; a sound image for
+ * another processor is the warning STATUS_IMAGE_MACHINE_TYPE_MISMATCH with
+ * Info filled. Reads only inside the file. Any IRQL (the file must be
+ * resident).
  */
 NTSTATUS MmVerifyImageHeader(const void *File, SIZE_T FileSize, PMM_IMAGE_INFORMATION Info);
 /* The RVA of the export Name of a verified image, or 0 if it exports no such name. */
 ULONG MmFindImageExport(const void *File, const MM_IMAGE_INFORMATION *Info, const char *Name);
 /*
- * Copies a verified image into the current process's private memory at its
- * preferred base (relocated elsewhere when that is taken and the image can
- * be), with its sections' protections; *ImageBase is where it went.
- * STATUS_CONFLICTING_ADDRESSES for a fixed image whose base is taken,
- * STATUS_INVALID_IMAGE_FORMAT for bad relocations, the memory services'
- * statuses; nothing is left behind on failure. PASSIVE_LEVEL, attached to
- * the process (the services act on NtCurrentProcess()).
+ * What the headers of the image section SectionObject (SEC_IMAGE, from
+ * MmCreateSection) said when it was made (mm/imagesec.c): valid while the
+ * caller holds a reference on the section. NULL for a data section.
  */
-NTSTATUS MmCopyImageIntoProcess(const void *File, const MM_IMAGE_INFORMATION *Info, PVOID *ImageBase);
+const MM_IMAGE_INFORMATION *MmGetImageInformation(PVOID SectionObject);
 
 /*
  * A new process's PEB and parameters, and a thread's TEB (mm/pebteb.c;

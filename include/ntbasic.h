@@ -222,6 +222,26 @@ typedef struct _SECTION_BASIC_INFORMATION {
     LARGE_INTEGER Size;         /* its maximum size in bytes */
 } SECTION_BASIC_INFORMATION, *PSECTION_BASIC_INFORMATION;
 
+/* NtQuerySection(SectionImageInformation): what an image section's headers say (NT's x86 layout). */
+typedef struct _SECTION_IMAGE_INFORMATION {
+    PVOID TransferAddress;      /* the entry point at the image's preferred base */
+    ULONG ZeroBits;
+    SIZE_T MaximumStackSize;    /* SizeOfStackReserve */
+    SIZE_T CommittedStackSize;  /* SizeOfStackCommit */
+    ULONG SubSystemType;
+    USHORT SubSystemMinorVersion;
+    USHORT SubSystemMajorVersion;
+    ULONG GpValue;
+    USHORT ImageCharacteristics;    /* IMAGE_FILE_* */
+    USHORT DllCharacteristics;
+    USHORT Machine;
+    BOOLEAN ImageContainsCode;
+    BOOLEAN Spare1;
+    ULONG LoaderFlags;
+    ULONG ImageFileSize;
+    ULONG Reserved[1];
+} SECTION_IMAGE_INFORMATION, *PSECTION_IMAGE_INFORMATION;
+
 /* ------------------------------------------------------------------------
  * Files (NT's values): access rights, sharing, NtOpenFile's result.
  */

@@ -79,6 +79,7 @@ typedef struct _EPROCESS {
     /* A process made from an image (kernel/ps/process.c): what ring 3 sees of it. */
     PPEB Peb;                               /* its PEB, a user address (NULL for a system process) */
     PVOID SectionBaseAddress;               /* where its image is mapped */
+    PVOID SectionObject;                    /* its image section, referenced until the process object goes */
     ULONG_PTR InheritedFromUniqueProcessId; /* its creator's id */
     LARGE_INTEGER CreateTime;
     LARGE_INTEGER ExitTime;
@@ -170,7 +171,8 @@ static inline HANDLE PsGetCurrentProcessId(void)
 /*
  * Startup (kernel/init.c): phase 0 before the memory manager (the system
  * process around the boot page directory), 1 after it (the system address
- * space), 2 in the phase-1 thread (the system threads ps runs).
+ * space), 2 in the phase-1 thread (the system threads ps runs), 3 after
+ * the memory manager's phase 2 (ntdll.dll's image section).
  */
 void PsInitSystem(ULONG Phase);
 /* Startup's phase-1 thread (kernel/init.c): a system thread on a large stack that never ends. */

@@ -135,6 +135,7 @@ static void KiPhase1Initialization(PVOID Context)
     IoInitSystem();
     PsInitSystem(2);
     MmInitSystem(2);
+    PsInitSystem(3);
     KiMoveConsoleToIoSpace();
     KiInitializeTestGuards();
     if (KeBootOptions.KTest)

@@ -16,16 +16,20 @@
  * offset is checked before it is followed, so a corrupt or hostile file
  * cannot make the check itself read outside the file.
  *
- * The result, MM_IMAGE_INFORMATION (include/mm.h), is what the loader
- * (mm/imgload.c) and process creation (kernel/ps/process.c) need: base,
- * sizes, entry point, stack and heap sizes, subsystem, flags, the section
- * table and the relocation and export directories.
+ * The result, MM_IMAGE_INFORMATION (include/mm.h), is what an image
+ * section (mm/imagesec.c) and process creation (kernel/ps/process.c) need:
+ * base, sizes, entry point, stack and heap sizes, subsystem, flags, the
+ * section table and the relocation and export directories. The kernel finds
+ * ntdll.dll's exports in its file (MmFindImageExport, below).
  */
 #include <ntimage.h>
 #include "mi.h"
 #include "vad.h"
 
 #define MI_MAXIMUM_IMAGE_SECTIONS   96      /* NT's loader refuses more */
+#define MI_OS2_SIGNATURE            0x454E  /* "NE": a 16-bit Windows or OS/2 program */
+#define MI_OS2_SIGNATURE_LE         0x454C  /* "LE": a VxD */
+#define MI_NT_OPTIONAL_HDR64_MAGIC  0x20B   /* PE32+: a 64-bit image */
 
 static bool MiIsPowerOfTwo(ULONG Value)
 {
@@ -45,22 +49,30 @@ NTSTATUS MmVerifyImageHeader(const void *File, SIZE_T FileSize, PMM_IMAGE_INFORM
 
     if (FileSize < sizeof(IMAGE_DOS_HEADER) || Dos->e_magic != IMAGE_DOS_SIGNATURE)
         return STATUS_INVALID_IMAGE_NOT_MZ;
+    /* An MS-DOS program (no protected-mode header where e_lfanew says) is NT's "invalid protect-mode image". */
     if (Dos->e_lfanew < 0 || (Dos->e_lfanew & 3) ||
         !MiInFile((ULONG)Dos->e_lfanew, offsetof(IMAGE_NT_HEADERS32, OptionalHeader), FileSize))
-        return STATUS_INVALID_IMAGE_FORMAT;
+        return STATUS_INVALID_IMAGE_PROTECT;
     const IMAGE_NT_HEADERS32 *Nt = (const void *)(Bytes + Dos->e_lfanew);
-    if (Nt->Signature != IMAGE_NT_SIGNATURE)
+    if (Nt->Signature != IMAGE_NT_SIGNATURE) {
+        if ((USHORT)Nt->Signature == MI_OS2_SIGNATURE)
+            return STATUS_INVALID_IMAGE_NE_FORMAT;
+        if ((USHORT)Nt->Signature == MI_OS2_SIGNATURE_LE)
+            return STATUS_INVALID_IMAGE_LE_FORMAT;
+        return STATUS_INVALID_IMAGE_PROTECT;
+    }
+    if (Nt->FileHeader.Machine == 0 && Nt->FileHeader.SizeOfOptionalHeader == 0)
+        return STATUS_INVALID_IMAGE_PROTECT;       /* a DOS program dressed as a PE one, NT's special case */
+    if (!(Nt->FileHeader.Characteristics & IMAGE_FILE_EXECUTABLE_IMAGE))
         return STATUS_INVALID_IMAGE_FORMAT;
-    if (Nt->FileHeader.Machine != IMAGE_FILE_MACHINE_I386)
-        return STATUS_IMAGE_MACHINE_TYPE_MISMATCH;
     ULONG OptionalSize = Nt->FileHeader.SizeOfOptionalHeader;
     if (OptionalSize < offsetof(IMAGE_OPTIONAL_HEADER32, DataDirectory) ||
         !MiInFile((ULONG)Dos->e_lfanew + offsetof(IMAGE_NT_HEADERS32, OptionalHeader), OptionalSize, FileSize))
         return STATUS_INVALID_IMAGE_FORMAT;
     const IMAGE_OPTIONAL_HEADER32 *Opt = &Nt->OptionalHeader;
+    if (Opt->Magic == MI_NT_OPTIONAL_HDR64_MAGIC)
+        return STATUS_INVALID_IMAGE_WIN_64;
     if (Opt->Magic != IMAGE_NT_OPTIONAL_HDR32_MAGIC)
-        return STATUS_INVALID_IMAGE_FORMAT;
-    if (!(Nt->FileHeader.Characteristics & IMAGE_FILE_EXECUTABLE_IMAGE))
         return STATUS_INVALID_IMAGE_FORMAT;
 
     ULONG SectionAlignment = Opt->SectionAlignment, FileAlignment = Opt->FileAlignment;
@@ -113,6 +125,11 @@ NTSTATUS MmVerifyImageHeader(const void *File, SIZE_T FileSize, PMM_IMAGE_INFORM
     Info->SubsystemMajorVersion = Opt->MajorSubsystemVersion;
     Info->SubsystemMinorVersion = Opt->MinorSubsystemVersion;
     Info->Characteristics = Nt->FileHeader.Characteristics;
+    Info->Machine = Nt->FileHeader.Machine;
+    Info->DllCharacteristics = Opt->DllCharacteristics;
+    Info->SizeOfCode = Opt->SizeOfCode;
+    Info->LoaderFlags = Opt->LoaderFlags;
+    Info->FileSize = FileSize;
     Info->NumberOfSections = Sections;
     Info->Sections = Section;
     if (Directories > IMAGE_DIRECTORY_ENTRY_EXPORT) {
@@ -128,5 +145,48 @@ NTSTATUS MmVerifyImageHeader(const void *File, SIZE_T FileSize, PMM_IMAGE_INFORM
         (Info->RelocationSize && (Info->RelocationRva > Info->SizeOfImage ||
                                   Info->RelocationSize > Info->SizeOfImage - Info->RelocationRva)))
         return STATUS_INVALID_IMAGE_FORMAT;
-    return STATUS_SUCCESS;
+    /* Sound, but for another processor: NT's warning, with everything filled in (a section can still be made). */
+    return Info->Machine == IMAGE_FILE_MACHINE_I386 ? STATUS_SUCCESS : STATUS_IMAGE_MACHINE_TYPE_MISMATCH;
+}
+
+/* The file offset of Rva's byte, or ~0 when Rva is in no section's raw data (nor the headers). */
+static ULONG MiRvaToFileOffset(const MM_IMAGE_INFORMATION *Info, ULONG Rva, ULONG Length)
+{
+    if (Rva < Info->SizeOfHeaders && Length <= Info->SizeOfHeaders - Rva)
+        return Rva;
+    for (ULONG i = 0; i < Info->NumberOfSections; i++) {
+        const IMAGE_SECTION_HEADER *s = &Info->Sections[i];
+        if (Rva >= s->VirtualAddress && Rva - s->VirtualAddress < s->SizeOfRawData &&
+            Length <= s->SizeOfRawData - (Rva - s->VirtualAddress))
+            return s->PointerToRawData + (Rva - s->VirtualAddress);
+    }
+    return ~0u;
+}
+
+ULONG MmFindImageExport(const void *File, const MM_IMAGE_INFORMATION *Info, const char *Name)
+{
+    const UCHAR *Bytes = File;
+    if (Info->ExportSize < sizeof(IMAGE_EXPORT_DIRECTORY))
+        return 0;
+    ULONG At = MiRvaToFileOffset(Info, Info->ExportRva, sizeof(IMAGE_EXPORT_DIRECTORY));
+    if (At == ~0u)
+        return 0;
+    const IMAGE_EXPORT_DIRECTORY *Exports = (const void *)(Bytes + At);
+    ULONG Names = MiRvaToFileOffset(Info, Exports->AddressOfNames, Exports->NumberOfNames * sizeof(ULONG));
+    ULONG Ordinals = MiRvaToFileOffset(Info, Exports->AddressOfNameOrdinals, Exports->NumberOfNames * sizeof(USHORT));
+    ULONG Functions = MiRvaToFileOffset(Info, Exports->AddressOfFunctions, Exports->NumberOfFunctions * sizeof(ULONG));
+    if (Names == ~0u || Ordinals == ~0u || Functions == ~0u || Exports->NumberOfNames > 0x10000)
+        return 0;
+    ULONG Length = strlen(Name) + 1;
+    for (ULONG i = 0; i < Exports->NumberOfNames; i++) {
+        ULONG NameAt = MiRvaToFileOffset(Info, ((const ULONG *)(Bytes + Names))[i], Length);
+        if (NameAt == ~0u || memcmp(Bytes + NameAt, Name, Length) != 0)
+            continue;
+        USHORT Ordinal = ((const USHORT *)(Bytes + Ordinals))[i];
+        if (Ordinal >= Exports->NumberOfFunctions)
+            return 0;
+        ULONG Rva = ((const ULONG *)(Bytes + Functions))[Ordinal];
+        return Rva < Info->SizeOfImage ? Rva : 0;
+    }
+    return 0;
 }

@@ -31,6 +31,7 @@
  * the last one (mm/section.c). Anything else is STATUS_NOT_MAPPED_VIEW.
  */
 #include <ex.h>
+#include <ntimage.h>
 #include "section.h"
 
 /* The section access a view's protection needs (NT's MmMakeSectionAccess). */
@@ -54,6 +55,14 @@ void MiReleaseViewVad(PMMVAD Vad)
     MiDereferenceControlAreaForView(Vad->ControlArea);
 }
 
+/* Whether Size bytes at Start are free user addresses in Process (address creation lock held). */
+static bool MiIsRangeFree(PEPROCESS Process, ULONG Start, ULONG Size)
+{
+    ULONG End = Start + Size - 1;
+    return Start >= MM_LOWEST_USER_ADDRESS && End >= Start && End <= MiHighestVadAddress(Process) &&
+           !MiCheckForConflictingVad((PVOID)Start, (PVOID)End, Process);
+}
+
 /*
  * The view's VAD in Process (current): placed, charged, committed,
  * inserted. PageOffset and Pages say which pages of the segment it shows.
@@ -67,7 +76,9 @@ static NTSTATUS MiMapViewOfDataSection(PSECTION Section, PEPROCESS Process, ULON
     PCONTROL_AREA ControlArea = Section->Segment->ControlArea;
     PSEGMENT Segment = ControlArea->Segment;
     ULONG Size = Pages << PAGE_SHIFT, StartVa, EndVa;
-    ULONG CowPages = MiIsCopyOnWriteProtection(ProtectionMask) ? Pages : 0;
+    bool Image = ControlArea->u.Flags.Image;
+    /* Copy-on-write commit: a write-copy data view's every page; an image view's write-copy pages. */
+    ULONG CowPages = Image ? Segment->ImageCommitment : MiIsCopyOnWriteProtection(ProtectionMask) ? Pages : 0;
     NTSTATUS Status = STATUS_SUCCESS;
 
     PMMVAD Vad = MiAllocateVad(true);
@@ -84,7 +95,10 @@ static NTSTATUS MiMapViewOfDataSection(PSECTION Section, PEPROCESS Process, ULON
     }
 
     MiLockAddressSpace(Process);
-    if (*Base) {
+    if (Image && !*Base && MiIsRangeFree(Process, (ULONG)Segment->BasedAddress, Size)) {
+        StartVa = (ULONG)Segment->BasedAddress;     /* an image goes to its preferred base when it can */
+        EndVa = StartVa + Size - 1;
+    } else if (*Base) {
         StartVa = *Base;
         EndVa = StartVa + Size - 1;
         if (StartVa < MM_LOWEST_USER_ADDRESS || EndVa < StartVa || EndVa > MiHighestVadAddress(Process))
@@ -100,6 +114,15 @@ static NTSTATUS MiMapViewOfDataSection(PSECTION Section, PEPROCESS Process, ULON
         StartVa = (ULONG)Found;
         EndVa = StartVa + Size - 1;
     }
+    if (NT_SUCCESS(Status) && Image && StartVa != (ULONG)Segment->BasedAddress) {
+        /* Elsewhere than its base: the loader relocates it, which an image without relocations cannot be. */
+        const MM_IMAGE_INFORMATION *Info = Segment->ImageInformation;
+        if ((Info->Characteristics & IMAGE_FILE_RELOCS_STRIPPED) || Info->RelocationSize == 0)
+            Status = STATUS_CONFLICTING_ADDRESSES;
+        else
+            Status = STATUS_IMAGE_NOT_AT_BASE;
+    }
+    NTSTATUS Placed = Status;       /* STATUS_IMAGE_NOT_AT_BASE is a success, and what the caller hears */
     if (NT_SUCCESS(Status) && !MiChargeVadCommitment(Process, StartVa, EndVa, CowPages))
         Status = STATUS_COMMITMENT_LIMIT;
     if (NT_SUCCESS(Status) && CommitSize && !ControlArea->FilePointer) {
@@ -127,7 +150,7 @@ static NTSTATUS MiMapViewOfDataSection(PSECTION Section, PEPROCESS Process, ULON
     Vad->u.VadFlags.NoChange = Section->u.Flags.NoChange;
     Vad->u2.VadFlags2.SecNoChange = Section->u.Flags.NoChange;
     Vad->u2.VadFlags2.Inherit = InheritDisposition == ViewShare;
-    Vad->u2.VadFlags2.CopyOnWrite = CowPages != 0;
+    Vad->u2.VadFlags2.CopyOnWrite = !Image && CowPages != 0;   /* every page charged: an image view's are not */
     Vad->CommitCharge = CowPages;
     Vad->ControlArea = ControlArea;
     Vad->FirstPrototypePte = Segment->PrototypePte + PageOffset;
@@ -141,7 +164,48 @@ static NTSTATUS MiMapViewOfDataSection(PSECTION Section, PEPROCESS Process, ULON
         Process->PeakVirtualSize = Process->VirtualSize;
     MiUnlockAddressSpace(Process);
     *Base = StartVa;
-    return STATUS_SUCCESS;
+    return Placed;
+}
+
+/*
+ * An image's view (NT's MiMapViewOfImageSection): always the whole image,
+ * whatever the offset and size asked (written back as 0 and the image's
+ * size), with the image's own protections page by page — the view's is
+ * execute/write-copy, as NT reports it — at *BaseAddress, or with none at
+ * the image's preferred base if that range is free, else wherever there is
+ * room: then STATUS_IMAGE_NOT_AT_BASE, for the loader to relocate it
+ * (STATUS_CONFLICTING_ADDRESSES if it has no relocations). A section made
+ * over another processor's image maps with NT's warning
+ * STATUS_IMAGE_MACHINE_TYPE_MISMATCH.
+ */
+static NTSTATUS MiMapViewOfImageSection(PSECTION Section, PEPROCESS Process, PVOID *BaseAddress, ULONG_PTR ZeroBits,
+                                        PLARGE_INTEGER SectionOffset, PSIZE_T ViewSize,
+                                        SECTION_INHERIT InheritDisposition, ULONG AllocationType)
+{
+    PSEGMENT Segment = Section->Segment;
+    KAPC_STATE ApcState;
+
+    if (((ULONG)*BaseAddress & (PAGE_SIZE - 1)) != 0)
+        return STATUS_MAPPED_ALIGNMENT;
+    if (AllocationType & MEM_RESERVE)
+        return STATUS_INVALID_PARAMETER_9;
+    bool Attached = Process != PsGetCurrentProcess();
+    if (Attached)
+        KeStackAttachProcess(&Process->Pcb, &ApcState);
+    ULONG Base = (ULONG)*BaseAddress;
+    NTSTATUS Status = MiMapViewOfDataSection(Section, Process, &Base, 0, Segment->TotalNumberOfPtes, ZeroBits, 0,
+                                             InheritDisposition, AllocationType, MM_EXECUTE_WRITECOPY);
+    if (Attached)
+        KeUnstackDetachProcess(&ApcState);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    *BaseAddress = (PVOID)Base;
+    *ViewSize = (SIZE_T)Segment->TotalNumberOfPtes << PAGE_SHIFT;
+    if (SectionOffset)
+        SectionOffset->QuadPart = 0;
+    if (Status == STATUS_SUCCESS && Segment->ImageInformation->Machine != IMAGE_FILE_MACHINE_I386)
+        Status = STATUS_IMAGE_MACHINE_TYPE_MISMATCH;
+    return Status;
 }
 
 NTSTATUS MmMapViewOfSection(PVOID SectionObject, PEPROCESS Process, PVOID *BaseAddress, ULONG_PTR ZeroBits,
@@ -157,6 +221,9 @@ NTSTATUS MmMapViewOfSection(PVOID SectionObject, PEPROCESS Process, PVOID *BaseA
     ULONG ProtectionMask = MiMakeProtectionMask(Protect);
     if (ProtectionMask == MM_INVALID_PROTECTION)
         return STATUS_INVALID_PAGE_PROTECTION;
+    if (Section->u.Flags.Image)
+        return MiMapViewOfImageSection(Section, Process, BaseAddress, ZeroBits, SectionOffset, ViewSize,
+                                       InheritDisposition, AllocationType);
     if (!MiIsProtectionCompatible(Section->InitialPageProtection, Protect))
         return STATUS_SECTION_PROTECTION;
     if (Offset + Requested < Offset || Offset + Requested > SizeOfSection)
@@ -294,7 +361,7 @@ NTSTATUS NtMapViewOfSection(HANDLE SectionHandle, HANDLE ProcessHandle, PVOID *B
     } EX_EXCEPT(Ignored) {
         (void)Ignored;      /* the view is made: NT does not undo it for a result it cannot write */
     } EX_END;
-    return STATUS_SUCCESS;
+    return Status;          /* STATUS_SUCCESS, or an image's STATUS_IMAGE_NOT_AT_BASE */
 }
 
 NTSTATUS ZwMapViewOfSection(HANDLE SectionHandle, HANDLE ProcessHandle, PVOID *BaseAddress, ULONG_PTR ZeroBits,

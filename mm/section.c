@@ -40,8 +40,9 @@
  * its control area alive, since the view counts.
  *
  * Image sections (SEC_IMAGE over a PE file) are the same structures with a
- * subsection per PE section (docs/SECTIONS.md says where they fit); mm386
- * does not make them yet and answers STATUS_NOT_SUPPORTED.
+ * subsection for the headers and one per PE section, in a control area of
+ * their own per file (SECTION_OBJECT_POINTERS.ImageSectionObject): mm/imagesec.c
+ * builds them; everything else here treats them as any file's.
  */
 #include <ex.h>
 #include "section.h"
@@ -132,7 +133,7 @@ static void MiSegmentDelete(PCONTROL_AREA ControlArea)
     if (ControlArea->FilePointer)
         ObDereferenceObject(ControlArea->FilePointer);
     ExFreePoolWithTag(Segment, MM_SEGMENT_TAG);
-    ExFreePoolWithTag(ControlArea, MM_CONTROL_AREA_TAG);
+    ExFreePoolWithTag(ControlArea, ControlArea->u.Flags.Image ? MM_IMAGE_CONTROL_AREA_TAG : MM_CONTROL_AREA_TAG);
 }
 
 /* MiSectionMutex held: deletes the control area if nothing refers to it any more (NT's MiCheckControlArea). */
@@ -325,11 +326,9 @@ NTSTATUS MmCreateSection(PVOID *SectionObject, ACCESS_MASK DesiredAccess, POBJEC
     ULONG ProtectionMask = MiMakeProtectionMask(SectionPageProtection);
     if (ProtectionMask == MM_INVALID_PROTECTION)
         return STATUS_INVALID_PAGE_PROTECTION;
-    if (AllocationAttributes & SEC_IMAGE) {
-        if (!FileHandle && !FileObject)
-            return STATUS_INVALID_FILE_FOR_SECTION;
-        return STATUS_NOT_SUPPORTED;            /* image sections: docs/SECTIONS.md */
-    }
+    bool Image = (AllocationAttributes & SEC_IMAGE) != 0;
+    if (Image && !FileHandle && !FileObject)
+        return STATUS_INVALID_FILE_FOR_SECTION;
     if (AllocationAttributes & (SEC_BASED | SEC_LARGE_PAGES))
         return STATUS_NOT_SUPPORTED;            /* no based sections, no large pages */
 
@@ -343,8 +342,18 @@ NTSTATUS MmCreateSection(PVOID *SectionObject, ACCESS_MASK DesiredAccess, POBJEC
             if (!NT_SUCCESS(Status))
                 return Status;
         }
-        if (MiIsWritableProtection(ProtectionMask) && !MiIsCopyOnWriteProtection(ProtectionMask) &&
-            !File->WriteAccess) {
+        if (Image) {
+            /* The image's own layout and protections; MaximumSize means nothing for it (NT ignores it). */
+            ExAcquireFastMutex(&MiSectionMutex);
+            Status = MiCreateImageFileMap(File, &ControlArea);
+            if (NT_SUCCESS(Status)) {
+                ControlArea->NumberOfSectionReferences++;
+                ControlArea->NumberOfUserReferences++;
+                Size = ControlArea->Segment->SizeOfSegment;
+            }
+            ExReleaseFastMutex(&MiSectionMutex);
+        } else if (MiIsWritableProtection(ProtectionMask) && !MiIsCopyOnWriteProtection(ProtectionMask) &&
+                   !File->WriteAccess) {
             Status = STATUS_ACCESS_DENIED;      /* the boot files are read-only: no data view could be written back */
         } else if (Size == 0 && File->FileSize == 0) {
             Status = STATUS_MAPPED_FILE_SIZE_ZERO;
@@ -375,6 +384,7 @@ NTSTATUS MmCreateSection(PVOID *SectionObject, ACCESS_MASK DesiredAccess, POBJEC
     }
     if (!NT_SUCCESS(Status))
         return Status;
+    NTSTATUS Warning = Status;      /* STATUS_IMAGE_MACHINE_TYPE_MISMATCH: the section is made all the same */
 
     /* The object: its own reference on the control area is the one counted above. */
     Status = ObCreateObject(PreviousMode, MmSectionObjectType, ObjectAttributes, PreviousMode, NULL, sizeof(SECTION),
@@ -392,12 +402,13 @@ NTSTATUS MmCreateSection(PVOID *SectionObject, ACCESS_MASK DesiredAccess, POBJEC
     Section->SizeOfSection.QuadPart = (LONGLONG)Size;
     Section->InitialPageProtection = SectionPageProtection;
     Section->u.Flags.File = ControlArea->u.Flags.File;
+    Section->u.Flags.Image = ControlArea->u.Flags.Image;
     Section->u.Flags.Commit = (AllocationAttributes & SEC_COMMIT) != 0;
     Section->u.Flags.Reserve = (AllocationAttributes & SEC_RESERVE) != 0;
     Section->u.Flags.NoCache = (AllocationAttributes & SEC_NOCACHE) != 0;
     Section->u.Flags.NoChange = (AllocationAttributes & SEC_NO_CHANGE) != 0;
     *SectionObject = Section;
-    return STATUS_SUCCESS;
+    return Warning;
 }
 
 NTSTATUS NtCreateSection(PHANDLE SectionHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
@@ -442,6 +453,7 @@ NTSTATUS NtCreateSection(PHANDLE SectionHandle, ACCESS_MASK DesiredAccess, POBJE
                              AllocationAttributes, FileHandle, NULL);
     if (!NT_SUCCESS(Status))
         return Status;
+    NTSTATUS Warning = Status;
     Status = ObInsertObject(Section, NULL, DesiredAccess, 0, NULL, &Handle);
     if (!NT_SUCCESS(Status))
         return Status;
@@ -455,7 +467,7 @@ NTSTATUS NtCreateSection(PHANDLE SectionHandle, ACCESS_MASK DesiredAccess, POBJE
             (void)Ignored;      /* probed: only a buffer unmapped meanwhile faults, and NT ignores that */
         } EX_END;
     }
-    return STATUS_SUCCESS;
+    return Warning;
 }
 
 NTSTATUS ZwCreateSection(PHANDLE SectionHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
@@ -470,13 +482,18 @@ NTSTATUS NtQuerySection(HANDLE SectionHandle, SECTION_INFORMATION_CLASS SectionI
                         PVOID SectionInformation, SIZE_T SectionInformationLength, PSIZE_T ResultLength)
 {
     KPROCESSOR_MODE PreviousMode = ExGetPreviousMode();
-    SECTION_BASIC_INFORMATION Basic;
+    union {
+        SECTION_BASIC_INFORMATION Basic;
+        SECTION_IMAGE_INFORMATION Image;
+    } Answer;
     PSECTION Section;
     NTSTATUS Status = STATUS_SUCCESS;
 
-    if (SectionInformationClass != SectionBasicInformation)
-        return STATUS_INVALID_INFO_CLASS;       /* SectionImageInformation comes with image sections */
-    if (SectionInformationLength < sizeof(Basic))
+    if (SectionInformationClass != SectionBasicInformation && SectionInformationClass != SectionImageInformation)
+        return STATUS_INVALID_INFO_CLASS;
+    volatile ULONG Length =             /* read again after the handler (setjmp) */
+        SectionInformationClass == SectionBasicInformation ? sizeof(Answer.Basic) : sizeof(Answer.Image);
+    if (SectionInformationLength < Length)
         return STATUS_INFO_LENGTH_MISMATCH;
     if (PreviousMode != KernelMode) {
         EX_TRY {
@@ -492,14 +509,22 @@ NTSTATUS NtQuerySection(HANDLE SectionHandle, SECTION_INFORMATION_CLASS SectionI
                                        (PVOID *)&Section, NULL);
     if (!NT_SUCCESS(Status))
         return Status;
-    Basic.BaseAddress = NULL;
-    Basic.Attributes = MiSectionAttributes(Section);
-    Basic.Size = Section->SizeOfSection;
+    if (SectionInformationClass == SectionImageInformation) {
+        if (!Section->u.Flags.Image) {
+            ObDereferenceObject(Section);
+            return STATUS_SECTION_NOT_IMAGE;
+        }
+        MiQueryImageInformation(Section->Segment, &Answer.Image);
+    } else {
+        Answer.Basic.BaseAddress = NULL;
+        Answer.Basic.Attributes = MiSectionAttributes(Section);
+        Answer.Basic.Size = Section->SizeOfSection;
+    }
     ObDereferenceObject(Section);
     EX_TRY {
-        *(PSECTION_BASIC_INFORMATION)SectionInformation = Basic;
+        memcpy(SectionInformation, &Answer, Length);
         if (ResultLength)
-            *ResultLength = sizeof(Basic);
+            *ResultLength = Length;
         Status = STATUS_SUCCESS;
     } EX_EXCEPT(Status) {
     } EX_END;

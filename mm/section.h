@@ -65,6 +65,7 @@
 
 #define MM_SEGMENT_TAG              MAKE_TAG('M', 'm', 'S', 't')    /* NT's: the prototype PTEs */
 #define MM_CONTROL_AREA_TAG         MAKE_TAG('M', 'm', 'C', 'a')    /* NT's: a data control area and its subsection */
+#define MM_IMAGE_CONTROL_AREA_TAG   MAKE_TAG('M', 'm', 'C', 'i')    /* NT's: an image's control area and subsections */
 #define MM_VIEW_PROTECTION_TAG      MAKE_TAG('M', 'm', 'V', 'p')    /* mm386's: a view's per-page protections */
 
 /* The allocation granularity of views in system space: NT's 64 KB buckets. */
@@ -121,6 +122,8 @@ typedef struct _SEGMENT {
     MMPTE SegmentPteTemplate;   /* what a committed, untouched prototype PTE holds (demand zero with the protection) */
     SIZE_T NumberOfCommittedPages;  /* charged to the system's commit for this segment */
     PVOID BasedAddress;         /* an image's preferred base; NULL for data */
+    ULONG ImageCommitment;      /* an image's: pages a view may copy on write, charged to each view's process */
+    MM_IMAGE_INFORMATION *ImageInformation;     /* an image's headers, in the same block after the PTEs; NULL for data */
     PMMPTE PrototypePte;        /* &ThePtes[0] */
     MMPTE ThePtes[1];           /* TotalNumberOfPtes of them */
 } SEGMENT, *PSEGMENT;
@@ -279,6 +282,24 @@ PSUBSECTION MiLocateSubsection(PCONTROL_AREA ControlArea, PMMPTE ProtoPte);
 
 /* Whether a view may ask NewProtect of a section made SectionProtect (NT's MmCompatibleProtectionMask). */
 bool MiIsProtectionCompatible(ULONG SectionProtect, ULONG NewProtect);
+
+/* ----------------------------------------------------------- imagesec.c */
+
+/*
+ * The image control area of File (NT's MiCreateImageFileMap): the one
+ * File->SectionObjectPointer->ImageSectionObject names, or a new one made
+ * from the file's headers — a segment of SizeOfImage's pages, a subsection
+ * for the headers and one per PE section with its protection — on
+ * MiControlAreaList, referencing the file, with no section or view counted
+ * yet. MiSectionMutex held. The header check's statuses (mm/imagehdr.c,
+ * STATUS_IMAGE_MACHINE_TYPE_MISMATCH included, which makes the control area
+ * all the same), STATUS_INVALID_FILE_FOR_SECTION for an empty file,
+ * STATUS_INVALID_IMAGE_FORMAT for sections NT would not map,
+ * STATUS_COMMITMENT_LIMIT, STATUS_INSUFFICIENT_RESOURCES.
+ */
+NTSTATUS MiCreateImageFileMap(PFILE_OBJECT File, PCONTROL_AREA *Result);
+/* NtQuerySection(SectionImageInformation)'s answer for an image segment. */
+void MiQueryImageInformation(PSEGMENT Segment, PSECTION_IMAGE_INFORMATION Information);
 
 /* ---------------------------------------------------------- protofault.c */
 

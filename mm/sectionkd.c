@@ -83,11 +83,12 @@ static void KdCountSegmentPages(PSEGMENT Segment, KD_PAGE_COUNTS *Counts)
     }
 }
 
-/* "\Boot\NAME" for a file's control area, "Pagefile-backed section" for the others. */
+/* "\Boot\NAME" for a file's control area ("... image" for an image's), "Pagefile-backed section" for the others. */
 static void KdControlAreaName(PCONTROL_AREA ControlArea, char *Name, size_t Size)
 {
     if (ControlArea->FilePointer)
-        snprintf(Name, Size, "\\Boot\\%s", ControlArea->FilePointer->FileName);
+        snprintf(Name, Size, "\\Boot\\%s%s", ControlArea->FilePointer->FileName,
+                 ControlArea->u.Flags.Image ? " image" : "");
     else
         snprintf(Name, Size, "Pagefile-backed section");
 }

@@ -189,8 +189,13 @@ static bool MiChargeViewCopyOnWrite(PEPROCESS Process, PMMVAD Vad, ULONG StartVa
     *Charged = false;
     if (!MiIsCopyOnWriteProtection(Mask) || Vad->u2.VadFlags2.CopyOnWrite)
         return true;
-    for (ULONG Va = StartVa; Va <= EndVa; Va += PAGE_SIZE)
-        Pages += !(Vad->PageProtection[MI_VA_TO_VPN(Va) - Vad->StartingVpn] & MI_VIEW_COW_CHARGED);
+    for (ULONG Va = StartVa; Va <= EndVa; Va += PAGE_SIZE) {
+        ULONG Index = MI_VA_TO_VPN(Va) - Vad->StartingVpn;
+        /* An image's write-copy pages were charged with the view (the segment's ImageCommitment). */
+        if (Vad->u.VadFlags.VadType == VadImageMap && MiIsCopyOnWriteProtection(MiViewBaseProtection(Vad, Index)))
+            continue;
+        Pages += !(Vad->PageProtection[Index] & MI_VIEW_COW_CHARGED);
+    }
     if (!MiChargeProcessCommitment(Process, Pages))
         return false;
     Vad->CommitCharge += Pages;

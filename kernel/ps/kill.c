@@ -24,7 +24,8 @@
  * object's delete procedure (PspDeleteThread) then gives back the kernel
  * stack and the reference on the process, whenever the last reference goes
  * — the reaper's, or a handle closed later. A process object's
- * (PspDeleteProcess) closes its handles and frees its address space.
+ * (PspDeleteProcess) closes its handles, frees its address space and drops
+ * its reference on its image section (the view went when it exited).
  */
 #include <ex.h>
 #include <ntexapi.h>
@@ -283,6 +284,8 @@ void PspDeleteProcess(PVOID Object)
         ObKillProcess(Process);
     if (Process->AddressSpace.PageDirectoryPfn)
         MmDeleteAddressSpace(&Process->AddressSpace);
+    if (Process->SectionObject)
+        ObDereferenceObject(Process->SectionObject);    /* NT's PspProcessDelete: the image section's reference */
 }
 
 /*

@@ -6,14 +6,19 @@
  * caller made); NT 6 does it in one, NtCreateUserProcess, and so does
  * mm386, simplified (include/ps.h says how). The steps, each NT's:
  *
- *   the image        the boot module \Boot\NAME (kernel/io/bootfile.c); its
- *                    headers checked (MmVerifyImageHeader)
+ *   the image        the boot module \Boot\NAME opened (NtOpenFile,
+ *                    kernel/io/iofile.c) and an image section made over
+ *                    it (NtCreateSection with SEC_IMAGE, mm/imagesec.c:
+ *                    its headers checked there, with NT's statuses); the
+ *                    process holds the section (EPROCESS.SectionObject)
  *   the process      an object with an address space, a handle table, an
  *                    id; large-address-aware if the image says so (from
  *                    then on its VADs may reach above 2 GB under /3GB)
- *   its user range   KUSER_SHARED_DATA mapped at 0x7FFE0000; the image at
- *                    its preferred base (mm/imgload.c: a private copy until
- *                    image sections exist); ntdll.dll at its fixed base
+ *   its user range   KUSER_SHARED_DATA mapped at 0x7FFE0000; a view of the
+ *                    image section, at the image's preferred base or, when
+ *                    that is taken, elsewhere (STATUS_IMAGE_NOT_AT_BASE:
+ *                    the loader in ntdll relocates it, as NT's does);
+ *                    ntdll.dll's image section at its fixed base
  *                    (kernel/ps/sysdll.c); the PEB and the process
  *                    parameters with the image path and command line
  *                    (mm/pebteb.c); the first thread's stack, reserved
@@ -105,16 +110,52 @@ static NTSTATUS PspPushStartArguments(ULONG StackBase, PPEB Peb)
     return STATUS_SUCCESS;
 }
 
-/* Everything in the new process's user range; attached to it. */
-static NTSTATUS PspBuildUserRange(PEPROCESS Process, const void *File, const MM_IMAGE_INFORMATION *Info,
-                                  PCUNICODE_STRING ImagePath, PCUNICODE_STRING CommandLine, PINITIAL_TEB Stack)
+/*
+ * The image section of the program ImagePath names, as NT's CreateProcess
+ * makes it: the file opened to execute, a SEC_IMAGE section over it, the
+ * file's handle closed again (the section's control area holds the file).
+ * *Section holds the caller's reference. The open's statuses, the
+ * section's; a DLL or an image for another processor is
+ * STATUS_INVALID_IMAGE_FORMAT (NT: ERROR_BAD_EXE_FORMAT).
+ */
+static NTSTATUS PspCreateImageSection(PCUNICODE_STRING ImagePath, PVOID *Section)
 {
-    PVOID ImageBase;
-    NTSTATUS Status = MmMapSharedUserData(Process);
-    if (NT_SUCCESS(Status))
-        Status = MmCopyImageIntoProcess(File, Info, &ImageBase);
+    OBJECT_ATTRIBUTES Attributes;
+    IO_STATUS_BLOCK Io;
+    HANDLE File;
+    LARGE_INTEGER Zero = { .QuadPart = 0 };
+
+    InitializeObjectAttributes(&Attributes, (PUNICODE_STRING)ImagePath, OBJ_KERNEL_HANDLE, NULL, NULL);
+    NTSTATUS Status = ZwOpenFile(&File, SYNCHRONIZE | FILE_EXECUTE, &Attributes, &Io, FILE_SHARE_READ, 0);
     if (!NT_SUCCESS(Status))
         return Status;
+    InitializeObjectAttributes(&Attributes, NULL, OBJ_KERNEL_HANDLE, NULL, NULL);
+    /* From kernel mode: the handles are kernel handles, whoever asked for the process. */
+    Status = EX_CALL_AS_KERNEL_MODE(MmCreateSection(Section, SECTION_ALL_ACCESS, &Attributes, &Zero, PAGE_EXECUTE,
+                                                    SEC_IMAGE, File, NULL));
+    ObCloseHandle(File, KernelMode);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    const MM_IMAGE_INFORMATION *Info = MmGetImageInformation(*Section);
+    if (Status != STATUS_SUCCESS || (Info->Characteristics & IMAGE_FILE_DLL)) {
+        ObDereferenceObject(*Section);
+        return STATUS_INVALID_IMAGE_FORMAT;     /* another processor's image, or a DLL: no program */
+    }
+    return STATUS_SUCCESS;
+}
+
+/* Everything in the new process's user range; attached to it. */
+static NTSTATUS PspBuildUserRange(PEPROCESS Process, const MM_IMAGE_INFORMATION *Info, PCUNICODE_STRING ImagePath,
+                                  PCUNICODE_STRING CommandLine, PINITIAL_TEB Stack)
+{
+    PVOID ImageBase = NULL;
+    SIZE_T ViewSize = 0;
+    NTSTATUS Status = MmMapSharedUserData(Process);
+    if (NT_SUCCESS(Status))
+        Status = MmMapViewOfSection(Process->SectionObject, Process, &ImageBase, 0, 0, NULL, &ViewSize, ViewShare, 0,
+                                    PAGE_EXECUTE_WRITECOPY);
+    if (!NT_SUCCESS(Status))
+        return Status;                          /* STATUS_IMAGE_NOT_AT_BASE is a success: ntdll relocates it */
     Process->SectionBaseAddress = ImageBase;
     Status = PspMapSystemDll();
     if (NT_SUCCESS(Status))
@@ -131,30 +172,28 @@ NTSTATUS PsCreateUserProcess(PCUNICODE_STRING ImagePath, PCUNICODE_STRING Comman
                              ACCESS_MASK ProcessDesiredAccess, ACCESS_MASK ThreadDesiredAccess,
                              PHANDLE ProcessHandle, PHANDLE ThreadHandle)
 {
-    const void *File;
-    SIZE_T FileSize;
-    MM_IMAGE_INFORMATION Info;
     char Name[sizeof(((EPROCESS *)0)->ImageFileName)];
     PEPROCESS Process;
     PETHREAD Thread;
+    PVOID Section;
     INITIAL_TEB Stack;
     KAPC_STATE ApcState;
     HANDLE NewThread, NewProcess;
 
-    NTSTATUS Status = IoFindBootFile(ImagePath, &File, &FileSize);
-    if (NT_SUCCESS(Status))
-        Status = MmVerifyImageHeader(File, FileSize, &Info);
-    if (Status == STATUS_SUCCESS && (Info.Characteristics & IMAGE_FILE_DLL))
-        Status = STATUS_INVALID_IMAGE_FORMAT;   /* a DLL is no program (NT: ERROR_BAD_EXE_FORMAT) */
-    if (Status != STATUS_SUCCESS)               /* STATUS_IMAGE_MACHINE_TYPE_MISMATCH is a warning: still no */
-        return Status;
-    PspImageFileName(ImagePath, Name, sizeof(Name));
-    Status = PspCreateProcessObject(ProcessObjectAttributes, Name,
-                                    (Info.Characteristics & IMAGE_FILE_LARGE_ADDRESS_AWARE) != 0, &Process);
+    NTSTATUS Status = PspCreateImageSection(ImagePath, &Section);
     if (!NT_SUCCESS(Status))
         return Status;
+    const MM_IMAGE_INFORMATION *Info = MmGetImageInformation(Section);
+    PspImageFileName(ImagePath, Name, sizeof(Name));
+    Status = PspCreateProcessObject(ProcessObjectAttributes, Name,
+                                    (Info->Characteristics & IMAGE_FILE_LARGE_ADDRESS_AWARE) != 0, &Process);
+    if (!NT_SUCCESS(Status)) {
+        ObDereferenceObject(Section);
+        return Status;
+    }
+    Process->SectionObject = Section;           /* the process's reference from now on */
     KeStackAttachProcess(&Process->Pcb, &ApcState);
-    Status = PspBuildUserRange(Process, File, &Info, ImagePath, CommandLine, &Stack);
+    Status = PspBuildUserRange(Process, Info, ImagePath, CommandLine, &Stack);
     KeUnstackDetachProcess(&ApcState);
     if (!NT_SUCCESS(Status)) {
         ObDereferenceObject(Process);
@@ -164,7 +203,7 @@ NTSTATUS PsCreateUserProcess(PCUNICODE_STRING ImagePath, PCUNICODE_STRING Comman
     CONTEXT Context;
     memset(&Context, 0, sizeof(Context));
     Context.ContextFlags = CONTEXT_FULL;
-    Context.Eip = (ULONG)Process->SectionBaseAddress + Info.EntryPoint;
+    Context.Eip = (ULONG)Process->SectionBaseAddress + Info->EntryPoint;
     Context.Esp = (ULONG)Stack.StackBase - 2 * sizeof(ULONG);
     Context.EFlags = EFLAGS_IF;
     Context.SegCs = KGDT_R3_CODE | 3;

@@ -82,7 +82,6 @@ static void PspInitPhase2(void)
     ObInitializeStaticObject(&PspSystemProcessStorage, PsProcessType);
     MmInitializeProcessAddressSpace(PsInitialSystemProcess);     /* its user range, for the prompt's `vm` */
     PspInitializeStaticThreads();
-    PspInitializeSystemDll();
     if (!NT_SUCCESS(PspStartReaper()))
         KeBugCheckEx(PHASE1_INITIALIZATION_FAILED, 0x5073, 2, 0, 0);
 }
@@ -96,6 +95,9 @@ void PsInitSystem(ULONG Phase)
     case 1:
         PsInitialSystemProcess->AddressSpace = MmSystemAddressSpace;
         PspInitializeReaper();
+        break;
+    case 3:
+        PspInitializeSystemDll();       /* after the memory manager's phase 2: image sections */
         break;
     case 2:
         PspInitPhase2();

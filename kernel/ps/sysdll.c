@@ -13,15 +13,20 @@
  * image's imports (user/ntdll/ldr.c).
  *
  * mm386's ntdll.dll is the boot module \Boot\ntdll.dll, a PE DLL linked at
- * NT's fixed base (0x7C900000). Each process gets it right after its image
- * (PspMapSystemDll), at that base or not at all: the addresses above are
- * the same in every process. A boot without it (or with a DLL lacking one
+ * NT's fixed base (0x7C900000). As NT's PspInitializeSystemDll does, boot
+ * makes one image section over it (mm/imagesec.c) and keeps it, referenced,
+ * for the system's life; each process gets a view of it right after its
+ * image (PspMapSystemDll), at that base or not at all: the addresses above
+ * are the same in every process, and every process shares the DLL's code
+ * and read-only pages (its data is copy-on-write, each process's own once
+ * written). A boot without it (or with a DLL lacking one
  * of the three exports) says so once, and every process creation then
  * fails with STATUS_DLL_NOT_FOUND (or STATUS_ENTRYPOINT_NOT_FOUND); NT
  * would not boot at all, but mm386's system space works without programs.
  */
 #include <io.h>
 #include <ntimage.h>
+#include <ob.h>
 #include <ps.h>
 #include <rtl.h>
 #include "kernel/ps/psp.h"
@@ -30,6 +35,7 @@ static struct {
     NTSTATUS Status;                    /* whether processes can have it; STATUS_DLL_NOT_FOUND before boot looks */
     const void *File;
     MM_IMAGE_INFORMATION Info;
+    PVOID Section;                      /* its image section, referenced for good */
     PVOID Base;                         /* where it goes in every process */
     PKNORMAL_ROUTINE LoaderInitRoutine; /* LdrInitializeThunk */
 } PspSystemDll = { .Status = STATUS_DLL_NOT_FOUND };
@@ -39,6 +45,30 @@ static ULONG PspLookupSystemDllEntryPoint(const char *Name)
 {
     ULONG Rva = MmFindImageExport(PspSystemDll.File, &PspSystemDll.Info, Name);
     return Rva ? (ULONG)PspSystemDll.Base + Rva : 0;
+}
+
+/* The DLL's image section, kept in PspSystemDll.Section; a warning (another processor's image) keeps none. */
+static NTSTATUS PspCreateSystemDllSection(PUNICODE_STRING Path)
+{
+    OBJECT_ATTRIBUTES Attributes;
+    IO_STATUS_BLOCK Io;
+    HANDLE File;
+    LARGE_INTEGER Zero = { .QuadPart = 0 };
+
+    InitializeObjectAttributes(&Attributes, Path, OBJ_KERNEL_HANDLE, NULL, NULL);
+    NTSTATUS Status = ZwOpenFile(&File, SYNCHRONIZE | FILE_EXECUTE, &Attributes, &Io, FILE_SHARE_READ, 0);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    InitializeObjectAttributes(&Attributes, NULL, OBJ_KERNEL_HANDLE, NULL, NULL);
+    Status = MmCreateSection(&PspSystemDll.Section, SECTION_ALL_ACCESS, &Attributes, &Zero, PAGE_EXECUTE, SEC_IMAGE,
+                             File, NULL);
+    ObCloseHandle(File, KernelMode);
+    if (NT_SUCCESS(Status) && Status != STATUS_SUCCESS) {
+        ObDereferenceObject(PspSystemDll.Section);
+        PspSystemDll.Section = NULL;
+        return STATUS_INVALID_IMAGE_FORMAT;
+    }
+    return Status;
 }
 
 void PspInitializeSystemDll(void)
@@ -53,7 +83,9 @@ void PspInitializeSystemDll(void)
 
     NTSTATUS Status = IoFindBootFile(&Name, &PspSystemDll.File, &Size);
     if (NT_SUCCESS(Status))
-        Status = MmVerifyImageHeader(PspSystemDll.File, Size, &PspSystemDll.Info);
+        Status = PspCreateSystemDllSection(&Name);
+    if (Status == STATUS_SUCCESS)
+        PspSystemDll.Info = *MmGetImageInformation(PspSystemDll.Section);
     if (Status == STATUS_SUCCESS && !(PspSystemDll.Info.Characteristics & IMAGE_FILE_DLL))
         Status = STATUS_INVALID_IMAGE_FORMAT;
     if (Status != STATUS_SUCCESS) {
@@ -79,13 +111,13 @@ void PspInitializeSystemDll(void)
 
 NTSTATUS PspMapSystemDll(void)
 {
-    PVOID Base;
+    PVOID Base = PspSystemDll.Base;
+    SIZE_T ViewSize = 0;
     if (!NT_SUCCESS(PspSystemDll.Status))
         return PspSystemDll.Status;
-    NTSTATUS Status = MmCopyImageIntoProcess(PspSystemDll.File, &PspSystemDll.Info, &Base);
-    if (NT_SUCCESS(Status) && Base != PspSystemDll.Base)
-        Status = STATUS_CONFLICTING_ADDRESSES;      /* the process's image took its place; the process goes */
-    return Status;
+    /* At its base or nowhere (STATUS_CONFLICTING_ADDRESSES: the process's image took its place; the process goes). */
+    return MmMapViewOfSection(PspSystemDll.Section, PsGetCurrentProcess(), &Base, 0, 0, NULL, &ViewSize, ViewShare, 0,
+                              PAGE_EXECUTE_WRITECOPY);
 }
 
 PVOID PsGetSystemDllBase(void)

@@ -86,7 +86,12 @@ KTEST(section, query_reports_size_rounded_and_attributes)
     EXPECT_EQ(Attributes, SEC_COMMIT);
     EXPECT_EQ(QueriedSize(Reserve, &Attributes), 0x13000);
     EXPECT_EQ(Attributes, SEC_RESERVE);
-    EXPECT_EQ(ZwQuerySection(Commit, SectionImageInformation, &Info, sizeof(Info), NULL), STATUS_INVALID_INFO_CLASS);
+    EXPECT_EQ(ZwQuerySection(Commit, SectionImageInformation, &Info, sizeof(Info), NULL),
+              STATUS_INFO_LENGTH_MISMATCH);                 /* the image class's answer is larger */
+    SECTION_IMAGE_INFORMATION Image;
+    EXPECT_EQ(ZwQuerySection(Commit, SectionImageInformation, &Image, sizeof(Image), NULL), STATUS_SECTION_NOT_IMAGE);
+    EXPECT_EQ(ZwQuerySection(Commit, (SECTION_INFORMATION_CLASS)2, &Image, sizeof(Image), NULL),
+              STATUS_INVALID_INFO_CLASS);
     EXPECT_EQ(ZwQuerySection(Commit, SectionBasicInformation, &Info, sizeof(Info) - 1, NULL),
               STATUS_INFO_LENGTH_MISMATCH);
     EXPECT_EQ(ZwQuerySection((HANDLE)0x7FF0, SectionBasicInformation, &Info, sizeof(Info), NULL),

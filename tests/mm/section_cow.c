@@ -180,7 +180,7 @@ KTEST(section_cow, a_file_section_cannot_write_or_grow_its_file)
     ASSERT_EQ(TestCreateSection(&Other, PAGE_SIZE, SEC_COMMIT, PAGE_READWRITE, NULL), STATUS_SUCCESS);
     EXPECT_EQ(TestCreateSection(&Handle, 0, SEC_COMMIT, PAGE_READONLY, Other), STATUS_OBJECT_TYPE_MISMATCH);
     NtClose(Other);
-    EXPECT_EQ(TestCreateSection(&Handle, 0, SEC_IMAGE, PAGE_READONLY, File), STATUS_NOT_SUPPORTED);
+    EXPECT_EQ(TestCreateSection(&Handle, 0, SEC_IMAGE, PAGE_READONLY, File), STATUS_INVALID_IMAGE_NOT_MZ);  /* text, no image */
     NtClose(File);
 }
 

@@ -4,8 +4,10 @@
  *
  * The image checks are driven with real images from the boot modules,
  * copied and damaged one field at a time, each against the status NT gives
- * (STATUS_INVALID_IMAGE_NOT_MZ, STATUS_INVALID_IMAGE_FORMAT,
- * STATUS_IMAGE_MACHINE_TYPE_MISMATCH, STATUS_SECTION_TOO_BIG). Process
+ * (STATUS_INVALID_IMAGE_NOT_MZ, STATUS_INVALID_IMAGE_PROTECT,
+ * STATUS_INVALID_IMAGE_NE_FORMAT, STATUS_INVALID_IMAGE_WIN_64,
+ * STATUS_INVALID_IMAGE_FORMAT, STATUS_IMAGE_MACHINE_TYPE_MISMATCH,
+ * STATUS_SECTION_TOO_BIG). Process
  * creation refuses a missing module, a file that is no image and a DLL,
  * and leaves nothing behind (the leak guards); ntdll's loader ends a
  * program whose imports cannot be satisfied with NT's status; an unhandled exception ends a program
@@ -66,12 +68,12 @@ KTEST(process, image_header_checks_give_nts_statuses)
 
     LONG Lfanew = ((IMAGE_DOS_HEADER *)Image)->e_lfanew;
     ((IMAGE_DOS_HEADER *)Image)->e_lfanew = (LONG)Size;
-    EXPECT_EQ(MmVerifyImageHeader(Image, Size, &Info), STATUS_INVALID_IMAGE_FORMAT);   /* PE header past the end */
+    EXPECT_EQ(MmVerifyImageHeader(Image, Size, &Info), STATUS_INVALID_IMAGE_PROTECT);  /* PE header past the end */
     ((IMAGE_DOS_HEADER *)Image)->e_lfanew = Lfanew;
 
     IMAGE_NT_HEADERS32 *Nt = Headers(Image);
     Nt->Signature = 0x454E;                                                  /* "NE": not a PE image */
-    EXPECT_EQ(MmVerifyImageHeader(Image, Size, &Info), STATUS_INVALID_IMAGE_FORMAT);
+    EXPECT_EQ(MmVerifyImageHeader(Image, Size, &Info), STATUS_INVALID_IMAGE_NE_FORMAT);
     Nt->Signature = IMAGE_NT_SIGNATURE;
 
     Nt->FileHeader.Machine = 0x8664;                                         /* an x64 image */
@@ -79,7 +81,7 @@ KTEST(process, image_header_checks_give_nts_statuses)
     Nt->FileHeader.Machine = IMAGE_FILE_MACHINE_I386;
 
     Nt->OptionalHeader.Magic = 0x20B;                                        /* PE32+ */
-    EXPECT_EQ(MmVerifyImageHeader(Image, Size, &Info), STATUS_INVALID_IMAGE_FORMAT);
+    EXPECT_EQ(MmVerifyImageHeader(Image, Size, &Info), STATUS_INVALID_IMAGE_WIN_64);
     Nt->OptionalHeader.Magic = IMAGE_NT_OPTIONAL_HDR32_MAGIC;
 
     Nt->OptionalHeader.ImageBase = 0x401000;                                 /* not on 64 KB */

@@ -3,8 +3,9 @@
  *
  * The Makefile links this program with --image-base 0x7FFE0000, where
  * KUSER_SHARED_DATA and the 64 KB NT keeps free below MmUserProbeAddress
- * are: there is no room for it there, so process creation maps it
- * elsewhere and applies its base relocations (mm/imgload.c). It must run,
+ * are: there is no room for it there, so process creation maps its image
+ * section elsewhere (STATUS_IMAGE_NOT_AT_BASE) and ntdll's loader applies
+ * its base relocations (user/ntdll/ldr.c). It must run,
  * and every absolute address the linker wrote into it must point into the
  * image where it really is.
  */

@@ -15,6 +15,19 @@
  * for the writing and given its protection back after. Later threads find
  * the process initialised and go on.
  *
+ * Before that, an image the kernel could not map at its preferred base
+ * (NtMapViewOfSection said STATUS_IMAGE_NOT_AT_BASE, and the PEB's
+ * ImageBaseAddress is not the headers' ImageBase) is relocated, as NT 5's
+ * LdrpInitializeProcess relocates it: each block of the base relocation
+ * directory names a page, the page is made writable (in an image view that
+ * is write-copy: the first write gives this process its own copy, the
+ * other processes keep the file's page), every IMAGE_REL_BASED_HIGHLOW
+ * entry in it gets the difference between where the image is and where it
+ * was linked for, and the page gets its protection back. Relocation is
+ * done here and not by the kernel at map time because that is where NT 5.2
+ * does it: the kernel maps the view and reports where, the loader fixes
+ * the image up; only the pages that hold addresses become private.
+ *
  * mm386 has one DLL, ntdll.dll itself (the kernel maps it; nothing maps
  * another yet). An image that imports from any other DLL cannot start
  * (STATUS_DLL_NOT_FOUND), one that imports a routine ntdll does not export
@@ -67,6 +80,94 @@ static PVOID LdrpFindExportByName(PVOID Base, const IMAGE_EXPORT_DIRECTORY *Expo
 }
 
 #define LDRP_MESSAGE 256
+
+/* Ends the process before its first instruction because its image cannot be relocated. */
+static NORETURN void LdrpFailRelocation(NTSTATUS Status)
+{
+    char Text[LDRP_MESSAGE];
+    WCHAR Wide[LDRP_MESSAGE];
+    UNICODE_STRING Message;
+    snprintf(Text, sizeof(Text), "the program cannot start: its image cannot be relocated (0x%08x)\n",
+             (ULONG)Status);
+    RtlInitUnicodeStringFromAscii(&Message, Wide, LDRP_MESSAGE, Text);
+    NtDisplayString(&Message);
+    NtTerminateProcess(NtCurrentProcess(), Status);
+    for (;;)
+        ;
+}
+
+/* Makes the page at Page writable (write-copy in an image view); its protection before in *OldProtect. */
+static NTSTATUS LdrpUnprotectPage(PVOID Page, ULONG *OldProtect)
+{
+    SIZE_T Size = PAGE_SIZE;
+    return NtProtectVirtualMemory(NtCurrentProcess(), &Page, &Size, PAGE_READWRITE, OldProtect);
+}
+
+static void LdrpReprotectPage(PVOID Page, ULONG Protect)
+{
+    SIZE_T Size = PAGE_SIZE;
+    ULONG Ignored;
+    NtProtectVirtualMemory(NtCurrentProcess(), &Page, &Size, Protect, &Ignored);
+}
+
+/*
+ * Applies one relocation block to the image at Base, Delta bytes from its
+ * link base: the block's page — and the next, if an entry's last bytes
+ * reach it — made writable for the writing, each given its own protection
+ * back after.
+ */
+static NTSTATUS LdrpRelocateBlock(PUCHAR Base, ULONG SizeOfImage, const IMAGE_BASE_RELOCATION *Block, ULONG Delta)
+{
+    const USHORT *Entry = (const USHORT *)(Block + 1);
+    ULONG Count = (Block->SizeOfBlock - sizeof(IMAGE_BASE_RELOCATION)) / sizeof(USHORT);
+    PUCHAR Page = Base + Block->VirtualAddress;
+    ULONG Protect, NextProtect = 0;
+    bool Crosses = false;
+
+    for (ULONG i = 0; i < Count; i++) {
+        ULONG Type = Entry[i] >> 12, Rva = Block->VirtualAddress + (Entry[i] & 0xFFF);
+        if (Type != IMAGE_REL_BASED_ABSOLUTE && (Type != IMAGE_REL_BASED_HIGHLOW || Rva > SizeOfImage - sizeof(ULONG)))
+            return STATUS_INVALID_IMAGE_FORMAT;
+        Crosses |= Type == IMAGE_REL_BASED_HIGHLOW && (Entry[i] & 0xFFF) > PAGE_SIZE - sizeof(ULONG);
+    }
+    NTSTATUS Status = LdrpUnprotectPage(Page, &Protect);
+    if (NT_SUCCESS(Status) && Crosses) {
+        Status = LdrpUnprotectPage(Page + PAGE_SIZE, &NextProtect);
+        if (!NT_SUCCESS(Status))
+            LdrpReprotectPage(Page, Protect);
+    }
+    if (!NT_SUCCESS(Status))
+        return Status;
+    for (ULONG i = 0; i < Count; i++) {
+        if (Entry[i] >> 12 == IMAGE_REL_BASED_HIGHLOW)
+            *(ULONG *)(Page + (Entry[i] & 0xFFF)) += Delta;
+    }
+    LdrpReprotectPage(Page, Protect);
+    if (Crosses)
+        LdrpReprotectPage(Page + PAGE_SIZE, NextProtect);
+    return STATUS_SUCCESS;
+}
+
+/* The image at Base is not where it was linked for: every base relocation applied (NT's LdrRelocateImage). */
+static void LdrpRelocateImage(PVOID Base)
+{
+    const IMAGE_NT_HEADERS32 *Nt = LdrpNtHeaders(Base);
+    ULONG Delta = (ULONG)Base - Nt->OptionalHeader.ImageBase, Size = 0, Offset = 0;
+    const UCHAR *Directory = LdrpDirectory(Base, IMAGE_DIRECTORY_ENTRY_BASERELOC, &Size);
+
+    if (!Directory || (Nt->FileHeader.Characteristics & IMAGE_FILE_RELOCS_STRIPPED))
+        LdrpFailRelocation(STATUS_CONFLICTING_ADDRESSES);
+    while (Offset + sizeof(IMAGE_BASE_RELOCATION) <= Size) {
+        const IMAGE_BASE_RELOCATION *Block = (const IMAGE_BASE_RELOCATION *)(Directory + Offset);
+        if (Block->SizeOfBlock < sizeof(IMAGE_BASE_RELOCATION) || Block->SizeOfBlock > Size - Offset ||
+            Block->VirtualAddress >= Nt->OptionalHeader.SizeOfImage)
+            LdrpFailRelocation(STATUS_INVALID_IMAGE_FORMAT);
+        NTSTATUS Status = LdrpRelocateBlock(Base, Nt->OptionalHeader.SizeOfImage, Block, Delta);
+        if (!NT_SUCCESS(Status))
+            LdrpFailRelocation(Status);
+        Offset += Block->SizeOfBlock;
+    }
+}
 
 /* Ends the process before its first instruction, saying why on the console, as NT's loader does. */
 static NORETURN void LdrpFailProcessStart(NTSTATUS Status, const char *Dll, const char *What)
@@ -158,6 +259,9 @@ static void LdrpInitializeProcess(PVOID NtdllBase)
 {
     PVOID Image = NtCurrentPeb()->ImageBaseAddress;
     ULONG Size;
+
+    if ((ULONG)Image != LdrpNtHeaders(Image)->OptionalHeader.ImageBase)
+        LdrpRelocateImage(Image);
     const IMAGE_IMPORT_DESCRIPTOR *Descriptor = LdrpDirectory(Image, IMAGE_DIRECTORY_ENTRY_IMPORT, &Size);
 
     for (; Descriptor && Descriptor->Name; Descriptor++) {
