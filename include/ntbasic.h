@@ -30,6 +30,8 @@ typedef union _ULARGE_INTEGER {
     ULONGLONG QuadPart;
 } ULARGE_INTEGER, *PULARGE_INTEGER;
 
+#define MAXLONGLONG     0x7FFFFFFFFFFFFFFFLL    /* winnt.h's */
+
 /* A counted UTF-16 string; Length and MaximumLength are in bytes, Buffer need not end in a NUL. */
 typedef uint16_t WCHAR, *PWCHAR, *PWSTR;
 typedef const WCHAR *PCWSTR;

@@ -190,18 +190,28 @@ static NORETURN __attribute__((noinline)) void KiWaitAtRaisedIrql(PKTHREAD Threa
 
 /*
  * The due time of a wait's timeout, as interrupt time: a negative Timeout is
- * relative, a positive one an absolute system time (1601-based).
+ * relative, a positive one an absolute system time (1601-based). A due time
+ * beyond what interrupt time can reach saturates at MAXLONGLONG, a timer
+ * that never expires: 0x8000000000000000, the longest relative interval,
+ * is what Win32's Sleep(INFINITE) passes to NtDelayExecution, and NT waits
+ * for ever on it (its unsigned due-time arithmetic cannot come round).
  */
 static LARGE_INTEGER KiDueTime(PLARGE_INTEGER Timeout)
 {
+    ULONGLONG Now = KeQueryInterruptTime(), Interval;
     LARGE_INTEGER Due;
     if (Timeout->QuadPart < 0) {
-        Due.QuadPart = (LONGLONG)KeQueryInterruptTime() - Timeout->QuadPart;
+        Interval = 0 - (ULONGLONG)Timeout->QuadPart;        /* 2^63 for the most negative */
     } else {
-        LARGE_INTEGER Now;
-        KeQuerySystemTime(&Now);
-        Due.QuadPart = (LONGLONG)KeQueryInterruptTime() + (Timeout->QuadPart - Now.QuadPart);
+        LARGE_INTEGER SystemNow;
+        KeQuerySystemTime(&SystemNow);
+        if (Timeout->QuadPart <= SystemNow.QuadPart) {
+            Due.QuadPart = (LONGLONG)Now;                    /* already past: due now */
+            return Due;
+        }
+        Interval = (ULONGLONG)(Timeout->QuadPart - SystemNow.QuadPart);
     }
+    Due.QuadPart = Interval > (ULONGLONG)MAXLONGLONG - Now ? MAXLONGLONG : (LONGLONG)(Now + Interval);
     return Due;
 }
 

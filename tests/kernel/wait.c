@@ -145,6 +145,46 @@ KTEST(wait, absolute_timeout_and_delay)
     EXPECT_LE(After.QuadPart, Due.QuadPart + (LONGLONG)KeQueryTimeIncrement());
 }
 
+typedef struct {
+    PKEVENT Event;
+    LONGLONG Timeout;
+    volatile bool Done;
+    NTSTATUS Status;
+} LONG_WAIT_CONTEXT;
+
+static void WaitWithTimeout(PVOID Context)
+{
+    LONG_WAIT_CONTEXT *Ctx = Context;
+    LARGE_INTEGER Timeout = { .QuadPart = Ctx->Timeout };
+    Ctx->Status = KeWaitForSingleObject(Ctx->Event, Executive, KernelMode, FALSE, &Timeout);
+    Ctx->Done = true;
+}
+
+/*
+ * The longest timeouts wait for ever rather than wrapping round to "already
+ * due": 0x8000000000000000 (the most negative relative interval, what
+ * Sleep(INFINITE) passes) and MAXLONGLONG as an absolute time. Each waiter
+ * is still waiting five ticks later and is released by its event.
+ */
+KTEST(wait, longest_timeouts_wait_for_ever)
+{
+    static const LONGLONG Timeouts[] = { (LONGLONG)0x8000000000000000ULL, MAXLONGLONG, -MAXLONGLONG };
+    for (ULONG i = 0; i < ARRAY_SIZE(Timeouts); i++) {
+        KEVENT Event;
+        KeInitializeEvent(&Event, NotificationEvent, FALSE);
+        LONG_WAIT_CONTEXT Ctx = { .Event = &Event, .Timeout = Timeouts[i] };
+        PETHREAD Thread = TestStartThread(WaitWithTimeout, &Ctx, TEST_PRIORITY + 2);
+        ASSERT_NOT_NULL(Thread);
+        TestSleepTicks(5);
+        EXPECT_FALSE(Ctx.Done);
+        EXPECT_EQ(Thread->Tcb.State, Waiting);
+        KeSetEvent(&Event, 0, FALSE);
+        EXPECT_TRUE(Ctx.Done);
+        EXPECT_EQ(Ctx.Status, STATUS_WAIT_0);
+        EXPECT_TRUE(TestJoinThread(Thread));
+    }
+}
+
 /* Tick count, interrupt time and system time advance together, one increment per tick. */
 /* The four clocks read with no tick between them: interrupts off for the reading. */
 static void ReadClocks(LARGE_INTEGER *Tick, LARGE_INTEGER *System, ULONGLONG *Interrupt, ULONG *TickCount)
