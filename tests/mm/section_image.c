@@ -573,3 +573,70 @@ KTEST(section_image, ntdll_code_is_one_frame_in_every_process)
         TestDeleteUserProcess(P[i]);
     NtClose(Handle);
 }
+
+/*
+ * The same with three running programs (waiter.exe, alive until ended):
+ * ntdll's first code page, which every program has executed, is one frame
+ * in the three of them, and the frame of the section boot keeps; the
+ * program's own code page is one frame too. Ending them leaves ntdll's
+ * page with its section (on the standby list, found again through its
+ * prototype PTE).
+ */
+/* Reads Va in a running program (not a test process: TestAttach's APC state lives beside those only). */
+static PFN_NUMBER ReadAndFrameInProgram(PEPROCESS Process, ULONG Va)
+{
+    KAPC_STATE ApcState;
+    ULONG Value;
+    KeStackAttachProcess(&Process->Pcb, &ApcState);
+    PFN_NUMBER Pfn = NT_SUCCESS(TestRead(Va, &Value, NULL)) ? TestFrameOf(Va) : 0;
+    KeUnstackDetachProcess(&ApcState);
+    return Pfn;
+}
+
+KTEST(section_image, ntdll_and_program_code_one_frame_in_three_running_programs)
+{
+    HANDLE Processes[3], Threads[3];
+    PEPROCESS P[3];
+    PFN_NUMBER Ntdll[3], Program[3];
+    for (ULONG i = 0; i < 3; i++) {
+        NTSTATUS Status = PsStartBootProgram("waiter.exe 1", &Processes[i], &Threads[i]);
+        if (Status == STATUS_OBJECT_NAME_NOT_FOUND)
+            KTEST_SKIP("waiter.exe is not among the boot modules");
+        ASSERT_EQ(Status, STATUS_SUCCESS);
+        ASSERT_EQ(ObReferenceObjectByHandle(Processes[i], 0, PsProcessType, KernelMode, (PVOID *)&P[i], NULL),
+                  STATUS_SUCCESS);
+    }
+    TestSleepTicks(3);          /* each has run its loader and main up to its wait */
+    ULONG NtdllCode = 0, ProgramCode = 0;
+    for (ULONG i = 0; i < 3; i++) {
+        PSECTION Image = P[i]->SectionObject;
+        ASSERT_NOT_NULL(Image);
+        const MM_IMAGE_INFORMATION *Info = MmGetImageInformation(Image);
+        ProgramCode = Info->ImageBase + Info->EntryPoint;
+        NtdllCode = (ULONG)PsGetSystemDllBase() + PAGE_SIZE;       /* .text follows the headers */
+        Ntdll[i] = ReadAndFrameInProgram(P[i], NtdllCode);
+        Program[i] = ReadAndFrameInProgram(P[i], ProgramCode);
+    }
+    for (ULONG i = 0; i < 3; i++) {
+        EXPECT_NE(Ntdll[i], 0);
+        EXPECT_EQ(Ntdll[i], Ntdll[0]);
+        EXPECT_NE(Program[i], 0);
+        EXPECT_EQ(Program[i], Program[0]);
+    }
+    EXPECT_NE(Ntdll[0], Program[0]);
+    EXPECT_GE(MI_PFN_ELEMENT(Ntdll[0])->u2.ShareCount, 3u);
+    EXPECT_EQ(MI_PFN_ELEMENT(Program[0])->u2.ShareCount, 3u);
+    PMMPTE NtdllPrototype = MI_PFN_ELEMENT(Ntdll[0])->PteAddress;
+    for (ULONG i = 0; i < 3; i++) {
+        EXPECT_EQ(NtTerminateProcess(Processes[i], STATUS_SUCCESS), STATUS_SUCCESS);
+        EXPECT_EQ(NtWaitForSingleObject(Processes[i], FALSE, NULL), STATUS_WAIT_0);
+        ObDereferenceObject(P[i]);
+        EXPECT_EQ(NtClose(Threads[i]), STATUS_SUCCESS);
+        EXPECT_EQ(NtClose(Processes[i]), STATUS_SUCCESS);
+    }
+    /* No view maps it now (unless another program runs): it waits on the standby list, still the section's. */
+    PMMPFN Pfn1 = MI_PFN_ELEMENT(Ntdll[0]);
+    EXPECT_EQ(Pfn1->PteAddress, NtdllPrototype);
+    if (Pfn1->u3.e2.e1.PageLocation != ActiveAndValid)
+        EXPECT_EQ(Pfn1->u3.e2.e1.PageLocation, StandbyPageList);
+}

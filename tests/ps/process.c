@@ -191,3 +191,37 @@ KTEST(process, two_hundred_programs_start_and_end_leaving_nothing)
     }
     EXPECT_EQ(Ran, 200);        /* and the leak guards: every page, pool block, object, handle and charge back */
 }
+
+/*
+ * Three instances of one program alive at once (waiter.exe: two threads
+ * each, waiting for ever), ended from outside with NtTerminateProcess, in
+ * the order they started and then in reverse: each ends with the status
+ * given, and the image they shared goes with the last of them (the leak
+ * guards: its control area, pages and commit).
+ */
+KTEST(process, three_instances_of_one_image_live_and_end_together)
+{
+    for (ULONG Round = 0; Round < 2; Round++) {
+        HANDLE Processes[3], Threads[3];
+        for (ULONG i = 0; i < 3; i++) {
+            NTSTATUS Status = PsStartBootProgram("waiter.exe 1", &Processes[i], &Threads[i]);
+            if (Status == STATUS_OBJECT_NAME_NOT_FOUND)
+                KTEST_SKIP("waiter.exe is not among the boot modules");
+            ASSERT_EQ(Status, STATUS_SUCCESS);
+        }
+        TestSleepTicks(3);      /* each gets to its wait */
+        for (ULONG k = 0; k < 3; k++) {
+            ULONG i = Round == 0 ? k : 2 - k;
+            EXPECT_EQ(NtTerminateProcess(Processes[i], (NTSTATUS)(0x1230 + i)), STATUS_SUCCESS);
+            EXPECT_EQ(NtWaitForSingleObject(Processes[i], FALSE, NULL), STATUS_WAIT_0);
+            PROCESS_BASIC_INFORMATION Info;
+            EXPECT_EQ(NtQueryInformationProcess(Processes[i], ProcessBasicInformation, &Info, sizeof(Info), NULL),
+                      STATUS_SUCCESS);
+            EXPECT_EQ(Info.ExitStatus, (NTSTATUS)(0x1230 + i));
+        }
+        for (ULONG i = 0; i < 3; i++) {
+            EXPECT_EQ(NtClose(Threads[i]), STATUS_SUCCESS);
+            EXPECT_EQ(NtClose(Processes[i]), STATUS_SUCCESS);
+        }
+    }
+}
