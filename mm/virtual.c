@@ -287,28 +287,22 @@ static NTSTATUS MiResetVirtualMemory(PEPROCESS Process, ULONG *Base, SIZE_T *Siz
     return Status;
 }
 
-NTSTATUS MiReferenceProcessByHandle(HANDLE ProcessHandle, ACCESS_MASK Access, MI_PROCESS_REFERENCE *Reference)
+NTSTATUS MiReferenceProcessByRealHandle(HANDLE ProcessHandle, ACCESS_MASK Access, MI_PROCESS_REFERENCE *Reference)
 {
     Reference->Referenced = Reference->Attached = FALSE;
-    if (ProcessHandle == NtCurrentProcess()) {
-        Reference->Process = MiGetCurrentProcess();
-        return STATUS_SUCCESS;
-    }
     NTSTATUS Status = ObReferenceObjectByHandle(ProcessHandle, Access, PsProcessType, ExGetPreviousMode(),
                                                 (PVOID *)&Reference->Process, NULL);
     Reference->Referenced = NT_SUCCESS(Status);
     return Status;
 }
 
-void MiAttachReferencedProcess(MI_PROCESS_REFERENCE *Reference)
+void MiAttachOtherProcess(MI_PROCESS_REFERENCE *Reference)
 {
-    if (Reference->Process != MiGetCurrentProcess()) {
-        KeStackAttachProcess(&Reference->Process->Pcb, &Reference->ApcState);
-        Reference->Attached = TRUE;
-    }
+    KeStackAttachProcess(&Reference->Process->Pcb, &Reference->ApcState);
+    Reference->Attached = TRUE;
 }
 
-void MiDetachAndDereferenceProcess(MI_PROCESS_REFERENCE *Reference)
+void MiDetachAndDereferenceOtherProcess(MI_PROCESS_REFERENCE *Reference)
 {
     if (Reference->Attached)
         KeUnstackDetachProcess(&Reference->ApcState);
