@@ -85,22 +85,34 @@ ULONG MiCalculatePageCommitment(PEPROCESS Process, PMMVAD Vad, ULONG StartVa, UL
     return Committed;
 }
 
+/* Whether any PTE of [Pte, Last] holds Value (a tight loop: a range check reads every PTE of it). */
+static inline bool MiPtesInclude(const MMPTE *Pte, const MMPTE *Last, ULONG Value)
+{
+    for (; Pte <= Last; Pte++) {
+        if (MiReadPte(Pte).u.Long == Value)
+            return true;
+    }
+    return false;
+}
+
 bool MiIsEntireRangeCommitted(PEPROCESS Process, PMMVAD Vad, ULONG StartVa, ULONG EndVa)
 {
     const ULONG Decommitted = MiMakeUserSoftPte(MM_DECOMMIT).u.Long;
-    /* A zero PTE is not committed unless the VAD was committed whole: then a decommitted one is the only gap. */
-    const ULONG Gap = Vad->u.VadFlags.MemCommit ? Decommitted : 0;
 
     for (ULONG Chunk = StartVa;;) {
         ULONG ChunkEnd = MIN(EndVa, Chunk | ((1u << PDE_SHIFT) - 1));
         if (!MiUserPteIfPresent(Chunk)) {
             if (!Vad->u.VadFlags.MemCommit)
                 return false;
+        } else if (Vad->u.VadFlags.MemCommit) {
+            /* Committed whole: a zero PTE is committed, and a decommitted one is the only gap. */
+            if (MiPtesInclude(MiAddressToPte(Chunk), MiAddressToPte(ChunkEnd), Decommitted))
+                return false;
         } else {
-            const MMPTE *Pte = MiAddressToPte(Chunk);
-            for (ULONG i = 0, Count = ((ChunkEnd - Chunk) >> PAGE_SHIFT) + 1; i < Count; i++) {
-                ULONG Value = MiReadPte(Pte + i).u.Long;
-                if (Value == Gap || Value == Decommitted)
+            /* Committed page by page: a zero PTE is a gap too. */
+            for (const MMPTE *Pte = MiAddressToPte(Chunk); Pte <= MiAddressToPte(ChunkEnd); Pte++) {
+                ULONG Value = MiReadPte(Pte).u.Long;
+                if (Value == 0 || Value == Decommitted)
                     return false;
             }
         }
