@@ -26,6 +26,21 @@
  */
 #include "section.h"
 
+/*
+ * ProbeForWrite(Address, 4, 4) of one of the 4-byte values a range service
+ * writes back (a base, a size, a protection), inline: the same checks and
+ * exceptions in the same order, and the one byte it touches (an aligned
+ * 4-byte value lies in one page). Inside EX_TRY, for a UserMode caller.
+ */
+static inline void MiProbeForWriteUlong(volatile void *Address)
+{
+    if ((ULONG)Address & (sizeof(ULONG) - 1))
+        ExRaiseDatatypeMisalignment();
+    if ((ULONG)Address >= (ULONG)MmUserProbeAddress - (sizeof(ULONG) - 1))
+        ExRaiseAccessViolation();
+    *(volatile UCHAR *)Address = *(volatile UCHAR *)Address;
+}
+
 NTSTATUS MiCaptureRangeArguments(KPROCESSOR_MODE PreviousMode, PVOID *BaseAddress, PSIZE_T RegionSize,
                                  PULONG OldProtect, ULONG *Base, SIZE_T *Size)
 {
@@ -37,10 +52,10 @@ NTSTATUS MiCaptureRangeArguments(KPROCESSOR_MODE PreviousMode, PVOID *BaseAddres
         return STATUS_SUCCESS;
     }
     EX_TRY {
-        ProbeForWrite(BaseAddress, sizeof(PVOID), sizeof(PVOID));
-        ProbeForWrite(RegionSize, sizeof(SIZE_T), sizeof(SIZE_T));
+        MiProbeForWriteUlong(BaseAddress);
+        MiProbeForWriteUlong(RegionSize);
         if (OldProtect)
-            ProbeForWrite(OldProtect, sizeof(ULONG), sizeof(ULONG));
+            MiProbeForWriteUlong(OldProtect);
         *Base = (ULONG)*BaseAddress;
         *Size = *RegionSize;
         Status = STATUS_SUCCESS;
