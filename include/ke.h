@@ -258,9 +258,7 @@ static inline void KePushFaultCatcher(PKFAULT_CATCHER Catcher)
     Catcher->Previous = Pcr->ExceptionList;
     Catcher->Irql = Pcr->Irql;
     Catcher->Nesting = Pcr->InterruptNesting;
-    Catcher->Vector = 0xFFFFFFFF;
-    Catcher->ErrorCode = Catcher->FaultAddress = Catcher->FaultEip = 0;
-    Catcher->ExceptionCode = STATUS_SUCCESS;
+    /* Vector .. ExceptionCode are written when a fault resumes the catcher (kernel/ke/trap.c), read only then. */
     Pcr->ExceptionList = Catcher;
 }
 

@@ -76,7 +76,11 @@ NTSTATUS MmAccessFault(ULONG FaultStatus, PVOID VirtualAddress, KPROCESSOR_MODE 
     /* Ring 3 touching system space is the program's error, never the kernel's verdict (NT's first test). */
     if (PreviousMode == UserMode && Address >= (ULONG)MmSystemRangeStart)
         return STATUS_ACCESS_VIOLATION;
-    if (!(FaultStatus & PF_PRESENT)) {
+    /* A user address first, as NT's MmAccessFault splits: none of the system-space cases below can apply to it. */
+    if (Address < (ULONG)MmSystemRangeStart) {
+        if (Irql <= APC_LEVEL)
+            return MiResolveUserFault(FaultStatus, Address);
+    } else if (!(FaultStatus & PF_PRESENT)) {
         ULONG Needs = SystemAddressNeedingPde(Address);
         if (Needs && !MiReadPte(MiAddressToPde(Needs)).u.Hard.Valid && MiSyncSystemPde((PVOID)Needs))
             return STATUS_SUCCESS;
@@ -91,8 +95,6 @@ NTSTATUS MmAccessFault(ULONG FaultStatus, PVOID VirtualAddress, KPROCESSOR_MODE 
             NT_SUCCESS(MiResolveSystemViewFault(Address, Write)))
             return STATUS_SUCCESS;
     }
-    if (Address < (ULONG)MmSystemRangeStart && Irql <= APC_LEVEL)
-        return MiResolveUserFault(FaultStatus, Address);
 
     if (KeFaultCatcherActive())
         return STATUS_ACCESS_VIOLATION;

@@ -227,7 +227,12 @@ static NTSTATUS MiCopyOnFirstWrite(PEPROCESS Process, PMMVAD Vad, ULONG Address,
         Copy = MiTakePageForCopy();
         LOCK_PFN(OldIrql);
     }
-    if (!NT_SUCCESS(MiMakeProtoPageResident(Vad->ControlArea, ProtoPte, false, &Shared, &OldIrql))) {
+    MMPTE Proto = MiReadPte(ProtoPte);
+    if (LIKELY(Proto.u.Hard.Valid)) {
+        /* The shared page is resident (the usual case): a share held while it is copied, as below. */
+        Shared = Proto.u.Hard.PageFrameNumber;
+        MI_PFN_ELEMENT(Shared)->u2.ShareCount++;
+    } else if (!NT_SUCCESS(MiMakeProtoPageResident(Vad->ControlArea, ProtoPte, false, &Shared, &OldIrql))) {
         MiInsertPageInFreeList(Copy);
         return STATUS_ACCESS_VIOLATION;
     }

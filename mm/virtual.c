@@ -26,6 +26,21 @@
  */
 #include "section.h"
 
+/*
+ * ProbeForWrite(Address, 4, 4) of one of the 4-byte values a range service
+ * writes back (a base, a size, a protection), inline: the same checks and
+ * exceptions in the same order, and the one byte it touches (an aligned
+ * 4-byte value lies in one page). Inside EX_TRY, for a UserMode caller.
+ */
+static inline void MiProbeForWriteUlong(volatile void *Address)
+{
+    if ((ULONG)Address & (sizeof(ULONG) - 1))
+        ExRaiseDatatypeMisalignment();
+    if ((ULONG)Address >= (ULONG)MmUserProbeAddress - (sizeof(ULONG) - 1))
+        ExRaiseAccessViolation();
+    *(volatile UCHAR *)Address = *(volatile UCHAR *)Address;
+}
+
 NTSTATUS MiCaptureRangeArguments(KPROCESSOR_MODE PreviousMode, PVOID *BaseAddress, PSIZE_T RegionSize,
                                  PULONG OldProtect, ULONG *Base, SIZE_T *Size)
 {
@@ -37,10 +52,10 @@ NTSTATUS MiCaptureRangeArguments(KPROCESSOR_MODE PreviousMode, PVOID *BaseAddres
         return STATUS_SUCCESS;
     }
     EX_TRY {
-        ProbeForWrite(BaseAddress, sizeof(PVOID), sizeof(PVOID));
-        ProbeForWrite(RegionSize, sizeof(SIZE_T), sizeof(SIZE_T));
+        MiProbeForWriteUlong(BaseAddress);
+        MiProbeForWriteUlong(RegionSize);
         if (OldProtect)
-            ProbeForWrite(OldProtect, sizeof(ULONG), sizeof(ULONG));
+            MiProbeForWriteUlong(OldProtect);
         *Base = (ULONG)*BaseAddress;
         *Size = *RegionSize;
         Status = STATUS_SUCCESS;
@@ -85,22 +100,34 @@ ULONG MiCalculatePageCommitment(PEPROCESS Process, PMMVAD Vad, ULONG StartVa, UL
     return Committed;
 }
 
+/* Whether any PTE of [Pte, Last] holds Value (a tight loop: a range check reads every PTE of it). */
+static inline bool MiPtesInclude(const MMPTE *Pte, const MMPTE *Last, ULONG Value)
+{
+    for (; Pte <= Last; Pte++) {
+        if (MiReadPte(Pte).u.Long == Value)
+            return true;
+    }
+    return false;
+}
+
 bool MiIsEntireRangeCommitted(PEPROCESS Process, PMMVAD Vad, ULONG StartVa, ULONG EndVa)
 {
     const ULONG Decommitted = MiMakeUserSoftPte(MM_DECOMMIT).u.Long;
-    /* A zero PTE is not committed unless the VAD was committed whole: then a decommitted one is the only gap. */
-    const ULONG Gap = Vad->u.VadFlags.MemCommit ? Decommitted : 0;
 
     for (ULONG Chunk = StartVa;;) {
         ULONG ChunkEnd = MIN(EndVa, Chunk | ((1u << PDE_SHIFT) - 1));
         if (!MiUserPteIfPresent(Chunk)) {
             if (!Vad->u.VadFlags.MemCommit)
                 return false;
+        } else if (Vad->u.VadFlags.MemCommit) {
+            /* Committed whole: a zero PTE is committed, and a decommitted one is the only gap. */
+            if (MiPtesInclude(MiAddressToPte(Chunk), MiAddressToPte(ChunkEnd), Decommitted))
+                return false;
         } else {
-            const MMPTE *Pte = MiAddressToPte(Chunk);
-            for (ULONG i = 0, Count = ((ChunkEnd - Chunk) >> PAGE_SHIFT) + 1; i < Count; i++) {
-                ULONG Value = MiReadPte(Pte + i).u.Long;
-                if (Value == Gap || Value == Decommitted)
+            /* Committed page by page: a zero PTE is a gap too. */
+            for (const MMPTE *Pte = MiAddressToPte(Chunk); Pte <= MiAddressToPte(ChunkEnd); Pte++) {
+                ULONG Value = MiReadPte(Pte).u.Long;
+                if (Value == 0 || Value == Decommitted)
                     return false;
             }
         }
@@ -287,28 +314,22 @@ static NTSTATUS MiResetVirtualMemory(PEPROCESS Process, ULONG *Base, SIZE_T *Siz
     return Status;
 }
 
-NTSTATUS MiReferenceProcessByHandle(HANDLE ProcessHandle, ACCESS_MASK Access, MI_PROCESS_REFERENCE *Reference)
+NTSTATUS MiReferenceProcessByRealHandle(HANDLE ProcessHandle, ACCESS_MASK Access, MI_PROCESS_REFERENCE *Reference)
 {
     Reference->Referenced = Reference->Attached = FALSE;
-    if (ProcessHandle == NtCurrentProcess()) {
-        Reference->Process = MiGetCurrentProcess();
-        return STATUS_SUCCESS;
-    }
     NTSTATUS Status = ObReferenceObjectByHandle(ProcessHandle, Access, PsProcessType, ExGetPreviousMode(),
                                                 (PVOID *)&Reference->Process, NULL);
     Reference->Referenced = NT_SUCCESS(Status);
     return Status;
 }
 
-void MiAttachReferencedProcess(MI_PROCESS_REFERENCE *Reference)
+void MiAttachOtherProcess(MI_PROCESS_REFERENCE *Reference)
 {
-    if (Reference->Process != MiGetCurrentProcess()) {
-        KeStackAttachProcess(&Reference->Process->Pcb, &Reference->ApcState);
-        Reference->Attached = TRUE;
-    }
+    KeStackAttachProcess(&Reference->Process->Pcb, &Reference->ApcState);
+    Reference->Attached = TRUE;
 }
 
-void MiDetachAndDereferenceProcess(MI_PROCESS_REFERENCE *Reference)
+void MiDetachAndDereferenceOtherProcess(MI_PROCESS_REFERENCE *Reference)
 {
     if (Reference->Attached)
         KeUnstackDetachProcess(&Reference->ApcState);

@@ -302,9 +302,31 @@ typedef struct _MI_PROCESS_REFERENCE {
     KAPC_STATE ApcState;
 } MI_PROCESS_REFERENCE;
 
-NTSTATUS MiReferenceProcessByHandle(HANDLE ProcessHandle, ACCESS_MASK Access, MI_PROCESS_REFERENCE *Reference);
-void MiAttachReferencedProcess(MI_PROCESS_REFERENCE *Reference);
-void MiDetachAndDereferenceProcess(MI_PROCESS_REFERENCE *Reference);
+/* The out-of-line halves: a real handle referenced, another process attached, both undone. */
+NTSTATUS MiReferenceProcessByRealHandle(HANDLE ProcessHandle, ACCESS_MASK Access, MI_PROCESS_REFERENCE *Reference);
+void MiAttachOtherProcess(MI_PROCESS_REFERENCE *Reference);
+void MiDetachAndDereferenceOtherProcess(MI_PROCESS_REFERENCE *Reference);
+
+/* Inline: NtCurrentProcess() is what nearly every call names, and it needs no handle lookup (NT's own test). */
+static inline NTSTATUS MiReferenceProcessByHandle(HANDLE ProcessHandle, ACCESS_MASK Access,
+                                                  MI_PROCESS_REFERENCE *Reference)
+{
+    if (ProcessHandle != NtCurrentProcess())
+        return MiReferenceProcessByRealHandle(ProcessHandle, Access, Reference);
+    Reference->Process = MiGetCurrentProcess();
+    Reference->Referenced = Reference->Attached = FALSE;
+    return STATUS_SUCCESS;
+}
+static inline void MiAttachReferencedProcess(MI_PROCESS_REFERENCE *Reference)
+{
+    if (Reference->Process != MiGetCurrentProcess())
+        MiAttachOtherProcess(Reference);
+}
+static inline void MiDetachAndDereferenceProcess(MI_PROCESS_REFERENCE *Reference)
+{
+    if (Reference->Attached || Reference->Referenced)
+        MiDetachAndDereferenceOtherProcess(Reference);
+}
 
 static inline void MiLockAddressSpace(PEPROCESS Process)
 {
