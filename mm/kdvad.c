@@ -224,13 +224,14 @@ const MI_KD_NAMED_VALUE MiKdWin32ProtectionNames[11] = {
  */
 typedef struct _MI_KD_VAD_DATA {
     ULONG AllocationGranularity, HighestUserAddress2Gb, VadDevicePhysicalMemory;
-    ULONG MemCommit, MemReserve, MemFree, MemPrivate, PageNoAccess, PageReadOnly;
+    ULONG MemCommit, MemReserve, MemFree, MemPrivate, MemMapped, MemImage, PageNoAccess, PageReadOnly;
 } MI_KD_VAD_DATA;
 
 __attribute__((used)) const MI_KD_VAD_DATA MiKdVadDataBlock = {
     .AllocationGranularity = MM_ALLOCATION_GRANULARITY, .HighestUserAddress2Gb = MM_HIGHEST_USER_ADDRESS_2GB,
     .VadDevicePhysicalMemory = VadDevicePhysicalMemory, .MemCommit = MEM_COMMIT, .MemReserve = MEM_RESERVE,
-    .MemFree = MEM_FREE, .MemPrivate = MEM_PRIVATE, .PageNoAccess = PAGE_NOACCESS, .PageReadOnly = PAGE_READONLY,
+    .MemFree = MEM_FREE, .MemPrivate = MEM_PRIVATE, .MemMapped = MEM_MAPPED, .MemImage = MEM_IMAGE,
+    .PageNoAccess = PAGE_NOACCESS, .PageReadOnly = PAGE_READONLY,
 };
 
 /* "PAGE_READWRITE", "PAGE_READONLY | PAGE_GUARD": a PAGE_* value as WinDbg spells it. */

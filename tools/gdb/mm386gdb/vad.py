@@ -229,6 +229,20 @@ def page_class(node, pte, hard, soft):
     return data('MemCommit'), soft(pte, 'Protection')
 
 
+def view_page_class(node, index, pte, hard, soft):
+    """MiQueryViewPage: (state, 5-bit protection) of page index of a view whose PTE holds pte."""
+    if hard(pte, 'Valid'):
+        pfn = f'MmPfnDatabase[{hard(pte, "PageFrameNumber")}]'
+        if target.integer(f'{pfn}.u3.e2.e1.PrototypePte'):
+            return data('MemCommit'), view_page_protection(node, index)
+        return data('MemCommit'), target.integer(f'{pfn}.OriginalPte.u.Soft.Protection')
+    if soft(pte, 'Transition') and not soft(pte, 'Prototype'):
+        return data('MemCommit'), soft(pte, 'Protection')      # a private copy made inaccessible
+    if target.read_word((int(node['FirstPrototypePte']) & 0xFFFFFFFF) + 4 * index) == 0:
+        return data('MemReserve'), 0                            # a SEC_RESERVE page not committed
+    return data('MemCommit'), view_page_protection(node, index)
+
+
 def highest_addresses(process_address):
     """(highest user address, highest VAD address) of a process: MiHighestUserAddress, MiHighestVadAddress."""
     highest = target.integer('MmHighestUserAddress')
@@ -249,8 +263,10 @@ def user_regions(process_address):
         if va < start:
             regions.append(dict(free, base=va, size=start - va))
         run_base, run_class = start, None
+        view = view_control_area(node) != 0
         for page in range(start, end, 1 << shift):
-            c = page_class(node, tables.pte(page), hard, soft)
+            c = (view_page_class(node, (page - start) >> shift, tables.pte(page), hard, soft) if view
+                 else page_class(node, tables.pte(page), hard, soft))
             if c != run_class and run_class is not None:
                 regions.append(region(node, run_base, page - run_base, run_class, start))
                 run_base = page
@@ -273,9 +289,13 @@ def user_regions(process_address):
 
 def region(node, base, size, page_class_value, alloc):
     state, mask = page_class_value
+    kind = data('MemPrivate')
+    if view_control_area(node):
+        kind = data('MemImage') if int(node['u']['VadFlags']['VadType']) == target.integer('VadImageMap') \
+            else data('MemMapped')
     return dict(base=base, size=size, state=state,
                 protect=win32_protection(mask) if state == data('MemCommit') else 0, alloc=alloc,
-                alloc_protect=win32_protection(int(node['u']['VadFlags']['Protection'])), type=data('MemPrivate'))
+                alloc_protect=win32_protection(int(node['u']['VadFlags']['Protection'])), type=kind)
 
 
 def state_name(state):
@@ -283,7 +303,8 @@ def state_name(state):
 
 
 def type_name(kind):
-    return 'MEM_PRIVATE' if kind == data('MemPrivate') else ''
+    return {data('MemPrivate'): 'MEM_PRIVATE', data('MemMapped'): 'MEM_MAPPED',
+            data('MemImage'): 'MEM_IMAGE'}.get(kind, '')
 
 
 def regions_view():
