@@ -192,6 +192,17 @@ def skeleton_kernel(name):
         else:
             with open(dest, 'wb') as f:
                 f.write(data)
+    # A file the repository no longer has (deleted or renamed since the tree was made) goes from the tree too.
+    tracked = {os.path.normpath(p) for p in files if p}
+    for root, dirs, names in os.walk(tree):
+        rel_root = os.path.relpath(root, tree)
+        if rel_root == 'build' or rel_root.startswith('build' + os.sep):
+            dirs[:] = []
+            continue
+        for n in names:
+            rel = os.path.normpath(os.path.join(rel_root, n))
+            if rel not in tracked and rel != os.path.normpath(ACTIVE):
+                os.remove(os.path.join(root, n))
     with open(os.path.join(tree, ACTIVE), 'w') as f:
         f.write(name + '\n')
     if fresh and os.path.isdir(os.path.join('build', 'obj')):
