@@ -71,6 +71,7 @@ typedef struct _EPROCESS {
     SIZE_T CommitCharge;                    /* pages: private commit and user page tables */
     SIZE_T PeakCommitCharge;
     ULONG NumberOfLockedPages;              /* user pages held by MmProbeAndLockPages */
+    ULONG NumberOfPrivatePages;             /* frames of its own: demand-zero pages and copy-on-write copies */
     MMSUPPORT Vm;
     MMWSL WorkingSetList;
     BOOLEAN LargeAddressAware;              /* the image may use user addresses above 2 GB */

@@ -173,6 +173,7 @@ static void MiResolveUserDemandZero(PEPROCESS Process, ULONG Address, MMPTE OldP
     Process->Vm.WorkingSetSize++;
     if (Process->Vm.WorkingSetSize > Process->Vm.PeakWorkingSetSize)
         Process->Vm.PeakWorkingSetSize = Process->Vm.WorkingSetSize;
+    Process->NumberOfPrivatePages++;
     MmInfoCounters.DemandZeroCount++;
 }
 

@@ -249,6 +249,7 @@ static NTSTATUS MiCopyOnFirstWrite(PEPROCESS Process, PMMVAD Vad, ULONG Address,
     Process->Vm.WorkingSetSize++;
     if (Process->Vm.WorkingSetSize > Process->Vm.PeakWorkingSetSize)
         Process->Vm.PeakWorkingSetSize = Process->Vm.WorkingSetSize;
+    Process->NumberOfPrivatePages++;
     MmInfoCounters.CopyOnWriteCount++;
     return STATUS_SUCCESS;
 }
@@ -323,6 +324,7 @@ NTSTATUS MiCopyOnWrite(PEPROCESS Process, ULONG Address, PMMPTE Pte)
     MiDecrementShareCount(MI_PFN_ELEMENT(PageTable), PageTable);
     MiDecrementShareCount(MI_PFN_ELEMENT(Shared), Shared);
     UNLOCK_PFN(OldIrql);
+    Process->NumberOfPrivatePages++;
     MmInfoCounters.CopyOnWriteCount++;
     return STATUS_SUCCESS;
 }

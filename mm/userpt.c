@@ -196,6 +196,7 @@ void MiFlushDeleteBatch(PEPROCESS Process, MI_DELETE_BATCH *Batch)
         switch (Batch->Kind[i]) {
         case MiDeletePrivate:
             MiDeletePageMapping(Pfn);           /* freed now, or when the last MDL lock on it goes */
+            Process->NumberOfPrivatePages--;
             break;
         case MiDeleteSharedDirty:
             MI_PFN_ELEMENT(Pfn)->u3.e2.e1.Modified = 1;

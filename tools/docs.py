@@ -36,7 +36,8 @@ Options in the marker:
                     (a stop another thread causes), and show them with N
   afterN="REGEX"    after command N and its prompt, wait for output that comes
                     later (a program `start` began, printing as it runs) up to
-                    the line matching REGEX, and show it with N
+                    the line matching REGEX, and show it with N (nothing to
+                    wait for if that line came before the prompt did)
   runN="TEXT"       command N is typed as TEXT with each {NAME} replaced
                     ({NAME+4}: the value plus 4, both hex; {NAME+OTHER}:
                     the sum of two captured values),
@@ -258,7 +259,8 @@ def run_kd(blocks, kernel, log):
                         raise RuntimeError(f'{block.page}:{block.start}: after command {n}, no '
                                            f'/{block.options[f"wait{n}"]}/; see {log}')
                     output += '\n' + boot.text()[start:m.end() - len('\nkd> ')]
-                if f'after{n}' in block.options:
+                if f'after{n}' in block.options and not re.search(block.options[f'after{n}'], output):
+                    # (Unless it all came before the prompt did: a short program can finish first.)
                     m = boot.wait_for(block.options[f'after{n}'] + r'[^\n]*\n', 60, since=start)
                     if not m:
                         raise RuntimeError(f'{block.page}:{block.start}: after command {n}, no '

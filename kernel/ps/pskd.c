@@ -43,8 +43,8 @@ static void KdpPrintProcessDetail(PEPROCESS Process)
     DbgPrint("    DirBase: %08x  ObjectTable: %08x  HandleCount: %u.\n", Process->Pcb.DirectoryTableBase,
              (ULONG)Process->ObjectTable, ObGetProcessHandleCount(Process));
     DbgPrint("    Image: %s\n", Process->ImageFileName[0] ? Process->ImageFileName : "-");
-    DbgPrint("    VadRoot %08x Vads %u Locked %u.\n", (ULONG)&Process->VadRoot,
-             Process->VadRoot.NumberGenericTableElements, Process->NumberOfLockedPages);
+    DbgPrint("    VadRoot %08x Vads %u Private %u. Locked %u.\n", (ULONG)&Process->VadRoot,
+             Process->VadRoot.NumberGenericTableElements, Process->NumberOfPrivatePages, Process->NumberOfLockedPages);
     DbgPrint("    %-34s%08x (%s)%s\n", "ExitStatus", (ULONG)Process->ExitStatus, Status ? Status : "?",
              Process->ExitTime.QuadPart ? ": it has exited" : Process->ProcessExiting ? ": it is exiting" : "");
     DbgPrint("    %-34s%u (%u KB)\n", "Working Set Size (now)", Process->Vm.WorkingSetSize,

@@ -37,6 +37,7 @@ KTEST(section_cow, the_writer_gets_a_private_copy)
     ULONG InA = MapHere(Handle, 0, 0, PAGE_READWRITE);
     EXPECT_EQ(TestWrite(InA + 0x1000, 0x0A0A0A0A, NULL), STATUS_SUCCESS);
     PFN_NUMBER Shared = TestFrameOf(InA + 0x1000);
+    EXPECT_EQ(A->NumberOfPrivatePages, 0);      /* a section's page, not one of the process's own */
     TestDetach(Apc);
 
     Apc = TestAttach(B);
@@ -50,9 +51,10 @@ KTEST(section_cow, the_writer_gets_a_private_copy)
     EXPECT_EQ(TestFrameOf(InB + 0x1000), Shared);
     EXPECT_TRUE(MiReadPte(MiAddressToPte(InB + 0x1000)).u.Hard.CopyOnWrite);
     EXPECT_EQ(QueryProtect(InB + 0x1000), PAGE_WRITECOPY);
-    ULONG Copies = MmInfoCounters.CopyOnWriteCount;
+    ULONG Copies = MmInfoCounters.CopyOnWriteCount, PrivatePages = B->NumberOfPrivatePages;
     EXPECT_EQ(TestWrite(InB + 0x1000, 0x0B0B0B0B, NULL), STATUS_SUCCESS);
     EXPECT_EQ(MmInfoCounters.CopyOnWriteCount, Copies + 1);
+    EXPECT_EQ(B->NumberOfPrivatePages, PrivatePages + 1);        /* the copy is the process's own page */
     EXPECT_EQ(TestRead(InB + 0x1000, &Value, NULL), STATUS_SUCCESS);
     EXPECT_EQ(Value, 0x0B0B0B0B);
     PFN_NUMBER Private = TestFrameOf(InB + 0x1000);
@@ -64,6 +66,7 @@ KTEST(section_cow, the_writer_gets_a_private_copy)
     /* A first touch that writes: the fault maps the shared page and copies it at once. */
     EXPECT_EQ(TestWrite(InB + 0x2000, 0x0C0C0C0C, NULL), STATUS_SUCCESS);
     EXPECT_EQ(MmInfoCounters.CopyOnWriteCount, Copies + 2);
+    EXPECT_EQ(B->NumberOfPrivatePages, PrivatePages + 2);
     TestDetach(Apc);
 
     Apc = TestAttach(A);
@@ -78,6 +81,7 @@ KTEST(section_cow, the_writer_gets_a_private_copy)
     ULONG Available = MmAvailablePages;
     EXPECT_EQ(TestUnmapView(InB), STATUS_SUCCESS);
     EXPECT_EQ(B->CommitCharge, Charge);
+    EXPECT_EQ(B->NumberOfPrivatePages, PrivatePages);
     /* The two private copies are free again (the shared pages stay: A maps one, the other is the section's). */
     EXPECT_GE(MmAvailablePages, Available + 2);
     EXPECT_EQ(MI_PFN_ELEMENT(Private)->u3.e2.e1.PageLocation <= FreePageList, 1);

@@ -10,7 +10,8 @@
  * decommit, release, protect, reset, query, touch — is applied to the
  * model by NT's rules, written here independently of mm/, and the
  * service's status and results must match. After every operation the
- * process's commit charge and resident pages must equal the model's, and
+ * process's commit charge, resident pages and private pages (NT's
+ * NumberOfPrivatePages) must equal the model's, and
  * the regions around the operation are queried and compared field by
  * field (an operation that changed pages further away is caught by the
  * next whole-window comparison, every 250 operations: comparing the whole
@@ -52,7 +53,7 @@ typedef struct {
 static MODEL_PAGE Model[WINDOW_PAGES];
 static MODEL_ALLOCATION Allocations[MAX_ALLOCATIONS];
 static ULONG AllocationCount;
-static ULONG ModelCommitted, ModelResident;
+static ULONG ModelCommitted, ModelResident, ModelPrivate;  /* ModelPrivate: pages with a frame */
 static USHORT PagesInPageTable[WINDOW_PAGES / 1024];   /* allocated (reserved or committed) pages per page table */
 static ULONG CommitCap;
 static ULONG RandomState;
@@ -89,6 +90,7 @@ static void SetPage(ULONG Page, UCHAR State, USHORT Allocation, ULONG Protect)
 {
     MODEL_PAGE *p = &Model[Page];
     ModelResident -= InWorkingSet(p);
+    ModelPrivate -= p->State == PageCommitted && p->Resident;
     ModelCommitted -= p->State == PageCommitted;
     PagesInPageTable[Page / 1024] -= p->State != PageFree;
     if (State != PageCommitted) {
@@ -99,6 +101,7 @@ static void SetPage(ULONG Page, UCHAR State, USHORT Allocation, ULONG Protect)
     p->Allocation = Allocation;
     p->Protect = State == PageCommitted ? Protect : 0;
     ModelResident += InWorkingSet(p);
+    ModelPrivate += p->State == PageCommitted && p->Resident;
     ModelCommitted += State == PageCommitted;
     PagesInPageTable[Page / 1024] += State != PageFree;
 }
@@ -613,6 +616,7 @@ static bool OpTouch(KTEST_CONTEXT *t, ULONG Operation)
         return false;
     }
     ModelResident -= InWorkingSet(p);
+    ModelPrivate += !p->Resident;
     p->Resident = 1;
     ModelResident += InWorkingSet(p);
     if (Write && WantWrite == STATUS_SUCCESS)
@@ -643,7 +647,7 @@ static void RunFuzz(KTEST_CONTEXT *t, ULONG Seed)
     memset(Model, 0, sizeof(Model));
     memset(Allocations, 0, sizeof(Allocations));
     memset(PagesInPageTable, 0, sizeof(PagesInPageTable));
-    AllocationCount = ModelCommitted = ModelResident = 0;
+    AllocationCount = ModelCommitted = ModelResident = ModelPrivate = 0;
     RandomState = Seed;
     ULONG Headroom = MmTotalCommitLimit - MmTotalCommittedPages;
     CommitCap = MIN(Headroom / 2, WINDOW_PAGES / 2);
@@ -704,6 +708,12 @@ static void RunFuzz(KTEST_CONTEXT *t, ULONG Seed)
         if (Ok && Process->Vm.WorkingSetSize != ModelResident) {
             KtestFail(t, __FILE__, __LINE__, "operation %u: %u pages resident, model %u", Operation,
                       Process->Vm.WorkingSetSize, ModelResident);
+            Ok = false;
+        }
+        t->Checks++;
+        if (Ok && Process->NumberOfPrivatePages != ModelPrivate) {      /* made inaccessible, a page keeps its frame */
+            KtestFail(t, __FILE__, __LINE__, "operation %u: %u private pages, model %u", Operation,
+                      Process->NumberOfPrivatePages, ModelPrivate);
             Ok = false;
         }
         if (Ok && (Operation + 1) % COMPARE_EVERY == 0)

@@ -348,7 +348,7 @@ def process_detail(address):
            f'HandleCount: {handle_count(p)}.',
            f'    Image: {p["ImageFileName"].string() or "-"}',
            f'    VadRoot {int(p["VadRoot"].address):08x} Vads {int(p["VadRoot"]["NumberGenericTableElements"])} '
-           f'Locked {int(p["NumberOfLockedPages"])}.',
+           f'Private {int(p["NumberOfPrivatePages"])}. Locked {int(p["NumberOfLockedPages"])}.',
            field('ExitStatus', f'{status:08x} ({status_name(status)}){ending}'),
            field('Working Set Size (now)', f'{working_set} ({working_set * 4} KB)'),
            field('PeakWorkingSetSize', int(p['Vm']['PeakWorkingSetSize'])),
