@@ -12,11 +12,19 @@
  */
 #include <ntdll.h>
 
-/* The second thread: an alertable wait on the event nobody sets (so kd> sees a second kind of wait). */
+static HANDLE Event, Ready;
+
+/*
+ * The second thread: says it is running, then waits alertably on the event
+ * nobody sets (so kd> sees a second kind of wait). The main thread prints
+ * only once it has run, so what kd> shows is the same at every start.
+ */
 static NTSTATUS NTAPI Sleeper(PVOID Parameter)
 {
+    (void)Parameter;
+    NtSetEvent(Ready, NULL);
     for (;;)
-        NtWaitForSingleObject((HANDLE)Parameter, TRUE, NULL);
+        NtWaitForSingleObject(Event, TRUE, NULL);
     return STATUS_SUCCESS;
 }
 
@@ -30,7 +38,7 @@ int main(int argc, char **argv)
     }
     PVOID Base = NULL;
     SIZE_T Size = (SIZE_T)Pages * PAGE_SIZE;
-    HANDLE Event, Thread;
+    HANDLE Thread;
     CLIENT_ID Cid;
 
     if (Pages == 0 || !NT_SUCCESS(NtAllocateVirtualMemory(NtCurrentProcess(), &Base, 0, &Size,
@@ -41,7 +49,9 @@ int main(int argc, char **argv)
     for (ULONG i = 0; i < Pages / 2; i++)
         ((volatile ULONG *)Base)[i * (PAGE_SIZE / sizeof(ULONG))] = i;
     if (!NT_SUCCESS(NtCreateEvent(&Event, EVENT_ALL_ACCESS, NULL, NotificationEvent, FALSE)) ||
-        !NT_SUCCESS(RtlCreateUserThread(NtCurrentProcess(), NULL, FALSE, 0, 0, 0, Sleeper, Event, &Thread, &Cid)))
+        !NT_SUCCESS(NtCreateEvent(&Ready, EVENT_ALL_ACCESS, NULL, NotificationEvent, FALSE)) ||
+        !NT_SUCCESS(RtlCreateUserThread(NtCurrentProcess(), NULL, FALSE, 0, 0, 0, Sleeper, NULL, &Thread, &Cid)) ||
+        NtWaitForSingleObject(Ready, FALSE, NULL) != STATUS_WAIT_0)
         return 2;
     PTEB Teb = NtCurrentTeb();
     printf("waiter: process %x, threads %x and %x; PEB %p, TEB %p\n", (ULONG)Teb->ClientId.UniqueProcess,
