@@ -68,7 +68,6 @@ TARGETS = {
     'null_syscall_sysenter': 80,
     'demand_zero_fault_ring3': 450,
     'user_event_pingpong': 1500,
-    'process_spawn_exit_wait': 150000,
     'reserve_commit_4mb_ring3': 1500,
     'alloc_touch_free_1page_ring3': 4000,
     'protect_64_pages_ring3': 3000,
@@ -78,6 +77,7 @@ TARGETS = {
     'shared_resident_page_fault': 400,
     'copy_on_write_fault': 1600,
     'shared_region_write_then_read_per_page': 1000,
+    'process_spawn_exit_wait': 100000,         # issue 12 asked 150,000; through an image section, 100,000
 }
 
 # Boots: name, RAM, switches. The first runs every benchmark; the others

@@ -34,6 +34,7 @@ Options in the marker:
                     REGEX in its output (if it matches) becomes {NAME}
   waitN="REGEX"     after command N, wait for REGEX and the prompt after it
                     (a stop another thread causes), and show them with N
+                    (nothing to wait for if the stop came first)
   afterN="REGEX"    after command N and its prompt, wait for output that comes
                     later (a program `start` began, printing as it runs) up to
                     the line matching REGEX, and show it with N (nothing to
@@ -253,7 +254,8 @@ def run_kd(blocks, kernel, log):
             for n, (command, _) in enumerate(block.commands, 1):
                 text = substitute(block, n, command, captured)
                 output, start = typed(boot, text)
-                if f'wait{n}' in block.options:
+                if f'wait{n}' in block.options and not re.search(block.options[f'wait{n}'], output):
+                    # (Unless the stop came before the running prompt could: its prompt ended the command.)
                     m = boot.wait_for(block.options[f'wait{n}'] + r'[\s\S]*?\nkd> ', 60, since=start)
                     if not m:
                         raise RuntimeError(f'{block.page}:{block.start}: after command {n}, no '
