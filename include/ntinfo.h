@@ -177,7 +177,7 @@ _Static_assert(offsetof(SYSTEM_PERFORMANCE_INFORMATION, AvailablePages) == 0x2C 
 /* ------------------------------------------------------------------------
  * Processes and threads (kernel/ps/psquery.c).
  */
-typedef enum _PROCESSINFOCLASS { ProcessBasicInformation = 0 } PROCESSINFOCLASS;
+typedef enum _PROCESSINFOCLASS { ProcessBasicInformation = 0, ProcessVmCounters = 3 } PROCESSINFOCLASS;
 typedef enum _THREADINFOCLASS { ThreadBasicInformation = 0 } THREADINFOCLASS;
 
 typedef struct _PROCESS_BASIC_INFORMATION {
@@ -188,6 +188,26 @@ typedef struct _PROCESS_BASIC_INFORMATION {
     ULONG_PTR UniqueProcessId;
     ULONG_PTR InheritedFromUniqueProcessId;
 } PROCESS_BASIC_INFORMATION, *PPROCESS_BASIC_INFORMATION;
+
+/* ProcessVmCounters: bytes, but PageFaultCount (NT's VM_COUNTERS; the _EX form adds PrivateUsage). */
+typedef struct _VM_COUNTERS {
+    SIZE_T PeakVirtualSize;
+    SIZE_T VirtualSize;
+    ULONG PageFaultCount;
+    SIZE_T PeakWorkingSetSize;
+    SIZE_T WorkingSetSize;
+    SIZE_T QuotaPeakPagedPoolUsage;
+    SIZE_T QuotaPagedPoolUsage;
+    SIZE_T QuotaPeakNonPagedPoolUsage;
+    SIZE_T QuotaNonPagedPoolUsage;
+    SIZE_T PagefileUsage;                   /* the process's commit charge */
+    SIZE_T PeakPagefileUsage;
+} VM_COUNTERS, *PVM_COUNTERS;
+
+typedef struct _VM_COUNTERS_EX {
+    VM_COUNTERS Counters;
+    SIZE_T PrivateUsage;                    /* the commit charge again, as NT reports it */
+} VM_COUNTERS_EX, *PVM_COUNTERS_EX;
 
 typedef struct _THREAD_BASIC_INFORMATION {
     NTSTATUS ExitStatus;                    /* STATUS_PENDING until it has terminated */

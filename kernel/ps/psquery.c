@@ -4,7 +4,8 @@
  * NtQueryInformationThread, the basic class of each.
  *
  * NT answers dozens of classes here; mm386 answers the one every program
- * starts with. ProcessBasicInformation is the process's exit status
+ * starts with and the memory counters (ProcessVmCounters: below).
+ * ProcessBasicInformation is the process's exit status
  * (STATUS_PENDING while it lives: Win32's STILL_ACTIVE), its PEB, affinity,
  * base priority, id and its creator's id. ThreadBasicInformation is the
  * thread's exit status (STATUS_PENDING until it has terminated), TEB, client
@@ -52,6 +53,40 @@ static NTSTATUS PspStoreQueryAnswer(PVOID Information, const void *Answer, ULONG
     return Status;
 }
 
+/*
+ * ProcessVmCounters: VM_COUNTERS or, by its length, VM_COUNTERS_EX — the
+ * process's sizes in bytes from the counters the memory manager keeps in
+ * EPROCESS (virtual size, working set, commit charge as the page-file
+ * usage, as NT reports commit there) and its page faults. mm386 charges no
+ * pool quota to processes, so the four quota fields are 0.
+ */
+static NTSTATUS PspQueryVmCounters(HANDLE ProcessHandle, KPROCESSOR_MODE PreviousMode, PVOID Information,
+                                   ULONG Length, PULONG ReturnLength)
+{
+    PEPROCESS Process;
+
+    if (Length != sizeof(VM_COUNTERS) && Length != sizeof(VM_COUNTERS_EX))
+        return STATUS_INFO_LENGTH_MISMATCH;
+    NTSTATUS Status = ObReferenceObjectByHandle(ProcessHandle, PROCESS_QUERY_INFORMATION, PsProcessType,
+                                                PreviousMode, (PVOID *)&Process, NULL);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    VM_COUNTERS_EX Counters = {
+        .Counters = {
+            .PeakVirtualSize = Process->PeakVirtualSize,
+            .VirtualSize = Process->VirtualSize,
+            .PageFaultCount = Process->Vm.PageFaultCount,
+            .PeakWorkingSetSize = (SIZE_T)Process->Vm.PeakWorkingSetSize << PAGE_SHIFT,
+            .WorkingSetSize = (SIZE_T)Process->Vm.WorkingSetSize << PAGE_SHIFT,
+            .PagefileUsage = Process->CommitCharge << PAGE_SHIFT,
+            .PeakPagefileUsage = Process->PeakCommitCharge << PAGE_SHIFT,
+        },
+        .PrivateUsage = Process->CommitCharge << PAGE_SHIFT,
+    };
+    ObDereferenceObject(Process);
+    return PspStoreQueryAnswer(Information, &Counters, Length, ReturnLength);
+}
+
 NTSTATUS NtQueryInformationProcess(HANDLE ProcessHandle, PROCESSINFOCLASS ProcessInformationClass,
                                    PVOID ProcessInformation, ULONG ProcessInformationLength, PULONG ReturnLength)
 {
@@ -64,6 +99,9 @@ NTSTATUS NtQueryInformationProcess(HANDLE ProcessHandle, PROCESSINFOCLASS Proces
         if (!NT_SUCCESS(Status))
             return Status;
     }
+    if (ProcessInformationClass == ProcessVmCounters)
+        return PspQueryVmCounters(ProcessHandle, PreviousMode, ProcessInformation, ProcessInformationLength,
+                                  ReturnLength);
     if (ProcessInformationClass != ProcessBasicInformation)
         return STATUS_INVALID_INFO_CLASS;
     if (ProcessInformationLength != sizeof(PROCESS_BASIC_INFORMATION))

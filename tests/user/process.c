@@ -174,3 +174,52 @@ UTEST(memory_services_act_on_a_childs_range_with_the_handles_rights)
     NtClose(Thread);
     NtClose(Process);
 }
+
+/*
+ * ProcessVmCounters, as NT answers it: committing 64 pages adds 256 KB to
+ * the virtual size and to the page-file usage (the commit charge) but no
+ * working set; touching them adds 64 faults and 256 KB of working set; the
+ * _EX form's PrivateUsage is the commit charge too; another length is
+ * STATUS_INFO_LENGTH_MISMATCH. mm386 charges no pool quota: those are 0.
+ */
+UTEST(vm_counters_follow_commit_and_touch)
+{
+    VM_COUNTERS_EX Before, Committed, Touched;
+    ULONG Length = 0;
+    UTEST_ASSERT_EQ(NtQueryInformationProcess(NtCurrentProcess(), ProcessVmCounters, &Before, sizeof(Before),
+                                              &Length), STATUS_SUCCESS);
+    UTEST_EXPECT_EQ(Length, sizeof(VM_COUNTERS_EX));
+    PVOID Base = NULL;
+    SIZE_T Size = 64 * PAGE_SIZE;
+    UTEST_ASSERT_EQ(NtAllocateVirtualMemory(NtCurrentProcess(), &Base, 0, &Size, MEM_RESERVE | MEM_COMMIT,
+                                            PAGE_READWRITE), STATUS_SUCCESS);
+    UTEST_EXPECT_EQ(NtQueryInformationProcess(NtCurrentProcess(), ProcessVmCounters, &Committed,
+                                              sizeof(VM_COUNTERS), &Length), STATUS_SUCCESS);
+    UTEST_EXPECT_EQ(Length, sizeof(VM_COUNTERS));
+    UTEST_EXPECT_EQ(Committed.Counters.VirtualSize, Before.Counters.VirtualSize + 64 * PAGE_SIZE);
+    UTEST_EXPECT(Committed.Counters.PagefileUsage >= Before.Counters.PagefileUsage + 64 * PAGE_SIZE,
+                 "the 64 pages charged (and a page table's commit, if it needed a new one)");
+    UTEST_EXPECT(Committed.Counters.PagefileUsage <= Before.Counters.PagefileUsage + 65 * PAGE_SIZE,
+                 "at most one page table more");
+    UTEST_EXPECT_EQ(Committed.Counters.WorkingSetSize, Before.Counters.WorkingSetSize);
+    for (ULONG i = 0; i < 64; i++)
+        ((volatile ULONG *)Base)[i * (PAGE_SIZE / sizeof(ULONG))] = i;
+    UTEST_EXPECT_EQ(NtQueryInformationProcess(NtCurrentProcess(), ProcessVmCounters, &Touched, sizeof(Touched),
+                                              NULL), STATUS_SUCCESS);
+    UTEST_EXPECT_EQ(Touched.Counters.PageFaultCount, Committed.Counters.PageFaultCount + 64);
+    UTEST_EXPECT_EQ(Touched.Counters.WorkingSetSize, Committed.Counters.WorkingSetSize + 64 * PAGE_SIZE);
+    UTEST_EXPECT(Touched.Counters.PeakWorkingSetSize >= Touched.Counters.WorkingSetSize, "the peak is a peak");
+    UTEST_EXPECT_EQ(Touched.Counters.PagefileUsage, Committed.Counters.PagefileUsage);
+    UTEST_EXPECT_EQ(Touched.PrivateUsage, Touched.Counters.PagefileUsage);
+    UTEST_EXPECT_EQ(Touched.Counters.QuotaPagedPoolUsage, 0);
+    Size = 0;
+    UTEST_EXPECT_EQ(NtFreeVirtualMemory(NtCurrentProcess(), &Base, &Size, MEM_RELEASE), STATUS_SUCCESS);
+    UTEST_EXPECT_EQ(NtQueryInformationProcess(NtCurrentProcess(), ProcessVmCounters, &Touched,
+                                              sizeof(VM_COUNTERS) - 4, NULL), STATUS_INFO_LENGTH_MISMATCH);
+    UTEST_EXPECT_EQ(NtQueryInformationProcess(NtCurrentProcess(), ProcessVmCounters, &Touched, sizeof(Touched),
+                                              NULL), STATUS_SUCCESS);
+    UTEST_EXPECT_EQ(Touched.Counters.WorkingSetSize, Before.Counters.WorkingSetSize);
+    UTEST_EXPECT_EQ(Touched.Counters.VirtualSize, Before.Counters.VirtualSize);
+    UTEST_EXPECT(Touched.Counters.PeakWorkingSetSize >= Before.Counters.WorkingSetSize + 64 * PAGE_SIZE,
+                 "the peak stays");
+}
