@@ -58,6 +58,14 @@ static inline PPEB NtCurrentPeb(void)
 }
 
 /* GetTickCount's way: KUSER_SHARED_DATA, no system call. */
+/* The processor's time-stamp counter (winnt.h's ReadTimeStampCounter); under QEMU's -icount, instructions. */
+static inline ULONGLONG ReadTimeStampCounter(void)
+{
+    ULONG Low, High;
+    __asm__ volatile("rdtsc" : "=a"(Low), "=d"(High));
+    return ((ULONGLONG)High << 32) | Low;
+}
+
 static inline ULONG NtGetTickCount(void)
 {
     return (ULONG)(((ULONGLONG)USER_SHARED_DATA->TickCount.LowPart * USER_SHARED_DATA->TickCountMultiplier) >> 24);

@@ -15,23 +15,10 @@
  * what failed, or 0xC0DE0000 + page for a page that held the wrong stamp.
  */
 #include <ntdll.h>
+#include "inherited.h"
 
 #define PARENT_STAMP(page)  (0x9A7E0000u + (page))
 #define CHILD_STAMP(page)   (0xC41D0000u + (page))
-
-static HANDLE FindSection(void)
-{
-    SECTION_BASIC_INFORMATION Info;
-    LARGE_INTEGER Wait = { .QuadPart = -100000 };       /* 10 ms */
-    for (ULONG Round = 0; Round < 500; Round++) {
-        for (ULONG Value = 4; Value <= 0x400; Value += 4) {
-            if (NT_SUCCESS(NtQuerySection((HANDLE)Value, SectionBasicInformation, &Info, sizeof(Info), NULL)))
-                return (HANDLE)Value;
-        }
-        NtDelayExecution(FALSE, &Wait);
-    }
-    return NULL;
-}
 
 int main(int argc, char **argv)
 {
@@ -41,7 +28,7 @@ int main(int argc, char **argv)
     for (const char *p = argv[1]; *p >= '0' && *p <= '9'; p++)
         Pages = Pages * 10 + (ULONG)(*p - '0');
 
-    HANDLE Section = FindSection();
+    HANDLE Section = FindInheritedSection();
     if (!Section)
         return (int)STATUS_INVALID_HANDLE;
     PVOID Base = NULL;

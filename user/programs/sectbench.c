@@ -16,35 +16,7 @@
  * with the sum of both loops' instructions (negative: what failed).
  */
 #include <ntdll.h>
-
-static inline ULONGLONG Tsc(void)
-{
-    ULONG Low, High;
-    __asm__ volatile("rdtsc" : "=a"(Low), "=d"(High));
-    return ((ULONGLONG)High << 32) | Low;
-}
-
-static ULONG ParseDecimal(const char *Text)
-{
-    ULONG Value = 0;
-    for (; *Text >= '0' && *Text <= '9'; Text++)
-        Value = Value * 10 + (ULONG)(*Text - '0');
-    return Value;
-}
-
-static HANDLE FindSection(void)
-{
-    SECTION_BASIC_INFORMATION Info;
-    LARGE_INTEGER Wait = { .QuadPart = -100000 };       /* 10 ms */
-    for (ULONG Round = 0; Round < 500; Round++) {
-        for (ULONG Value = 4; Value <= 0x400; Value += 4) {
-            if (NT_SUCCESS(NtQuerySection((HANDLE)Value, SectionBasicInformation, &Info, sizeof(Info), NULL)))
-                return (HANDLE)Value;
-        }
-        NtDelayExecution(FALSE, &Wait);
-    }
-    return NULL;
-}
+#include "inherited.h"
 
 static PVOID MapAll(HANDLE Section)
 {
@@ -56,14 +28,14 @@ static PVOID MapAll(HANDLE Section)
 
 static int Child(ULONG Pages)
 {
-    HANDLE Section = FindSection();
+    HANDLE Section = FindInheritedSection();
     volatile ULONG *Words = Section ? MapAll(Section) : NULL;
     if (!Words)
         return -2;
-    ULONGLONG Start = Tsc();
+    ULONGLONG Start = ReadTimeStampCounter();
     for (ULONG Page = 0; Page < Pages; Page++)
         Words[Page * (PAGE_SIZE / sizeof(ULONG))] = Page;
-    ULONGLONG End = Tsc();
+    ULONGLONG End = ReadTimeStampCounter();
     NtUnmapViewOfSection(NtCurrentProcess(), (PVOID)Words);
     NtClose(Section);
     return (int)(End - Start);
@@ -86,10 +58,10 @@ static int Parent(ULONG Pages)
     if (!NT_SUCCESS(NtDuplicateObject(NtCurrentProcess(), Section, Process, &InChild, 0, 0, DUPLICATE_SAME_ACCESS)) ||
         !NT_SUCCESS(RtlWaitForProgram(Process, &ChildResult)) || (LONG)ChildResult < 0)
         return -5;
-    ULONGLONG Start = Tsc();
+    ULONGLONG Start = ReadTimeStampCounter();
     for (ULONG Page = 0; Page < Pages; Page++)
         Sum += Words[Page * (PAGE_SIZE / sizeof(ULONG))];
-    ULONGLONG End = Tsc();
+    ULONGLONG End = ReadTimeStampCounter();
     if (Sum != Pages * (Pages - 1) / 2 && Pages)
         return -6;                                      /* the child's writes must be what the parent reads */
     NtClose(Thread);
@@ -101,9 +73,10 @@ static int Parent(ULONG Pages)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3)
+    ULONG Pages;
+    const char *End;
+    if (argc != 3 || !RtlParseUlong(argv[2], &End, &Pages) || *End)
         return -1;
-    ULONG Pages = ParseDecimal(argv[2]);
     if (strcmp(argv[1], "child") == 0)
         return Child(Pages);
     if (strcmp(argv[1], "parent") == 0)

@@ -33,21 +33,6 @@
 
 #define BUSY_RESERVATIONS 48
 
-static inline ULONGLONG Tsc(void)
-{
-    ULONG Low, High;
-    __asm__ volatile("rdtsc" : "=a"(Low), "=d"(High));
-    return ((ULONGLONG)High << 32) | Low;
-}
-
-static ULONG ParseDecimal(const char *Text)
-{
-    ULONG Value = 0;
-    for (; *Text >= '0' && *Text <= '9'; Text++)
-        Value = Value * 10 + (ULONG)(*Text - '0');
-    return Value;
-}
-
 static ULONG RandomState;
 
 static ULONG Random(void)
@@ -85,19 +70,19 @@ static inline ULONG Int2eNullService(ULONG Number)
 
 static bool Int2e(ULONG Count, ULONGLONG *Start, ULONGLONG *End)
 {
-    *Start = Tsc();
+    *Start = ReadTimeStampCounter();
     for (ULONG i = 0; i < Count; i++)
         Int2eNullService(NT_SERVICE_NUMBER_NtGetCurrentProcessorNumber);
-    *End = Tsc();
+    *End = ReadTimeStampCounter();
     return true;
 }
 
 static bool Sysenter(ULONG Count, ULONGLONG *Start, ULONGLONG *End)
 {
-    *Start = Tsc();
+    *Start = ReadTimeStampCounter();
     for (ULONG i = 0; i < Count; i++)
         NtGetCurrentProcessorNumber();
-    *End = Tsc();
+    *End = ReadTimeStampCounter();
     return true;
 }
 
@@ -108,10 +93,10 @@ static bool Fault(ULONG Count, ULONGLONG *Start, ULONGLONG *End)
     if (Count && !NT_SUCCESS(NtAllocateVirtualMemory(NtCurrentProcess(), &Base, 0, &Size, MEM_RESERVE | MEM_COMMIT,
                                                      PAGE_READWRITE)))
         return false;
-    *Start = Tsc();
+    *Start = ReadTimeStampCounter();
     for (ULONG i = 0; i < Count; i++)
         ((volatile ULONG *)Base)[i * (PAGE_SIZE / sizeof(ULONG))] = i;
-    *End = Tsc();
+    *End = ReadTimeStampCounter();
     return true;
 }
 
@@ -122,10 +107,10 @@ static bool Reserve(ULONG Count, ULONGLONG *Start, ULONGLONG *End)
     for (ULONG i = 0; i < Count; i++) {
         PVOID Base = NULL;
         SIZE_T Size = 4 << 20;
-        ULONGLONG Before = Tsc();
+        ULONGLONG Before = ReadTimeStampCounter();
         NTSTATUS Status = NtAllocateVirtualMemory(NtCurrentProcess(), &Base, 0, &Size, MEM_RESERVE | MEM_COMMIT,
                                                   PAGE_READWRITE);
-        Total += Tsc() - Before;
+        Total += ReadTimeStampCounter() - Before;
         Size = 0;
         if (!NT_SUCCESS(Status) || !NT_SUCCESS(NtFreeVirtualMemory(NtCurrentProcess(), &Base, &Size, MEM_RELEASE)))
             return false;
@@ -138,7 +123,7 @@ static bool Reserve(ULONG Count, ULONGLONG *Start, ULONGLONG *End)
 static bool Alloc(ULONG Count, ULONGLONG *Start, ULONGLONG *End)
 {
     MakeBusy();
-    *Start = Tsc();
+    *Start = ReadTimeStampCounter();
     for (ULONG i = 0; i < Count; i++) {
         PVOID Base = NULL;
         SIZE_T Size = PAGE_SIZE;
@@ -150,7 +135,7 @@ static bool Alloc(ULONG Count, ULONGLONG *Start, ULONGLONG *End)
         if (!NT_SUCCESS(NtFreeVirtualMemory(NtCurrentProcess(), &Base, &Size, MEM_RELEASE)))
             return false;
     }
-    *End = Tsc();
+    *End = ReadTimeStampCounter();
     return true;
 }
 
@@ -164,7 +149,7 @@ static bool Protect(ULONG Count, ULONGLONG *Start, ULONGLONG *End)
         return false;
     for (ULONG i = 0; i < 64; i += 2)
         ((volatile ULONG *)Base)[i * (PAGE_SIZE / sizeof(ULONG))] = i;
-    *Start = Tsc();
+    *Start = ReadTimeStampCounter();
     for (ULONG i = 0; i < Count; i++) {
         PVOID B = Base;
         SIZE_T S = 64 * PAGE_SIZE;
@@ -173,7 +158,7 @@ static bool Protect(ULONG Count, ULONGLONG *Start, ULONGLONG *End)
                                                &Old)))
             return false;
     }
-    *End = Tsc();
+    *End = ReadTimeStampCounter();
     return true;
 }
 
@@ -185,13 +170,13 @@ static bool Query(ULONG Count, ULONGLONG *Start, ULONGLONG *End)
     for (ULONG i = 0; i < ARRAY_SIZE(Addresses); i++)
         Addresses[i] = i % 2 && ReservationCount ? Reservations[Random() % ReservationCount] + Random() % 0x4000
                                                  : 0x10000 + Random() % 0x10000000;
-    *Start = Tsc();
+    *Start = ReadTimeStampCounter();
     for (ULONG i = 0; i < Count; i++) {
         if (!NT_SUCCESS(NtQueryVirtualMemory(NtCurrentProcess(), (PVOID)Addresses[i % ARRAY_SIZE(Addresses)],
                                              MemoryBasicInformation, &Info, sizeof(Info), NULL)))
             return false;
     }
-    *End = Tsc();
+    *End = ReadTimeStampCounter();
     return true;
 }
 
@@ -219,10 +204,10 @@ static bool PingPong(ULONG Count, ULONGLONG *Start, ULONGLONG *End)
         !NT_SUCCESS(RtlCreateUserThread(NtCurrentProcess(), NULL, FALSE, 0, 0, 0, Ponger, NULL, &Thread, NULL)))
         return false;
     bool Ok = NT_SUCCESS(NtSetEvent(PingEvent, NULL)) && NT_SUCCESS(NtWaitForSingleObject(PongEvent, FALSE, NULL));
-    *Start = Tsc();
+    *Start = ReadTimeStampCounter();
     for (ULONG i = 0; Ok && i < Count; i++)
         Ok = NT_SUCCESS(NtSetEvent(PingEvent, NULL)) && NT_SUCCESS(NtWaitForSingleObject(PongEvent, FALSE, NULL));
-    *End = Tsc();
+    *End = ReadTimeStampCounter();
     Ok = Ok && NT_SUCCESS(NtWaitForSingleObject(Thread, FALSE, NULL));
     NtClose(Thread);
     NtClose(PingEvent);
@@ -241,9 +226,10 @@ static const struct {
 /* Exits with the loop's instructions; -1 for a bad command line, -2 if an operation failed. */
 int main(int argc, char **argv)
 {
-    if (argc != 3)
+    ULONG Count;
+    const char *Rest;
+    if (argc != 3 || !RtlParseUlong(argv[2], &Rest, &Count) || *Rest)
         return -1;
-    ULONG Count = ParseDecimal(argv[2]);
     for (ULONG i = 0; i < ARRAY_SIZE(Modes); i++) {
         ULONGLONG Start = 0, End = 0;
         if (strcmp(argv[1], Modes[i].Name) == 0)
