@@ -172,10 +172,13 @@ ULONG MmFindImageExport(const void *File, const MM_IMAGE_INFORMATION *Info, cons
     if (At == ~0u)
         return 0;
     const IMAGE_EXPORT_DIRECTORY *Exports = (const void *)(Bytes + At);
+    /* Ordinals are 16 bits: more names or functions than that is a damaged table (and would overflow below). */
+    if (Exports->NumberOfNames > 0x10000 || Exports->NumberOfFunctions > 0x10000)
+        return 0;
     ULONG Names = MiRvaToFileOffset(Info, Exports->AddressOfNames, Exports->NumberOfNames * sizeof(ULONG));
     ULONG Ordinals = MiRvaToFileOffset(Info, Exports->AddressOfNameOrdinals, Exports->NumberOfNames * sizeof(USHORT));
     ULONG Functions = MiRvaToFileOffset(Info, Exports->AddressOfFunctions, Exports->NumberOfFunctions * sizeof(ULONG));
-    if (Names == ~0u || Ordinals == ~0u || Functions == ~0u || Exports->NumberOfNames > 0x10000)
+    if (Names == ~0u || Ordinals == ~0u || Functions == ~0u)
         return 0;
     ULONG Length = strlen(Name) + 1;
     for (ULONG i = 0; i < Exports->NumberOfNames; i++) {

@@ -133,8 +133,9 @@ NTSTATUS MiCreateImageFileMap(PFILE_OBJECT File, PCONTROL_AREA *Result)
     MM_IMAGE_INFORMATION Info;
 
     if (ControlArea && !ControlArea->u.Flags.BeingDeleted) {
-        *Result = ControlArea;
-        return STATUS_SUCCESS;
+        *Result = ControlArea;      /* the same warning as when it was made: the caller decides on it each time */
+        return ControlArea->Segment->ImageInformation->Machine == IMAGE_FILE_MACHINE_I386
+                   ? STATUS_SUCCESS : STATUS_IMAGE_MACHINE_TYPE_MISMATCH;
     }
     if (File->FileSize == 0)
         return STATUS_INVALID_FILE_FOR_SECTION;

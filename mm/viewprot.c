@@ -224,14 +224,18 @@ NTSTATUS MiProtectViewPages(PEPROCESS Process, PMMVAD Vad, ULONG StartVa, ULONG 
         return STATUS_INVALID_PAGE_PROTECTION;
     NewProtect = MiWriteCopyForReadWrite(Vad, NewProtect);
     ProtectionMask = MiMakeProtectionMask(NewProtect);
-    /* Compatible with the view's protection (an image view's: each page's prototype's), then committed. */
-    for (ULONG Va = StartVa; Va <= EndVa; Va += PAGE_SIZE) {
-        ULONG Base = MiViewBaseProtection(Vad, MI_VA_TO_VPN(Va) - Vad->StartingVpn);
-        if (!MiIsProtectionCompatible(MiProtectionToWin32(Base), NewProtect))
-            return STATUS_SECTION_PROTECTION;
-        if (Vad->u.VadFlags.VadType != VadImageMap)
-            break;                                  /* a data view's pages share one */
-    }
+    /*
+     * Compatible with the view's protection, then committed. As in NT, that
+     * is the VAD's: for an image view execute-write-copy, which allows any
+     * protection on any page (a debugger's or a hot-patcher's execute-read/
+     * write on code becomes execute-write-copy above), whatever the page's
+     * own section asked for.
+     */
+    ULONG Base = Vad->u.VadFlags.VadType == VadImageMap ? Vad->u.VadFlags.Protection
+                                                         : MiViewBaseProtection(Vad, MI_VA_TO_VPN(StartVa) -
+                                                                                     Vad->StartingVpn);
+    if (!MiIsProtectionCompatible(MiProtectionToWin32(Base), NewProtect))
+        return STATUS_SECTION_PROTECTION;
     for (PMMPTE Proto = MiGetProtoPteAddress(Vad, MI_VA_TO_VPN(StartVa));
          Proto <= MiGetProtoPteAddress(Vad, MI_VA_TO_VPN(EndVa)); Proto++) {
         if (MiReadPte(Proto).u.Long == 0)

@@ -434,6 +434,11 @@ KTEST(section_image, another_processors_image_is_made_with_nts_warning)
     NtHeaders(Img.Bytes)->FileHeader.Machine = 0x8664;
     ASSERT_EQ(CreateImage(&Img, &Section), STATUS_IMAGE_MACHINE_TYPE_MISMATCH);
     EXPECT_EQ(MmGetImageInformation(Section)->Machine, 0x8664);
+    /* A second section over the file finds its control area made: the warning again (process creation relies on it). */
+    PVOID Second;
+    EXPECT_EQ(CreateImage(&Img, &Second), STATUS_IMAGE_MACHINE_TYPE_MISMATCH);
+    EXPECT_EQ(((PSECTION)Second)->Segment, ((PSECTION)Section)->Segment);
+    ObDereferenceObject(Second);
     ULONG Base = 0;
     EXPECT_EQ(MapImage(Section, A, &Base), STATUS_IMAGE_MACHINE_TYPE_MISMATCH);
     EXPECT_EQ(QueryIn(A, Base).Type, MEM_IMAGE);
@@ -639,4 +644,86 @@ KTEST(section_image, ntdll_and_program_code_one_frame_in_three_running_programs)
     EXPECT_EQ(Pfn1->PteAddress, NtdllPrototype);
     if (Pfn1->u3.e2.e1.PageLocation != ActiveAndValid)
         EXPECT_EQ(Pfn1->u3.e2.e1.PageLocation, StandbyPageList);
+}
+
+/*
+ * An image view's pages take any protection (NT checks the view's, which is
+ * execute-write-copy): execute-read/write on code becomes
+ * execute-write-copy, execute-read on writable data is allowed.
+ */
+KTEST(section_image, image_pages_take_any_protection)
+{
+    TEST_FILE Img;
+    PVOID Section;
+    PEPROCESS A = TestCreateUserProcess(false);
+    ASSERT_NOT_NULL(A);
+    ASSERT_TRUE(MakeTestFile(&Img, "hello.exe", 0));
+    IMAGE_SECTION_HEADER *Text = FindSection(Img.Bytes, IMAGE_SCN_MEM_EXECUTE, IMAGE_SCN_MEM_WRITE);
+    IMAGE_SECTION_HEADER *Data = FindSection(Img.Bytes, IMAGE_SCN_MEM_WRITE | IMAGE_SCN_CNT_INITIALIZED_DATA, 0);
+    ASSERT_NOT_NULL(Text);
+    ASSERT_NOT_NULL(Data);
+    ASSERT_EQ(CreateImage(&Img, &Section), STATUS_SUCCESS);
+    ULONG Base = 0;
+    ASSERT_EQ(MapImage(Section, A, &Base), STATUS_SUCCESS);
+    PKAPC_STATE Apc = TestAttach(A);
+    PVOID Va = (PVOID)(Base + Text->VirtualAddress);
+    SIZE_T Size = PAGE_SIZE;
+    ULONG Old;
+    NTSTATUS S1 = ZwProtectVirtualMemory(NtCurrentProcess(), &Va, &Size, PAGE_EXECUTE_READWRITE, &Old);
+    Va = (PVOID)(Base + Data->VirtualAddress);
+    Size = PAGE_SIZE;
+    NTSTATUS S2 = ZwProtectVirtualMemory(NtCurrentProcess(), &Va, &Size, PAGE_EXECUTE_READ, &Old);
+    ULONG TextProtect = QueryIn(A, Base + Text->VirtualAddress).Protect;
+    ULONG DataProtect = QueryIn(A, Base + Data->VirtualAddress).Protect;
+    TestDetach(Apc);
+    EXPECT_EQ(S1, STATUS_SUCCESS);
+    EXPECT_EQ(S2, STATUS_SUCCESS);
+    EXPECT_EQ(TextProtect, PAGE_EXECUTE_WRITECOPY);
+    EXPECT_EQ(DataProtect, PAGE_EXECUTE_READ);
+    TestDeleteUserProcess(A);
+    ObDereferenceObject(Section);
+    DeleteTestFile(&Img);
+}
+
+static ULONG RvaToOffset(const MM_IMAGE_INFORMATION *Info, ULONG Rva)
+{
+    for (ULONG i = 0; i < Info->NumberOfSections; i++) {
+        const IMAGE_SECTION_HEADER *s = &Info->Sections[i];
+        if (Rva >= s->VirtualAddress && Rva - s->VirtualAddress < s->SizeOfRawData)
+            return s->PointerToRawData + (Rva - s->VirtualAddress);
+    }
+    return ~0u;
+}
+
+/*
+ * A damaged export table never makes the lookup read past the file: a
+ * function count whose size overflows 32 bits (0x40000001 * 4 == 4) and
+ * name ordinals of 0xFFFF, with what lies past the file made to look like
+ * an answer, find nothing.
+ */
+KTEST(section_image, export_lookup_stays_inside_the_file)
+{
+    TEST_FILE Dll;
+    ASSERT_TRUE(MakeTestFile(&Dll, "ntdll.dll", 0));
+    SIZE_T Slack = 0x40000 + PAGE_SIZE;
+    UCHAR *Big = ExAllocatePoolWithTag(NonPagedPool, Dll.Size + Slack, IMAGE_TEST_TAG);
+    ASSERT_NOT_NULL(Big);
+    memcpy(Big, Dll.Bytes, Dll.Size);
+    for (SIZE_T i = Dll.Size; i + 4 <= Dll.Size + Slack; i += 4)
+        *(ULONG *)(Big + i) = 0x1000;               /* past the file: an RVA inside the image */
+    MM_IMAGE_INFORMATION Info;
+    ASSERT_EQ(MmVerifyImageHeader(Big, Dll.Size, &Info), STATUS_SUCCESS);
+    ULONG At = RvaToOffset(&Info, Info.ExportRva);
+    ASSERT_NE(At, ~0u);
+    IMAGE_EXPORT_DIRECTORY *Exports = (IMAGE_EXPORT_DIRECTORY *)(Big + At);
+    ULONG Ordinals = RvaToOffset(&Info, Exports->AddressOfNameOrdinals);
+    ULONG Functions = RvaToOffset(&Info, Exports->AddressOfFunctions);
+    ASSERT_NE(Ordinals, ~0u);
+    for (ULONG i = 0; i < Exports->NumberOfNames; i++)
+        ((USHORT *)(Big + Ordinals))[i] = 0xFFFF;
+    Exports->NumberOfFunctions = 0x40000001;        /* * 4 == 4 in 32 bits */
+    ASSERT_NE(Functions, ~0u);
+    EXPECT_EQ(MmFindImageExport(Big, &Info, "LdrInitializeThunk"), 0u);
+    ExFreePoolWithTag(Big, IMAGE_TEST_TAG);
+    DeleteTestFile(&Dll);
 }
