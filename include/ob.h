@@ -232,6 +232,13 @@ LONG FASTCALL ObfReferenceObject(PVOID Object);
  */
 LONG FASTCALL ObfDereferenceObject(PVOID Object);
 #define ObReferenceObject(o)    ObfReferenceObject(o)
+/*
+ * NT's ObReferenceObjectSafe: a reference only if the object still has one
+ * (its pointer count above zero) — for walking a list whose entries may be
+ * on their way to deletion (their count reached zero, their delete
+ * procedure not yet run to unlink them). TRUE if the reference was taken.
+ */
+BOOLEAN ObReferenceObjectSafe(PVOID Object);
 #define ObDereferenceObject(o)  ObfDereferenceObject(o)
 
 /*

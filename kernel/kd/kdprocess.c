@@ -80,8 +80,9 @@ PEPROCESS KdReferenceProcess(ULONG AddressOrId)
     for (PLIST_ENTRY Entry = PsActiveProcessHead.Flink; Entry != &PsActiveProcessHead; Entry = Entry->Flink) {
         PEPROCESS Process = CONTAINING_RECORD(Entry, EPROCESS, ActiveProcessLinks);
         if ((ULONG)Process == AddressOrId || Process->UniqueProcessId == AddressOrId) {
-            if (Running)
-                ObReferenceObject(Process);
+            /* One whose last reference went is being deleted (still listed until its delete procedure runs). */
+            if (Running && !ObReferenceObjectSafe(Process))
+                break;
             Found = Process;
             break;
         }

@@ -39,6 +39,17 @@ LONG FASTCALL ObfReferenceObject(PVOID Object)
     return __atomic_add_fetch(&OBJECT_TO_OBJECT_HEADER(Object)->PointerCount, 1, __ATOMIC_RELAXED);
 }
 
+BOOLEAN ObReferenceObjectSafe(PVOID Object)
+{
+    volatile LONG *Count = &OBJECT_TO_OBJECT_HEADER(Object)->PointerCount;
+    LONG Seen = *Count;
+    while (Seen > 0) {
+        if (__atomic_compare_exchange_n(Count, &Seen, Seen + 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+            return TRUE;
+    }
+    return FALSE;
+}
+
 LONG FASTCALL ObfDereferenceObject(PVOID Object)
 {
     POBJECT_HEADER Header = OBJECT_TO_OBJECT_HEADER(Object);

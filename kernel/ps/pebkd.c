@@ -17,6 +17,7 @@
 #include <ps.h>
 #include <rtl.h>
 #include "kernel/kd/kdp.h"
+#include "kernel/ps/psp.h"
 
 #define KD_USER_STRING_CHARACTERS 120       /* !peb shows at most this much of a string */
 
@@ -97,18 +98,33 @@ KD_COMMAND(peb, "!peb", "[ADDR]",
     DbgPrint("    Environment:  %08x\n", (ULONG)Parameters.Environment);
 }
 
-/* The thread !teb shows by default: the current one if it has a TEB and is the current process's, else that process's first with one. */
-static PETHREAD KdpDefaultTebThread(PEPROCESS Process)
+/*
+ * The TEB !teb shows by default, and its thread's ids: the current thread's
+ * if it has one and is the current process's, else that process's first
+ * thread with one. False if there is none.
+ */
+static bool KdpDefaultTeb(PEPROCESS Process, ULONG *Teb, ULONG *Thread, CLIENT_ID *Cid)
 {
     PETHREAD Current = PsGetCurrentThread();
-    if (Current->Tcb.Teb && PsGetCurrentThreadProcess() == Process)
-        return Current;
-    for (PLIST_ENTRY Entry = Process->ThreadListHead.Flink; Entry != &Process->ThreadListHead; Entry = Entry->Flink) {
-        PETHREAD Thread = CONTAINING_RECORD(Entry, ETHREAD, ThreadListEntry);
-        if (Thread->Tcb.Teb)
-            return Thread;
+    if (Current->Tcb.Teb && PsGetCurrentThreadProcess() == Process) {
+        *Teb = (ULONG)Current->Tcb.Teb;
+        *Thread = (ULONG)Current;
+        *Cid = Current->Cid;
+        return true;
     }
-    return NULL;
+    PETHREAD Threads[PSP_KD_MAX_THREADS];
+    ULONG Count = PspKdSnapshotThreads(Process, Threads, PSP_KD_MAX_THREADS);
+    bool Found = false;
+    for (ULONG i = 0; i < Count && !Found; i++) {
+        if (Threads[i]->Tcb.Teb) {
+            *Teb = (ULONG)Threads[i]->Tcb.Teb;
+            *Thread = (ULONG)Threads[i];
+            *Cid = Threads[i]->Cid;
+            Found = true;
+        }
+    }
+    PspKdReleaseThreads(Threads, Count);
+    return Found;
 }
 
 KD_COMMAND(teb, "!teb", "[ADDR]",
@@ -122,15 +138,15 @@ KD_COMMAND(teb, "!teb", "[ADDR]",
     if (!KdCheckArgumentCount(Argc, Argv, 0, 1) || (Argc == 2 && !KdParseAddress(Argv[1], "ADDR", &Address)))
         return;
     if (Argc == 1) {
-        PETHREAD Thread = KdpDefaultTebThread(Process);
-        if (!Thread) {
+        ULONG Thread;
+        CLIENT_ID Cid;
+        if (!KdpDefaultTeb(Process, &Address, &Thread, &Cid)) {
             DbgPrint("process %08x (Cid %04x, %s) has no thread with a TEB: none runs in user mode "
                      "(`.process` chooses another)\n", (ULONG)Process, Process->UniqueProcessId, Process->ImageFileName);
             return;
         }
-        Address = (ULONG)Thread->Tcb.Teb;
-        DbgPrint("TEB at %08x (thread %08x, Cid %04x.%04x)\n", Address, (ULONG)Thread,
-                 (ULONG)Thread->Cid.UniqueProcess, (ULONG)Thread->Cid.UniqueThread);
+        DbgPrint("TEB at %08x (thread %08x, Cid %04x.%04x)\n", Address, Thread, (ULONG)Cid.UniqueProcess,
+                 (ULONG)Cid.UniqueThread);
     } else if (Address == 0 || Address >= (ULONG)MmSystemRangeStart) {
         DbgPrint("!teb: %08x is not a user address; a TEB is one\n", Address);
         return;

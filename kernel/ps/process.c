@@ -65,12 +65,15 @@ static void PspImageFileName(PCUNICODE_STRING Path, char *Name, ULONG Size)
 /* The first thread's stack in the current (new) process: reserved, its top committed, a guard page below. */
 static NTSTATUS PspCreateUserStack(const MM_IMAGE_INFORMATION *Info, PINITIAL_TEB Stack)
 {
-    SIZE_T Reserve = ROUND_UP(Info->StackReserve ? Info->StackReserve : PSP_DEFAULT_STACK, 0x10000);
-    SIZE_T Commit = ROUND_UP(MAX(Info->StackCommit, (ULONG)PAGE_SIZE), PAGE_SIZE);
+    /* The header's sizes rounded in 64 bits: values near 4 GB must not wrap to small ones. */
+    ULONGLONG WantReserve = ROUND_UP((ULONGLONG)(Info->StackReserve ? Info->StackReserve : PSP_DEFAULT_STACK), 0x10000);
+    ULONGLONG WantCommit = ROUND_UP((ULONGLONG)MAX(Info->StackCommit, (ULONG)PAGE_SIZE), PAGE_SIZE);
     PVOID Base = NULL;
 
-    if (Commit + PAGE_SIZE > Reserve)
-        Commit = Reserve - PAGE_SIZE;
+    if (WantReserve > (ULONG)MmHighestUserAddress)
+        return STATUS_NO_MEMORY;                /* no user range holds such a reservation */
+    SIZE_T Reserve = (SIZE_T)WantReserve;
+    SIZE_T Commit = WantCommit + PAGE_SIZE > Reserve ? Reserve - PAGE_SIZE : (SIZE_T)WantCommit;
     NTSTATUS Status = ZwAllocateVirtualMemory(NtCurrentProcess(), &Base, 0, &Reserve, MEM_RESERVE, PAGE_READWRITE);
     if (!NT_SUCCESS(Status))
         return Status;

@@ -20,6 +20,7 @@
 #include <ps.h>
 #include <rtl.h>
 #include "kernel/kd/kdp.h"
+#include "kernel/ps/psp.h"
 
 #define KD_KILL_WAIT_SECONDS 5         /* kill waits this long for the process to end */
 
@@ -58,10 +59,42 @@ static void KdpPrintProcessDetail(PEPROCESS Process)
     DbgPrint("    %-34s%u\n", "PeakCommitCharge", Process->PeakCommitCharge);
     DbgPrint("    %-34s%s\n", "LargeAddressAware", Process->LargeAddressAware ? "Yes" : "No");
     DbgPrint("    %-34s%u\n", "Threads", Process->ActiveThreads);
-    for (PLIST_ENTRY Entry = Process->ThreadListHead.Flink; Entry != &Process->ThreadListHead; Entry = Entry->Flink) {
+    PETHREAD Threads[PSP_KD_MAX_THREADS];
+    ULONG Count = PspKdSnapshotThreads(Process, Threads, PSP_KD_MAX_THREADS);
+    for (ULONG i = 0; i < Count; i++) {
         DbgPrint("\n");
-        KdpPrintThreadState(CONTAINING_RECORD(Entry, ETHREAD, ThreadListEntry), "        ");
+        KdpPrintThreadState(Threads[i], "        ");
     }
+    if (Count == PSP_KD_MAX_THREADS && Process->ActiveThreads > Count)
+        DbgPrint("\n        ... (the first %u threads)\n", Count);
+    PspKdReleaseThreads(Threads, Count);
+}
+
+ULONG PspKdSnapshotThreads(PEPROCESS Process, PETHREAD *Threads, ULONG Max)
+{
+    bool Running = !KdIsStopped();
+    KIRQL OldIrql = PASSIVE_LEVEL;
+    ULONG Count = 0;
+
+    if (Running)
+        OldIrql = KiAcquireDispatcherLock();
+    for (PLIST_ENTRY Entry = Process->ThreadListHead.Flink; Entry != &Process->ThreadListHead && Count < Max;
+         Entry = Entry->Flink) {
+        PETHREAD Thread = CONTAINING_RECORD(Entry, ETHREAD, ThreadListEntry);
+        if (!Running || ObReferenceObjectSafe(Thread))
+            Threads[Count++] = Thread;
+    }
+    if (Running)
+        KiReleaseDispatcherLock(OldIrql);
+    return Count;
+}
+
+void PspKdReleaseThreads(PETHREAD *Threads, ULONG Count)
+{
+    if (KdIsStopped())
+        return;
+    for (ULONG i = 0; i < Count; i++)
+        ObDereferenceObject(Threads[i]);
 }
 
 KD_COMMAND(process, "!process", "[PROCESS|0 [FLAGS]]",

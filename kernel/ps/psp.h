@@ -64,4 +64,16 @@ NTSTATUS PspStartReaper(void);
 void PspDeleteThread(PVOID Object);
 void PspDeleteProcess(PVOID Object);
 
+/*
+ * kd>'s view of a process's threads (kernel/ps/pskd.c): up to Max of them
+ * into Threads, in list order; the count. At the running prompt the list
+ * is read under the dispatcher lock (threads leave it there) and each
+ * thread is referenced safely (one already on its way to deletion is
+ * skipped): the caller gives each back with PspKdReleaseThreads. At a
+ * stopped prompt nothing runs: the list is read as it is, nothing taken.
+ */
+#define PSP_KD_MAX_THREADS 64
+ULONG PspKdSnapshotThreads(PEPROCESS Process, PETHREAD *Threads, ULONG Max);
+void PspKdReleaseThreads(PETHREAD *Threads, ULONG Count);
+
 #endif

@@ -78,6 +78,38 @@ KTEST(obref, delete_procedure_runs_once_at_zero)
     EXPECT_EQ(ObtType->TotalNumberOfObjects, Live);
 }
 
+static volatile BOOLEAN SafeDuringDelete = TRUE;
+static volatile LONG CountDuringDelete = -1;
+
+static void TrySafeReferenceWhileDeleting(PVOID Object)
+{
+    SafeDuringDelete = ObReferenceObjectSafe(Object);
+    CountDuringDelete = (LONG)ObGetObjectPointerCount(Object);
+}
+
+/*
+ * ObReferenceObjectSafe takes a reference while one is held, and refuses an
+ * object whose count has reached zero — as its delete procedure sees it
+ * (a list walker meeting an object on its way out) — leaving the count at
+ * zero, so the object is deleted once.
+ */
+KTEST(obref, safe_reference_refuses_an_object_being_deleted)
+{
+    PVOID Object;
+    ObtInitialize();
+    ASSERT_EQ(ObtCreate(ObtType, 0, &Object), STATUS_SUCCESS);
+    EXPECT_TRUE(ObReferenceObjectSafe(Object));
+    EXPECT_EQ(ObGetObjectPointerCount(Object), 2u);
+    EXPECT_EQ(ObDereferenceObject(Object), 1);
+    ULONG Deletes = ObtDeleteCalls;
+    ObtDeleteHook = TrySafeReferenceWhileDeleting;
+    EXPECT_EQ(ObDereferenceObject(Object), 0);
+    ObtDeleteHook = NULL;
+    EXPECT_FALSE(SafeDuringDelete);
+    EXPECT_EQ(CountDuringDelete, 0);
+    EXPECT_EQ(ObtDeleteCalls, Deletes + 1);
+}
+
 /* NT checks the type of a pointer reference from user mode only; kernel mode is trusted. */
 KTEST(obref, reference_by_pointer_checks_type_from_user_mode_only)
 {
