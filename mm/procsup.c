@@ -134,7 +134,7 @@ void MmCleanProcessAddressSpace(PEPROCESS Process)
     if (Process->NumberOfLockedPages != 0)
         KeBugCheckEx(PROCESS_HAS_LOCKED_PAGES, 0, (ULONG_PTR)Process, Process->NumberOfLockedPages, 0);
     if (Process->CommitCharge != 0 || Process->WorkingSetList.NumberOfPageTables != 0 ||
-        Process->Vm.WorkingSetSize != 0)
+        Process->Vm.WorkingSetSize != 0 || Process->NumberOfPrivatePages != 0)
         KeBugCheckEx(MEMORY_MANAGEMENT, MM_BUGCHECK_PROCESS_LEFTOVERS, (ULONG_PTR)Process, Process->CommitCharge,
                      Process->WorkingSetList.NumberOfPageTables);
     MiUnlockAddressSpace(Process);
