@@ -142,7 +142,8 @@ KD_COMMAND(teb, "!teb", "[ADDR]",
         CLIENT_ID Cid;
         if (!KdpDefaultTeb(Process, &Address, &Thread, &Cid)) {
             DbgPrint("process %08x (Cid %04x, %s) has no thread with a TEB: none runs in user mode "
-                     "(`.process` chooses another)\n", (ULONG)Process, Process->UniqueProcessId, Process->ImageFileName);
+                     "(`.process` chooses another)\n", (ULONG)Process, Process->UniqueProcessId,
+                     Process->ImageFileName);
             return;
         }
         DbgPrint("TEB at %08x (thread %08x, Cid %04x.%04x)\n", Address, Thread, (ULONG)Cid.UniqueProcess,

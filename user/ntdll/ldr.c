@@ -39,7 +39,7 @@
 #include <ntdll.h>
 #include <ntimage.h>
 
-static BOOLEAN LdrpProcessInitialized;      /* in this process's copy of ntdll's data */
+static LONG LdrpProcessInitialized;     /* 0; 1 while the first thread initializes the process; 2 after */
 
 static const IMAGE_NT_HEADERS32 *LdrpNtHeaders(PVOID Base)
 {
@@ -159,8 +159,9 @@ static void LdrpRelocateImage(PVOID Base)
         LdrpFailRelocation(STATUS_CONFLICTING_ADDRESSES);
     while (Offset + sizeof(IMAGE_BASE_RELOCATION) <= Size) {
         const IMAGE_BASE_RELOCATION *Block = (const IMAGE_BASE_RELOCATION *)(Directory + Offset);
+        /* A block covers one page: its VirtualAddress is a page's (the entries hold the offset in it). */
         if (Block->SizeOfBlock < sizeof(IMAGE_BASE_RELOCATION) || Block->SizeOfBlock > Size - Offset ||
-            Block->VirtualAddress >= Nt->OptionalHeader.SizeOfImage)
+            Block->VirtualAddress >= Nt->OptionalHeader.SizeOfImage || (Block->VirtualAddress & (PAGE_SIZE - 1)))
             LdrpFailRelocation(STATUS_INVALID_IMAGE_FORMAT);
         NTSTATUS Status = LdrpRelocateBlock(Base, Nt->OptionalHeader.SizeOfImage, Block, Delta);
         if (!NT_SUCCESS(Status))
@@ -279,8 +280,19 @@ static void LdrpInitializeProcess(PVOID NtdllBase)
  */
 void NTAPI LdrInitializeThunk(PVOID NormalContext, PVOID SystemArgument1, PVOID SystemArgument2)
 {
-    if (!LdrpProcessInitialized) {
+    /*
+     * The first thread initializes the process (0 -> 1, then 2 when done);
+     * any other thread that starts meanwhile — one another process created
+     * in it, say — waits for that instead of relocating and snapping twice.
+     */
+    LONG Expected = 0;
+    if (__atomic_compare_exchange_n(&LdrpProcessInitialized, &Expected, 1, false, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE)) {
         LdrpInitializeProcess(SystemArgument1);
-        LdrpProcessInitialized = TRUE;
+        __atomic_store_n(&LdrpProcessInitialized, 2, __ATOMIC_RELEASE);
+        return;
     }
+    LARGE_INTEGER Wait = { .QuadPart = -10000 };        /* 1 ms */
+    while (__atomic_load_n(&LdrpProcessInitialized, __ATOMIC_ACQUIRE) != 2)
+        NtDelayExecution(FALSE, &Wait);
 }
