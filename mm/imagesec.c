@@ -148,6 +148,12 @@ NTSTATUS MiCreateImageFileMap(PFILE_OBJECT File, PCONTROL_AREA *Result)
         Status = MiCheckImageSections(&Info);
         if (!NT_SUCCESS(Status))
             return Status;
+    } else {
+        /* Mapped as the file is, so each section must sit in the file where it sits in memory (NT's rule). */
+        for (ULONG i = 0; i < Info.NumberOfSections; i++) {
+            if (Info.Sections[i].SizeOfRawData && Info.Sections[i].PointerToRawData != Info.Sections[i].VirtualAddress)
+                return STATUS_INVALID_IMAGE_FORMAT;
+        }
     }
 
     ULONG Pages = BYTES_TO_PAGES(Info.SizeOfImage);

@@ -321,7 +321,7 @@ KTEST(section_image, an_image_not_at_its_base_needs_relocations)
 /* One damage to a copy of hello.exe, and the status NtCreateSection(SEC_IMAGE) must give for it. */
 typedef enum { BadMz, BadLfanewPastEnd, BadLfanewOdd, BadSignatureNe, BadSignatureLe, BadSignature, BadDosAsPe,
                BadNotExecutable, BadPe32Plus, BadMagic, BadAlignment, BadBase, BadSectionGap, BadRawOffset,
-               BadRawPastEnd, BadEntry, BadTooBig, BadTruncated, BadCount } IMAGE_DAMAGE;
+               BadRawPastEnd, BadEntry, BadTooBig, BadTruncated, BadSmallAlignmentLayout, BadCount } IMAGE_DAMAGE;
 
 static const struct {
     const char *What;
@@ -345,6 +345,8 @@ static const struct {
     [BadEntry] = { "an entry point outside the image", STATUS_INVALID_IMAGE_FORMAT },
     [BadTooBig] = { "larger than any user range", STATUS_SECTION_TOO_BIG },
     [BadTruncated] = { "too short for an MS-DOS header", STATUS_INVALID_IMAGE_NOT_MZ },
+    [BadSmallAlignmentLayout] = { "alignment below a page, sections not where the file has them",
+                                  STATUS_INVALID_IMAGE_FORMAT },
 };
 
 static void Damage(TEST_FILE *t, IMAGE_DAMAGE Which)
@@ -375,6 +377,7 @@ static void Damage(TEST_FILE *t, IMAGE_DAMAGE Which)
     case BadEntry: Nt->OptionalHeader.AddressOfEntryPoint = Nt->OptionalHeader.SizeOfImage; break;
     case BadTooBig: Nt->OptionalHeader.SizeOfImage = 0xC0000000; break;
     case BadTruncated: t->File->FileSize = 16; break;
+    case BadSmallAlignmentLayout: Nt->OptionalHeader.SectionAlignment = Nt->OptionalHeader.FileAlignment; break;
     case BadCount: break;
     }
 }
