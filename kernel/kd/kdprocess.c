@@ -46,8 +46,13 @@
 #include <rtl.h>
 #include "kdp.h"
 
-/* The implicit process `.process` chose, or NULL: the default (the prompt's own, or the stopped thread's). */
+/*
+ * The implicit process `.process` chose, or NULL: the default (the prompt's
+ * own, or the stopped thread's). Its id too: no reference is kept between
+ * commands, so a new process at the same address must not pass for it.
+ */
 static PEPROCESS KdpContextProcess;
+static ULONG_PTR KdpContextProcessId;
 
 /*
  * How the context was entered around the command running now, one for
@@ -124,7 +129,7 @@ bool KdpEnterProcessContext(void)
     if (!Process)
         return false;
     PEPROCESS Found = KdReferenceProcess((ULONG)Process);
-    if (Found != Process || KdpUnreadable(Process)) {
+    if (Found != Process || Process->UniqueProcessId != KdpContextProcessId || KdpUnreadable(Process)) {
         /* Ended (its object may linger a moment, until the reaper has its threads): one message either way. */
         DbgPrint("[.process: process %08x has ended; the context is back to the default]\n", (ULONG)Process);
         KdpContextProcess = NULL;
@@ -143,6 +148,7 @@ bool KdpEnterProcessContext(void)
     if (!Thread || !Cr3) {
         DbgPrint("[.process: process %08x's page directory cannot be loaded here; the command reads the "
                  "default context]\n", (ULONG)Process);
+        KdpEntered()->Process = NULL;
         return false;
     }
     KdpEntered()->SavedProcess = Thread->ApcState.Process;
@@ -201,8 +207,10 @@ KD_COMMAND(dotprocess, ".process", "[PROCESS|0]",
     if (Why)
         DbgPrint(".process: process %08x (Cid %04x, %s) %s; the context is unchanged\n", (ULONG)Process,
                  Process->UniqueProcessId, Process->ImageFileName, Why);
-    else
+    else {
         KdpContextProcess = Process == KdpDefaultProcess() ? NULL : Process;
+        KdpContextProcessId = Process->UniqueProcessId;
+    }
     if (!Why)
         KdpSayContext(Process, KdpContextProcess != NULL);
     KdDereferenceProcess(Process);

@@ -229,8 +229,10 @@ static void LdrpSnapDescriptor(PVOID Image, const IMAGE_IMPORT_DESCRIPTOR *Descr
         ULONG Entry = Lookup[Count];
         PVOID Address = NULL;
         if (Count - Done == LDRP_SNAP_BATCH || Entry == 0) {
-            if (Count > Done && !NT_SUCCESS(LdrpWriteImportAddressTable(Iat + Done, Batch, Count - Done)))
-                LdrpFailProcessStart(STATUS_ACCESS_VIOLATION, DllName, "(the import address table)");
+            NTSTATUS Status = Count > Done ? LdrpWriteImportAddressTable(Iat + Done, Batch, Count - Done)
+                                           : STATUS_SUCCESS;
+            if (!NT_SUCCESS(Status))
+                LdrpFailProcessStart(Status, DllName, "(the import address table)");
             Done = Count;
             if (Entry == 0)
                 return;
