@@ -260,14 +260,16 @@ def run_kd(blocks, kernel, log):
                     if not m:
                         raise RuntimeError(f'{block.page}:{block.start}: after command {n}, no '
                                            f'/{block.options[f"wait{n}"]}/; see {log}')
-                    output += '\n' + boot.text()[start:m.end() - len('\nkd> ')]
+                    later = boot.text()[start:m.end() - len('\nkd> ')].lstrip('\r\n')
+                    output = output + '\n' + later if output.strip() else later
                 if f'after{n}' in block.options and not re.search(block.options[f'after{n}'], output):
                     # (Unless it all came before the prompt did: a short program can finish first.)
                     m = boot.wait_for(block.options[f'after{n}'] + r'[^\n]*\n', 60, since=start)
                     if not m:
                         raise RuntimeError(f'{block.page}:{block.start}: after command {n}, no '
                                            f'/{block.options[f"after{n}"]}/; see {log}')
-                    output += '\n' + boot.text()[start:m.end()].rstrip('\n')
+                    later = boot.text()[start:m.end()].rstrip('\n').lstrip('\r\n')
+                    output = output + '\n' + later if output.strip() else later
                 output = clean(output)
                 capture(block, output, captured)
                 if f'only{n}' in block.options:
