@@ -188,7 +188,8 @@ USER_LIBGCC_OBJS := $(addprefix $(BUILD)/user/libgcc/,_divdi3.o _moddi3.o _divmo
                                                     _udivmoddi4.o)
 USER_IMAGES := $(NTDLL) $(patsubst user/programs/%.c,$(BUILD)/user/%.exe,$(wildcard user/programs/*.c)) \
                $(patsubst tests/user/%.c,$(BUILD)/user/%.exe,$(wildcard tests/user/*.c)) \
-               $(BUILD)/user/missingimport.exe $(BUILD)/user/missingordinal.exe $(BUILD)/user/missingdll.exe
+               $(BUILD)/user/missingimport.exe $(BUILD)/user/missingordinal.exe $(BUILD)/user/missingdll.exe \
+               $(BUILD)/user/hugecommit.exe $(BUILD)/user/hugereserve.exe
 
 $(BUILD)/gen/ntstubs.asm $(BUILD)/gen/ntstubs.h $(BUILD)/gen/ntdll.def: kernel/ke/services.list tools/gensvc.py \
                                                                     user/ntdll/ntdll.def
@@ -228,6 +229,14 @@ $(NTDLL): $(NTDLL_OBJS) $(USER_LIBGCC_OBJS) $(BUILD)/gen/ntdll.def
 $(BUILD)/user/exit0.exe: $(BUILD)/user/obj/user/programs/exit0.c.o $(BUILD)/user/obj/ntstubs.asm.o
 	@echo "  LD PE   $@"
 	@$(LD) $(USER_LDFLAGS) -o $@ $^
+
+# exit0's code with stack sizes near 4 GB in its header (tests/ps/process.c: the sizes must not wrap round).
+$(BUILD)/user/hugecommit.exe: STACK_SIZES := --stack 0x100000,0xfffff000
+$(BUILD)/user/hugereserve.exe: STACK_SIZES := --stack 0xffff0000,0x1000
+$(BUILD)/user/hugecommit.exe $(BUILD)/user/hugereserve.exe: $(BUILD)/user/obj/user/programs/exit0.c.o \
+                                                            $(BUILD)/user/obj/ntstubs.asm.o
+	@echo "  LD PE   $@"
+	@$(LD) $(USER_LDFLAGS) $(STACK_SIZES) -o $@ $^
 
 # Programs that must not start (user/broken/images.c): linked against stand-in DLLs' import libraries.
 BROKEN_IMAGES := $(BUILD)/user/missingimport.exe $(BUILD)/user/missingordinal.exe $(BUILD)/user/missingdll.exe

@@ -122,6 +122,24 @@ KTEST(process, refused_programs_leave_nothing_behind)
     EXPECT_EQ(KtestRunProgram("bootmod.txt", &ExitStatus), STATUS_INVALID_IMAGE_NOT_MZ);
 }
 
+/*
+ * Stack sizes near 4 GB in the header (exit0.exe linked with --stack):
+ * a commit larger than the reservation is the whole reservation but its
+ * guard page, and the program runs and ends with 0; a reservation no user
+ * range can hold is STATUS_NO_MEMORY, with nothing left behind (the
+ * sizes were rounded in 32 bits once, and wrapped round to small ones).
+ */
+KTEST(process, stack_sizes_near_4gb_in_the_header)
+{
+    NTSTATUS ExitStatus = STATUS_UNSUCCESSFUL;
+    NTSTATUS Status = KtestRunProgram("hugecommit.exe", &ExitStatus);
+    if (Status == STATUS_OBJECT_NAME_NOT_FOUND)
+        KTEST_SKIP("hugecommit.exe is not among the boot modules");
+    EXPECT_EQ(Status, STATUS_SUCCESS);
+    EXPECT_EQ(ExitStatus, STATUS_SUCCESS);
+    EXPECT_EQ(KtestRunProgram("hugereserve.exe", &ExitStatus), STATUS_NO_MEMORY);
+}
+
 /* A DLL is no program: NT refuses to run one as a process's image (ERROR_BAD_EXE_FORMAT). */
 KTEST(process, a_dll_is_refused_as_a_program)
 {
