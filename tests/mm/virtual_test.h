@@ -44,9 +44,16 @@ static inline PEPROCESS TestCreateUserProcess(bool LargeAddressAware)
     return &Test->Process;
 }
 
-/* Attaches to Process (KeStackAttachProcess) and returns what TestDetach needs to come back. */
+/*
+ * Attaches to Process (KeStackAttachProcess) and returns what TestDetach
+ * needs to come back. Process must come from TestCreateUserProcess: the
+ * saved state lives beside its EPROCESS, so another process (a running
+ * program's) would have memory past its object written — that stops the
+ * machine here instead (attach with a KAPC_STATE of the test's own).
+ */
 static inline PKAPC_STATE TestAttach(PEPROCESS Process)
 {
+    TEST_REQUIRE(strcmp(Process->ImageFileName, "ktest") == 0);
     PKAPC_STATE ApcState = &CONTAINING_RECORD(Process, TEST_USER_PROCESS, Process)->ApcState;
     KeStackAttachProcess(&Process->Pcb, ApcState);
     return ApcState;
