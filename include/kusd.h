@@ -8,7 +8,7 @@
  * (0xFFDF0000, in the HAL's region) and read-only in every process at
  * MM_SHARED_USER_DATA_VA (0x7FFE0000). The clock updates it every tick;
  * GetTickCount is a read of it, no system call. NT 5.1 also put the
- * system-call stub itself there, at 0x7FFE0300 (`mov edx, esp; sysenter`
+ * system-call code itself there, at 0x7FFE0300 (`mov edx, esp; sysenter`
  * when the processor has SEP, else `lea edx, [esp+8]; int 2Eh; ret`), and
  * the return point sysexit goes back to at 0x7FFE0304; mm386 does the same
  * (kernel/ke/syscall.c), so the user runtime's stubs are
@@ -92,7 +92,7 @@ _Static_assert(offsetof(KUSER_SHARED_DATA, InterruptTime) == 0x008 &&
                offsetof(KUSER_SHARED_DATA, Cookie) == 0x330, "NT 5.2's x86 KUSER_SHARED_DATA");
 _Static_assert(KI_SYSTEM_CALL_VA == MM_SHARED_USER_DATA_VA + offsetof(KUSER_SHARED_DATA, SystemCall) &&
                KI_SYSTEM_CALL_RETURN_VA == MM_SHARED_USER_DATA_VA + offsetof(KUSER_SHARED_DATA, SystemCallReturn),
-               "the system-call stub's addresses");
+               "the system-call code's addresses");
 
 #define SharedUserData      ((KUSER_SHARED_DATA *)KI_USER_SHARED_DATA)      /* the kernel's name */
 #define USER_SHARED_DATA    ((const KUSER_SHARED_DATA *)MM_SHARED_USER_DATA_VA)  /* a program's */

@@ -55,7 +55,7 @@
  * KUSER_SHARED_DATA (include/kusd.h): one page, the kernel's read/write view
  * in the HAL's region and every process's read-only view just below the
  * user range's top; SystemCall and SystemCallReturn are its code (0x300,
- * 0x304), the system-call stub and where sysexit returns to.
+ * 0x304), the system-call code and where sysexit returns to.
  */
 #define KI_USER_SHARED_DATA         0xFFDF0000
 #define MM_SHARED_USER_DATA_VA      0x7FFE0000

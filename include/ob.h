@@ -356,7 +356,8 @@ NTSTATUS ZwSignalAndWaitForSingleObject(HANDLE SignalHandle, HANDLE WaitHandle, 
  */
 /*
  * Gives NewProcess an empty handle table. Inheriting a parent's OBJ_INHERIT
- * handles is not implemented: a Parent is STATUS_NOT_IMPLEMENTED.
+ * handles is beyond mm386 (it has no handle inheritance): a Parent is
+ * STATUS_NOT_IMPLEMENTED.
  * STATUS_INSUFFICIENT_RESOURCES without pool. PASSIVE_LEVEL.
  */
 NTSTATUS ObInitProcess(struct _EPROCESS *Parent, struct _EPROCESS *NewProcess);

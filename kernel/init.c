@@ -10,7 +10,7 @@
  *   phase 1   the clock; the IRQL drops to PASSIVE_LEVEL and interrupts are
  *             enabled; MmInitSystem(1) and the drivers that need the memory
  *             manager (the VGA console moves onto MmMapIoSpace); the
- *             system-service gates and KUSER_SHARED_DATA's stub; the system
+ *             system-service gates and KUSER_SHARED_DATA's system-call code; the system
  *             process, the object manager and the executive's object types
  *             (PsInitSystem, ObInitSystem, ExInitSystem, IoInitSystem).
  *

@@ -219,7 +219,7 @@ void KeRundownThread(void);
 
 /* syscall.asm: leaves the kernel through TrapFrame, into ring 3 (never returns). */
 NORETURN void KiExitToUserMode(PKTRAP_FRAME TrapFrame);
-/* syscall.c: the int 2Eh gate, the SYSENTER MSRs and KUSER_SHARED_DATA's stub; once, after the memory manager. */
+/* syscall.c: the int 2Eh gate, the SYSENTER MSRs and KUSER_SHARED_DATA's system-call code; once, after the memory manager. */
 void KiInitializeSystemServices(void);
 extern BOOLEAN KiFastSystemCallEnabled;
 /* The name of service Number (kernel/ke/services.list), or NULL. */

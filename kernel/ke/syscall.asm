@@ -13,14 +13,14 @@
 ;                               loads CS, EIP and ESP from MSRs and pushes
 ;                               nothing, with interrupts off. EDX is the
 ;                               caller's ESP, which points at the return
-;                               address into KUSER_SHARED_DATA's stub and
-;                               then the service stub's own return address:
+;                               address into KUSER_SHARED_DATA's code and
+;                               then the ntdll entry's own return address:
 ;                               the arguments are 8 bytes above it. The
 ;                               entry finds the thread's kernel stack through
 ;                               the KPCR's TSS (TSS.Esp0), as NT's does, and
 ;                               pushes the frame the CPU would have pushed for
 ;                               an interrupt: user SS and ESP, EFLAGS with IF,
-;                               user CS, and as EIP the stub's return point,
+;                               user CS, and as EIP the code's return point,
 ;                               KI_SYSTEM_CALL_RETURN_VA — marked in ErrCode
 ;                               as a fast call.
 ;
@@ -38,7 +38,7 @@
 ; this frame; both are put back after. The status goes into the frame's
 ; EAX. A service that returns above PASSIVE_LEVEL or with kernel APCs
 ; disabled is a bugcheck (KiServiceMisbehaved). KiServiceExit leaves: with sysexit when the frame is still the fast
-; call's untouched one (its mark, its EIP at the stub's return point, no
+; call's untouched one (its mark, its EIP at the code's return point, no
 ; single-step), else with iretd, which restores everything the frame holds
 ; — the path every frame a kernel routine rewrote (NtContinue, an exception
 ; dispatched to user mode) takes. KiExitToUserMode(TrapFrame) enters the

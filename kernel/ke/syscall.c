@@ -14,7 +14,7 @@
  * KiInitializeSystemServices points the int 2Eh gate at KiSystemService,
  * and, when the processor has SEP, the SYSENTER MSRs at KiFastCallEntry
  * (the Pentium Pro's false SEP excepted, as Intel documents);
- * it writes into KUSER_SHARED_DATA the stub every user-mode service stub
+ * it writes into KUSER_SHARED_DATA the code every ntdll service entry
  * calls (include/kusd.h): `mov edx, esp; sysenter` with the `ret` sysexit
  * returns to, or without SEP `lea edx, [esp+8]; int 2Eh; ret`.
  */

@@ -16,7 +16,7 @@
  *
  *   int2e      a system service through `int 2Eh` (NtGetCurrentProcessorNumber:
  *              no arguments, no work) — NT's gate on every x86
- *   sysenter   the same through KUSER_SHARED_DATA's stub: sysenter/sysexit
+ *   sysenter   the same through KUSER_SHARED_DATA's code: sysenter/sysexit
  *   fault      a demand-zero fault: each of COUNT committed, untouched pages
  *              written once
  *   reserve    NtAllocateVirtualMemory reserving and committing 4 MB, no
