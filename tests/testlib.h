@@ -7,6 +7,7 @@
 #ifndef MM386_TESTLIB_H
 #define MM386_TESTLIB_H
 
+#include <ex.h>
 #include <ktest.h>
 #include <pool.h>
 #include <ps.h>
@@ -116,6 +117,18 @@ static inline SIZE_T TestTagBytes(ULONG Tag, POOL_TYPE PoolType)
     if (!NT_SUCCESS(ExQueryPoolTagInformation(Tag, &Info)))
         return 0;
     return PoolType == PagedPool ? Info.PagedUsed : Info.NonPagedUsed;
+}
+
+/* ProbeForWrite under a handler: STATUS_SUCCESS, or the status it raised. */
+static inline NTSTATUS TestProbeForWrite(volatile void *Address, SIZE_T Length, ULONG Alignment)
+{
+    NTSTATUS Status;
+    EX_TRY {
+        ProbeForWrite((void *)Address, Length, Alignment);
+        Status = STATUS_SUCCESS;
+    } EX_EXCEPT(Status) {
+    } EX_END;
+    return Status;
 }
 
 /*

@@ -158,17 +158,6 @@ static NTSTATUS ProbeRead(const void *Address, SIZE_T Length, ULONG Alignment)
     return Status;
 }
 
-static NTSTATUS ProbeWrite(void *Address, SIZE_T Length, ULONG Alignment)
-{
-    NTSTATUS Status;
-    EX_TRY {
-        ProbeForWrite(Address, Length, Alignment);
-        Status = STATUS_SUCCESS;
-    } EX_EXCEPT(Status) {
-    } EX_END;
-    return Status;
-}
-
 /*
  * NT's probe rules without touching memory: length 0 checks nothing; the
  * alignment first (STATUS_DATATYPE_MISALIGNMENT), then the range, which may
@@ -178,18 +167,18 @@ KTEST(ex, probe_checks_alignment_then_range)
 {
     ULONG Probe = (ULONG)MmUserProbeAddress;
     EXPECT_EQ(ProbeRead((PVOID)(Probe + 3), 0, 4), STATUS_SUCCESS);
-    EXPECT_EQ(ProbeWrite((PVOID)(Probe + 3), 0, 4), STATUS_SUCCESS);
+    EXPECT_EQ(TestProbeForWrite((PVOID)(Probe + 3), 0, 4), STATUS_SUCCESS);
     EXPECT_EQ(ProbeRead((PVOID)0x10002, 4, 4), STATUS_DATATYPE_MISALIGNMENT);
     EXPECT_EQ(ProbeRead((PVOID)(Probe + 2), 4, 4), STATUS_DATATYPE_MISALIGNMENT);
-    EXPECT_EQ(ProbeWrite((PVOID)(Probe + 2), 4, 4), STATUS_DATATYPE_MISALIGNMENT);
+    EXPECT_EQ(TestProbeForWrite((PVOID)(Probe + 2), 4, 4), STATUS_DATATYPE_MISALIGNMENT);
     EXPECT_EQ(ProbeRead((PVOID)0x10001, 8, 1), STATUS_SUCCESS);
     EXPECT_EQ(ProbeRead((PVOID)(Probe - 8), 8, 8), STATUS_SUCCESS);
     EXPECT_EQ(ProbeRead((PVOID)(Probe - 8), 9, 8), STATUS_ACCESS_VIOLATION);
     EXPECT_EQ(ProbeRead((PVOID)Probe, 1, 1), STATUS_ACCESS_VIOLATION);
     EXPECT_EQ(ProbeRead((PVOID)0x10000, 0xFFFFFFF0, 1), STATUS_ACCESS_VIOLATION);
-    EXPECT_EQ(ProbeWrite((PVOID)(Probe - 4), 8, 4), STATUS_ACCESS_VIOLATION);
-    EXPECT_EQ(ProbeWrite((PVOID)0x10000, 0xFFFFFFFF, 1), STATUS_ACCESS_VIOLATION);
-    EXPECT_EQ(ProbeWrite((PVOID)&Divisor, sizeof(Divisor), 4), STATUS_ACCESS_VIOLATION);
+    EXPECT_EQ(TestProbeForWrite((PVOID)(Probe - 4), 8, 4), STATUS_ACCESS_VIOLATION);
+    EXPECT_EQ(TestProbeForWrite((PVOID)0x10000, 0xFFFFFFFF, 1), STATUS_ACCESS_VIOLATION);
+    EXPECT_EQ(TestProbeForWrite((PVOID)&Divisor, sizeof(Divisor), 4), STATUS_ACCESS_VIOLATION);
 }
 
 /* Until threads exist the previous mode is a single value, KernelMode unless a service entry set it. */

@@ -267,17 +267,6 @@ KTEST(virtual_mdl, map_locked_pages_into_user_space)
     IoFreeMdl(Mdl);
 }
 
-static NTSTATUS Probe(volatile void *Address, SIZE_T Length, ULONG Alignment)
-{
-    NTSTATUS Status;
-    EX_TRY {
-        ProbeForWrite(Address, Length, Alignment);
-        Status = STATUS_SUCCESS;
-    } EX_EXCEPT(Status) {
-    } EX_END;
-    return Status;
-}
-
 /*
  * ProbeForWrite touches each page of the buffer for writing: pages come
  * in, their contents unchanged; a read-only or reserved page raises
@@ -295,14 +284,14 @@ KTEST(virtual_mdl, probe_for_write_touches_user_pages)
     Size = PAGE_SIZE;
     EXPECT_EQ(TestAllocate(&ReadOnly, &Size, MEM_RESERVE | MEM_COMMIT, PAGE_READONLY), STATUS_SUCCESS);
     EXPECT_EQ(TestAllocate(&Guard, &Size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE | PAGE_GUARD), STATUS_SUCCESS);
-    EXPECT_EQ(Probe((PVOID)(Base + 0x800), 2 * PAGE_SIZE, 4), STATUS_SUCCESS);
+    EXPECT_EQ(TestProbeForWrite((PVOID)(Base + 0x800), 2 * PAGE_SIZE, 4), STATUS_SUCCESS);
     EXPECT_EQ(Process->Vm.WorkingSetSize, 3);
     EXPECT_EQ(TestRead(Base + PAGE_SIZE + 4, &Value, NULL), STATUS_SUCCESS);
     EXPECT_EQ(Value, 77);
-    EXPECT_EQ(Probe((PVOID)(Base + 2 * PAGE_SIZE), 2 * PAGE_SIZE, 1), STATUS_ACCESS_VIOLATION);
-    EXPECT_EQ(Probe((PVOID)ReadOnly, 4, 4), STATUS_ACCESS_VIOLATION);
-    EXPECT_EQ(Probe((PVOID)Guard, 4, 4), STATUS_GUARD_PAGE_VIOLATION);
-    EXPECT_EQ(Probe((PVOID)Guard, 4, 4), STATUS_SUCCESS);
+    EXPECT_EQ(TestProbeForWrite((PVOID)(Base + 2 * PAGE_SIZE), 2 * PAGE_SIZE, 1), STATUS_ACCESS_VIOLATION);
+    EXPECT_EQ(TestProbeForWrite((PVOID)ReadOnly, 4, 4), STATUS_ACCESS_VIOLATION);
+    EXPECT_EQ(TestProbeForWrite((PVOID)Guard, 4, 4), STATUS_GUARD_PAGE_VIOLATION);
+    EXPECT_EQ(TestProbeForWrite((PVOID)Guard, 4, 4), STATUS_SUCCESS);
     DETACH_TEST_PROCESS();
 }
 
